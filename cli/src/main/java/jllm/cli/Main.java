@@ -1,0 +1,36 @@
+package jllm.cli;
+
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+
+/** Entry point of the jllm command line. Each subcommand lives in its own class in this package. */
+@Command(name = "jllm", mixinStandardHelpOptions = true, version = "jllm 0.1.0",
+        description = "Run, inspect, debug and fine-tune Llama-family language models in pure Java.")
+public final class Main implements Runnable {
+
+    public static CommandLine commandLine() {
+        CommandLine cl = new CommandLine(new Main());
+        // One line per top-level command; keep this list in the order `jllm --help` shows them.
+        cl.addSubcommand(new GenerateCommand());
+        cl.addSubcommand(new DoctorCommand());
+        cl.setExecutionExceptionHandler(Main::handleError);
+        return cl;
+    }
+
+    public static void main(String[] args) {
+        System.exit(commandLine().execute(args));
+    }
+
+    @Override
+    public void run() {
+        CommandLine.usage(this, System.out);
+    }
+
+    /** User-facing failures (bad files, bad arguments) print one clear line, not a stack trace. */
+    private static int handleError(Exception e, CommandLine cl, CommandLine.ParseResult parsed) {
+        String msg = e.getMessage() == null ? e.toString() : e.getMessage();
+        cl.getErr().println("error: " + msg);
+        if (System.getenv("JLLM_DEBUG") != null) e.printStackTrace(cl.getErr());
+        return 2;
+    }
+}
