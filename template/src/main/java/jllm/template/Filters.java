@@ -63,6 +63,9 @@ final class Filters {
             default -> { }
         }
         value = Py.unwrap(value);
+        // jinja2's map/select family yields nothing for a falsy input (None included) instead of failing.
+        if (Set.of("map", "select", "reject", "selectattr", "rejectattr").contains(name) && !Py.truthy(value))
+            return View.generator(new ArrayList<>());
         switch (name) {
             case "length", "count" -> {
                 return (long) Py.len(value);
