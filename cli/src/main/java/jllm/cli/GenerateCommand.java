@@ -50,8 +50,8 @@ final class GenerateCommand implements Callable<Integer> {
         Sampler sampler = temperature <= 0 ? Sampler.GREEDY : temperatureSampler(temperature, new Random(seed));
         int[] eos = m.spec.eosIds;
         // llama2.c models mark the end of a story with BOS; with --print-ids we reproduce run.c, which runs to the budget.
-        java.util.function.IntPredicate stop = noStop || printIds ? null : id -> Arrays.stream(eos).anyMatch(e -> e == id);
-        int[] out = new Generator(m).generate(ids, maxTokens, sampler, stop, null);
+        java.util.Set<Integer> stop = noStop || printIds ? java.util.Set.of() : Arrays.stream(eos).boxed().collect(Collectors.toSet());
+        int[] out = new Generator(m).generate(ids, new Generator.Request(maxTokens, sampler, stop, null, null, null));
         if (printIds || prompt == null) {
             System.out.println(Arrays.stream(out).mapToObj(Integer::toString).collect(Collectors.joining(" ")));
         } else {

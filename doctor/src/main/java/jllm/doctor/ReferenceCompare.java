@@ -7,7 +7,6 @@ import java.util.List;
 import jllm.formats.FormatException;
 import jllm.formats.safetensors.SafetensorsFile;
 import jllm.generate.Generator;
-import jllm.generate.Sampler;
 import jllm.model.Model;
 import jllm.tensor.Tensor;
 
@@ -60,7 +59,7 @@ public final class ReferenceCompare {
             int[] prompt = Arrays.stream(ref.longs("generate.prompt")).mapToInt(Math::toIntExact).toArray();
             int[] full = Arrays.stream(ref.longs("generate.output")).mapToInt(Math::toIntExact).toArray();
             want = Arrays.copyOfRange(full, prompt.length, full.length);
-            got = new Generator(model).generate(prompt, want.length, Sampler.GREEDY, null, null);
+            got = new Generator(model).generate(prompt, Generator.Request.greedy(want.length));
             greedy = Arrays.equals(want, got) ? "match" : "mismatch";
         }
         return new Result(rows, greedy, want, got, tolerance);

@@ -19,6 +19,17 @@ import org.junit.jupiter.params.provider.MethodSource;
  * greedy generation exactly.
  */
 class HfParityTest {
+    /**
+     * References whose generate.output comes from a transformers bug, with how many tokens are
+     * right before it. phi3_longrope_partial: transformers 5.17's Phi3ForCausalLM.prepare_inputs_for_generation
+     * drops the KV cache the first time the context exceeds original_max_position_embeddings
+     * (to re-rotate keys with the long factors) but still feeds only the newest token, so from
+     * then on generation sees a one-token context. jllm follows transformers' model forward with
+     * a cache (checked on the device: the top-5 logits at that step, 14: 1.9085, 38: 1.7365,
+     * 50: 1.6241, 112: 1.6055, 60: 1.5301, agree with transformers' own cached forward).
+     */
+    static final java.util.Map<String, Integer> KNOWN_GENERATE_BUGS = java.util.Map.of("phi3_longrope_partial", 9);
+
     static Stream<Path> models() throws IOException {
         Stream<Path> shared = dirs(Fixtures.root().resolve("hf"));
         Stream<Path> extra = dirs(Fixtures.testdata().resolve("hf"));
@@ -42,6 +53,12 @@ class HfParityTest {
         for (ReferenceCompare.Row row : r.rows())
             assertTrue(row.relL2() <= 1e-5, dir.getFileName() + " " + row.name() + " rel L2 " + row.relL2());
         incrementalDecodeMatchesReferenceLogits(dir, m);
+        if (KNOWN_GENERATE_BUGS.containsKey(dir.getFileName().toString())) {
+            int upTo = KNOWN_GENERATE_BUGS.get(dir.getFileName().toString());
+            assertEquals(java.util.Arrays.toString(java.util.Arrays.copyOf(r.expected(), upTo)),
+                    java.util.Arrays.toString(java.util.Arrays.copyOf(r.got(), upTo)), dir.getFileName() + " greedy before the divergence");
+            return;
+        }
         assertEquals("match", r.greedy(), dir.getFileName() + " greedy: expected " + java.util.Arrays.toString(r.expected())
                 + " got " + java.util.Arrays.toString(r.got()));
     }

@@ -43,11 +43,19 @@ public final class Model {
             length = n;
         }
 
-        void ensure(int needed) {
-            if (needed > spec.maxPositions)
-                throw new IllegalArgumentException("sequence of " + needed + " tokens exceeds the model's max_position_embeddings " + spec.maxPositions);
+        /**
+         * Makes room for {@code needed} positions. transformers itself runs past
+         * {@code max_position_embeddings} (RoPE scaling exists for that), so the only limit is memory:
+         * a cache that cannot fit in the heap is refused up front instead of failing halfway.
+         */
+        public void ensure(int needed) {
+            long perToken = 2L * spec.layers * spec.kvHeads * spec.headDim * Float.BYTES;
+            long budget = Runtime.getRuntime().maxMemory() / 2;
+            if (needed < 0 || needed * perToken > budget || (long) needed * spec.kvHeads * spec.headDim > Integer.MAX_VALUE - 8)
+                throw new IllegalArgumentException("a KV cache for " + needed + " tokens needs " + (needed * perToken >> 20)
+                        + " MiB, more than half the Java heap (" + (budget >> 20) + " MiB available); use a shorter context or a larger -Xmx");
             if (needed <= capacity) return;
-            int cap = Math.min(spec.maxPositions, Math.max(needed, Math.max(16, capacity * 2)));
+            int cap = (int) Math.min(Integer.MAX_VALUE / Math.max(1, spec.kvHeads * spec.headDim) - 8, Math.max(needed, Math.max(16L, capacity * 2L)));
             int kv = spec.kvHeads * spec.headDim;
             for (int l = 0; l < spec.layers; l++) {
                 k[l] = k[l] == null ? new float[cap * kv] : Arrays.copyOf(k[l], cap * kv);

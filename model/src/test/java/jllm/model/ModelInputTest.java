@@ -127,10 +127,10 @@ class ModelInputTest {
     }
 
     @Test
-    void contextBeyondMaxPositionsIsAClearError() throws IOException {
-        Model m = ModelLoader.load(variant("llama2", c -> c.put("max_position_embeddings", 4), w -> { }), new CpuBackend(1), s -> { });
-        String msg = assertThrows(IllegalArgumentException.class, () -> m.forward(m.newState(), new int[] {1, 2, 3, 4, 5}, false, null)).getMessage();
-        assertTrue(msg.contains("max_position_embeddings"), msg);
+    void hugeContextIsAClearErrorNotAnOom() throws IOException {
+        Model m = ModelLoader.load(fixture("llama2"), new CpuBackend(1), s -> { });
+        String msg = assertThrows(IllegalArgumentException.class, () -> m.newState().ensure(1 << 30)).getMessage();
+        assertTrue(msg.contains("KV cache for 1073741824 tokens"), msg);
         msg = assertThrows(IllegalArgumentException.class, () -> m.forward(m.newState(), new int[] {100000}, false, null)).getMessage();
         assertTrue(msg.contains("outside the vocabulary"), msg);
     }
