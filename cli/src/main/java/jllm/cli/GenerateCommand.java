@@ -2,7 +2,6 @@ package jllm.cli;
 
 import java.nio.file.Path;
 import java.util.Arrays;
-import java.util.Random;
 import java.util.concurrent.Callable;
 import java.util.stream.Collectors;
 import jllm.generate.Generator;
@@ -29,7 +28,28 @@ final class GenerateCommand implements Callable<Integer> {
     @Option(names = "--temperature", defaultValue = "0", description = "0 = greedy (default); > 0 samples from softmax(logits / T)")
     double temperature;
 
-    @Option(names = "--seed", defaultValue = "42", description = "Random seed for sampling")
+    @Option(names = "--top-k", defaultValue = "0", description = "Keep the k most likely tokens (0 = off)")
+    int topK;
+
+    @Option(names = "--top-p", defaultValue = "1", description = "Nucleus sampling: smallest set with probability >= p (1 = off)")
+    double topP;
+
+    @Option(names = "--min-p", defaultValue = "0", description = "Drop tokens less likely than min-p x the top token (0 = off)")
+    double minP;
+
+    @Option(names = "--repetition-penalty", defaultValue = "1", description = "transformers-style repetition penalty over the context (1 = off)")
+    double repetitionPenalty;
+
+    @Option(names = "--frequency-penalty", defaultValue = "0", description = "OpenAI-style: minus f x count of each generated token")
+    double frequencyPenalty;
+
+    @Option(names = "--presence-penalty", defaultValue = "0", description = "OpenAI-style: minus p for every token generated at least once")
+    double presencePenalty;
+
+    @Option(names = "--logit-bias", split = ",", description = "Add to logits before sampling: ID=BIAS[,ID=BIAS...] (-inf bans)")
+    java.util.Map<Integer, Float> logitBias;
+
+    @Option(names = "--seed", defaultValue = "42", description = "Random seed: the same seed gives the same output")
     long seed;
 
     @Option(names = "--print-ids", description = "Print the generated ids (prompt excluded) space-separated on one line")
@@ -47,7 +67,8 @@ final class GenerateCommand implements Callable<Integer> {
         if (maxTokens < 0) throw new IllegalArgumentException("--max-tokens must be >= 0");
         Model m = Models.load(model, threads);
         int[] ids = promptIds != null ? promptIds : Models.encodePrompt(model, prompt);
-        Sampler sampler = temperature <= 0 ? Sampler.GREEDY : temperatureSampler(temperature, new Random(seed));
+        Sampler sampler = new jllm.generate.LogitSampler(new jllm.generate.SamplingParams(temperature, topK, topP, minP,
+                repetitionPenalty, frequencyPenalty, presencePenalty, seed, logitBias));
         int[] eos = m.spec.eosIds;
         // llama2.c models mark the end of a story with BOS; with --print-ids we reproduce run.c, which runs to the budget.
         java.util.Set<Integer> stop = noStop || printIds ? java.util.Set.of() : Arrays.stream(eos).boxed().collect(Collectors.toSet());
@@ -58,18 +79,5 @@ final class GenerateCommand implements Callable<Integer> {
             System.out.println(Models.decode(model, out));
         }
         return 0;
-    }
-
-    static Sampler temperatureSampler(double t, Random rnd) {
-        return (logits, off, vocab) -> {
-            double max = Double.NEGATIVE_INFINITY;
-            for (int i = 0; i < vocab; i++) max = Math.max(max, logits[off + i]);
-            double[] p = new double[vocab];
-            double sum = 0;
-            for (int i = 0; i < vocab; i++) sum += p[i] = Math.exp((logits[off + i] - max) / t);
-            double r = rnd.nextDouble() * sum;
-            for (int i = 0; i < vocab; i++) if ((r -= p[i]) <= 0) return i;
-            return vocab - 1;
-        };
     }
 }

@@ -85,7 +85,8 @@ public final class LogitSampler implements Sampler {
     static int[] sortedDescending(float[] v) {
         long[] packed = new long[v.length];
         for (int i = 0; i < v.length; i++) {
-            int bits = Float.floatToIntBits(v[i]);
+            float f = Float.isNaN(v[i]) ? Float.NEGATIVE_INFINITY : v[i] + 0f; // -0 ties with 0, NaN sorts last
+            int bits = Float.floatToIntBits(f);
             int key = bits >= 0 ? bits : bits ^ 0x7fffffff; // total order of floats as ints
             packed[i] = ((long) ~key << 32) | i;              // descending value, ascending index
         }
