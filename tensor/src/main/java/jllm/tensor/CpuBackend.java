@@ -4,7 +4,7 @@ package jllm.tensor;
 public final class CpuBackend implements Backend {
     private final Parallel par;
 
-    public CpuBackend(int threads) { this.par = new Parallel(threads); }
+    public CpuBackend(int threads) { this.par = Parallel.shared(threads); }
 
     public static CpuBackend withAllCores() { return new CpuBackend(Runtime.getRuntime().availableProcessors()); }
 
@@ -17,14 +17,14 @@ public final class CpuBackend implements Backend {
         int out = w.dim(0), in = w.dim(1);
         if ((long) rows * in > x.length || (long) rows * out > y.length)
             throw new IllegalArgumentException("matmul " + w + " with " + rows + " rows: buffers too small");
-        // Each worker owns a block of output features and reuses each weight row across all tokens.
-        par.forRange(out, Math.max(1, 4096 / Math.max(1, rows * in / 256 + 1)), (r0, r1) -> {
-            for (int r = r0; r < r1; r++) {
-                long wOff = (long) r * in;
-                float b = bias == null ? 0f : bias[r];
-                for (int t = 0; t < rows; t++) y[t * out + r] = w.dot(wOff, x, t * in, in) + b;
-            }
-        });
+        // Each worker owns a block of output features (a multiple of 4, the kernels' row group) and reuses
+        // each weight block across all tokens; tiny matrices stay on the calling thread.
+        long work = (long) out * in * rows;
+        if (work < 1 << 16) {
+            w.matmulRows(x, rows, y, 0, out, bias);
+            return;
+        }
+        par.forRange(out, 4, 4, (r0, r1) -> w.matmulRows(x, rows, y, r0, r1, bias));
     }
 
     @Override

@@ -43,6 +43,21 @@ public abstract class Tensor {
     /** {@code sum_i this[from + i] * x[xOff + i]} for {@code i < n}, accumulated in fp32. */
     public abstract float dot(long from, float[] x, int xOff, int n);
 
+    /**
+     * Rows {@code [r0, r1)} of {@code y = x W^T (+ bias)} for {@code tokens} rows of {@code x}:
+     * {@code y[t * out + r] = dot(row r, x[t * in ..]) + bias[r]}. The backend splits output rows over
+     * threads and calls this per chunk; formats override it with kernels that read each weight block
+     * once for several rows and tokens.
+     */
+    public void matmulRows(float[] x, int tokens, float[] y, int r0, int r1, float[] bias) {
+        int in = dim(1), out = dim(0);
+        for (int r = r0; r < r1; r++) {
+            long wOff = (long) r * in;
+            float b = bias == null ? 0f : bias[r];
+            for (int t = 0; t < tokens; t++) y[t * out + r] = dot(wOff, x, t * in, in) + b;
+        }
+    }
+
     /** The raw bytes behind this tensor, when it has any (for writers and hashing). */
     public abstract MemorySegment segment();
 
