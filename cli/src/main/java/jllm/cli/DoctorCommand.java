@@ -1,0 +1,55 @@
+package jllm.cli;
+
+import java.nio.file.Path;
+import java.util.concurrent.Callable;
+import jllm.doctor.ReferenceCompare;
+import jllm.model.Model;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+@Command(name = "doctor", mixinStandardHelpOptions = true, subcommands = {DoctorCommand.Compare.class},
+        description = "Diagnose models: compare against references, lint, find problems.")
+final class DoctorCommand implements Runnable {
+    @Override
+    public void run() {
+        CommandLine.usage(this, System.out);
+    }
+
+    @Command(name = "compare", mixinStandardHelpOptions = true,
+            description = "Run the model on a reference file's input_ids and compare hidden states, logits and greedy generation.")
+    static final class Compare implements Callable<Integer> {
+        @Option(names = "--model", required = true, description = "Model directory or file")
+        Path model;
+
+        @Option(names = "--reference", required = true, description = "Reference safetensors (input_ids, hidden.*, logits, generate.*)")
+        Path reference;
+
+        @Option(names = "--tolerance", defaultValue = "1e-5", description = "Largest relative L2 error that passes (default ${DEFAULT-VALUE})")
+        double tolerance;
+
+        @Option(names = "--threads", description = "Worker threads (default: all cores)")
+        Integer threads;
+
+        @Override
+        public Integer call() {
+            Model m = Models.load(model, threads);
+            ReferenceCompare.Result r = ReferenceCompare.run(m, reference, tolerance);
+            System.out.printf("%-10s %14s %14s %10s  %s%n", "tensor", "max_abs_err", "rel_l2_err", "log10", "");
+            for (ReferenceCompare.Row row : r.rows()) {
+                int bar = Double.isFinite(row.log10()) ? (int) Math.max(0, Math.min(40, Math.round((row.log10() + 10) * 4))) : 0;
+                System.out.printf("%-10s %14.3e %14.3e %10.2f  %s%n", row.name(), row.maxAbs(), row.relL2(), row.log10(), "#".repeat(bar));
+            }
+            if (r.expected() != null && !r.greedy().equals("match")) {
+                System.out.println("greedy expected: " + java.util.Arrays.toString(r.expected()));
+                System.out.println("greedy got:      " + java.util.Arrays.toString(r.got()));
+            }
+            System.out.printf("RESULT max_rel_err=%s greedy=%s %s%n", fmt(r.maxRel()), r.greedy(), r.pass() ? "PASS" : "FAIL");
+            return r.pass() ? 0 : 1;
+        }
+
+        private static String fmt(double v) {
+            return String.format(java.util.Locale.ROOT, "%.3e", v);
+        }
+    }
+}

@@ -1,0 +1,32 @@
+package jllm.formats;
+
+import java.util.Set;
+import jllm.tensor.DType;
+import jllm.tensor.Tensor;
+
+/** Named tensors from a checkpoint (one file, a sharded set, a converted legacy format). */
+public interface TensorStore extends AutoCloseable {
+    record Info(String name, DType dtype, long[] shape) {}
+
+    /** Where the tensors come from, for error messages. */
+    String source();
+
+    Set<String> names();
+
+    default boolean has(String name) { return names().contains(name); }
+
+    Info info(String name);
+
+    /** The tensor as stored (F32/F16/BF16 views, no copy); integer tensors are not floats. */
+    Tensor tensor(String name);
+
+    /** Integer tensor (e.g. token ids) widened to long. */
+    long[] longs(String name);
+
+    @Override
+    default void close() {}
+
+    default FormatException missing(String name) {
+        return new FormatException(source() + ": missing tensor '" + name + "'");
+    }
+}

@@ -1,0 +1,170 @@
+package jllm.formats.gguf;
+
+import java.io.IOException;
+import java.io.OutputStream;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import jllm.formats.FormatException;
+
+/**
+ * Writes GGUF version 3 files as llama.cpp's reader expects them: metadata in insertion order,
+ * tensor infos with ggml-order dims, each tensor's offset the running sum of the padded sizes before
+ * it, the data section and every tensor padded to {@code general.alignment}. Written to a temporary
+ * file beside the target and renamed, so an interrupted write never leaves a half file.
+ */
+public final class GgufWriter {
+    private record Value(GgufValueType type, GgufValueType elem, Object v) {}
+
+    private record TensorEntry(String name, long[] ne, int type, MemorySegment bytes) {}
+
+    private final Map<String, Value> kv = new LinkedHashMap<>();
+    private final List<TensorEntry> tensors = new ArrayList<>();
+    private final Map<String, Boolean> tensorNames = new LinkedHashMap<>();
+    private int alignment = GgufFile.DEFAULT_ALIGNMENT;
+
+    private GgufWriter put(String key, GgufValueType t, GgufValueType elem, Object v) {
+        if (kv.containsKey(key)) throw new IllegalArgumentException("duplicate metadata key " + key);
+        kv.put(key, new Value(t, elem, v));
+        return this;
+    }
+
+    public GgufWriter string(String key, String v) { return put(key, GgufValueType.STRING, null, v); }
+    public GgufWriter u32(String key, long v) { return put(key, GgufValueType.UINT32, null, (int) v); }
+    public GgufWriter i32(String key, int v) { return put(key, GgufValueType.INT32, null, v); }
+    public GgufWriter u64(String key, long v) { return put(key, GgufValueType.UINT64, null, v); }
+    public GgufWriter f32(String key, float v) { return put(key, GgufValueType.FLOAT32, null, v); }
+    public GgufWriter bool(String key, boolean v) { return put(key, GgufValueType.BOOL, null, v); }
+    public GgufWriter strings(String key, String[] v) { return put(key, GgufValueType.ARRAY, GgufValueType.STRING, v.clone()); }
+    public GgufWriter floats(String key, float[] v) { return put(key, GgufValueType.ARRAY, GgufValueType.FLOAT32, v.clone()); }
+    public GgufWriter ints(String key, int[] v) { return put(key, GgufValueType.ARRAY, GgufValueType.INT32, v.clone()); }
+
+    public GgufWriter alignment(int a) {
+        if (a <= 0 || Integer.bitCount(a) != 1) throw new IllegalArgumentException("alignment must be a power of two");
+        alignment = a;
+        return u32("general.alignment", a);
+    }
+
+    /**
+     * Adds a tensor given in row-major {@code shape} (Hugging Face order, e.g. {@code [out, in]});
+     * GGUF stores the reverse (ne[0] fastest).
+     */
+    public GgufWriter tensor(String name, int ggmlType, long[] shape, MemorySegment bytes) {
+        if (name.getBytes(StandardCharsets.UTF_8).length >= 64) throw new IllegalArgumentException("tensor name longer than 63 bytes: " + name);
+        if (tensorNames.put(name, true) != null) throw new IllegalArgumentException("duplicate tensor " + name);
+        if (shape.length == 0 || shape.length > 4) throw new IllegalArgumentException(name + ": GGUF tensors have 1..4 dims");
+        long n = 1;
+        for (long d : shape) n = Math.multiplyExact(n, d);
+        int bv = GgmlTypes.blockValues(ggmlType), bb = GgmlTypes.blockBytes(ggmlType);
+        if (bv == 0) throw new IllegalArgumentException(name + ": unknown ggml type " + ggmlType);
+        if (shape[shape.length - 1] % bv != 0) throw new IllegalArgumentException(name + ": row length " + shape[shape.length - 1] + " is not a multiple of the block size " + bv);
+        if (n / bv * bb != bytes.byteSize()) throw new IllegalArgumentException(name + ": " + bytes.byteSize() + " bytes, expected " + n / bv * bb);
+        long[] ne = new long[shape.length];
+        for (int i = 0; i < shape.length; i++) ne[i] = shape[shape.length - 1 - i];
+        tensors.add(new TensorEntry(name, ne, ggmlType, bytes));
+        return this;
+    }
+
+    private long padded(long size) { return (size + alignment - 1) / alignment * alignment; }
+
+    public void write(Path target) {
+        Path dir = target.toAbsolutePath().getParent();
+        Path tmp = null;
+        try {
+            Files.createDirectories(dir);
+            tmp = Files.createTempFile(dir, "." + target.getFileName(), ".tmp");
+            try (OutputStream raw = Files.newOutputStream(tmp); Out out = new Out(new java.io.BufferedOutputStream(raw, 1 << 20))) {
+                out.i32(0x46554747);
+                out.i32(3);
+                out.i64(tensors.size());
+                out.i64(kv.size());
+                for (var e : kv.entrySet()) {
+                    out.str(e.getKey());
+                    Value v = e.getValue();
+                    out.i32(v.type.id);
+                    if (v.type == GgufValueType.ARRAY) {
+                        out.i32(v.elem.id);
+                        switch (v.elem) {
+                            case STRING -> { String[] a = (String[]) v.v; out.i64(a.length); for (String s : a) out.str(s); }
+                            case FLOAT32 -> { float[] a = (float[]) v.v; out.i64(a.length); for (float f : a) out.i32(Float.floatToRawIntBits(f)); }
+                            case INT32 -> { int[] a = (int[]) v.v; out.i64(a.length); for (int x : a) out.i32(x); }
+                            default -> throw new IllegalStateException();
+                        }
+                    } else {
+                        scalar(out, v.type, v.v);
+                    }
+                }
+                long offset = 0;
+                for (TensorEntry t : tensors) {
+                    out.str(t.name);
+                    out.i32(t.ne.length);
+                    for (long d : t.ne) out.i64(d);
+                    out.i32(t.type);
+                    out.i64(offset);
+                    offset += padded(t.bytes.byteSize());
+                }
+                if (!tensors.isEmpty()) out.pad(alignment);
+                byte[] buf = new byte[1 << 20];
+                for (TensorEntry t : tensors) {
+                    for (long p = 0; p < t.bytes.byteSize(); p += buf.length) {
+                        int n = (int) Math.min(buf.length, t.bytes.byteSize() - p);
+                        MemorySegment.copy(t.bytes, ValueLayout.JAVA_BYTE, p, buf, 0, n);
+                        out.write(buf, 0, n);
+                    }
+                    out.pad(alignment);
+                }
+            }
+            Files.move(tmp, target, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
+        } catch (IOException e) {
+            throw new FormatException(target + ": cannot write GGUF: " + e.getMessage(), e);
+        } finally {
+            if (tmp != null) try { Files.deleteIfExists(tmp); } catch (IOException ignored) { }
+        }
+    }
+
+    private static void scalar(Out out, GgufValueType t, Object v) throws IOException {
+        switch (t) {
+            case STRING -> out.str((String) v);
+            case UINT32, INT32 -> out.i32((Integer) v);
+            case UINT64, INT64 -> out.i64((Long) v);
+            case FLOAT32 -> out.i32(Float.floatToRawIntBits((Float) v));
+            case BOOL -> out.write((Boolean) v ? 1 : 0);
+            default -> throw new IllegalStateException("unsupported scalar " + t);
+        }
+    }
+
+    /** Little-endian primitives with a byte count for padding. */
+    private static final class Out extends java.io.FilterOutputStream {
+        long count;
+        private final ByteBuffer b = ByteBuffer.allocate(8).order(ByteOrder.LITTLE_ENDIAN);
+
+        Out(OutputStream o) { super(o); }
+
+        @Override public void write(int x) throws IOException { out.write(x); count++; }
+
+        @Override public void write(byte[] a, int off, int len) throws IOException { out.write(a, off, len); count += len; }
+
+        void i32(int v) throws IOException { b.clear(); b.putInt(v); write(b.array(), 0, 4); }
+
+        void i64(long v) throws IOException { b.clear(); b.putLong(v); write(b.array(), 0, 8); }
+
+        void str(String s) throws IOException {
+            byte[] u = s.getBytes(StandardCharsets.UTF_8);
+            i64(u.length);
+            write(u, 0, u.length);
+        }
+
+        void pad(int alignment) throws IOException {
+            while (count % alignment != 0) write(0);
+        }
+    }
+}

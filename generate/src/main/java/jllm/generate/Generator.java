@@ -1,0 +1,106 @@
+package jllm.generate;
+
+import java.util.Arrays;
+import java.util.List;
+import java.util.Set;
+import java.util.function.Function;
+import jllm.model.Model;
+
+/**
+ * Prefill the prompt in one batched forward pass, then decode one token at a time on the KV cache.
+ * A {@link Session} keeps the cache between calls: a new prompt that extends the previous context
+ * (the next chat turn) only runs its new tokens.
+ */
+public final class Generator {
+    private final Model model;
+
+    public Generator(Model model) { this.model = model; }
+
+    public Model model() { return model; }
+
+    public interface TokenListener { void token(int id); }
+
+    /**
+     * What to generate. {@code decode} turns ids into text (needed for stop strings); a generated
+     * token in {@code stopIds} ends generation and is not part of the output.
+     */
+    public record Request(int maxTokens, Sampler sampler, Set<Integer> stopIds, List<String> stopStrings,
+                          Function<int[], String> decode, TokenListener listener) {
+        public Request {
+            if (maxTokens < 0) throw new IllegalArgumentException("max tokens must be >= 0");
+            stopIds = stopIds == null ? Set.of() : stopIds;
+            stopStrings = stopStrings == null ? List.of() : stopStrings;
+            if (!stopStrings.isEmpty() && decode == null) throw new IllegalArgumentException("stop strings need a tokenizer to decode with");
+        }
+
+        public static Request greedy(int maxTokens) {
+            return new Request(maxTokens, Sampler.GREEDY, Set.of(), List.of(), null, null);
+        }
+    }
+
+    /** Generated ids (stop token excluded), why generation ended, and the text when a decoder was given (cut before a stop string). */
+    public record Result(int[] ids, String finishReason, String text) {}
+
+    /** The KV cache and the tokens it holds, reused across calls. */
+    public final class Session {
+        private final Model.State state = model.newState();
+        private int[] tokens = new int[0];
+
+        public int[] tokens() { return tokens.clone(); }
+
+        public Result generate(int[] prompt, Request req) {
+            if (prompt.length == 0) throw new IllegalArgumentException("empty prompt: give at least one token (e.g. BOS)");
+            // Reuse the cached prefix; at least one token must run to produce logits.
+            int common = 0;
+            while (common < Math.min(tokens.length, prompt.length) && tokens[common] == prompt[common]) common++;
+            if (common == prompt.length) common--;
+            state.truncate(Math.min(common, state.length()));
+            int budget = req.maxTokens();
+            state.ensure(prompt.length + budget);
+            int[] out = new int[budget];
+            tokens = prompt.clone();
+            if (budget == 0) return new Result(out, "length", req.decode() == null ? null : "");
+            if (req.sampler() instanceof LogitSampler ls) ls.observePrompt(prompt);
+            float[] logits = model.forward(state, Arrays.copyOfRange(prompt, common, prompt.length), false, null);
+            int n = 0;
+            String reason = "length", text = null;
+            while (n < budget) {
+                int next = req.sampler().sample(logits, 0, model.spec.vocab);
+                if (req.stopIds().contains(next)) { reason = "stop"; break; }
+                out[n++] = next;
+                if (req.sampler() instanceof LogitSampler ls) ls.observeGenerated(next);
+                if (req.listener() != null) req.listener().token(next);
+                if (!req.stopStrings().isEmpty()) {
+                    String sofar = req.decode().apply(Arrays.copyOf(out, n));
+                    int cut = firstStop(sofar, req.stopStrings());
+                    if (cut >= 0) { text = sofar.substring(0, cut); reason = "stop"; break; }
+                }
+                if (n >= budget) break;
+                logits = model.forward(state, new int[] {next}, false, null);
+            }
+            int[] ids = Arrays.copyOf(out, n);
+            // The cache now holds prompt + ids except possibly the last id (not yet run).
+            int[] all = Arrays.copyOf(prompt, prompt.length + n);
+            System.arraycopy(ids, 0, all, prompt.length, n);
+            tokens = Arrays.copyOf(all, state.length());
+            if (text == null && req.decode() != null) text = req.decode().apply(ids);
+            return new Result(ids, reason, text);
+        }
+    }
+
+    private static int firstStop(String s, List<String> stops) {
+        int best = -1;
+        for (String st : stops) {
+            int i = st.isEmpty() ? -1 : s.indexOf(st);
+            if (i >= 0 && (best < 0 || i < best)) best = i;
+        }
+        return best;
+    }
+
+    public Session session() { return new Session(); }
+
+    /** One-shot generation without a tokenizer: the generated ids. */
+    public int[] generate(int[] prompt, Request req) {
+        return session().generate(prompt, req).ids();
+    }
+}

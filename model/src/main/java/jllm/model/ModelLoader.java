@@ -1,0 +1,43 @@
+package jllm.model;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.function.Consumer;
+import jllm.formats.FormatException;
+import jllm.formats.TensorStore;
+import jllm.formats.llama2c.Llama2cCheckpoint;
+import jllm.formats.safetensors.ShardedSafetensors;
+import jllm.tensor.Backend;
+
+/** Opens a model from a path: a Hugging Face directory (config.json + safetensors) or a llama2.c {@code .bin}. */
+public final class ModelLoader {
+    private ModelLoader() {}
+
+    public static Model load(Path path, Backend be, Consumer<String> warn) {
+        if (!Files.exists(path)) throw new FormatException(path + ": no such file or directory");
+        if (Files.isDirectory(path)) {
+            Path cfg = path.resolve("config.json");
+            if (!Files.exists(cfg)) throw new FormatException(path + ": no config.json in the model directory");
+            Config c = Config.read(cfg);
+            TensorStore st = ShardedSafetensors.openDirectory(path);
+            return build(c, st, be, warn);
+        }
+        String name = path.getFileName().toString();
+        if (name.endsWith(".bin")) {
+            Llama2cCheckpoint ck = Llama2cCheckpoint.open(path);
+            return build(Config.of(ck.configJson()), ck, be, warn);
+        }
+        if (name.equals("config.json")) return load(path.toAbsolutePath().getParent(), be, warn);
+        throw new FormatException(path + ": not a model (expected a directory with config.json and safetensors, or a llama2.c .bin)");
+    }
+
+    public static Model build(Config c, TensorStore st, Backend be, Consumer<String> warn) {
+        Architecture arch = Architectures.forConfig(c);
+        Spec spec = arch.spec(c);
+        Weights w = Weights.load(st, spec, arch);
+        var extra = Weights.unexpected(st, w);
+        if (!extra.isEmpty()) throw new FormatException(st.source() + ": unexpected tensors for " + spec.modelType + ": " + extra);
+        WeightCheck.warnNonFinite(st, warn);
+        return new Model(spec, w, be);
+    }
+}

@@ -1,0 +1,195 @@
+package jllm.model;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * Rotary position embedding of one layer type, computed as transformers' {@code modeling_rope_utils}
+ * does: inverse frequencies and angles in fp32 (angles in bf16 would merge neighbouring positions
+ * beyond a few hundred), cos/sin multiplied by the scaling type's attention factor.
+ * Types: default, linear, dynamic, yarn, longrope (Phi-3's "su"/"yarn" aliases), llama3.
+ */
+public final class Rope {
+    public final String type;
+    public final int rotaryDim;
+    public final boolean interleaved;
+    private final float[] baseInvFreq;
+    private final float attentionScaling;
+    // dynamic / longrope depend on the sequence length of the call
+    private final double theta, factor;
+    private final int originalMax;
+    private final float[] longInvFreq;
+    private final float longAttentionScaling;
+
+    private Rope(String type, int rotaryDim, boolean interleaved, float[] inv, float scaling, double theta, double factor,
+                 int originalMax, float[] longInv, float longScaling) {
+        this.type = type;
+        this.rotaryDim = rotaryDim;
+        this.interleaved = interleaved;
+        this.baseInvFreq = inv;
+        this.attentionScaling = scaling;
+        this.theta = theta;
+        this.factor = factor;
+        this.originalMax = originalMax;
+        this.longInvFreq = longInv;
+        this.longAttentionScaling = longScaling;
+    }
+
+    /** Reads the parameters of {@code layerType} (null = the model's single RoPE). */
+    public static Rope fromConfig(Config c, String layerType, int headDim, boolean interleaved) {
+        JsonNode p = c.ropeParameters(layerType);
+        double theta = p.path("rope_theta").asDouble(10000.0);
+        double partial = p.has("partial_rotary_factor") ? p.get("partial_rotary_factor").asDouble() : c.num("partial_rotary_factor", 1.0);
+        int dim = (int) (headDim * partial);
+        if (dim < 2 || dim > headDim || dim % 2 != 0) throw c.bad("rotary dimension " + dim + " (head_dim " + headDim + " x partial_rotary_factor " + partial + ") must be even and in 2.." + headDim);
+        String type = p.path("rope_type").asText("default");
+        int maxPos = (int) c.num("max_position_embeddings", 2048);
+        float[] inv = defaultInvFreq(theta, dim);
+        switch (type) {
+            case "default", "mrope" -> { return new Rope("default", dim, interleaved, inv, 1f, theta, 1, 0, null, 1f); }
+            case "linear" -> {
+                float f = (float) req(c, p, "factor");
+                for (int i = 0; i < inv.length; i++) inv[i] = inv[i] / f;
+                return new Rope(type, dim, interleaved, inv, 1f, theta, f, 0, null, 1f);
+            }
+            case "dynamic" -> {
+                double f = req(c, p, "factor");
+                int orig = p.has("original_max_position_embeddings") ? p.get("original_max_position_embeddings").asInt() : maxPos;
+                return new Rope(type, dim, interleaved, inv, 1f, theta, f, orig, null, 1f);
+            }
+            case "yarn" -> { return yarn(c, p, theta, dim, maxPos, interleaved); }
+            case "longrope", "su" -> { return longrope(c, p, theta, dim, maxPos, interleaved); }
+            case "llama3" -> { return llama3(c, p, theta, dim, interleaved); }
+            default -> throw c.bad("unsupported rope_type '" + type + "' (supported: default, linear, dynamic, yarn, longrope, llama3)");
+        }
+    }
+
+    private static double req(Config c, JsonNode p, String key) {
+        if (!p.has(key) || !p.get(key).isNumber()) throw c.bad("rope parameters need a numeric '" + key + "'");
+        return p.get(key).asDouble();
+    }
+
+    /** {@code 1 / theta^(2i/d)}, each step rounded to fp32 as torch computes it. */
+    static float[] defaultInvFreq(double theta, int dim) {
+        float[] inv = new float[dim / 2];
+        for (int i = 0; i < inv.length; i++) {
+            float e = (float) (2 * i) / dim;
+            inv[i] = 1f / (float) Math.pow(theta, e);
+        }
+        return inv;
+    }
+
+    private static Rope yarn(Config c, JsonNode p, double theta, int dim, int maxPos, boolean interleaved) {
+        double factor = req(c, p, "factor");
+        int orig = p.has("original_max_position_embeddings") ? p.get("original_max_position_embeddings").asInt() : maxPos;
+        if (p.has("original_max_position_embeddings")) factor = (double) maxPos / orig;
+        Double attn = p.hasNonNull("attention_factor") ? p.get("attention_factor").asDouble() : null;
+        double mscale = p.path("mscale").asDouble(0), mscaleAll = p.path("mscale_all_dim").asDouble(0);
+        if (attn == null) attn = (mscale != 0 && mscaleAll != 0) ? yarnMscale(factor, mscale) / yarnMscale(factor, mscaleAll) : yarnMscale(factor, 1);
+        double betaFast = p.path("beta_fast").asDouble(0) == 0 ? 32 : p.get("beta_fast").asDouble();
+        double betaSlow = p.path("beta_slow").asDouble(0) == 0 ? 1 : p.get("beta_slow").asDouble();
+        boolean truncate = p.path("truncate").asBoolean(true);
+        double low = correctionDim(betaFast, dim, theta, orig), high = correctionDim(betaSlow, dim, theta, orig);
+        if (truncate) { low = Math.floor(low); high = Math.ceil(high); }
+        low = Math.max(low, 0);
+        high = Math.min(high, dim - 1);
+        if (low == high) high += 0.001;
+        float[] inv = new float[dim / 2];
+        for (int i = 0; i < inv.length; i++) {
+            float posFreq = (float) Math.pow(theta, (float) (2 * i) / dim);
+            float extra = 1f / posFreq, inter = 1f / ((float) factor * posFreq);
+            float ramp = Math.min(1f, Math.max(0f, (float) ((i - low) / (high - low))));
+            float extraFactor = 1f - ramp;
+            inv[i] = inter * (1f - extraFactor) + extra * extraFactor;
+        }
+        return new Rope("yarn", dim, interleaved, inv, (float) (double) attn, theta, factor, orig, null, 1f);
+    }
+
+    private static double yarnMscale(double scale, double m) {
+        return scale <= 1 ? 1.0 : 0.1 * m * Math.log(scale) + 1.0;
+    }
+
+    private static double correctionDim(double rotations, int dim, double theta, int maxPos) {
+        return dim * Math.log(maxPos / (rotations * 2 * Math.PI)) / (2 * Math.log(theta));
+    }
+
+    private static Rope longrope(Config c, JsonNode p, double theta, int dim, int maxPos, boolean interleaved) {
+        float[] shortF = factors(c, p, "short_factor", dim), longF = factors(c, p, "long_factor", dim);
+        int orig = p.has("original_max_position_embeddings") ? p.get("original_max_position_embeddings").asInt()
+                : (int) c.num("original_max_position_embeddings", maxPos);
+        double factor = c.has("original_max_position_embeddings") || p.has("original_max_position_embeddings")
+                ? (double) maxPos / orig : p.path("factor").asDouble(1.0);
+        double attn = p.hasNonNull("attention_factor") ? p.get("attention_factor").asDouble()
+                : factor <= 1.0 ? 1.0 : Math.sqrt(1 + Math.log(factor) / Math.log(orig));
+        float[] sInv = new float[dim / 2], lInv = new float[dim / 2];
+        for (int i = 0; i < sInv.length; i++) {
+            float pw = (float) Math.pow(theta, (float) (2 * i) / dim);
+            sInv[i] = 1f / (shortF[i] * pw);
+            lInv[i] = 1f / (longF[i] * pw);
+        }
+        return new Rope("longrope", dim, interleaved, sInv, (float) attn, theta, factor, orig, lInv, (float) attn);
+    }
+
+    private static float[] factors(Config c, JsonNode p, String key, int dim) {
+        JsonNode a = p.get(key);
+        if (a == null || !a.isArray() || a.size() != dim / 2) throw c.bad("longrope '" + key + "' must be a list of " + dim / 2 + " numbers");
+        float[] f = new float[dim / 2];
+        for (int i = 0; i < f.length; i++) f[i] = (float) a.get(i).asDouble();
+        return f;
+    }
+
+    private static Rope llama3(Config c, JsonNode p, double theta, int dim, boolean interleaved) {
+        float factor = (float) req(c, p, "factor"), low = (float) req(c, p, "low_freq_factor"), high = (float) req(c, p, "high_freq_factor");
+        float old = (float) req(c, p, "original_max_position_embeddings");
+        float lowWave = old / low, highWave = old / high;
+        float[] inv = defaultInvFreq(theta, dim);
+        for (int i = 0; i < inv.length; i++) {
+            float wavelen = (float) (2 * Math.PI) / inv[i];
+            float scaled = wavelen > lowWave ? inv[i] / factor : inv[i];
+            if (!(wavelen < highWave) && !(wavelen > lowWave)) {
+                float smooth = (old / wavelen - low) / (high - low);
+                scaled = (1 - smooth) * scaled / factor + smooth * scaled;
+            }
+            inv[i] = scaled;
+        }
+        return new Rope("llama3", dim, interleaved, inv, 1f, theta, factor, 0, null, 1f);
+    }
+
+    /** Inverse frequencies used for a forward call whose largest position is {@code maxPos}. */
+    private float[] invFreq(int maxPos) {
+        int seqLen = maxPos + 1;
+        if (type.equals("dynamic") && seqLen > originalMax) {
+            double base = theta * Math.pow(factor * seqLen / originalMax - (factor - 1), (double) rotaryDim / (rotaryDim - 2));
+            return defaultInvFreq(base, rotaryDim);
+        }
+        if (longInvFreq != null && seqLen > originalMax) return longInvFreq;
+        return baseInvFreq;
+    }
+
+    private float scaling(int maxPos) {
+        return longInvFreq != null && maxPos + 1 > originalMax ? longAttentionScaling : attentionScaling;
+    }
+
+    /** cos and sin tables {@code [rows, rotaryDim/2]} for the given positions. */
+    public float[][] tables(int[] pos, int rows) {
+        int max = 0;
+        for (int t = 0; t < rows; t++) max = Math.max(max, pos[t]);
+        float[] inv = invFreq(max);
+        float s = scaling(max);
+        int half = rotaryDim / 2;
+        float[] cos = new float[rows * half], sin = new float[rows * half];
+        for (int t = 0; t < rows; t++) {
+            for (int i = 0; i < half; i++) {
+                float angle = (float) pos[t] * inv[i];
+                cos[t * half + i] = (float) Math.cos(angle) * s;
+                sin[t * half + i] = (float) Math.sin(angle) * s;
+            }
+        }
+        return new float[][] {cos, sin};
+    }
+
+    public static List<String> supportedTypes() {
+        return new ArrayList<>(List.of("default", "linear", "dynamic", "yarn", "longrope", "llama3"));
+    }
+}

@@ -1,0 +1,86 @@
+package jllm.model;
+
+import jllm.tensor.Activation;
+import jllm.tensor.AttentionMask;
+
+/**
+ * Everything the shared decoder needs to know about one model, filled in by its
+ * {@link Architecture} from config.json. Defaults are the Llama baseline; an architecture changes
+ * only what differs.
+ */
+public final class Spec {
+    public String modelType;
+    public int vocab, hidden, layers, heads, kvHeads, headDim, maxPositions;
+
+    public float normEps;
+    /** LayerNorm (mean-centred, with bias) instead of RMSNorm. */
+    public boolean layerNorm;
+    /** Norm gain is (1 + w): Gemma, Nemotron. */
+    public boolean normOnePlus;
+
+    /** Embedding output multiplier (Gemma: sqrt(hidden) in the activation dtype; Granite: embedding_multiplier). */
+    public float embedScale = 1f;
+    /** Each residual branch is scaled before the add (Granite). */
+    public float residualScale = 1f;
+    /** Logits are multiplied by this (Granite: 1 / logits_scaling). */
+    public float logitScale = 1f;
+    /** c * tanh(x / c) on attention scores / final logits when > 0 (Gemma 2). */
+    public float attnSoftcap, finalSoftcap;
+    public float attnScale;
+
+    public Activation act = Activation.SILU;
+    /** down(act(gate x) * up x); false = down(act(up x)) (Nemotron). */
+    public boolean gated = true;
+
+    public QkNorm qkNorm = QkNorm.NONE;
+    public boolean qkvBias, oBias, mlpBias;
+    public boolean tiedEmbeddings;
+
+    /** Llama 4 NoPE layers: q scaled by log(floor((pos + 1) / floorScale) + 1) * tempScale + 1. */
+    public float attnTempScale, attnTempFloor;
+
+    public int bosId = -1;
+    public int[] eosIds = new int[0];
+
+    public LayerSpec[] layer;
+    public final Names names = new Names();
+
+    public enum QkNorm {
+        NONE,
+        /** RMSNorm over each head's vector, before RoPE (Qwen3, Gemma 3 with (1+w)). */
+        PER_HEAD,
+        /** RMSNorm over all heads' projections together, before RoPE (OLMo 2). */
+        WHOLE,
+        /** Weightless RMS norm of each head after RoPE, on RoPE layers only (Llama 4). */
+        L2_AFTER_ROPE
+    }
+
+    /** Per-layer differences: which keys attention sees, its RoPE (null = none) and the feed-forward. */
+    public record LayerSpec(AttentionMask mask, Rope rope, Ffn ffn, boolean tempTuning) {}
+
+    public sealed interface Ffn permits Dense, Moe {}
+
+    public record Dense(int intermediate) implements Ffn {}
+
+    /**
+     * Mixture of experts. SOFTMAX_TOPK: softmax over all router logits in fp32, top-k, optionally
+     * renormalised (Mixtral, Qwen3-MoE). SIGMOID_TOPK: top-k of raw logits, sigmoid of each chosen
+     * score scales the expert's input, plus an always-on shared expert (Llama 4).
+     */
+    public record Moe(int experts, int topK, int intermediate, Routing routing, boolean renormalize, int sharedIntermediate) implements Ffn {}
+
+    public enum Routing { SOFTMAX_TOPK, SIGMOID_TOPK }
+
+    /** Tensor names; {@code %d} is the layer (and then expert) index. */
+    public static final class Names {
+        public String embed = "model.embed_tokens.weight", finalNorm = "model.norm", lmHead = "lm_head.weight";
+        public String layer = "model.layers.%d.";
+        public String attnNorm = "input_layernorm", postAttnNorm = null, ffnNorm = "post_attention_layernorm", postFfnNorm = null;
+        public String q = "self_attn.q_proj", k = "self_attn.k_proj", v = "self_attn.v_proj", o = "self_attn.o_proj";
+        public String qNorm = "self_attn.q_norm", kNorm = "self_attn.k_norm";
+        public String gate = "mlp.gate_proj", up = "mlp.up_proj", down = "mlp.down_proj";
+        public String router = "mlp.gate";
+        public String expert = "mlp.experts.%d.", expertGate = "gate_proj", expertUp = "up_proj", expertDown = "down_proj";
+        public String shared = null;
+    }
+}

@@ -1,0 +1,19 @@
+package jllm.model.arch;
+
+import jllm.model.Architecture;
+import jllm.model.Config;
+import jllm.model.Spec;
+
+/** OLMo 2: norms after each block instead of before, and RMS QK norm over the whole projected q and k. */
+public final class Olmo2 extends Architecture {
+    public Olmo2() { super("olmo2"); }
+
+    @Override
+    protected void customize(Config c, Spec s) {
+        s.names.attnNorm = null;
+        s.names.ffnNorm = null;
+        s.names.postAttnNorm = "post_attention_layernorm";
+        s.names.postFfnNorm = "post_feedforward_layernorm";
+        s.qkNorm = Spec.QkNorm.WHOLE;
+    }
+}

@@ -1,0 +1,56 @@
+package jllm.tensor;
+
+import static java.lang.foreign.ValueLayout.JAVA_SHORT_UNALIGNED;
+
+import java.lang.foreign.MemorySegment;
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.IntVector;
+import jdk.incubator.vector.ShortVector;
+import jdk.incubator.vector.VectorOperators;
+import jdk.incubator.vector.VectorSpecies;
+
+/** bfloat16: the top 16 bits of an fp32, so widening is an exact shift. */
+public final class BF16Tensor extends SegmentTensor {
+    private static final java.lang.foreign.ValueLayout.OfShort LES = JAVA_SHORT_UNALIGNED.withOrder(LE);
+    private static final VectorSpecies<Short> S = VectorSpecies.of(short.class, jdk.incubator.vector.VectorShape.forBitSize(F.vectorBitSize() / 2));
+    private static final VectorSpecies<Integer> I = IntVector.SPECIES_PREFERRED;
+
+    public BF16Tensor(MemorySegment seg, long... shape) { super(seg, shape); }
+
+    @Override public DType dtype() { return DType.BF16; }
+
+    @Override Tensor make(MemorySegment s, long[] shape) { return new BF16Tensor(s, shape); }
+
+    public static float toFloat(short bits) { return Float.intBitsToFloat((bits & 0xffff) << 16); }
+
+    /** Round-to-nearest-even, as torch's {@code .to(torch.bfloat16)}; NaN stays NaN. */
+    public static short fromFloat(float f) {
+        int b = Float.floatToRawIntBits(f);
+        if ((b & 0x7fffffff) > 0x7f800000) return (short) ((b >>> 16) | 0x40);
+        return (short) ((b + 0x7fff + ((b >>> 16) & 1)) >>> 16);
+    }
+
+    @Override public float get(long i) { return toFloat(seg.get(LES, i * 2)); }
+
+    @Override
+    public void read(long from, float[] dst, int dstOff, int n) {
+        for (int i = 0; i < n; i++) dst[dstOff + i] = toFloat(seg.get(LES, (from + i) * 2));
+    }
+
+    private FloatVector load(long byteOff) {
+        return ((IntVector) ShortVector.fromMemorySegment(S, seg, byteOff, LE).convertShape(VectorOperators.S2I, I, 0))
+                .lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
+    }
+
+    @Override
+    public float dot(long from, float[] x, int xOff, int n) {
+        long base = from * 2;
+        int step = F.length(), i = 0;
+        FloatVector acc = FloatVector.zero(F);
+        for (int upper = n - step; i <= upper; i += step)
+            acc = load(base + i * 2L).fma(FloatVector.fromArray(F, x, xOff + i), acc);
+        float r = acc.reduceLanes(VectorOperators.ADD);
+        for (; i < n; i++) r += toFloat(seg.get(LES, base + i * 2L)) * x[xOff + i];
+        return r;
+    }
+}

@@ -1,0 +1,135 @@
+package jllm.tensor;
+
+/** The CPU backend: Vector API kernels in the tensor types, rows spread over a thread pool. */
+public final class CpuBackend implements Backend {
+    private final Parallel par;
+
+    public CpuBackend(int threads) { this.par = Parallel.shared(threads); }
+
+    public static CpuBackend withAllCores() { return new CpuBackend(Runtime.getRuntime().availableProcessors()); }
+
+    @Override public String name() { return "cpu"; }
+
+    @Override public int threads() { return par.threads(); }
+
+    @Override
+    public void matmul(Tensor w, float[] x, float[] y, int rows, float[] bias) {
+        int out = w.dim(0), in = w.dim(1);
+        if ((long) rows * in > x.length || (long) rows * out > y.length)
+            throw new IllegalArgumentException("matmul " + w + " with " + rows + " rows: buffers too small");
+        // Each worker owns a block of output features (a multiple of 4, the kernels' row group) and reuses
+        // each weight block across all tokens; tiny matrices stay on the calling thread.
+        long work = (long) out * in * rows;
+        if (work < 1 << 16) {
+            w.matmulRows(x, rows, y, 0, out, bias);
+            return;
+        }
+        par.forRange(out, 4, 4, (r0, r1) -> w.matmulRows(x, rows, y, r0, r1, bias));
+    }
+
+    @Override
+    public void rmsNorm(float[] x, float[] y, int rows, int n, float[] w, float eps, boolean onePlus) {
+        for (int r = 0; r < rows; r++) {
+            int o = r * n;
+            double ss = 0;
+            for (int i = 0; i < n; i++) ss += (double) x[o + i] * x[o + i];
+            float inv = (float) (1.0 / Math.sqrt((float) (ss / n) + eps));
+            for (int i = 0; i < n; i++) {
+                float v = x[o + i] * inv;
+                y[o + i] = w == null ? v : v * (onePlus ? 1f + w[i] : w[i]);
+            }
+        }
+    }
+
+    @Override
+    public void layerNorm(float[] x, float[] y, int rows, int n, float[] w, float[] b, float eps, boolean onePlus) {
+        for (int r = 0; r < rows; r++) {
+            int o = r * n;
+            double s = 0;
+            for (int i = 0; i < n; i++) s += x[o + i];
+            float mean = (float) (s / n);
+            double ss = 0;
+            for (int i = 0; i < n; i++) { double d = x[o + i] - mean; ss += d * d; }
+            float inv = (float) (1.0 / Math.sqrt((float) (ss / n) + eps));
+            for (int i = 0; i < n; i++) {
+                float v = (x[o + i] - mean) * inv;
+                if (w != null) v *= onePlus ? 1f + w[i] : w[i];
+                y[o + i] = b == null ? v : v + b[i];
+            }
+        }
+    }
+
+    @Override
+    public void rope(float[] x, int rows, int heads, int headDim, int rotaryDim, float[] cos, float[] sin, boolean interleaved) {
+        int half = rotaryDim / 2;
+        for (int t = 0; t < rows; t++) {
+            int cs = t * half;
+            for (int h = 0; h < heads; h++) {
+                int o = (t * heads + h) * headDim;
+                for (int i = 0; i < half; i++) {
+                    float c = cos[cs + i], s = sin[cs + i];
+                    int a = interleaved ? o + 2 * i : o + i, b = interleaved ? a + 1 : a + half;
+                    float x0 = x[a], x1 = x[b];
+                    x[a] = x0 * c - x1 * s;
+                    x[b] = x1 * c + x0 * s;
+                }
+            }
+        }
+    }
+
+    @Override
+    public void attention(float[] q, int rows, int[] pos, float[] k, float[] v, int heads, int kvHeads, int hd,
+                          float scale, float softcap, AttentionMask mask, float[] out) {
+        int group = heads / kvHeads, kvStride = kvHeads * hd;
+        par.forRange(rows * heads, 1, (from, to) -> {
+            float[] scores = new float[pos[rows - 1] + 1 > 0 ? maxPos(pos, rows) + 1 : 1];
+            for (int th = from; th < to; th++) {
+                int t = th / heads, h = th % heads, kvh = h / group, p = pos[t];
+                int qo = (t * heads + h) * hd, j0 = mask.firstKey(p);
+                float max = Float.NEGATIVE_INFINITY;
+                for (int j = j0; j <= p; j++) {
+                    float s = dot(q, qo, k, j * kvStride + kvh * hd, hd) * scale;
+                    if (softcap > 0) s = (float) (softcap * Math.tanh(s / softcap));
+                    scores[j] = s;
+                    if (s > max) max = s;
+                }
+                double sum = 0;
+                for (int j = j0; j <= p; j++) {
+                    float e = (float) Math.exp(scores[j] - max);
+                    scores[j] = e;
+                    sum += e;
+                }
+                float inv = (float) (1.0 / sum);
+                int oo = qo;
+                java.util.Arrays.fill(out, oo, oo + hd, 0f);
+                for (int j = j0; j <= p; j++) {
+                    float wgt = scores[j] * inv;
+                    int vo = j * kvStride + kvh * hd;
+                    for (int d = 0; d < hd; d++) out[oo + d] += wgt * v[vo + d];
+                }
+            }
+        });
+    }
+
+    private static int maxPos(int[] pos, int rows) {
+        int m = 0;
+        for (int t = 0; t < rows; t++) m = Math.max(m, pos[t]);
+        return m;
+    }
+
+    private static float dot(float[] a, int ao, float[] b, int bo, int n) {
+        float s = 0;
+        for (int i = 0; i < n; i++) s += a[ao + i] * b[bo + i];
+        return s;
+    }
+
+    @Override
+    public void gated(Activation act, float[] gate, float[] up, float[] out, int n) {
+        for (int i = 0; i < n; i++) out[i] = act.apply(gate[i]) * up[i];
+    }
+
+    @Override
+    public void activate(Activation act, float[] x, int n) {
+        for (int i = 0; i < n; i++) x[i] = act.apply(x[i]);
+    }
+}

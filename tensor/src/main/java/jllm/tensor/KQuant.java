@@ -1,0 +1,33 @@
+package jllm.tensor;
+
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+
+/**
+ * The 12-byte scale/min packing of Q4_K and Q5_K: eight 6-bit scales and eight 6-bit mins. Entries
+ * 0..3 sit in the low 6 bits of bytes 0..3 (scales) and 4..7 (mins); entries 4..7 keep their low 4
+ * bits in bytes 8..11 (scale low nibble, min high nibble) and their top 2 bits in the spare top bits
+ * of bytes 0..3 (scales) and 4..7 (mins).
+ */
+final class KQuant {
+    private KQuant() {}
+
+    private static int b(MemorySegment s, long off) { return s.get(ValueLayout.JAVA_BYTE, off) & 0xff; }
+
+    static int scale(MemorySegment s, long sc, int j) {
+        return j < 4 ? b(s, sc + j) & 63 : (b(s, sc + j + 4) & 15) | (b(s, sc + j - 4) >>> 6) << 4;
+    }
+
+    static int min(MemorySegment s, long sc, int j) {
+        return j < 4 ? b(s, sc + j + 4) & 63 : (b(s, sc + j + 4) >>> 4) | (b(s, sc + j) >>> 6) << 4;
+    }
+
+    /** Packs 6-bit {@code sc[8]} and {@code m[8]} into 12 bytes at {@code dst[off..]}. */
+    static void pack(int[] sc, int[] m, byte[] dst, int off) {
+        for (int j = 0; j < 4; j++) {
+            dst[off + j] = (byte) (sc[j] | (sc[j + 4] >>> 4) << 6);
+            dst[off + j + 4] = (byte) (m[j] | (m[j + 4] >>> 4) << 6);
+            dst[off + j + 8] = (byte) ((sc[j + 4] & 15) | (m[j + 4] & 15) << 4);
+        }
+    }
+}

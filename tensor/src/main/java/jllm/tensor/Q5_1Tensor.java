@@ -1,0 +1,23 @@
+package jllm.tensor;
+
+import java.lang.foreign.MemorySegment;
+
+/** Q5_1: 32 values per block, fp16 scale and min, high bits and nibbles as Q5_0; {@code x = q d + m}. */
+public final class Q5_1Tensor extends QuantTensor {
+    public Q5_1Tensor(MemorySegment seg, long... shape) { super(GgmlType.Q5_1, seg, shape); }
+
+    @Override public DType dtype() { return DType.Q5_1; }
+
+    @Override Q5_1Tensor make(MemorySegment s, long[] shape) { return new Q5_1Tensor(s, shape); }
+
+    @Override
+    void decodeBlock(long off, float[] dst, int o) {
+        float d = half(off), m = half(off + 2);
+        int qh = seg.get(java.lang.foreign.ValueLayout.JAVA_INT_UNALIGNED.withOrder(LE), off + 4);
+        for (int j = 0; j < 16; j++) {
+            int q = u8(off + 8 + j);
+            dst[o + j] = ((q & 15) | ((qh >>> j) & 1) << 4) * d + m;
+            dst[o + j + 16] = ((q >>> 4) | ((qh >>> (j + 16)) & 1) << 4) * d + m;
+        }
+    }
+}

@@ -1,0 +1,129 @@
+package jllm.tensor;
+
+import java.lang.foreign.MemorySegment;
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorOperators;
+
+/** Q8_0: blocks of 32 signed bytes with one fp16 scale, {@code x = q * d}. */
+public final class Q8_0Tensor extends QuantTensor {
+    static final int QK = 32, BB = 34;
+    /** Output rows per cache block in prefill: their weights stay in L1/L2 while token groups stream past. */
+    private static final int ROW_BLOCK = 32;
+
+    public Q8_0Tensor(MemorySegment seg, long... shape) { super(GgmlType.Q8_0, seg, shape); }
+
+    @Override public DType dtype() { return DType.Q8_0; }
+
+    @Override Q8_0Tensor make(MemorySegment s, long[] shape) { return new Q8_0Tensor(s, shape); }
+
+    @Override
+    void decodeBlock(long off, float[] dst, int o) {
+        float d = half(off);
+        for (int j = 0; j < QK; j++) dst[o + j] = seg.get(java.lang.foreign.ValueLayout.JAVA_BYTE, off + 2 + j) * d;
+    }
+
+    @Override
+    float dotBlocks(long blk, int nb, float[] x, int xOff) {
+        long o = blk * BB;
+        FloatVector a0 = FloatVector.zero(F), a1 = FloatVector.zero(F);
+        int b = 0;
+        // Two blocks per step: two independent accumulator chains hide the FMA latency.
+        for (; b + 1 < nb; b += 2, o += 2 * BB) {
+            FloatVector s0 = FloatVector.zero(F), s1 = FloatVector.zero(F);
+            int xo = xOff + b * QK;
+            for (int j = 0; j < QK; j += L) {
+                s0 = bytesToFloats(o + 2 + j).fma(FloatVector.fromArray(F, x, xo + j), s0);
+                s1 = bytesToFloats(o + BB + 2 + j).fma(FloatVector.fromArray(F, x, xo + QK + j), s1);
+            }
+            a0 = s0.fma(FloatVector.broadcast(F, half(o)), a0);
+            a1 = s1.fma(FloatVector.broadcast(F, half(o + BB)), a1);
+        }
+        if (b < nb) {
+            FloatVector s0 = FloatVector.zero(F);
+            int xo = xOff + b * QK;
+            for (int j = 0; j < QK; j += L) s0 = bytesToFloats(o + 2 + j).fma(FloatVector.fromArray(F, x, xo + j), s0);
+            a0 = s0.fma(FloatVector.broadcast(F, half(o)), a0);
+        }
+        return a0.add(a1).reduceLanes(VectorOperators.ADD);
+    }
+
+    @Override
+    public void matmulRows(float[] x, int tokens, float[] y, int r0, int r1, float[] bias) {
+        int in = dim(1), out = dim(0), nb = in / QK;
+        if (tokens == 1) {
+            int r = r0;
+            for (; r + 4 <= r1; r += 4) rows4(x, y, r, nb, bias);
+            for (; r < r1; r++) y[r] = dotBlocks((long) r * nb, nb, x, 0) + (bias == null ? 0f : bias[r]);
+            return;
+        }
+        for (int rb = r0; rb < r1; rb += ROW_BLOCK) {
+            int re = Math.min(r1, rb + ROW_BLOCK);
+            int t = 0;
+            for (; t + 4 <= tokens; t += 4) {
+                int r = rb;
+                for (; r + 2 <= re; r += 2) tile2x4(x, y, r, t, in, out, nb, bias);
+                for (; r < re; r++)
+                    for (int tt = t; tt < t + 4; tt++) y[tt * out + r] = dotBlocks((long) r * nb, nb, x, tt * in) + (bias == null ? 0f : bias[r]);
+            }
+            for (; t < tokens; t++)
+                for (int r = rb; r < re; r++) y[t * out + r] = dotBlocks((long) r * nb, nb, x, t * in) + (bias == null ? 0f : bias[r]);
+        }
+    }
+
+    /** Four rows against one token: x is loaded once per block for all four. */
+    private void rows4(float[] x, float[] y, int r, int nb, float[] bias) {
+        long rb = (long) nb * BB, o0 = r * rb, o1 = o0 + rb, o2 = o1 + rb, o3 = o2 + rb;
+        FloatVector a0 = FloatVector.zero(F), a1 = a0, a2 = a0, a3 = a0;
+        for (int b = 0; b < nb; b++, o0 += BB, o1 += BB, o2 += BB, o3 += BB) {
+            FloatVector s0 = FloatVector.zero(F), s1 = s0, s2 = s0, s3 = s0;
+            int xo = b * QK;
+            for (int j = 0; j < QK; j += L) {
+                FloatVector xv = FloatVector.fromArray(F, x, xo + j);
+                s0 = bytesToFloats(o0 + 2 + j).fma(xv, s0);
+                s1 = bytesToFloats(o1 + 2 + j).fma(xv, s1);
+                s2 = bytesToFloats(o2 + 2 + j).fma(xv, s2);
+                s3 = bytesToFloats(o3 + 2 + j).fma(xv, s3);
+            }
+            a0 = s0.fma(FloatVector.broadcast(F, half(o0)), a0);
+            a1 = s1.fma(FloatVector.broadcast(F, half(o1)), a1);
+            a2 = s2.fma(FloatVector.broadcast(F, half(o2)), a2);
+            a3 = s3.fma(FloatVector.broadcast(F, half(o3)), a3);
+        }
+        y[r] = a0.reduceLanes(VectorOperators.ADD) + (bias == null ? 0f : bias[r]);
+        y[r + 1] = a1.reduceLanes(VectorOperators.ADD) + (bias == null ? 0f : bias[r + 1]);
+        y[r + 2] = a2.reduceLanes(VectorOperators.ADD) + (bias == null ? 0f : bias[r + 2]);
+        y[r + 3] = a3.reduceLanes(VectorOperators.ADD) + (bias == null ? 0f : bias[r + 3]);
+    }
+
+    /** Two rows against four tokens: each block is widened and scaled once, then used eight times. */
+    private void tile2x4(float[] x, float[] y, int r, int t, int in, int out, int nb, float[] bias) {
+        long rb = (long) nb * BB, o0 = r * rb, o1 = o0 + rb;
+        int x0 = t * in, x1 = x0 + in, x2 = x1 + in, x3 = x2 + in;
+        FloatVector c00 = FloatVector.zero(F), c01 = c00, c02 = c00, c03 = c00, c10 = c00, c11 = c00, c12 = c00, c13 = c00;
+        for (int b = 0; b < nb; b++, o0 += BB, o1 += BB) {
+            float d0 = half(o0), d1 = half(o1);
+            int xo = b * QK;
+            for (int j = 0; j < QK; j += L) {
+                FloatVector w0 = bytesToFloats(o0 + 2 + j).mul(d0), w1 = bytesToFloats(o1 + 2 + j).mul(d1);
+                int k = xo + j;
+                FloatVector v = FloatVector.fromArray(F, x, x0 + k);
+                c00 = w0.fma(v, c00); c10 = w1.fma(v, c10);
+                v = FloatVector.fromArray(F, x, x1 + k);
+                c01 = w0.fma(v, c01); c11 = w1.fma(v, c11);
+                v = FloatVector.fromArray(F, x, x2 + k);
+                c02 = w0.fma(v, c02); c12 = w1.fma(v, c12);
+                v = FloatVector.fromArray(F, x, x3 + k);
+                c03 = w0.fma(v, c03); c13 = w1.fma(v, c13);
+            }
+        }
+        float b0 = bias == null ? 0f : bias[r], b1 = bias == null ? 0f : bias[r + 1];
+        y[t * out + r] = c00.reduceLanes(VectorOperators.ADD) + b0;
+        y[(t + 1) * out + r] = c01.reduceLanes(VectorOperators.ADD) + b0;
+        y[(t + 2) * out + r] = c02.reduceLanes(VectorOperators.ADD) + b0;
+        y[(t + 3) * out + r] = c03.reduceLanes(VectorOperators.ADD) + b0;
+        y[t * out + r + 1] = c10.reduceLanes(VectorOperators.ADD) + b1;
+        y[(t + 1) * out + r + 1] = c11.reduceLanes(VectorOperators.ADD) + b1;
+        y[(t + 2) * out + r + 1] = c12.reduceLanes(VectorOperators.ADD) + b1;
+        y[(t + 3) * out + r + 1] = c13.reduceLanes(VectorOperators.ADD) + b1;
+    }
+}

@@ -1,0 +1,144 @@
+package jllm.tensor;
+
+import static java.lang.foreign.ValueLayout.JAVA_SHORT_UNALIGNED;
+
+import java.lang.foreign.MemorySegment;
+import java.nio.ByteOrder;
+import jdk.incubator.vector.ByteVector;
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.IntVector;
+import jdk.incubator.vector.VectorOperators;
+import jdk.incubator.vector.VectorShape;
+import jdk.incubator.vector.VectorSpecies;
+
+/**
+ * A ggml block-quantized matrix: a little-endian segment of blocks, each holding
+ * {@link GgmlType#blockSize} values. Rows are whole blocks (the GGUF rule), so row views and
+ * block boundaries always coincide and a kernel never has to start mid-block.
+ *
+ * <p>Subclasses give a scalar {@link #decodeBlock} written straight from the format (used by
+ * {@link #read}, {@link #get} and misaligned dots); the hot types also override {@link #dotBlocks}
+ * and {@link #matmulRows} with fused Vector API kernels.
+ */
+public abstract sealed class QuantTensor extends Tensor
+        permits Q8_0Tensor, Q4_0Tensor, Q4_1Tensor, Q5_0Tensor, Q5_1Tensor, Q4_KTensor, Q5_KTensor, Q6_KTensor {
+    static final VectorSpecies<Float> F = FloatVector.SPECIES_PREFERRED;
+    static final int L = F.length();
+    /** Bytes that widen to one float vector. */
+    static final VectorSpecies<Byte> B = VectorSpecies.of(byte.class, VectorShape.forBitSize(F.vectorBitSize() / 4));
+    static final VectorSpecies<Integer> I = VectorSpecies.of(int.class, VectorShape.forBitSize(F.vectorBitSize()));
+    static final ByteOrder LE = ByteOrder.LITTLE_ENDIAN;
+    static final java.lang.foreign.ValueLayout.OfShort LES = JAVA_SHORT_UNALIGNED.withOrder(LE);
+
+    final MemorySegment seg;
+    final GgmlType type;
+    final int bs, bb;
+    final long rowBytes;
+
+    QuantTensor(GgmlType type, MemorySegment seg, long[] shape) {
+        super(shape);
+        this.type = type;
+        this.bs = type.blockSize;
+        this.bb = type.blockBytes;
+        if (shape.length == 0) throw new IllegalArgumentException(type + " tensors need at least one dimension");
+        this.rowBytes = type.rowBytes(shape[shape.length - 1]);
+        long need = type.bytes(shape);
+        if (seg.byteSize() != need)
+            throw new IllegalArgumentException(type + Shapes.str(shape) + " needs " + need + " bytes, got " + seg.byteSize());
+        this.seg = seg;
+    }
+
+    public final GgmlType ggmlType() { return type; }
+
+    @Override
+    public final MemorySegment segment() { return seg; }
+
+    abstract QuantTensor make(MemorySegment seg, long[] shape);
+
+    /** Decodes the block at byte offset {@code off} into {@code dst[dstOff .. dstOff + bs)}. */
+    abstract void decodeBlock(long off, float[] dst, int dstOff);
+
+    final float half(long off) { return Float.float16ToFloat(seg.get(LES, off)); }
+
+    final int u8(long off) { return seg.get(java.lang.foreign.ValueLayout.JAVA_BYTE, off) & 0xff; }
+
+    @Override
+    public final float get(long i) {
+        if (i < 0 || i >= numel) throw new IndexOutOfBoundsException(i);
+        float[] tmp = new float[bs];
+        decodeBlock(i / bs * bb, tmp, 0);
+        return tmp[(int) (i % bs)];
+    }
+
+    @Override
+    public final void read(long from, float[] dst, int dstOff, int n) {
+        float[] tmp = null;
+        long i = from, end = from + n;
+        while (i < end) {
+            long blk = i / bs;
+            int inBlk = (int) (i - blk * bs), take = (int) Math.min(bs - inBlk, end - i);
+            if (take == bs) {
+                decodeBlock(blk * bb, dst, dstOff + (int) (i - from));
+            } else {
+                if (tmp == null) tmp = new float[bs];
+                decodeBlock(blk * bb, tmp, 0);
+                System.arraycopy(tmp, inBlk, dst, dstOff + (int) (i - from), take);
+            }
+            i += take;
+        }
+    }
+
+    @Override
+    public final float dot(long from, float[] x, int xOff, int n) {
+        if (from % bs == 0 && n % bs == 0) return dotBlocks(from / bs, n / bs, x, xOff);
+        // Misaligned runs (not produced by matmul) decode block by block.
+        float[] tmp = new float[bs];
+        float sum = 0;
+        long i = from, end = from + n;
+        while (i < end) {
+            long blk = i / bs;
+            int inBlk = (int) (i - blk * bs), take = (int) Math.min(bs - inBlk, end - i);
+            decodeBlock(blk * bb, tmp, 0);
+            int xo = xOff + (int) (i - from);
+            for (int k = 0; k < take; k++) sum += tmp[inBlk + k] * x[xo + k];
+            i += take;
+        }
+        return sum;
+    }
+
+    /** Dot of {@code nb} whole blocks starting at block {@code blk} with {@code x[xOff..]}. */
+    float dotBlocks(long blk, int nb, float[] x, int xOff) {
+        float[] tmp = new float[bs];
+        FloatVector acc = FloatVector.zero(F);
+        for (int b = 0; b < nb; b++) {
+            decodeBlock((blk + b) * bb, tmp, 0);
+            int xo = xOff + b * bs;
+            for (int j = 0; j < bs; j += L)
+                acc = FloatVector.fromArray(F, tmp, j).fma(FloatVector.fromArray(F, x, xo + j), acc);
+        }
+        return acc.reduceLanes(VectorOperators.ADD);
+    }
+
+    @Override
+    public final Tensor rows(long from, long count) {
+        checkRows(from, count);
+        long rb = rowSize() / bs * bb;
+        return make(seg.asSlice(from * rb, count * rb), rowsShape(count));
+    }
+
+    @Override
+    public final Tensor reshape(long... newShape) {
+        checkReshape(newShape);
+        return make(seg, newShape);
+    }
+
+    /** Widens {@code L} signed bytes at {@code off} to floats. */
+    final FloatVector bytesToFloats(long off) {
+        return (FloatVector) ByteVector.fromMemorySegment(B, seg, off, LE).convertShape(VectorOperators.B2F, F, 0);
+    }
+
+    /** Widens {@code L} bytes at {@code off} to ints (sign-extended; callers mask the nibbles they need). */
+    final IntVector bytesToInts(long off) {
+        return (IntVector) ByteVector.fromMemorySegment(B, seg, off, LE).convertShape(VectorOperators.B2I, I, 0);
+    }
+}

@@ -1,0 +1,117 @@
+package jllm.tensor;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.nio.ByteOrder;
+import java.util.Random;
+import org.junit.jupiter.api.Test;
+
+class KernelTest {
+    private static final ValueLayout.OfShort LES = ValueLayout.JAVA_SHORT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
+
+    private static MemorySegment allShorts() {
+        MemorySegment s = MemorySegment.ofArray(new byte[65536 * 2]);
+        for (int i = 0; i < 65536; i++) s.set(LES, 2L * i, (short) i);
+        return s;
+    }
+
+    @Test
+    void f16DecodesEveryBitPatternLikeTheJdk() {
+        F16Tensor t = new F16Tensor(allShorts(), 65536);
+        float[] x = new float[65536];
+        for (int i = 0; i < 65536; i++) {
+            float want = Float.float16ToFloat((short) i);
+            float got = t.get(i);
+            assertEquals(Float.floatToRawIntBits(want) & (Float.isNaN(want) ? 0 : -1), Float.floatToRawIntBits(got) & (Float.isNaN(got) ? 0 : -1), "half 0x" + Integer.toHexString(i));
+        }
+        // the vectorised dot with a one-hot x reads each element through the SIMD path (inf/NaN zeroed: 0 * inf = NaN)
+        MemorySegment finite = allShorts();
+        for (int i = 0; i < 65536; i++) if ((i & 0x7c00) == 0x7c00) finite.set(LES, 2L * i, (short) 0);
+        t = new F16Tensor(finite, 65536);
+        for (int i = 0; i < 65536; i += 97) {
+            java.util.Arrays.fill(x, 0f);
+            x[i] = 1f;
+            float want = Float.float16ToFloat((short) i);
+            if (!Float.isFinite(want)) continue;
+            assertEquals(want, t.dot(0, x, 0, 65536), 0f, "half 0x" + Integer.toHexString(i));
+        }
+    }
+
+    @Test
+    void bf16RoundTripsAndRoundsToNearestEven() {
+        assertEquals((short) 0x3f80, BF16Tensor.fromFloat(1.0f));
+        assertEquals((short) 0x3f80, BF16Tensor.fromFloat(Float.intBitsToFloat(0x3f808000))); // tie -> even
+        assertEquals((short) 0x3f82, BF16Tensor.fromFloat(Float.intBitsToFloat(0x3f818000))); // tie -> even (up)
+        assertEquals((short) 0x3f81, BF16Tensor.fromFloat(Float.intBitsToFloat(0x3f808001)));
+        assertTrue(Float.isNaN(BF16Tensor.toFloat(BF16Tensor.fromFloat(Float.NaN))));
+        BF16Tensor t = new BF16Tensor(allShorts(), 65536);
+        for (int i = 0; i < 65536; i++) {
+            float v = t.get(i);
+            if (!Float.isNaN(v)) assertEquals((short) i, BF16Tensor.fromFloat(v));
+        }
+    }
+
+    @Test
+    void dotProductsMatchAScalarReferenceForAllLengths() {
+        Random r = new Random(1);
+        for (int n = 1; n < 300; n += 7) {
+            float[] w = new float[n + 5], x = new float[n + 3];
+            for (int i = 0; i < w.length; i++) w[i] = (float) r.nextGaussian();
+            for (int i = 0; i < x.length; i++) x[i] = (float) r.nextGaussian();
+            MemorySegment bf = MemorySegment.ofArray(new byte[w.length * 2]), hf = MemorySegment.ofArray(new byte[w.length * 2]);
+            for (int i = 0; i < w.length; i++) {
+                bf.set(LES, 2L * i, BF16Tensor.fromFloat(w[i]));
+                hf.set(LES, 2L * i, Float.floatToFloat16(w[i]));
+            }
+            Tensor[] ts = {F32Tensor.of(w, w.length), new BF16Tensor(bf, w.length), new F16Tensor(hf, w.length)};
+            for (Tensor t : ts) {
+                double want = 0, scale = 0;
+                for (int i = 0; i < n; i++) { want += (double) t.get(2 + i) * x[1 + i]; scale += Math.abs(t.get(2 + i) * x[1 + i]); }
+                float got = t.dot(2, x, 1, n);
+                assertEquals(want, got, 1e-5 * scale + 1e-6, t + " n=" + n);
+            }
+        }
+    }
+
+    @Test
+    void erfMatchesPublishedValues() {
+        // Abramowitz & Stegun table 7.1 / high-precision values
+        double[][] v = {{0.0, 0.0}, {0.1, 0.1124629160182849}, {0.5, 0.5204998778130465}, {1.0, 0.8427007929497149},
+                {1.5, 0.9661051464753108}, {2.0, 0.9953222650189527}, {2.5, 0.9995930479825550}, {3.0, 0.9999779095030014},
+                {4.0, 0.9999999845827421}, {-0.7, -0.6778011938374184}, {-3.5, -0.9999992569016276}};
+        for (double[] p : v) assertEquals(p[1], MathUtil.erf(p[0]), 1e-14, "erf(" + p[0] + ")");
+    }
+
+    @Test
+    void attentionMasksSelectTheDocumentedKeys() {
+        assertEquals(0, AttentionMask.CAUSAL.firstKey(9));
+        assertEquals(6, AttentionMask.sliding(4).firstKey(9)); // keys 6,7,8,9: four including the query
+        assertEquals(0, AttentionMask.sliding(4).firstKey(2));
+        assertEquals(8, AttentionMask.chunked(8).firstKey(9));
+        assertEquals(8, AttentionMask.chunked(8).firstKey(8));
+        assertEquals(0, AttentionMask.chunked(8).firstKey(7));
+    }
+
+    @Test
+    void matmulMatchesScalarAcrossThreadCounts() {
+        Random r = new Random(7);
+        int out = 37, in = 53, rows = 5;
+        float[] w = new float[out * in], x = new float[rows * in], bias = new float[out];
+        for (int i = 0; i < w.length; i++) w[i] = (float) r.nextGaussian();
+        for (int i = 0; i < x.length; i++) x[i] = (float) r.nextGaussian();
+        for (int i = 0; i < out; i++) bias[i] = (float) r.nextGaussian();
+        for (int threads : new int[] {1, 2, 3}) {
+            float[] y = new float[rows * out];
+            new CpuBackend(threads).matmul(F32Tensor.of(w, out, in), x, y, rows, bias);
+            for (int t = 0; t < rows; t++)
+                for (int o = 0; o < out; o++) {
+                    double s = bias[o];
+                    for (int i = 0; i < in; i++) s += (double) w[o * in + i] * x[t * in + i];
+                    assertEquals(s, y[t * out + o], 1e-4);
+                }
+        }
+    }
+}
