@@ -21,7 +21,9 @@ final class Lexer {
 
     private Lexer(String src) {
         // jinja2 normalizes newlines in template data to "\n" (its default newline_sequence).
-        this.src = src.replace("\r\n", "\n").replace('\r', '\n');
+        String s = src.replace("\r\n", "\n").replace('\r', '\n');
+        // keep_trailing_newline=False: jinja2 drops one newline at the very end of the template.
+        this.src = s.endsWith("\n") ? s.substring(0, s.length() - 1) : s;
     }
 
     static List<Token> tokenize(String src) {

@@ -248,20 +248,29 @@ final class Parser {
 
     private Target assignTarget(boolean loopTarget) {
         List<Target> items = new ArrayList<>();
-        boolean paren = skipOp("(");
         boolean comma = false;
         do {
-            if (!items.isEmpty() && (peek().isName("in") || peek().isOp("=") || peek().isOp(")"))) break;
-            String name = expect(Type.NAME, null).text();
-            if (!loopTarget && skipOp(".")) {
-                items.add(new AttrTarget(name, expect(Type.NAME, null).text()));
-            } else {
-                if (name.equals("loop") && loopTarget) throw error("can't assign to special loop variable in for-loop target");
-                items.add(new NameTarget(name));
-            }
+            if (!items.isEmpty() && (peek().isName("in") || peek().isOp("=") || peek().isOp(")") || peek().type() == Type.BLOCK_END)) break;
+            items.add(targetItem(loopTarget));
         } while (skipOp(",") && (comma = true));
-        if (paren) expect(Type.OP, ")");
-        return comma || paren && items.size() > 1 ? new TupleTarget(items) : items.getFirst();
+        return comma ? new TupleTarget(items) : items.getFirst();
+    }
+
+    private Target targetItem(boolean loopTarget) {
+        if (skipOp("(")) {
+            enter();
+            Target inner = assignTarget(loopTarget);
+            expect(Type.OP, ")");
+            nesting--;
+            return inner;
+        }
+        String name = expect(Type.NAME, null).text();
+        if (!loopTarget && peek().isOp(".")) {
+            next();
+            return new AttrTarget(name, expect(Type.NAME, null).text());
+        }
+        if (name.equals("loop") && loopTarget) throw error("can't assign to special loop variable in for-loop target");
+        return new NameTarget(name);
     }
 
     private Stmt macroStmt() {
