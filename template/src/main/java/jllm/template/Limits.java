@@ -15,5 +15,5 @@ package jllm.template;
  * @param maxNesting      nesting of blocks and expressions accepted by the parser
  */
 public record Limits(long maxSteps, long maxOutputChars, int maxStringChars, int maxCallDepth, int maxNesting) {
-    public static final Limits DEFAULT = new Limits(20_000_000L, 20_000_000L, 10_000_000, 100, 100);
+    public static final Limits DEFAULT = new Limits(20_000_000L, 20_000_000L, 10_000_000, 100, 256);
 }

@@ -356,32 +356,40 @@ final class Parser {
     }
 
     Expr expression() {
+        int mark = nesting;
         enter();
         Expr e = or();
         while (skipName("if")) {
+            enter();
             Expr test = or();
             Expr otherwise = skipName("else") ? expression() : null;
             e = new CondExpr(test, e, otherwise);
         }
-        nesting--;
+        nesting = mark;
         return e;
     }
 
     private Expr or() {
+        int mark = nesting;
         Expr l = and();
         while (peek().isName("or")) {
             int line = next().line();
+            enter();
             l = new Binary("or", l, and(), line);
         }
+        nesting = mark;
         return l;
     }
 
     private Expr and() {
+        int mark = nesting;
         Expr l = not();
         while (peek().isName("and")) {
             int line = next().line();
+            enter();
             l = new Binary("and", l, not(), line);
         }
+        nesting = mark;
         return l;
     }
 
@@ -419,38 +427,50 @@ final class Parser {
     }
 
     private Expr math1() {
+        int mark = nesting;
         Expr l = concat();
         while (peek().isOp("+") || peek().isOp("-")) {
             Token t = next();
+            enter();
             l = new Binary(t.text(), l, concat(), t.line());
         }
+        nesting = mark;
         return l;
     }
 
     private Expr concat() {
+        int mark = nesting;
         Expr l = math2();
         while (peek().isOp("~")) {
             Token t = next();
+            enter();
             l = new Binary("~", l, math2(), t.line());
         }
+        nesting = mark;
         return l;
     }
 
     private Expr math2() {
+        int mark = nesting;
         Expr l = pow();
         while (peek().isOp("*") || peek().isOp("/") || peek().isOp("//") || peek().isOp("%")) {
             Token t = next();
+            enter();
             l = new Binary(t.text(), l, pow(), t.line());
         }
+        nesting = mark;
         return l;
     }
 
     private Expr pow() {
+        int mark = nesting;
         Expr l = unary(true);
         while (peek().isOp("**")) {
             Token t = next();
+            enter();
             l = new Binary("**", l, unary(true), t.line());
         }
+        nesting = mark;
         return l;
     }
 
@@ -530,7 +550,17 @@ final class Parser {
     }
 
     private Expr postfix(Expr e) {
+        int mark = nesting;
+        try {
+            return postfixChain(e);
+        } finally {
+            nesting = mark;
+        }
+    }
+
+    private Expr postfixChain(Expr e) {
         while (true) {
+            enter();
             Token t = peek();
             if (t.isOp(".")) {
                 next();
@@ -602,7 +632,17 @@ final class Parser {
     }
 
     private Expr filterExpr(Expr e) {
+        int mark = nesting;
+        try {
+            return filterChainLinks(e);
+        } finally {
+            nesting = mark;
+        }
+    }
+
+    private Expr filterChainLinks(Expr e) {
         while (true) {
+            enter();
             Token t = peek();
             if (t.isOp("|")) e = filterChain(e);
             else if (t.isName("is")) e = test(e);
@@ -612,7 +652,12 @@ final class Parser {
     }
 
     private Expr filterChain(Expr e) {
-        while (skipOp("|")) e = oneFilter(e);
+        int mark = nesting;
+        while (skipOp("|")) {
+            enter();
+            e = oneFilter(e);
+        }
+        nesting = mark;
         return e;
     }
 
