@@ -79,9 +79,6 @@ final class Builtins {
         long n = step > 0 ? (stop > start ? (stop - start + step - 1) / step : 0) : (start > stop ? (start - stop - step - 1) / -step : 0);
         if (n > MAX_RANGE)
             throw new TemplateException("OverflowError", "Range too big. The sandbox blocks ranges larger than MAX_RANGE (" + MAX_RANGE + ").");
-        List<Object> out = new ArrayList<>((int) n);
-        for (long i = 0; i < n; i++) out.add(start + i * step);
-        in.step(n);
-        return out;
+        return new Range(start, stop, step, (int) n);
     }
 }

@@ -292,7 +292,7 @@ final class Filters {
                 return View.generator(out);
             }
             case "attr" -> {
-                return Ops.getAttr(value, Py.str(a.req(0, "name")));
+                return Ops.attrOnly(value, Py.str(a.req(0, "name")));
             }
             case "batch" -> {
                 long n = Py.toLong(a.req(0, "linecount"));

@@ -226,7 +226,7 @@ final class Interpreter {
                     Object k = Py.unwrap(eval(d.keys().get(i), scope));
                     if (k instanceof List<?> && !(k instanceof Tuple) || k instanceof Map)
                         throw TemplateException.type("unhashable type: '" + Py.typeName(k) + "'");
-                    out.put(k, eval(d.values().get(i), scope));
+                    Py.putKey(out, k, eval(d.values().get(i), scope));
                 }
                 return out;
             }

@@ -46,7 +46,7 @@ final class Json {
         else if (v instanceof Long || v instanceof java.math.BigInteger) sb.append(v);
         else if (v instanceof Double d) sb.append(d.isNaN() ? "NaN" : d.isInfinite() ? (d > 0 ? "Infinity" : "-Infinity") : Py.floatRepr(d));
         else if (v instanceof String s) string(s, sb);
-        else if (v instanceof List<?> l) {
+        else if (v instanceof List<?> l && !(v instanceof Range)) {
             if (l.isEmpty()) {
                 sb.append("[]");
                 return;

@@ -45,7 +45,7 @@ final class Ops {
             }
             throw TemplateException.type("can only concatenate str (not \"" + Py.typeName(b) + "\") to str");
         }
-        if (a instanceof List<?> l && b instanceof List<?> m && (a instanceof Tuple) == (b instanceof Tuple)) {
+        if (a instanceof List<?> l && b instanceof List<?> m && (a instanceof Tuple) == (b instanceof Tuple) && !(a instanceof Range) && !(b instanceof Range)) {
             in.checkLength((long) l.size() + m.size());
             List<Object> out = new ArrayList<>(l);
             out.addAll(m);
@@ -75,8 +75,8 @@ final class Ops {
     }
 
     private static Object mul(Interpreter in, Object a, Object b) {
-        if ((a instanceof String || a instanceof List) && Py.isInt(b)) return repeat(in, a, b);
-        if ((b instanceof String || b instanceof List) && Py.isInt(a)) return repeat(in, b, a);
+        if ((a instanceof String || a instanceof List && !(a instanceof Range)) && Py.isInt(b)) return repeat(in, a, b);
+        if ((b instanceof String || b instanceof List && !(b instanceof Range)) && Py.isInt(a)) return repeat(in, b, a);
         if (a instanceof BigInteger || b instanceof BigInteger) {
             if (Py.toBig(a).bitLength() + Py.toBig(b).bitLength() > 100_000)
                 throw new TemplateException("LimitError", "integer result too large");
@@ -173,6 +173,15 @@ final class Ops {
         return lookupItem(obj, name);
     }
 
+    /** jinja2's {@code attr} filter: the Python attribute only, never an item. */
+    static Object attrOnly(Object obj, String name) {
+        if (obj instanceof Undefined u) throw u.error();
+        Object attr = pythonAttr(obj, name);
+        if (attr != null) return attr;
+        if (obj instanceof Namespace ns && ns.attrs.containsKey(name)) return ns.attrs.get(name);
+        return Undefined.attr(obj, name);
+    }
+
     /** {@code obj[key]}: the item first, then (for string keys) the attribute, as jinja2 does. */
     static Object getItem(Object obj, Object key) {
         if (obj instanceof Undefined u) throw u.error();
@@ -259,6 +268,7 @@ final class Ops {
             if (MUTATING_DICT.contains(name)) return Undefined.unsafe(obj, name);
             return Methods.DICT.contains(name) ? new BoundMethod(obj, name) : null;
         }
+        if (obj instanceof Range) return null;
         if (obj instanceof List && !(obj instanceof Tuple)) {
             if (MUTATING_LIST.contains(name)) return Undefined.unsafe(obj, name);
             return Methods.LIST.contains(name) ? new BoundMethod(obj, name) : null;

@@ -64,6 +64,7 @@ final class Py {
         if (v instanceof String) return "str";
         if (v instanceof Markup) return "Markup";
         if (v instanceof Tuple) return "tuple";
+        if (v instanceof Range) return "range";
         if (v instanceof List) return "list";
         if (v instanceof Map) return "dict";
         if (v instanceof View w) return w.typeName;
@@ -135,6 +136,7 @@ final class Py {
             strRepr(m.s(), sb);
             sb.append(')');
         }
+        else if (v instanceof Range r) sb.append(r.repr());
         else if (v instanceof Tuple t) {
             sb.append('(');
             for (int i = 0; i < t.size(); i++) {
@@ -215,6 +217,20 @@ final class Py {
         BigDecimal bd = new BigDecimal(Double.toString(Math.abs(d))).stripTrailingZeros();
         String digits = bd.unscaledValue().toString();
         int decpt = digits.length() - bd.scale();
+        if (digits.length() == 2) {
+            // Java never prints fewer than two digits, and then picks the closest two-digit decimal; Python
+            // prints one digit whenever one round-trips (this matters only for subnormals like 5e-324).
+            double abs = Math.abs(d);
+            for (java.math.RoundingMode m : new java.math.RoundingMode[]{java.math.RoundingMode.HALF_EVEN, java.math.RoundingMode.DOWN, java.math.RoundingMode.UP}) {
+                BigDecimal one = bd.round(new java.math.MathContext(1, m));
+                if (one.doubleValue() == abs) {
+                    one = one.stripTrailingZeros();
+                    digits = one.unscaledValue().toString();
+                    decpt = digits.length() - one.scale();
+                    break;
+                }
+            }
+        }
         StringBuilder sb = new StringBuilder(sign);
         if (decpt > 16 || decpt < -3) {
             sb.append(digits.charAt(0));
@@ -231,6 +247,19 @@ final class Py {
             sb.append(digits, 0, decpt).append('.').append(digits, decpt, digits.length());
         }
         return sb.toString();
+    }
+
+    /** dict[k] = v with Python key identity: 1, 1.0 and True are one key (the first spelling is kept). */
+    static void putKey(Map<Object, Object> m, Object k, Object v) {
+        if (k instanceof Boolean || k instanceof Long || k instanceof Double || k instanceof BigInteger) {
+            for (var e : m.entrySet()) {
+                if (isNumber(e.getKey()) && eq(e.getKey(), k)) {
+                    e.setValue(v);
+                    return;
+                }
+            }
+        }
+        m.put(k, v);
     }
 
     // ---- collections ---------------------------------------------------------------------------
@@ -304,7 +333,7 @@ final class Py {
         if (isNumber(a) && isNumber(b)) return numCompare(a, b) == 0 && !(isNaN(a) || isNaN(b));
         if (a instanceof String s) return s.equals(b);
         if (a instanceof List<?> l && b instanceof List<?> m) {
-            if ((a instanceof Tuple) != (b instanceof Tuple) || l.size() != m.size()) return false;
+            if ((a instanceof Tuple) != (b instanceof Tuple) || (a instanceof Range) != (b instanceof Range) || l.size() != m.size()) return false;
             for (int i = 0; i < l.size(); i++) if (!eq(l.get(i), m.get(i))) return false;
             return true;
         }

@@ -38,6 +38,33 @@ final class Values {
         }
     }
 
+    /** Python's range: an indexable, re-iterable sequence that prints as {@code range(a, b)}. */
+    static final class Range extends AbstractList<Object> {
+        final long start, stop, step;
+        private final int size;
+
+        Range(long start, long stop, long step, int size) {
+            this.start = start;
+            this.stop = stop;
+            this.step = step;
+            this.size = size;
+        }
+
+        @Override
+        public Object get(int i) {
+            return start + i * step;
+        }
+
+        @Override
+        public int size() {
+            return size;
+        }
+
+        String repr() {
+            return "range(" + start + ", " + stop + (step != 1 ? ", " + step : "") + ")";
+        }
+    }
+
     /**
      * A lazy Python iterable that is not a list: generators (single use, no len), dict views and reverse
      * iterators. Held eagerly here; only the observable Python behaviour is reproduced.
