@@ -5,6 +5,7 @@ Python jinja2 configured exactly as transformers configures it, the expectations
 Run from the repository root with jinja2 3.1.x installed:  python3 tools/gen_jinja_cases.py
 Each case: name, template, context (JSON), and either "rendered" or "error" ("Type: message").
 """
+import copy
 import json
 import sys
 from datetime import datetime
@@ -255,7 +256,7 @@ def main():
     for name, src in CASES:
         case = {"name": name, "template": src}
         try:
-            case["rendered"] = env.from_string(src).render(**CTX)
+            case["rendered"] = env.from_string(src).render(**copy.deepcopy(CTX))
         except Exception as e:
             case["error"] = type(e).__name__ + ": " + str(e)
         out.append(case)

@@ -8,6 +8,7 @@ Renderings are stored as SHA-256 + length to keep the file small; errors are sto
 Run from the repository root:  python3 tools/gen_template_matrix.py [FIXTURES_DIR]
 """
 import hashlib
+import copy
 import json
 import os
 import sys
@@ -94,7 +95,7 @@ def main():
                         case = {"template": name, "conversation": conv, "add_generation_prompt": gen,
                                 "tools": tools is not None, "kwargs": kw_index}
                         try:
-                            out = tpl.render(**ctx)
+                            out = tpl.render(**copy.deepcopy(ctx))
                             case["sha256"] = hashlib.sha256(out.encode("utf-8")).hexdigest()
                             case["length"] = len(out)
                         except Exception as e:

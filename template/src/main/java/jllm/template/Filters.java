@@ -62,6 +62,7 @@ final class Filters {
             }
             default -> { }
         }
+        Object raw = value;
         value = Py.unwrap(value);
         // jinja2's map/select family yields nothing for a falsy input (None included) instead of failing.
         if (Set.of("map", "select", "reject", "selectattr", "rejectattr").contains(name) && !Py.truthy(value))
@@ -78,7 +79,8 @@ final class Filters {
                 return l.isEmpty() ? new Undefined(null, Undefined.NO_OBJECT, "No first item, sequence was empty.", "UndefinedError") : l.getFirst();
             }
             case "last" -> {
-                if (value instanceof View w && w.singleUse) throw TemplateException.type("'generator' object is not reversible");
+                if (value instanceof View w && w.singleUse || !Py.isIterable(value))
+                    throw TemplateException.type("'" + Py.typeName(value) + "' object is not reversible");
                 List<Object> l = Py.iterate(value);
                 return l.isEmpty() ? new Undefined(null, Undefined.NO_OBJECT, "No last item, sequence was empty.", "UndefinedError") : l.getLast();
             }
@@ -123,9 +125,22 @@ final class Filters {
                 return Strs.center(Py.str(value), (int) w, ' ');
             }
             case "indent" -> {
+                if (!(value instanceof String)) {
+                    if (value instanceof Undefined u) throw u.error();
+                    if (value instanceof List && !(value instanceof Tuple)) throw new TemplateException("AttributeError", "'list' object has no attribute 'splitlines'");
+                    if (value instanceof Tuple) throw TemplateException.type("can only concatenate tuple (not \"str\") to tuple");
+                    throw TemplateException.type("unsupported operand type(s) for +=: '" + Py.typeName(value) + "' and 'str'");
+                }
                 return indent(in, Py.str(value), a.get(0, "width", 4L), Py.truthy(a.get(1, "first", false)), Py.truthy(a.get(2, "blank", false)));
             }
             case "truncate" -> {
+                if (!(value instanceof String)) {
+                    long limit = Py.toLong(a.get(0, "length", 255L));
+                    Object lw = a.get(3, "leeway", null);
+                    if (Py.len(value) <= limit + (lw == null ? 5 : Py.toLong(lw))) return raw;
+                    if (value instanceof Map) throw TemplateException.type("unhashable type: 'slice'");
+                    throw TemplateException.type("can only concatenate " + Py.typeName(value) + " (not \"str\") to " + Py.typeName(value));
+                }
                 return truncate(Py.str(value), Py.toLong(a.get(0, "length", 255L)), Py.truthy(a.get(1, "killwords", false)),
                         Py.str(a.get(2, "end", "...")), a.get(3, "leeway", null));
             }
@@ -145,9 +160,11 @@ final class Filters {
                 return Format.percent(in, Py.str(value), kwargs.isEmpty() ? new Tuple(args) : new LinkedHashMap<Object, Object>(kwargs));
             }
             case "int" -> {
+                if (value instanceof Undefined u) throw u.error();
                 return toInt(value, a.get(0, "default", 0L), Py.toLong(a.get(1, "base", 10L)));
             }
             case "float" -> {
+                if (value instanceof Undefined u) throw u.error();
                 return toFloat(value, a.get(0, "default", 0.0));
             }
             case "abs" -> {
@@ -181,7 +198,8 @@ final class Filters {
                 return View.generator(out);
             }
             case "dictsort" -> {
-                if (!(value instanceof Map<?, ?> m)) throw TemplateException.type("can only sort mappings");
+                if (value instanceof Undefined u) throw u.error();
+                if (!(value instanceof Map<?, ?> m)) throw new TemplateException("AttributeError", "'" + Py.typeName(value) + "' object has no attribute 'items'");
                 boolean cs = Py.truthy(a.get(0, "case_sensitive", false));
                 String by = Py.str(a.get(1, "by", "key"));
                 boolean rev = Py.truthy(a.get(2, "reverse", false));
@@ -228,7 +246,8 @@ final class Filters {
                 Object best = l.getFirst();
                 for (Object o : l) {
                     in.step();
-                    int c = Py.compare(sortKey(attr == null ? o : attrGet(o, attr), cs), sortKey(attr == null ? best : attrGet(best, attr), cs), "<");
+                    int c = Py.compare(sortKey(attr == null ? o : attrGet(o, attr), cs), sortKey(attr == null ? best : attrGet(best, attr), cs),
+                            name.equals("min") ? "<" : ">");
                     if (name.equals("min") ? c < 0 : c > 0) best = o;
                 }
                 return best;
@@ -243,7 +262,8 @@ final class Filters {
                 return total;
             }
             case "reverse" -> {
-                if (value instanceof String s) return new StringBuilder(s).reverse().toString();
+                if (value instanceof String s) return String.join("", Ops.slice(Py.chars(s), new Ops.Slice(null, null, -1L), false).stream().map(String.class::cast).toList());
+                if (!Py.isIterable(value)) throw new TemplateException("FilterArgumentError", "argument must be iterable");
                 List<Object> l = new ArrayList<>(Py.iterate(value));
                 java.util.Collections.reverse(l);
                 if (value instanceof List<?> && !(value instanceof Tuple)) return new View("list_reverseiterator", l, true, false);

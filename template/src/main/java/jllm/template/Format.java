@@ -21,6 +21,9 @@ final class Format {
     static String percent(Interpreter in, String fmt, Object args) {
         List<Object> list = args instanceof Tuple t ? new ArrayList<>(t) : new ArrayList<>(List.of(args == null ? NONE : args));
         Map<?, ?> mapping = args instanceof Map<?, ?> m ? m : null;
+        // CPython treats any non-tuple argument with __getitem__ (dict, list, Undefined) as a mapping:
+        // leftover arguments are then not an error.
+        boolean mappingLike = mapping != null || args instanceof Undefined || (args instanceof List && !(args instanceof Tuple));
         StringBuilder sb = new StringBuilder();
         int next = 0;
         boolean usedMapping = false;
@@ -36,8 +39,11 @@ final class Format {
             if (fmt.charAt(i) == '(') {
                 int close = fmt.indexOf(')', i);
                 if (close < 0) throw TemplateException.value("incomplete format key");
+                String key = fmt.substring(i + 1, close);
+                if (args instanceof Undefined u) throw u.error();
                 if (mapping == null) throw TemplateException.type("format requires a mapping");
-                arg = mapping.get(fmt.substring(i + 1, close));
+                if (!mapping.containsKey(key)) throw new TemplateException("KeyError", Py.repr(key));
+                arg = mapping.get(key);
                 haveArg = true;
                 usedMapping = true;
                 i = close + 1;
@@ -68,7 +74,7 @@ final class Format {
             sb.append(pad(body, width, flags.contains("-") ? '<' : '>', flags.contains("0") && "diuxXofFeEgG".indexOf(conv) >= 0 ? '0' : ' '));
             in.checkLength(sb.length());
         }
-        if (!usedMapping && next < list.size() && mapping == null)
+        if (!usedMapping && next < list.size() && !mappingLike)
             throw TemplateException.type("not all arguments converted during string formatting");
         return sb.toString();
     }
@@ -247,7 +253,7 @@ final class Format {
                 if (k >= args.size()) throw new TemplateException("IndexError", "Replacement index " + k + " out of range for positional args tuple");
                 v = args.get(k);
             } else {
-                if (!kwargs.containsKey(head)) throw new TemplateException("KeyError", "'" + head + "'");
+                if (!kwargs.containsKey(head)) throw new TemplateException("KeyError", Py.repr(head));
                 v = kwargs.get(head);
             }
             String rest = field.substring(head.length());

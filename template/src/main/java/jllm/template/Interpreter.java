@@ -231,14 +231,20 @@ final class Interpreter {
                 return out;
             }
             case GetAttr g -> {
-                return Ops.getAttr(Py.unwrap(eval(g.obj(), scope)), g.name());
+                Object obj = eval(g.obj(), scope);
+                Object v = Ops.getAttr(Py.unwrap(obj), g.name());
+                return obj instanceof Markup && v instanceof Undefined u && u.hint == null ? Undefined.attr(obj, g.name()) : v;
             }
             case GetItem g -> {
-                Object obj = Py.unwrap(eval(g.obj(), scope));
-                Object key = g.key() instanceof Slice s
-                        ? new Ops.Slice(sliceBound(s.start(), scope), sliceBound(s.stop(), scope), sliceBound(s.step(), scope))
-                        : Py.unwrap(eval(g.key(), scope));
-                return Ops.getItem(obj, key);
+                Object raw = eval(g.obj(), scope);
+                if (g.key() instanceof Slice s) {
+                    // jinja2 compiles slices to a plain Python subscript, bypassing its lenient getitem.
+                    Ops.Slice sl = new Ops.Slice(sliceBound(s.start(), scope), sliceBound(s.stop(), scope), sliceBound(s.step(), scope));
+                    return Ops.sliceValue(raw, sl);
+                }
+                Object key = Py.unwrap(eval(g.key(), scope));
+                Object v = Ops.getItem(Py.unwrap(raw), key);
+                return raw instanceof Markup && v instanceof Undefined u && u.hint == null ? Undefined.attr(raw, key) : v;
             }
             case Slice s -> throw TemplateException.syntax("slice outside of a subscript", 0);
             case Call c -> {
@@ -262,8 +268,8 @@ final class Interpreter {
                 Object v = eval(u.operand(), scope);
                 return switch (u.op()) {
                     case "not" -> !Py.truthy(v);
-                    case "-" -> Ops.negate(Py.unwrap(v));
-                    default -> Ops.plus(Py.unwrap(v));
+                    case "-" -> Ops.negate(v);
+                    default -> Ops.plus(v);
                 };
             }
             case Binary b -> {
@@ -273,12 +279,16 @@ final class Interpreter {
                 Object r = eval(b.right(), scope);
                 if (b.op().equals("+") && (l instanceof Markup || r instanceof Markup)) return markupAdd(l, r);
                 if (b.op().equals("%") && l instanceof Markup m) return Format.markupPercent(this, m, r);
+                if ((l instanceof Markup || r instanceof Markup) && !b.op().equals("~")) {
+                    Object res = Ops.binary(this, b.op(), Ops.typed(l), Ops.typed(r));
+                    return b.op().equals("*") && res instanceof String str ? new Markup(str) : res;
+                }
                 return Ops.binary(this, b.op(), Py.unwrap(l), Py.unwrap(r));
             }
             case Compare c -> {
-                Object left = Py.unwrap(eval(c.first(), scope));
+                Object left = eval(c.first(), scope);
                 for (int i = 0; i < c.ops().size(); i++) {
-                    Object right = Py.unwrap(eval(c.rest().get(i), scope));
+                    Object right = eval(c.rest().get(i), scope);
                     String op = c.ops().get(i);
                     boolean ok = switch (op) {
                         case "==" -> Py.eq(left, right);

@@ -84,7 +84,7 @@ final class Methods {
 
     private static String strArg(Object o, String fn) {
         if (o instanceof String s) return s;
-        throw TemplateException.type(fn + " arg must be None or str");
+        throw TemplateException.type("must be str, not " + Py.typeName(o));
     }
 
     private static Object str(Interpreter in, String s, String name, List<Object> a, Map<String, Object> kwargs) {

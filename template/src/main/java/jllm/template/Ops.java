@@ -17,7 +17,35 @@ final class Ops {
     private static final Set<String> MUTATING_LIST = Set.of("append", "clear", "pop", "reverse", "insert", "sort", "extend", "remove");
     private static final Set<String> MUTATING_DICT = Set.of("clear", "pop", "popitem", "setdefault", "update");
 
+    /** A Markup operand seen by arithmetic: behaves as its string but reports its own type in errors. */
+    record TypedStr(String s, String type) {
+    }
+
+    static Object typed(Object v) {
+        return v instanceof Markup m ? new TypedStr(m.s(), "Markup") : v;
+    }
+
+    private static Object plain(Object v) {
+        return v instanceof TypedStr t ? t.s() : v;
+    }
+
+    private static String tname(Object v) {
+        return v instanceof TypedStr t ? t.type() : Py.typeName(v);
+    }
+
     static Object binary(Interpreter in, String op, Object a, Object b) {
+        if (op.equals("%") && (a instanceof String || a instanceof TypedStr) && b instanceof Undefined)
+            return Format.percent(in, (String) plain(a), b);
+        if (a instanceof Undefined u && !op.equals("~")) throw u.error();
+        if (b instanceof Undefined u && !op.equals("~")) throw u.error();
+        if (a instanceof TypedStr || b instanceof TypedStr) {
+            if (op.equals("*") && (a instanceof TypedStr && Py.isInt(b) || b instanceof TypedStr && Py.isInt(a)))
+                return binary(in, op, plain(a), plain(b));
+            if (op.equals("*") && (a instanceof TypedStr ^ b instanceof TypedStr))
+                throw TemplateException.type("'" + tname(a instanceof TypedStr ? b : a) + "' object cannot be interpreted as an integer");
+            if (op.equals("*")) throw TemplateException.type("can't multiply sequence by non-int of type '" + tname(b) + "'");
+            throw unsupported(op.equals("**") ? "** or pow()" : op, a, b);
+        }
         if (a instanceof Undefined u && !op.equals("~")) throw u.error();
         if (b instanceof Undefined u && !op.equals("~")) throw u.error();
         return switch (op) {
@@ -34,7 +62,7 @@ final class Ops {
     }
 
     private static TemplateException unsupported(String op, Object a, Object b) {
-        return TemplateException.type("unsupported operand type(s) for " + op + ": '" + Py.typeName(a) + "' and '" + Py.typeName(b) + "'");
+        return TemplateException.type("unsupported operand type(s) for " + op + ": '" + tname(a) + "' and '" + tname(b) + "'");
     }
 
     private static Object add(Interpreter in, Object a, Object b) {
@@ -51,8 +79,8 @@ final class Ops {
             out.addAll(m);
             return a instanceof Tuple ? new Tuple(out) : out;
         }
-        if (a instanceof List<?> && !(a instanceof Tuple))
-            throw TemplateException.type("can only concatenate list (not \"" + Py.typeName(b) + "\") to list");
+        if (a instanceof List<?> && !(a instanceof Range))
+            throw TemplateException.type("can only concatenate " + Py.typeName(a) + " (not \"" + Py.typeName(b) + "\") to " + Py.typeName(a));
         return arith(a, b, "+");
     }
 
@@ -77,6 +105,10 @@ final class Ops {
     private static Object mul(Interpreter in, Object a, Object b) {
         if ((a instanceof String || a instanceof List && !(a instanceof Range)) && Py.isInt(b)) return repeat(in, a, b);
         if ((b instanceof String || b instanceof List && !(b instanceof Range)) && Py.isInt(a)) return repeat(in, b, a);
+        if (a instanceof String || a instanceof List && !(a instanceof Range))
+            throw TemplateException.type("can't multiply sequence by non-int of type '" + Py.typeName(b) + "'");
+        if (b instanceof String || b instanceof List && !(b instanceof Range))
+            throw TemplateException.type("can't multiply sequence by non-int of type '" + Py.typeName(a) + "'");
         if (a instanceof BigInteger || b instanceof BigInteger) {
             if (Py.toBig(a).bitLength() + Py.toBig(b).bitLength() > 100_000)
                 throw new TemplateException("LimitError", "integer result too large");
@@ -126,10 +158,10 @@ final class Ops {
             if (y == 0) throw new TemplateException("ZeroDivisionError", "float modulo");
             double r = x % y;
             if (r != 0 && (r < 0) != (y < 0)) r += y;
-            return r;
+            return r == 0 ? Math.copySign(0.0, y) : r;
         }
         BigInteger y = Py.toBig(b);
-        if (y.signum() == 0) throw new TemplateException("ZeroDivisionError", "integer division or modulo by zero");
+        if (y.signum() == 0) throw new TemplateException("ZeroDivisionError", "integer modulo by zero");
         BigInteger r = Py.toBig(a).mod(y.abs());
         if (y.signum() < 0 && r.signum() != 0) r = r.add(y);
         return Py.normInt(r);
@@ -140,7 +172,12 @@ final class Ops {
         if (a instanceof Double || b instanceof Double || Py.toBig(b).signum() < 0) {
             double x = Py.toDouble(a), y = Py.toDouble(b);
             if (x == 0 && y < 0) throw new TemplateException("ZeroDivisionError", "0.0 cannot be raised to a negative power");
-            return Math.pow(x, y);
+            double r = Math.pow(x, y);
+            if (Double.isInfinite(r) && !Double.isInfinite(x) && !Double.isInfinite(y))
+                throw new TemplateException("OverflowError", "(34, 'Numerical result out of range')");
+            if (x < 0 && y != Math.rint(y) && !Double.isInfinite(y))
+                throw TemplateException.type("complex numbers are not supported");
+            return r;
         }
         BigInteger base = Py.toBig(a);
         long e = Py.toLong(b);
@@ -151,6 +188,7 @@ final class Ops {
 
     static Object negate(Object v) {
         if (v instanceof Undefined u) throw u.error();
+        if (v instanceof Markup) throw TemplateException.type("bad operand type for unary -: 'Markup'");
         if (v instanceof Double d) return -d;
         if (Py.isInt(v)) return Py.normInt(Py.toBig(v).negate());
         throw TemplateException.type("bad operand type for unary -: '" + Py.typeName(v) + "'");
@@ -158,6 +196,7 @@ final class Ops {
 
     static Object plus(Object v) {
         if (v instanceof Undefined u) throw u.error();
+        if (v instanceof Markup) throw TemplateException.type("bad operand type for unary +: 'Markup'");
         if (v instanceof Boolean b) return b ? 1L : 0L;
         if (Py.isNumber(v)) return v;
         throw TemplateException.type("bad operand type for unary +: '" + Py.typeName(v) + "'");
@@ -230,6 +269,18 @@ final class Ops {
         }
         if (obj instanceof Namespace ns && key instanceof String k) return ns.attrs.containsKey(k) ? ns.attrs.get(k) : MISSING;
         return MISSING;
+    }
+
+    /** {@code obj[a:b:c]} with Python's own errors (jinja2 does not soften slices). */
+    static Object sliceValue(Object raw, Slice s) {
+        if (raw instanceof Undefined u) throw u.error();
+        if (raw instanceof Markup m) return new Markup((String) lookupItemOrMissing(m.s(), s));
+        if (raw instanceof String || raw instanceof List) {
+            Object v = lookupItemOrMissing(raw, s);
+            return raw instanceof Range && v instanceof List<?> l ? new ArrayList<>(l) : v;
+        }
+        if (raw instanceof Map) throw TemplateException.type("unhashable type: 'slice'");
+        throw TemplateException.type("'" + Py.typeName(raw) + "' object is not subscriptable");
     }
 
     /** A resolved slice: start/stop/step already evaluated. */

@@ -80,6 +80,7 @@ final class Py {
     static String objectTypeRepr(Object v) {
         if (v == null) return "None";
         if (v instanceof Namespace) return "jinja2.utils.Namespace object";
+        if (v instanceof Markup) return "markupsafe.Markup object";
         if (v instanceof Interpreter.Loop) return "jinja2.runtime.LoopContext object";
         if (v instanceof Interpreter.MacroValue) return "jinja2.runtime.Macro object";
         if (v instanceof Undefined) return "jinja2.runtime.Undefined object";
@@ -352,8 +353,13 @@ final class Py {
     }
 
     static int compare(Object a, Object b, String op) {
+        Object ra = a, rb = b;
         a = unwrap(a);
         b = unwrap(b);
+        if (a instanceof Undefined u) throw u.error();
+        if (b instanceof Undefined u) throw u.error();
+        if ((ra instanceof Markup || rb instanceof Markup) && !(a instanceof String && b instanceof String))
+            throw TemplateException.type("'" + op + "' not supported between instances of '" + typeName(ra) + "' and '" + typeName(rb) + "'");
         if (isNumber(a) && isNumber(b)) return numCompare(a, b);
         if (a instanceof String s && b instanceof String t) return compareStrings(s, t);
         if (a instanceof List<?> l && b instanceof List<?> m && (a instanceof Tuple) == (b instanceof Tuple)) {

@@ -34,15 +34,21 @@ final class Tests {
             case "mapping" -> value instanceof java.util.Map;
             case "sequence" -> value instanceof String || value instanceof List || value instanceof java.util.Map || value instanceof Undefined;
             case "iterable" -> Py.isIterable(value);
-            case "callable" -> value instanceof PyCallable;
+            case "callable" -> value instanceof PyCallable || value instanceof Undefined;
             case "escaped" -> raw instanceof Markup;
-            case "lower" -> value instanceof String s && !s.isEmpty() && s.equals(s.toLowerCase(java.util.Locale.ROOT)) && !s.equals(s.toUpperCase(java.util.Locale.ROOT));
-            case "upper" -> value instanceof String s && !s.isEmpty() && s.equals(s.toUpperCase(java.util.Locale.ROOT)) && !s.equals(s.toLowerCase(java.util.Locale.ROOT));
+            case "lower", "upper" -> {
+                // jinja2 tests str(value), so a dict or list can be "lower" too.
+                String str = Py.str(raw);
+                boolean cased = false;
+                for (int c : str.codePoints().toArray()) {
+                    if (name.equals("lower") ? Character.isUpperCase(c) || Character.isTitleCase(c) : Character.isLowerCase(c) || Character.isTitleCase(c)) yield false;
+                    if (Character.isUpperCase(c) || Character.isLowerCase(c) || Character.isTitleCase(c)) cased = true;
+                }
+                yield cased;
+            }
             case "even", "odd" -> {
-                if (value instanceof Undefined u) throw u.error();
-                if (!Py.isNumber(value)) throw TemplateException.type("not all arguments converted during string formatting");
                 Object r = Ops.binary(in, "%", value, 2L);
-                yield name.equals("even") == Py.eq(r, 0L);
+                yield Py.eq(r, name.equals("even") ? 0L : 1L);
             }
             case "divisibleby" -> Py.eq(Ops.binary(in, "%", value, need(args, name)), 0L);
             case "eq", "equalto", "==" -> Py.eq(value, need(args, name));

@@ -121,7 +121,7 @@ final class Values {
 
         static Undefined attr(Object obj, Object name) {
             String hint = name instanceof String ? null
-                    : Py.objectTypeRepr(obj) + " has no element " + Py.repr(name);
+                    : Py.objectTypeRepr(obj) + " has no element " + Py.repr(Py.unwrap(name));
             return new Undefined(name instanceof String s ? s : null, obj, hint, "UndefinedError");
         }
 
