@@ -112,7 +112,7 @@ final class Interpreter {
             case Set s -> assign(s.target(), eval(s.value(), scope), scope);
             case SetBlock s -> {
                 StringBuilder buf = new StringBuilder();
-                exec(s.body(), scope, buf);
+                exec(s.body(), new Scope(scope), buf);
                 Object v = buf.toString();
                 if (s.filter() != null) v = withHole(v, s.filter(), scope);
                 assign(s.target(), v, scope);
@@ -125,7 +125,7 @@ final class Interpreter {
             }
             case FilterBlock f -> {
                 StringBuilder buf = new StringBuilder();
-                exec(f.body(), scope, buf);
+                exec(f.body(), new Scope(scope), buf);
                 emit(out, Py.str(withHole(buf.toString(), f.filter(), scope)));
             }
             case Break b -> {
@@ -171,7 +171,8 @@ final class Interpreter {
         } else {
             items = new ArrayList<>(items);
         }
-        if (items.isEmpty()) return exec(f.otherwise(), scope, out);
+        // The else branch, like set and filter blocks, runs in a scope of its own: its assignments stay inside.
+        if (items.isEmpty()) return exec(f.otherwise(), new Scope(scope), out);
         Loop loop = new Loop(this, f, items, scope, depth);
         for (int i = 0; i < items.size(); i++) {
             step();

@@ -107,7 +107,7 @@ final class Lexer {
             while (q < src.length() && isWs(src.charAt(q))) q++;
             return q;
         }
-        if (src.startsWith("+%}", q)) return q + 3;
+        // jinja2's raw rule knows no "+%}": such a tag falls through to an (unknown) block tag named raw.
         return src.startsWith("%}", q) ? q + 2 : -1;
     }
 
