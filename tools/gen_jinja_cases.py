@@ -246,6 +246,17 @@ CASES += [
     ("round_negative_precision", "{{ 1234.5|round(-2) }} {{ 0.5|round }} {{ 1.5|round }} {{ -2.5|round }} {{ 2.675|round(2) }}"),
     ("wordcount_unicode", "{{ 'héllo wörld, 123 ok_go'|wordcount }}"),
     ("center_even_odd", "[{{ 'ab'|center(5) }}][{{ 'abc'|center(6) }}][{{ 'ab'.center(7, '*') }}]"),
+    ("unknown_filter_top", "{{ x|nope }}"),
+    ("unknown_filter_in_if", "{% if t %}{{ x|nope }}{% endif %}"),
+    ("unknown_filter_in_if_not_reached", "{% if not t %}{{ x|nope }}{% endif %}ok"),
+    ("unknown_filter_in_for_in_if", "{% if t %}{% for i in [1] %}{{ x|nope }}{% endfor %}{% endif %}"),
+    ("unknown_filter_condexpr", "{{ 1 if t else x|nope }}"),
+    ("unknown_test_top", "{{ x is nope }}"),
+    ("unknown_test_in_if", "{% if x is nope %}{% endif %}"),
+    ("unknown_filter_set_block_in_if", "{% if t %}{% set y %}{{ x|nope }}{% endset %}{% endif %}"),
+    ("unknown_filter_macro_in_if", "{% if t %}{% macro m() %}{{ x|nope }}{% endmacro %}{% endif %}"),
+    ("unknown_filter_loop_iter_in_if", "{% if t %}{% for i in x|nope %}{% endfor %}{% endif %}"),
+    ("unknown_filter_block_in_if", "{% if t %}{% filter nope %}{% endfilter %}{% endif %}"),
     ("truncate_edge", "{{ 'abcdefghij'|truncate(5, leeway=0) }} {{ 'abcdefghij'|truncate(5, true, '..', 0) }} {{ 'short'|truncate(3, leeway=5) }}"),
 ]
 

@@ -16,6 +16,14 @@ final class Parser {
     private final int maxNesting;
     private int pos;
     private int nesting;
+    /**
+     * Unknown filters/tests seen so far. jinja2 rejects them at compile time unless they sit directly in
+     * an if statement or a conditional expression ("soft" frames), where they fail only when reached.
+     */
+    private final List<boolean[]> unknownSoft = new ArrayList<>();
+    private final List<String> unknownMsg = new ArrayList<>();
+    private boolean soft;
+
     /** Names referenced inside each macro being parsed: jinja2 enables varargs/kwargs/caller only when used. */
     private final Deque<Set<String>> names = new ArrayDeque<>();
 
@@ -29,6 +37,9 @@ final class Parser {
         Parser p = new Parser(Lexer.tokenize(source), limits.maxNesting());
         List<Stmt> body = p.statements(Set.of());
         if (p.peek().type() != Type.EOF) throw p.error("unexpected '" + p.peekTagName() + "'");
+        for (int i = 0; i < p.unknownSoft.size(); i++) {
+            if (!p.unknownSoft.get(i)[0]) throw new TemplateException("TemplateAssertionError", p.unknownMsg.get(i));
+        }
         return body;
     }
 
@@ -90,6 +101,21 @@ final class Parser {
 
     private void enter() {
         if (++nesting > maxNesting) throw error("template nesting deeper than " + maxNesting);
+    }
+
+    private <T> T withSoft(boolean value, java.util.function.Supplier<T> f) {
+        boolean saved = soft;
+        soft = value;
+        try {
+            return f.get();
+        } finally {
+            soft = saved;
+        }
+    }
+
+    private void unknown(String kind, String name) {
+        unknownSoft.add(new boolean[]{soft});
+        unknownMsg.add("No " + kind + " named '" + name + "'.");
     }
 
     // ---- statements ----------------------------------------------------------------------------
@@ -166,6 +192,10 @@ final class Parser {
     }
 
     private Stmt ifStmt() {
+        return withSoft(true, this::ifStmtBody);
+    }
+
+    private Stmt ifStmtBody() {
         List<Expr> tests = new ArrayList<>();
         List<List<Stmt>> bodies = new ArrayList<>();
         List<Stmt> otherwise = List.of();
@@ -198,6 +228,10 @@ final class Parser {
         Target target = assignTarget(true);
         expect(Type.NAME, "in");
         Expr iter = tupleNoCond();
+        return withSoft(false, () -> forRest(target, iter, line));
+    }
+
+    private Stmt forRest(Target target, Expr iter, int line) {
         Expr filter = null;
         if (skipName("if")) filter = tuple(false);
         boolean recursive = skipName("recursive");
@@ -237,10 +271,13 @@ final class Parser {
             endBlock();
             return new Node.Set(target, value);
         }
+        boolean saved = soft;
+        soft = false;
         Expr filter = null;
         if (peek().isOp("|")) filter = filterChain(new Hole());
         endBlock();
         List<Stmt> body = statements(Set.of("endset"));
+        soft = saved;
         tagStart("endset");
         endBlock();
         return new SetBlock(target, filter, body);
@@ -274,6 +311,10 @@ final class Parser {
     }
 
     private Stmt macroStmt() {
+        return withSoft(false, this::macroBody);
+    }
+
+    private Stmt macroBody() {
         String name = expect(Type.NAME, null).text();
         List<Param> params = signature();
         endBlock();
@@ -303,6 +344,10 @@ final class Parser {
     }
 
     private Stmt callStmt() {
+        return withSoft(false, this::callBody);
+    }
+
+    private Stmt callBody() {
         List<Param> params = peek().isOp("(") ? signature() : List.of();
         Expr call = expression();
         if (!(call instanceof Call c)) throw error("expected a call");
@@ -317,6 +362,10 @@ final class Parser {
     }
 
     private Stmt filterStmt() {
+        return withSoft(false, this::filterBody);
+    }
+
+    private Stmt filterBody() {
         Expr chain = filterChainNoPipe(new Hole());
         endBlock();
         List<Stmt> body = statements(Set.of("endfilter"));
@@ -326,6 +375,10 @@ final class Parser {
     }
 
     private Stmt withStmt() {
+        return withSoft(false, this::withBody);
+    }
+
+    private Stmt withBody() {
         List<Target> targets = new ArrayList<>();
         List<Expr> values = new ArrayList<>();
         while (peek().type() != Type.BLOCK_END) {
@@ -358,11 +411,16 @@ final class Parser {
     Expr expression() {
         int mark = nesting;
         enter();
+        int firstUnknown = unknownSoft.size();
         Expr e = or();
         while (skipName("if")) {
             enter();
+            boolean saved = soft;
+            soft = true;
             Expr test = or();
             Expr otherwise = skipName("else") ? expression() : null;
+            soft = saved;
+            for (int i = firstUnknown; i < unknownSoft.size(); i++) unknownSoft.get(i)[0] = true;
             e = new CondExpr(test, e, otherwise);
         }
         nesting = mark;
@@ -673,6 +731,7 @@ final class Parser {
             next();
             name += "." + expect(Type.NAME, null).text();
         }
+        if (!Filters.NAMES.contains(name)) unknown("filter", name);
         Args a = Args.NONE;
         if (skipOp("(")) a = args();
         return postfixAfterFilter(new Filter(e, name, a, n.line()));
@@ -687,6 +746,7 @@ final class Parser {
         boolean negated = skipName("not");
         Token n = expect(Type.NAME, null);
         String name = n.text();
+        if (!Tests.NAMES.contains(name)) unknown("test", name);
         Args a = Args.NONE;
         Token t = peek();
         if (t.isOp("(")) {

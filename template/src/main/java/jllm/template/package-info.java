@@ -47,8 +47,11 @@
  * {@code include}/{@code import}/{@code extends}/{@code block} (a syntax error: chat templates are
  * single files), the {@code do} extension (transformers does not enable it), {@code cycler},
  * {@code lipsum}, and the filters {@code wordwrap}, {@code urlize}, {@code urlencode},
- * {@code filesizeformat}, {@code xmlattr}. Unknown filters and tests fail when reached, as in jinja2
- * inside conditional branches. Python reprs of functions and generators (which contain memory
- * addresses) cannot match and are not attempted.
+ * {@code filesizeformat}, {@code xmlattr} (they fail when reached). Unknown filters and tests are a
+ * compile-time error except directly inside an if statement or conditional expression, where they
+ * fail only when reached, exactly as in jinja2. jinja2's compile-time constant folding is not
+ * reproduced (it only differs for failing operations on literals, such as slicing a number literal).
+ * Python reprs of functions and generators (which contain memory addresses) cannot match and are not
+ * attempted.
  */
 package jllm.template;
