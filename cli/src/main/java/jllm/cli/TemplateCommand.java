@@ -56,6 +56,14 @@ public final class TemplateCommand implements Runnable {
                 throw new IllegalArgumentException("context " + context + " is not valid JSON: " + e.getOriginalMessage());
             }
             if (!(vars instanceof Map)) throw new IllegalArgumentException("context " + context + " must hold a JSON object");
+            Object now = ((Map<String, Object>) vars).get(ChatTemplate.NOW_KEY);
+            if (now != null) {
+                try {
+                    java.time.LocalDateTime.parse(now.toString());
+                } catch (java.time.format.DateTimeParseException e) {
+                    throw new IllegalArgumentException("context \"now\" must be an ISO-8601 local date-time such as 2026-01-15T12:00:00, got: " + now);
+                }
+            }
             String out;
             try {
                 out = ChatTemplate.compile(source).render((Map<String, Object>) vars);

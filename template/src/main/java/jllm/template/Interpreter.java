@@ -29,7 +29,7 @@ final class Interpreter {
     /** Variables of one scope; lookups fall through to the parent, assignments stay local (jinja2 scoping). */
     static final class Scope {
         final Scope parent;
-        final Map<String, Object> vars = new HashMap<>();
+        final Map<String, Object> vars = new HashMap<>(4);
 
         Scope(Scope parent) {
             this.parent = parent;
@@ -37,6 +37,7 @@ final class Interpreter {
 
         Object lookup(String name) {
             for (Scope s = this; s != null; s = s.parent) {
+                if (s.vars.isEmpty()) continue;
                 Object v = s.vars.get(name);
                 if (v != null || s.vars.containsKey(name)) return v;
             }
@@ -168,8 +169,6 @@ final class Interpreter {
                 if (Py.truthy(eval(f.filter(), s))) kept.add(item);
             }
             items = kept;
-        } else {
-            items = new ArrayList<>(items);
         }
         // The else branch, like set and filter blocks, runs in a scope of its own: its assignments stay inside.
         if (items.isEmpty()) return exec(f.otherwise(), new Scope(scope), out);
