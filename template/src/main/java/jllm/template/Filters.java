@@ -26,6 +26,8 @@ final class Filters {
             "selectattr", "slice", "sort", "string", "striptags", "sum", "title", "tojson", "trim", "truncate", "unique", "upper",
             "wordcount");
 
+    private static final Set<String> LENIENT_ON_FALSY = Set.of("map", "select", "reject", "selectattr", "rejectattr");
+
     /** Positional-or-keyword argument binding, like a Python signature. */
     private record A(List<Object> args, Map<String, Object> kwargs, String fn) {
         Object get(int i, String name, Object def) {
@@ -65,7 +67,7 @@ final class Filters {
         Object raw = value;
         value = Py.unwrap(value);
         // jinja2's map/select family yields nothing for a falsy input (None included) instead of failing.
-        if (Set.of("map", "select", "reject", "selectattr", "rejectattr").contains(name) && !Py.truthy(value))
+        if (LENIENT_ON_FALSY.contains(name) && !Py.truthy(value))
             return View.generator(new ArrayList<>());
         switch (name) {
             case "length", "count" -> {

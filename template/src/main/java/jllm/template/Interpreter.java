@@ -307,7 +307,9 @@ final class Interpreter {
             }
             case CondExpr c -> {
                 if (Py.truthy(eval(c.test(), scope))) return eval(c.then(), scope);
-                return c.otherwise() == null ? Undefined.named("") : eval(c.otherwise(), scope);
+                if (c.otherwise() != null) return eval(c.otherwise(), scope);
+                return new Undefined(null, Undefined.NO_OBJECT, "the inline if-expression on line " + c.line()
+                        + " evaluated to false and no else section was defined.", "UndefinedError");
             }
             case Hole h -> {
                 return hole;

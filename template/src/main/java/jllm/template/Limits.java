@@ -15,5 +15,10 @@ package jllm.template;
  * @param maxNesting      nesting of blocks and expressions accepted by the parser
  */
 public record Limits(long maxSteps, long maxOutputChars, int maxStringChars, int maxCallDepth, int maxNesting) {
+    public Limits {
+        if (maxSteps <= 0 || maxOutputChars <= 0 || maxStringChars <= 0 || maxCallDepth <= 0 || maxNesting <= 0)
+            throw new IllegalArgumentException("template limits must be positive");
+    }
+
     public static final Limits DEFAULT = new Limits(20_000_000L, 20_000_000L, 10_000_000, 100, 256);
 }

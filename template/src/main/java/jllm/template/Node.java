@@ -28,7 +28,7 @@ final class Node {
     record Unary(String op, Expr operand) implements Expr { }
     record Binary(String op, Expr left, Expr right, int line) implements Expr { }
     record Compare(Expr first, List<String> ops, List<Expr> rest, int line) implements Expr { }
-    record CondExpr(Expr test, Expr then, Expr otherwise) implements Expr { }
+    record CondExpr(Expr test, Expr then, Expr otherwise, int line) implements Expr { }
     /** The value a filter block or a filtered set block feeds to its filter chain. */
     record Hole() implements Expr { }
 

@@ -413,7 +413,8 @@ final class Parser {
         enter();
         int firstUnknown = unknownSoft.size();
         Expr e = or();
-        while (skipName("if")) {
+        while (peek().isName("if")) {
+            int line = next().line();
             enter();
             boolean saved = soft;
             soft = true;
@@ -421,7 +422,7 @@ final class Parser {
             Expr otherwise = skipName("else") ? expression() : null;
             soft = saved;
             for (int i = firstUnknown; i < unknownSoft.size(); i++) unknownSoft.get(i)[0] = true;
-            e = new CondExpr(test, e, otherwise);
+            e = new CondExpr(test, e, otherwise, line);
         }
         nesting = mark;
         return e;
@@ -734,11 +735,7 @@ final class Parser {
         if (!Filters.NAMES.contains(name)) unknown("filter", name);
         Args a = Args.NONE;
         if (skipOp("(")) a = args();
-        return postfixAfterFilter(new Filter(e, name, a, n.line()));
-    }
-
-    private Expr postfixAfterFilter(Expr e) {
-        return e;
+        return new Filter(e, name, a, n.line());
     }
 
     private Expr test(Expr e) {
