@@ -15,7 +15,7 @@ sys.path.insert(0, os.path.dirname(__file__))
 from gen_jinja_cases import environment  # noqa: E402
 
 OUT = "template/src/test/resources/jllm/template/expr-fuzz.json"
-N = 2500
+N = 4000
 
 # Most operands are variables: jinja2 folds constant subexpressions at compile time, where a failing
 # slice quietly becomes Undefined; runtime semantics are what templates see, so literals are rarer.
@@ -36,6 +36,24 @@ TESTS = ["defined", "undefined", "none", "string", "number", "integer", "float",
 METHODS = [".upper()", ".strip()", ".split()", ".split('b')", ".startswith('a')", ".endswith('b')", ".replace('a', 'q')",
            ".title()", ".find('b')", ".count('a')", ".get('a')", ".get('z', 0)", ".items()|list", ".keys()|list", ".values()|list",
            ".index(1)", ".lstrip()", ".rstrip('c')", ".capitalize()", ".isdigit()", ".format(1)", ".join(['1', '2'])"]
+METHODS += [".format(v_half)", ".zfill(5)", ".center(7, '*')", ".rjust(4)", ".ljust(4)", ".partition(' ')",
+            ".rpartition('b')", ".splitlines()", ".rsplit(' ', 1)", ".removeprefix('a')", ".swapcase()", ".isalnum()",
+            ".isspace()", ".istitle()", ".rfind('a')", ".index('b')", ".strip('ab')", ".split(None, 1)", ".lower()",
+            ".endswith(('b', 'c'))", ".copy()", ".count(2)", ".is_integer()", ".real"]
+FILTERS += ["format(1)", "string|length", "int(base=16)", "float(1)", "round(2, 'floor')", "sort(attribute='a')",
+            "min(attribute='a')", "tojson(sort_keys=true)", "tojson(separators=(',', ':'))", "truncate(5)",
+            "unique(attribute='a')|list", "batch(3, 0)|list", "sum(start=1)", "join(attribute='a')", "indent(first=true)",
+            "indent('> ', blank=true)", "wordcount", "striptags", "title", "lower|list", "items|list", "dictsort(true)",
+            "reject('string')|list", "select('odd')|list", "map('upper')|list", "selectattr('a', 'defined')|list",
+            "rejectattr('a', 'none')|list", "map('default', 9)|list", "attr('real')", "first|default('z')",
+            "list|last", "sort(reverse=true)|first", "groupby('a')|map(attribute='grouper')|list"]
+FORMATS = ["'%s-%s' % ({a}, {b})", "'%d' % {a}", "'%.3g' % {a}", "'%r' % ({a},)", "'%5s|%-5s|' % ({a}, {b})",
+           "'%x' % {a}", "'%05.1f' % {a}", "'%%%s' % ({a},)", "'%(a)s' % {a}", "'%c' % {a}", "'%+d' % {a}",
+           "'%e' % {a}", "'{{}}|{{}}'.format({a}, {b})", "'{{:>6}}'.format({a})", "'{{:.2%}}'.format({a})",
+           "'{{!r:>8}}'.format({a})", "'{{0}}{{0}}'.format({a})", "'{{:,}}'.format({a})", "'{{:^7.2f}}'.format({a})",
+           "'{{:+}}'.format({a})", "'{{:x}}'.format({a})", "'{{:08.3f}}'.format({a})", "'{{:e}}'.format({a})",
+           "'{{:g}}'.format({a})", "'{{:.3}}'.format({a})", "'{{a}}'.format(a={a})", "'{{:s}}'.format({a})",
+           "'{{:d}}'.format({a})", "'{{:<4}}|'.format({a})", "'{{:05}}'.format({a})"]
 SUBSCRIPTS = ["[0]", "[-1]", "[1:]", "[::-1]", "[:1]", "['a']", ".a", "[5]", "[::2]", "[-2:]"]
 
 
@@ -56,7 +74,9 @@ def expr(r, depth):
         while "v_" not in inner and inner not in VALUES:
             inner = expr(r, depth - 1)
         return f"({inner}){r.choice(SUBSCRIPTS)}"
-    if k < 0.87:
+    if k < 0.84:
+        return "(" + r.choice(FORMATS).format(a=expr(r, depth - 1), b=expr(r, depth - 1)) + ")"
+    if k < 0.88:
         return f"(not {expr(r, depth - 1)})"
     if k < 0.93:
         return f"(-{expr(r, depth - 1)})"

@@ -141,6 +141,8 @@ final class Filters {
                     Object lw = a.get(3, "leeway", null);
                     if (Py.len(value) <= limit + (lw == null ? 5 : Py.toLong(lw))) return raw;
                     if (value instanceof Map) throw TemplateException.type("unhashable type: 'slice'");
+                    if (!Py.truthy(a.get(1, "killwords", false)))
+                        throw new TemplateException("AttributeError", "'" + Py.typeName(value) + "' object has no attribute 'rsplit'");
                     throw TemplateException.type("can only concatenate " + Py.typeName(value) + " (not \"str\") to " + Py.typeName(value));
                 }
                 return truncate(Py.str(value), Py.toLong(a.get(0, "length", 255L)), Py.truthy(a.get(1, "killwords", false)),
@@ -201,7 +203,7 @@ final class Filters {
             }
             case "dictsort" -> {
                 if (value instanceof Undefined u) throw u.error();
-                if (!(value instanceof Map<?, ?> m)) throw new TemplateException("AttributeError", "'" + Py.typeName(value) + "' object has no attribute 'items'");
+                if (!(value instanceof Map<?, ?> m)) throw new TemplateException("AttributeError", "'" + Py.typeName(raw) + "' object has no attribute 'items'");
                 boolean cs = Py.truthy(a.get(0, "case_sensitive", false));
                 String by = Py.str(a.get(1, "by", "key"));
                 boolean rev = Py.truthy(a.get(2, "reverse", false));
@@ -220,7 +222,11 @@ final class Filters {
                 Object attr = a.get(2, "attribute", null);
                 List<Object> out = new ArrayList<>(Py.iterate(value));
                 in.step(out.size());
-                Comparator<Object> cmp = (x, y) -> Py.compare(sortKey(attr == null ? x : attrGet(x, attr), cs), sortKey(attr == null ? y : attrGet(y, attr), cs), "<");
+                // jinja2 sorts on a list of keys, so equal keys (Undefined ones included) never reach '<'.
+                Comparator<Object> cmp = (x, y) -> {
+                    Object kx = sortKey(attr == null ? x : attrGet(x, attr), cs), ky = sortKey(attr == null ? y : attrGet(y, attr), cs);
+                    return Py.eq(kx, ky) ? 0 : Py.compare(kx, ky, "<");
+                };
                 out.sort(rev ? cmp.reversed() : cmp);
                 return out;
             }
@@ -506,8 +512,12 @@ final class Filters {
     }
 
     private static Object round(Object value, long precision, String method) {
-        if (!Py.isNumber(value)) throw TemplateException.type("type " + Py.typeName(value) + " doesn't define __round__ method");
         if (!Set.of("common", "ceil", "floor").contains(method)) throw new TemplateException("FilterArgumentError", "method must be common, ceil or floor");
+        if (!Py.isNumber(value)) {
+            if (value instanceof Undefined u && !method.equals("common")) throw u.error();
+            throw TemplateException.type(method.equals("common") ? "type " + Py.typeName(value) + " doesn't define __round__ method"
+                    : "must be real number, not " + Py.typeName(value));
+        }
         if (method.equals("common")) {
             if (Py.isInt(value)) return value instanceof Boolean b ? (b ? 1L : 0L) : value;
             double d = (Double) value;

@@ -41,6 +41,8 @@ final class Format {
                 if (close < 0) throw TemplateException.value("incomplete format key");
                 String key = fmt.substring(i + 1, close);
                 if (args instanceof Undefined u) throw u.error();
+                if (args instanceof List && !(args instanceof Tuple))
+                    throw TemplateException.type("list indices must be integers or slices, not str");
                 if (mapping == null) throw TemplateException.type("format requires a mapping");
                 if (!mapping.containsKey(key)) throw new TemplateException("KeyError", Py.repr(key));
                 arg = mapping.get(key);
@@ -83,6 +85,8 @@ final class Format {
 
     private static String convert(char conv, String flags, int prec, Object arg) {
         arg = Py.unwrap(arg);
+        // int()/float() of Undefined raise its error; %x and %c only probe __index__ and fail as TypeErrors.
+        if (arg instanceof Undefined u && "diufFeEgG".indexOf(conv) >= 0) throw u.error();
         switch (conv) {
             case 's' -> {
                 String s = Py.str(arg);
@@ -108,7 +112,7 @@ final class Format {
             case 'c' -> {
                 if (arg instanceof String s && s.codePointCount(0, s.length()) == 1) return s;
                 if (Py.isInt(arg)) return new String(Character.toChars(Py.toIndex(arg)));
-                throw TemplateException.type("%c requires an int or a unicode character, not " + Py.typeName(arg));
+                throw TemplateException.type("%c requires int or char");
             }
             default -> throw TemplateException.value("unsupported format character '" + conv + "'");
         }
@@ -116,11 +120,12 @@ final class Format {
 
     private static Object toIntNumber(Object arg, char conv) {
         if (Py.isInt(arg)) return arg instanceof Boolean b ? (b ? 1L : 0L) : arg;
-        if (arg instanceof Double d && (conv == 'd' || conv == 'i' || conv == 'u')) {
+        boolean decimal = conv == 'd' || conv == 'i' || conv == 'u';
+        if (arg instanceof Double d && decimal) {
             if (d.isNaN() || d.isInfinite()) throw new TemplateException("ValueError", "cannot convert float NaN to integer");
             return Py.normInt(new BigDecimal(d).toBigInteger());
         }
-        throw TemplateException.type("%" + conv + " format: a real number is required, not " + Py.typeName(arg));
+        throw TemplateException.type("%" + conv + " format: " + (decimal ? "a real number" : "an integer") + " is required, not " + Py.typeName(arg));
     }
 
     private static String sign(String flags, String s) {
@@ -286,6 +291,9 @@ final class Format {
     static String formatSpec(Object v, String spec) {
         v = Py.unwrap(v);
         if (spec.isEmpty()) return Py.str(v);
+        if (v instanceof Boolean b) v = b ? 1L : 0L; // bool formats as int once a spec is given
+        if (!(v instanceof String) && !Py.isNumber(v))
+            throw TemplateException.type("unsupported format string passed to " + Py.typeName(v) + ".__format__");
         int i = 0;
         char fill = ' ', align = 0;
         if (spec.length() >= 2 && "<>^=".indexOf(spec.charAt(1)) >= 0) {
@@ -328,6 +336,8 @@ final class Format {
         String body;
         boolean numeric = Py.isNumber(v) && !(v instanceof Boolean && type == 0);
         if (v instanceof String str) {
+            if (comma) throw TemplateException.value("Cannot specify ',' with 's'.");
+            if (!sign.isEmpty()) throw TemplateException.value("Sign not allowed in string format specifier");
             if (type != 0 && type != 's') throw TemplateException.value("Unknown format code '" + type + "' for object of type 'str'");
             body = prec >= 0 && prec < str.length() ? str.substring(0, prec) : str;
             if (align == 0) align = '<';
@@ -335,6 +345,7 @@ final class Format {
             if (type == 0 && v instanceof Double d) body = prec >= 0 ? formatFloat(d, 'g', prec, false) : Py.floatRepr(d);
             else if (type == 0 || type == 'd') {
                 if (v instanceof Double) throw TemplateException.value("Unknown format code 'd' for object of type 'float'");
+                if (prec >= 0) throw TemplateException.value("Precision not allowed in integer format specifier");
                 body = Py.toBig(v).toString();
                 if (comma) body = groupThousands(body);
             } else if ("fFeEgG%".indexOf(type) >= 0) {
