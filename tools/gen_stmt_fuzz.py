@@ -17,10 +17,13 @@ sys.path.insert(0, os.path.dirname(__file__))
 from gen_jinja_cases import environment  # noqa: E402
 
 OUT = "template/src/test/resources/jllm/template/stmt-fuzz.json"
-N = 1500
+N = 2500
 TEXTS = ["\n", "  ", "\t", "x", " y ", "\n  \n", "a\n", "\n    ", "  \n", "b", "\n\n", " \t "]
 CONDS = ["t", "not t", "n > 3", "x is defined", "loop is defined", "ns.k", "'a' in s", "items|length > 1"]
-OUTS = ["n", "s", "x", "loop.index if loop is defined else '-'", "ns.k", "items", "i", "v", "n ~ '!'", "caller is defined"]
+OUTS = ["n", "s", "x", "loop.index if loop is defined else '-'", "ns.k", "items", "i", "v", "n ~ '!'", "caller is defined",
+        "loop.first if loop is defined", "loop.previtem|default('^') if loop is defined", "loop.cycle('o', 'e') if loop is defined",
+        "loop.depth if loop is defined", "a|default('-')", "b|default('-')", "varargs|default('-')", "ns.c", "p ~ q",
+        "x ~ v ~ i", "loop.length if loop is defined", "loop.revindex if loop is defined", "loop.nextitem|default('$') if loop is defined"]
 CTX = {"t": True, "n": 5, "s": "abc", "items": [1, 2, 3], "d": {"p": 1, "q": 2}}
 
 
@@ -63,9 +66,20 @@ def block(r, depth):
                          + "{{" + mark(r, False) + " m(" + r.choice(["1", "n", "x|default(3)"]) + ") " + mark(r, False) + "}}")
         elif k < 0.97:
             parts.append(tag(r, "filter " + r.choice(["upper", "trim", "replace('a', 'A')"])) + block(r, depth - 1) + tag(r, "endfilter"))
-        else:
+        elif k < 0.975:
             parts.append(tag(r, "macro w()") + "<{{ caller() }}>" + tag(r, "endmacro") + tag(r, "call w()") + block(r, depth - 1)
                          + tag(r, "endcall"))
+        else:
+            parts.append(r.choice([
+                tag(r, "set p, q = 1, 'two'"),
+                tag(r, "set ns.c = ns.c + 1"),
+                tag(r, "with x = 'w'") + block(r, depth - 1) + tag(r, "endwith"),
+                tag(r, "for i in [[1, [2]], [3, []]] recursive") + "{{ i[0] }}" + tag(r, "if i[1]") + "({{ loop(i[1:]) }})" + tag(r, "endif") + tag(r, "endfor"),
+                tag(r, "macro e(a) ") + "{{ a }}{{ varargs }}{{ kwargs }}" + tag(r, "endmacro") + "{{ e(1, 2, z=3) }}",
+                tag(r, "macro c2(xs)") + tag(r, "for y in xs") + "{{ caller(y) }}" + tag(r, "endfor") + tag(r, "endmacro")
+                + tag(r, "call(v) c2(items)") + block(r, depth - 1) + "[{{ v }}]" + tag(r, "endcall"),
+                tag(r, "for k, val in d.items()") + "{{ k }}={{ val }}" + block(r, depth - 1) + tag(r, "endfor"),
+            ]))
     return "".join(parts)
 
 
@@ -74,7 +88,7 @@ def main():
     env = environment()
     cases, seen = [], set()
     while len(cases) < N:
-        src = tag(r, "set ns = namespace(k=false)") + r.choice(TEXTS) + block(r, 3) + r.choice(["", "\n", "\n\n"])
+        src = tag(r, "set ns = namespace(k=false, c=0)") + r.choice(TEXTS) + block(r, 3) + r.choice(["", "\n", "\n\n"])
         if src in seen:
             continue
         seen.add(src)
