@@ -13,6 +13,8 @@ public final class Main implements Runnable {
         // One line per top-level command; keep this list in the order `jllm --help` shows them.
         cl.addSubcommand(new GenerateCommand());
         cl.addSubcommand(new DoctorCommand());
+        cl.addSubcommand(new ConvertCommand());
+        cl.addSubcommand(new QuantizeCommand());
         cl.setExecutionExceptionHandler(Main::handleError);
         return cl;
     }
