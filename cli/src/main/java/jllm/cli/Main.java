@@ -15,6 +15,7 @@ public final class Main implements Runnable {
         cl.addSubcommand(new DoctorCommand());
         cl.addSubcommand(new ConvertCommand());
         cl.addSubcommand(new QuantizeCommand());
+        cl.addSubcommand(new TemplateCommand());
         cl.setExecutionExceptionHandler(Main::handleError);
         return cl;
     }

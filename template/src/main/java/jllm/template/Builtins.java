@@ -1,0 +1,87 @@
+package jllm.template;
+
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+import jllm.template.Values.*;
+
+/** Global functions: jinja2's defaults plus transformers' {@code raise_exception} and {@code strftime_now}. */
+final class Builtins {
+    private Builtins() {
+    }
+
+    /** The sandbox's cap on {@code range()}, same as jinja2's MAX_RANGE. */
+    static final int MAX_RANGE = 100_000;
+
+    static void install(Map<String, Object> g) {
+        g.put("range", (PyCallable) Builtins::range);
+        g.put("dict", (PyCallable) (in, args, kw) -> {
+            Map<Object, Object> out = new LinkedHashMap<>();
+            if (args.size() > 1) throw TemplateException.type("dict expected at most 1 argument, got " + args.size());
+            if (args.size() == 1) {
+                Object a = Py.unwrap(args.getFirst());
+                if (a instanceof Map<?, ?> m) out.putAll(m);
+                else for (Object pair : Py.iterate(a)) {
+                    List<Object> kv = Py.iterate(pair);
+                    if (kv.size() != 2) throw TemplateException.value("dictionary update sequence element has length " + kv.size() + "; 2 is required");
+                    out.put(Py.unwrap(kv.get(0)), kv.get(1));
+                }
+            }
+            out.putAll(kw);
+            return out;
+        });
+        g.put("namespace", (PyCallable) (in, args, kw) -> {
+            Namespace ns = new Namespace();
+            for (Object a : args) {
+                if (Py.unwrap(a) instanceof Map<?, ?> m) for (var e : m.entrySet()) ns.attrs.put(Py.str(e.getKey()), e.getValue());
+                else throw TemplateException.type("namespace() arguments must be mappings");
+            }
+            ns.attrs.putAll(kw);
+            return ns;
+        });
+        g.put("raise_exception", (PyCallable) (in, args, kw) -> {
+            throw new TemplateException("TemplateError", args.isEmpty() ? "" : Py.str(args.getFirst()));
+        });
+        g.put("strftime_now", (PyCallable) (in, args, kw) -> {
+            if (args.size() != 1) throw TemplateException.type("strftime_now() takes exactly one argument");
+            return Format.strftime(in.now, Py.str(args.getFirst()));
+        });
+        g.put("cycler", (PyCallable) (in, args, kw) -> {
+            throw TemplateException.type("cycler() is not supported");
+        });
+        g.put("joiner", (PyCallable) (in, args, kw) -> {
+            String sep = args.isEmpty() ? ", " : Py.str(args.getFirst());
+            boolean[] used = {false};
+            return (PyCallable) (i2, a2, k2) -> {
+                if (!used[0]) {
+                    used[0] = true;
+                    return "";
+                }
+                return sep;
+            };
+        });
+    }
+
+    private static Object range(Interpreter in, List<Object> args, Map<String, Object> kw) {
+        Ops.noKwargs(kw, "range");
+        if (args.isEmpty() || args.size() > 3) throw TemplateException.type("range expected 1 to 3 arguments, got " + args.size());
+        for (Object a : args) if (!Py.isInt(a)) throw TemplateException.type("'" + Py.typeName(a) + "' object cannot be interpreted as an integer");
+        long start = 0, stop, step = 1;
+        if (args.size() == 1) stop = Py.toLong(args.getFirst());
+        else {
+            start = Py.toLong(args.get(0));
+            stop = Py.toLong(args.get(1));
+            if (args.size() == 3) step = Py.toLong(args.get(2));
+        }
+        if (step == 0) throw TemplateException.value("range() arg 3 must not be zero");
+        long n = step > 0 ? (stop > start ? (stop - start + step - 1) / step : 0) : (start > stop ? (start - stop - step - 1) / -step : 0);
+        if (n > MAX_RANGE)
+            throw new TemplateException("OverflowError", "Range too big. The sandbox blocks ranges larger than MAX_RANGE (" + MAX_RANGE + ").");
+        List<Object> out = new ArrayList<>((int) n);
+        for (long i = 0; i < n; i++) out.add(start + i * step);
+        in.step(n);
+        return out;
+    }
+}

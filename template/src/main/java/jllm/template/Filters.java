@@ -1,0 +1,500 @@
+package jllm.template;
+
+import java.math.BigDecimal;
+import java.math.RoundingMode;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Set;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+
+import jllm.template.Interpreter.Scope;
+import jllm.template.Values.*;
+
+/** jinja2's builtin filters, with transformers' {@code tojson}. */
+final class Filters {
+    private Filters() {
+    }
+
+    static final Set<String> NAMES = Set.of("abs", "attr", "batch", "capitalize", "center", "count", "d", "default", "dictsort",
+            "e", "escape", "first", "float", "forceescape", "format", "groupby", "indent", "int", "items", "join", "last", "length",
+            "list", "lower", "map", "max", "min", "pprint", "reject", "rejectattr", "replace", "reverse", "round", "safe", "select",
+            "selectattr", "slice", "sort", "string", "striptags", "sum", "title", "tojson", "trim", "truncate", "unique", "upper",
+            "wordcount");
+
+    /** Positional-or-keyword argument binding, like a Python signature. */
+    private record A(List<Object> args, Map<String, Object> kwargs, String fn) {
+        Object get(int i, String name, Object def) {
+            if (i < args.size()) return args.get(i);
+            return kwargs.containsKey(name) ? kwargs.get(name) : def;
+        }
+
+        Object req(int i, String name) {
+            Object v = get(i, name, A.class);
+            if (v == A.class) throw TemplateException.type(fn + "() missing required argument '" + name + "'");
+            return v;
+        }
+    }
+
+    static Object apply(Interpreter in, String name, Object value, List<Object> args, Map<String, Object> kwargs, Scope scope) {
+        A a = new A(args, kwargs, "do_" + name);
+        switch (name) {
+            case "safe" -> {
+                return value instanceof Markup m ? m : new Markup(Py.str(value));
+            }
+            case "e", "escape" -> {
+                return Markup.of(value);
+            }
+            case "forceescape" -> {
+                return new Markup(Markup.escape(Py.str(value)));
+            }
+            case "string" -> {
+                return value instanceof Markup ? value : Py.str(value);
+            }
+            case "default", "d" -> {
+                Object def = a.get(0, "default_value", "");
+                boolean bool = Py.truthy(a.get(1, "boolean", false));
+                return value instanceof Undefined || (bool && !Py.truthy(value)) ? def : value;
+            }
+            default -> { }
+        }
+        value = Py.unwrap(value);
+        // jinja2's map/select family yields nothing for a falsy input (None included) instead of failing.
+        if (Set.of("map", "select", "reject", "selectattr", "rejectattr").contains(name) && !Py.truthy(value))
+            return View.generator(new ArrayList<>());
+        switch (name) {
+            case "length", "count" -> {
+                return (long) Py.len(value);
+            }
+            case "list" -> {
+                return new ArrayList<>(Py.iterate(value));
+            }
+            case "first" -> {
+                List<Object> l = Py.iterate(value);
+                return l.isEmpty() ? new Undefined(null, Undefined.NO_OBJECT, "No first item, sequence was empty.", "UndefinedError") : l.getFirst();
+            }
+            case "last" -> {
+                if (value instanceof View w && w.singleUse) throw TemplateException.type("'generator' object is not reversible");
+                List<Object> l = Py.iterate(value);
+                return l.isEmpty() ? new Undefined(null, Undefined.NO_OBJECT, "No last item, sequence was empty.", "UndefinedError") : l.getLast();
+            }
+            case "join" -> {
+                String sep = Py.str(a.get(0, "d", ""));
+                Object attr = a.get(1, "attribute", null);
+                StringBuilder sb = new StringBuilder();
+                boolean first = true;
+                for (Object o : Py.iterate(value)) {
+                    in.step();
+                    if (!first) sb.append(sep);
+                    first = false;
+                    sb.append(Py.str(attr == null ? o : attrGet(o, attr)));
+                    in.checkLength(sb.length());
+                }
+                return sb.toString();
+            }
+            case "trim" -> {
+                Object chars = a.get(0, "chars", null);
+                return Strs.strip(Py.str(value), chars == null ? null : Py.str(chars), true, true);
+            }
+            case "upper" -> {
+                return Py.str(value).toUpperCase(Locale.ROOT);
+            }
+            case "lower" -> {
+                return Py.str(value).toLowerCase(Locale.ROOT);
+            }
+            case "capitalize" -> {
+                return Strs.capitalize(Py.str(value));
+            }
+            case "title" -> {
+                return title(Py.str(value));
+            }
+            case "replace" -> {
+                Object count = a.get(2, "count", null);
+                return in.checkString(Strs.replace(Py.str(value), Py.str(Py.unwrap(a.req(0, "old"))), Py.str(Py.unwrap(a.req(1, "new"))),
+                        count == null ? -1 : Py.toLong(count)));
+            }
+            case "center" -> {
+                long w = Py.toLong(a.get(0, "width", 80L));
+                in.checkLength(w);
+                return Strs.center(Py.str(value), (int) w, ' ');
+            }
+            case "indent" -> {
+                return indent(in, Py.str(value), a.get(0, "width", 4L), Py.truthy(a.get(1, "first", false)), Py.truthy(a.get(2, "blank", false)));
+            }
+            case "truncate" -> {
+                return truncate(Py.str(value), Py.toLong(a.get(0, "length", 255L)), Py.truthy(a.get(1, "killwords", false)),
+                        Py.str(a.get(2, "end", "...")), a.get(3, "leeway", null));
+            }
+            case "wordcount" -> {
+                Matcher m = Pattern.compile("\\w+", Pattern.UNICODE_CHARACTER_CLASS).matcher(Py.str(value));
+                long n = 0;
+                while (m.find()) n++;
+                return n;
+            }
+            case "striptags" -> {
+                String s = Py.str(value).replaceAll("(?s)<!--.*?-->", "").replaceAll("(?s)<[^>]*>", "");
+                s = String.join(" ", Strs.split(s, null, -1, false).stream().map(String.class::cast).toList());
+                return s.replace("&lt;", "<").replace("&gt;", ">").replace("&#34;", "\"").replace("&#39;", "'").replace("&quot;", "\"").replace("&amp;", "&");
+            }
+            case "format" -> {
+                if (!args.isEmpty() && !kwargs.isEmpty()) throw new TemplateException("FilterArgumentError", "can't handle positional and keyword arguments at the same time");
+                return Format.percent(in, Py.str(value), kwargs.isEmpty() ? new Tuple(args) : new LinkedHashMap<Object, Object>(kwargs));
+            }
+            case "int" -> {
+                return toInt(value, a.get(0, "default", 0L), Py.toLong(a.get(1, "base", 10L)));
+            }
+            case "float" -> {
+                return toFloat(value, a.get(0, "default", 0.0));
+            }
+            case "abs" -> {
+                if (value instanceof Double d) return Math.abs(d);
+                if (Py.isInt(value)) return Py.normInt(Py.toBig(value).abs());
+                throw TemplateException.type("bad operand type for abs(): '" + Py.typeName(value) + "'");
+            }
+            case "round" -> {
+                return round(value, Py.toLong(a.get(0, "precision", 0L)), Py.str(a.get(1, "method", "common")));
+            }
+            case "tojson" -> {
+                Object ensureAscii = a.get(0, "ensure_ascii", false);
+                Object ind = a.get(1, "indent", null);
+                Object seps = a.get(2, "separators", null);
+                boolean sort = Py.truthy(a.get(3, "sort_keys", false));
+                String indent = ind == null ? null : ind instanceof String s ? s : " ".repeat((int) Math.max(0, Math.min(1000, Py.toLong(ind))));
+                String itemSep = null, keySep = null;
+                if (seps != null) {
+                    List<Object> sp = Py.iterate(seps);
+                    if (sp.size() != 2) throw TemplateException.value("separators must be a pair");
+                    itemSep = Py.str(sp.get(0));
+                    keySep = Py.str(sp.get(1));
+                }
+                return new Json(in, indent, itemSep, keySep, sort, Py.truthy(ensureAscii)).dumps(value);
+            }
+            case "items" -> {
+                if (value instanceof Undefined) return View.generator(new ArrayList<>());
+                if (!(value instanceof Map<?, ?> m)) throw TemplateException.type("Can only get item pairs from a mapping.");
+                List<Object> out = new ArrayList<>();
+                for (var e : m.entrySet()) out.add(new Tuple(e.getKey(), e.getValue()));
+                return View.generator(out);
+            }
+            case "dictsort" -> {
+                if (!(value instanceof Map<?, ?> m)) throw TemplateException.type("can only sort mappings");
+                boolean cs = Py.truthy(a.get(0, "case_sensitive", false));
+                String by = Py.str(a.get(1, "by", "key"));
+                boolean rev = Py.truthy(a.get(2, "reverse", false));
+                int pos = by.equals("key") ? 0 : by.equals("value") ? 1 : -1;
+                if (pos < 0) throw new TemplateException("FilterArgumentError", "You can only sort by either \"key\" or \"value\"");
+                List<Object> out = new ArrayList<>();
+                for (var e : m.entrySet()) out.add(new Tuple(e.getKey(), e.getValue()));
+                in.step(out.size());
+                out.sort((x, y) -> Py.compare(sortKey(((Tuple) x).get(pos), cs), sortKey(((Tuple) y).get(pos), cs), "<"));
+                if (rev) java.util.Collections.reverse(out);
+                return out;
+            }
+            case "sort" -> {
+                boolean rev = Py.truthy(a.get(0, "reverse", false));
+                boolean cs = Py.truthy(a.get(1, "case_sensitive", false));
+                Object attr = a.get(2, "attribute", null);
+                List<Object> out = new ArrayList<>(Py.iterate(value));
+                in.step(out.size());
+                Comparator<Object> cmp = (x, y) -> Py.compare(sortKey(attr == null ? x : attrGet(x, attr), cs), sortKey(attr == null ? y : attrGet(y, attr), cs), "<");
+                out.sort(rev ? cmp.reversed() : cmp);
+                return out;
+            }
+            case "unique" -> {
+                boolean cs = Py.truthy(a.get(0, "case_sensitive", false));
+                Object attr = a.get(1, "attribute", null);
+                List<Object> seen = new ArrayList<>(), out = new ArrayList<>();
+                for (Object o : Py.iterate(value)) {
+                    in.step(1 + seen.size() / 16);
+                    Object k = sortKey(attr == null ? o : attrGet(o, attr), cs);
+                    boolean dup = false;
+                    for (Object s : seen) if (Py.eq(s, k)) { dup = true; break; }
+                    if (!dup) {
+                        seen.add(k);
+                        out.add(o);
+                    }
+                }
+                return View.generator(out);
+            }
+            case "min", "max" -> {
+                boolean cs = Py.truthy(a.get(0, "case_sensitive", false));
+                Object attr = a.get(1, "attribute", null);
+                List<Object> l = Py.iterate(value);
+                if (l.isEmpty()) return new Undefined(null, Undefined.NO_OBJECT, "No aggregated item, sequence was empty.", "UndefinedError");
+                Object best = l.getFirst();
+                for (Object o : l) {
+                    in.step();
+                    int c = Py.compare(sortKey(attr == null ? o : attrGet(o, attr), cs), sortKey(attr == null ? best : attrGet(best, attr), cs), "<");
+                    if (name.equals("min") ? c < 0 : c > 0) best = o;
+                }
+                return best;
+            }
+            case "sum" -> {
+                Object attr = a.get(0, "attribute", null);
+                Object total = a.get(1, "start", 0L);
+                for (Object o : Py.iterate(value)) {
+                    in.step();
+                    total = Ops.binary(in, "+", Py.unwrap(total), Py.unwrap(attr == null ? o : attrGet(o, attr)));
+                }
+                return total;
+            }
+            case "reverse" -> {
+                if (value instanceof String s) return new StringBuilder(s).reverse().toString();
+                List<Object> l = new ArrayList<>(Py.iterate(value));
+                java.util.Collections.reverse(l);
+                if (value instanceof List<?> && !(value instanceof Tuple)) return new View("list_reverseiterator", l, true, false);
+                if (value instanceof Tuple) return new View("reversed", l, true, false);
+                return l;
+            }
+            case "map" -> {
+                List<Object> out = new ArrayList<>();
+                if (args.isEmpty() && kwargs.containsKey("attribute")) {
+                    Object attr = kwargs.get("attribute");
+                    Object def = kwargs.get("default");
+                    for (Object o : Py.iterate(value)) {
+                        in.step();
+                        Object v = attrGet(o, attr);
+                        out.add(v instanceof Undefined && kwargs.containsKey("default") ? def : v);
+                    }
+                } else {
+                    if (args.isEmpty()) throw new TemplateException("FilterArgumentError", "map requires a filter argument");
+                    String f = Py.str(args.getFirst());
+                    List<Object> rest = args.subList(1, args.size());
+                    for (Object o : Py.iterate(value)) {
+                        in.step();
+                        out.add(apply(in, f, o, rest, kwargs, scope));
+                    }
+                }
+                return View.generator(out);
+            }
+            case "select", "reject" -> {
+                List<Object> out = new ArrayList<>();
+                for (Object o : Py.iterate(value)) {
+                    in.step();
+                    boolean ok = args.isEmpty() ? Py.truthy(o) : Py.truthy(Tests.apply(in, Py.str(args.getFirst()), o, args.subList(1, args.size()), scope));
+                    if (ok == name.equals("select")) out.add(o);
+                }
+                return View.generator(out);
+            }
+            case "selectattr", "rejectattr" -> {
+                Object attr = a.req(0, "attribute");
+                List<Object> out = new ArrayList<>();
+                for (Object o : Py.iterate(value)) {
+                    in.step();
+                    Object v = attrGet(o, attr);
+                    boolean ok = args.size() < 2 ? Py.truthy(v) : Py.truthy(Tests.apply(in, Py.str(args.get(1)), v, args.subList(2, args.size()), scope));
+                    if (ok == name.equals("selectattr")) out.add(o);
+                }
+                return View.generator(out);
+            }
+            case "attr" -> {
+                return Ops.getAttr(value, Py.str(a.req(0, "name")));
+            }
+            case "batch" -> {
+                long n = Py.toLong(a.req(0, "linecount"));
+                if (n <= 0) throw TemplateException.value("batch size must be positive");
+                Object fill = a.get(1, "fill_with", null);
+                boolean doFill = a.get(1, "fill_with", A.class) != A.class && fill != null;
+                List<Object> out = new ArrayList<>();
+                List<Object> cur = new ArrayList<>();
+                for (Object o : Py.iterate(value)) {
+                    in.step();
+                    if (cur.size() == n) {
+                        out.add(cur);
+                        cur = new ArrayList<>();
+                    }
+                    cur.add(o);
+                }
+                if (!cur.isEmpty()) {
+                    if (doFill) while (cur.size() < n) cur.add(fill);
+                    out.add(cur);
+                }
+                return View.generator(out);
+            }
+            case "slice" -> {
+                long slices = Py.toLong(a.req(0, "slices"));
+                if (slices <= 0 || slices > 100_000) throw TemplateException.value("bad number of slices");
+                Object fill = a.get(1, "fill_with", null);
+                List<Object> seq = Py.iterate(value);
+                int len = seq.size();
+                int per = (int) (len / slices), extra = (int) (len % slices), offset = 0;
+                List<Object> out = new ArrayList<>();
+                for (int i = 0; i < slices; i++) {
+                    int start = offset + i * per;
+                    if (i < extra) offset++;
+                    int end = offset + (i + 1) * per;
+                    List<Object> tmp = new ArrayList<>(seq.subList(start, end));
+                    if (fill != null && i >= extra) tmp.add(fill);
+                    out.add(tmp);
+                }
+                return View.generator(out);
+            }
+            case "groupby" -> {
+                Object attr = a.req(0, "attribute");
+                Object def = a.get(1, "default", null);
+                boolean cs = Py.truthy(a.get(2, "case_sensitive", false));
+                List<Object> items = new ArrayList<>(Py.iterate(value));
+                java.util.function.Function<Object, Object> key = o -> {
+                    Object v = attrGet(o, attr);
+                    return v instanceof Undefined && def != null ? def : v;
+                };
+                items.sort((x, y) -> Py.compare(sortKey(key.apply(x), cs), sortKey(key.apply(y), cs), "<"));
+                List<Object> out = new ArrayList<>();
+                Object curKey = null;
+                List<Object> cur = null;
+                for (Object o : items) {
+                    Object k = key.apply(o);
+                    if (cur == null || !Py.eq(sortKey(k, cs), sortKey(curKey, cs))) {
+                        if (cur != null) out.add(new Tuple(curKey, cur));
+                        curKey = k;
+                        cur = new ArrayList<>();
+                    }
+                    cur.add(o);
+                }
+                if (cur != null) out.add(new Tuple(curKey, cur));
+                return out;
+            }
+            case "pprint" -> {
+                return Py.repr(value);
+            }
+            default -> throw new TemplateException("TemplateRuntimeError", "No filter named '" + name + "' found.");
+        }
+    }
+
+    /** jinja2's attribute getter for filters: "a.b.0" walks items/attributes, missing gives Undefined. */
+    static Object attrGet(Object o, Object attr) {
+        if (Py.isInt(attr)) return Ops.getItem(Py.unwrap(o), attr);
+        Object v = o;
+        for (String part : Py.str(attr).split("\\.")) {
+            Object key = part.chars().allMatch(Character::isDigit) && !part.isEmpty() ? (Object) Long.parseLong(part) : part;
+            v = Ops.getItem(Py.unwrap(v), key);
+            if (v instanceof Undefined) return v;
+        }
+        return v;
+    }
+
+    private static Object sortKey(Object v, boolean caseSensitive) {
+        v = Py.unwrap(v);
+        return !caseSensitive && v instanceof String s ? s.toLowerCase(Locale.ROOT) : v;
+    }
+
+    private static final Pattern WORD_BEGIN = Pattern.compile("([-\\s({\\[<]+)", Pattern.UNICODE_CHARACTER_CLASS);
+
+    /** jinja2's title filter: capitalizes after spaces, dashes and opening brackets (not str.title). */
+    private static String title(String s) {
+        StringBuilder sb = new StringBuilder();
+        Matcher m = WORD_BEGIN.matcher(s);
+        int last = 0;
+        List<String> parts = new ArrayList<>();
+        while (m.find()) {
+            parts.add(s.substring(last, m.start()));
+            parts.add(m.group());
+            last = m.end();
+        }
+        parts.add(s.substring(last));
+        for (String p : parts) {
+            if (p.isEmpty()) continue;
+            int first = p.codePointAt(0);
+            sb.appendCodePoint(Character.toUpperCase(first)).append(p.substring(Character.charCount(first)).toLowerCase(Locale.ROOT));
+        }
+        return sb.toString();
+    }
+
+    private static String indent(Interpreter in, String s, Object width, boolean first, boolean blank) {
+        String ind = width instanceof String w ? w : " ".repeat((int) Math.max(0, Math.min(in.limits.maxStringChars(), Py.toLong(width))));
+        s += "\n";
+        List<Object> lines = Strs.splitlines(s, false);
+        StringBuilder rv = new StringBuilder();
+        if (blank) {
+            for (int i = 0; i < lines.size(); i++) {
+                if (i > 0) rv.append('\n').append(ind);
+                rv.append((String) lines.get(i));
+            }
+        } else {
+            rv.append((String) lines.getFirst());
+            for (int i = 1; i < lines.size(); i++) {
+                String line = (String) lines.get(i);
+                rv.append('\n');
+                if (!line.isEmpty()) rv.append(ind);
+                rv.append(line);
+                in.checkLength(rv.length());
+            }
+        }
+        return first ? ind + rv : rv.toString();
+    }
+
+    private static String truncate(String s, long length, boolean killwords, String end, Object leeway) {
+        long lw = leeway == null ? 5 : Py.toLong(leeway);
+        if (length < end.length()) throw new TemplateException("AssertionError", "expected length >= " + end.length() + ", got " + length);
+        if (lw < 0) throw new TemplateException("AssertionError", "expected leeway >= 0, got " + lw);
+        int n = s.codePointCount(0, s.length());
+        if (n <= length + lw) return s;
+        String head = Strs.slice(s, null, length - end.length());
+        if (killwords) return head + end;
+        List<Object> parts = Strs.split(head, " ", 1, true);
+        return parts.getFirst() + end;
+    }
+
+    static Object toInt(Object value, Object def, long base) {
+        try {
+            if (value instanceof String s && base != 10) {
+                String t = s.strip().toLowerCase(Locale.ROOT).replace("_", "");
+                if (base == 16 && t.startsWith("0x") || base == 8 && t.startsWith("0o") || base == 2 && t.startsWith("0b")) t = t.substring(2);
+                return Py.normInt(new java.math.BigInteger(t, (int) base));
+            }
+            if (Py.isInt(value)) return value instanceof Boolean b ? (b ? 1L : 0L) : value;
+            if (value instanceof Double d) {
+                if (d.isNaN() || d.isInfinite()) return def;
+                return Py.normInt(new BigDecimal(d).toBigInteger());
+            }
+            if (value instanceof String s) {
+                String t = s.strip().replace("_", "");
+                try {
+                    return Py.normInt(new java.math.BigInteger(t));
+                } catch (NumberFormatException e) {
+                    Object f = toFloat(s, null);
+                    return f instanceof Double d && !d.isNaN() && !d.isInfinite() ? Py.normInt(new BigDecimal(d).toBigInteger()) : def;
+                }
+            }
+        } catch (NumberFormatException | ArithmeticException e) {
+            return def;
+        }
+        return def;
+    }
+
+    static Object toFloat(Object value, Object def) {
+        if (value instanceof Double) return value;
+        if (Py.isInt(value)) return Py.toDouble(value);
+        if (value instanceof String s) {
+            String t = s.strip().toLowerCase(Locale.ROOT).replace("_", "");
+            switch (t) {
+                case "inf", "+inf", "infinity", "+infinity" -> { return Double.POSITIVE_INFINITY; }
+                case "-inf", "-infinity" -> { return Double.NEGATIVE_INFINITY; }
+                case "nan", "+nan", "-nan" -> { return Double.NaN; }
+                default -> { }
+            }
+            if (!t.matches("[+-]?(\\d+\\.?\\d*|\\.\\d+)(e[+-]?\\d+)?")) return def;
+            return Double.parseDouble(t);
+        }
+        return def;
+    }
+
+    private static Object round(Object value, long precision, String method) {
+        if (!Py.isNumber(value)) throw TemplateException.type("type " + Py.typeName(value) + " doesn't define __round__ method");
+        if (!Set.of("common", "ceil", "floor").contains(method)) throw new TemplateException("FilterArgumentError", "method must be common, ceil or floor");
+        if (method.equals("common")) {
+            if (Py.isInt(value)) return value instanceof Boolean b ? (b ? 1L : 0L) : value;
+            double d = (Double) value;
+            if (Double.isNaN(d) || Double.isInfinite(d)) return d;
+            double r = new BigDecimal(d).setScale((int) precision, RoundingMode.HALF_EVEN).doubleValue();
+            return r == 0 && d < 0 ? -0.0 : r;
+        }
+        double p = Math.pow(10, precision);
+        double x = Py.toDouble(value) * p;
+        return (method.equals("ceil") ? Math.ceil(x) : Math.floor(x)) / p;
+    }
+}

@@ -1,0 +1,258 @@
+package jllm.template;
+
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Set;
+
+import jllm.template.Values.*;
+
+/** Methods of Python's str, dict and list that templates call, e.g. {@code content.strip()}. */
+final class Methods {
+    private Methods() {
+    }
+
+    static final Set<String> STR = Set.of("strip", "lstrip", "rstrip", "split", "rsplit", "splitlines", "startswith", "endswith",
+            "replace", "upper", "lower", "title", "capitalize", "swapcase", "casefold", "find", "rfind", "index", "rindex", "count",
+            "join", "format", "isdigit", "isdecimal", "isnumeric", "isalpha", "isalnum", "isspace", "isupper", "islower", "istitle",
+            "isidentifier", "isascii", "zfill", "center", "ljust", "rjust", "partition", "rpartition", "removeprefix",
+            "removesuffix", "expandtabs", "encode");
+    static final Set<String> DICT = Set.of("get", "items", "keys", "values", "copy");
+    static final Set<String> LIST = Set.of("index", "count", "copy");
+
+    static Object call(Interpreter in, Object self, String name, List<Object> args, Map<String, Object> kwargs) {
+        in.step();
+        List<Object> a = new ArrayList<>(args.size());
+        for (Object o : args) a.add(Py.unwrap(o));
+        if (self instanceof String s) return str(in, s, name, a, kwargs);
+        if (self instanceof Map<?, ?> m) {
+            Ops.noKwargs(kwargs, name);
+            switch (name) {
+                case "get" -> {
+                    arity(name, a, 1, 2);
+                    for (var e : m.entrySet()) if (Py.eq(e.getKey(), a.getFirst())) return e.getValue();
+                    return a.size() > 1 ? args.get(1) : null;
+                }
+                case "items" -> {
+                    List<Object> out = new ArrayList<>();
+                    for (var e : m.entrySet()) out.add(new Tuple(e.getKey(), e.getValue()));
+                    return new View("dict_items", out, false, true);
+                }
+                case "keys" -> {
+                    return new View("dict_keys", new ArrayList<>(m.keySet()), false, true);
+                }
+                case "values" -> {
+                    return new View("dict_values", new ArrayList<>(m.values()), false, true);
+                }
+                case "copy" -> {
+                    return new LinkedHashMap<>(m);
+                }
+                default -> { }
+            }
+        }
+        if (self instanceof List<?> l) {
+            Ops.noKwargs(kwargs, name);
+            switch (name) {
+                case "index" -> {
+                    arity(name, a, 1, 1);
+                    for (int i = 0; i < l.size(); i++) if (Py.eq(l.get(i), a.getFirst())) return (long) i;
+                    throw TemplateException.value(Py.repr(a.getFirst()) + " is not in list");
+                }
+                case "count" -> {
+                    arity(name, a, 1, 1);
+                    long n = 0;
+                    for (Object o : l) if (Py.eq(o, a.getFirst())) n++;
+                    return n;
+                }
+                case "copy" -> {
+                    return new ArrayList<>(l);
+                }
+                default -> { }
+            }
+        }
+        if (self instanceof Double d && name.equals("is_integer")) return d == Math.rint(d) && !d.isInfinite();
+        throw new TemplateException("AttributeError", "'" + Py.typeName(self) + "' object has no attribute '" + name + "'");
+    }
+
+    private static void arity(String name, List<Object> a, int min, int max) {
+        if (a.size() < min || a.size() > max)
+            throw TemplateException.type(name + "() takes " + (min == max ? "exactly " + min : "from " + min + " to " + max)
+                    + " argument" + (max == 1 ? "" : "s") + " (" + a.size() + " given)");
+    }
+
+    private static String strArg(Object o, String fn) {
+        if (o instanceof String s) return s;
+        throw TemplateException.type(fn + " arg must be None or str");
+    }
+
+    private static Object str(Interpreter in, String s, String name, List<Object> a, Map<String, Object> kwargs) {
+        if (!name.equals("format") && !name.equals("split") && !name.equals("rsplit") && !name.equals("splitlines")
+                && !name.equals("replace") && !name.equals("encode")) Ops.noKwargs(kwargs, name);
+        switch (name) {
+            case "strip", "lstrip", "rstrip" -> {
+                arity(name, a, 0, 1);
+                String chars = a.isEmpty() || a.getFirst() == null ? null : strArg(a.getFirst(), name);
+                return Strs.strip(s, chars, !name.equals("rstrip"), !name.equals("lstrip"));
+            }
+            case "split", "rsplit" -> {
+                Object sep = a.size() > 0 ? a.get(0) : kwargs.get("sep");
+                Object max = a.size() > 1 ? a.get(1) : kwargs.getOrDefault("maxsplit", -1L);
+                if (sep != null && !(sep instanceof String)) throw TemplateException.type("must be str or None, not " + Py.typeName(sep));
+                if ("".equals(sep)) throw TemplateException.value("empty separator");
+                List<Object> out = Strs.split(s, (String) sep, Py.toLong(max), name.equals("rsplit"));
+                in.step(out.size());
+                return out;
+            }
+            case "splitlines" -> {
+                boolean keep = Py.truthy(a.isEmpty() ? kwargs.getOrDefault("keepends", false) : a.getFirst());
+                return Strs.splitlines(s, keep);
+            }
+            case "startswith", "endswith" -> {
+                arity(name, a, 1, 3);
+                String t = Strs.slice(s, a.size() > 1 ? a.get(1) : null, a.size() > 2 ? a.get(2) : null);
+                List<Object> cands = a.getFirst() instanceof Tuple tu ? tu : List.of(a.getFirst());
+                for (Object c : cands) {
+                    if (!(Py.unwrap(c) instanceof String p))
+                        throw TemplateException.type(name + " first arg must be str or a tuple of str, not " + Py.typeName(c));
+                    if (name.equals("startswith") ? t.startsWith(p) : t.endsWith(p)) return true;
+                }
+                return false;
+            }
+            case "replace" -> {
+                Object oldV = a.size() > 0 ? a.get(0) : kwargs.get("old");
+                Object newV = a.size() > 1 ? a.get(1) : kwargs.get("new");
+                Object count = a.size() > 2 ? a.get(2) : kwargs.getOrDefault("count", -1L);
+                if (!(oldV instanceof String o) || !(newV instanceof String n)) throw TemplateException.type("replace() argument must be str");
+                return in.checkString(Strs.replace(s, o, n, Py.toLong(count)));
+            }
+            case "upper" -> {
+                return s.toUpperCase(Locale.ROOT);
+            }
+            case "lower", "casefold" -> {
+                return s.toLowerCase(Locale.ROOT);
+            }
+            case "title" -> {
+                return Strs.title(s);
+            }
+            case "capitalize" -> {
+                return Strs.capitalize(s);
+            }
+            case "swapcase" -> {
+                StringBuilder sb = new StringBuilder();
+                s.codePoints().forEach(c -> sb.appendCodePoint(Character.isUpperCase(c) ? Character.toLowerCase(c) : Character.toUpperCase(c)));
+                return sb.toString();
+            }
+            case "find", "rfind", "index", "rindex", "count" -> {
+                arity(name, a, 1, 3);
+                String sub = strArg(a.getFirst(), name);
+                List<Object> cps = Py.chars(s);
+                int n = cps.size();
+                int start = a.size() > 1 && a.get(1) != null ? (int) norm(Py.toLong(a.get(1)), n) : 0;
+                int end = a.size() > 2 && a.get(2) != null ? (int) norm(Py.toLong(a.get(2)), n) : n;
+                String region = start <= end ? Strs.slice(s, (long) start, (long) end) : "";
+                if (name.equals("count")) {
+                    if (start > n) return 0L;
+                    if (sub.isEmpty()) return (long) region.codePointCount(0, region.length()) + 1;
+                    long c = 0;
+                    for (int i = region.indexOf(sub); i >= 0; i = region.indexOf(sub, i + sub.length())) c++;
+                    return c;
+                }
+                int at = start > n ? -1 : name.startsWith("r") ? region.lastIndexOf(sub) : region.indexOf(sub);
+                if (at >= 0) return (long) (region.codePointCount(0, at) + start);
+                if (name.endsWith("index")) throw TemplateException.value("substring not found");
+                return -1L;
+            }
+            case "join" -> {
+                arity(name, a, 1, 1);
+                StringBuilder sb = new StringBuilder();
+                boolean first = true;
+                for (Object o : Py.iterate(a.getFirst())) {
+                    if (!(Py.unwrap(o) instanceof String str))
+                        throw TemplateException.type("sequence item: expected str instance, " + Py.typeName(o) + " found");
+                    if (!first) sb.append(s);
+                    first = false;
+                    sb.append(str);
+                    in.checkLength(sb.length());
+                }
+                return sb.toString();
+            }
+            case "format" -> {
+                return Format.strFormat(in, s, a, kwargs);
+            }
+            case "isdigit", "isdecimal", "isnumeric" -> {
+                return !s.isEmpty() && s.codePoints().allMatch(Character::isDigit);
+            }
+            case "isalpha" -> {
+                return !s.isEmpty() && s.codePoints().allMatch(Character::isLetter);
+            }
+            case "isalnum" -> {
+                return !s.isEmpty() && s.codePoints().allMatch(Character::isLetterOrDigit);
+            }
+            case "isspace" -> {
+                return !s.isEmpty() && s.codePoints().allMatch(Strs::isSpace);
+            }
+            case "isupper", "islower" -> {
+                boolean cased = false;
+                for (int c : s.codePoints().toArray()) {
+                    if (name.equals("isupper") ? Character.isLowerCase(c) : Character.isUpperCase(c)) return false;
+                    if (Character.isUpperCase(c) || Character.isLowerCase(c)) cased = true;
+                }
+                return cased;
+            }
+            case "istitle" -> {
+                return !s.isEmpty() && Strs.title(s).equals(s) && s.codePoints().anyMatch(Character::isLetter);
+            }
+            case "isidentifier" -> {
+                return !s.isEmpty() && (Character.isLetter(s.codePointAt(0)) || s.charAt(0) == '_')
+                        && s.codePoints().allMatch(c -> Character.isLetterOrDigit(c) || c == '_');
+            }
+            case "isascii" -> {
+                return s.chars().allMatch(c -> c < 128);
+            }
+            case "zfill" -> {
+                arity(name, a, 1, 1);
+                return Format.pad(s, checkedWidth(in, a.getFirst()), '>', '0');
+            }
+            case "center", "ljust", "rjust" -> {
+                arity(name, a, 1, 2);
+                String fill = a.size() > 1 ? strArg(a.get(1), name) : " ";
+                int w = checkedWidth(in, a.getFirst());
+                if (name.equals("center")) return Strs.center(s, w, fill.charAt(0));
+                return Format.pad(s, w, name.equals("ljust") ? '<' : '>', fill.charAt(0));
+            }
+            case "partition", "rpartition" -> {
+                arity(name, a, 1, 1);
+                String sep = strArg(a.getFirst(), name);
+                if (sep.isEmpty()) throw TemplateException.value("empty separator");
+                int at = name.equals("partition") ? s.indexOf(sep) : s.lastIndexOf(sep);
+                if (at < 0) return name.equals("partition") ? new Tuple(s, "", "") : new Tuple("", "", s);
+                return new Tuple(s.substring(0, at), sep, s.substring(at + sep.length()));
+            }
+            case "removeprefix" -> {
+                String p = strArg(a.getFirst(), name);
+                return s.startsWith(p) ? s.substring(p.length()) : s;
+            }
+            case "removesuffix" -> {
+                String p = strArg(a.getFirst(), name);
+                return !p.isEmpty() && s.endsWith(p) ? s.substring(0, s.length() - p.length()) : s;
+            }
+            case "expandtabs" -> {
+                return s.replace("\t", "        ");
+            }
+            default -> throw new TemplateException("AttributeError", "'str' object has no attribute '" + name + "'");
+        }
+    }
+
+    private static int checkedWidth(Interpreter in, Object w) {
+        long n = Py.toLong(w);
+        in.checkLength(n);
+        return (int) n;
+    }
+
+    private static long norm(long i, int n) {
+        if (i < 0) i = Math.max(0, i + n);
+        return Math.min(i, n + 1L);
+    }
+}

@@ -1,0 +1,297 @@
+package jllm.template;
+
+import java.math.BigInteger;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+
+import jllm.template.Values.*;
+
+/** Python operators, attribute and item access, with the sandbox's restrictions. */
+final class Ops {
+    private Ops() {
+    }
+
+    /** Methods the immutable sandbox refuses: they would modify a list or dict. */
+    private static final Set<String> MUTATING_LIST = Set.of("append", "clear", "pop", "reverse", "insert", "sort", "extend", "remove");
+    private static final Set<String> MUTATING_DICT = Set.of("clear", "pop", "popitem", "setdefault", "update");
+
+    static Object binary(Interpreter in, String op, Object a, Object b) {
+        if (a instanceof Undefined u && !op.equals("~")) throw u.error();
+        if (b instanceof Undefined u && !op.equals("~")) throw u.error();
+        return switch (op) {
+            case "+" -> add(in, a, b);
+            case "-" -> arith(a, b, op);
+            case "*" -> mul(in, a, b);
+            case "/" -> div(a, b);
+            case "//" -> floorDiv(a, b);
+            case "%" -> a instanceof String s ? Format.percent(in, s, b) : mod(a, b);
+            case "**" -> pow(in, a, b);
+            case "~" -> in.checkString(Py.str(a) + Py.str(b));
+            default -> throw new IllegalStateException(op);
+        };
+    }
+
+    private static TemplateException unsupported(String op, Object a, Object b) {
+        return TemplateException.type("unsupported operand type(s) for " + op + ": '" + Py.typeName(a) + "' and '" + Py.typeName(b) + "'");
+    }
+
+    private static Object add(Interpreter in, Object a, Object b) {
+        if (a instanceof String s) {
+            if (b instanceof String t) {
+                in.checkLength((long) s.length() + t.length());
+                return s + t;
+            }
+            throw TemplateException.type("can only concatenate str (not \"" + Py.typeName(b) + "\") to str");
+        }
+        if (a instanceof List<?> l && b instanceof List<?> m && (a instanceof Tuple) == (b instanceof Tuple)) {
+            in.checkLength((long) l.size() + m.size());
+            List<Object> out = new ArrayList<>(l);
+            out.addAll(m);
+            return a instanceof Tuple ? new Tuple(out) : out;
+        }
+        if (a instanceof List<?> && !(a instanceof Tuple))
+            throw TemplateException.type("can only concatenate list (not \"" + Py.typeName(b) + "\") to list");
+        return arith(a, b, "+");
+    }
+
+    private static Object arith(Object a, Object b, String op) {
+        if (!Py.isNumber(a) || !Py.isNumber(b)) throw unsupported(op, a, b);
+        if (a instanceof Double || b instanceof Double) {
+            double x = Py.toDouble(a), y = Py.toDouble(b);
+            return op.equals("+") ? x + y : op.equals("-") ? x - y : x * y;
+        }
+        if (a instanceof BigInteger || b instanceof BigInteger) {
+            BigInteger x = Py.toBig(a), y = Py.toBig(b);
+            return Py.normInt(op.equals("+") ? x.add(y) : op.equals("-") ? x.subtract(y) : x.multiply(y));
+        }
+        long x = Py.toLong(a), y = Py.toLong(b);
+        try {
+            return op.equals("+") ? Math.addExact(x, y) : op.equals("-") ? Math.subtractExact(x, y) : Math.multiplyExact(x, y);
+        } catch (ArithmeticException e) {
+            return arith(BigInteger.valueOf(x), BigInteger.valueOf(y), op);
+        }
+    }
+
+    private static Object mul(Interpreter in, Object a, Object b) {
+        if ((a instanceof String || a instanceof List) && Py.isInt(b)) return repeat(in, a, b);
+        if ((b instanceof String || b instanceof List) && Py.isInt(a)) return repeat(in, b, a);
+        if (a instanceof BigInteger || b instanceof BigInteger) {
+            if (Py.toBig(a).bitLength() + Py.toBig(b).bitLength() > 100_000)
+                throw new TemplateException("LimitError", "integer result too large");
+        }
+        return arith(a, b, "*");
+    }
+
+    private static Object repeat(Interpreter in, Object seq, Object times) {
+        long n = Math.max(0, Py.toLong(times));
+        if (seq instanceof String s) {
+            in.checkLength(s.length() * n);
+            return s.repeat((int) n);
+        }
+        List<?> l = (List<?>) seq;
+        in.checkLength(l.size() * n);
+        List<Object> out = new ArrayList<>();
+        for (long i = 0; i < n; i++) out.addAll(l);
+        return seq instanceof Tuple ? new Tuple(out) : out;
+    }
+
+    private static Object div(Object a, Object b) {
+        if (!Py.isNumber(a) || !Py.isNumber(b)) throw unsupported("/", a, b);
+        double y = Py.toDouble(b);
+        if (y == 0) throw new TemplateException("ZeroDivisionError", Py.isInt(a) && Py.isInt(b) ? "division by zero" : "float division by zero");
+        return Py.toDouble(a) / y;
+    }
+
+    private static Object floorDiv(Object a, Object b) {
+        if (!Py.isNumber(a) || !Py.isNumber(b)) throw unsupported("//", a, b);
+        if (a instanceof Double || b instanceof Double) {
+            double y = Py.toDouble(b);
+            if (y == 0) throw new TemplateException("ZeroDivisionError", "float floor division by zero");
+            return Math.floor(Py.toDouble(a) / y);
+        }
+        BigInteger y = Py.toBig(b);
+        if (y.signum() == 0) throw new TemplateException("ZeroDivisionError", "integer division or modulo by zero");
+        BigInteger[] qr = Py.toBig(a).divideAndRemainder(y);
+        BigInteger q = qr[0];
+        if (qr[1].signum() != 0 && qr[1].signum() != y.signum()) q = q.subtract(BigInteger.ONE);
+        return Py.normInt(q);
+    }
+
+    private static Object mod(Object a, Object b) {
+        if (!Py.isNumber(a) || !Py.isNumber(b)) throw unsupported("%", a, b);
+        if (a instanceof Double || b instanceof Double) {
+            double x = Py.toDouble(a), y = Py.toDouble(b);
+            if (y == 0) throw new TemplateException("ZeroDivisionError", "float modulo");
+            double r = x % y;
+            if (r != 0 && (r < 0) != (y < 0)) r += y;
+            return r;
+        }
+        BigInteger y = Py.toBig(b);
+        if (y.signum() == 0) throw new TemplateException("ZeroDivisionError", "integer division or modulo by zero");
+        BigInteger r = Py.toBig(a).mod(y.abs());
+        if (y.signum() < 0 && r.signum() != 0) r = r.add(y);
+        return Py.normInt(r);
+    }
+
+    private static Object pow(Interpreter in, Object a, Object b) {
+        if (!Py.isNumber(a) || !Py.isNumber(b)) throw unsupported("** or pow()", a, b);
+        if (a instanceof Double || b instanceof Double || Py.toBig(b).signum() < 0) {
+            double x = Py.toDouble(a), y = Py.toDouble(b);
+            if (x == 0 && y < 0) throw new TemplateException("ZeroDivisionError", "0.0 cannot be raised to a negative power");
+            return Math.pow(x, y);
+        }
+        BigInteger base = Py.toBig(a);
+        long e = Py.toLong(b);
+        if (base.bitLength() * e > 100_000) throw new TemplateException("LimitError", "integer result too large");
+        in.step(1 + base.bitLength() * e / 1000);
+        return Py.normInt(base.pow((int) e));
+    }
+
+    static Object negate(Object v) {
+        if (v instanceof Undefined u) throw u.error();
+        if (v instanceof Double d) return -d;
+        if (Py.isInt(v)) return Py.normInt(Py.toBig(v).negate());
+        throw TemplateException.type("bad operand type for unary -: '" + Py.typeName(v) + "'");
+    }
+
+    static Object plus(Object v) {
+        if (v instanceof Undefined u) throw u.error();
+        if (v instanceof Boolean b) return b ? 1L : 0L;
+        if (Py.isNumber(v)) return v;
+        throw TemplateException.type("bad operand type for unary +: '" + Py.typeName(v) + "'");
+    }
+
+    // ---- attribute and item access -------------------------------------------------------------
+
+    /** {@code obj.name}: a Python attribute first (methods, loop fields), then {@code obj['name']}. */
+    static Object getAttr(Object obj, String name) {
+        if (obj instanceof Undefined u) throw u.error();
+        Object attr = pythonAttr(obj, name);
+        if (attr != null) return attr;
+        return lookupItem(obj, name);
+    }
+
+    /** {@code obj[key]}: the item first, then (for string keys) the attribute, as jinja2 does. */
+    static Object getItem(Object obj, Object key) {
+        if (obj instanceof Undefined u) throw u.error();
+        if (key instanceof Undefined u && !(obj instanceof Map)) throw u.error();
+        Object item = lookupItemOrMissing(obj, key);
+        if (item != MISSING) return item;
+        if (key instanceof String s) {
+            Object attr = pythonAttr(obj, s);
+            if (attr != null) return attr;
+        }
+        return Undefined.attr(obj, key);
+    }
+
+    private static final Object MISSING = new Object();
+
+    private static Object lookupItem(Object obj, Object key) {
+        Object item = lookupItemOrMissing(obj, key);
+        return item == MISSING ? Undefined.attr(obj, key) : item;
+    }
+
+    private static Object lookupItemOrMissing(Object obj, Object key) {
+        if (obj instanceof Map<?, ?> m) {
+            if (key instanceof Long || key instanceof Boolean || key instanceof Double) {
+                for (var e : m.entrySet()) if (Py.eq(e.getKey(), key)) return e.getValue();
+                return MISSING;
+            }
+            if (key instanceof List<?> && !(key instanceof Tuple) || key instanceof Map) return MISSING;
+            return m.containsKey(key) ? m.get(key) : MISSING;
+        }
+        if (obj instanceof List<?> l) {
+            if (key instanceof Slice s) return slice(l, s, obj instanceof Tuple);
+            if (!Py.isInt(key)) return MISSING;
+            long i = Py.toLong(key);
+            if (i < 0) i += l.size();
+            return i >= 0 && i < l.size() ? l.get((int) i) : MISSING;
+        }
+        if (obj instanceof String s) {
+            if (key instanceof Slice sl) return String.join("", slice(Py.chars(s), sl, false).stream().map(String.class::cast).toList());
+            if (!Py.isInt(key)) return MISSING;
+            long i = Py.toLong(key);
+            int n = s.codePointCount(0, s.length());
+            if (i < 0) i += n;
+            if (i < 0 || i >= n) return MISSING;
+            int at = s.offsetByCodePoints(0, (int) i);
+            return new String(Character.toChars(s.codePointAt(at)));
+        }
+        if (obj instanceof Namespace ns && key instanceof String k) return ns.attrs.containsKey(k) ? ns.attrs.get(k) : MISSING;
+        return MISSING;
+    }
+
+    /** A resolved slice: start/stop/step already evaluated. */
+    record Slice(Object start, Object stop, Object step) {
+    }
+
+    static List<Object> slice(List<?> l, Slice s, boolean tuple) {
+        int n = l.size();
+        long step = s.step() == null ? 1 : Py.toLong(s.step());
+        if (step == 0) throw TemplateException.value("slice step cannot be zero");
+        long start, stop;
+        if (step > 0) {
+            start = s.start() == null ? 0 : clamp(Py.toLong(s.start()), n, 0, n);
+            stop = s.stop() == null ? n : clamp(Py.toLong(s.stop()), n, 0, n);
+        } else {
+            start = s.start() == null ? n - 1 : clamp(Py.toLong(s.start()), n, -1, n - 1);
+            stop = s.stop() == null ? -1 : clamp(Py.toLong(s.stop()), n, -1, n - 1);
+        }
+        List<Object> out = new ArrayList<>();
+        if (step > 0) for (long i = start; i < stop; i += step) out.add(l.get((int) i));
+        else for (long i = start; i > stop; i += step) out.add(l.get((int) i));
+        return tuple ? new Tuple(out) : out;
+    }
+
+    private static long clamp(long i, int n, long lo, long hi) {
+        if (i < 0) i += n;
+        return Math.max(lo, Math.min(hi, i));
+    }
+
+    /** Python attributes of builtin values; null when there is none. */
+    private static Object pythonAttr(Object obj, String name) {
+        if (name.startsWith("__")) return Undefined.unsafe(obj, name);
+        if (obj instanceof Interpreter.Loop loop) return loop.attr(name);
+        if (obj instanceof Namespace) return null;
+        if (obj instanceof Map) {
+            if (MUTATING_DICT.contains(name)) return Undefined.unsafe(obj, name);
+            return Methods.DICT.contains(name) ? new BoundMethod(obj, name) : null;
+        }
+        if (obj instanceof List && !(obj instanceof Tuple)) {
+            if (MUTATING_LIST.contains(name)) return Undefined.unsafe(obj, name);
+            return Methods.LIST.contains(name) ? new BoundMethod(obj, name) : null;
+        }
+        if (obj instanceof Tuple) return name.equals("index") || name.equals("count") ? new BoundMethod(obj, name) : null;
+        if (obj instanceof String) return Methods.STR.contains(name) ? new BoundMethod(obj, name) : null;
+        if (obj instanceof Double d) {
+            if (name.equals("real")) return d;
+            if (name.equals("imag")) return 0.0;
+            return name.equals("is_integer") ? new BoundMethod(obj, name) : null;
+        }
+        if (Py.isInt(obj)) {
+            if (name.equals("real") || name.equals("numerator")) return Py.isInt(obj) && obj instanceof Boolean b ? (b ? 1L : 0L) : obj;
+            if (name.equals("imag")) return 0L;
+            if (name.equals("denominator")) return 1L;
+            return null;
+        }
+        if (obj instanceof Interpreter.MacroValue m) return m.attr(name);
+        return null;
+    }
+
+    /** Assignment {@code {% set ns.attr = v %}}: only namespaces accept it. */
+    static void setAttr(Object obj, String name, Object value) {
+        if (obj instanceof Namespace ns) {
+            ns.attrs.put(name, value);
+            return;
+        }
+        if (obj instanceof Undefined u) throw u.error();
+        throw new TemplateException("TemplateRuntimeError", "cannot assign attribute on non-namespace object");
+    }
+
+    static Map<String, Object> noKwargs(Map<String, Object> kw, String fn) {
+        if (!kw.isEmpty()) throw TemplateException.type(fn + "() got an unexpected keyword argument '" + kw.keySet().iterator().next() + "'");
+        return kw;
+    }
+}

@@ -1,0 +1,148 @@
+package jllm.template;
+
+import java.util.AbstractList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/** Template-side value types that have no plain Java counterpart. */
+final class Values {
+    private Values() {
+    }
+
+    /** A Python callable: builtins, macros, bound methods. */
+    interface PyCallable {
+        Object call(Interpreter in, List<Object> args, Map<String, Object> kwargs);
+    }
+
+    /** A Python tuple: prints with parentheses and never equals a list. */
+    static final class Tuple extends AbstractList<Object> {
+        private final Object[] items;
+
+        Tuple(List<?> items) {
+            this.items = items.toArray();
+        }
+
+        Tuple(Object... items) {
+            this.items = items.clone();
+        }
+
+        @Override
+        public Object get(int i) {
+            return items[i];
+        }
+
+        @Override
+        public int size() {
+            return items.length;
+        }
+    }
+
+    /**
+     * A lazy Python iterable that is not a list: generators (single use, no len), dict views and reverse
+     * iterators. Held eagerly here; only the observable Python behaviour is reproduced.
+     */
+    static final class View {
+        final String typeName;
+        final List<Object> items;
+        final boolean singleUse;
+        final boolean sized;
+        private boolean consumed;
+
+        View(String typeName, List<Object> items, boolean singleUse, boolean sized) {
+            this.typeName = typeName;
+            this.items = items;
+            this.singleUse = singleUse;
+            this.sized = sized;
+        }
+
+        static View generator(List<Object> items) {
+            return new View("generator", items, true, false);
+        }
+
+        List<Object> take() {
+            if (!singleUse) return items;
+            if (consumed) return List.of();
+            consumed = true;
+            return items;
+        }
+    }
+
+    /** jinja2's {@code namespace()}: the one object templates may assign attributes to. */
+    static final class Namespace {
+        final Map<String, Object> attrs = new LinkedHashMap<>();
+    }
+
+    /** jinja2's Undefined: falsy, prints empty, iterates empty; most other uses raise its error. */
+    static final class Undefined {
+        static final Object NO_OBJECT = new Object();
+        final String name;
+        final Object obj;
+        final String hint;
+        final String kind;
+
+        Undefined(String name, Object obj, String hint, String kind) {
+            this.name = name;
+            this.obj = obj;
+            this.hint = hint;
+            this.kind = kind;
+        }
+
+        static Undefined named(String name) {
+            return new Undefined(name, NO_OBJECT, null, "UndefinedError");
+        }
+
+        static Undefined attr(Object obj, Object name) {
+            String hint = name instanceof String ? null
+                    : "'" + Py.objectTypeRepr(obj) + "' has no element " + Py.repr(name);
+            return new Undefined(name instanceof String s ? s : null, obj, hint, "UndefinedError");
+        }
+
+        static Undefined unsafe(Object obj, String name) {
+            return new Undefined(name, obj, "access to attribute '" + name + "' of '" + Py.typeName(obj)
+                    + "' object is unsafe.", "SecurityError");
+        }
+
+        TemplateException error() {
+            String msg;
+            if (hint != null) msg = hint;
+            else if (obj == NO_OBJECT) msg = "'" + name + "' is undefined";
+            else msg = "'" + Py.objectTypeRepr(obj) + "' has no attribute '" + name + "'";
+            return new TemplateException(kind, msg);
+        }
+    }
+
+    /**
+     * markupsafe's Markup, which {@code safe} and {@code escape} return: concatenating it with {@code +}
+     * HTML-escapes the other operand, a behaviour real templates (functionary) depend on.
+     */
+    record Markup(String s) {
+        static String escape(String v) {
+            StringBuilder sb = new StringBuilder(v.length());
+            for (int i = 0; i < v.length(); i++) {
+                char c = v.charAt(i);
+                switch (c) {
+                    case '&' -> sb.append("&amp;");
+                    case '<' -> sb.append("&lt;");
+                    case '>' -> sb.append("&gt;");
+                    case '"' -> sb.append("&#34;");
+                    case '\'' -> sb.append("&#39;");
+                    default -> sb.append(c);
+                }
+            }
+            return sb.toString();
+        }
+
+        static Markup of(Object v) {
+            return v instanceof Markup m ? m : new Markup(escape(Py.str(v)));
+        }
+    }
+
+    /** A method looked up on a value, e.g. {@code message.content.strip}. */
+    record BoundMethod(Object self, String name) implements PyCallable {
+        @Override
+        public Object call(Interpreter in, List<Object> args, Map<String, Object> kwargs) {
+            return Methods.call(in, self, name, args, kwargs);
+        }
+    }
+}
