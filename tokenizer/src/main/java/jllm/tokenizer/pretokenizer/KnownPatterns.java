@@ -1,0 +1,23 @@
+package jllm.tokenizer.pretokenizer;
+
+/** The split regexes of widely used tokenizers, recognised so a hand-written scanner can run them. */
+public final class KnownPatterns {
+    private KnownPatterns() {}
+
+    public static final String GPT2 =
+            "'s|'t|'re|'ve|'m|'ll|'d| ?\\p{L}+| ?\\p{N}+| ?[^\\s\\p{L}\\p{N}]+|\\s+(?!\\S)|\\s+";
+    public static final String LLAMA3 =
+            "(?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\\r\\n\\p{L}\\p{N}]?\\p{L}+|\\p{N}{1,3}| ?[^\\s\\p{L}\\p{N}]+[\\r\\n]*|\\s*[\\r\\n]+|\\s+(?!\\S)|\\s+";
+    public static final String QWEN2 =
+            "(?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\\r\\n\\p{L}\\p{N}]?\\p{L}+|\\p{N}| ?[^\\s\\p{L}\\p{N}]+[\\r\\n]*|\\s*[\\r\\n]+|\\s+(?!\\S)|\\s+";
+
+    /** A fast scanner for a known pattern, or null. */
+    public static SplitPattern scannerFor(String regex) {
+        return switch (regex) {
+            case GPT2 -> new Gpt2Scanner();
+            case LLAMA3 -> new Cl100kScanner(3);
+            case QWEN2 -> new Cl100kScanner(1);
+            default -> null;
+        };
+    }
+}
