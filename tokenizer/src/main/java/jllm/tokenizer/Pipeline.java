@@ -16,7 +16,12 @@ import java.util.List;
  * model, post-processor; and for decoding, the decoder chain. Immutable and thread-safe.
  */
 public record Pipeline(AddedVocabularyHolder added, Normalizer normalizer, PreTokenizer preTokenizer, Model model,
-                       PostProcessor postProcessor, Decoder decoder) {
+                       PostProcessor postProcessor, Decoder decoder, boolean addedVerbatim) {
+
+    public Pipeline(AddedVocabularyHolder added, Normalizer normalizer, PreTokenizer preTokenizer, Model model,
+                    PostProcessor postProcessor, Decoder decoder) {
+        this(added, normalizer, preTokenizer, model, postProcessor, decoder, false);
+    }
 
     /** Wraps the package-private vocabulary so loaders in sub-packages can pass it around. */
     public static final class AddedVocabularyHolder {
@@ -28,7 +33,7 @@ public record Pipeline(AddedVocabularyHolder added, Normalizer normalizer, PreTo
     }
 
     public Pipeline withFront(Normalizer n, PreTokenizer p) {
-        return new Pipeline(new AddedVocabularyHolder(added.tokens(), n), n, p, model, postProcessor, decoder);
+        return new Pipeline(new AddedVocabularyHolder(added.tokens(), n), n, p, model, postProcessor, decoder, addedVerbatim);
     }
 
     public int[] encode(String text, boolean addSpecial) {
@@ -72,6 +77,7 @@ public record Pipeline(AddedVocabularyHolder added, Normalizer normalizer, PreTo
     }
 
     public String decode(int[] ids, boolean skipSpecial) {
+        if (addedVerbatim) return decodeAddedVerbatim(ids, skipSpecial);
         List<String> tokens = new ArrayList<>(ids.length);
         for (int id : ids) {
             String t = tokenString(id);
@@ -80,5 +86,30 @@ public record Pipeline(AddedVocabularyHolder added, Normalizer normalizer, PreTo
         }
         if (decoder == null) return String.join(" ", tokens);
         return String.join("", decoder.decodeChain(tokens));
+    }
+
+    /** llama.cpp style: added (control / user-defined) tokens are copied as they are, only model tokens are decoded. */
+    private String decodeAddedVerbatim(int[] ids, boolean skipSpecial) {
+        StringBuilder out = new StringBuilder();
+        List<String> run = new ArrayList<>();
+        for (int id : ids) {
+            AddedToken t = added.vocab.byId(id);
+            if (t == null) {
+                String s = model.idToToken(id);
+                if (s != null) run.add(s);
+                continue;
+            }
+            if (skipSpecial && t.special()) continue;
+            flushRun(run, out);
+            out.append(t.content());
+        }
+        flushRun(run, out);
+        return out.toString();
+    }
+
+    private void flushRun(List<String> run, StringBuilder out) {
+        if (run.isEmpty()) return;
+        out.append(decoder == null ? String.join(" ", run) : String.join("", decoder.decodeChain(run)));
+        run.clear();
     }
 }

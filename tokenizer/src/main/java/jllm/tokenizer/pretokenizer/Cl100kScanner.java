@@ -13,8 +13,15 @@ import static jllm.tokenizer.pretokenizer.Gpt2Scanner.runOther;
  */
 final class Cl100kScanner implements SplitPattern {
     private final int maxDigits;
+    /** Oniguruma's (?i) folds U+017F (long s) to s; llama.cpp's ASCII-only rewrite ('[sS]) does not. */
+    private final boolean unicodeFold;
 
-    Cl100kScanner(int maxDigits) { this.maxDigits = maxDigits; }
+    Cl100kScanner(int maxDigits) { this(maxDigits, true); }
+
+    Cl100kScanner(int maxDigits, boolean unicodeFold) {
+        this.maxDigits = maxDigits;
+        this.unicodeFold = unicodeFold;
+    }
 
     @Override
     public void findMatches(String s, IntList spans) {
@@ -29,16 +36,18 @@ final class Cl100kScanner implements SplitPattern {
     }
 
     /** (?i:'s|'t|'re|'ve|'m|'ll|'d) with Unicode case folding (U+017F long s folds to s). */
-    private static int contraction(String s, int i, int n) {
+    private int contraction(String s, int i, int n) {
         if (i + 1 >= n) return -1;
-        char d = Character.toLowerCase(s.charAt(i + 1));
-        if (d == 's' || d == '\u017F' || d == 't' || d == 'm' || d == 'd') return i + 2;
+        char d = asciiLower(s.charAt(i + 1));
+        if (d == 's' || (unicodeFold && d == '\u017F') || d == 't' || d == 'm' || d == 'd') return i + 2;
         if (i + 2 < n) {
-            char e = Character.toLowerCase(s.charAt(i + 2));
+            char e = asciiLower(s.charAt(i + 2));
             if ((d == 'r' && e == 'e') || (d == 'v' && e == 'e') || (d == 'l' && e == 'l')) return i + 3;
         }
         return -1;
     }
+
+    private static char asciiLower(char c) { return c >= 'A' && c <= 'Z' ? (char) (c + 32) : c; }
 
     private int match(String s, int i, int n) {
         int c = s.codePointAt(i);
