@@ -63,4 +63,12 @@ class LlamaCppVocabTest {
                 .map(x -> DynamicTest.dynamicTest(x[0] + " on " + x[1],
                         () -> check(Fixtures.hf(x[1]), DIR.resolve("ggml-vocab-" + x[0] + ".gguf.inp"))));
     }
+
+    /** llama2c/tokenizer.model and tokenizer.bin hold the Llama 2 vocabulary: the llama-spm vectors apply. */
+    @TestFactory
+    Stream<DynamicTest> llama2VocabularyInOtherFormats() {
+        Path spm = DIR.resolve("ggml-vocab-llama-spm.gguf.inp");
+        return Stream.of("tokenizer.model", "tokenizer.bin").map(f -> DynamicTest.dynamicTest(f,
+                () -> check(Fixtures.load(Fixtures.root().resolve("llama2c").resolve(f)), spm)));
+    }
 }
