@@ -13,6 +13,7 @@ public final class Main implements Runnable {
         // One line per top-level command; keep this list in the order `jllm --help` shows them.
         cl.addSubcommand(new GenerateCommand());
         cl.addSubcommand(new DoctorCommand());
+        cl.addSubcommand(new BenchCommand());
         cl.setExecutionExceptionHandler(Main::handleError);
         return cl;
     }
