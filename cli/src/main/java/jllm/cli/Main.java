@@ -16,6 +16,7 @@ public final class Main implements Runnable {
         cl.addSubcommand(new ConvertCommand());
         cl.addSubcommand(new QuantizeCommand());
         cl.addSubcommand(new TemplateCommand());
+        cl.addSubcommand(new BenchCommand());
         cl.setExecutionExceptionHandler(Main::handleError);
         return cl;
     }
