@@ -15,6 +15,7 @@ public final class Main implements Runnable {
         cl.addSubcommand(new DoctorCommand());
         cl.addSubcommand(new ConvertCommand());
         cl.addSubcommand(new QuantizeCommand());
+        cl.addSubcommand(new InitCommand());
         cl.addSubcommand(new TemplateCommand());
         cl.addSubcommand(new BenchCommand());
         cl.setExecutionExceptionHandler(Main::handleError);
