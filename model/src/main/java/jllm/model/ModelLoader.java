@@ -23,19 +23,30 @@ public final class ModelLoader {
             return build(c, st, be, warn);
         }
         String name = path.getFileName().toString();
+        if (name.endsWith(".gguf")) return jllm.model.gguf.GgufModelLoader.load(path, be, warn);
         if (name.endsWith(".bin")) {
             Llama2cCheckpoint ck = Llama2cCheckpoint.open(path);
             return build(Config.of(ck.configJson()), ck, be, warn);
         }
         if (name.equals("config.json")) return load(path.toAbsolutePath().getParent(), be, warn);
-        throw new FormatException(path + ": not a model (expected a directory with config.json and safetensors, or a llama2.c .bin)");
+        throw new FormatException(path + ": not a model (expected a directory with config.json and safetensors, a .gguf, or a llama2.c .bin)");
     }
 
     public static Model build(Config c, TensorStore st, Backend be, Consumer<String> warn) {
+        return build(c, st, be, warn, s -> { }, java.util.Set.of());
+    }
+
+    /**
+     * Builds a model; {@code adjust} may change the spec the architecture derived (a file format's
+     * own conventions), {@code consumed} names tensors read elsewhere (not "unexpected").
+     */
+    public static Model build(Config c, TensorStore st, Backend be, Consumer<String> warn, Consumer<Spec> adjust, java.util.Set<String> consumed) {
         Architecture arch = Architectures.forConfig(c);
         Spec spec = arch.spec(c);
+        adjust.accept(spec);
         Weights w = Weights.load(st, spec, arch);
         var extra = Weights.unexpected(st, w);
+        extra.removeAll(consumed);
         if (!extra.isEmpty()) throw new FormatException(st.source() + ": unexpected tensors for " + spec.modelType + ": " + extra);
         WeightCheck.warnNonFinite(st, warn);
         return new Model(spec, w, be);

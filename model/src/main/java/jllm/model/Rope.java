@@ -36,6 +36,26 @@ public final class Rope {
         this.longAttentionScaling = longScaling;
     }
 
+    /** The same RoPE rotating adjacent pairs (llama.cpp's layout for Llama-architecture GGUF files) or halves. */
+    public Rope withInterleaved(boolean inter) {
+        return new Rope(type, rotaryDim, inter, baseInvFreq, attentionScaling, theta, factor, originalMax, longInvFreq, longAttentionScaling);
+    }
+
+    /**
+     * The same RoPE with each inverse frequency divided by a factor — llama.cpp's {@code rope_freqs}
+     * tensor, which is how GGUF files carry Llama 3.1-style scaling.
+     */
+    public Rope withFrequencyFactors(float[] factors) {
+        if (factors.length != baseInvFreq.length)
+            throw new IllegalArgumentException("rope_freqs has " + factors.length + " factors for " + baseInvFreq.length + " frequencies");
+        float[] inv = baseInvFreq.clone();
+        for (int i = 0; i < inv.length; i++) inv[i] = inv[i] / factors[i];
+        return new Rope(type, rotaryDim, interleaved, inv, attentionScaling, theta, factor, originalMax, longInvFreq, longAttentionScaling);
+    }
+
+    /** The inverse frequencies used for sequences within the original context. */
+    public float[] inverseFrequencies() { return baseInvFreq.clone(); }
+
     /** Reads the parameters of {@code layerType} (null = the model's single RoPE). */
     public static Rope fromConfig(Config c, String layerType, int headDim, boolean interleaved) {
         JsonNode p = c.ropeParameters(layerType);

@@ -25,7 +25,7 @@ import jllm.formats.FormatException;
 public final class GgufWriter {
     private record Value(GgufValueType type, GgufValueType elem, Object v) {}
 
-    private record TensorEntry(String name, long[] ne, int type, MemorySegment bytes) {}
+    private record TensorEntry(String name, long[] ne, int type, long size, java.util.function.Supplier<MemorySegment> bytes) {}
 
     private final Map<String, Value> kv = new LinkedHashMap<>();
     private final List<TensorEntry> tensors = new ArrayList<>();
@@ -48,6 +48,14 @@ public final class GgufWriter {
     public GgufWriter floats(String key, float[] v) { return put(key, GgufValueType.ARRAY, GgufValueType.FLOAT32, v.clone()); }
     public GgufWriter ints(String key, int[] v) { return put(key, GgufValueType.ARRAY, GgufValueType.INT32, v.clone()); }
 
+    /** A value of any GGUF type as {@link GgufFile} decodes it (used to copy metadata between files). */
+    public GgufWriter raw(String key, GgufValueType type, GgufValueType elem, Object v) {
+        if (type == GgufValueType.ARRAY && elem == null) throw new IllegalArgumentException(key + ": array without element type");
+        return put(key, type, elem, v);
+    }
+
+    public boolean has(String key) { return kv.containsKey(key); }
+
     public GgufWriter alignment(int a) {
         if (a <= 0 || Integer.bitCount(a) != 1) throw new IllegalArgumentException("alignment must be a power of two");
         alignment = a;
@@ -59,6 +67,14 @@ public final class GgufWriter {
      * GGUF stores the reverse (ne[0] fastest).
      */
     public GgufWriter tensor(String name, int ggmlType, long[] shape, MemorySegment bytes) {
+        return tensor(name, ggmlType, shape, bytes.byteSize(), () -> bytes);
+    }
+
+    /**
+     * As {@link #tensor(String, int, long[], MemorySegment)}, with the bytes produced only while
+     * writing (one tensor in memory at a time when converting large models).
+     */
+    public GgufWriter tensor(String name, int ggmlType, long[] shape, long byteSize, java.util.function.Supplier<MemorySegment> bytes) {
         if (name.getBytes(StandardCharsets.UTF_8).length >= 64) throw new IllegalArgumentException("tensor name longer than 63 bytes: " + name);
         if (tensorNames.put(name, true) != null) throw new IllegalArgumentException("duplicate tensor " + name);
         if (shape.length == 0 || shape.length > 4) throw new IllegalArgumentException(name + ": GGUF tensors have 1..4 dims");
@@ -67,10 +83,10 @@ public final class GgufWriter {
         int bv = GgmlTypes.blockValues(ggmlType), bb = GgmlTypes.blockBytes(ggmlType);
         if (bv == 0) throw new IllegalArgumentException(name + ": unknown ggml type " + ggmlType);
         if (shape[shape.length - 1] % bv != 0) throw new IllegalArgumentException(name + ": row length " + shape[shape.length - 1] + " is not a multiple of the block size " + bv);
-        if (n / bv * bb != bytes.byteSize()) throw new IllegalArgumentException(name + ": " + bytes.byteSize() + " bytes, expected " + n / bv * bb);
+        if (n / bv * bb != byteSize) throw new IllegalArgumentException(name + ": " + byteSize + " bytes, expected " + n / bv * bb);
         long[] ne = new long[shape.length];
         for (int i = 0; i < shape.length; i++) ne[i] = shape[shape.length - 1 - i];
-        tensors.add(new TensorEntry(name, ne, ggmlType, bytes));
+        tensors.add(new TensorEntry(name, ne, ggmlType, byteSize, bytes));
         return this;
     }
 
@@ -93,12 +109,7 @@ public final class GgufWriter {
                     out.i32(v.type.id);
                     if (v.type == GgufValueType.ARRAY) {
                         out.i32(v.elem.id);
-                        switch (v.elem) {
-                            case STRING -> { String[] a = (String[]) v.v; out.i64(a.length); for (String s : a) out.str(s); }
-                            case FLOAT32 -> { float[] a = (float[]) v.v; out.i64(a.length); for (float f : a) out.i32(Float.floatToRawIntBits(f)); }
-                            case INT32 -> { int[] a = (int[]) v.v; out.i64(a.length); for (int x : a) out.i32(x); }
-                            default -> throw new IllegalStateException();
-                        }
+                        array(out, v.elem, v.v);
                     } else {
                         scalar(out, v.type, v.v);
                     }
@@ -110,14 +121,16 @@ public final class GgufWriter {
                     for (long d : t.ne) out.i64(d);
                     out.i32(t.type);
                     out.i64(offset);
-                    offset += padded(t.bytes.byteSize());
+                    offset += padded(t.size);
                 }
                 if (!tensors.isEmpty()) out.pad(alignment);
                 byte[] buf = new byte[1 << 20];
                 for (TensorEntry t : tensors) {
-                    for (long p = 0; p < t.bytes.byteSize(); p += buf.length) {
-                        int n = (int) Math.min(buf.length, t.bytes.byteSize() - p);
-                        MemorySegment.copy(t.bytes, ValueLayout.JAVA_BYTE, p, buf, 0, n);
+                    MemorySegment seg = t.bytes.get();
+                    if (seg.byteSize() != t.size) throw new IllegalStateException(t.name + ": produced " + seg.byteSize() + " bytes, declared " + t.size);
+                    for (long p = 0; p < seg.byteSize(); p += buf.length) {
+                        int n = (int) Math.min(buf.length, seg.byteSize() - p);
+                        MemorySegment.copy(seg, ValueLayout.JAVA_BYTE, p, buf, 0, n);
                         out.write(buf, 0, n);
                     }
                     out.pad(alignment);
@@ -134,12 +147,22 @@ public final class GgufWriter {
     private static void scalar(Out out, GgufValueType t, Object v) throws IOException {
         switch (t) {
             case STRING -> out.str((String) v);
-            case UINT32, INT32 -> out.i32((Integer) v);
-            case UINT64, INT64 -> out.i64((Long) v);
-            case FLOAT32 -> out.i32(Float.floatToRawIntBits((Float) v));
+            case UINT8, INT8 -> out.write(((Number) v).intValue() & 0xff);
+            case UINT16, INT16 -> { int x = ((Number) v).intValue(); out.write(x & 0xff); out.write((x >>> 8) & 0xff); }
+            case UINT32, INT32 -> out.i32(((Number) v).intValue());
+            case UINT64, INT64 -> out.i64(((Number) v).longValue());
+            case FLOAT32 -> out.i32(Float.floatToRawIntBits(((Number) v).floatValue()));
+            case FLOAT64 -> out.i64(Double.doubleToRawLongBits(((Number) v).doubleValue()));
             case BOOL -> out.write((Boolean) v ? 1 : 0);
             default -> throw new IllegalStateException("unsupported scalar " + t);
         }
+    }
+
+    /** Arrays as GgufFile decodes them: primitive arrays, String[], boolean[]. */
+    private static void array(Out out, GgufValueType elem, Object a) throws IOException {
+        int n = java.lang.reflect.Array.getLength(a);
+        out.i64(n);
+        for (int i = 0; i < n; i++) scalar(out, elem, java.lang.reflect.Array.get(a, i));
     }
 
     /** Little-endian primitives with a byte count for padding. */

@@ -1,0 +1,119 @@
+package jllm.cli;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Locale;
+import java.util.concurrent.Callable;
+import jllm.model.Model;
+import jllm.model.Presets;
+import jllm.model.RandomWeights;
+import jllm.tensor.CpuBackend;
+import jllm.tensor.GgmlType;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+@Command(name = "bench", mixinStandardHelpOptions = true, subcommands = {},
+        description = {"Measure prefill (pp) and decode (tg) speed of a model, or of random weights of a preset geometry.",
+                "The last line is always: pp_tok_s=<float> tg_tok_s=<float>"})
+final class BenchCommand implements Callable<Integer> {
+    @Option(names = "--model", description = "Model directory or llama2.c .bin")
+    Path model;
+
+    @Option(names = "--preset", description = "Random weights of a published geometry instead of --model: ${COMPLETION-CANDIDATES}",
+            completionCandidates = PresetNames.class)
+    String preset;
+
+    @Option(names = "--type", defaultValue = "q8_0", description = "Weight type for --preset: f32, f16, bf16, q8_0, q4_0, q4_1, q5_0, q5_1, q4_k, q5_k, q6_k (default ${DEFAULT-VALUE})")
+    String type;
+
+    @Option(names = "--threads", description = "Worker threads (default: all cores)")
+    Integer threads;
+
+    @Option(names = "--prompt", defaultValue = "128", description = "Prompt tokens to prefill (default ${DEFAULT-VALUE})")
+    int prompt;
+
+    @Option(names = "--gen", defaultValue = "32", description = "Tokens to decode after the prompt (default ${DEFAULT-VALUE})")
+    int gen;
+
+    @Option(names = "--warmup", defaultValue = "1", description = "Untimed runs first, so the JIT has compiled the kernels (default ${DEFAULT-VALUE})")
+    int warmup;
+
+    @Option(names = "--seed", defaultValue = "1", description = "Seed of random weights and prompt")
+    long seed;
+
+    static final class PresetNames implements Iterable<String> {
+        @Override public java.util.Iterator<String> iterator() { return Presets.names().iterator(); }
+    }
+
+    @Override
+    public Integer call() {
+        if ((model == null) == (preset == null)) throw new IllegalArgumentException("give exactly one of --model or --preset");
+        if (prompt < 1 || gen < 0 || warmup < 0) throw new IllegalArgumentException("--prompt must be >= 1, --gen and --warmup >= 0");
+        int n = threads == null ? Runtime.getRuntime().availableProcessors() : threads;
+        long t0 = System.nanoTime();
+        Model m;
+        String what;
+        if (preset != null) {
+            GgmlType t = parseType(type);
+            m = RandomWeights.model(Presets.config(preset), t, seed, new CpuBackend(n));
+            what = preset + " (random " + t + ")";
+        } else {
+            if (!Files.exists(model)) throw new IllegalArgumentException(model + ": no such file or directory");
+            m = Models.load(model, n);
+            what = model.toString();
+        }
+        double loadS = (System.nanoTime() - t0) / 1e9;
+        if (prompt + gen > m.spec.maxPositions) throw new IllegalArgumentException("--prompt + --gen exceeds the model's context " + m.spec.maxPositions);
+        java.util.Random rnd = new java.util.Random(seed);
+        int[] ids = new int[prompt];
+        for (int i = 0; i < prompt; i++) ids[i] = rnd.nextInt(m.spec.vocab);
+        for (int w = 0; w < warmup; w++) run(m, ids, Math.min(gen, 4));
+        double[] r = run(m, ids, gen);
+        double pp = prompt / r[0], tg = gen == 0 ? 0 : gen / r[1];
+        System.out.printf(Locale.ROOT, "model     %s%nthreads   %d%nload      %.2f s%n", what, n, loadS);
+        System.out.printf(Locale.ROOT, "%-10s %8s %10s %10s%n", "test", "tokens", "seconds", "tok/s");
+        System.out.printf(Locale.ROOT, "%-10s %8d %10.3f %10.2f%n", "pp" + prompt, prompt, r[0], pp);
+        System.out.printf(Locale.ROOT, "%-10s %8d %10.3f %10.2f%n", "tg" + gen, gen, r[1], tg);
+        System.out.printf(Locale.ROOT, "peak RSS  %.0f MiB%n", peakRssKb() / 1024.0);
+        System.out.printf(Locale.ROOT, "pp_tok_s=%.2f tg_tok_s=%.2f%n", pp, tg);
+        return 0;
+    }
+
+    /** Prefill seconds and decode seconds (greedy continuation of the prompt). */
+    private static double[] run(Model m, int[] ids, int gen) {
+        Model.State st = m.newState();
+        long a = System.nanoTime();
+        float[] logits = m.forward(st, ids, false, null);
+        long b = System.nanoTime();
+        for (int i = 0; i < gen; i++) logits = m.forward(st, new int[] {argmax(logits)}, false, null);
+        long c = System.nanoTime();
+        return new double[] {(b - a) / 1e9, (c - b) / 1e9};
+    }
+
+    private static int argmax(float[] v) {
+        int best = 0;
+        for (int i = 1; i < v.length; i++) if (v[i] > v[best]) best = i;
+        return best;
+    }
+
+    static GgmlType parseType(String s) {
+        try {
+            GgmlType t = GgmlType.valueOf(s.toUpperCase(Locale.ROOT));
+            if (t.supported) return t;
+        } catch (IllegalArgumentException e) {
+            // fall through to the message below
+        }
+        throw new IllegalArgumentException("unknown or unsupported --type '" + s + "'");
+    }
+
+    /** VmHWM of /proc/self/status in KiB (0 where there is no procfs). */
+    static long peakRssKb() {
+        try {
+            for (String line : Files.readAllLines(Path.of("/proc/self/status")))
+                if (line.startsWith("VmHWM:")) return Long.parseLong(line.replaceAll("[^0-9]", ""));
+        } catch (Exception e) {
+            // not Linux: no figure
+        }
+        return 0;
+    }
+}

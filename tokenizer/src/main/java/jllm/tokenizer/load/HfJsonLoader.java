@@ -1,0 +1,390 @@
+package jllm.tokenizer.load;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import jllm.formats.FormatException;
+import jllm.tokenizer.AddedToken;
+import jllm.tokenizer.Pipeline;
+import jllm.tokenizer.Tokenizer;
+import jllm.tokenizer.decoder.*;
+import jllm.tokenizer.model.Bpe;
+import jllm.tokenizer.model.Model;
+import jllm.tokenizer.model.Unigram;
+import jllm.tokenizer.model.Vocab;
+import jllm.tokenizer.model.WordPiece;
+import jllm.tokenizer.normalizer.*;
+import jllm.tokenizer.pretokenizer.*;
+import jllm.tokenizer.processor.PostProcessor;
+import jllm.tokenizer.processor.ProcessorSequence;
+import jllm.tokenizer.processor.TemplateProcessing;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.regex.Pattern;
+
+/** Reads Hugging Face tokenizer.json, plus tokenizer_config.json / generation_config.json beside it. */
+public final class HfJsonLoader {
+    private static final ObjectMapper JSON = new ObjectMapper();
+
+    private final String src;
+    private Model model;
+
+    private HfJsonLoader(String src) { this.src = src; }
+
+    public static Tokenizer load(Path tokenizerJson) {
+        JsonNode root = readJson(tokenizerJson);
+        Path dir = tokenizerJson.toAbsolutePath().getParent();
+        JsonNode config = dir != null && Files.isRegularFile(dir.resolve("tokenizer_config.json"))
+                ? readJson(dir.resolve("tokenizer_config.json")) : JSON.createObjectNode();
+        JsonNode gen = dir != null && Files.isRegularFile(dir.resolve("generation_config.json"))
+                ? readJson(dir.resolve("generation_config.json")) : JSON.createObjectNode();
+        return new HfJsonLoader(tokenizerJson.toString()).build(root, config, gen, dir);
+    }
+
+    /** Builds from already-parsed JSON (tests, embedded use). */
+    public static Tokenizer fromJson(String source, JsonNode tokenizerJson, JsonNode config) {
+        return new HfJsonLoader(source).build(tokenizerJson, config == null ? JSON.createObjectNode() : config,
+                JSON.createObjectNode(), null);
+    }
+
+    static JsonNode readJson(Path p) {
+        try {
+            return JSON.readTree(p.toFile());
+        } catch (IOException e) {
+            throw new FormatException(p + ": not valid JSON: " + firstLine(e.getMessage()));
+        }
+    }
+
+    private static String firstLine(String s) {
+        if (s == null) return "";
+        int i = s.indexOf('\n');
+        return i < 0 ? s : s.substring(0, i);
+    }
+
+    private FormatException fail(String msg) { return new FormatException(src + ": " + msg); }
+
+    private Tokenizer build(JsonNode root, JsonNode config, JsonNode gen, Path dir) {
+        if (!root.isObject() || !root.has("model")) throw fail("not a tokenizer.json (no \"model\")");
+        model = model(root.get("model"));
+        Normalizer normalizer = normalizer(root.get("normalizer"));
+        PreTokenizer pre = preTokenizer(root.get("pre_tokenizer"));
+        Decoder decoder = decoder(root.get("decoder"));
+        List<AddedToken> added = new ArrayList<>();
+        JsonNode at = root.get("added_tokens");
+        if (at != null && at.isArray()) {
+            for (JsonNode t : at) {
+                if (!t.has("id") || !t.has("content")) throw fail("added token without id/content: " + t);
+                added.add(new AddedToken(t.get("id").asInt(), t.get("content").asText(), t.path("special").asBoolean(false),
+                        t.path("lstrip").asBoolean(false), t.path("rstrip").asBoolean(false),
+                        t.path("normalized").asBoolean(!t.path("special").asBoolean(false)), t.path("single_word").asBoolean(false)));
+            }
+        }
+        PostProcessor post = postProcessor(root.get("post_processor"), added);
+        Pipeline plain = new Pipeline(new Pipeline.AddedVocabularyHolder(added, normalizer), normalizer, pre, model, post, decoder);
+        Pipeline special = plain;
+        if (isLegacyLlamaFront(config, normalizer, pre)) {
+            // transformers 5 rebuilds Llama tokenizers with a Metaspace pre-tokenizer that prepends "▁"
+            // only at the very start of the input (and never doubles an existing one), instead of
+            // tokenizer.json's per-segment Prepend normalizer; its tokenizer(text) ids follow that.
+            special = plain.withFront(null, new Metaspace('\u2581', Metaspace.Prepend.FIRST, false));
+        }
+        int vocabSize = model.vocabSize();
+        for (AddedToken t : added) vocabSize = Math.max(vocabSize, t.id() + 1);
+
+        Map<String, String> specials = new LinkedHashMap<>();
+        for (String role : List.of("bos_token", "eos_token", "unk_token", "pad_token", "sep_token", "cls_token", "mask_token")) {
+            String s = tokenString(config.get(role));
+            if (s != null) specials.put(role, s);
+        }
+        Map<String, Integer> idOf = new HashMap<>();
+        for (AddedToken t : added) idOf.putIfAbsent(t.content(), t.id());
+        Integer bos = specials.containsKey("bos_token") ? lookup(idOf, specials.get("bos_token")) : null;
+        Set<Integer> eos = new LinkedHashSet<>();
+        if (specials.containsKey("eos_token")) {
+            Integer e = lookup(idOf, specials.get("eos_token"));
+            if (e != null) eos.add(e);
+        }
+        JsonNode ge = gen.get("eos_token_id");
+        if (ge != null && ge.isInt()) eos.add(ge.asInt());
+        if (ge != null && ge.isArray()) for (JsonNode x : ge) eos.add(x.asInt());
+        if (bos == null && gen.has("bos_token_id") && gen.get("bos_token_id").isInt()) bos = gen.get("bos_token_id").asInt();
+
+        Map<String, String> templates = new LinkedHashMap<>();
+        JsonNode ct = config.get("chat_template");
+        if (ct != null && ct.isTextual()) templates.put("default", ct.asText());
+        if (ct != null && ct.isArray()) {
+            for (JsonNode t : ct) templates.put(t.path("name").asText("default"), t.path("template").asText());
+        }
+        if (dir != null && !templates.containsKey("default") && Files.isRegularFile(dir.resolve("chat_template.jinja"))) {
+            try {
+                templates.put("default", Files.readString(dir.resolve("chat_template.jinja")));
+            } catch (IOException e) {
+                throw new FormatException(dir.resolve("chat_template.jinja") + ": cannot read: " + e.getMessage());
+            }
+        }
+        return new Tokenizer(src, plain, special, vocabSize, bos, eos.stream().mapToInt(Integer::intValue).toArray(), templates, specials);
+    }
+
+    private Integer lookup(Map<String, Integer> added, String s) {
+        Integer id = added.get(s);
+        if (id != null) return id;
+        int m = model.tokenToId(s);
+        return m >= 0 ? m : null;
+    }
+
+    private static boolean isLegacyLlamaFront(JsonNode config, Normalizer n, PreTokenizer p) {
+        String cls = config.path("tokenizer_class").asText("");
+        if (!(cls.equals("LlamaTokenizer") || cls.equals("LlamaTokenizerFast") || cls.equals("CodeLlamaTokenizer")
+                || cls.equals("CodeLlamaTokenizerFast"))) return false;
+        return p == null && n instanceof NormalizerSequence(List<Normalizer> steps) && steps.size() == 2
+                && steps.get(0) instanceof Prepend(String pre) && pre.equals("\u2581")
+                && steps.get(1) instanceof Replace r && " ".equals(r.literal()) && "\u2581".equals(r.content());
+    }
+
+    private static String tokenString(JsonNode n) {
+        if (n == null || n.isNull()) return null;
+        if (n.isTextual()) return n.asText();
+        if (n.isObject() && n.has("content")) return n.get("content").asText();
+        return null;
+    }
+
+    // ---- model ----
+
+    private Model model(JsonNode m) {
+        String type = m.path("type").asText(m.has("merges") ? "BPE" : m.has("vocab") && m.get("vocab").isArray() ? "Unigram" : "");
+        return switch (type) {
+            case "BPE" -> bpe(m);
+            case "WordPiece" -> new WordPiece(vocabMap(m.get("vocab")), m.path("unk_token").asText("[UNK]"),
+                    m.path("continuing_subword_prefix").asText("##"), m.path("max_input_chars_per_word").asInt(100));
+            case "Unigram" -> unigram(m);
+            default -> throw fail("unsupported model type '" + type + "'");
+        };
+    }
+
+    private Vocab vocabMap(JsonNode v) {
+        if (v == null || !v.isObject()) throw fail("model.vocab must be an object of token -> id");
+        Map<String, Integer> ids = new HashMap<>(v.size() * 2);
+        for (var it = v.properties().iterator(); it.hasNext(); ) {
+            var e = it.next();
+            if (!e.getValue().canConvertToInt() || e.getValue().asInt() < 0) throw fail("bad id for token '" + e.getKey() + "'");
+            ids.put(e.getKey(), e.getValue().asInt());
+        }
+        return new Vocab(ids);
+    }
+
+    private Model bpe(JsonNode m) {
+        Vocab vocab = vocabMap(m.get("vocab"));
+        JsonNode mj = m.get("merges");
+        if (mj == null || !mj.isArray()) throw fail("BPE model without a merges array");
+        String[][] pairs = new String[mj.size()][];
+        for (int i = 0; i < pairs.length; i++) {
+            JsonNode x = mj.get(i);
+            if (x.isTextual()) {
+                String s = x.asText();
+                int sp = s.indexOf(' ', 1);
+                if (sp < 0) throw fail("merge #" + i + " '" + s + "' is not 'a b'");
+                pairs[i] = new String[] {s.substring(0, sp), s.substring(sp + 1)};
+            } else if (x.isArray() && x.size() == 2) {
+                pairs[i] = new String[] {x.get(0).asText(), x.get(1).asText()};
+            } else {
+                throw fail("merge #" + i + " is neither 'a b' nor [a, b]");
+            }
+        }
+        String prefix = text(m.get("continuing_subword_prefix"));
+        try {
+            return new Bpe(vocab, Bpe.mergesFromPairs(vocab, pairs, prefix), text(m.get("unk_token")),
+                    m.path("fuse_unk").asBoolean(false), m.path("byte_fallback").asBoolean(false),
+                    m.path("ignore_merges").asBoolean(false), prefix, text(m.get("end_of_word_suffix")));
+        } catch (FormatException e) {
+            throw fail(e.getMessage());
+        }
+    }
+
+    private Model unigram(JsonNode m) {
+        JsonNode v = m.get("vocab");
+        String[] toks = new String[v.size()];
+        double[] scores = new double[v.size()];
+        for (int i = 0; i < toks.length; i++) {
+            JsonNode e = v.get(i);
+            if (!e.isArray() || e.size() != 2) throw fail("Unigram vocab entry #" + i + " is not [piece, score]");
+            toks[i] = e.get(0).asText();
+            scores[i] = e.get(1).asDouble();
+        }
+        int unk = m.path("unk_id").asInt(-1);
+        return new Unigram(Vocab.of(toks), scores, unk, m.path("byte_fallback").asBoolean(false), true, null);
+    }
+
+    private static String text(JsonNode n) { return n == null || n.isNull() ? null : n.asText(); }
+
+    // ---- normalizers ----
+
+    private Normalizer normalizer(JsonNode n) {
+        if (n == null || n.isNull()) return null;
+        String type = n.path("type").asText();
+        return switch (type) {
+            case "NFC" -> new UnicodeNormalizer(java.text.Normalizer.Form.NFC);
+            case "NFD" -> new UnicodeNormalizer(java.text.Normalizer.Form.NFD);
+            case "NFKC" -> new UnicodeNormalizer(java.text.Normalizer.Form.NFKC);
+            case "NFKD" -> new UnicodeNormalizer(java.text.Normalizer.Form.NFKD);
+            case "Lowercase" -> new Lowercase();
+            case "Strip" -> new Strip(n.path("strip_left").asBoolean(true), n.path("strip_right").asBoolean(true));
+            case "StripAccents" -> new StripAccents();
+            case "Replace" -> replace(n);
+            case "Prepend" -> new Prepend(n.path("prepend").asText());
+            case "Sequence" -> {
+                List<Normalizer> steps = new ArrayList<>();
+                for (JsonNode x : n.path("normalizers")) { Normalizer s = normalizer(x); if (s != null) steps.add(s); }
+                yield new NormalizerSequence(steps);
+            }
+            case "BertNormalizer" -> {
+                boolean lower = n.path("lowercase").asBoolean(true);
+                JsonNode sa = n.get("strip_accents");
+                yield new BertNormalizer(n.path("clean_text").asBoolean(true), n.path("handle_chinese_chars").asBoolean(true),
+                        sa == null || sa.isNull() ? lower : sa.asBoolean(), lower);
+            }
+            case "Precompiled" -> {
+                String map = n.path("precompiled_charsmap").asText("");
+                if (map.isEmpty()) yield null;
+                throw fail("the Precompiled normalizer (SentencePiece charsmap) is not supported yet");
+            }
+            default -> throw fail("unsupported normalizer type '" + type + "'");
+        };
+    }
+
+    private Replace replace(JsonNode n) {
+        JsonNode p = n.path("pattern");
+        String content = n.path("content").asText();
+        if (p.has("String")) return new Replace(p.get("String").asText(), null, content);
+        if (p.has("Regex")) {
+            try {
+                return new Replace(null, Pattern.compile(RegexPattern.translate(p.get("Regex").asText()),
+                        Pattern.UNICODE_CHARACTER_CLASS | Pattern.UNICODE_CASE), content);
+            } catch (java.util.regex.PatternSyntaxException e) {
+                throw fail("invalid Replace regex: " + e.getDescription());
+            }
+        }
+        throw fail("Replace without a String or Regex pattern");
+    }
+
+    // ---- pre-tokenizers ----
+
+    private PreTokenizer preTokenizer(JsonNode n) {
+        if (n == null || n.isNull()) return null;
+        String type = n.path("type").asText();
+        try {
+            return switch (type) {
+                case "Split" -> new Split(splitPattern(n.path("pattern")), Behavior.parse(n.path("behavior").asText("Isolated")),
+                        n.path("invert").asBoolean(false));
+                case "ByteLevel" -> new ByteLevel(n.path("add_prefix_space").asBoolean(true), n.path("use_regex").asBoolean(true));
+                case "Metaspace" -> new Metaspace(replacement(n), prependScheme(n), n.path("split").asBoolean(true));
+                case "Whitespace" -> WordPieceSplits.whitespace();
+                case "WhitespaceSplit" -> WordPieceSplits.whitespaceSplit();
+                case "Punctuation" -> WordPieceSplits.punctuation(Behavior.parse(n.path("behavior").asText("Isolated")));
+                case "Digits" -> WordPieceSplits.digits(n.path("individual_digits").asBoolean(false));
+                case "BertPreTokenizer" -> WordPieceSplits.bert();
+                case "CharDelimiterSplit" -> WordPieceSplits.charDelimiter(n.path("delimiter").asText(" ").codePointAt(0));
+                case "Sequence" -> {
+                    List<PreTokenizer> steps = new ArrayList<>();
+                    for (JsonNode x : n.path("pretokenizers")) { PreTokenizer s = preTokenizer(x); if (s != null) steps.add(s); }
+                    yield new jllm.tokenizer.pretokenizer.Sequence(steps);
+                }
+                default -> throw fail("unsupported pre-tokenizer type '" + type + "'");
+            };
+        } catch (FormatException e) {
+            throw e.getMessage().startsWith(src) ? e : fail(e.getMessage());
+        }
+    }
+
+    private SplitPattern splitPattern(JsonNode p) {
+        if (p.has("String")) return new LiteralPattern(p.get("String").asText());
+        if (p.has("Regex")) {
+            String re = p.get("Regex").asText();
+            SplitPattern fast = KnownPatterns.scannerFor(re);
+            return fast != null ? fast : new RegexPattern(re);
+        }
+        throw fail("Split without a String or Regex pattern");
+    }
+
+    private static char replacement(JsonNode n) {
+        String r = n.path("replacement").asText("\u2581");
+        return r.isEmpty() ? '\u2581' : r.charAt(0);
+    }
+
+    private Metaspace.Prepend prependScheme(JsonNode n) {
+        if (n.has("prepend_scheme")) {
+            return switch (n.get("prepend_scheme").asText()) {
+                case "always" -> Metaspace.Prepend.ALWAYS;
+                case "first" -> Metaspace.Prepend.FIRST;
+                case "never" -> Metaspace.Prepend.NEVER;
+                default -> throw fail("unknown Metaspace prepend_scheme '" + n.get("prepend_scheme").asText() + "'");
+            };
+        }
+        return n.path("add_prefix_space").asBoolean(true) ? Metaspace.Prepend.ALWAYS : Metaspace.Prepend.NEVER;
+    }
+
+    // ---- post-processors ----
+
+    private PostProcessor postProcessor(JsonNode n, List<AddedToken> added) {
+        if (n == null || n.isNull()) return null;
+        String type = n.path("type").asText();
+        return switch (type) {
+            case "TemplateProcessing" -> {
+                JsonNode specials = n.path("special_tokens");
+                List<int[]> items = new ArrayList<>();
+                for (JsonNode it : n.path("single")) {
+                    if (it.has("Sequence")) items.add(TemplateProcessing.SEQUENCE);
+                    else if (it.has("SpecialToken")) {
+                        String id = it.get("SpecialToken").path("id").asText();
+                        JsonNode st = specials.get(id);
+                        if (st == null) throw fail("TemplateProcessing uses undefined special token '" + id + "'");
+                        int[] ids = new int[st.path("ids").size()];
+                        for (int i = 0; i < ids.length; i++) ids[i] = st.path("ids").get(i).asInt();
+                        items.add(ids);
+                    } else throw fail("unknown TemplateProcessing item " + it);
+                }
+                yield new TemplateProcessing(items.toArray(new int[0][]));
+            }
+            case "BertProcessing", "RobertaProcessing" -> {
+                int cls = n.path("cls").get(1).asInt(), sep = n.path("sep").get(1).asInt();
+                yield new TemplateProcessing(new int[][] {{cls}, TemplateProcessing.SEQUENCE, {sep}});
+            }
+            case "ByteLevel" -> null;
+            case "Sequence" -> {
+                List<PostProcessor> steps = new ArrayList<>();
+                for (JsonNode x : n.path("processors")) { PostProcessor p = postProcessor(x, added); if (p != null) steps.add(p); }
+                yield new ProcessorSequence(steps);
+            }
+            default -> throw fail("unsupported post-processor type '" + type + "'");
+        };
+    }
+
+    // ---- decoders ----
+
+    private Decoder decoder(JsonNode n) {
+        if (n == null || n.isNull()) return null;
+        String type = n.path("type").asText();
+        return switch (type) {
+            case "ByteLevel" -> new ByteLevelDecoder();
+            case "Metaspace" -> new MetaspaceDecoder(replacement(n), prependScheme(n) != Metaspace.Prepend.NEVER);
+            case "ByteFallback" -> new ByteFallbackDecoder();
+            case "Fuse" -> new Fuse();
+            case "Strip" -> new StripDecoder(n.path("content").asText(" ").charAt(0), n.path("start").asInt(0), n.path("stop").asInt(0));
+            case "Replace" -> new ReplaceDecoder(replace(n));
+            case "WordPiece" -> new WordPieceDecoder(n.path("prefix").asText("##"), n.path("cleanup").asBoolean(true));
+            case "Sequence" -> {
+                List<Decoder> steps = new ArrayList<>();
+                for (JsonNode x : n.path("decoders")) { Decoder d = decoder(x); if (d != null) steps.add(d); }
+                yield new DecoderSequence(steps);
+            }
+            default -> throw fail("unsupported decoder type '" + type + "'");
+        };
+    }
+}
