@@ -145,6 +145,9 @@ final class Parser {
                         nesting--;
                         return out;
                     }
+                    if (name.text().startsWith("end") || name.text().equals("else") || name.text().equals("elif"))
+                        throw TemplateException.syntax("unexpected '" + name.text() + "'"
+                                + (ends.isEmpty() ? "" : ", expected one of " + new java.util.TreeSet<>(ends)), name.line());
                     next();
                     out.add(statement());
                 }
