@@ -258,6 +258,8 @@ CASES += [
     ("unknown_filter_loop_iter_in_if", "{% if t %}{% for i in x|nope %}{% endfor %}{% endif %}"),
     ("unknown_filter_block_in_if", "{% if t %}{% filter nope %}{% endfilter %}{% endif %}"),
     ("condexpr_no_else_error", "{{ ('x' if false) + 'y' }}"),
+    ("undefined_names_repr", "{{ d[\"it's\"].x }}"),
+    ("undefined_names_repr_nl", "{{ d['a\\nb'].x }}"),
     ("truncate_edge", "{{ 'abcdefghij'|truncate(5, leeway=0) }} {{ 'abcdefghij'|truncate(5, true, '..', 0) }} {{ 'short'|truncate(3, leeway=5) }}"),
 ]
 

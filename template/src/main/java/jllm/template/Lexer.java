@@ -174,8 +174,10 @@ final class Lexer {
 
     private int number(int p) {
         int q = p;
-        if (src.startsWith("0x", p) || src.startsWith("0o", p) || src.startsWith("0b", p)) {
-            int radix = switch (src.charAt(p + 1)) { case 'x' -> 16; case 'o' -> 8; default -> 2; };
+        int radix0 = src.startsWith("0x", p) ? 16 : src.startsWith("0o", p) ? 8 : src.startsWith("0b", p) ? 2 : 0;
+        // A prefix without digits ("0x") is the integer 0 followed by a name, as in jinja2.
+        if (radix0 > 0 && p + 2 < src.length() && Character.digit(src.charAt(p + 2), radix0) >= 0) {
+            int radix = radix0;
             q = p + 2;
             while (q < src.length() && (Character.digit(src.charAt(q), radix) >= 0 || src.charAt(q) == '_')) q++;
             out.add(new Token(Token.Type.INT, Py.normInt(new BigInteger(src.substring(p + 2, q).replace("_", ""), radix)), line));

@@ -68,14 +68,26 @@ final class Parser {
             case EOF -> "end of template";
             case VAR_END -> "end of print statement";
             case BLOCK_END -> "end of statement block";
-            default -> "'" + t.text() + "'";
+            case STRING -> "string " + shorten(Py.repr(t.value()));
+            default -> "'" + shorten(t.text()) + "'";
         };
+    }
+
+    /** Keeps error messages on one short line whatever the offending token holds. */
+    private static String shorten(String s) {
+        String one = s.replace("\n", "\\n").replace("\r", "\\r");
+        return one.length() > 40 ? one.substring(0, 37) + "..." : one;
     }
 
     private Token expect(Type type, String value) {
         Token t = peek();
         if (t.type() != type || (value != null && !value.equals(t.value())))
-            throw error("expected " + (value != null ? "'" + value + "'" : type.name().toLowerCase()) + ", got " + describe(t));
+            throw error("expected " + (value != null ? "'" + value + "'" : switch (type) {
+                case VAR_END -> "'}}'";
+                case BLOCK_END -> "'%}'";
+                case NAME -> "a name";
+                default -> type.name().toLowerCase();
+            }) + ", got " + describe(t));
         return next();
     }
 

@@ -133,8 +133,8 @@ final class Values {
         TemplateException error() {
             String msg;
             if (hint != null) msg = hint;
-            else if (obj == NO_OBJECT) msg = "'" + name + "' is undefined";
-            else msg = "'" + Py.objectTypeRepr(obj) + "' has no attribute '" + name + "'";
+            else if (obj == NO_OBJECT) msg = Py.repr(name) + " is undefined";
+            else msg = "'" + Py.objectTypeRepr(obj) + "' has no attribute " + Py.repr(name);
             return new TemplateException(kind, msg);
         }
     }
