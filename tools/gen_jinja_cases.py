@@ -30,7 +30,8 @@ class AssistantTracker(Extension):
         return caller()
 
 
-def environment():
+def _compile_jinja_template():
+    """Named like transformers' function so that Python error messages quote the same qualified names."""
     def raise_exception(message):
         raise jinja2.exceptions.TemplateError(message)
 
@@ -265,7 +266,7 @@ CASES += [
 
 
 def main():
-    env = environment()
+    env = _compile_jinja_template()
     out = []
     for name, src in CASES:
         case = {"name": name, "template": src}

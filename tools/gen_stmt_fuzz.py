@@ -14,7 +14,7 @@ import random
 import sys
 
 sys.path.insert(0, os.path.dirname(__file__))
-from gen_jinja_cases import environment  # noqa: E402
+from gen_jinja_cases import _compile_jinja_template as environment  # noqa: E402
 
 OUT = "template/src/test/resources/jllm/template/stmt-fuzz.json"
 N = 2500

@@ -14,7 +14,7 @@ import os
 import sys
 
 sys.path.insert(0, os.path.dirname(__file__))
-from gen_jinja_cases import environment  # noqa: E402
+from gen_jinja_cases import _compile_jinja_template as environment  # noqa: E402
 
 FIX = sys.argv[1] if len(sys.argv) > 1 else "../shared/fixtures"
 OUT = "template/src/test/resources/jllm/template/template-matrix.json"

@@ -17,28 +17,11 @@ final class Builtins {
 
     static void install(Map<String, Object> g) {
         g.put("range", (PyCallable) Builtins::range);
-        g.put("dict", (PyCallable) (in, args, kw) -> {
-            Map<Object, Object> out = new LinkedHashMap<>();
-            if (args.size() > 1) throw TemplateException.type("dict expected at most 1 argument, got " + args.size());
-            if (args.size() == 1) {
-                Object a = Py.unwrap(args.getFirst());
-                if (a instanceof Map<?, ?> m) out.putAll(m);
-                else for (Object pair : Py.iterate(a)) {
-                    List<Object> kv = Py.iterate(pair);
-                    if (kv.size() != 2) throw TemplateException.value("dictionary update sequence element has length " + kv.size() + "; 2 is required");
-                    out.put(Py.unwrap(kv.get(0)), kv.get(1));
-                }
-            }
-            out.putAll(kw);
-            return out;
-        });
+        g.put("dict", (PyCallable) (in, args, kw) -> dict(args, kw));
         g.put("namespace", (PyCallable) (in, args, kw) -> {
             Namespace ns = new Namespace();
-            for (Object a : args) {
-                if (Py.unwrap(a) instanceof Map<?, ?> m) for (var e : m.entrySet()) ns.attrs.put(Py.str(e.getKey()), e.getValue());
-                else throw TemplateException.type("namespace() arguments must be mappings");
-            }
-            ns.attrs.putAll(kw);
+            // jinja2's Namespace takes dict()'s arguments.
+            for (var e : dict(args, kw).entrySet()) ns.attrs.put(Py.str(e.getKey()), e.getValue());
             return ns;
         });
         g.put("raise_exception", (PyCallable) (in, args, kw) -> {
@@ -62,6 +45,32 @@ final class Builtins {
                 return sep;
             };
         });
+    }
+
+    /** Python's dict(mapping_or_pairs, **kwargs). */
+    static Map<Object, Object> dict(List<Object> args, Map<String, Object> kw) {
+        Map<Object, Object> out = new LinkedHashMap<>();
+        if (args.size() > 1) throw TemplateException.type("dict expected at most 1 argument, got " + args.size());
+        if (args.size() == 1) {
+            Object a = Py.unwrap(args.getFirst());
+            if (a instanceof Undefined u) throw u.error(); // dict() probes .keys(), which Undefined refuses
+            if (a instanceof Map<?, ?> m) out.putAll(m);
+            else {
+                if (!Py.isIterable(a)) throw TemplateException.type("'" + Py.typeName(a) + "' object is not iterable");
+                int i = 0;
+                for (Object pair : Py.iterate(a)) {
+                    if (!Py.isIterable(Py.unwrap(pair)))
+                        throw TemplateException.type("cannot convert dictionary update sequence element #" + i + " to a sequence");
+                    List<Object> kv = Py.iterate(pair);
+                    if (kv.size() != 2)
+                        throw TemplateException.value("dictionary update sequence element #" + i + " has length " + kv.size() + "; 2 is required");
+                    Py.putKey(out, Py.unwrap(kv.get(0)), kv.get(1));
+                    i++;
+                }
+            }
+        }
+        out.putAll(kw);
+        return out;
     }
 
     private static Object range(Interpreter in, List<Object> args, Map<String, Object> kw) {

@@ -27,6 +27,7 @@ final class Filters {
             "wordcount");
 
     private static final Set<String> LENIENT_ON_FALSY = Set.of("map", "select", "reject", "selectattr", "rejectattr");
+    private static final Set<String> LAZY = Set.of("map", "select", "reject", "selectattr", "rejectattr", "unique", "batch", "slice", "items");
 
     /** Positional-or-keyword argument binding, like a Python signature. */
     private record A(List<Object> args, Map<String, Object> kwargs, String fn) {
@@ -42,8 +43,50 @@ final class Filters {
         }
     }
 
+    /** Keyword parameters of each filter (after the value); filters taking **kwargs are absent. */
+    private static final Map<String, List<String>> PARAMS = Map.ofEntries(
+            Map.entry("attr", List.of("name")), Map.entry("batch", List.of("linecount", "fill_with")),
+            Map.entry("capitalize", List.of()), Map.entry("center", List.of("width")),
+            Map.entry("d", List.of("default_value", "boolean")), Map.entry("default", List.of("default_value", "boolean")),
+            Map.entry("dictsort", List.of("case_sensitive", "by", "reverse")), Map.entry("first", List.of()),
+            Map.entry("float", List.of("default")), Map.entry("forceescape", List.of()),
+            Map.entry("groupby", List.of("attribute", "default", "case_sensitive")), Map.entry("indent", List.of("width", "first", "blank")),
+            Map.entry("int", List.of("default", "base")), Map.entry("items", List.of()), Map.entry("join", List.of("d", "attribute")),
+            Map.entry("last", List.of()), Map.entry("list", List.of()), Map.entry("lower", List.of()),
+            Map.entry("max", List.of("case_sensitive", "attribute")), Map.entry("min", List.of("case_sensitive", "attribute")),
+            Map.entry("pprint", List.of()), Map.entry("replace", List.of("old", "new", "count")), Map.entry("reverse", List.of()),
+            Map.entry("round", List.of("precision", "method")), Map.entry("safe", List.of()), Map.entry("slice", List.of("slices", "fill_with")),
+            Map.entry("sort", List.of("reverse", "case_sensitive", "attribute")), Map.entry("striptags", List.of()),
+            Map.entry("sum", List.of("attribute", "start")), Map.entry("title", List.of()),
+            Map.entry("tojson", List.of("ensure_ascii", "indent", "separators", "sort_keys")), Map.entry("trim", List.of("chars")),
+            Map.entry("truncate", List.of("length", "killwords", "end", "leeway")), Map.entry("unique", List.of("case_sensitive", "attribute")),
+            Map.entry("upper", List.of()), Map.entry("wordcount", List.of()));
+    /** Filters that are C builtins in Python (abs, len, escape, str): they take no keyword arguments at all. */
+    private static final Map<String, String> BUILTIN_NAMES = Map.of("abs", "abs", "count", "len", "length", "len", "e", "escape",
+            "escape", "escape", "string", "soft_str");
+
+    /** Python's name for the function behind a filter, as its TypeErrors show it. */
+    private static String pyName(String filter) {
+        if (filter.equals("tojson")) return "_compile_jinja_template.<locals>.tojson";
+        if (filter.equals("safe")) return "do_mark_safe";
+        if (filter.equals("d")) return "do_default";
+        return "do_" + filter;
+    }
+
+    private static void checkKwargs(String name, Map<String, Object> kwargs) {
+        if (kwargs.isEmpty()) return;
+        String builtin = BUILTIN_NAMES.get(name);
+        if (builtin != null) throw TemplateException.type(builtin + "() takes no keyword arguments");
+        List<String> params = PARAMS.get(name);
+        if (params == null) return;
+        for (String k : kwargs.keySet()) {
+            if (!params.contains(k)) throw TemplateException.type(pyName(name) + "() got an unexpected keyword argument '" + k + "'");
+        }
+    }
+
     static Object apply(Interpreter in, String name, Object value, List<Object> args, Map<String, Object> kwargs, Scope scope) {
-        A a = new A(args, kwargs, "do_" + name);
+        if (NAMES.contains(name)) checkKwargs(name, kwargs);
+        A a = new A(args, kwargs, pyName(name));
         switch (name) {
             case "safe" -> {
                 return value instanceof Markup m ? m : new Markup(Py.str(value));
@@ -67,8 +110,19 @@ final class Filters {
         Object raw = value;
         value = Py.unwrap(value);
         // jinja2's map/select family yields nothing for a falsy input (None included) instead of failing.
-        if (LENIENT_ON_FALSY.contains(name) && !Py.truthy(value))
-            return View.generator(new ArrayList<>());
+        if (LAZY.contains(name)) {
+            // Generator functions in jinja2: nothing runs (not even argument checks) until iterated.
+            Object v = value;
+            return View.lazy(() -> {
+                if (LENIENT_ON_FALSY.contains(name) && !Py.truthy(v)) return new ArrayList<>();
+                return ((View) eager(in, name, v, raw, a, args, kwargs, scope)).items;
+            });
+        }
+        return eager(in, name, value, raw, a, args, kwargs, scope);
+    }
+
+    private static Object eager(Interpreter in, String name, Object value, Object raw, A a, List<Object> args, Map<String, Object> kwargs,
+            Scope scope) {
         switch (name) {
             case "length", "count" -> {
                 return (long) Py.len(value);

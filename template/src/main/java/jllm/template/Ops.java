@@ -224,7 +224,7 @@ final class Ops {
     /** {@code obj[key]}: the item first, then (for string keys) the attribute, as jinja2 does. */
     static Object getItem(Object obj, Object key) {
         if (obj instanceof Undefined u) throw u.error();
-        if (key instanceof Undefined u && !(obj instanceof Map)) throw u.error();
+        if (key instanceof Undefined) return Undefined.attr(obj, key);
         Object item = lookupItemOrMissing(obj, key);
         if (item != MISSING) return item;
         if (key instanceof String s) {
@@ -347,7 +347,6 @@ final class Ops {
             ns.attrs.put(name, value);
             return;
         }
-        if (obj instanceof Undefined u) throw u.error();
         throw new TemplateException("TemplateRuntimeError", "cannot assign attribute on non-namespace object");
     }
 

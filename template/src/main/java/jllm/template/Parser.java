@@ -214,7 +214,7 @@ final class Parser {
         List<Expr> tests = new ArrayList<>();
         List<List<Stmt>> bodies = new ArrayList<>();
         List<Stmt> otherwise = List.of();
-        tests.add(tuple(false));
+        tests.add(tupleNoCond());
         endBlock();
         Set<String> ends = Set.of("elif", "else", "endif");
         bodies.add(statements(ends));
@@ -222,7 +222,7 @@ final class Parser {
             expect(Type.BLOCK_BEGIN, null);
             String tag = next().text();
             if (tag.equals("elif")) {
-                tests.add(tuple(false));
+                tests.add(tupleNoCond());
                 endBlock();
                 bodies.add(statements(ends));
             } else if (tag.equals("else")) {
@@ -263,7 +263,10 @@ final class Parser {
         return new For(target, iter, filter, recursive, body, otherwise, line);
     }
 
-    /** The iterable of a for loop: a tuple without a trailing conditional, which would clash with the loop filter. */
+    /**
+     * jinja2's parse_tuple(with_condexpr=False): the iterable of a for loop (an inline if would clash
+     * with the loop filter) and the test of if/elif; a bare comma makes a tuple.
+     */
     private Expr tupleNoCond() {
         List<Expr> items = new ArrayList<>();
         boolean comma = false;
@@ -272,7 +275,7 @@ final class Parser {
                 if (!skipOp(",")) break;
                 comma = true;
             }
-            if (peek().isName("if") || peek().type() == Type.BLOCK_END) break;
+            if (peek().isName("if") || peek().isName("recursive") || peek().type() == Type.BLOCK_END) break;
             items.add(or());
         }
         if (items.isEmpty()) throw error("expected an expression");
@@ -758,6 +761,10 @@ final class Parser {
         boolean negated = skipName("not");
         Token n = expect(Type.NAME, null);
         String name = n.text();
+        while (peek().isOp(".")) {
+            next();
+            name += "." + expect(Type.NAME, null).text();
+        }
         if (!Tests.NAMES.contains(name)) unknown("test", name);
         Args a = Args.NONE;
         Token t = peek();

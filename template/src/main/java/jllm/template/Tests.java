@@ -16,7 +16,17 @@ final class Tests {
             "mapping", "ne", "none", "number", "odd", "sameas", "sequence", "string", "test", "true", "undefined", "upper",
             "==", "!=", "<", ">", "<=", ">=");
 
+    private static final Set<String> NO_ARGS = Set.of("defined", "undefined", "none", "boolean", "true", "false", "integer", "float",
+            "number", "string", "mapping", "sequence", "iterable", "escaped", "lower", "upper", "even", "odd");
+    private static final Set<String> ONE_ARG = Set.of("divisibleby", "sameas", "in");
+
     static Object apply(Interpreter in, String name, Object value, List<Object> args, Scope scope) {
+        if (NO_ARGS.contains(name) && !args.isEmpty())
+            throw TemplateException.type("test_" + name + "() takes 1 positional argument but " + (args.size() + 1) + " were given");
+        if (ONE_ARG.contains(name) && args.size() > 1)
+            throw TemplateException.type("test_" + name + "() takes 2 positional arguments but " + (args.size() + 1) + " were given");
+        if (name.equals("callable") && !args.isEmpty())
+            throw TemplateException.type("callable() takes exactly one argument (" + (args.size() + 1) + " given)");
         Object raw = value;
         value = Py.unwrap(value);
         Object arg = args.isEmpty() ? null : Py.unwrap(args.getFirst());

@@ -71,10 +71,18 @@ final class Values {
      */
     static final class View {
         final String typeName;
-        final List<Object> items;
+        List<Object> items;
         final boolean singleUse;
         final boolean sized;
         private boolean consumed;
+        private java.util.function.Supplier<List<Object>> pending;
+
+        /** A generator whose body runs on first iteration, so its errors surface there, as in Python. */
+        static View lazy(java.util.function.Supplier<List<Object>> body) {
+            View v = new View("generator", List.of(), true, false);
+            v.pending = body;
+            return v;
+        }
 
         View(String typeName, List<Object> items, boolean singleUse, boolean sized) {
             this.typeName = typeName;
@@ -88,6 +96,11 @@ final class Values {
         }
 
         List<Object> take() {
+            if (pending != null && !consumed) {
+                var body = pending;
+                pending = null;
+                items = body.get();
+            }
             if (!singleUse) return items;
             if (consumed) return List.of();
             consumed = true;
