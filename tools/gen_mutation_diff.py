@@ -20,7 +20,7 @@ from gen_jinja_cases import _compile_jinja_template as environment  # noqa: E402
 FIX = sys.argv[1] if len(sys.argv) > 1 else "../shared/fixtures"
 OUT = "template/src/test/resources/jllm/template/mutation-diff.json"
 NOISE = "{}%#-+()[]'\",.|~*/ \n\tifendforsetmacroloop"
-N = 1500
+N = int(os.environ.get("JLLM_FUZZ_N", 3000))  # larger local runs: JLLM_FUZZ_N=10000 JLLM_FUZZ_SEED=2
 
 
 def mutate(s, r):
@@ -61,7 +61,7 @@ def main():
     tools = json.load(open(os.path.join(tdir, "tools.json")))
     ctx = dict(messages=convs["tool_call"], tools=tools, add_generation_prompt=True, bos_token="<s>", eos_token="</s>")
     env = environment()
-    r = random.Random(31337)
+    r = random.Random(int(os.environ.get("JLLM_FUZZ_SEED", 31337)))
     cases = []
     while len(cases) < N:
         name = r.choice(names)

@@ -345,6 +345,7 @@ final class Filters {
                 } else {
                     if (args.isEmpty()) throw new TemplateException("FilterArgumentError", "map requires a filter argument");
                     String f = Py.str(args.getFirst());
+                    if (!NAMES.contains(f)) throw new TemplateException("TemplateRuntimeError", "No filter named '" + f + "'.");
                     List<Object> rest = args.subList(1, args.size());
                     for (Object o : Py.iterate(value)) {
                         in.step();
@@ -355,6 +356,7 @@ final class Filters {
             }
             case "select", "reject" -> {
                 List<Object> out = new ArrayList<>();
+                if (!args.isEmpty()) checkTest(Py.str(args.getFirst()));
                 for (Object o : Py.iterate(value)) {
                     in.step();
                     boolean ok = args.isEmpty() ? Py.truthy(o) : Py.truthy(Tests.apply(in, Py.str(args.getFirst()), o, args.subList(1, args.size()), scope));
@@ -364,6 +366,7 @@ final class Filters {
             }
             case "selectattr", "rejectattr" -> {
                 Object attr = a.req(0, "attribute");
+                if (args.size() >= 2) checkTest(Py.str(args.get(1)));
                 List<Object> out = new ArrayList<>();
                 for (Object o : Py.iterate(value)) {
                     in.step();
@@ -445,6 +448,11 @@ final class Filters {
             }
             default -> throw new TemplateException("TemplateRuntimeError", "No filter named '" + name + "' found.");
         }
+    }
+
+    /** Tests named by select/reject and friends are looked up by name at run time, with this message. */
+    private static void checkTest(String name) {
+        if (!Tests.NAMES.contains(name)) throw new TemplateException("TemplateRuntimeError", "No test named '" + name + "'.");
     }
 
     /** jinja2's attribute getter for filters: "a.b.0" walks items/attributes, missing gives Undefined. */

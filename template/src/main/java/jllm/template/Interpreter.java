@@ -110,7 +110,10 @@ final class Interpreter {
             case For f -> {
                 return forLoop(f, Py.iterate(eval(f.iter(), scope)), scope, out, 0);
             }
-            case Set s -> assign(s.target(), eval(s.value(), scope), scope);
+            case Set s -> {
+                checkNamespaceTargets(s.target(), scope); // jinja2 checks these before evaluating the value
+                assign(s.target(), eval(s.value(), scope), scope);
+            }
             case SetBlock s -> {
                 StringBuilder buf = new StringBuilder();
                 exec(s.body(), new Scope(scope), buf);
@@ -184,11 +187,19 @@ final class Interpreter {
         return NORMAL;
     }
 
+    private static void checkNamespaceTargets(Target target, Scope scope) {
+        if (target instanceof AttrTarget a && !(scope.lookup(a.name()) instanceof Namespace))
+            throw new TemplateException("TemplateRuntimeError", "cannot assign attribute on non-namespace object");
+        if (target instanceof TupleTarget t) for (Target x : t.items()) checkNamespaceTargets(x, scope);
+    }
+
     private void assign(Target target, Object value, Scope scope) {
         switch (target) {
             case NameTarget n -> scope.vars.put(n.name(), value);
             case AttrTarget a -> Ops.setAttr(scope.lookup(a.name()), a.attr(), value);
             case TupleTarget t -> {
+                if (!Py.isIterable(Py.unwrap(value)))
+                    throw TemplateException.type("cannot unpack non-iterable " + Py.typeName(value) + " object");
                 List<Object> items = Py.iterate(value);
                 if (items.size() < t.items().size())
                     throw TemplateException.value("not enough values to unpack (expected " + t.items().size() + ", got " + items.size() + ")");
@@ -318,6 +329,9 @@ final class Interpreter {
     }
 
     private Object markupAdd(Object l, Object r) {
+        // Markup probes the other operand for __html__, which an Undefined refuses with its own error.
+        if (l instanceof Undefined u) throw u.error();
+        if (r instanceof Undefined u) throw u.error();
         if (!(Py.unwrap(l) instanceof String) || !(Py.unwrap(r) instanceof String))
             throw TemplateException.type("unsupported operand type(s) for +: '" + Py.typeName(l) + "' and '" + Py.typeName(r) + "'");
         String s = Markup.of(l).s() + Markup.of(r).s();
@@ -328,7 +342,6 @@ final class Interpreter {
         if (e == null) return null;
         Object v = eval(e, scope);
         if (v == null) return null;
-        if (v instanceof Undefined u) throw u.error();
         if (!Py.isInt(v)) throw TemplateException.type("slice indices must be integers or None or have an __index__ method");
         return v;
     }
@@ -359,9 +372,9 @@ final class Interpreter {
         throw TemplateException.type("'" + Py.typeName(fn) + "' object is not callable");
     }
 
+    /** Macro calls and recursive loops nest at most maxCallDepth deep; Python stops deep recursion the same way. */
     private void enterCall() {
-        if (++callDepth > limits.maxCallDepth())
-            throw limit("maximum recursion depth exceeded (" + limits.maxCallDepth() + " nested macro calls or recursive loops)");
+        if (++callDepth > limits.maxCallDepth()) throw new TemplateException("RecursionError", "maximum recursion depth exceeded");
     }
 
     // ---- runtime objects -----------------------------------------------------------------------

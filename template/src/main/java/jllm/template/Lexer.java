@@ -159,7 +159,9 @@ final class Lexer {
             } else if (c >= '0' && c <= '9') {
                 p = number(p);
             } else if (c == '\'' || c == '"') {
-                p = string(p, c);
+                int q = string(p, c);
+                line += count(src, p, q); // string literals may span lines
+                p = q;
             } else {
                 String op = null;
                 for (String o : OPS) if (src.startsWith(o, p)) { op = o; break; }

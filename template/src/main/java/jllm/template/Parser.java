@@ -430,9 +430,10 @@ final class Parser {
         int mark = nesting;
         enter();
         int firstUnknown = unknownSoft.size();
+        int line = peek().line();
         Expr e = or();
         while (peek().isName("if")) {
-            int line = next().line();
+            next();
             enter();
             boolean saved = soft;
             soft = true;
@@ -657,6 +658,7 @@ final class Parser {
     }
 
     private Expr subscript() {
+        if (peek().isOp("]")) return new TupleLit(List.of()); // x[] is x[()] in jinja2
         List<Expr> parts = new ArrayList<>();
         do {
             parts.add(sliceOrExpr());
