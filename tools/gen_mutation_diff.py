@@ -73,6 +73,8 @@ def main():
             case["length"] = len(out)
         except Exception as e:
             msg = type(e).__name__ + ": " + str(e)
+            if "<locals>.t_" in msg or "<locals>.f_" in msg:
+                continue  # jinja2's stubs for missing filters/tests reject keyword arguments first: an artifact
             if type(e).__name__ in ("TemplateSyntaxError", "TemplateAssertionError") and r.random() < 0.9:
                 continue
             case["error"] = msg
