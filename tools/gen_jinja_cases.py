@@ -261,6 +261,8 @@ CASES += [
     ("condexpr_no_else_error", "{{ ('x' if false) + 'y' }}"),
     ("undefined_names_repr", "{{ d[\"it's\"].x }}"),
     ("undefined_names_repr_nl", "{{ d['a\\nb'].x }}"),
+    ("strftime_more", "{{ strftime_now('%r|%R|%X|%x|%c|%C|%k|%l|%G|%g|%V|%U|%W|%z|%Z|%Q|%-d|%e|%j|%-j|%-m/%-d/%Y %-I%p %%') }}"),
+    ("unknown_test_repr", "{{ l|select(\"it's\")|list }}"),
     ("truncate_edge", "{{ 'abcdefghij'|truncate(5, leeway=0) }} {{ 'abcdefghij'|truncate(5, true, '..', 0) }} {{ 'short'|truncate(3, leeway=5) }}"),
 ]
 

@@ -345,7 +345,7 @@ final class Filters {
                 } else {
                     if (args.isEmpty()) throw new TemplateException("FilterArgumentError", "map requires a filter argument");
                     String f = Py.str(args.getFirst());
-                    if (!NAMES.contains(f)) throw new TemplateException("TemplateRuntimeError", "No filter named '" + f + "'.");
+                    if (!NAMES.contains(f)) throw new TemplateException("TemplateRuntimeError", "No filter named " + Py.repr(f) + ".");
                     List<Object> rest = args.subList(1, args.size());
                     for (Object o : Py.iterate(value)) {
                         in.step();
@@ -446,13 +446,13 @@ final class Filters {
             case "pprint" -> {
                 return Py.repr(value);
             }
-            default -> throw new TemplateException("TemplateRuntimeError", "No filter named '" + name + "' found.");
+            default -> throw new TemplateException("TemplateRuntimeError", "No filter named " + Py.repr(name) + " found.");
         }
     }
 
     /** Tests named by select/reject and friends are looked up by name at run time, with this message. */
     private static void checkTest(String name) {
-        if (!Tests.NAMES.contains(name)) throw new TemplateException("TemplateRuntimeError", "No test named '" + name + "'.");
+        if (!Tests.NAMES.contains(name)) throw new TemplateException("TemplateRuntimeError", "No test named " + Py.repr(name) + ".");
     }
 
     /** jinja2's attribute getter for filters: "a.b.0" walks items/attributes, missing gives Undefined. */

@@ -416,6 +416,23 @@ final class Format {
                 case 'T' -> String.format("%02d:%02d:%02d", t.getHour(), t.getMinute(), t.getSecond());
                 case 'D' -> String.format("%02d/%02d/%02d", t.getMonthValue(), t.getDayOfMonth(), t.getYear() % 100);
                 case 'f' -> String.format("%06d", t.getNano() / 1000);
+                case 'r' -> String.format("%02d:%02d:%02d %s", t.getHour() % 12 == 0 ? 12 : t.getHour() % 12, t.getMinute(), t.getSecond(),
+                        t.getHour() < 12 ? "AM" : "PM");
+                case 'R' -> String.format("%02d:%02d", t.getHour(), t.getMinute());
+                case 'X' -> String.format("%02d:%02d:%02d", t.getHour(), t.getMinute(), t.getSecond());
+                case 'x' -> String.format("%02d/%02d/%02d", t.getMonthValue(), t.getDayOfMonth(), t.getYear() % 100);
+                case 'c' -> String.format("%s %s %2d %02d:%02d:%02d %d", t.getDayOfWeek().getDisplayName(TextStyle.SHORT, Locale.ENGLISH),
+                        t.getMonth().getDisplayName(TextStyle.SHORT, Locale.ENGLISH), t.getDayOfMonth(), t.getHour(), t.getMinute(),
+                        t.getSecond(), t.getYear());
+                case 'C' -> two(t.getYear() / 100, noPad);
+                case 'k' -> String.format("%2d", t.getHour());
+                case 'l' -> String.format("%2d", t.getHour() % 12 == 0 ? 12 : t.getHour() % 12);
+                case 'G' -> String.valueOf(t.get(java.time.temporal.IsoFields.WEEK_BASED_YEAR));
+                case 'g' -> two(t.get(java.time.temporal.IsoFields.WEEK_BASED_YEAR) % 100, noPad);
+                case 'V' -> two(t.get(java.time.temporal.IsoFields.WEEK_OF_WEEK_BASED_YEAR), noPad);
+                case 'U' -> two((t.getDayOfYear() + 6 - t.getDayOfWeek().getValue() % 7) / 7, noPad);
+                case 'W' -> two((t.getDayOfYear() + 6 - (t.getDayOfWeek().getValue() + 6) % 7) / 7, noPad);
+                case 'z', 'Z' -> ""; // a naive local time has no zone, as with Python's datetime.now()
                 case 'n' -> "\n";
                 case 't' -> "\t";
                 case '%' -> "%";

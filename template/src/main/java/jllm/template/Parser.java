@@ -127,7 +127,7 @@ final class Parser {
 
     private void unknown(String kind, String name) {
         unknownSoft.add(new boolean[]{soft});
-        unknownMsg.add("No " + kind + " named '" + name + "'.");
+        unknownMsg.add("No " + kind + " named " + Py.repr(name) + ".");
     }
 
     // ---- statements ----------------------------------------------------------------------------

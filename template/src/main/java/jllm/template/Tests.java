@@ -71,7 +71,7 @@ final class Tests {
             case "sameas" -> value == arg || (value == null && arg == null) || (value instanceof Boolean && value.equals(arg));
             case "filter" -> value instanceof String s && Filters.NAMES.contains(s);
             case "test" -> value instanceof String s && NAMES.contains(s);
-            default -> throw new TemplateException("TemplateRuntimeError", "No test named '" + name + "' found.");
+            default -> throw new TemplateException("TemplateRuntimeError", "No test named " + Py.repr(name) + " found.");
         };
     }
 
