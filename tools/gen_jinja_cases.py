@@ -263,6 +263,11 @@ CASES += [
     ("undefined_names_repr_nl", "{{ d['a\\nb'].x }}"),
     ("strftime_more", "{{ strftime_now('%r|%R|%X|%x|%c|%C|%k|%l|%G|%g|%V|%U|%W|%z|%Z|%Q|%-d|%e|%j|%-j|%-m/%-d/%Y %-I%p %%') }}"),
     ("unknown_test_repr", "{{ l|select(\"it's\")|list }}"),
+    ("named_escape", "{{ '\\N{BLACK STAR}\\N{LATIN SMALL LETTER E WITH ACUTE}' }}"),
+    ("named_escape_bad", "{{ '\\N{NO SUCH NAME}' }}"),
+    ("format_brace_in_field", "{{ '{a{b}'.format(1) }}"),
+    ("strip_bad_arg", "{{ 'x'.strip(1) }}"),
+    ("no_arg_method_error", "{{ d.items(1) }}"),
     ("truncate_edge", "{{ 'abcdefghij'|truncate(5, leeway=0) }} {{ 'abcdefghij'|truncate(5, true, '..', 0) }} {{ 'short'|truncate(3, leeway=5) }}"),
 ]
 

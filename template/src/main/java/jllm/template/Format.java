@@ -236,6 +236,8 @@ final class Format {
             if (close < 0) throw TemplateException.value("Single '{' encountered in format string");
             String field = fmt.substring(i + 1, close);
             i = close;
+            int colonAt = field.indexOf(':'), nested = field.indexOf('{');
+            if (nested >= 0 && (colonAt < 0 || nested < colonAt)) throw TemplateException.value("unexpected '{' in field name");
             String spec = "";
             char conversion = 0;
             int colon = field.indexOf(':');
@@ -433,6 +435,7 @@ final class Format {
                 case 'U' -> two((t.getDayOfYear() + 6 - t.getDayOfWeek().getValue() % 7) / 7, noPad);
                 case 'W' -> two((t.getDayOfYear() + 6 - (t.getDayOfWeek().getValue() + 6) % 7) / 7, noPad);
                 case 'z', 'Z' -> ""; // a naive local time has no zone, as with Python's datetime.now()
+                case 's' -> String.valueOf(t.atZone(java.time.ZoneId.systemDefault()).toEpochSecond()); // mktime: local zone
                 case 'n' -> "\n";
                 case 't' -> "\t";
                 case '%' -> "%";

@@ -230,6 +230,20 @@ final class Lexer {
                     case 'f' -> sb.append('\f');
                     case 'v' -> sb.append('\u000b');
                     case '\n' -> { }
+                    case 'N' -> {
+                        int close = src.indexOf('}', q);
+                        int cp = -1;
+                        if (q < src.length() && src.charAt(q) == '{' && close > q + 1) {
+                            try {
+                                cp = Character.codePointOf(src.substring(q + 1, close));
+                            } catch (IllegalArgumentException e) {
+                                cp = -1;
+                            }
+                        }
+                        if (cp < 0) throw TemplateException.syntax("malformed \\N character escape", line);
+                        sb.appendCodePoint(cp);
+                        q = close + 1;
+                    }
                     case 'x', 'u', 'U' -> {
                         int len = n == 'x' ? 2 : n == 'u' ? 4 : 8;
                         if (q + len > src.length()) throw TemplateException.syntax("truncated \\" + n + " escape", line);

@@ -22,8 +22,15 @@ final class Methods {
     static final Set<String> DICT = Set.of("get", "items", "keys", "values", "copy");
     static final Set<String> LIST = Set.of("index", "count", "copy");
 
+    /** Methods that take no arguments; Python reports extra ones as "type.name() takes no arguments (n given)". */
+    private static final Set<String> NO_ARGS = Set.of("upper", "lower", "title", "capitalize", "swapcase", "casefold", "isdigit",
+            "isdecimal", "isnumeric", "isalpha", "isalnum", "isspace", "isupper", "islower", "istitle", "isidentifier", "isascii",
+            "items", "keys", "values", "copy", "is_integer");
+
     static Object call(Interpreter in, Object self, String name, List<Object> args, Map<String, Object> kwargs) {
         in.step();
+        if (NO_ARGS.contains(name) && !args.isEmpty())
+            throw TemplateException.type(Py.typeName(self) + "." + name + "() takes no arguments (" + args.size() + " given)");
         List<Object> a = new ArrayList<>(args.size());
         for (Object o : args) a.add(Py.unwrap(o));
         if (self instanceof String s) return str(in, s, name, a, kwargs);
@@ -93,7 +100,9 @@ final class Methods {
         switch (name) {
             case "strip", "lstrip", "rstrip" -> {
                 arity(name, a, 0, 1);
-                String chars = a.isEmpty() || a.getFirst() == null ? null : strArg(a.getFirst(), name);
+                if (!a.isEmpty() && a.getFirst() != null && !(a.getFirst() instanceof String))
+                    throw TemplateException.type(name + " arg must be None or str");
+                String chars = a.isEmpty() || a.getFirst() == null ? null : (String) a.getFirst();
                 return Strs.strip(s, chars, !name.equals("rstrip"), !name.equals("lstrip"));
             }
             case "split", "rsplit" -> {
