@@ -228,7 +228,7 @@ final class Filters {
             case "abs" -> {
                 if (value instanceof Double d) return Math.abs(d);
                 if (Py.isInt(value)) return Py.normInt(Py.toBig(value).abs());
-                throw TemplateException.type("bad operand type for abs(): '" + Py.typeName(value) + "'");
+                throw TemplateException.type("bad operand type for abs(): '" + Py.typeName(raw) + "'");
             }
             case "round" -> {
                 return round(value, Py.toLong(a.get(0, "precision", 0L)), Py.str(a.get(1, "method", "common")));
@@ -306,7 +306,7 @@ final class Filters {
                 List<Object> l = Py.iterate(value);
                 if (l.isEmpty()) return new Undefined(null, Undefined.NO_OBJECT, "No aggregated item, sequence was empty.", "UndefinedError");
                 Object best = l.getFirst();
-                for (Object o : l) {
+                for (Object o : l.subList(1, l.size())) {
                     in.step();
                     int c = Py.compare(sortKey(attr == null ? o : attrGet(o, attr), cs), sortKey(attr == null ? best : attrGet(best, attr), cs),
                             name.equals("min") ? "<" : ">");
@@ -444,10 +444,40 @@ final class Filters {
                 return out;
             }
             case "pprint" -> {
-                return Py.repr(value);
+                return Py.repr(sortedDicts(raw, 0)); // pprint sorts dict keys (it also wraps past 80 columns, not done here)
             }
             default -> throw new TemplateException("TemplateRuntimeError", "No filter named " + Py.repr(name) + " found.");
         }
+    }
+
+    private static Object sortedDicts(Object v, int depth) {
+        if (depth > 1000) return v;
+        if (v instanceof Map<?, ?> m) {
+            List<Map.Entry<?, ?>> entries = new ArrayList<>(m.entrySet());
+            entries.sort((x, y) -> {
+                Object a = Py.unwrap(x.getKey()), b = Py.unwrap(y.getKey());
+                boolean comparable = Py.isNumber(a) && Py.isNumber(b) || Py.typeName(a).equals(Py.typeName(b));
+                try {
+                    return comparable ? Py.compare(a, b, "<") : Py.typeName(a).compareTo(Py.typeName(b));
+                } catch (TemplateException e) {
+                    return 0;
+                }
+            });
+            Map<Object, Object> out = new LinkedHashMap<>();
+            for (var e : entries) out.put(e.getKey(), sortedDicts(e.getValue(), depth + 1));
+            return out;
+        }
+        if (v instanceof Tuple t) {
+            List<Object> out = new ArrayList<>();
+            for (Object o : t) out.add(sortedDicts(o, depth + 1));
+            return new Tuple(out);
+        }
+        if (v instanceof List<?> l && !(v instanceof Values.Range)) {
+            List<Object> out = new ArrayList<>();
+            for (Object o : l) out.add(sortedDicts(o, depth + 1));
+            return out;
+        }
+        return v;
     }
 
     /** Tests named by select/reject and friends are looked up by name at run time, with this message. */
@@ -577,8 +607,10 @@ final class Filters {
         if (!Set.of("common", "ceil", "floor").contains(method)) throw new TemplateException("FilterArgumentError", "method must be common, ceil or floor");
         if (!Py.isNumber(value)) {
             if (value instanceof Undefined u && !method.equals("common")) throw u.error();
-            throw TemplateException.type(method.equals("common") ? "type " + Py.typeName(value) + " doesn't define __round__ method"
-                    : "must be real number, not " + Py.typeName(value));
+            if (method.equals("common")) throw TemplateException.type("type " + Py.typeName(value) + " doesn't define __round__ method");
+            // ceil/floor first compute value * 10 ** precision: sequences repeat, anything else fails there.
+            if (value instanceof String || value instanceof List) throw TemplateException.type("must be real number, not " + Py.typeName(value));
+            throw TemplateException.type("unsupported operand type(s) for *: '" + Py.typeName(value) + "' and 'int'");
         }
         if (method.equals("common")) {
             if (Py.isInt(value)) return value instanceof Boolean b ? (b ? 1L : 0L) : value;

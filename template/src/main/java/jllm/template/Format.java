@@ -111,11 +111,17 @@ final class Format {
             }
             case 'c' -> {
                 if (arg instanceof String s && s.codePointCount(0, s.length()) == 1) return s;
-                if (Py.isInt(arg)) return new String(Character.toChars(Py.toIndex(arg)));
+                if (Py.isInt(arg)) return chr(arg);
                 throw TemplateException.type("%c requires int or char");
             }
             default -> throw TemplateException.value("unsupported format character '" + conv + "'");
         }
+    }
+
+    private static String chr(Object n) {
+        long v = Py.toBig(n).bitLength() > 62 ? -1 : Py.toLong(n);
+        if (v < 0 || v > 0x10FFFF) throw new TemplateException("OverflowError", "%c arg not in range(0x110000)");
+        return new String(Character.toChars((int) v));
     }
 
     private static Object toIntNumber(Object arg, char conv) {
@@ -291,6 +297,7 @@ final class Format {
 
     /** Python's format(value, spec) for the common spec mini-language. */
     static String formatSpec(Object v, String spec) {
+        String typeName = Py.typeName(v);
         v = Py.unwrap(v);
         if (spec.isEmpty()) return Py.str(v);
         if (v instanceof Boolean b) v = b ? 1L : 0L; // bool formats as int once a spec is given
@@ -316,7 +323,7 @@ final class Format {
         if (i < spec.length() && spec.charAt(i) == '0') {
             if (align == 0) {
                 fill = '0';
-                align = '=';
+                align = v instanceof String ? '<' : '='; // zero-padding of a string fills after it
             }
             i++;
         }
@@ -340,7 +347,7 @@ final class Format {
         if (v instanceof String str) {
             if (comma) throw TemplateException.value("Cannot specify ',' with 's'.");
             if (!sign.isEmpty()) throw TemplateException.value("Sign not allowed in string format specifier");
-            if (type != 0 && type != 's') throw TemplateException.value("Unknown format code '" + type + "' for object of type 'str'");
+            if (type != 0 && type != 's') throw TemplateException.value("Unknown format code '" + type + "' for object of type '" + typeName + "'");
             body = prec >= 0 && prec < str.length() ? str.substring(0, prec) : str;
             if (align == 0) align = '<';
         } else if (numeric) {
@@ -354,17 +361,25 @@ final class Format {
                 double d = Py.toDouble(v);
                 if (type == '%') body = formatFloat(d * 100, 'f', prec < 0 ? 6 : prec, alt) + "%";
                 else body = formatFloat(d, type, prec < 0 ? 6 : prec, alt);
+            } else if (type == 'c' && Py.isInt(v)) {
+                body = chr(v);
+            } else if ("xXobc".indexOf(type) >= 0 && v instanceof Double) {
+                throw TemplateException.value("Unknown format code '" + type + "' for object of type 'float'");
             } else if ("xXob".indexOf(type) >= 0) {
                 body = Py.toBig(v).toString(type == 'o' ? 8 : type == 'b' ? 2 : 16);
                 if (type == 'X') body = body.toUpperCase(Locale.ROOT);
-            } else throw TemplateException.value("Unknown format code '" + type + "' for object of type '" + Py.typeName(v) + "'");
+            } else throw TemplateException.value("Unknown format code '" + type + "' for object of type '" + typeName + "'");
             if (!body.startsWith("-") && !sign.equals("-")) body = sign + body;
             if (align == 0) align = '>';
         } else {
             body = Py.str(v);
             if (align == 0) align = '<';
         }
-        if (align == '=') return pad(body, width, '>', '0');
+        if (align == '=' && fill == '0') return pad(body, width, '>', '0');
+        if (align == '=') {
+            int signLen = body.startsWith("-") || body.startsWith("+") || body.startsWith(" ") ? 1 : 0;
+            return body.substring(0, signLen) + pad(body.substring(signLen), width - signLen, '>', fill);
+        }
         return pad(body, width, align, fill);
     }
 

@@ -31,6 +31,8 @@ final class Methods {
         in.step();
         if (NO_ARGS.contains(name) && !args.isEmpty())
             throw TemplateException.type(Py.typeName(self) + "." + name + "() takes no arguments (" + args.size() + " given)");
+        // str.format sees its arguments as given: a Markup argument keeps its own type name in errors.
+        if (self instanceof String s && name.equals("format")) return Format.strFormat(in, s, args, kwargs);
         List<Object> a = new ArrayList<>(args.size());
         for (Object o : args) a.add(Py.unwrap(o));
         if (self instanceof String s) return str(in, s, name, a, kwargs);
@@ -211,7 +213,7 @@ final class Methods {
                 return cased;
             }
             case "istitle" -> {
-                return !s.isEmpty() && Strs.title(s).equals(s) && s.codePoints().anyMatch(Character::isLetter);
+                return Strs.title(s).equals(s) && s.codePoints().anyMatch(c -> Character.isUpperCase(c) || Character.isTitleCase(c));
             }
             case "isidentifier" -> {
                 return !s.isEmpty() && (Character.isLetter(s.codePointAt(0)) || s.charAt(0) == '_')
