@@ -4,6 +4,7 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 
 import jllm.template.Values.*;
 
@@ -16,6 +17,15 @@ final class Builtins {
     static final int MAX_RANGE = 100_000;
 
     static void install(Map<String, Object> g) {
+        Map<String, Object> raw = new java.util.LinkedHashMap<>();
+        installRaw(raw);
+        for (var e : raw.entrySet()) {
+            String type = Set.of("range", "dict", "namespace", "cycler", "joiner").contains(e.getKey()) ? "type" : "function";
+            g.put(e.getKey(), new Builtin(e.getKey(), type, (PyCallable) e.getValue()));
+        }
+    }
+
+    private static void installRaw(Map<String, Object> g) {
         g.put("range", (PyCallable) Builtins::range);
         g.put("dict", (PyCallable) (in, args, kw) -> dict(args, kw));
         g.put("namespace", (PyCallable) (in, args, kw) -> {

@@ -132,6 +132,7 @@ final class Methods {
                 return false;
             }
             case "replace" -> {
+                if (a.size() + kwargs.size() < 2) throw TemplateException.type("replace expected at least 2 arguments, got " + (a.size() + kwargs.size()));
                 Object oldV = a.size() > 0 ? a.get(0) : kwargs.get("old");
                 Object newV = a.size() > 1 ? a.get(1) : kwargs.get("new");
                 Object count = a.size() > 2 ? a.get(2) : kwargs.getOrDefault("count", -1L);

@@ -73,6 +73,7 @@ final class Py {
         if (v instanceof Interpreter.Loop) return "LoopContext";
         if (v instanceof Interpreter.MacroValue) return "Macro";
         if (v instanceof BoundMethod) return "builtin_function_or_method";
+        if (v instanceof Builtin b) return b.pyType();
         return "function";
     }
 

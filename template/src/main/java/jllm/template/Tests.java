@@ -68,7 +68,7 @@ final class Tests {
             case "gt", "greaterthan", ">" -> Py.compare(value, need(args, name), ">") > 0;
             case "ge", ">=" -> Py.compare(value, need(args, name), ">=") >= 0;
             case "in" -> Py.contains(need(args, name), value);
-            case "sameas" -> value == arg || (value == null && arg == null) || (value instanceof Boolean && value.equals(arg));
+            case "sameas" -> need(args, name) == arg || (value == null && arg == null) || (value instanceof Boolean && value.equals(arg));
             case "filter" -> value instanceof String s && Filters.NAMES.contains(s);
             case "test" -> value instanceof String s && NAMES.contains(s);
             default -> throw new TemplateException("TemplateRuntimeError", "No test named " + Py.repr(name) + " found.");
@@ -76,7 +76,27 @@ final class Tests {
     }
 
     private static Object need(List<Object> args, String name) {
-        if (args.isEmpty()) throw TemplateException.type("test_" + name + "() missing 1 required positional argument");
+        if (args.isEmpty()) {
+            // Comparison tests are Python's operator functions; the others are jinja2's test_* functions.
+            String op = switch (name) {
+                case "eq", "equalto", "==" -> "eq";
+                case "ne", "!=" -> "ne";
+                case "lt", "lessthan", "<" -> "lt";
+                case "le", "<=" -> "le";
+                case "gt", "greaterthan", ">" -> "gt";
+                case "ge", ">=" -> "ge";
+                default -> null;
+            };
+            if (op != null) throw TemplateException.type(op + " expected 2 arguments, got 1");
+            String param = switch (name) {
+                case "divisibleby" -> "num";
+                case "in" -> "seq";
+                default -> "other";
+            };
+            throw TemplateException.type("test_" + name + "() missing 1 required positional argument: '" + param + "'");
+        }
+        if (args.size() > 1 && !Set.of("divisibleby", "in", "sameas").contains(name))
+            throw TemplateException.type(name + " expected 2 arguments, got " + (args.size() + 1));
         return Py.unwrap(args.getFirst());
     }
 }

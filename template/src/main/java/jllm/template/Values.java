@@ -178,6 +178,14 @@ final class Values {
         }
     }
 
+    /** A global function; {@code pyType} is "type" for those that are classes in Python (dict, range, namespace). */
+    record Builtin(String name, String pyType, PyCallable fn) implements PyCallable {
+        @Override
+        public Object call(Interpreter in, List<Object> args, Map<String, Object> kwargs) {
+            return fn.call(in, args, kwargs);
+        }
+    }
+
     /** A method looked up on a value, e.g. {@code message.content.strip}. */
     record BoundMethod(Object self, String name) implements PyCallable {
         @Override
