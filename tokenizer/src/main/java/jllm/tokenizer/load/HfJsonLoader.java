@@ -82,7 +82,9 @@ public final class HfJsonLoader {
         if (at != null && at.isArray()) {
             for (JsonNode t : at) {
                 if (!t.has("id") || !t.has("content")) throw fail("added token without id/content: " + t);
-                added.add(new AddedToken(t.get("id").asInt(), t.get("content").asText(), t.path("special").asBoolean(false),
+                // tokenizers gives an added token that is also a model token the model's id, whatever the file says.
+                int modelId = model.tokenToId(t.get("content").asText());
+                added.add(new AddedToken(modelId >= 0 ? modelId : t.get("id").asInt(), t.get("content").asText(), t.path("special").asBoolean(false),
                         t.path("lstrip").asBoolean(false), t.path("rstrip").asBoolean(false),
                         t.path("normalized").asBoolean(!t.path("special").asBoolean(false)), t.path("single_word").asBoolean(false)));
             }
