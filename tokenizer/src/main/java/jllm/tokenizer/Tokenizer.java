@@ -54,6 +54,9 @@ public final class Tokenizer {
 
     public String decode(int[] ids, boolean skipSpecial) { return plain.decode(ids, skipSpecial); }
 
+    /** A fresh incremental decoder for streaming generated tokens as text. */
+    public StreamDecoder streamDecoder(boolean skipSpecial) { return new StreamDecoder(this, skipSpecial); }
+
     /** The token's string as stored in the vocabulary (byte-level or ▁ form), or null. */
     public String tokenText(int id) { return plain.tokenString(id); }
 
