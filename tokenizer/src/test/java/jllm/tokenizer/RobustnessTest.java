@@ -109,6 +109,15 @@ class RobustnessTest {
     }
 
     @Test
+    void configFlagsOverrideTheTemplateForLlamaClasses() throws Exception {
+        Path d = json(tokJson("null", "[\"a b\"]").replace("\"added_tokens\":[]",
+                "\"added_tokens\":[{\"id\":3,\"content\":\"<s>\",\"special\":true,\"normalized\":false},{\"id\":4,\"content\":\"</s>\",\"special\":true,\"normalized\":false}]"));
+        Files.writeString(d.resolve("tokenizer_config.json"),
+                "{\"tokenizer_class\":\"LlamaTokenizerFast\",\"add_bos_token\":true,\"add_eos_token\":true,\"bos_token\":\"<s>\",\"eos_token\":\"</s>\"}");
+        assertArrayEquals(new int[] {3, 2, 4}, Tokenizer.load(d).encode("ab", true));
+    }
+
+    @Test
     void minimalTokenizerJsonWorks() throws Exception {
         Tokenizer t = Tokenizer.load(json(tokJson("null", "[\"a b\"]")));
         assertArrayEquals(new int[] {2, 0}, t.encode("aba", false));
@@ -139,8 +148,9 @@ class RobustnessTest {
         Files.write(model, new byte[] {0x0A, (byte) 0xFF, (byte) 0xFF, 0x7F});
         assertThrows(FormatException.class, () -> Tokenizer.load(model));
         Path bin = tmp.resolve("tokenizer.bin");
-        Files.write(bin, new byte[] {1, 0, 0, 0, 0, 0, 0x40, 0x40, 100, 0, 0, 0, 'a'});
+        Files.write(bin, new byte[] {(byte) 200, 0, 0, 0, 0, 0, 0x40, 0x40, 100, 0, 0, 0, (byte) 97});
         assertBad(bin, "runs past the end");
+        assertBad(Fixtures.root().resolve("llama2c/stories260K.bin"), "not a llama2.c tokenizer.bin");
         Path gguf = tmp.resolve("empty.gguf");
         Files.write(gguf, new byte[] {'G', 'G', 'U', 'F', 3, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0});
         assertBad(gguf, "no tokenizer.ggml.model");

@@ -163,6 +163,8 @@ public final class HfJsonLoader {
             }
         }
         PostProcessor post = postProcessor(root.get("post_processor"), added);
+        PostProcessor fromFlags = postProcessorFromConfigFlags(config, added);
+        if (fromFlags != null) post = fromFlags;
         Pipeline plain = new Pipeline(new Pipeline.AddedVocabularyHolder(added, normalizer), normalizer, pre, model, post, decoder);
         Pipeline special = plain;
         if (isLegacyLlamaFront(config, normalizer, pre)) {
@@ -206,6 +208,33 @@ public final class HfJsonLoader {
             }
         }
         return new Tokenizer(src, plain, special, vocabSize, bos, eos.stream().mapToInt(Integer::intValue).toArray(), templates, specials);
+    }
+
+    /**
+     * transformers' Llama/Gemma fast tokenizers rebuild their post-processor from tokenizer_config's
+     * add_bos_token / add_eos_token (update_post_processor), overriding tokenizer.json's template.
+     */
+    private PostProcessor postProcessorFromConfigFlags(JsonNode config, List<AddedToken> added) {
+        String cls = config.path("tokenizer_class").asText("").replace("Fast", "");
+        if (!Set.of("LlamaTokenizer", "CodeLlamaTokenizer", "GemmaTokenizer").contains(cls)) return null;
+        if (!config.has("add_bos_token") && !config.has("add_eos_token")) return null;
+        Map<String, Integer> idOf = new HashMap<>();
+        for (AddedToken t : added) idOf.putIfAbsent(t.content(), t.id());
+        List<int[]> items = new ArrayList<>();
+        if (config.path("add_bos_token").asBoolean(true)) {
+            String bos = tokenString(config.get("bos_token"));
+            Integer id = bos == null ? null : lookup(idOf, bos);
+            if (id == null) throw fail("add_bos_token is set but bos_token " + bos + " is not a token");
+            items.add(new int[] {id});
+        }
+        items.add(TemplateProcessing.SEQUENCE);
+        if (config.path("add_eos_token").asBoolean(false)) {
+            String eos = tokenString(config.get("eos_token"));
+            Integer id = eos == null ? null : lookup(idOf, eos);
+            if (id == null) throw fail("add_eos_token is set but eos_token " + eos + " is not a token");
+            items.add(new int[] {id});
+        }
+        return new TemplateProcessing(items.toArray(new int[0][]));
     }
 
     private Integer lookup(Map<String, Integer> added, String s) {
