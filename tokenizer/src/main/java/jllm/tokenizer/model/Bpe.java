@@ -60,7 +60,8 @@ public final class Bpe implements Model {
                 if (t.charAt(i) == '\u2581' && t.charAt(i - 1) != '\u2581') crossing = true;
             }
         }
-        cutAtMetaspace = !crossing && withPrefix > 100 && prefix == null && suffix == null;
+        // "▁" itself must be a token, or unknown-token fusing could span the cut.
+        cutAtMetaspace = !crossing && withPrefix > 100 && prefix == null && suffix == null && charIds.get('\u2581', -1) >= 0;
     }
 
     /** Builds the merge table from "a b" pairs (rank = position). Unknown parts are a format error. */
