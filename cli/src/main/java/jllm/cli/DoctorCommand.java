@@ -31,8 +31,11 @@ final class DoctorCommand implements Runnable {
         @Option(names = "--threads", description = "Worker threads (default: all cores)")
         Integer threads;
 
+        @Option(names = "--chart", description = "Also draw the per-layer error as an SVG chart to this file")
+        Path chart;
+
         @Override
-        public Integer call() {
+        public Integer call() throws java.io.IOException {
             Model m = Models.load(model, threads);
             ReferenceCompare.Result r = ReferenceCompare.run(m, reference, tolerance);
             System.out.printf("%-10s %14s %14s %10s  %s%n", "tensor", "max_abs_err", "rel_l2_err", "log10", "");
@@ -43,6 +46,12 @@ final class DoctorCommand implements Runnable {
             if (r.expected() != null && !r.greedy().equals("match")) {
                 System.out.println("greedy expected: " + java.util.Arrays.toString(r.expected()));
                 System.out.println("greedy got:      " + java.util.Arrays.toString(r.got()));
+            }
+            if (chart != null) {
+                java.nio.file.Path tmp = chart.resolveSibling("." + chart.getFileName() + ".tmp");
+                java.nio.file.Files.writeString(tmp, jllm.doctor.ErrorChart.svg(model.getFileName() + " vs " + reference.getFileName(), r.rows(), tolerance));
+                java.nio.file.Files.move(tmp, chart, java.nio.file.StandardCopyOption.REPLACE_EXISTING, java.nio.file.StandardCopyOption.ATOMIC_MOVE);
+                System.out.println("chart: " + chart);
             }
             System.out.printf("RESULT max_rel_err=%s greedy=%s %s%n", fmt(r.maxRel()), r.greedy(), r.pass() ? "PASS" : "FAIL");
             return r.pass() ? 0 : 1;

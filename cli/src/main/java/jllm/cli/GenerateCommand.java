@@ -2,60 +2,50 @@ package jllm.cli;
 
 import java.nio.file.Path;
 import java.util.Arrays;
+import java.util.List;
+import java.util.Set;
 import java.util.concurrent.Callable;
 import java.util.stream.Collectors;
 import jllm.generate.Generator;
-import jllm.generate.Sampler;
-import jllm.model.Model;
+import jllm.generate.ModelBundle;
+import picocli.CommandLine.ArgGroup;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 @Command(name = "generate", mixinStandardHelpOptions = true,
-        description = "Generate text from a prompt (prefill, then decode on the KV cache).")
+        description = "Generate text from a prompt (prefill, then decode on the KV cache), streaming it as it comes.")
 final class GenerateCommand implements Callable<Integer> {
-    @Option(names = "--model", required = true, description = "Model directory (config.json + safetensors) or llama2.c .bin")
+    @Option(names = "--model", required = true, description = "Model: HF directory (config.json + safetensors), .gguf, or llama2.c .bin")
     Path model;
 
-    @Option(names = "--prompt", description = "Prompt text (needs the model's tokenizer)")
-    String prompt;
+    @Option(names = "--tokenizer", description = "Tokenizer to use instead of the one beside the model")
+    Path tokenizer;
 
-    @Option(names = "--prompt-ids", split = ",", description = "Prompt as token ids, comma-separated")
-    int[] promptIds;
+    @ArgGroup(exclusive = true, multiplicity = "1")
+    PromptArg prompt;
+
+    static final class PromptArg {
+        @Option(names = "--prompt", description = "Prompt text (tokenized like tokenizer(text): BOS etc. added)")
+        String text;
+
+        @Option(names = "--prompt-ids", split = ",", description = "Prompt as token ids, comma-separated")
+        int[] ids;
+    }
 
     @Option(names = "--max-tokens", defaultValue = "128", description = "Maximum number of tokens to generate (default ${DEFAULT-VALUE})")
     int maxTokens;
 
-    @Option(names = "--temperature", defaultValue = "0", description = "0 = greedy (default); > 0 samples from softmax(logits / T)")
-    double temperature;
+    @Mixin
+    SamplingOptions sampling;
 
-    @Option(names = "--top-k", defaultValue = "0", description = "Keep the k most likely tokens (0 = off)")
-    int topK;
-
-    @Option(names = "--top-p", defaultValue = "1", description = "Nucleus sampling: smallest set with probability >= p (1 = off)")
-    double topP;
-
-    @Option(names = "--min-p", defaultValue = "0", description = "Drop tokens less likely than min-p x the top token (0 = off)")
-    double minP;
-
-    @Option(names = "--repetition-penalty", defaultValue = "1", description = "transformers-style repetition penalty over the context (1 = off)")
-    double repetitionPenalty;
-
-    @Option(names = "--frequency-penalty", defaultValue = "0", description = "OpenAI-style: minus f x count of each generated token")
-    double frequencyPenalty;
-
-    @Option(names = "--presence-penalty", defaultValue = "0", description = "OpenAI-style: minus p for every token generated at least once")
-    double presencePenalty;
-
-    @Option(names = "--logit-bias", split = ",", description = "Add to logits before sampling: ID=BIAS[,ID=BIAS...] (-inf bans)")
-    java.util.Map<Integer, Float> logitBias;
-
-    @Option(names = "--seed", defaultValue = "42", description = "Random seed: the same seed gives the same output")
-    long seed;
+    @Option(names = "--stop", description = "Stop when the output contains this string (repeatable)")
+    List<String> stop;
 
     @Option(names = "--print-ids", description = "Print the generated ids (prompt excluded) space-separated on one line")
     boolean printIds;
 
-    @Option(names = "--no-stop", description = "Do not stop at the end-of-sequence token")
+    @Option(names = "--no-stop", description = "Do not stop at end-of-sequence tokens")
     boolean noStop;
 
     @Option(names = "--threads", description = "Worker threads (default: all cores)")
@@ -63,21 +53,18 @@ final class GenerateCommand implements Callable<Integer> {
 
     @Override
     public Integer call() {
-        if ((prompt == null) == (promptIds == null)) throw new IllegalArgumentException("give exactly one of --prompt or --prompt-ids");
         if (maxTokens < 0) throw new IllegalArgumentException("--max-tokens must be >= 0");
-        Model m = Models.load(model, threads);
-        int[] ids = promptIds != null ? promptIds : Models.encodePrompt(model, prompt);
-        Sampler sampler = new jllm.generate.LogitSampler(new jllm.generate.SamplingParams(temperature, topK, topP, minP,
-                repetitionPenalty, frequencyPenalty, presencePenalty, seed, logitBias));
-        int[] eos = m.spec.eosIds;
-        // llama2.c models mark the end of a story with BOS; with --print-ids we reproduce run.c, which runs to the budget.
-        java.util.Set<Integer> stop = noStop || printIds ? java.util.Set.of() : Arrays.stream(eos).boxed().collect(Collectors.toSet());
-        int[] out = new Generator(m).generate(ids, new Generator.Request(maxTokens, sampler, stop, null, null, null));
-        if (printIds || prompt == null) {
-            System.out.println(Arrays.stream(out).mapToObj(Integer::toString).collect(Collectors.joining(" ")));
-        } else {
-            System.out.println(Models.decode(model, out));
-        }
+        ModelBundle b = Models.bundle(model, tokenizer, null, threads);
+        int[] ids = prompt.ids != null ? prompt.ids : b.encodePrompt(prompt.text);
+        boolean text = !printIds && b.tokenizer != null;
+        // With --print-ids (llama2.c's run.c runs to the budget) no end token stops generation.
+        Set<Integer> stops = noStop || printIds ? Set.of() : b.stopIds();
+        var streamer = text ? b.new Streamer(s -> { System.out.print(s); System.out.flush(); }) : null;
+        var req = new Generator.Request(maxTokens, sampling.sampler(), stops, stop,
+                b.tokenizer == null ? null : x -> b.tokenizer.decode(x, true), streamer);
+        Generator.Result r = new Generator(b.model).session().generate(ids, req);
+        if (text) System.out.println();
+        else System.out.println(Arrays.stream(r.ids()).mapToObj(Integer::toString).collect(Collectors.joining(" ")));
         return 0;
     }
 }

@@ -12,9 +12,11 @@ public final class Main implements Runnable {
         CommandLine cl = new CommandLine(new Main());
         // One line per top-level command; keep this list in the order `jllm --help` shows them.
         cl.addSubcommand(new GenerateCommand());
+        cl.addSubcommand(new ChatCommand());
         cl.addSubcommand(new DoctorCommand());
         cl.addSubcommand(new ConvertCommand());
         cl.addSubcommand(new QuantizeCommand());
+        cl.addSubcommand(new InitCommand());
         cl.addSubcommand(new TemplateCommand());
         cl.addSubcommand(new BenchCommand());
         cl.addSubcommand(new TokenizeCommand());

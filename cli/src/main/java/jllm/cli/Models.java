@@ -14,13 +14,8 @@ final class Models {
         return ModelLoader.load(path, new CpuBackend(n), System.err::println);
     }
 
-    static int[] encodePrompt(Path model, String text) {
-        throw new IllegalArgumentException("text prompts need the model's tokenizer, which this build cannot load yet; use --prompt-ids");
-    }
-
-    static String decode(Path model, int[] ids) {
-        StringBuilder sb = new StringBuilder();
-        for (int id : ids) sb.append(sb.isEmpty() ? "" : " ").append(id);
-        return sb.toString();
+    static jllm.generate.ModelBundle bundle(Path model, Path tokenizer, Path template, Integer threads) {
+        int n = threads == null ? Runtime.getRuntime().availableProcessors() : threads;
+        return jllm.generate.ModelBundle.open(model, tokenizer, template, new CpuBackend(n), System.err::println);
     }
 }

@@ -58,6 +58,16 @@ class CliTest {
     }
 
     @Test
+    void doctorCompareDrawsTheErrorChart(@org.junit.jupiter.api.io.TempDir Path tmp) throws Exception {
+        Path dir = fixtures().resolve("hf/gemma2");
+        Path svg = tmp.resolve("err.svg");
+        Run ok = run("doctor", "compare", "--model", dir.toString(), "--reference", dir.resolve("reference.safetensors").toString(), "--chart", svg.toString());
+        assertEquals(0, ok.code(), ok.err());
+        String s = Files.readString(svg);
+        assertTrue(s.startsWith("<svg") && s.contains("hidden.4") && s.contains("logits") && s.contains("tolerance"), s);
+    }
+
+    @Test
     void doctorCompareCatchesAWrongModel() {
         // llama3 weights against the llama2 reference: same shapes, different numbers
         Run r = run("doctor", "compare", "--model", fixtures().resolve("hf/llama3").toString(),

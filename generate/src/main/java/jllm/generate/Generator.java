@@ -25,7 +25,11 @@ public final class Generator {
      * token in {@code stopIds} ends generation and is not part of the output.
      */
     public record Request(int maxTokens, Sampler sampler, Set<Integer> stopIds, List<String> stopStrings,
-                          Function<int[], String> decode, TokenListener listener) {
+                          Function<int[], String> decode, TokenListener listener, java.util.function.BooleanSupplier cancelled) {
+        public Request(int maxTokens, Sampler sampler, Set<Integer> stopIds, List<String> stopStrings, Function<int[], String> decode, TokenListener listener) {
+            this(maxTokens, sampler, stopIds, stopStrings, decode, listener, null);
+        }
+
         public Request {
             if (maxTokens < 0) throw new IllegalArgumentException("max tokens must be >= 0");
             stopIds = stopIds == null ? Set.of() : stopIds;
@@ -65,6 +69,7 @@ public final class Generator {
             int n = 0;
             String reason = "length", text = null;
             while (n < budget) {
+                if (req.cancelled() != null && req.cancelled().getAsBoolean()) { reason = "cancelled"; break; }
                 int next = req.sampler().sample(logits, 0, model.spec.vocab);
                 if (req.stopIds().contains(next)) { reason = "stop"; break; }
                 out[n++] = next;

@@ -92,7 +92,13 @@ public final class GgufConverter {
             boolean isNorm = shape.length == 1 && e.gguf().contains("norm");
             int rowsPerHead = s.headDim;
             GgmlType gt = pick(type, e.gguf(), shape, nLayers);
+            boolean qk = permute && (e.role() == TensorMap.Role.Q || e.role() == TensorMap.Role.K);
             w.tensor(e.gguf(), gt.id, shape, bytes(gt, shape), () -> {
+                if (t.dtype().name().equals(gt.name()) && !(plusOne && isNorm)) {
+                    // Already in the target type: copy (or move whole rows), never requantize.
+                    progress.accept(String.format("[%d/%d] %s %s %s", ++done[0], totalTensors, e.gguf(), gt, java.util.Arrays.toString(shape)));
+                    return qk ? permuteRowBytes(t.segment(), shape, rowsPerHead) : t.segment();
+                }
                 float[] v = t.toFloatArray();
                 if (permute && (e.role() == TensorMap.Role.Q || e.role() == TensorMap.Role.K)) v = permuteRows(v, shape, rowsPerHead);
                 if (plusOne && isNorm) for (int i = 0; i < v.length; i++) v[i] += 1f;
@@ -148,6 +154,19 @@ public final class GgufConverter {
             case F16 -> { for (int i = 0; i < v.length; i++) out.set(ValueLayout.JAVA_SHORT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN), 2L * i, Float.floatToFloat16(v[i])); }
             case BF16 -> { for (int i = 0; i < v.length; i++) out.set(ValueLayout.JAVA_SHORT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN), 2L * i, BF16Tensor.fromFloat(v[i])); }
             default -> Quantizer.quantizeInto(t, v, 0, v.length, out, 0);
+        }
+        return out;
+    }
+
+    /** {@link #permuteRows} on stored rows of any type (a row is a whole number of blocks). */
+    static MemorySegment permuteRowBytes(MemorySegment src, long[] shape, int headDim) {
+        int rows = (int) shape[0];
+        long rb = src.byteSize() / rows;
+        MemorySegment out = Arena.ofAuto().allocate(src.byteSize(), 64);
+        int half = headDim / 2;
+        for (int r = 0; r < rows; r++) {
+            int h = r / headDim, j = r % headDim, which = j / half, i = j % half;
+            MemorySegment.copy(src, r * rb, out, (long) (h * headDim + 2 * i + which) * rb, rb);
         }
         return out;
     }
@@ -259,15 +278,20 @@ public final class GgufConverter {
         }
     }
 
+    /** bos/eos from config.json when the tokenizer metadata did not set them. */
+    public static void finishMetadata(GgufWriter w, Config c) {
+        Spec s = Architectures.forConfig(c).spec(c);
+        if (s.bosId >= 0 && !w.has("tokenizer.ggml.bos_token_id")) w.u32("tokenizer.ggml.bos_token_id", s.bosId);
+        if (s.eosIds.length > 0 && !w.has("tokenizer.ggml.eos_token_id")) w.u32("tokenizer.ggml.eos_token_id", s.eosIds[0]);
+    }
+
     public static void convert(Path hfDir, Path out, FileType type, Consumer<GgufWriter> extraMetadata, Consumer<String> progress) {
         Config c = Config.read(hfDir.resolve("config.json"));
         try (TensorStore st = jllm.formats.safetensors.ShardedSafetensors.openDirectory(hfDir)) {
             GgufWriter w = new GgufWriter();
             addModel(w, c, st, type, hfDir.toAbsolutePath().normalize().getFileName().toString(), progress);
             extraMetadata.accept(w);
-            Spec s = Architectures.forConfig(c).spec(c);
-            if (s.bosId >= 0 && !w.has("tokenizer.ggml.bos_token_id")) w.u32("tokenizer.ggml.bos_token_id", s.bosId);
-            if (s.eosIds.length > 0 && !w.has("tokenizer.ggml.eos_token_id")) w.u32("tokenizer.ggml.eos_token_id", s.eosIds[0]);
+            finishMetadata(w, c);
             w.write(out);
         }
     }
