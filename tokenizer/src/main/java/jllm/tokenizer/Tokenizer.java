@@ -1,6 +1,5 @@
 package jllm.tokenizer;
 
-import jllm.formats.FormatException;
 import jllm.tokenizer.load.Loaders;
 
 import java.nio.file.Path;
@@ -95,6 +94,4 @@ public final class Tokenizer {
     public String toString() {
         return "Tokenizer[" + source + ", vocab " + vocabSize + ", bos " + bos + ", eos " + Arrays.toString(eos) + "]";
     }
-
-    static FormatException fail(String msg) { return new FormatException(msg); }
 }
