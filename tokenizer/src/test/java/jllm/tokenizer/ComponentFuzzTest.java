@@ -32,7 +32,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
  */
 class ComponentFuzzTest {
     static final ObjectMapper M = new ObjectMapper();
-    static final int PER_VARIANT = Integer.getInteger("jllm.fuzz.components", 80);
+    static final int PER_VARIANT = Integer.getInteger("jllm.fuzz.components", 50);
     static Path tmp;
     static JsonNode qwen, llama2;
 
