@@ -12,8 +12,9 @@ import jllm.tensor.GgmlType;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
-@Command(name = "bench", mixinStandardHelpOptions = true, subcommands = {},
-        description = {"Measure prefill (pp) and decode (tg) speed of a model, or of random weights of a preset geometry.",
+@Command(name = "bench", mixinStandardHelpOptions = true, subcommands = {BenchTokenizerCommand.class},
+        description = {"Measure prefill (pp) and decode (tg) speed of a model, or of random weights of a preset geometry;",
+                "`jllm bench tokenizer` measures tokenizer encoding speed.",
                 "The last line is always: pp_tok_s=<float> tg_tok_s=<float>"})
 final class BenchCommand implements Callable<Integer> {
     @Option(names = "--model", description = "Model directory or llama2.c .bin")

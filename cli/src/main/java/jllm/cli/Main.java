@@ -19,6 +19,8 @@ public final class Main implements Runnable {
         cl.addSubcommand(new InitCommand());
         cl.addSubcommand(new TemplateCommand());
         cl.addSubcommand(new BenchCommand());
+        cl.addSubcommand(new TokenizeCommand());
+        cl.addSubcommand(new DecodeCommand());
         cl.setExecutionExceptionHandler(Main::handleError);
         return cl;
     }

@@ -1,6 +1,5 @@
 package jllm.tokenizer;
 
-import jllm.formats.FormatException;
 import jllm.tokenizer.load.Loaders;
 
 import java.nio.file.Path;
@@ -54,6 +53,9 @@ public final class Tokenizer {
 
     public String decode(int[] ids, boolean skipSpecial) { return plain.decode(ids, skipSpecial); }
 
+    /** A fresh incremental decoder for streaming generated tokens as text. */
+    public StreamDecoder streamDecoder(boolean skipSpecial) { return new StreamDecoder(this, skipSpecial); }
+
     /** The token's string as stored in the vocabulary (byte-level or ▁ form), or null. */
     public String tokenText(int id) { return plain.tokenString(id); }
 
@@ -92,6 +94,4 @@ public final class Tokenizer {
     public String toString() {
         return "Tokenizer[" + source + ", vocab " + vocabSize + ", bos " + bos + ", eos " + Arrays.toString(eos) + "]";
     }
-
-    static FormatException fail(String msg) { return new FormatException(msg); }
 }

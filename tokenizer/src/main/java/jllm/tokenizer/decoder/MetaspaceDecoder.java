@@ -3,14 +3,14 @@ package jllm.tokenizer.decoder;
 import java.util.ArrayList;
 import java.util.List;
 
-/** Replacement char back to spaces; the first token loses its leading space unless the scheme is "never". */
+/** Replacement chars back to spaces; in the first token they are dropped altogether unless the scheme is "never" (as tokenizers does). */
 public record MetaspaceDecoder(char replacement, boolean stripFirst) implements Decoder {
     @Override
     public List<String> decodeChain(List<String> tokens) {
         List<String> out = new ArrayList<>(tokens.size());
         for (int i = 0; i < tokens.size(); i++) {
-            String t = tokens.get(i).replace(replacement, ' ');
-            if (i == 0 && stripFirst && t.startsWith(" ")) t = t.substring(1);
+            String t = i == 0 && stripFirst ? tokens.get(i).replace(String.valueOf(replacement), "")
+                    : tokens.get(i).replace(replacement, ' ');
             out.add(t);
         }
         return out;

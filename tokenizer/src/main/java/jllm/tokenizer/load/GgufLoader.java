@@ -173,7 +173,7 @@ final class GgufLoader {
         if (unk != null) specials.put("unk_token", tokens[unk]);
         Integer pad = id(f, "tokenizer.ggml.padding_token_id", n);
         if (pad != null) specials.put("pad_token", tokens[pad]);
-        return new Tokenizer(f.source(), p, p, n, addBos || kind.equals("llama") ? bos : bos,
+        return new Tokenizer(f.source(), p, p, n, bos,
                 eog.stream().mapToInt(Integer::intValue).toArray(), templates, specials);
     }
 

@@ -32,21 +32,94 @@ import java.util.regex.Pattern;
 
 /** Reads Hugging Face tokenizer.json, plus tokenizer_config.json / generation_config.json beside it. */
 public final class HfJsonLoader {
-    private static final ObjectMapper JSON = new ObjectMapper();
+    // Vocabulary tokens are JSON field names: Jackson's default interning/canonicalizing of field
+    // names would push 100k+ one-off strings through String.intern and cost seconds.
+    private static final ObjectMapper JSON = new ObjectMapper(com.fasterxml.jackson.core.JsonFactory.builder()
+            .disable(com.fasterxml.jackson.core.JsonFactory.Feature.INTERN_FIELD_NAMES)
+            .disable(com.fasterxml.jackson.core.JsonFactory.Feature.CANONICALIZE_FIELD_NAMES).build());
 
     private final String src;
     private Model model;
+    /** vocab / merges of the model read by the streaming parser (null when the tree holds them). */
+    private Map<String, Integer> streamedVocab;
+    private String[][] streamedMerges;
 
     private HfJsonLoader(String src) { this.src = src; }
 
     public static Tokenizer load(Path tokenizerJson) {
-        JsonNode root = readJson(tokenizerJson);
+        HfJsonLoader loader = new HfJsonLoader(tokenizerJson.toString());
+        JsonNode root = loader.readStreaming(tokenizerJson);
         Path dir = tokenizerJson.toAbsolutePath().getParent();
         JsonNode config = dir != null && Files.isRegularFile(dir.resolve("tokenizer_config.json"))
                 ? readJson(dir.resolve("tokenizer_config.json")) : JSON.createObjectNode();
         JsonNode gen = dir != null && Files.isRegularFile(dir.resolve("generation_config.json"))
                 ? readJson(dir.resolve("generation_config.json")) : JSON.createObjectNode();
-        return new HfJsonLoader(tokenizerJson.toString()).build(root, config, gen, dir);
+        return loader.build(root, config, gen, dir);
+    }
+
+    /**
+     * Reads tokenizer.json with the vocabulary and merges streamed straight into Java structures: a
+     * Jackson tree of a 262k-token vocabulary and 500k merges costs seconds and hundreds of MB.
+     */
+    private JsonNode readStreaming(Path p) {
+        try (com.fasterxml.jackson.core.JsonParser jp = JSON.createParser(p.toFile())) {
+            if (jp.nextToken() != com.fasterxml.jackson.core.JsonToken.START_OBJECT) throw fail("not a tokenizer.json (not a JSON object)");
+            com.fasterxml.jackson.databind.node.ObjectNode root = JSON.createObjectNode();
+            while (jp.nextToken() == com.fasterxml.jackson.core.JsonToken.FIELD_NAME) {
+                String name = jp.currentName();
+                var t = jp.nextToken();
+                if (name.equals("model") && t == com.fasterxml.jackson.core.JsonToken.START_OBJECT) {
+                    com.fasterxml.jackson.databind.node.ObjectNode m = JSON.createObjectNode();
+                    while (jp.nextToken() == com.fasterxml.jackson.core.JsonToken.FIELD_NAME) {
+                        String f = jp.currentName();
+                        var ft = jp.nextToken();
+                        if (f.equals("vocab") && ft == com.fasterxml.jackson.core.JsonToken.START_OBJECT) {
+                            streamedVocab = new HashMap<>(1 << 16);
+                            while (jp.nextToken() == com.fasterxml.jackson.core.JsonToken.FIELD_NAME) {
+                                String k = jp.currentName();
+                                if (jp.nextToken() != com.fasterxml.jackson.core.JsonToken.VALUE_NUMBER_INT || jp.getIntValue() < 0) {
+                                    throw fail("bad id for token '" + k + "'");
+                                }
+                                streamedVocab.put(k, jp.getIntValue());
+                            }
+                            m.putObject("vocab");
+                        } else if (f.equals("merges") && ft == com.fasterxml.jackson.core.JsonToken.START_ARRAY) {
+                            List<String[]> merges = new ArrayList<>(1 << 16);
+                            com.fasterxml.jackson.core.JsonToken x;
+                            while ((x = jp.nextToken()) != com.fasterxml.jackson.core.JsonToken.END_ARRAY) {
+                                int i = merges.size();
+                                if (x == com.fasterxml.jackson.core.JsonToken.VALUE_STRING) {
+                                    String s = jp.getText();
+                                    int sp = s.indexOf(' ', 1);
+                                    if (sp < 0) throw fail("merge #" + i + " '" + s + "' is not 'a b'");
+                                    merges.add(new String[] {s.substring(0, sp), s.substring(sp + 1)});
+                                } else if (x == com.fasterxml.jackson.core.JsonToken.START_ARRAY
+                                        && jp.nextToken() == com.fasterxml.jackson.core.JsonToken.VALUE_STRING) {
+                                    String a = jp.getText();
+                                    if (jp.nextToken() != com.fasterxml.jackson.core.JsonToken.VALUE_STRING) throw fail("merge #" + i + " is neither 'a b' nor [a, b]");
+                                    String b = jp.getText();
+                                    if (jp.nextToken() != com.fasterxml.jackson.core.JsonToken.END_ARRAY) throw fail("merge #" + i + " is neither 'a b' nor [a, b]");
+                                    merges.add(new String[] {a, b});
+                                } else {
+                                    throw fail("merge #" + i + " is neither 'a b' nor [a, b]");
+                                }
+                            }
+                            streamedMerges = merges.toArray(new String[0][]);
+                            m.putArray("merges");
+                        } else {
+                            m.set(f, jp.readValueAsTree());
+                        }
+                    }
+                    root.set("model", m);
+                } else {
+                    JsonNode v = jp.readValueAsTree();
+                    root.set(name, v == null ? com.fasterxml.jackson.databind.node.NullNode.getInstance() : v);
+                }
+            }
+            return root;
+        } catch (IOException e) {
+            throw new FormatException(p + ": not valid JSON: " + firstLine(e.getMessage()));
+        }
     }
 
     /** Builds from already-parsed JSON (tests, embedded use). */
@@ -82,12 +155,16 @@ public final class HfJsonLoader {
         if (at != null && at.isArray()) {
             for (JsonNode t : at) {
                 if (!t.has("id") || !t.has("content")) throw fail("added token without id/content: " + t);
-                added.add(new AddedToken(t.get("id").asInt(), t.get("content").asText(), t.path("special").asBoolean(false),
+                // tokenizers gives an added token that is also a model token the model's id, whatever the file says.
+                int modelId = model.tokenToId(t.get("content").asText());
+                added.add(new AddedToken(modelId >= 0 ? modelId : t.get("id").asInt(), t.get("content").asText(), t.path("special").asBoolean(false),
                         t.path("lstrip").asBoolean(false), t.path("rstrip").asBoolean(false),
                         t.path("normalized").asBoolean(!t.path("special").asBoolean(false)), t.path("single_word").asBoolean(false)));
             }
         }
         PostProcessor post = postProcessor(root.get("post_processor"), added);
+        PostProcessor fromFlags = postProcessorFromConfigFlags(config, added);
+        if (fromFlags != null) post = fromFlags;
         Pipeline plain = new Pipeline(new Pipeline.AddedVocabularyHolder(added, normalizer), normalizer, pre, model, post, decoder);
         Pipeline special = plain;
         if (isLegacyLlamaFront(config, normalizer, pre)) {
@@ -133,6 +210,33 @@ public final class HfJsonLoader {
         return new Tokenizer(src, plain, special, vocabSize, bos, eos.stream().mapToInt(Integer::intValue).toArray(), templates, specials);
     }
 
+    /**
+     * transformers' Llama/Gemma fast tokenizers rebuild their post-processor from tokenizer_config's
+     * add_bos_token / add_eos_token (update_post_processor), overriding tokenizer.json's template.
+     */
+    private PostProcessor postProcessorFromConfigFlags(JsonNode config, List<AddedToken> added) {
+        String cls = config.path("tokenizer_class").asText("").replace("Fast", "");
+        if (!Set.of("LlamaTokenizer", "CodeLlamaTokenizer", "GemmaTokenizer").contains(cls)) return null;
+        if (!config.has("add_bos_token") && !config.has("add_eos_token")) return null;
+        Map<String, Integer> idOf = new HashMap<>();
+        for (AddedToken t : added) idOf.putIfAbsent(t.content(), t.id());
+        List<int[]> items = new ArrayList<>();
+        if (config.path("add_bos_token").asBoolean(true)) {
+            String bos = tokenString(config.get("bos_token"));
+            Integer id = bos == null ? null : lookup(idOf, bos);
+            if (id == null) throw fail("add_bos_token is set but bos_token " + bos + " is not a token");
+            items.add(new int[] {id});
+        }
+        items.add(TemplateProcessing.SEQUENCE);
+        if (config.path("add_eos_token").asBoolean(false)) {
+            String eos = tokenString(config.get("eos_token"));
+            Integer id = eos == null ? null : lookup(idOf, eos);
+            if (id == null) throw fail("add_eos_token is set but eos_token " + eos + " is not a token");
+            items.add(new int[] {id});
+        }
+        return new TemplateProcessing(items.toArray(new int[0][]));
+    }
+
     private Integer lookup(Map<String, Integer> added, String s) {
         Integer id = added.get(s);
         if (id != null) return id;
@@ -170,6 +274,7 @@ public final class HfJsonLoader {
     }
 
     private Vocab vocabMap(JsonNode v) {
+        if (streamedVocab != null) return new Vocab(streamedVocab);
         if (v == null || !v.isObject()) throw fail("model.vocab must be an object of token -> id");
         Map<String, Integer> ids = new HashMap<>(v.size() * 2);
         for (var it = v.properties().iterator(); it.hasNext(); ) {
@@ -183,9 +288,9 @@ public final class HfJsonLoader {
     private Model bpe(JsonNode m) {
         Vocab vocab = vocabMap(m.get("vocab"));
         JsonNode mj = m.get("merges");
-        if (mj == null || !mj.isArray()) throw fail("BPE model without a merges array");
-        String[][] pairs = new String[mj.size()][];
-        for (int i = 0; i < pairs.length; i++) {
+        if (streamedMerges == null && (mj == null || !mj.isArray())) throw fail("BPE model without a merges array");
+        String[][] pairs = streamedMerges != null ? streamedMerges : new String[mj.size()][];
+        for (int i = 0; streamedMerges == null && i < pairs.length; i++) {
             JsonNode x = mj.get(i);
             if (x.isTextual()) {
                 String s = x.asText();

@@ -44,6 +44,7 @@ final class Llama2cLoader {
             if (bb.remaining() < 8) throw new FormatException(path + ": truncated at token " + toks.size());
             float score = bb.getFloat();
             int len = bb.getInt();
+            if (len > maxLen) throw new FormatException(path + ": token " + toks.size() + " is " + len + " bytes, longer than the header's max_token_length " + maxLen + " (not a llama2.c tokenizer.bin?)");
             if (len < 0 || len > bb.remaining()) throw new FormatException(path + ": token " + toks.size() + " length " + len + " runs past the end");
             byte[] t = new byte[len];
             bb.get(t);

@@ -199,7 +199,7 @@ final class SentencePieceLoader {
         if (hasBos) template.add(new int[] {bosId});
         template.add(TemplateProcessing.SEQUENCE);
         Pipeline p = new Pipeline(new Pipeline.AddedVocabularyHolder(added, null), normalizer, null, model,
-                new TemplateProcessing(template.toArray(new int[0][])), decoder, true);
+                new TemplateProcessing(template.toArray(new int[0][])), decoder, false);
         Map<String, String> specials = new LinkedHashMap<>();
         if (hasBos) specials.put("bos_token", vocab.token(bosId));
         if (eosId >= 0 && eosId < n) specials.put("eos_token", vocab.token(eosId));

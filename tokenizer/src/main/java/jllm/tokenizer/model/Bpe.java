@@ -29,6 +29,12 @@ public final class Bpe implements Model {
     private final String suffix;
     private final int[] byteIds = new int[256];
     private final ConcurrentHashMap<String, int[]> cache = new ConcurrentHashMap<>();
+    /**
+     * SentencePiece-style inputs (Llama 2) arrive as one piece for the whole text. When no token
+     * contains "▁" after another character, no merge can cross the start of a "▁" run, so the
+     * piece can be cut there and the parts merged independently (and cached) with the same result.
+     */
+    private final boolean cutAtMetaspace;
 
     public Bpe(Vocab vocab, LongLongMap merges, String unkToken, boolean fuseUnk, boolean byteFallback,
                boolean ignoreMerges, String continuingSubwordPrefix, String endOfWordSuffix) {
@@ -45,6 +51,17 @@ public final class Bpe implements Model {
             if (t != null && !t.isEmpty() && t.codePointCount(0, t.length()) == 1) charIds.putIfAbsent(t.codePointAt(0), i);
         }
         for (int b = 0; b < 256; b++) byteIds[b] = vocab.id(String.format("<0x%02X>", b));
+        int withPrefix = 0;
+        boolean crossing = false;
+        for (String t : vocab.tokens) {
+            if (t == null) continue;
+            if (t.startsWith("\u2581")) withPrefix++;
+            for (int i = 1; i < t.length() && !crossing; i++) {
+                if (t.charAt(i) == '\u2581' && t.charAt(i - 1) != '\u2581') crossing = true;
+            }
+        }
+        // "▁" itself must be a token, or unknown-token fusing could span the cut.
+        cutAtMetaspace = !crossing && withPrefix > 100 && prefix == null && suffix == null && charIds.get('\u2581', -1) >= 0;
     }
 
     /** Builds the merge table from "a b" pairs (rank = position). Unknown parts are a format error. */
@@ -98,6 +115,21 @@ public final class Bpe implements Model {
 
     @Override
     public void encode(String piece, IntList out) {
+        if (cutAtMetaspace && piece.length() > 1 && !ignoreMerges) {
+            int start = 0;
+            for (int i = 1; i < piece.length(); i++) {
+                if (piece.charAt(i) == '\u2581' && piece.charAt(i - 1) != '\u2581') {
+                    encodeWord(piece.substring(start, i), out);
+                    start = i;
+                }
+            }
+            encodeWord(start == 0 ? piece : piece.substring(start), out);
+            return;
+        }
+        encodeWord(piece, out);
+    }
+
+    private void encodeWord(String piece, IntList out) {
         if (piece.isEmpty()) return;
         boolean cacheable = piece.length() <= CACHE_MAX_LEN;
         if (cacheable) {

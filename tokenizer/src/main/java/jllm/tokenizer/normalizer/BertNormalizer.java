@@ -19,7 +19,17 @@ public record BertNormalizer(boolean cleanText, boolean chineseChars, boolean st
             b.appendCodePoint(c);
         }
         String r = b.toString();
-        if (stripAccents) r = new StripAccents().normalize(java.text.Normalizer.normalize(r, java.text.Normalizer.Form.NFD));
+        if (stripAccents) {
+            // Unlike the StripAccents normalizer (all marks), BERT's removes only non-spacing marks (Mn).
+            String nfd = java.text.Normalizer.normalize(r, java.text.Normalizer.Form.NFD);
+            StringBuilder s2 = new StringBuilder(nfd.length());
+            for (int i = 0; i < nfd.length(); ) {
+                int c = nfd.codePointAt(i);
+                if (Character.getType(c) != Character.NON_SPACING_MARK) s2.appendCodePoint(c);
+                i += Character.charCount(c);
+            }
+            r = s2.toString();
+        }
         if (lowercase) r = new Lowercase().normalize(r);
         return r;
     }
@@ -27,8 +37,8 @@ public record BertNormalizer(boolean cleanText, boolean chineseChars, boolean st
     private static boolean isControl(int c) {
         if (c == '\t' || c == '\n' || c == '\r') return false;
         int t = Character.getType(c);
-        return t == Character.CONTROL || t == Character.FORMAT || t == Character.PRIVATE_USE || t == Character.UNASSIGNED
-                || t == Character.SURROGATE;
+        // Unassigned code points are kept: tokenizers' category tables only list assigned characters.
+        return t == Character.CONTROL || t == Character.FORMAT || t == Character.PRIVATE_USE || t == Character.SURROGATE;
     }
 
     private static boolean isChinese(int c) {
