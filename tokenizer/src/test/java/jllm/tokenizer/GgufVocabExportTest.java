@@ -37,8 +37,15 @@ class GgufVocabExportTest {
         return out;
     }
 
+    private static final java.util.Map<String, GgufVocabWriter.Vocabulary> VOCABS = new java.util.concurrent.ConcurrentHashMap<>();
+
+    /** The export of a fixture tokenizer, shared by the test classes (reading Gemma 3's 33 MB JSON takes seconds). */
+    static GgufVocabWriter.Vocabulary vocab(String name) {
+        return VOCABS.computeIfAbsent(name, k -> GgufVocabWriter.read(Fixtures.root().resolve("tokenizers").resolve(k)));
+    }
+
     static Tokenizer exported(String name, Path tmp) {
-        GgufVocabWriter.Vocabulary v = GgufVocabWriter.read(Fixtures.root().resolve("tokenizers").resolve(name));
+        GgufVocabWriter.Vocabulary v = vocab(name);
         GgufWriter w = new GgufWriter();
         w.string("general.architecture", "llama");
         GgufVocabWriter.write(v, w);
@@ -50,13 +57,19 @@ class GgufVocabExportTest {
     @ParameterizedTest
     @ValueSource(strings = {"llama2", "llama3", "gemma3", "qwen3"})
     void roundTripTokenizesLikeTokenizerJson(String name, @TempDir Path tmp) throws IOException {
+        long t0 = System.nanoTime();
         Tokenizer hf = Fixtures.hf(name);
+        long t1 = System.nanoTime();
+        vocab(name);
+        long t2 = System.nanoTime();
         Tokenizer gg = exported(name, tmp);
+        long t3 = System.nanoTime();
+        System.out.printf("timing %s: hf load %.1f s, export %.1f s, gguf write+load %.1f s%n", name, (t1 - t0) / 1e9, (t2 - t1) / 1e9, (t3 - t2) / 1e9);
         List<String> texts = new ArrayList<>(corpus());
         int corpusLines = texts.size();
         SplittableRandom r = new SplittableRandom(0x6775_6666L + name.hashCode());
         for (int i = 0; i < RANDOM; i++) texts.add(FuzzText.next(r));
-        GgufVocabWriter.Vocabulary v = GgufVocabWriter.read(Fixtures.root().resolve("tokenizers").resolve(name));
+        GgufVocabWriter.Vocabulary v = vocab(name);
         List<String> failures = new ArrayList<>();
         int checks = 0, inherent = 0;
         for (String text : texts) {

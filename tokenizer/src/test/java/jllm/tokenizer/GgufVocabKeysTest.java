@@ -25,7 +25,7 @@ class GgufVocabKeysTest {
     static final int NORMAL = 1, UNKNOWN = 2, CONTROL = 3, USER_DEFINED = 4, UNUSED = 5, BYTE = 6;
 
     static Vocabulary read(String name) {
-        return GgufVocabWriter.read(Fixtures.root().resolve("tokenizers").resolve(name));
+        return GgufVocabExportTest.vocab(name);
     }
 
     static int id(Vocabulary v, String token) {

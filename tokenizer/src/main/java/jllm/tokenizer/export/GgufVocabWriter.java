@@ -71,7 +71,10 @@ import java.util.stream.Stream;
  */
 public final class GgufVocabWriter {
     static final int NORMAL = 1, UNKNOWN = 2, CONTROL = 3, USER_DEFINED = 4, UNUSED = 5, BYTE = 6;
-    private static final ObjectMapper JSON = new ObjectMapper();
+    /** Field names are not interned: a vocabulary object has 10^5 distinct keys, and interning them costs seconds. */
+    private static final ObjectMapper JSON = new ObjectMapper(com.fasterxml.jackson.core.JsonFactory.builder()
+            .disable(com.fasterxml.jackson.core.JsonFactory.Feature.INTERN_FIELD_NAMES)
+            .disable(com.fasterxml.jackson.core.JsonFactory.Feature.CANONICALIZE_FIELD_NAMES).build());
     private static final Pattern BYTE_TOKEN = Pattern.compile("<0x[0-9A-Fa-f]{2}>");
     /** Special-token roles in gguf-py's order, with their GGUF key suffixes (sic "seperator"). */
     private static final String[][] ROLES = {
