@@ -163,6 +163,41 @@ class GgufVocabKeysTest {
         assertArrayEquals(new int[] {2, 4, 5, 6}, t.encode("ab a<|eot|><tool>", false));
     }
 
+    /** WordPiece: llama.cpp's phantom-space vocabulary (as in ggml-vocab-bert-bge.gguf), CLS/SEP as BOS/EOS. */
+    @Test
+    void wordPieceExportsAsBert(@TempDir Path dir) throws IOException {
+        Files.writeString(dir.resolve("tokenizer.json"), """
+                {"model": {"type": "WordPiece", "unk_token": "[UNK]", "continuing_subword_prefix": "##",
+                           "vocab": {"[PAD]": 0, "[UNK]": 1, "[CLS]": 2, "[SEP]": 3, "hello": 4, "##s": 5, "world": 6, ",": 7}},
+                 "normalizer": {"type": "BertNormalizer", "lowercase": true},
+                 "pre_tokenizer": {"type": "BertPreTokenizer"},
+                 "post_processor": {"type": "TemplateProcessing", "single": [{"SpecialToken": {"id": "[CLS]", "type_id": 0}},
+                     {"Sequence": {"id": "A", "type_id": 0}}, {"SpecialToken": {"id": "[SEP]", "type_id": 0}}],
+                     "special_tokens": {"[CLS]": {"id": "[CLS]", "ids": [2], "tokens": ["[CLS]"]}, "[SEP]": {"id": "[SEP]", "ids": [3], "tokens": ["[SEP]"]}}},
+                 "decoder": {"type": "WordPiece", "prefix": "##", "cleanup": true},
+                 "added_tokens": [{"id": 0, "content": "[PAD]", "special": true}, {"id": 1, "content": "[UNK]", "special": true},
+                                  {"id": 2, "content": "[CLS]", "special": true}, {"id": 3, "content": "[SEP]", "special": true}]}
+                """);
+        Files.writeString(dir.resolve("tokenizer_config.json"), """
+                {"cls_token": "[CLS]", "sep_token": "[SEP]", "unk_token": "[UNK]", "pad_token": "[PAD]"}
+                """);
+        Vocabulary v = GgufVocabWriter.read(dir);
+        assertEquals("bert", v.model());
+        assertEquals(List.of("[PAD]", "[UNK]", "[CLS]", "[SEP]", "\u2581hello", "s", "\u2581world", "\u2581,"), List.of(v.tokens()));
+        assertEquals(Map.of("bos", 2, "eos", 3, "unk", 1, "sep", 3, "pad", 0, "cls", 2), v.specialIds());
+        assertEquals(true, v.addSpecial().get("bos"));
+        assertEquals(true, v.addSpecial().get("eos"));
+        GgufWriter w = new GgufWriter();
+        w.string("general.architecture", "bert");
+        GgufVocabWriter.write(v, w);
+        w.write(dir.resolve("v.gguf"));
+        Tokenizer g = Tokenizer.load(dir.resolve("v.gguf")), h = Tokenizer.load(dir.resolve("tokenizer.json"));
+        for (String text : List.of("Hello worlds", "hello, world", "HELLO")) {
+            assertArrayEquals(h.encode(text, true), g.encode(text, true), text);
+            assertArrayEquals(h.encode(text, false), g.encode(text, false), text);
+        }
+    }
+
     @Test
     void noTokenizerWritesNothingAndBrokenOnesFailClearly(@TempDir Path dir) throws IOException {
         GgufWriter w = new GgufWriter();

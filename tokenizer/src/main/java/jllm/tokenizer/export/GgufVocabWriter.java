@@ -246,6 +246,16 @@ public final class GgufVocabWriter {
             }
         }
         if (model.equals("llama")) scoreByMerges(m, base, tokens, types, scores);
+        if (model.equals("bert")) {
+            // llama.cpp's WordPiece works on a "phantom space" vocabulary (its converter rewrites it so):
+            // word-initial pieces carry "▁", continuation pieces lose their "##", [BRACKETED] specials stay.
+            String prefix = m.path("continuing_subword_prefix").asText("##");
+            for (var e : base.entrySet()) {
+                String t = e.getValue();
+                if (t.startsWith("[") && t.endsWith("]")) continue;
+                tokens[e.getKey()] = t.startsWith(prefix) && !prefix.isEmpty() ? t.substring(prefix.length()) : "\u2581" + t;
+            }
+        }
         for (Added a : added) {
             String t = a.content();
             int ty;
