@@ -198,6 +198,37 @@ class GgufVocabKeysTest {
         }
     }
 
+    /** Unigram: Unigram log-probabilities as scores, unk as UNKNOWN, model "t5". */
+    @Test
+    void unigramExportsAsT5(@TempDir Path dir) throws IOException {
+        Files.writeString(dir.resolve("tokenizer.json"), """
+                {"model": {"type": "Unigram", "unk_id": 0, "vocab": [["<unk>", 0.0], ["</s>", 0.0], ["\u2581", -2.0], ["a", -3.0], ["b", -3.5],
+                           ["\u2581ab", -2.5], ["ab", -4.0], ["\u2581a", -3.2], ["c", -5.0]]},
+                 "pre_tokenizer": {"type": "Metaspace", "replacement": "\u2581", "prepend_scheme": "always", "split": true},
+                 "post_processor": {"type": "TemplateProcessing", "single": [{"Sequence": {"id": "A", "type_id": 0}},
+                     {"SpecialToken": {"id": "</s>", "type_id": 0}}],
+                     "special_tokens": {"</s>": {"id": "</s>", "ids": [1], "tokens": ["</s>"]}}},
+                 "decoder": {"type": "Metaspace", "replacement": "\u2581", "prepend_scheme": "always", "split": true},
+                 "added_tokens": [{"id": 0, "content": "<unk>", "special": true}, {"id": 1, "content": "</s>", "special": true}]}
+                """);
+        Files.writeString(dir.resolve("tokenizer_config.json"), "{\"eos_token\": \"</s>\", \"unk_token\": \"<unk>\"}");
+        Vocabulary v = GgufVocabWriter.read(dir);
+        assertEquals("t5", v.model());
+        assertEquals(-2.5f, v.scores()[5]);
+        assertEquals(Map.of("eos", 1, "unk", 0), v.specialIds());
+        assertEquals(true, v.addSpecial().get("eos"));
+        GgufWriter w = new GgufWriter();
+        w.string("general.architecture", "t5");
+        GgufVocabWriter.write(v, w);
+        w.write(dir.resolve("v.gguf"));
+        Tokenizer g = Tokenizer.load(dir.resolve("v.gguf")), h = Tokenizer.load(dir.resolve("tokenizer.json"));
+        for (String text : List.of("ab ab", "a b c", "abab", "ba")) {
+            assertArrayEquals(h.encode(text, false), g.encode(text, false), text);
+            assertArrayEquals(h.encode(text, true), g.encode(text, true), text);
+            assertEquals(h.decode(h.encode(text, false)), g.decode(h.encode(text, false)), text);
+        }
+    }
+
     @Test
     void noTokenizerWritesNothingAndBrokenOnesFailClearly(@TempDir Path dir) throws IOException {
         GgufWriter w = new GgufWriter();
