@@ -9,8 +9,9 @@ final class TokenizerMetadata {
     private TokenizerMetadata() {}
 
     /**
-     * Adds the tokenizer of {@code hfDir} (tokenizer.json + tokenizer_config.json, config.json for the
-     * vocabulary size and special ids). A directory without tokenizer.json gets no tokenizer keys; a
+     * Adds the tokenizer of {@code hfDir} (tokenizer.json and/or a SentencePiece tokenizer.model, with
+     * tokenizer_config.json, config.json for the vocabulary size and special ids). A directory without
+     * tokenizer files gets no tokenizer keys; a
      * malformed or unsupported tokenizer fails the conversion with the reason, since a GGUF whose
      * vocabulary silently differs from the model's would generate garbage in llama.cpp and Ollama.
      */

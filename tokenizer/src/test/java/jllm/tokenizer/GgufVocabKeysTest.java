@@ -82,6 +82,35 @@ class GgufVocabKeysTest {
         }
     }
 
+    /**
+     * Llama 2's real tokenizer.model (llama2c fixture) through the SentencePiece path, key by key against
+     * the file llama.cpp's converter wrote from it, then llama.cpp's test vectors on the exported GGUF.
+     */
+    @Test
+    void llama2TokenizerModelEqualsLlamaCppsFileKeyByKey(@TempDir Path dir) throws IOException {
+        Files.copy(Fixtures.root().resolve("llama2c/tokenizer.model"), dir.resolve("tokenizer.model"));
+        Vocabulary v = GgufVocabWriter.read(dir);
+        Path spm = Fixtures.root().resolve("llamacpp/vocab/ggml-vocab-llama-spm.gguf");
+        try (GgufFile f = GgufFile.open(spm)) {
+            assertEquals(f.getString("tokenizer.ggml.model", null), v.model());
+            assertEquals(f.getString("tokenizer.ggml.pre", null), v.pre());
+            assertArrayEquals(f.getStringArray("tokenizer.ggml.tokens"), v.tokens());
+            assertArrayEquals(f.getFloatArray("tokenizer.ggml.scores"), v.scores());
+            assertArrayEquals(f.getIntArray("tokenizer.ggml.token_type"), v.types());
+            assertEquals(f.getLong("tokenizer.ggml.bos_token_id", -1), (long) v.specialIds().get("bos"));
+            assertEquals(f.getLong("tokenizer.ggml.eos_token_id", -1), (long) v.specialIds().get("eos"));
+            assertEquals(f.getLong("tokenizer.ggml.unknown_token_id", -1), (long) v.specialIds().get("unk"));
+            assertEquals(f.getBool("tokenizer.ggml.add_bos_token", false), v.addSpecial().get("bos"));
+            assertEquals(f.getBool("tokenizer.ggml.add_eos_token", true), v.addSpecial().get("eos"));
+            assertEquals(true, v.addSpacePrefix(), "llama.cpp's default for a file without the key");
+        }
+        GgufWriter w = new GgufWriter();
+        w.string("general.architecture", "llama");
+        GgufVocabWriter.write(v, w);
+        w.write(dir.resolve("v.gguf"));
+        LlamaCppVocabTest.check(Tokenizer.load(dir.resolve("v.gguf")), spm.resolveSibling("ggml-vocab-llama-spm.gguf.inp"));
+    }
+
     @Test
     void gemma3TypesIdsAndFlags() throws IOException {
         Vocabulary v = read("gemma3");

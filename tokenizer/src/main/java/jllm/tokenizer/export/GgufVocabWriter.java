@@ -30,6 +30,10 @@ import java.util.stream.Stream;
  * that llama.cpp's converter writes, so llama.cpp, Ollama and jllm's own GGUF loader tokenize exactly
  * like the original.
  *
+ * <p>A SentencePiece BPE tokenizer.model, when present (and tokenizer.json is absent or converted from
+ * it), is used as llama.cpp does: its real scores and piece types (see {@code buildFromSentencePiece};
+ * for Llama 2 the result equals llama.cpp's ggml-vocab-llama-spm.gguf key by key).
+ *
  * <p>The rules follow llama.cpp's {@code convert_hf_to_gguf.py} / gguf-py {@code SpecialVocab}:
  * <ul>
  *   <li>byte-level BPE (ByteLevel decoder or pre-tokenizer, no byte_fallback) → {@code gpt2}: tokens in
@@ -96,33 +100,125 @@ public final class GgufVocabWriter {
         this.modelConfig = modelConfig;
     }
 
-    /** True when the directory holds a tokenizer.json this class can export. */
+    /** True when the directory holds a tokenizer.json or a SentencePiece tokenizer.model. */
     public static boolean hasTokenizer(Path hfDir) {
-        return Files.isRegularFile(hfDir.resolve("tokenizer.json"));
+        return Files.isRegularFile(hfDir.resolve("tokenizer.json")) || Files.isRegularFile(hfDir.resolve("tokenizer.model"));
     }
 
     /**
      * Adds the tokenizer metadata of {@code hfDir} to {@code w}. Does nothing when the directory has no
-     * tokenizer.json; throws {@link FormatException} when a tokenizer file is malformed or unsupported.
+     * tokenizer files; throws {@link FormatException} when a tokenizer file is malformed or unsupported.
      */
     public static void addTo(Path hfDir, GgufWriter w) {
         if (!hasTokenizer(hfDir)) return;
         write(read(hfDir), w);
     }
 
-    /** Reads and converts; the result can be inspected or written with {@link #write}. */
+    /**
+     * Reads and converts; the result can be inspected or written with {@link #write}. Like llama.cpp's
+     * converter, a SentencePiece BPE tokenizer.model is preferred (its real piece scores and types) when
+     * the directory has one and tokenizer.json is absent or SentencePiece-derived (byte_fallback BPE).
+     */
     public static Vocabulary read(Path hfDir) {
-        Path tj = hfDir.resolve("tokenizer.json");
-        if (!Files.isRegularFile(tj)) throw new FormatException(hfDir + ": no tokenizer.json");
-        JsonNode root = readJson(tj);
-        if (!root.isObject() || !root.path("model").isObject()) throw new FormatException(tj + ": not a tokenizer.json (no \"model\" object)");
+        Path tj = hfDir.resolve("tokenizer.json"), spm = hfDir.resolve("tokenizer.model");
+        JsonNode root = null;
+        if (Files.isRegularFile(tj)) {
+            root = readJson(tj);
+            if (!root.isObject() || !root.path("model").isObject()) throw new FormatException(tj + ": not a tokenizer.json (no \"model\" object)");
+        } else if (!Files.isRegularFile(spm)) {
+            throw new FormatException(hfDir + ": no tokenizer.json or tokenizer.model");
+        }
         JsonNode cfg = Files.isRegularFile(hfDir.resolve("tokenizer_config.json")) ? readJson(hfDir.resolve("tokenizer_config.json")) : JSON.createObjectNode();
         JsonNode mc = Files.isRegularFile(hfDir.resolve("config.json")) ? readJson(hfDir.resolve("config.json")) : JSON.createObjectNode();
         try {
-            return new GgufVocabWriter(hfDir, root, cfg, mc).build();
+            SentencePieceModel sp = null;
+            boolean spDerivedJson = root == null || root.path("model").path("byte_fallback").asBoolean(false);
+            if (Files.isRegularFile(spm) && spDerivedJson) {
+                sp = SentencePieceModel.read(spm);
+                if (!sp.bpe()) {
+                    if (root == null) throw new FormatException(spm + ": only BPE SentencePiece models can be exported without a tokenizer.json");
+                    sp = null;
+                }
+            }
+            GgufVocabWriter g = new GgufVocabWriter(hfDir, root == null ? JSON.createObjectNode() : root, cfg, mc);
+            return sp != null ? g.buildFromSentencePiece(sp, root != null) : g.build();
         } catch (FormatException e) {
             throw e.getMessage().startsWith(hfDir.toString()) ? e : new FormatException(hfDir + ": " + e.getMessage(), e);
         }
+    }
+
+    /**
+     * llama.cpp's SentencePiece path (_create_vocab_sentencepiece): pieces, scores and types from the
+     * model (user-defined pieces count as NORMAL there), then added_tokens.json (USER_DEFINED, −1000),
+     * then tokenizer_config.json's added_tokens_decoder (CONTROL/USER_DEFINED, −1000), padded with
+     * [PADi] (−10000, UNUSED) to config.json's vocab_size.
+     */
+    private Vocabulary buildFromSentencePiece(SentencePieceModel sp, boolean haveJson) {
+        int n = sp.pieces().length;
+        JsonNode vs = modelConfig.path("vocab_size");
+        if (!vs.canConvertToInt()) vs = modelConfig.path("text_config").path("vocab_size");
+        if (vs.canConvertToInt()) n = vs.asInt();
+        String[] tokens = new String[n];
+        float[] scores = new float[n];
+        int[] types = new int[n];
+        for (int i = 0; i < n; i++) {
+            tokens[i] = "[PAD" + i + "]";
+            scores[i] = -10000f;
+            types[i] = UNUSED;
+        }
+        for (int i = 0; i < Math.min(n, sp.pieces().length); i++) {
+            tokens[i] = sp.pieces()[i];
+            scores[i] = sp.scores()[i];
+            int t = sp.types()[i];
+            types[i] = t == UNKNOWN || t == CONTROL || t == UNUSED || t == BYTE ? t : NORMAL;
+        }
+        Path addedJson = dir.resolve("added_tokens.json");
+        if (Files.isRegularFile(addedJson)) {
+            for (var it = readJson(addedJson).properties().iterator(); it.hasNext(); ) {
+                var e = it.next();
+                int id = e.getValue().asInt(-1);
+                if (id < 0 || id >= n) continue;
+                tokens[id] = e.getKey();
+                scores[id] = -1000f;
+                types[id] = USER_DEFINED;
+            }
+        }
+        for (var it = config.path("added_tokens_decoder").properties().iterator(); it.hasNext(); ) {
+            var e = it.next();
+            int id;
+            try {
+                id = Integer.parseInt(e.getKey());
+            } catch (NumberFormatException x) {
+                throw new FormatException("tokenizer_config.json: added_tokens_decoder key '" + e.getKey() + "' is not a token id");
+            }
+            if (id < 0 || id >= n) continue;
+            String t = e.getValue().path("content").asText("");
+            if (e.getValue().path("special").asBoolean(false) || looksSpecial(t)) types[id] = CONTROL;
+            else {
+                t = t.replace('\u2581', ' ');
+                types[id] = USER_DEFINED;
+            }
+            scores[id] = -1000f;
+            tokens[id] = t;
+        }
+        List<Added> added = new ArrayList<>();
+        for (JsonNode t : root.path("added_tokens")) {
+            boolean special = t.path("special").asBoolean(false);
+            added.add(new Added(t.path("id").asInt(), t.path("content").asText(), special, t.path("normalized").asBoolean(!special)));
+        }
+        Map<String, Integer> ids = new LinkedHashMap<>();
+        Map<String, Boolean> add = new LinkedHashMap<>();
+        specialTokens(added, n, ids, add);
+        if (!haveJson) {
+            // Without tokenizer.json, gguf-py finds no token strings to resolve; the model's own ids are what
+            // the SentencePiece runtime (and llama.cpp's older files) use.
+            if (!ids.containsKey("unk") && sp.unkId() >= 0 && sp.unkId() < n) ids.put("unk", sp.unkId());
+            if (!ids.containsKey("bos") && sp.bosId() >= 0 && sp.bosId() < n) ids.put("bos", sp.bosId());
+            if (!ids.containsKey("eos") && sp.eosId() >= 0 && sp.eosId() < n) ids.put("eos", sp.eosId());
+        }
+        fillAddFlagsFromBehaviour(ids, add);
+        Boolean spacePrefix = config.path("add_prefix_space").isBoolean() ? config.get("add_prefix_space").asBoolean() : sp.addDummyPrefix();
+        return new Vocabulary("llama", "default", tokens, types, scores, null, ids, add, spacePrefix, chatTemplates());
     }
 
     public static void write(Vocabulary v, GgufWriter w) {
@@ -460,7 +556,10 @@ public final class GgufVocabWriter {
     private Tokenizer hfTokenizer;
 
     private Tokenizer hfTokenizer() {
-        if (hfTokenizer == null) hfTokenizer = HfJsonLoader.fromJson(dir.resolve("tokenizer.json").toString(), root, config);
+        if (hfTokenizer == null) {
+            hfTokenizer = root.has("model") ? HfJsonLoader.fromJson(dir.resolve("tokenizer.json").toString(), root, config)
+                    : Tokenizer.load(dir.resolve("tokenizer.model"));
+        }
         return hfTokenizer;
     }
 
