@@ -90,6 +90,9 @@ class GgufVocabExportTest {
                         + "%d skipped as inherent llama.cpp differences, %d checks, %d mismatches%n",
                 name, v.model(), v.pre(), GgufVocabWriter.checkHash(hf), texts.size(), corpusLines, RANDOM, inherent, checks, failures.size());
         assertTrue(inherent < texts.size() / 5, "too many texts skipped: " + inherent);
+        // llama.cpp's own test vectors for these vocabularies, on the exported file.
+        String vectors = switch (name) { case "llama3" -> "llama-bpe"; case "qwen3" -> "qwen2"; default -> null; };
+        if (vectors != null) LlamaCppVocabTest.check(gg, LlamaCppVocabTest.DIR.resolve("ggml-vocab-" + vectors + ".gguf.inp"));
         assertEquals(List.of(), failures.subList(0, Math.min(8, failures.size())), failures.size() + " of " + checks + " failed");
     }
 

@@ -232,7 +232,11 @@ public final class GgufVocabWriter {
             Integer id = v.specialIds().get(r[0]);
             if (id != null) w.u32("tokenizer.ggml." + r[1], id);
         }
-        for (var e : v.addSpecial().entrySet()) w.bool("tokenizer.ggml.add_" + e.getKey() + "_token", e.getValue());
+        // gguf-py has keys (and llama.cpp readers) only for these; it skips other add_<role>_token flags.
+        for (String role : List.of("bos", "eos", "sep")) {
+            Boolean b = v.addSpecial().get(role);
+            if (b != null) w.bool("tokenizer.ggml.add_" + role + "_token", b);
+        }
         if (v.addSpacePrefix() != null) w.bool("tokenizer.ggml.add_space_prefix", v.addSpacePrefix());
         List<String> named = new ArrayList<>();
         for (var e : v.chatTemplates().entrySet()) {
