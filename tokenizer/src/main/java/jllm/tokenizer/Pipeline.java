@@ -109,19 +109,14 @@ public record Pipeline(AddedVocabularyHolder added, Normalizer normalizer, PreTo
 
     private void flushRun(List<String> run, StringBuilder out) {
         if (run.isEmpty()) return;
-        // llama.cpp removes the space prefix only from the first piece of the output (detokenize's
-        // remove_space), so a run that follows an added token keeps its leading space, as in tokenizers.
-        Decoder d = out.isEmpty() ? decoder : withoutStrip(decoder);
+        Decoder d = decoder;
+        // llama.cpp removes the space prefix only from the first piece of the whole output, so a
+        // trailing Strip step is skipped for runs that follow an added token.
+        if (out.length() > 0 && d instanceof jllm.tokenizer.decoder.DecoderSequence(List<Decoder> steps)
+                && !steps.isEmpty() && steps.getLast() instanceof jllm.tokenizer.decoder.StripDecoder) {
+            d = new jllm.tokenizer.decoder.DecoderSequence(steps.subList(0, steps.size() - 1));
+        }
         out.append(d == null ? String.join(" ", run) : String.join("", d.decodeChain(run)));
         run.clear();
-    }
-
-    private static Decoder withoutStrip(Decoder d) {
-        if (d instanceof jllm.tokenizer.decoder.StripDecoder) return run -> run;
-        if (d instanceof jllm.tokenizer.decoder.DecoderSequence(List<Decoder> steps)) {
-            return new jllm.tokenizer.decoder.DecoderSequence(
-                    steps.stream().filter(x -> !(x instanceof jllm.tokenizer.decoder.StripDecoder)).toList());
-        }
-        return d;
     }
 }
