@@ -29,9 +29,11 @@ public final class Q8_0Tensor extends QuantTensor {
         int b = 0;
         // Two blocks per step: two independent accumulator chains hide the FMA latency.
         for (; b + 1 < nb; b += 2, o += 2 * BB) {
-            FloatVector s0 = FloatVector.zero(F), s1 = FloatVector.zero(F);
             int xo = xOff + b * QK;
-            for (int j = 0; j < QK; j += L) {
+            // The first product initialises the block sum: starting from a zero vector costs a third more here.
+            FloatVector s0 = bytesToFloats(o + 2).mul(FloatVector.fromArray(F, x, xo));
+            FloatVector s1 = bytesToFloats(o + BB + 2).mul(FloatVector.fromArray(F, x, xo + QK));
+            for (int j = L; j < QK; j += L) {
                 s0 = bytesToFloats(o + 2 + j).fma(FloatVector.fromArray(F, x, xo + j), s0);
                 s1 = bytesToFloats(o + BB + 2 + j).fma(FloatVector.fromArray(F, x, xo + QK + j), s1);
             }
@@ -39,9 +41,9 @@ public final class Q8_0Tensor extends QuantTensor {
             a1 = s1.fma(FloatVector.broadcast(F, half(o + BB)), a1);
         }
         if (b < nb) {
-            FloatVector s0 = FloatVector.zero(F);
             int xo = xOff + b * QK;
-            for (int j = 0; j < QK; j += L) s0 = bytesToFloats(o + 2 + j).fma(FloatVector.fromArray(F, x, xo + j), s0);
+            FloatVector s0 = bytesToFloats(o + 2).mul(FloatVector.fromArray(F, x, xo));
+            for (int j = L; j < QK; j += L) s0 = bytesToFloats(o + 2 + j).fma(FloatVector.fromArray(F, x, xo + j), s0);
             a0 = s0.fma(FloatVector.broadcast(F, half(o)), a0);
         }
         return a0.add(a1).reduceLanes(VectorOperators.ADD);
@@ -51,8 +53,8 @@ public final class Q8_0Tensor extends QuantTensor {
     public void matmulRows(float[] x, int tokens, float[] y, int r0, int r1, float[] bias) {
         int in = dim(1), out = dim(0), nb = in / QK;
         if (tokens == 1) {
+            // One row at a time: a four-row variant sharing x loads ran at half the speed (C2 spills it).
             int r = r0;
-            for (; r + 4 <= r1; r += 4) rows4(x, y, r, nb, bias);
             for (; r < r1; r++) y[r] = dotBlocks((long) r * nb, nb, x, 0) + (bias == null ? 0f : bias[r]);
             return;
         }
@@ -68,31 +70,6 @@ public final class Q8_0Tensor extends QuantTensor {
             for (; t < tokens; t++)
                 for (int r = rb; r < re; r++) y[t * out + r] = dotBlocks((long) r * nb, nb, x, t * in) + (bias == null ? 0f : bias[r]);
         }
-    }
-
-    /** Four rows against one token: x is loaded once per block for all four. */
-    private void rows4(float[] x, float[] y, int r, int nb, float[] bias) {
-        long rb = (long) nb * BB, o0 = r * rb, o1 = o0 + rb, o2 = o1 + rb, o3 = o2 + rb;
-        FloatVector a0 = FloatVector.zero(F), a1 = a0, a2 = a0, a3 = a0;
-        for (int b = 0; b < nb; b++, o0 += BB, o1 += BB, o2 += BB, o3 += BB) {
-            FloatVector s0 = FloatVector.zero(F), s1 = s0, s2 = s0, s3 = s0;
-            int xo = b * QK;
-            for (int j = 0; j < QK; j += L) {
-                FloatVector xv = FloatVector.fromArray(F, x, xo + j);
-                s0 = bytesToFloats(o0 + 2 + j).fma(xv, s0);
-                s1 = bytesToFloats(o1 + 2 + j).fma(xv, s1);
-                s2 = bytesToFloats(o2 + 2 + j).fma(xv, s2);
-                s3 = bytesToFloats(o3 + 2 + j).fma(xv, s3);
-            }
-            a0 = s0.fma(FloatVector.broadcast(F, half(o0)), a0);
-            a1 = s1.fma(FloatVector.broadcast(F, half(o1)), a1);
-            a2 = s2.fma(FloatVector.broadcast(F, half(o2)), a2);
-            a3 = s3.fma(FloatVector.broadcast(F, half(o3)), a3);
-        }
-        y[r] = a0.reduceLanes(VectorOperators.ADD) + (bias == null ? 0f : bias[r]);
-        y[r + 1] = a1.reduceLanes(VectorOperators.ADD) + (bias == null ? 0f : bias[r + 1]);
-        y[r + 2] = a2.reduceLanes(VectorOperators.ADD) + (bias == null ? 0f : bias[r + 2]);
-        y[r + 3] = a3.reduceLanes(VectorOperators.ADD) + (bias == null ? 0f : bias[r + 3]);
     }
 
     /** Two rows against four tokens: each block is widened and scaled once, then used eight times. */
