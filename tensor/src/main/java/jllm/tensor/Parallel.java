@@ -9,7 +9,7 @@ import java.util.concurrent.locks.LockSupport;
  * Splits index ranges over worker threads that spin briefly between jobs. A decode step issues
  * over a hundred small matmuls of tens of microseconds each, so handing work over must cost far less
  * than a ForkJoin split; workers busy-wait for {@link #SPIN_NANOS} after each job and then park.
- * Chunks (a few per thread) are claimed from an atomic counter, so a slow thread does not hold up the rest.
+ * Chunks (16 per thread, so the wait for the last one is short) are claimed from an atomic counter, so a slow thread does not hold up the rest.
  * Pools are shared per thread count (daemon threads), and a call made while the pool is busy (nested
  * or from another thread) simply runs on the caller.
  */
@@ -18,7 +18,7 @@ public final class Parallel {
     public interface RangeBody { void run(int from, int to); }
 
     private static final long SPIN_NANOS = 300_000;
-    private static final int CHUNKS_PER_THREAD = 4;
+    private static final int CHUNKS_PER_THREAD = 16;
     private static final ConcurrentHashMap<Integer, Parallel> SHARED = new ConcurrentHashMap<>();
 
     private final int threads;

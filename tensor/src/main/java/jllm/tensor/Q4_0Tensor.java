@@ -83,6 +83,13 @@ public final class Q4_0Tensor extends QuantTensor {
         for (int rb = r0; rb < r1; rb += ROW_BLOCK) {
             int re = Math.min(r1, rb + ROW_BLOCK);
             int t = 0;
+            if (L == 16)
+                for (; t + 8 <= tokens; t += 8) {
+                    int r = rb;
+                    for (; r + 2 <= re; r += 2) tile2x8(x, y, r, t, in, out, nb, bias);
+                    for (; r < re; r++)
+                        for (int tt = t; tt < t + 8; tt++) y[tt * out + r] = dotBlocks((long) r * nb, nb, x, tt * in) + (bias == null ? 0f : bias[r]);
+                }
             for (; t + 4 <= tokens; t += 4) {
                 int r = rb;
                 for (; r + 2 <= re; r += 2) tile2x4(x, y, r, t, in, out, nb, bias);
@@ -125,5 +132,56 @@ public final class Q4_0Tensor extends QuantTensor {
         y[(t + 1) * out + r + 1] = c11.reduceLanes(VectorOperators.ADD) + b1;
         y[(t + 2) * out + r + 1] = c12.reduceLanes(VectorOperators.ADD) + b1;
         y[(t + 3) * out + r + 1] = c13.reduceLanes(VectorOperators.ADD) + b1;
+    }
+
+    /**
+     * Two rows against eight tokens (512-bit vectors only): each block is decoded and scaled once
+     * into four registers and feeds 32 FMAs into 16 accumulators, so decoding costs an eighth of the math.
+     */
+    private void tile2x8(float[] x, float[] y, int r, int t, int in, int out, int nb, float[] bias) {
+        long rb = (long) nb * BB, o0 = r * rb, o1 = o0 + rb;
+        int x0 = t * in, x1 = x0 + in, x2 = x1 + in, x3 = x2 + in, x4 = x3 + in, x5 = x4 + in, x6 = x5 + in, x7 = x6 + in;
+        FloatVector z = FloatVector.zero(F), c00 = z, c01 = z, c02 = z, c03 = z, c04 = z, c05 = z, c06 = z, c07 = z, c10 = z, c11 = z, c12 = z, c13 = z, c14 = z, c15 = z, c16 = z, c17 = z;
+        for (int b = 0; b < nb; b++, o0 += BB, o1 += BB) {
+            FloatVector d0 = FloatVector.broadcast(F, half(o0)), d1 = FloatVector.broadcast(F, half(o1));
+            ByteVector v0 = ByteVector.fromMemorySegment(B16, seg, o0 + 2, LE), v1 = ByteVector.fromMemorySegment(B16, seg, o1 + 2, LE);
+            FloatVector w0a = widen(lowCodes(v0), 0).mul(d0), w0b = widen(highCodes(v0), 0).mul(d0);
+            FloatVector w1a = widen(lowCodes(v1), 0).mul(d1), w1b = widen(highCodes(v1), 0).mul(d1);
+            int k = b * QK;
+            FloatVector xa, xb;
+                xa = FloatVector.fromArray(F, x, x0 + k); xb = FloatVector.fromArray(F, x, x0 + k + 16);
+                c00 = w0b.fma(xb, w0a.fma(xa, c00)); c10 = w1b.fma(xb, w1a.fma(xa, c10));
+                xa = FloatVector.fromArray(F, x, x1 + k); xb = FloatVector.fromArray(F, x, x1 + k + 16);
+                c01 = w0b.fma(xb, w0a.fma(xa, c01)); c11 = w1b.fma(xb, w1a.fma(xa, c11));
+                xa = FloatVector.fromArray(F, x, x2 + k); xb = FloatVector.fromArray(F, x, x2 + k + 16);
+                c02 = w0b.fma(xb, w0a.fma(xa, c02)); c12 = w1b.fma(xb, w1a.fma(xa, c12));
+                xa = FloatVector.fromArray(F, x, x3 + k); xb = FloatVector.fromArray(F, x, x3 + k + 16);
+                c03 = w0b.fma(xb, w0a.fma(xa, c03)); c13 = w1b.fma(xb, w1a.fma(xa, c13));
+                xa = FloatVector.fromArray(F, x, x4 + k); xb = FloatVector.fromArray(F, x, x4 + k + 16);
+                c04 = w0b.fma(xb, w0a.fma(xa, c04)); c14 = w1b.fma(xb, w1a.fma(xa, c14));
+                xa = FloatVector.fromArray(F, x, x5 + k); xb = FloatVector.fromArray(F, x, x5 + k + 16);
+                c05 = w0b.fma(xb, w0a.fma(xa, c05)); c15 = w1b.fma(xb, w1a.fma(xa, c15));
+                xa = FloatVector.fromArray(F, x, x6 + k); xb = FloatVector.fromArray(F, x, x6 + k + 16);
+                c06 = w0b.fma(xb, w0a.fma(xa, c06)); c16 = w1b.fma(xb, w1a.fma(xa, c16));
+                xa = FloatVector.fromArray(F, x, x7 + k); xb = FloatVector.fromArray(F, x, x7 + k + 16);
+                c07 = w0b.fma(xb, w0a.fma(xa, c07)); c17 = w1b.fma(xb, w1a.fma(xa, c17));
+        }
+        float b0 = bias == null ? 0f : bias[r], b1 = bias == null ? 0f : bias[r + 1];
+        y[(t + 0) * out + r] = c00.reduceLanes(VectorOperators.ADD) + b0;
+        y[(t + 0) * out + r + 1] = c10.reduceLanes(VectorOperators.ADD) + b1;
+        y[(t + 1) * out + r] = c01.reduceLanes(VectorOperators.ADD) + b0;
+        y[(t + 1) * out + r + 1] = c11.reduceLanes(VectorOperators.ADD) + b1;
+        y[(t + 2) * out + r] = c02.reduceLanes(VectorOperators.ADD) + b0;
+        y[(t + 2) * out + r + 1] = c12.reduceLanes(VectorOperators.ADD) + b1;
+        y[(t + 3) * out + r] = c03.reduceLanes(VectorOperators.ADD) + b0;
+        y[(t + 3) * out + r + 1] = c13.reduceLanes(VectorOperators.ADD) + b1;
+        y[(t + 4) * out + r] = c04.reduceLanes(VectorOperators.ADD) + b0;
+        y[(t + 4) * out + r + 1] = c14.reduceLanes(VectorOperators.ADD) + b1;
+        y[(t + 5) * out + r] = c05.reduceLanes(VectorOperators.ADD) + b0;
+        y[(t + 5) * out + r + 1] = c15.reduceLanes(VectorOperators.ADD) + b1;
+        y[(t + 6) * out + r] = c06.reduceLanes(VectorOperators.ADD) + b0;
+        y[(t + 6) * out + r + 1] = c16.reduceLanes(VectorOperators.ADD) + b1;
+        y[(t + 7) * out + r] = c07.reduceLanes(VectorOperators.ADD) + b0;
+        y[(t + 7) * out + r + 1] = c17.reduceLanes(VectorOperators.ADD) + b1;
     }
 }
