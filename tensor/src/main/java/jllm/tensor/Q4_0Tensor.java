@@ -10,7 +10,6 @@ import jdk.incubator.vector.VectorOperators;
 public final class Q4_0Tensor extends QuantTensor {
     static final int QK = 32, BB = 18;
     private static final int ROW_BLOCK = 32;
-    private static final jdk.incubator.vector.VectorSpecies<Byte> B16 = ByteVector.SPECIES_128;
 
     public Q4_0Tensor(MemorySegment seg, long... shape) { super(GgmlType.Q4_0, seg, shape); }
 

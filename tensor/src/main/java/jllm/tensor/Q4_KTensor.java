@@ -1,6 +1,9 @@
 package jllm.tensor;
 
 import java.lang.foreign.MemorySegment;
+import jdk.incubator.vector.ByteVector;
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorOperators;
 
 /** Q4_K: 256 values per block in 8 sub-blocks of 32 with 6-bit scales and mins under fp16 super-scales; {@code x = d sc q - dmin m}. */
 public final class Q4_KTensor extends QuantTensor {
@@ -22,5 +25,34 @@ public final class Q4_KTensor extends QuantTensor {
                 dst[o + 64 * i + 32 + l] = d2 * (q >>> 4) - m2;
             }
         }
+    }
+
+    /**
+     * Per sub-block of 32: {@code d sc sum(q x) - dmin m sum(x)}, both sums kept as vectors and scaled
+     * once per sub-block, so the mins cost one add per vector.
+     */
+    @Override
+    float dotBlocks(long blk, int nb, float[] x, int xOff) {
+        if (L != 16) return super.dotBlocks(blk, nb, x, xOff);
+        FloatVector acc = FloatVector.zero(F), accMin = FloatVector.zero(F);
+        long off = blk * 144;
+        for (int b = 0; b < nb; b++, off += 144) {
+            float d = half(off), dmin = half(off + 2);
+            int xb = xOff + b * 256;
+            for (int i = 0; i < 4; i++) {
+                ByteVector v0 = bytes16(off + 16 + 32 * i), v1 = bytes16(off + 32 + 32 * i);
+                int xo = xb + 64 * i;
+                FloatVector xa = FloatVector.fromArray(F, x, xo), xb2 = FloatVector.fromArray(F, x, xo + 16);
+                FloatVector xc = FloatVector.fromArray(F, x, xo + 32), xd = FloatVector.fromArray(F, x, xo + 48);
+                FloatVector lo = widen16(v0.and((byte) 15)).mul(xa), hi = widen16(shr(v0, 4)).mul(xc);
+                lo = widen16(v1.and((byte) 15)).fma(xb2, lo);
+                hi = widen16(shr(v1, 4)).fma(xd, hi);
+                acc = lo.fma(FloatVector.broadcast(F, d * KQuant.scale(seg, off + 4, 2 * i)), acc);
+                acc = hi.fma(FloatVector.broadcast(F, d * KQuant.scale(seg, off + 4, 2 * i + 1)), acc);
+                accMin = xa.add(xb2).fma(FloatVector.broadcast(F, dmin * KQuant.min(seg, off + 4, 2 * i)), accMin);
+                accMin = xc.add(xd).fma(FloatVector.broadcast(F, dmin * KQuant.min(seg, off + 4, 2 * i + 1)), accMin);
+            }
+        }
+        return acc.sub(accMin).reduceLanes(VectorOperators.ADD);
     }
 }
