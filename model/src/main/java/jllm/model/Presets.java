@@ -16,6 +16,11 @@ public final class Presets {
         CONFIGS.put("llama-3.2-1b", llama(2048, 16, 32, 8, 64, 8192, true, 131072));
         CONFIGS.put("llama-3.2-3b", llama(3072, 28, 24, 8, 128, 8192, true, 131072));
         CONFIGS.put("llama-3.1-8b", llama(4096, 32, 32, 8, 128, 14336, false, 131072));
+        // A toy geometry for smoke tests of the bench and random-model paths (not a published model).
+        CONFIGS.put("tiny-llama", """
+                {"model_type": "llama", "vocab_size": 96, "hidden_size": 256, "num_hidden_layers": 2, "num_attention_heads": 4,
+                 "num_key_value_heads": 2, "intermediate_size": 512, "max_position_embeddings": 256, "rms_norm_eps": 1e-5,
+                 "tie_word_embeddings": true}""");
         CONFIGS.put("qwen3-0.6b", """
                 {"model_type": "qwen3", "architectures": ["Qwen3ForCausalLM"], "vocab_size": 151936, "hidden_size": 1024,
                  "num_hidden_layers": 28, "num_attention_heads": 16, "num_key_value_heads": 8, "head_dim": 128,

@@ -1,5 +1,8 @@
 package jllm.tensor;
 
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorOperators;
+
 /** The CPU backend: Vector API kernels in the tensor types, rows spread over a thread pool. */
 public final class CpuBackend implements Backend {
     private final Parallel par;
@@ -102,11 +105,7 @@ public final class CpuBackend implements Backend {
                 float inv = (float) (1.0 / sum);
                 int oo = qo;
                 java.util.Arrays.fill(out, oo, oo + hd, 0f);
-                for (int j = j0; j <= p; j++) {
-                    float wgt = scores[j] * inv;
-                    int vo = j * kvStride + kvh * hd;
-                    for (int d = 0; d < hd; d++) out[oo + d] += wgt * v[vo + d];
-                }
+                for (int j = j0; j <= p; j++) axpy(scores[j] * inv, v, j * kvStride + kvh * hd, out, oo, hd);
             }
         });
     }
@@ -117,10 +116,28 @@ public final class CpuBackend implements Backend {
         return m;
     }
 
-    private static float dot(float[] a, int ao, float[] b, int bo, int n) {
+    private static final jdk.incubator.vector.VectorSpecies<Float> F = FloatVector.SPECIES_PREFERRED;
+
+    static float dot(float[] a, int ao, float[] b, int bo, int n) {
+        int i = 0;
         float s = 0;
-        for (int i = 0; i < n; i++) s += a[ao + i] * b[bo + i];
+        if (n >= F.length()) {
+            FloatVector acc = FloatVector.fromArray(F, a, ao).mul(FloatVector.fromArray(F, b, bo));
+            for (i = F.length(); i <= n - F.length(); i += F.length())
+                acc = FloatVector.fromArray(F, a, ao + i).fma(FloatVector.fromArray(F, b, bo + i), acc);
+            s = acc.reduceLanes(VectorOperators.ADD);
+        }
+        for (; i < n; i++) s += a[ao + i] * b[bo + i];
         return s;
+    }
+
+    /** {@code y[yo..] += a * x[xo..]} over {@code n} elements. */
+    static void axpy(float a, float[] x, int xo, float[] y, int yo, int n) {
+        int i = 0;
+        FloatVector av = FloatVector.broadcast(F, a);
+        for (; i <= n - F.length(); i += F.length())
+            FloatVector.fromArray(F, x, xo + i).fma(av, FloatVector.fromArray(F, y, yo + i)).intoArray(y, yo + i);
+        for (; i < n; i++) y[yo + i] += a * x[xo + i];
     }
 
     @Override

@@ -9,7 +9,7 @@ import java.util.concurrent.locks.LockSupport;
  * Splits index ranges over worker threads that spin briefly between jobs. A decode step issues
  * over a hundred small matmuls of tens of microseconds each, so handing work over must cost far less
  * than a ForkJoin split; workers busy-wait for {@link #SPIN_NANOS} after each job and then park.
- * Chunks (a few per thread) are claimed from an atomic counter, so a slow thread does not hold up the rest.
+ * Chunks (16 per thread, so the wait for the last one is short) are claimed from an atomic counter, so a slow thread does not hold up the rest.
  * Pools are shared per thread count (daemon threads), and a call made while the pool is busy (nested
  * or from another thread) simply runs on the caller.
  */
@@ -18,7 +18,7 @@ public final class Parallel {
     public interface RangeBody { void run(int from, int to); }
 
     private static final long SPIN_NANOS = 300_000;
-    private static final int CHUNKS_PER_THREAD = 4;
+    private static final int CHUNKS_PER_THREAD = 16;
     private static final ConcurrentHashMap<Integer, Parallel> SHARED = new ConcurrentHashMap<>();
 
     private final int threads;
@@ -79,7 +79,9 @@ public final class Parallel {
                 int spins = 0;
                 while ((j = job) == last) {
                     if ((++spins & 63) != 0) { Thread.onSpinWait(); continue; }
-                    if (System.nanoTime() - start < SPIN_NANOS) continue;
+                    long idle = System.nanoTime() - start;
+                    if (idle < SPIN_NANOS / 4) continue;
+                    if (idle < SPIN_NANOS) { Thread.yield(); continue; }
                     parked = true;
                     if (job == last) LockSupport.park(this);
                     parked = false;
@@ -122,12 +124,26 @@ public final class Parallel {
             job = j;
             for (Worker w : workers) if (w.parked) LockSupport.unpark(w);
             j.work();
-            while (j.done.get() < chunks) Thread.onSpinWait();
+            awaitDone(j);
             if (j.error instanceof RuntimeException e) throw e;
             if (j.error instanceof Error e) throw e;
             if (j.error != null) throw new RuntimeException(j.error);
         } finally {
             busy.set(false);
+        }
+    }
+
+    /**
+     * Waits for chunks other threads still hold: spins first (they end within microseconds on an idle
+     * machine), then yields, so that on an oversubscribed machine a descheduled worker gets the core.
+     */
+    private static void awaitDone(Job j) {
+        long start = 0;
+        for (int spins = 0; j.done.get() < j.chunks; spins++) {
+            if (spins < 1024) { Thread.onSpinWait(); continue; }
+            if (start == 0) start = System.nanoTime();
+            if (System.nanoTime() - start < 20_000) Thread.onSpinWait();
+            else Thread.yield();
         }
     }
 

@@ -132,6 +132,24 @@ public abstract sealed class QuantTensor extends Tensor
         return make(seg, newShape);
     }
 
+    static final VectorSpecies<Byte> B16 = ByteVector.SPECIES_128;
+
+    /** 16 bytes at {@code off}. */
+    final ByteVector bytes16(long off) { return ByteVector.fromMemorySegment(B16, seg, off, LE); }
+
+    /** Each byte shifted right by {@code n} with zeros in (x86 has no byte shift: shift 32-bit lanes, mask the spill). */
+    static ByteVector shr(ByteVector v, int n) {
+        return v.reinterpretAsInts().lanewise(VectorOperators.LSHR, n).reinterpretAsBytes().and((byte) (0xff >>> n));
+    }
+
+    /** Each byte shifted left by {@code n} (low bits zero). */
+    static ByteVector shl(ByteVector v, int n) {
+        return v.reinterpretAsInts().lanewise(VectorOperators.LSHL, n).reinterpretAsBytes().and((byte) (0xff << n));
+    }
+
+    /** 16 bytes (as signed values) widened to 16 floats; needs 512-bit float vectors. */
+    static FloatVector widen16(ByteVector v) { return (FloatVector) v.convertShape(VectorOperators.B2F, F, 0); }
+
     /** Widens {@code L} signed bytes at {@code off} to floats. */
     final FloatVector bytesToFloats(long off) {
         return (FloatVector) ByteVector.fromMemorySegment(B, seg, off, LE).convertShape(VectorOperators.B2F, F, 0);

@@ -64,9 +64,10 @@ public final class Quantizer {
 
     /** C's {@code roundf}: half away from zero (Math.round rounds half up, which differs for negative ties). */
     static int roundf(float v) {
-        float a = Math.abs(v), r = (float) Math.floor(a);
-        if (a - r >= 0.5f) r += 1f;
-        return (int) Math.copySign(r, v);
+        float r = (float) Math.rint(v);
+        // rint breaks ties to even; at an exact tie v ± 0.5 is an integer, and the one away from zero is wanted
+        if (Math.abs(v - r) == 0.5f) r = v + Math.copySign(0.5f, v);
+        return (int) r;
     }
 
     private static void putShort(byte[] b, int o, short v) { b[o] = (byte) v; b[o + 1] = (byte) (v >> 8); }
