@@ -3,6 +3,7 @@ package jllm.tokenizer.export;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import jllm.formats.FormatException;
+import jllm.tokenizer.load.SentencePieceModel;
 import jllm.formats.gguf.GgufWriter;
 import jllm.tokenizer.Tokenizer;
 import jllm.tokenizer.load.HfJsonLoader;
