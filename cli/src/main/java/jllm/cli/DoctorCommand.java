@@ -9,11 +9,14 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
 @Command(name = "doctor", mixinStandardHelpOptions = true, subcommands = {DoctorCommand.Compare.class},
-        description = "Diagnose models: compare against references, lint, find problems.")
+        description = "Diagnose models: compare a model against a reference, layer by layer.")
 final class DoctorCommand implements Runnable {
+    @CommandLine.Spec
+    CommandLine.Model.CommandSpec spec;
+
     @Override
     public void run() {
-        CommandLine.usage(this, System.out);
+        spec.commandLine().usage(System.out);
     }
 
     @Command(name = "compare", mixinStandardHelpOptions = true,

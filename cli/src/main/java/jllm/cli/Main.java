@@ -29,9 +29,12 @@ public final class Main implements Runnable {
         System.exit(commandLine().execute(args));
     }
 
+    @CommandLine.Spec
+    CommandLine.Model.CommandSpec spec;
+
     @Override
     public void run() {
-        CommandLine.usage(this, System.out);
+        spec.commandLine().usage(System.out);
     }
 
     /** User-facing failures (bad files, bad arguments) print one clear line, not a stack trace. */
