@@ -138,6 +138,18 @@ public final class GgufFile implements AutoCloseable {
         }
     }
 
+    /**
+     * Maps and parses a GGUF file whose mapping the garbage collector releases once nothing uses
+     * it: for models, whose tensors are views into the mapping and live as long as the model does.
+     */
+    public static GgufFile openManaged(Path path) {
+        try (FileChannel ch = FileChannel.open(path, StandardOpenOption.READ)) {
+            return new GgufFile(path.toString(), null, ch.map(FileChannel.MapMode.READ_ONLY, 0, ch.size(), Arena.ofAuto()));
+        } catch (IOException e) {
+            throw new FormatException(path + ": cannot read: " + e.getMessage(), e);
+        }
+    }
+
     /** Parses GGUF bytes already in memory (tests, embedded files); the segment must outlive this object. */
     public static GgufFile of(String source, MemorySegment bytes) {
         return new GgufFile(source, null, bytes);

@@ -28,7 +28,7 @@ public final class GgufModelLoader {
     private GgufModelLoader() {}
 
     public static Model load(Path path, Backend be, Consumer<String> warn) {
-        GgufFile f = GgufFile.open(path);
+        GgufFile f = GgufFile.openManaged(path);
         GgufTensorStore gs = new GgufTensorStore(f);
         Config c = new Config(GgufConfig.toHf(f), path.toString());
         String arch = f.getString("general.architecture", "");
