@@ -9,7 +9,6 @@ import jdk.incubator.vector.VectorOperators;
 /** Q4_0: 32 values per block, fp16 scale then 16 bytes of nibbles (low nibble = value j, high = j + 16); {@code x = (q - 8) d}. */
 public final class Q4_0Tensor extends QuantTensor {
     static final int QK = 32, BB = 18;
-    private static final int ROW_BLOCK = 32;
 
     public Q4_0Tensor(MemorySegment seg, long... shape) { super(GgmlType.Q4_0, seg, shape); }
 
@@ -72,35 +71,11 @@ public final class Q4_0Tensor extends QuantTensor {
 
     @Override
     public void matmulRows(float[] x, int tokens, float[] y, int r0, int r1, float[] bias) {
-        int in = dim(1), out = dim(0), nb = in / QK;
-        if (tokens == 1) {
-            // One row at a time: a four-row variant sharing x loads ran at half the speed (C2 spills it).
-            int r = r0;
-            for (; r < r1; r++) y[r] = dotBlocks((long) r * nb, nb, x, 0) + (bias == null ? 0f : bias[r]);
-            return;
-        }
-        for (int rb = r0; rb < r1; rb += ROW_BLOCK) {
-            int re = Math.min(r1, rb + ROW_BLOCK);
-            int t = 0;
-            if (L == 16)
-                for (; t + 8 <= tokens; t += 8) {
-                    int r = rb;
-                    for (; r + 2 <= re; r += 2) tile2x8(x, y, r, t, in, out, nb, bias);
-                    for (; r < re; r++)
-                        for (int tt = t; tt < t + 8; tt++) y[tt * out + r] = dotBlocks((long) r * nb, nb, x, tt * in) + (bias == null ? 0f : bias[r]);
-                }
-            for (; t + 4 <= tokens; t += 4) {
-                int r = rb;
-                for (; r + 2 <= re; r += 2) tile2x4(x, y, r, t, in, out, nb, bias);
-                for (; r < re; r++)
-                    for (int tt = t; tt < t + 4; tt++) y[tt * out + r] = dotBlocks((long) r * nb, nb, x, tt * in) + (bias == null ? 0f : bias[r]);
-            }
-            for (; t < tokens; t++)
-                for (int r = rb; r < re; r++) y[t * out + r] = dotBlocks((long) r * nb, nb, x, t * in) + (bias == null ? 0f : bias[r]);
-        }
+        tiledMatmulRows(x, tokens, y, r0, r1, bias, QK);
     }
 
-    private void tile2x4(float[] x, float[] y, int r, int t, int in, int out, int nb, float[] bias) {
+    @Override
+    void tile2x4(float[] x, float[] y, int r, int t, int in, int out, int nb, float[] bias) {
         long rb = (long) nb * BB, o0 = r * rb, o1 = o0 + rb;
         int x0 = t * in, x1 = x0 + in, x2 = x1 + in, x3 = x2 + in;
         FloatVector c00 = FloatVector.zero(F), c01 = c00, c02 = c00, c03 = c00, c10 = c00, c11 = c00, c12 = c00, c13 = c00;
@@ -137,7 +112,8 @@ public final class Q4_0Tensor extends QuantTensor {
      * Two rows against eight tokens (512-bit vectors only): each block is decoded and scaled once
      * into four registers and feeds 32 FMAs into 16 accumulators, so decoding costs an eighth of the math.
      */
-    private void tile2x8(float[] x, float[] y, int r, int t, int in, int out, int nb, float[] bias) {
+    @Override
+    void tile2x8(float[] x, float[] y, int r, int t, int in, int out, int nb, float[] bias) {
         long rb = (long) nb * BB, o0 = r * rb, o1 = o0 + rb;
         int x0 = t * in, x1 = x0 + in, x2 = x1 + in, x3 = x2 + in, x4 = x3 + in, x5 = x4 + in, x6 = x5 + in, x7 = x6 + in;
         FloatVector z = FloatVector.zero(F), c00 = z, c01 = z, c02 = z, c03 = z, c04 = z, c05 = z, c06 = z, c07 = z, c10 = z, c11 = z, c12 = z, c13 = z, c14 = z, c15 = z, c16 = z, c17 = z;
