@@ -19,10 +19,8 @@ public final class Unigram implements Model {
     private final boolean fuseUnk;
     private final double unkScore;
     private final int maxLen;
-    /** Trie over UTF-16 chars: (node << 16 | char) -> child node; terminal id per node. */
-    private final jllm.tokenizer.util.LongLongMap edges;
-    private int[] terminal = new int[1024];
-    private int nodes = 1;
+    /** Vocabulary pieces by UTF-16 chars; Viterbi walks it from each position to find every piece that starts there. */
+    private final jllm.tokenizer.util.StringTrie trie;
     private final int[] byteIds = new int[256];
 
     public Unigram(Vocab vocab, double[] scores, int unkId, boolean byteFallback, boolean fuseUnk, boolean[] usable) {
@@ -34,29 +32,13 @@ public final class Unigram implements Model {
         double min = Double.MAX_VALUE;
         for (double s : scores) min = Math.min(min, s);
         unkScore = min - UNK_PENALTY;
-        edges = new jllm.tokenizer.util.LongLongMap(vocab.size() * 4);
-        java.util.Arrays.fill(terminal, -1);
+        trie = new jllm.tokenizer.util.StringTrie(vocab.size());
         int ml = 1;
         for (int id = 0; id < vocab.tokens.length; id++) {
             String t = vocab.tokens[id];
             if (t == null || t.isEmpty() || (usable != null && !usable[id])) continue;
             ml = Math.max(ml, t.length());
-            int node = 0;
-            for (int i = 0; i < t.length(); i++) {
-                long key = ((long) node << 16) | t.charAt(i);
-                long child = edges.get(key, -1);
-                if (child < 0) {
-                    child = nodes++;
-                    if (nodes > terminal.length) {
-                        int old = terminal.length;
-                        terminal = java.util.Arrays.copyOf(terminal, old * 2);
-                        java.util.Arrays.fill(terminal, old, terminal.length, -1);
-                    }
-                    edges.put(key, child);
-                }
-                node = (int) child;
-            }
-            if (terminal[node] < 0) terminal[node] = id;
+            trie.put(t, id);
         }
         maxLen = ml;
         for (int b = 0; b < 256; b++) byteIds[b] = vocab.id(String.format("<0x%02X>", b));
@@ -74,14 +56,13 @@ public final class Unigram implements Model {
         for (int i = 0; i < n; i++) {
             if (best[i] == Double.NEGATIVE_INFINITY) continue;
             if (Character.isLowSurrogate(s.charAt(i)) && i > 0 && Character.isHighSurrogate(s.charAt(i - 1))) continue;
-            int node = 0;
+            int node = jllm.tokenizer.util.StringTrie.ROOT;
             boolean singleChar = false;
             int cpEnd = i + Character.charCount(s.codePointAt(i));
             for (int j = i; j < n && j - i < maxLen; j++) {
-                long child = edges.get(((long) node << 16) | s.charAt(j), -1);
-                if (child < 0) break;
-                node = (int) child;
-                int id = terminal[node];
+                node = trie.step(node, s.charAt(j));
+                if (node < 0) break;
+                int id = trie.value(node);
                 if (id >= 0 && (j + 1 == n || !Character.isLowSurrogate(s.charAt(j + 1)) || !Character.isHighSurrogate(s.charAt(j)))) {
                     double sc = best[i] + scores[id];
                     if (sc > best[j + 1]) { best[j + 1] = sc; from[j + 1] = i; tok[j + 1] = id; }

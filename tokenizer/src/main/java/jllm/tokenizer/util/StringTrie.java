@@ -2,11 +2,27 @@ package jllm.tokenizer.util;
 
 /** Char trie answering "longest key starting at position i" without allocation. */
 public final class StringTrie {
-    private final LongLongMap edges = new LongLongMap(64);
-    private int[] value = new int[64];
+    private final LongLongMap edges;
+    private int[] value;
     private int nodes = 1;
 
-    public StringTrie() { java.util.Arrays.fill(value, -1); }
+    public StringTrie() { this(16); }
+
+    /** Sized for about {@code keys} keys (avoids rehashing while a large vocabulary is added). */
+    public StringTrie(int keys) {
+        edges = new LongLongMap(Math.max(64, keys * 4));
+        value = new int[Math.max(64, keys)];
+        java.util.Arrays.fill(value, -1);
+    }
+
+    /** The root node, where every walk starts. */
+    public static final int ROOT = 0;
+
+    /** The node reached from {@code node} by char {@code c}, or -1 (for walks that need every prefix, e.g. Viterbi). */
+    public int step(int node, char c) { return (int) edges.get(((long) node << 16) | c, -1); }
+
+    /** The value of the key ending at {@code node}, or -1. */
+    public int value(int node) { return value[node]; }
 
     /** Adds a key; the first value put for a key wins. */
     public void put(String key, int v) {
