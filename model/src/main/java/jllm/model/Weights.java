@@ -31,8 +31,26 @@ public final class Weights {
     private final Set<String> used = new HashSet<>();
 
     private Weights(TensorStore st, Spec s) {
-        this.st = st;
+        this.st = new Recording(st, used);
         this.s = s;
+    }
+
+    /**
+     * Remembers every tensor read, whoever reads it (the shared loader or an architecture's hook for
+     * fused weights), so "unexpected tensors" are exactly those nothing asked for.
+     */
+    private record Recording(TensorStore inner, Set<String> used) implements TensorStore {
+        @Override public String source() { return inner.source(); }
+        @Override public Set<String> names() { return inner.names(); }
+        @Override public Info info(String name) { return inner.info(name); }
+        @Override public long[] longs(String name) { return inner.longs(name); }
+
+        @Override
+        public Tensor tensor(String name) {
+            Tensor t = inner.tensor(name);
+            used.add(name);
+            return t;
+        }
     }
 
     /** Loads and checks every weight; tensors the architecture does not use are reported as unexpected. */
@@ -83,7 +101,6 @@ public final class Weights {
                     for (int e = 0; e < m.experts(); e++) {
                         Tensor[] g = arch.expert(st, p, e, s);
                         String ep = p + String.format(n.expert, e);
-                        markFused(p, ep, n);
                         l.experts[e] = new Mlp(check(g[0], ep + n.expertGate, m.intermediate(), s.hidden),
                                 check(g[1], ep + n.expertUp, m.intermediate(), s.hidden),
                                 check(g[2], ep + n.expertDown, s.hidden, m.intermediate()), null, null, null);
@@ -96,18 +113,11 @@ public final class Weights {
         }
     }
 
-    private void markFused(String p, String ep, Spec.Names n) {
-        for (String suffix : new String[] {n.expertGate, n.expertUp, n.expertDown}) used.add(ep + suffix + ".weight");
-        used.add(p + "feed_forward.experts.gate_up_proj");
-        used.add(p + "feed_forward.experts.down_proj");
-    }
-
     private Mlp denseMlp(Architecture arch, String p, int inter, String gate, String up, String down) {
         Spec.Names n = s.names;
         boolean defaultNames = gate.equals(n.gate);
         Tensor[] gu = defaultNames ? arch.gateUp(st, p, s)
                 : new Tensor[] {s.gated ? st.tensor(p + gate + ".weight") : null, st.tensor(p + up + ".weight")};
-        if (defaultNames) { used.add(p + gate + ".weight"); used.add(p + up + ".weight"); }
         Tensor g = gu[0] == null ? null : check(gu[0], p + gate, inter, s.hidden);
         Tensor u = check(gu[1], p + up, inter, s.hidden);
         Tensor d = mat(p + down + ".weight", s.hidden, inter);
@@ -129,8 +139,6 @@ public final class Weights {
     }
 
     private Tensor check(Tensor t, String name, long rows, long cols) {
-        used.add(name + ".weight");
-        used.add(name);
         if (t.rank() != 2 || t.shape()[0] != rows || t.shape()[1] != cols)
             throw new FormatException(st.source() + ": tensor '" + name + "' has shape " + Shapes.str(t.shape()) + ", expected [" + rows + ", " + cols + "] from config.json");
         return t;
@@ -138,7 +146,6 @@ public final class Weights {
 
     private float[] vec(String name, long n) {
         Tensor t = st.tensor(name);
-        used.add(name);
         if (t.numel() != n || t.rank() != 1)
             throw new FormatException(st.source() + ": tensor '" + name + "' has shape " + Shapes.str(t.shape()) + ", expected [" + n + "] from config.json");
         return t.toFloatArray();
