@@ -20,6 +20,10 @@ public final class CpuBackend implements Backend {
         int out = w.dim(0), in = w.dim(1);
         if ((long) rows * in > x.length || (long) rows * out > y.length)
             throw new IllegalArgumentException("matmul " + w + " with " + rows + " rows: buffers too small");
+        if (PanelMatmul.applies(w, rows)) {
+            PanelMatmul.matmul(par, w, x, y, rows, bias);
+            return;
+        }
         // Each worker owns a block of output features (a multiple of 4, the kernels' row group) and reuses
         // each weight block across all tokens; tiny matrices stay on the calling thread.
         long work = (long) out * in * rows;
@@ -32,7 +36,11 @@ public final class CpuBackend implements Backend {
 
     @Override
     public void rmsNorm(float[] x, float[] y, int rows, int n, float[] w, float eps, boolean onePlus) {
-        for (int r = 0; r < rows; r++) {
+        par.forRange(rows, Math.max(1, ELEMENTWISE_CHUNK / n), (r0, r1) -> rmsNormRows(x, y, r0, r1, n, w, eps, onePlus));
+    }
+
+    private static void rmsNormRows(float[] x, float[] y, int r0, int r1, int n, float[] w, float eps, boolean onePlus) {
+        for (int r = r0; r < r1; r++) {
             int o = r * n;
             double ss = 0;
             for (int i = 0; i < n; i++) ss += (double) x[o + i] * x[o + i];
@@ -142,11 +150,18 @@ public final class CpuBackend implements Backend {
 
     @Override
     public void gated(Activation act, float[] gate, float[] up, float[] out, int n) {
-        for (int i = 0; i < n; i++) out[i] = act.apply(gate[i]) * up[i];
+        // Element-wise with a libm exp/tanh per element: in prefill this is worth spreading over the cores.
+        par.forRange(n, ELEMENTWISE_CHUNK, (a, b) -> {
+            for (int i = a; i < b; i++) out[i] = act.apply(gate[i]) * up[i];
+        });
     }
 
     @Override
     public void activate(Activation act, float[] x, int n) {
-        for (int i = 0; i < n; i++) x[i] = act.apply(x[i]);
+        par.forRange(n, ELEMENTWISE_CHUNK, (a, b) -> {
+            for (int i = a; i < b; i++) x[i] = act.apply(x[i]);
+        });
     }
+
+    private static final int ELEMENTWISE_CHUNK = 1 << 13;
 }

@@ -28,7 +28,9 @@ public final class F16Tensor extends SegmentTensor {
 
     @Override
     public void read(long from, float[] dst, int dstOff, int n) {
-        for (int i = 0; i < n; i++) dst[dstOff + i] = Float.float16ToFloat(seg.get(LES, (from + i) * 2));
+        int i = 0;
+        for (int upper = n - F.length(); i <= upper; i += F.length()) load((from + i) * 2).intoArray(dst, dstOff + i);
+        for (; i < n; i++) dst[dstOff + i] = Float.float16ToFloat(seg.get(LES, (from + i) * 2));
     }
 
     /**

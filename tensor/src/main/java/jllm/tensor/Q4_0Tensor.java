@@ -19,6 +19,12 @@ public final class Q4_0Tensor extends QuantTensor {
     @Override
     void decodeBlock(long off, float[] dst, int o) {
         float d = half(off);
+        if (L == 16) {
+            ByteVector v = ByteVector.fromMemorySegment(B16, seg, off + 2, LE);
+            widen(lowCodes(v), 0).mul(d).intoArray(dst, o);
+            widen(highCodes(v), 0).mul(d).intoArray(dst, o + 16);
+            return;
+        }
         for (int j = 0; j < 16; j++) {
             int q = u8(off + 2 + j);
             dst[o + j] = ((q & 15) - 8) * d;

@@ -18,6 +18,11 @@ public final class Q8_0Tensor extends QuantTensor {
     @Override
     void decodeBlock(long off, float[] dst, int o) {
         float d = half(off);
+        if (L == 16) {
+            bytesToFloats(off + 2).mul(d).intoArray(dst, o);
+            bytesToFloats(off + 18).mul(d).intoArray(dst, o + 16);
+            return;
+        }
         for (int j = 0; j < QK; j++) dst[o + j] = seg.get(java.lang.foreign.ValueLayout.JAVA_BYTE, off + 2 + j) * d;
     }
 
