@@ -1,6 +1,10 @@
 package jllm.tensor;
 
 import java.lang.foreign.MemorySegment;
+import jdk.incubator.vector.ByteVector;
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorOperators;
+
 
 /** Q4_1: 32 values per block, fp16 scale and min, nibbles as Q4_0; {@code x = q d + m}. */
 public final class Q4_1Tensor extends QuantTensor {
@@ -13,10 +17,41 @@ public final class Q4_1Tensor extends QuantTensor {
     @Override
     void decodeBlock(long off, float[] dst, int o) {
         float d = half(off), m = half(off + 2);
+        if (L == 16) {
+            ByteVector v = bytes16(off + 4);
+            widen16(v.and((byte) 15)).mul(d).add(m).intoArray(dst, o);
+            widen16(shr(v, 4)).mul(d).add(m).intoArray(dst, o + 16);
+            return;
+        }
         for (int j = 0; j < 16; j++) {
             int q = u8(off + 4 + j);
             dst[o + j] = (q & 15) * d + m;
             dst[o + j + 16] = (q >>> 4) * d + m;
         }
+    }
+
+    /** {@code sum = d sum(q x) + m sum(x)} per block; one flat loop so C2 keeps both accumulators in registers. */
+    @Override
+    float dotBlocks(long blk, int nb, float[] x, int xOff) {
+        if (L != 16) return super.dotBlocks(blk, nb, x, xOff);
+        FloatVector acc = FloatVector.zero(F), mins = acc;
+        long o = blk * 20;
+        for (int b = 0; b < nb; b++, o += 20) {
+            int xo = xOff + b * 32;
+            ByteVector v = bytes16(o + 4);
+            FloatVector xa = FloatVector.fromArray(F, x, xo), xb = FloatVector.fromArray(F, x, xo + 16);
+            FloatVector s = widen16(shr(v, 4)).fma(xb, widen16(v.and((byte) 15)).mul(xa));
+            acc = s.fma(FloatVector.broadcast(F, half(o)), acc);
+            mins = xa.add(xb).fma(FloatVector.broadcast(F, half(o + 2)), mins);
+        }
+        return acc.add(mins).reduceLanes(VectorOperators.ADD);
+    }
+
+    /** Row dots (prefill goes through the panel GEMM). See {@link QuantTensor#kernelPerClass} for why the loop is here. */
+    @Override
+    public void matmulRows(float[] x, int tokens, float[] y, int r0, int r1, float[] bias) {
+        int in = dim(1), out = dim(0), nb = in / bs;
+        for (int r = r0; r < r1; r++)
+            for (int t = 0; t < tokens; t++) y[t * out + r] = dotBlocks((long) r * nb, nb, x, t * in) + (bias == null ? 0f : bias[r]);
     }
 }

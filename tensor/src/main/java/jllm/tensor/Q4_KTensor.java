@@ -16,9 +16,17 @@ public final class Q4_KTensor extends QuantTensor {
     @Override
     void decodeBlock(long off, float[] dst, int o) {
         float d = half(off), dmin = half(off + 2);
+        long lo = KQuant.low8(seg, off + 4);
+        int hi = KQuant.high4(seg, off + 4);
         for (int i = 0; i < 4; i++) {
-            float d1 = d * KQuant.scale(seg, off + 4, 2 * i), m1 = dmin * KQuant.min(seg, off + 4, 2 * i);
-            float d2 = d * KQuant.scale(seg, off + 4, 2 * i + 1), m2 = dmin * KQuant.min(seg, off + 4, 2 * i + 1);
+            float d1 = d * KQuant.scale(lo, hi, 2 * i), m1 = dmin * KQuant.min(lo, hi, 2 * i);
+            float d2 = d * KQuant.scale(lo, hi, 2 * i + 1), m2 = dmin * KQuant.min(lo, hi, 2 * i + 1);
+            if (L == 16) {
+                int y = o + 64 * i;
+                nibbles16(off + 16 + 32 * i, d1, m1, d2, m2, dst, y);
+                nibbles16(off + 32 + 32 * i, d1, m1, d2, m2, dst, y + 16);
+                continue;
+            }
             for (int l = 0; l < 32; l++) {
                 int q = u8(off + 16 + 32 * i + l);
                 dst[o + 64 * i + l] = d1 * (q & 15) - m1;
@@ -27,36 +35,48 @@ public final class Q4_KTensor extends QuantTensor {
         }
     }
 
+
     /**
-     * Per sub-block of 32: {@code d sc sum(q x) - dmin m sum(x)}. Written as one straight-line helper
-     * per 64 values called four times: with nested loops carrying the accumulator, C2 failed to keep
-     * the vectors in registers and allocated them.
+     * 16 bytes of nibbles at {@code q}: low nibbles {@code * dLo - mLo} to {@code dst[y..]}, high
+     * nibbles {@code * dHi - mHi} to {@code dst[y + 32..]}. Vector work is cut into helpers this size,
+     * with only scalars and arrays crossing the call: a whole K-quant block in one method exceeds
+     * C2's inlining node budget (NodeCountInliningCutoff) and the Vector API calls past that point
+     * are neither inlined nor intrinsified (every vector allocated, 1-3 Gw/s instead of 10+).
+     */
+    private void nibbles16(long q, float dLo, float mLo, float dHi, float mHi, float[] dst, int y) {
+        ByteVector v = bytes16(q);
+        widen16(v.and((byte) 15)).mul(dLo).sub(mLo).intoArray(dst, y);
+        widen16(shr(v, 4)).mul(dHi).sub(mHi).intoArray(dst, y + 32);
+    }
+
+    /**
+     * Fused dot, one 32-value sub-block per iteration of a single flat loop (bodies with a whole
+     * 64- or 256-value step exceeded C2's inlining node budget and lost the intrinsics).
      */
     @Override
     float dotBlocks(long blk, int nb, float[] x, int xOff) {
         if (L != 16) return super.dotBlocks(blk, nb, x, xOff);
-        FloatVector acc = FloatVector.zero(F);
-        long off = blk * 144;
-        for (int b = 0; b < nb; b++, off += 144) {
-            float d = half(off), dmin = half(off + 2);
-            int xb = xOff + b * 256;
-            acc = chunk(off, 0, d, dmin, x, xb, acc);
-            acc = chunk(off, 1, d, dmin, x, xb + 64, acc);
-            acc = chunk(off, 2, d, dmin, x, xb + 128, acc);
-            acc = chunk(off, 3, d, dmin, x, xb + 192, acc);
+        FloatVector acc = FloatVector.zero(F), mins = acc;
+        long base = blk * 144;
+        for (int p = 0, n = nb * 8; p < n; p++) {
+            int j = p & 7;
+            long off = base + (long) (p >>> 3) * 144, q = off + 16 + 32 * (j >>> 1);
+            long lo = KQuant.low8(seg, off + 4);
+            int hi = KQuant.high4(seg, off + 4), shift = 4 * (j & 1);
+            int xo = xOff + 32 * p;
+            FloatVector xa = FloatVector.fromArray(F, x, xo), xb = FloatVector.fromArray(F, x, xo + 16);
+            FloatVector s = widen16(bits(bytes16(q + 16), shift, 4, 0)).fma(xb, widen16(bits(bytes16(q), shift, 4, 0)).mul(xa));
+            acc = s.fma(FloatVector.broadcast(F, half(off) * KQuant.scale(lo, hi, j)), acc);
+            mins = xa.add(xb).fma(FloatVector.broadcast(F, half(off + 2) * KQuant.min(lo, hi, j)), mins);
         }
-        return acc.reduceLanes(VectorOperators.ADD);
+        return acc.sub(mins).reduceLanes(VectorOperators.ADD);
     }
 
-    private FloatVector chunk(long off, int i, float d, float dmin, float[] x, int xo, FloatVector acc) {
-        ByteVector v0 = bytes16(off + 16 + 32 * i), v1 = bytes16(off + 32 + 32 * i);
-        FloatVector xa = FloatVector.fromArray(F, x, xo), xb = FloatVector.fromArray(F, x, xo + 16);
-        FloatVector xc = FloatVector.fromArray(F, x, xo + 32), xd = FloatVector.fromArray(F, x, xo + 48);
-        FloatVector lo = widen16(v1.and((byte) 15)).fma(xb, widen16(v0.and((byte) 15)).mul(xa));
-        FloatVector hi = widen16(shr(v1, 4)).fma(xd, widen16(shr(v0, 4)).mul(xc));
-        acc = lo.fma(FloatVector.broadcast(F, d * KQuant.scale(seg, off + 4, 2 * i)), acc);
-        acc = hi.fma(FloatVector.broadcast(F, d * KQuant.scale(seg, off + 4, 2 * i + 1)), acc);
-        acc = xa.add(xb).fma(FloatVector.broadcast(F, -dmin * KQuant.min(seg, off + 4, 2 * i)), acc);
-        return xc.add(xd).fma(FloatVector.broadcast(F, -dmin * KQuant.min(seg, off + 4, 2 * i + 1)), acc);
+    /** Row dots (prefill goes through the panel GEMM). See {@link QuantTensor#kernelPerClass} for why the loop is here. */
+    @Override
+    public void matmulRows(float[] x, int tokens, float[] y, int r0, int r1, float[] bias) {
+        int in = dim(1), out = dim(0), nb = in / bs;
+        for (int r = r0; r < r1; r++)
+            for (int t = 0; t < tokens; t++) y[t * out + r] = dotBlocks((long) r * nb, nb, x, t * in) + (bias == null ? 0f : bias[r]);
     }
 }

@@ -19,6 +19,16 @@ public final class Q6_KTensor extends QuantTensor {
         for (int n = 0; n < 2; n++) {
             long ql = off + 64 * n, qh = off + 128 + 32 * n, sc = off + 192 + 8 * n;
             int y = o + 128 * n;
+            if (L == 16) {
+                for (int c = 0; c < 2; c++) {
+                    int yc = y + 16 * c;
+                    six16(ql + 16 * c, qh + 16 * c, 0, d * sc(sc + c), dst, yc);
+                    six16(ql + 32 + 16 * c, qh + 16 * c, 1, d * sc(sc + c + 2), dst, yc + 32);
+                    six16(ql + 16 * c, qh + 16 * c, 2, d * sc(sc + c + 4), dst, yc + 64);
+                    six16(ql + 32 + 16 * c, qh + 16 * c, 3, d * sc(sc + c + 6), dst, yc + 96);
+                }
+                continue;
+            }
             for (int l = 0; l < 32; l++) {
                 int is = l / 16, a = u8(ql + l), b = u8(ql + l + 32), h = u8(qh + l);
                 dst[y + l] = d * sc(sc + is) * (((a & 15) | (h & 3) << 4) - 32);
@@ -32,37 +42,45 @@ public final class Q6_KTensor extends QuantTensor {
     private int sc(long off) { return seg.get(java.lang.foreign.ValueLayout.JAVA_BYTE, off); }
 
     /**
-     * Vector form of {@link #decodeBlock}: 16 values share a scale, so each 16-byte load is one scaled
-     * FMA. Straight-line helper per 64 values, called four times (see {@link Q4_KTensor#dotBlocks}).
+     * 16 six-bit values {@code (q - 32) * scale} into dst[y..]: quarter k of a 128-value half takes the
+     * low (k = 0, 1) or high (k = 2, 3) nibbles at {@code ql} and bits 2k, 2k+1 of the bytes at
+     * {@code qh}. A small helper for the reason given at {@link Q4_KTensor}'s {@code nibbles16}.
      */
+    private void six16(long ql, long qh, int k, float scale, float[] dst, int y) {
+        ByteVector a = bytes16(ql), h = bytes16(qh);
+        ByteVector low = k < 2 ? a.and((byte) 15) : shr(a, 4);
+        ByteVector high = switch (k) {
+            case 0 -> shl(h, 4);
+            case 1 -> shl(h, 2);
+            case 2 -> h;
+            default -> shr(h, 2);
+        };
+        widen16(low.or(high.and((byte) 0x30)).sub((byte) 32)).mul(scale).intoArray(dst, y);
+    }
+
+    /** Fused dot, one 16-value group (one scale) per iteration of a flat loop; see {@link Q4_KTensor#dotBlocks}. */
     @Override
     float dotBlocks(long blk, int nb, float[] x, int xOff) {
         if (L != 16) return super.dotBlocks(blk, nb, x, xOff);
         FloatVector acc = FloatVector.zero(F);
-        long off = blk * 210;
-        for (int b = 0; b < nb; b++, off += 210) {
-            float d = half(off + 208);
-            int xo = xOff + b * 256;
-            acc = group(off, 0, 0, d, x, xo, acc);
-            acc = group(off, 0, 1, d, x, xo, acc);
-            acc = group(off, 1, 0, d, x, xo + 128, acc);
-            acc = group(off, 1, 1, d, x, xo + 128, acc);
+        long base = blk * 210;
+        for (int p = 0, n = nb * 16; p < n; p++) {
+            int r = p & 15, half = r >>> 3, k = (r >>> 1) & 3, c = r & 1;
+            long off = base + (long) (p >>> 4) * 210;
+            ByteVector low = bits(bytes16(off + 64 * half + 32 * (k & 1) + 16 * c), 4 * (k >>> 1), 4, 0);
+            ByteVector high = bits(bytes16(off + 128 + 32 * half + 16 * c), 2 * k, 2, 4);
+            int xo = xOff + (p >>> 4) * 256 + 128 * half + 32 * k + 16 * c;
+            acc = widen16(low.or(high).sub((byte) 32)).mul(FloatVector.fromArray(F, x, xo))
+                    .fma(FloatVector.broadcast(F, half(off + 208) * sc(off + 192 + 8 * half + c + 2 * k)), acc);
         }
         return acc.reduceLanes(VectorOperators.ADD);
     }
 
-    private FloatVector group(long off, int n, int c, float d, float[] x, int xo, FloatVector acc) {
-        long ql = off + 64 * n, qh = off + 128 + 32 * n, sc = off + 192 + 8 * n;
-        ByteVector a = bytes16(ql + 16 * c), bb = bytes16(ql + 32 + 16 * c), h = bytes16(qh + 16 * c);
-        ByteVector q1 = a.and((byte) 15).or(shl(h, 4).and((byte) 0x30)).sub((byte) 32);
-        ByteVector q2 = bb.and((byte) 15).or(shl(h, 2).and((byte) 0x30)).sub((byte) 32);
-        ByteVector q3 = shr(a, 4).or(h.and((byte) 0x30)).sub((byte) 32);
-        ByteVector q4 = shr(bb, 4).or(shr(h, 2).and((byte) 0x30)).sub((byte) 32);
-        int xc = xo + 16 * c;
-        acc = widen16(q1).mul(FloatVector.fromArray(F, x, xc)).fma(FloatVector.broadcast(F, d * sc(sc + c)), acc);
-        acc = widen16(q2).mul(FloatVector.fromArray(F, x, xc + 32)).fma(FloatVector.broadcast(F, d * sc(sc + c + 2)), acc);
-        acc = widen16(q3).mul(FloatVector.fromArray(F, x, xc + 64)).fma(FloatVector.broadcast(F, d * sc(sc + c + 4)), acc);
-        return widen16(q4).mul(FloatVector.fromArray(F, x, xc + 96)).fma(FloatVector.broadcast(F, d * sc(sc + c + 6)), acc);
+    /** Row dots (prefill goes through the panel GEMM). See {@link QuantTensor#kernelPerClass} for why the loop is here. */
+    @Override
+    public void matmulRows(float[] x, int tokens, float[] y, int r0, int r1, float[] bias) {
+        int in = dim(1), out = dim(0), nb = in / bs;
+        for (int r = r0; r < r1; r++)
+            for (int t = 0; t < tokens; t++) y[t * out + r] = dotBlocks((long) r * nb, nb, x, t * in) + (bias == null ? 0f : bias[r]);
     }
-
 }

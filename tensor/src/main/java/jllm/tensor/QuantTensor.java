@@ -106,17 +106,31 @@ public abstract sealed class QuantTensor extends Tensor
         return sum;
     }
 
-    /** Dot of {@code nb} whole blocks starting at block {@code blk} with {@code x[xOff..]}. */
+    /**
+     * Dot of {@code nb} whole blocks starting at block {@code blk} with {@code x[xOff..]}: each block is
+     * decoded (vectorised {@link #decodeBlock}) into a small buffer that stays in L1, then FMA-ed.
+     *
+     * <p>Why not one fused kernel per type: a K-quant block needs ~40 vector operations, and a loop
+     * body that size exceeds C2's inlining node budget (NodeCountInliningCutoff), after which the
+     * remaining Vector API calls are not intrinsified and every vector is allocated (1-3 Gw/s instead
+     * of 10+). Vectors therefore never cross a method boundary here: decodeBlock is compiled on its own
+     * and hands its result over in the buffer. One flat loop, because C2 did not scalar-replace an
+     * accumulator carried through nested loops.
+     */
     float dotBlocks(long blk, int nb, float[] x, int xOff) {
         float[] tmp = new float[bs];
-        FloatVector acc = FloatVector.zero(F);
-        for (int b = 0; b < nb; b++) {
-            decodeBlock((blk + b) * bb, tmp, 0);
-            int xo = xOff + b * bs;
-            for (int j = 0; j < bs; j += L)
-                acc = FloatVector.fromArray(F, tmp, j).fma(FloatVector.fromArray(F, x, xo + j), acc);
+        FloatVector a0 = FloatVector.zero(F), a1 = a0;
+        long off = blk * bb;
+        for (int i = 0, j = bs, n = nb * bs; i < n; i += 2 * L, j += 2 * L) {
+            if (j == bs) {
+                decodeBlock(off, tmp, 0);
+                off += bb;
+                j = 0;
+            }
+            a0 = FloatVector.fromArray(F, tmp, j).fma(FloatVector.fromArray(F, x, xOff + i), a0);
+            a1 = FloatVector.fromArray(F, tmp, j + L).fma(FloatVector.fromArray(F, x, xOff + i + L), a1);
         }
-        return acc.reduceLanes(VectorOperators.ADD);
+        return a0.add(a1).reduceLanes(VectorOperators.ADD);
     }
 
     @Override
@@ -137,6 +151,17 @@ public abstract sealed class QuantTensor extends Tensor
     /** 16 bytes at {@code off}. */
     final ByteVector bytes16(long off) { return ByteVector.fromMemorySegment(B16, seg, off, LE); }
 
+    /**
+     * Bits {@code [n, n + width)} of every byte, moved to bit {@code to}: one shift pair and a mask on
+     * 32-bit lanes (the mask drops what crossed in from neighbouring bytes), fewer operations than
+     * byte-wise shift helpers chained, which matters in the K-quant kernels (C2 inlining budget).
+     */
+    static ByteVector bits(ByteVector v, int n, int width, int to) {
+        int m = ((1 << width) - 1) * 0x01010101;
+        IntVector i = v.reinterpretAsInts().lanewise(VectorOperators.LSHR, n).and(m);
+        return (to == 0 ? i : i.lanewise(VectorOperators.LSHL, to)).reinterpretAsBytes();
+    }
+
     /** Each byte shifted right by {@code n} with zeros in (x86 has no byte shift: shift 32-bit lanes, mask the spill). */
     static ByteVector shr(ByteVector v, int n) {
         return v.reinterpretAsInts().lanewise(VectorOperators.LSHR, n).reinterpretAsBytes().and((byte) (0xff >>> n));
@@ -145,6 +170,24 @@ public abstract sealed class QuantTensor extends Tensor
     /** Each byte shifted left by {@code n} (low bits zero). */
     static ByteVector shl(ByteVector v, int n) {
         return v.reinterpretAsInts().lanewise(VectorOperators.LSHL, n).reinterpretAsBytes().and((byte) (0xff << n));
+    }
+
+    private static final jdk.incubator.vector.VectorShuffle<Byte> QH_LO = jdk.incubator.vector.VectorShuffle.fromValues(B16, 0, 0, 0, 0, 0, 0, 0, 0, 1, 1, 1, 1, 1, 1, 1, 1);
+    private static final jdk.incubator.vector.VectorShuffle<Byte> QH_HI = jdk.incubator.vector.VectorShuffle.fromValues(B16, 2, 2, 2, 2, 2, 2, 2, 2, 3, 3, 3, 3, 3, 3, 3, 3);
+    private static final ByteVector BIT = ByteVector.fromArray(B16, new byte[] {1, 2, 4, 8, 16, 32, 64, -128, 1, 2, 4, 8, 16, 32, 64, -128}, 0);
+
+    /*
+     * The fifth bits of a Q5_0/Q5_1 block as 16 bytes of 0 or 16: qh holds the block's 32-bit high-bit
+     * word in its first four bytes, bit j belonging to value j. Each byte picks up its word byte
+     * (a constant shuffle), keeps its own bit, and an unsigned min with 1 turns that into 0/1 — no
+     * masks, which C2 boxed when this sat in a kernel loop.
+     */
+    static ByteVector fifthBitsLow(ByteVector qh) {
+        return shl(qh.rearrange(QH_LO).and(BIT).lanewise(VectorOperators.UMIN, (byte) 1), 4);
+    }
+
+    static ByteVector fifthBitsHigh(ByteVector qh) {
+        return shl(qh.rearrange(QH_HI).and(BIT).lanewise(VectorOperators.UMIN, (byte) 1), 4);
     }
 
     /** 16 bytes (as signed values) widened to 16 floats; needs 512-bit float vectors. */
@@ -161,6 +204,17 @@ public abstract sealed class QuantTensor extends Tensor
     }
 
     private static final int ROW_BLOCK = 32;
+
+    /**
+     * Why every type has its own {@code matmulRows} loop calling its own kernel: the loop must sit in
+     * a method of the final class, where C2 knows the receiver exactly and inlines that one kernel. A
+     * loop shared in this class gets compiled on its own with a call-site profile that has seen two
+     * types (Q4_K and Q6_K in every Q4_K_M model); C2 then inlines both kernels into one method, runs
+     * past its inlining node budget (NodeCountInliningCutoff) and leaves the Vector API calls after
+     * that point un-intrinsified, allocating every vector: 1 token/s instead of 15.
+     */
+    static final boolean kernelPerClass = true;
+
 
     /** Two output rows against four tokens, for types with a fused prefill kernel ({@link #tiledMatmulRows}). */
     void tile2x4(float[] x, float[] y, int r, int t, int in, int out, int nb, float[] bias) {
