@@ -33,6 +33,22 @@ final class KQuant {
         return j < 4 ? b(lo, hi, j + 4) & 63 : (b(lo, hi, j + 4) >>> 4) | (b(lo, hi, j) >>> 6) << 4;
     }
 
+    /**
+     * For the Q4_K/Q5_K block at {@code off} ({@code d}, {@code dmin}, then the packing): {@code out[j] =
+     * d * scale(j)} and {@code out[8 + j] = dmin * min(j)}, unpacked once per block for the kernels.
+     */
+    static void scalesAndMins(MemorySegment s, long off, float[] out) {
+        float d = Float.float16ToFloat(s.get(LES, off)), dmin = Float.float16ToFloat(s.get(LES, off + 2));
+        long lo = low8(s, off + 4);
+        int hi = high4(s, off + 4);
+        for (int j = 0; j < 8; j++) {
+            out[j] = d * scale(lo, hi, j);
+            out[8 + j] = dmin * min(lo, hi, j);
+        }
+    }
+
+    private static final ValueLayout.OfShort LES = ValueLayout.JAVA_SHORT_UNALIGNED.withOrder(java.nio.ByteOrder.LITTLE_ENDIAN);
+
     static int scale(MemorySegment s, long sc, int j) {
         return j < 4 ? b(s, sc + j) & 63 : (b(s, sc + j + 4) & 15) | (b(s, sc + j - 4) >>> 6) << 4;
     }

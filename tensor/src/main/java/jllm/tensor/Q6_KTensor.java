@@ -62,18 +62,20 @@ public final class Q6_KTensor extends QuantTensor {
     @Override
     float dotBlocks(long blk, int nb, float[] x, int xOff) {
         if (L != 16) return super.dotBlocks(blk, nb, x, xOff);
-        FloatVector acc = FloatVector.zero(F);
+        FloatVector a0 = FloatVector.zero(F), a1 = a0;
         long base = blk * 210;
-        for (int p = 0, n = nb * 16; p < n; p++) {
-            int r = p & 15, half = r >>> 3, k = (r >>> 1) & 3, c = r & 1;
-            long off = base + (long) (p >>> 4) * 210;
-            ByteVector low = bits(bytes16(off + 64 * half + 32 * (k & 1) + 16 * c), 4 * (k >>> 1), 4, 0);
-            ByteVector high = bits(bytes16(off + 128 + 32 * half + 16 * c), 2 * k, 2, 4);
-            int xo = xOff + (p >>> 4) * 256 + 128 * half + 32 * k + 16 * c;
-            acc = widen16(low.or(high).sub((byte) 32)).mul(FloatVector.fromArray(F, x, xo))
-                    .fma(FloatVector.broadcast(F, half(off + 208) * sc(off + 192 + 8 * half + c + 2 * k)), acc);
+        for (int p = 0, n = nb * 8; p < n; p++) {
+            int r = p & 7, half = r >>> 2, k = r & 3;
+            long off = base + (long) (p >>> 3) * 210, ql = off + 64 * half + 32 * (k & 1), qh = off + 128 + 32 * half;
+            long sc = off + 192 + 8 * half + 2 * k;
+            int lowShift = 4 * (k >>> 1), xo = xOff + 32 * p;
+            float d = half(off + 208);
+            ByteVector q0 = bits(bytes16(ql), lowShift, 4, 0).or(bits(bytes16(qh), 2 * k, 2, 4)).sub((byte) 32);
+            ByteVector q1 = bits(bytes16(ql + 16), lowShift, 4, 0).or(bits(bytes16(qh + 16), 2 * k, 2, 4)).sub((byte) 32);
+            a0 = widen16(q0).mul(FloatVector.fromArray(F, x, xo)).fma(FloatVector.broadcast(F, d * sc(sc)), a0);
+            a1 = widen16(q1).mul(FloatVector.fromArray(F, x, xo + 16)).fma(FloatVector.broadcast(F, d * sc(sc + 1)), a1);
         }
-        return acc.reduceLanes(VectorOperators.ADD);
+        return a0.add(a1).reduceLanes(VectorOperators.ADD);
     }
 
     /** Row dots (prefill goes through the panel GEMM). See {@link QuantTensor#kernelPerClass} for why the loop is here. */
