@@ -104,18 +104,34 @@ public final class CpuBackend implements Backend {
                     scores[j] = s;
                     if (s > max) max = s;
                 }
-                double sum = 0;
-                for (int j = j0; j <= p; j++) {
-                    float e = (float) Math.exp(scores[j] - max);
-                    scores[j] = e;
-                    sum += e;
-                }
-                float inv = (float) (1.0 / sum);
+                float inv = 1f / expInPlace(scores, j0, p + 1, max);
                 int oo = qo;
                 java.util.Arrays.fill(out, oo, oo + hd, 0f);
                 for (int j = j0; j <= p; j++) axpy(scores[j] * inv, v, j * kvStride + kvh * hd, out, oo, hd);
             }
         });
+    }
+
+    /**
+     * {@code s[i] = exp(s[i] - max)} over {@code [from, to)}, returning the sum (fp32, as torch's
+     * softmax). Vector EXP (the JDK's intrinsic, within 1 ulp of Math.exp): a scalar libm call per
+     * score made attention cost more than the weights at 1k tokens of context.
+     */
+    static float expInPlace(float[] s, int from, int to, float max) {
+        FloatVector acc = FloatVector.zero(F);
+        int i = from;
+        for (; i <= to - F.length(); i += F.length()) {
+            FloatVector e = FloatVector.fromArray(F, s, i).sub(max).lanewise(VectorOperators.EXP);
+            e.intoArray(s, i);
+            acc = acc.add(e);
+        }
+        float sum = acc.reduceLanes(VectorOperators.ADD);
+        for (; i < to; i++) {
+            float e = (float) Math.exp(s[i] - max);
+            s[i] = e;
+            sum += e;
+        }
+        return sum;
     }
 
     private static int maxPos(int[] pos, int rows) {
