@@ -37,15 +37,21 @@ final class PanelMatmul {
         return tokens >= MIN_TOKENS && w.rank() == 2 && w.dim(0) >= ROWS;
     }
 
+    /** Tokens packed per pass: bounds the packed copy of x (8 MiB at 8192 columns) for long prompts. */
+    private static final int SLAB = 8 * TOKENS;
+
     /** {@code y[t, r] = sum_k W[r, k] x[t, k] (+ bias[r])}, rows spread over {@code par}. */
     static void matmul(Parallel par, Tensor w, float[] x, float[] y, int tokens, float[] bias) {
         int out = w.dim(0), in = w.dim(1);
-        float[] xp = pack(x, tokens, in);
-        par.forRange(out, ROWS, ROWS, (r0, r1) -> rows(w, xp, tokens, in, out, y, bias, r0, r1));
+        for (int t0 = 0; t0 < tokens; t0 += SLAB) {
+            int n = Math.min(SLAB, tokens - t0), first = t0;
+            float[] xp = pack(x, t0, n, in);
+            par.forRange(out, ROWS, ROWS, (r0, r1) -> rows(w, xp, first, n, in, out, y, bias, r0, r1));
+        }
     }
 
-    /** {@code x [tokens, in]} as zero-padded groups of TOKENS, each stored k-major. */
-    private static float[] pack(float[] x, int tokens, int in) {
+    /** Tokens {@code [t0, t0 + tokens)} of {@code x [*, in]} as zero-padded groups of TOKENS, each stored k-major. */
+    private static float[] pack(float[] x, int t0, int tokens, int in) {
         int groups = (tokens + TOKENS - 1) / TOKENS;
         float[] xp = scratch(0, groups * TOKENS * in);
         for (int g = 0; g < groups; g++) {
@@ -53,7 +59,7 @@ final class PanelMatmul {
             for (int i = 0; i < TOKENS; i++) {
                 int t = g * TOKENS + i;
                 if (t < tokens) {
-                    int src = t * in;
+                    int src = (t0 + t) * in;
                     for (int k = 0; k < in; k++) xp[base + k * TOKENS + i] = x[src + k];
                 } else {
                     for (int k = 0; k < in; k++) xp[base + k * TOKENS + i] = 0f;
@@ -69,7 +75,7 @@ final class PanelMatmul {
         return s[which];
     }
 
-    private static void rows(Tensor w, float[] xp, int tokens, int in, int out, float[] y, float[] bias, int r0, int r1) {
+    private static void rows(Tensor w, float[] xp, int first, int tokens, int in, int out, float[] y, float[] bias, int r0, int r1) {
         float[] wb = scratch(1, ROW_BLOCK * in);
         float[] acc = new float[2 * ROWS * L];
         int groups = (tokens + TOKENS - 1) / TOKENS;
@@ -79,9 +85,10 @@ final class PanelMatmul {
             if (padded > n) java.util.Arrays.fill(wb, n * in, padded * in, 0f);
             for (int g = 0; g < groups; g++) {
                 int t0 = g * TOKENS, valid = Math.min(TOKENS, tokens - t0);
+                int yt = first + t0;
                 for (int r = 0; r < padded; r += ROWS) {
                     kernel(wb, r * in, in, xp, g * TOKENS * in, acc);
-                    store(acc, y, out, rb + r, Math.min(ROWS, n - r), t0, valid, bias);
+                    store(acc, y, out, rb + r, Math.min(ROWS, n - r), yt, valid, bias);
                 }
             }
         }

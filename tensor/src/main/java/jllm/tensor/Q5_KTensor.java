@@ -51,26 +51,10 @@ public final class Q5_KTensor extends QuantTensor {
         widen16(five).mul(d).sub(m).intoArray(dst, y);
     }
 
-    /** As {@link Q4_KTensor#dotBlocks}, the fifth bit of each value or-ed in from {@code qh}. */
+    /** As {@link Q4_KTensor#dotBlocks}, the fifth bit of each value or-ed in from the 32 bytes at 16. */
     @Override
     float dotBlocks(long blk, int nb, float[] x, int xOff) {
-        if (L != 16) return super.dotBlocks(blk, nb, x, xOff);
-        FloatVector acc = FloatVector.zero(F), mins = acc;
-        float[] sm = new float[16];
-        long base = blk * 176;
-        for (int p = 0, n = nb * 8; p < n; p++) {
-            int j = p & 7;
-            long off = base + (long) (p >>> 3) * 176, q = off + 48 + 32 * (j >>> 1);
-            if (j == 0) KQuant.scalesAndMins(seg, off, sm);
-            int shift = 4 * (j & 1), xo = xOff + 32 * p;
-            FloatVector xa = FloatVector.fromArray(F, x, xo), xb = FloatVector.fromArray(F, x, xo + 16);
-            ByteVector q0 = bits(bytes16(q), shift, 4, 0).or(bits(bytes16(off + 16), j, 1, 4));
-            ByteVector q1 = bits(bytes16(q + 16), shift, 4, 0).or(bits(bytes16(off + 32), j, 1, 4));
-            FloatVector s = widen16(q1).fma(xb, widen16(q0).mul(xa));
-            acc = s.fma(FloatVector.broadcast(F, sm[j]), acc);
-            mins = xa.add(xb).fma(FloatVector.broadcast(F, sm[8 + j]), mins);
-        }
-        return acc.sub(mins).reduceLanes(VectorOperators.ADD);
+        return L == 16 ? kQuantDot(blk, nb, x, xOff, 48, 16) : super.dotBlocks(blk, nb, x, xOff);
     }
 
     /** Row dots (prefill goes through the panel GEMM). See {@link QuantTensor#kernelPerClass} for why the loop is here. */

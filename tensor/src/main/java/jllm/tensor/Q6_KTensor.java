@@ -65,9 +65,9 @@ public final class Q6_KTensor extends QuantTensor {
         FloatVector a0 = FloatVector.zero(F), a1 = a0;
         long base = blk * 210;
         for (int p = 0, n = nb * 8; p < n; p++) {
-            int r = p & 7, half = r >>> 2, k = r & 3;
-            long off = base + (long) (p >>> 3) * 210, ql = off + 64 * half + 32 * (k & 1), qh = off + 128 + 32 * half;
-            long sc = off + 192 + 8 * half + 2 * k;
+            int r = p & 7, part = r >>> 2, k = r & 3;
+            long off = base + (long) (p >>> 3) * 210, ql = off + 64 * part + 32 * (k & 1), qh = off + 128 + 32 * part;
+            long sc = off + 192 + 8 * part + 2 * k;
             int lowShift = 4 * (k >>> 1), xo = xOff + 32 * p;
             float d = half(off + 208);
             ByteVector q0 = bits(bytes16(ql), lowShift, 4, 0).or(bits(bytes16(qh), 2 * k, 2, 4)).sub((byte) 32);

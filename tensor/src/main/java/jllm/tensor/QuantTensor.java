@@ -206,6 +206,33 @@ public abstract sealed class QuantTensor extends Tensor
     private static final int ROW_BLOCK = 32;
 
     /**
+     * The Q4_K / Q5_K dot: {@code d sc sum(q x) - dmin m sum(x)} per 32-value sub-block, nibbles at
+     * {@code qs} (bytes into the block), fifth bits at {@code qh} (negative: none). One sub-block per
+     * step of one flat loop; scales unpacked once per block.
+     */
+    final float kQuantDot(long blk, int nb, float[] x, int xOff, int qs, int qh) {
+        FloatVector acc = FloatVector.zero(F), mins = acc;
+        float[] sm = new float[16];
+        long base = blk * bb;
+        for (int p = 0, n = nb * 8; p < n; p++) {
+            int j = p & 7;
+            long off = base + (long) (p >>> 3) * bb, q = off + qs + 32 * (j >>> 1);
+            if (j == 0) KQuant.scalesAndMins(seg, off, sm);
+            int shift = 4 * (j & 1), xo = xOff + 32 * p;
+            ByteVector q0 = bits(bytes16(q), shift, 4, 0), q1 = bits(bytes16(q + 16), shift, 4, 0);
+            if (qh >= 0) {
+                q0 = q0.or(bits(bytes16(off + qh), j, 1, 4));
+                q1 = q1.or(bits(bytes16(off + qh + 16), j, 1, 4));
+            }
+            FloatVector xa = FloatVector.fromArray(F, x, xo), xb = FloatVector.fromArray(F, x, xo + 16);
+            FloatVector s = widen16(q1).fma(xb, widen16(q0).mul(xa));
+            acc = s.fma(FloatVector.broadcast(F, sm[j]), acc);
+            mins = xa.add(xb).fma(FloatVector.broadcast(F, sm[8 + j]), mins);
+        }
+        return acc.sub(mins).reduceLanes(VectorOperators.ADD);
+    }
+
+    /**
      * Why every type has its own {@code matmulRows} loop calling its own kernel: the loop must sit in
      * a method of the final class, where C2 knows the receiver exactly and inlines that one kernel. A
      * loop shared in this class gets compiled on its own with a call-site profile that has seen two

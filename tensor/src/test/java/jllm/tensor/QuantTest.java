@@ -263,7 +263,7 @@ class QuantTest {
     private static void checkPrefill(String name, Tensor w, float[] ref, int out, int in, Random r) {
         float[] bias = new float[out];
         for (int i = 0; i < out; i++) bias[i] = (float) r.nextGaussian();
-        for (int tokens : new int[] {PanelMatmul.MIN_TOKENS, 45, 70}) {
+        for (int tokens : new int[] {PanelMatmul.MIN_TOKENS, 45, 70, 300}) {
             assertTrue(PanelMatmul.applies(w, tokens), name + " should take the panel path at " + tokens + " tokens");
             float[] x = new float[tokens * in];
             for (int i = 0; i < x.length; i++) x[i] = (float) r.nextGaussian();
