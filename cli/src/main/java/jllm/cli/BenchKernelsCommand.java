@@ -1,0 +1,105 @@
+package jllm.cli;
+
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+import java.util.Random;
+import java.util.concurrent.Callable;
+import jllm.tensor.CpuBackend;
+import jllm.tensor.GgmlType;
+import jllm.tensor.Parallel;
+import jllm.tensor.Quantizer;
+import jllm.tensor.Roofline;
+import jllm.tensor.Tensor;
+import jllm.tensor.Tensors;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+/**
+ * Kernel speed per weight format against the machine's own ceilings, all measured in one run: decode
+ * (one token: a matrix-vector product over weights that do not fit in cache) as a share of the
+ * measured read bandwidth, prefill (many tokens) as a share of the measured fp32 FMA peak.
+ */
+@Command(name = "kernels", mixinStandardHelpOptions = true,
+        description = {"Measure matmul kernels per weight type against the measured memory bandwidth and fp32 FMA peak.",
+                "The last line is always: read_gb_s=<float> fma_gmac_s=<float>"})
+final class BenchKernelsCommand implements Callable<Integer> {
+    @Option(names = "--threads", description = "Worker threads (default: all cores)")
+    Integer threads;
+
+    @Option(names = "--types", split = ",", defaultValue = "f16,q8_0,q4_0,q4_1,q5_0,q5_1,q4_k,q5_k,q6_k",
+            description = "Weight types (default ${DEFAULT-VALUE})")
+    List<String> types;
+
+    @Option(names = "--rows", defaultValue = "8192", description = "Output features of the matrix (default ${DEFAULT-VALUE})")
+    int rows;
+
+    @Option(names = "--cols", defaultValue = "2048", description = "Input features (default ${DEFAULT-VALUE}; a multiple of 256)")
+    int cols;
+
+    @Option(names = "--tokens", defaultValue = "128", description = "Tokens for the prefill measurement (default ${DEFAULT-VALUE})")
+    int tokens;
+
+    @Option(names = "--seconds", defaultValue = "1", description = "Time per measurement (default ${DEFAULT-VALUE})")
+    double seconds;
+
+    @Option(names = "--stream-mib", defaultValue = "512",
+            description = "MiB streamed per decode pass and by the bandwidth probe: well above the caches (default ${DEFAULT-VALUE})")
+    long streamMib;
+
+    @Override
+    public Integer call() {
+        if (rows < 1 || cols < 256 || cols % 256 != 0 || tokens < 1 || seconds <= 0 || streamMib < 1 || streamMib > 1 << 16)
+            throw new IllegalArgumentException("--rows >= 1, --cols a positive multiple of 256, --tokens >= 1, --seconds > 0, --stream-mib 1..65536");
+        int n = threads == null ? Runtime.getRuntime().availableProcessors() : threads;
+        Parallel par = Parallel.shared(n);
+        CpuBackend be = new CpuBackend(n);
+        double bw = Roofline.readGBs(par, streamMib << 20, seconds), peak = Roofline.fmaGmacs(par, seconds);
+        System.out.printf(Locale.ROOT, "%d threads: read bandwidth %.1f GB/s, fp32 FMA peak %.1f GMAC/s%n", n, bw, peak);
+        System.out.printf(Locale.ROOT, "matrix [%d, %d]; decode over >= %d MiB of weights, prefill with %d tokens%n",
+                rows, cols, streamMib, tokens);
+        System.out.printf(Locale.ROOT, "%-6s %12s %10s %14s %14s %12s%n", "type", "decode Gw/s", "GB/s", "% of bandwidth", "prefill GMAC/s", "% of peak");
+        Random rnd = new Random(1);
+        float[] x = new float[tokens * cols];
+        for (int i = 0; i < x.length; i++) x[i] = (float) rnd.nextGaussian();
+        for (String name : types) {
+            GgmlType type = GgmlType.valueOf(name.toUpperCase(Locale.ROOT));
+            List<Tensor> copies = copies(type, rnd);
+            float[] y = new float[tokens * rows];
+            double decode = rate(() -> { for (Tensor w : copies) be.matmul(w, x, y, 1, null); }, (double) rows * cols * copies.size());
+            double prefill = rate(() -> be.matmul(copies.get(0), x, y, tokens, null), (double) rows * cols * tokens);
+            double gbs = decode * type.bytes(new long[] {rows, cols}) / ((double) rows * cols);
+            System.out.printf(Locale.ROOT, "%-6s %12.2f %10.1f %13.0f%% %14.1f %11.0f%%%n",
+                    name, decode, gbs, 100 * gbs / bw, prefill, 100 * prefill / peak);
+        }
+        System.out.printf(Locale.ROOT, "read_gb_s=%.2f fma_gmac_s=%.2f%n", bw, peak);
+        return 0;
+    }
+
+    /** Enough copies of one quantized random matrix to exceed every cache (copied bytes, quantized once). */
+    private List<Tensor> copies(GgmlType type, Random rnd) {
+        float[] w = new float[rows * cols];
+        for (int i = 0; i < w.length; i++) w[i] = (float) rnd.nextGaussian() * 0.02f;
+        Tensor first = Quantizer.quantize(type, w, rows, cols);
+        long bytes = first.segment().byteSize();
+        List<Tensor> out = new ArrayList<>();
+        out.add(first);
+        for (long total = bytes; total < streamMib << 20; total += bytes) {
+            MemorySegment s = Arena.ofAuto().allocate(bytes, 64);
+            s.copyFrom(first.segment());
+            out.add(Tensors.of(type, s, rows, cols));
+        }
+        return out;
+    }
+
+    /** Units per second (G): warms up, then repeats {@code body} for the configured time. */
+    private double rate(Runnable body, double unitsPerRun) {
+        long w0 = System.nanoTime();
+        do body.run(); while (System.nanoTime() - w0 < seconds * 0.5e9);
+        long t0 = System.nanoTime(), runs = 0;
+        do { body.run(); runs++; } while (System.nanoTime() - t0 < seconds * 1e9);
+        return unitsPerRun * runs / (System.nanoTime() - t0);
+    }
+}

@@ -1,0 +1,81 @@
+package jllm.tensor;
+
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.nio.ByteOrder;
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.LongVector;
+import jdk.incubator.vector.VectorOperators;
+import jdk.incubator.vector.VectorSpecies;
+
+/**
+ * The two ceilings every kernel figure is measured against, taken in the same run: how fast the cores
+ * can stream memory, and how many fp32 multiply-adds they can issue. Decode of a quantized model is
+ * bounded by the first (or by the per-weight conversion work), prefill by the second.
+ */
+public final class Roofline {
+    private static final VectorSpecies<Float> F = FloatVector.SPECIES_PREFERRED;
+    private static final VectorSpecies<Long> LV = LongVector.SPECIES_PREFERRED;
+
+    private Roofline() { }
+
+    /** Read bandwidth in GB/s: {@code threads} workers summing disjoint parts of a {@code bytes} buffer with vector loads. */
+    public static double readGBs(Parallel par, long bytes, double seconds) {
+        long n = Math.max(1L << 20, bytes / 4096 * 4096);
+        try (Arena arena = Arena.ofShared()) {
+            MemorySegment m = arena.allocate(n, 4096);
+            m.fill((byte) 1);
+            int chunks = par.threads();
+            long per = n / chunks / 256 * 256;
+            long[] sink = new long[chunks];
+            Runnable pass = () -> par.forRange(chunks, 1, (a, b) -> {
+                for (int c = a; c < b; c++) sink[c] += sum(m, c * per, c * per + per);
+            });
+            pass.run();
+            // The best pass: on a shared machine other tenants only ever slow a pass down.
+            long best = Long.MAX_VALUE, end = System.nanoTime() + (long) (seconds * 1e9);
+            do {
+                long t0 = System.nanoTime();
+                pass.run();
+                best = Math.min(best, System.nanoTime() - t0);
+            } while (System.nanoTime() < end);
+            return (double) per * chunks / best;
+        }
+    }
+
+    private static long sum(MemorySegment m, long from, long to) {
+        LongVector a = LongVector.zero(LV), b = a, c = a, d = a;
+        int step = LV.vectorByteSize();
+        for (long o = from; o + 4 * step <= to; o += 4 * step) {
+            a = a.add(LongVector.fromMemorySegment(LV, m, o, ByteOrder.LITTLE_ENDIAN));
+            b = b.add(LongVector.fromMemorySegment(LV, m, o + step, ByteOrder.LITTLE_ENDIAN));
+            c = c.add(LongVector.fromMemorySegment(LV, m, o + 2 * step, ByteOrder.LITTLE_ENDIAN));
+            d = d.add(LongVector.fromMemorySegment(LV, m, o + 3 * step, ByteOrder.LITTLE_ENDIAN));
+        }
+        return a.add(b).add(c).add(d).reduceLanes(VectorOperators.ADD);
+    }
+
+    /** fp32 multiply-adds per second (G) on all of {@code par}'s threads: eight independent FMA chains per thread, in registers. */
+    public static double fmaGmacs(Parallel par, double seconds) {
+        int chunks = par.threads();
+        float[] sink = new float[chunks];
+        long iters = 1 << 20;
+        par.forRange(chunks, 1, (a, b) -> { for (int c = a; c < b; c++) sink[c] += chains(iters); });
+        long t0 = System.nanoTime(), passes = 0;
+        do {
+            par.forRange(chunks, 1, (a, b) -> { for (int c = a; c < b; c++) sink[c] += chains(iters); });
+            passes++;
+        } while (System.nanoTime() - t0 < seconds * 1e9);
+        return 8.0 * F.length() * iters * chunks * passes / (System.nanoTime() - t0);
+    }
+
+    private static float chains(long iters) {
+        FloatVector m = FloatVector.broadcast(F, 0.999999f), c = FloatVector.broadcast(F, 1e-7f);
+        FloatVector a0 = m, a1 = m, a2 = m, a3 = m, a4 = m, a5 = m, a6 = m, a7 = m;
+        for (long i = 0; i < iters; i++) {
+            a0 = a0.fma(m, c); a1 = a1.fma(m, c); a2 = a2.fma(m, c); a3 = a3.fma(m, c);
+            a4 = a4.fma(m, c); a5 = a5.fma(m, c); a6 = a6.fma(m, c); a7 = a7.fma(m, c);
+        }
+        return a0.add(a1).add(a2).add(a3).add(a4).add(a5).add(a6).add(a7).reduceLanes(VectorOperators.ADD);
+    }
+}
