@@ -2,8 +2,6 @@ package jllm.tensor;
 
 import java.lang.foreign.MemorySegment;
 import jdk.incubator.vector.ByteVector;
-import jdk.incubator.vector.FloatVector;
-import jdk.incubator.vector.VectorOperators;
 
 
 /** Q5_1: 32 values per block, fp16 scale and min, high bits and nibbles as Q5_0; {@code x = q d + m}. */
@@ -33,19 +31,7 @@ public final class Q5_1Tensor extends QuantTensor {
 
     @Override
     float dotBlocks(long blk, int nb, float[] x, int xOff) {
-        if (L != 16) return super.dotBlocks(blk, nb, x, xOff);
-        FloatVector acc = FloatVector.zero(F), mins = acc;
-        long o = blk * 24;
-        for (int b = 0; b < nb; b++, o += 24) {
-            int xo = xOff + b * 32;
-            ByteVector qh = bytes16(o + 4), v = bytes16(o + 8);
-            FloatVector xa = FloatVector.fromArray(F, x, xo), xb = FloatVector.fromArray(F, x, xo + 16);
-            FloatVector s = widen16(v.and((byte) 15).or(fifthBitsLow(qh))).mul(xa);
-            s = widen16(shr(v, 4).or(fifthBitsHigh(qh))).fma(xb, s);
-            acc = s.fma(FloatVector.broadcast(F, half(o)), acc);
-            mins = xa.add(xb).fma(FloatVector.broadcast(F, half(o + 2)), mins);
-        }
-        return acc.add(mins).reduceLanes(VectorOperators.ADD);
+        return L == 16 ? scaleMinDot(blk, nb, x, xOff, 8, 4) : super.dotBlocks(blk, nb, x, xOff);
     }
 
     /** Row dots (prefill goes through the panel GEMM). See {@link QuantTensor#kernelPerClass} for why the loop is here. */

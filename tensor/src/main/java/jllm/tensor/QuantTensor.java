@@ -206,6 +206,30 @@ public abstract sealed class QuantTensor extends Tensor
     private static final int ROW_BLOCK = 32;
 
     /**
+     * The Q4_1 / Q5_1 dot, {@code sum = d sum(q x) + m sum(x)} per 32-value block (d, m the two fp16
+     * halves at the block start): nibbles at {@code qs}, the 32-bit fifth-bit word at {@code qh}
+     * (negative: none). One block per step of one flat loop, so C2 keeps both accumulators in registers.
+     */
+    final float scaleMinDot(long blk, int nb, float[] x, int xOff, int qs, int qh) {
+        FloatVector acc = FloatVector.zero(F), mins = acc;
+        long o = blk * bb;
+        for (int b = 0; b < nb; b++, o += bb) {
+            int xo = xOff + b * 32;
+            ByteVector v = bytes16(o + qs), lo = v.and((byte) 15), hi = shr(v, 4);
+            if (qh >= 0) {
+                ByteVector h = bytes16(o + qh);
+                lo = lo.or(fifthBitsLow(h));
+                hi = hi.or(fifthBitsHigh(h));
+            }
+            FloatVector xa = FloatVector.fromArray(F, x, xo), xb = FloatVector.fromArray(F, x, xo + 16);
+            FloatVector s = widen16(hi).fma(xb, widen16(lo).mul(xa));
+            acc = s.fma(FloatVector.broadcast(F, half(o)), acc);
+            mins = xa.add(xb).fma(FloatVector.broadcast(F, half(o + 2)), mins);
+        }
+        return acc.add(mins).reduceLanes(VectorOperators.ADD);
+    }
+
+    /**
      * The Q4_K / Q5_K dot: {@code d sc sum(q x) - dmin m sum(x)} per 32-value sub-block, nibbles at
      * {@code qs} (bytes into the block), fifth bits at {@code qh} (negative: none). One sub-block per
      * step of one flat loop; scales unpacked once per block.
