@@ -16,15 +16,14 @@ public final class Q4_KTensor extends QuantTensor {
         float d = half(off), dmin = half(off + 2);
         long lo = KQuant.low8(seg, off + 4);
         int hi = KQuant.high4(seg, off + 4);
+        if (L == 16) {
+            for (int j = 0; j < 8; j++)
+                kSub32(off + 16 + 32 * (j >>> 1), 4 * (j & 1), -1, 0, d * KQuant.scale(lo, hi, j), dmin * KQuant.min(lo, hi, j), dst, o + 32 * j);
+            return;
+        }
         for (int i = 0; i < 4; i++) {
             float d1 = d * KQuant.scale(lo, hi, 2 * i), m1 = dmin * KQuant.min(lo, hi, 2 * i);
             float d2 = d * KQuant.scale(lo, hi, 2 * i + 1), m2 = dmin * KQuant.min(lo, hi, 2 * i + 1);
-            if (L == 16) {
-                int y = o + 64 * i;
-                nibbles16(off + 16 + 32 * i, d1, m1, d2, m2, dst, y);
-                nibbles16(off + 32 + 32 * i, d1, m1, d2, m2, dst, y + 16);
-                continue;
-            }
             for (int l = 0; l < 32; l++) {
                 int q = u8(off + 16 + 32 * i + l);
                 dst[o + 64 * i + l] = d1 * (q & 15) - m1;
@@ -33,19 +32,6 @@ public final class Q4_KTensor extends QuantTensor {
         }
     }
 
-
-    /**
-     * 16 bytes of nibbles at {@code q}: low nibbles {@code * dLo - mLo} to {@code dst[y..]}, high
-     * nibbles {@code * dHi - mHi} to {@code dst[y + 32..]}. Vector work is cut into helpers this size,
-     * with only scalars and arrays crossing the call: a whole K-quant block in one method exceeds
-     * C2's inlining node budget (NodeCountInliningCutoff) and the Vector API calls past that point
-     * are neither inlined nor intrinsified (every vector allocated, 1-3 Gw/s instead of 10+).
-     */
-    private void nibbles16(long q, float dLo, float mLo, float dHi, float mHi, float[] dst, int y) {
-        ByteVector v = bytes16(q);
-        widen16(v.and((byte) 15)).mul(dLo).sub(mLo).intoArray(dst, y);
-        widen16(shr(v, 4)).mul(dHi).sub(mHi).intoArray(dst, y + 32);
-    }
 
     /**
      * Fused dot, one 32-value sub-block per iteration of a single flat loop (bodies with a whole

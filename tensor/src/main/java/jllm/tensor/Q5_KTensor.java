@@ -17,17 +17,14 @@ public final class Q5_KTensor extends QuantTensor {
         float d = half(off), dmin = half(off + 2);
         long lo = KQuant.low8(seg, off + 4);
         int hi = KQuant.high4(seg, off + 4);
+        if (L == 16) {
+            for (int j = 0; j < 8; j++)
+                kSub32(off + 48 + 32 * (j >>> 1), 4 * (j & 1), off + 16, j, d * KQuant.scale(lo, hi, j), dmin * KQuant.min(lo, hi, j), dst, o + 32 * j);
+            return;
+        }
         for (int i = 0; i < 4; i++) {
             float d1 = d * KQuant.scale(lo, hi, 2 * i), m1 = dmin * KQuant.min(lo, hi, 2 * i);
             float d2 = d * KQuant.scale(lo, hi, 2 * i + 1), m2 = dmin * KQuant.min(lo, hi, 2 * i + 1);
-            if (L == 16) {
-                int y = o + 64 * i;
-                low16(off + 48 + 32 * i, off + 16, 2 * i, d1, m1, dst, y);
-                low16(off + 64 + 32 * i, off + 32, 2 * i, d1, m1, dst, y + 16);
-                high16(off + 48 + 32 * i, off + 16, 2 * i + 1, d2, m2, dst, y + 32);
-                high16(off + 64 + 32 * i, off + 32, 2 * i + 1, d2, m2, dst, y + 48);
-                continue;
-            }
             for (int l = 0; l < 32; l++) {
                 int q = u8(off + 48 + 32 * i + l), h = u8(off + 16 + l);
                 dst[o + 64 * i + l] = d1 * ((q & 15) | ((h >>> (2 * i)) & 1) << 4) - m1;
@@ -36,18 +33,6 @@ public final class Q5_KTensor extends QuantTensor {
         }
     }
 
-
-    /* 16 values from the low (high) nibbles at q with bit {@code bit} of the bytes at h as fifth bit,
-       {@code * d - m} into dst[y..]; small helpers for the reason given at Q4_KTensor#nibbles16. */
-    private void low16(long q, long h, int bit, float d, float m, float[] dst, int y) {
-        ByteVector five = bytes16(q).and((byte) 15).or(shl(shr(bytes16(h), bit).and((byte) 1), 4));
-        widen16(five).mul(d).sub(m).intoArray(dst, y);
-    }
-
-    private void high16(long q, long h, int bit, float d, float m, float[] dst, int y) {
-        ByteVector five = shr(bytes16(q), 4).or(shl(shr(bytes16(h), bit).and((byte) 1), 4));
-        widen16(five).mul(d).sub(m).intoArray(dst, y);
-    }
 
     /** As {@link Q4_KTensor#dotBlocks}, the fifth bit of each value or-ed in from the 32 bytes at 16. */
     @Override

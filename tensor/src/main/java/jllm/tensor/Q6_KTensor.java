@@ -16,19 +16,18 @@ public final class Q6_KTensor extends QuantTensor {
     @Override
     void decodeBlock(long off, float[] dst, int o) {
         float d = half(off + 208);
+        if (L == 16) {
+            // One helper call per step (a loop body with several inlined copies ran past C2's budget).
+            for (int r = 0; r < 8; r++) {
+                int part = r >>> 2, k = r & 3;
+                long sc = off + 192 + 8 * part + 2 * k;
+                six32(off + 64 * part + 32 * (k & 1), off + 128 + 32 * part, k, d * sc(sc), d * sc(sc + 1), dst, o + 128 * part + 32 * k);
+            }
+            return;
+        }
         for (int n = 0; n < 2; n++) {
             long ql = off + 64 * n, qh = off + 128 + 32 * n, sc = off + 192 + 8 * n;
             int y = o + 128 * n;
-            if (L == 16) {
-                for (int c = 0; c < 2; c++) {
-                    int yc = y + 16 * c;
-                    six16(ql + 16 * c, qh + 16 * c, 0, d * sc(sc + c), dst, yc);
-                    six16(ql + 32 + 16 * c, qh + 16 * c, 1, d * sc(sc + c + 2), dst, yc + 32);
-                    six16(ql + 16 * c, qh + 16 * c, 2, d * sc(sc + c + 4), dst, yc + 64);
-                    six16(ql + 32 + 16 * c, qh + 16 * c, 3, d * sc(sc + c + 6), dst, yc + 96);
-                }
-                continue;
-            }
             for (int l = 0; l < 32; l++) {
                 int is = l / 16, a = u8(ql + l), b = u8(ql + l + 32), h = u8(qh + l);
                 dst[y + l] = d * sc(sc + is) * (((a & 15) | (h & 3) << 4) - 32);
@@ -42,20 +41,14 @@ public final class Q6_KTensor extends QuantTensor {
     private int sc(long off) { return seg.get(java.lang.foreign.ValueLayout.JAVA_BYTE, off); }
 
     /**
-     * 16 six-bit values {@code (q - 32) * scale} into dst[y..]: quarter k of a 128-value half takes the
+     * 32 six-bit values {@code (q - 32) * scale} into dst[y..]: quarter k of a 128-value half takes the
      * low (k = 0, 1) or high (k = 2, 3) nibbles at {@code ql} and bits 2k, 2k+1 of the bytes at
-     * {@code qh}. A small helper for the reason given at {@link Q4_KTensor}'s {@code nibbles16}.
+     * {@code qh}; the two 16-value halves have their own scales.
      */
-    private void six16(long ql, long qh, int k, float scale, float[] dst, int y) {
-        ByteVector a = bytes16(ql), h = bytes16(qh);
-        ByteVector low = k < 2 ? a.and((byte) 15) : shr(a, 4);
-        ByteVector high = switch (k) {
-            case 0 -> shl(h, 4);
-            case 1 -> shl(h, 2);
-            case 2 -> h;
-            default -> shr(h, 2);
-        };
-        widen16(low.or(high.and((byte) 0x30)).sub((byte) 32)).mul(scale).intoArray(dst, y);
+    private void six32(long ql, long qh, int k, float scale0, float scale1, float[] dst, int y) {
+        int low = 4 * (k >>> 1);
+        widen16(bits(bytes16(ql), low, 4, 0).or(bits(bytes16(qh), 2 * k, 2, 4)).sub((byte) 32)).mul(scale0).intoArray(dst, y);
+        widen16(bits(bytes16(ql + 16), low, 4, 0).or(bits(bytes16(qh + 16), 2 * k, 2, 4)).sub((byte) 32)).mul(scale1).intoArray(dst, y + 16);
     }
 
     /** Fused dot, one 16-value group (one scale) per iteration of a flat loop; see {@link Q4_KTensor#dotBlocks}. */

@@ -230,6 +230,21 @@ public abstract sealed class QuantTensor extends Tensor
     }
 
     /**
+     * Decodes one 32-value Q4_K/Q5_K sub-block, {@code q * dj - mj}: nibbles (at bit {@code shift}) of
+     * the 32 bytes at {@code q}, fifth bit {@code bit} of the 32 bytes at {@code qh} (negative: none).
+     * Called from a loop with nothing else vectorised, so one inlined copy stays within C2's budget.
+     */
+    final void kSub32(long q, int shift, long qh, int bit, float dj, float mj, float[] dst, int y) {
+        ByteVector q0 = bits(bytes16(q), shift, 4, 0), q1 = bits(bytes16(q + 16), shift, 4, 0);
+        if (qh >= 0) {
+            q0 = q0.or(bits(bytes16(qh), bit, 1, 4));
+            q1 = q1.or(bits(bytes16(qh + 16), bit, 1, 4));
+        }
+        widen16(q0).mul(dj).sub(mj).intoArray(dst, y);
+        widen16(q1).mul(dj).sub(mj).intoArray(dst, y + 16);
+    }
+
+    /**
      * The Q4_K / Q5_K dot: {@code d sc sum(q x) - dmin m sum(x)} per 32-value sub-block, nibbles at
      * {@code qs} (bytes into the block), fifth bits at {@code qh} (negative: none). One sub-block per
      * step of one flat loop; scales unpacked once per block.
