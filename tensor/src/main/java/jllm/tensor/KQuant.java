@@ -12,8 +12,6 @@ import java.lang.foreign.ValueLayout;
 final class KQuant {
     private KQuant() {}
 
-    private static int b(MemorySegment s, long off) { return s.get(ValueLayout.JAVA_BYTE, off) & 0xff; }
-
     private static final ValueLayout.OfLong LEL = ValueLayout.JAVA_LONG_UNALIGNED.withOrder(java.nio.ByteOrder.LITTLE_ENDIAN);
     private static final ValueLayout.OfInt LEI = ValueLayout.JAVA_INT_UNALIGNED.withOrder(java.nio.ByteOrder.LITTLE_ENDIAN);
 
@@ -48,14 +46,6 @@ final class KQuant {
     }
 
     private static final ValueLayout.OfShort LES = ValueLayout.JAVA_SHORT_UNALIGNED.withOrder(java.nio.ByteOrder.LITTLE_ENDIAN);
-
-    static int scale(MemorySegment s, long sc, int j) {
-        return j < 4 ? b(s, sc + j) & 63 : (b(s, sc + j + 4) & 15) | (b(s, sc + j - 4) >>> 6) << 4;
-    }
-
-    static int min(MemorySegment s, long sc, int j) {
-        return j < 4 ? b(s, sc + j + 4) & 63 : (b(s, sc + j + 4) >>> 4) | (b(s, sc + j) >>> 6) << 4;
-    }
 
     /** Packs 6-bit {@code sc[8]} and {@code m[8]} into 12 bytes at {@code dst[off..]}. */
     static void pack(int[] sc, int[] m, byte[] dst, int off) {

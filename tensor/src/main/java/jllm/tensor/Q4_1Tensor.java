@@ -34,7 +34,7 @@ public final class Q4_1Tensor extends QuantTensor {
         return L == 16 ? scaleMinDot(blk, nb, x, xOff, 4, -1) : super.dotBlocks(blk, nb, x, xOff);
     }
 
-    /** Row dots (prefill goes through the panel GEMM). See {@link QuantTensor#kernelPerClass} for why the loop is here. */
+    /** Row dots (prefill goes through the panel GEMM). See {@link QuantTensor} for why the loop is here. */
     @Override
     public void matmulRows(float[] x, int tokens, float[] y, int r0, int r1, float[] bias) {
         int in = dim(1), out = dim(0), nb = in / bs;

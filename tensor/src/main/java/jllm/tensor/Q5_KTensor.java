@@ -14,14 +14,13 @@ public final class Q5_KTensor extends QuantTensor {
 
     @Override
     void decodeBlock(long off, float[] dst, int o) {
+        if (L == 16) {
+            kDecodeBlock(off, dst, o, 48, 16);
+            return;
+        }
         float d = half(off), dmin = half(off + 2);
         long lo = KQuant.low8(seg, off + 4);
         int hi = KQuant.high4(seg, off + 4);
-        if (L == 16) {
-            for (int j = 0; j < 8; j++)
-                kSub32(off + 48 + 32 * (j >>> 1), 4 * (j & 1), off + 16, j, d * KQuant.scale(lo, hi, j), dmin * KQuant.min(lo, hi, j), dst, o + 32 * j);
-            return;
-        }
         for (int i = 0; i < 4; i++) {
             float d1 = d * KQuant.scale(lo, hi, 2 * i), m1 = dmin * KQuant.min(lo, hi, 2 * i);
             float d2 = d * KQuant.scale(lo, hi, 2 * i + 1), m2 = dmin * KQuant.min(lo, hi, 2 * i + 1);
@@ -40,7 +39,7 @@ public final class Q5_KTensor extends QuantTensor {
         return L == 16 ? kQuantDot(blk, nb, x, xOff, 48, 16) : super.dotBlocks(blk, nb, x, xOff);
     }
 
-    /** Row dots (prefill goes through the panel GEMM). See {@link QuantTensor#kernelPerClass} for why the loop is here. */
+    /** Row dots (prefill goes through the panel GEMM). See {@link QuantTensor} for why the loop is here. */
     @Override
     public void matmulRows(float[] x, int tokens, float[] y, int r0, int r1, float[] bias) {
         int in = dim(1), out = dim(0), nb = in / bs;

@@ -71,7 +71,7 @@ public final class Q6_KTensor extends QuantTensor {
         return a0.add(a1).reduceLanes(VectorOperators.ADD);
     }
 
-    /** Row dots (prefill goes through the panel GEMM). See {@link QuantTensor#kernelPerClass} for why the loop is here. */
+    /** Row dots (prefill goes through the panel GEMM). See {@link QuantTensor} for why the loop is here. */
     @Override
     public void matmulRows(float[] x, int tokens, float[] y, int r0, int r1, float[] bias) {
         int in = dim(1), out = dim(0), nb = in / bs;

@@ -19,6 +19,14 @@ import jdk.incubator.vector.VectorSpecies;
  * <p>Subclasses give a scalar {@link #decodeBlock} written straight from the format (used by
  * {@link #read}, {@link #get} and misaligned dots); the hot types also override {@link #dotBlocks}
  * and {@link #matmulRows} with fused Vector API kernels.
+ *
+ * <p>Why every type has its own {@code matmulRows} loop calling its own kernel: the loop must sit in
+ * a method of the final class, where C2 knows the receiver exactly and inlines that one kernel. A
+ * loop shared in this class gets compiled on its own with a call-site profile that has seen two
+ * types (Q4_K and Q6_K in every Q4_K_M model); C2 then inlines both kernels into one method, runs
+ * past its inlining node budget (NodeCountInliningCutoff) and leaves the Vector API calls after
+ * that point un-intrinsified, allocating every vector: 1 token/s instead of 15. (Q8_0 and Q4_0 share
+ * {@link #tiledMatmulRows}; their kernels are small enough.)
  */
 public abstract sealed class QuantTensor extends Tensor
         permits Q8_0Tensor, Q4_0Tensor, Q4_1Tensor, Q5_0Tensor, Q5_1Tensor, Q4_KTensor, Q5_KTensor, Q6_KTensor {
@@ -230,6 +238,17 @@ public abstract sealed class QuantTensor extends Tensor
     }
 
     /**
+     * Vector decode of a Q4_K/Q5_K block at {@code off}: nibbles at {@code qs} bytes into the block,
+     * fifth bits at {@code qh} (negative: none); one {@link #kSub32} call per sub-block.
+     */
+    final void kDecodeBlock(long off, float[] dst, int o, int qs, int qh) {
+        float[] sm = new float[16];
+        KQuant.scalesAndMins(seg, off, sm);
+        for (int j = 0; j < 8; j++)
+            kSub32(off + qs + 32 * (j >>> 1), 4 * (j & 1), qh < 0 ? -1 : off + qh, j, sm[j], sm[8 + j], dst, o + 32 * j);
+    }
+
+    /**
      * Decodes one 32-value Q4_K/Q5_K sub-block, {@code q * dj - mj}: nibbles (at bit {@code shift}) of
      * the 32 bytes at {@code q}, fifth bit {@code bit} of the 32 bytes at {@code qh} (negative: none).
      * Called from a loop with nothing else vectorised, so one inlined copy stays within C2's budget.
@@ -270,16 +289,6 @@ public abstract sealed class QuantTensor extends Tensor
         }
         return acc.sub(mins).reduceLanes(VectorOperators.ADD);
     }
-
-    /**
-     * Why every type has its own {@code matmulRows} loop calling its own kernel: the loop must sit in
-     * a method of the final class, where C2 knows the receiver exactly and inlines that one kernel. A
-     * loop shared in this class gets compiled on its own with a call-site profile that has seen two
-     * types (Q4_K and Q6_K in every Q4_K_M model); C2 then inlines both kernels into one method, runs
-     * past its inlining node budget (NodeCountInliningCutoff) and leaves the Vector API calls after
-     * that point un-intrinsified, allocating every vector: 1 token/s instead of 15.
-     */
-    static final boolean kernelPerClass = true;
 
 
     /** Two output rows against four tokens, for types with a fused prefill kernel ({@link #tiledMatmulRows}). */
