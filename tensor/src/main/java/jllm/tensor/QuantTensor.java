@@ -118,12 +118,10 @@ public abstract sealed class QuantTensor extends Tensor
      * Dot of {@code nb} whole blocks starting at block {@code blk} with {@code x[xOff..]}: each block is
      * decoded (vectorised {@link #decodeBlock}) into a small buffer that stays in L1, then FMA-ed.
      *
-     * <p>Why not one fused kernel per type: a K-quant block needs ~40 vector operations, and a loop
-     * body that size exceeds C2's inlining node budget (NodeCountInliningCutoff), after which the
-     * remaining Vector API calls are not intrinsified and every vector is allocated (1-3 Gw/s instead
-     * of 10+). Vectors therefore never cross a method boundary here: decodeBlock is compiled on its own
-     * and hands its result over in the buffer. One flat loop, because C2 did not scalar-replace an
-     * accumulator carried through nested loops.
+     * <p>The fallback of every type whose fused kernel needs 512-bit vectors (they override this and
+     * call it on other vector shapes). Vectors never cross a method boundary: decodeBlock hands its
+     * result over in the buffer. One flat loop, because C2 did not scalar-replace an accumulator
+     * carried through nested loops.
      */
     float dotBlocks(long blk, int nb, float[] x, int xOff) {
         float[] tmp = new float[bs];
