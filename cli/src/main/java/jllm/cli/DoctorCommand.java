@@ -37,6 +37,10 @@ final class DoctorCommand implements Runnable {
         @Option(names = "--chart", description = "Also draw the per-layer error as an SVG chart to this file")
         Path chart;
 
+        @Option(names = "--grads", description = "Also compare the loss and every parameter gradient with the reference's loss and grad.* "
+                + "(PASS needs loss rel err <= 1e-5 and every gradient <= 1e-4 rel L2)")
+        boolean grads;
+
         @Override
         public Integer call() throws java.io.IOException {
             Model m = Models.load(model, threads);
@@ -56,8 +60,12 @@ final class DoctorCommand implements Runnable {
                 java.nio.file.Files.move(tmp, chart, java.nio.file.StandardCopyOption.REPLACE_EXISTING, java.nio.file.StandardCopyOption.ATOMIC_MOVE);
                 System.out.println("chart: " + chart);
             }
-            System.out.printf("RESULT max_rel_err=%s greedy=%s %s%n", fmt(r.maxRel()), r.greedy(), r.pass() ? "PASS" : "FAIL");
-            return r.pass() ? 0 : 1;
+            jllm.doctor.GradCompare.Result g = grads ? jllm.doctor.GradCompare.run(m, reference, false) : null;
+            if (g != null) jllm.doctor.GradCompare.print(g, System.out);
+            boolean pass = r.pass() && (g == null || g.pass());
+            String gradPart = g == null ? "" : " loss_err=" + fmt(g.lossErr()) + " grads=" + fmt(g.maxGradErr());
+            System.out.printf("RESULT max_rel_err=%s greedy=%s%s %s%n", fmt(r.maxRel()), r.greedy(), gradPart, pass ? "PASS" : "FAIL");
+            return pass ? 0 : 1;
         }
 
         private static String fmt(double v) {
