@@ -373,8 +373,9 @@ public final class Lint {
         }
         try {
             if (p.render(ChatProbe.userOnly(), false).equals(withPrompt))
-                add(Finding.warning("chat-template-error", "the chat template ignores add_generation_prompt: the prompt does not open an assistant turn, "
-                        + "so the model continues the user's message", "Emit the assistant header when add_generation_prompt is true."));
+                add(Finding.info("chat-template-error", "the chat template renders the same with and without add_generation_prompt: fine when the "
+                        + "user turn's closing marker opens the assistant turn (Mistral's [/INST]); otherwise the model continues the user's message",
+                        "If the model has an assistant header, emit it when add_generation_prompt is true."));
         } catch (TemplateException e) {
             add(Finding.error("chat-template-error", "the chat template fails without a generation prompt: " + e.describe(), "Fix the template."));
         }
@@ -401,8 +402,9 @@ public final class Lint {
                     + "tokens on (TRL-style SFT pipelines, llama.cpp) feeds two BOS tokens, which degrades outputs";
             String fix = "Tokenize rendered chats with add_special_tokens=False, or drop {{ bos_token }} from the template"
                     + (m.gguf ? " (llama.cpp adds BOS itself)." : ".");
-            // llama.cpp tokenizes the rendered chat with BOS added: for a GGUF this happens as shipped.
-            add(m.gguf ? Finding.error("double-bos", msg, fix) : Finding.warning("double-bos", msg, fix));
+            // transformers' apply_chat_template tokenizes without special tokens, so an HF release is right as
+            // shipped (Llama 3 does exactly this); a GGUF runtime that adds BOS to the rendered chat is not.
+            add(m.gguf ? Finding.warning("double-bos", msg, fix) : Finding.info("double-bos", msg, fix));
         }
         boolean needsBos = m.modelType().startsWith("gemma");
         if (!tokenizerAdds && (rendered == null || !templateWrites)) {
