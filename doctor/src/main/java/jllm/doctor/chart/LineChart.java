@@ -171,6 +171,7 @@ public final class LineChart {
             r.setSeriesShapesVisible(i, !manyPoints);
         }
         plot.setRenderer(r);
+        includeMarkers(y, data);
         for (Marker m : markers) {
             if (logY && m.y() <= 0) continue;
             ValueMarker vm = new ValueMarker(m.y(), new Color(0xC00000),
@@ -184,6 +185,24 @@ public final class LineChart {
         }
         chart.getLegend().setItemFont(tick);
         return chart;
+    }
+
+    /** Auto-ranging ignores markers; a tolerance line must be visible even when every value is far below it. */
+    private void includeMarkers(ValueAxis y, XYSeriesCollection data) {
+        var bounds = org.jfree.data.general.DatasetUtils.findRangeBounds(data);
+        double lo = bounds == null ? Double.NaN : bounds.getLowerBound(), hi = bounds == null ? Double.NaN : bounds.getUpperBound();
+        boolean changed = false;
+        for (Marker m : markers) {
+            if (logY && m.y() <= 0) continue;
+            if (Double.isNaN(lo) || m.y() < lo) { lo = m.y(); changed = true; }
+            if (Double.isNaN(hi) || m.y() > hi) { hi = m.y(); changed = true; }
+        }
+        if (!changed) return;
+        if (logY) y.setRange(lo / 2, hi * 2);
+        else {
+            double pad = Math.max(1e-12, (hi - lo) * 0.05);
+            y.setRange(lo - pad, hi + pad);
+        }
     }
 
     private static NumberAxis numberAxis(String label) {
