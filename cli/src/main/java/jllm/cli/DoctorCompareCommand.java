@@ -50,24 +50,16 @@ final class DoctorCompareCommand implements Callable<Integer> {
     @Option(names = "--threads", description = "Worker threads (default: all cores)")
     Integer threads;
 
-    @Option(names = "--chart", description = "Draw the per-layer error to this file (.png or .svg)")
-    Path chart;
-
-    @Option(names = "--html", description = "Write a self-contained HTML report (table and chart) to this file")
-    Path html;
-
-    @Option(names = "--overwrite", description = "Replace existing --chart/--html files")
-    boolean overwrite;
+    @picocli.CommandLine.Mixin
+    DoctorOutputs out;
 
     @Override
     public Integer call() {
         if (reference == null && against == null) throw new IllegalArgumentException("give --reference FILE, --against MODEL, or both");
-        if (chart != null) LineChart.isSvg(chart);
         List<Path> inputs = new ArrayList<>(List.of(model));
         if (reference != null) inputs.add(reference);
         if (against != null) inputs.add(against);
-        if (chart != null) jllm.formats.io.OutputFile.check(chart, overwrite, inputs);
-        if (html != null) jllm.formats.io.OutputFile.check(html, overwrite, inputs);
+        out.check(inputs);
 
         Model a = Models.load(model, threads);
         Set<Integer> endIds = ModelFiles.generationEos(model, a);
@@ -121,12 +113,8 @@ final class DoctorCompareCommand implements Callable<Integer> {
         if (!greedyText.isEmpty()) System.out.print(greedyText);
         String result = String.format(Locale.ROOT, "RESULT max_rel_err=%.3e greedy=%s %s", r.maxRel(), r.greedy(), r.pass() ? "PASS" : "FAIL");
         LineChart c = ErrorChart.chart("Per-layer error: " + title, lines, tolerance);
-        if (chart != null) System.out.println("chart: " + c.write(chart, overwrite, inputs));
-        if (html != null) {
-            HtmlReport rep = new HtmlReport("jllm doctor compare: " + title);
-            rep.pre(table + greedyText + result).chart(c);
-            System.out.println("report: " + rep.write(html, overwrite, inputs));
-        }
+        out.writeChart(c, inputs);
+        out.writeReport(new HtmlReport("jllm doctor compare: " + title).pre(table + greedyText + result).chart(c), inputs);
         System.out.println(result);
         return r.pass() ? 0 : 1;
     }

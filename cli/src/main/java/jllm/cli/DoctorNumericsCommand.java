@@ -34,14 +34,8 @@ final class DoctorNumericsCommand implements Callable<Integer> {
     @Option(names = "--position", defaultValue = "8192", description = "Centre of the RoPE position demonstration (default ${DEFAULT-VALUE})")
     int position;
 
-    @Option(names = "--chart", description = "Draw the RoPE position error chart to this file (.png or .svg)")
-    Path chart;
-
-    @Option(names = "--html", description = "Write a self-contained HTML report to this file")
-    Path html;
-
-    @Option(names = "--overwrite", description = "Replace existing outputs")
-    boolean overwrite;
+    @picocli.CommandLine.Mixin
+    DoctorOutputs out;
 
     @Override
     public Integer call() {
@@ -50,8 +44,7 @@ final class DoctorNumericsCommand implements Callable<Integer> {
         if (!(std > 0) || Double.isInfinite(std)) throw new IllegalArgumentException("--std must be a positive number, got " + std);
         if ((tensor == null) != (model == null)) throw new IllegalArgumentException("--tensor and --model go together");
         List<Path> inputs = model == null ? List.of() : List.of(model);
-        for (Path p : new Path[] {chart, html}) if (p != null) jllm.formats.io.OutputFile.check(p, overwrite, inputs);
-        if (chart != null) LineChart.isSvg(chart);
+        out.check(inputs);
         float[] x;
         String what;
         if (tensor != null) {
@@ -73,9 +66,8 @@ final class DoctorNumericsCommand implements Callable<Integer> {
         System.out.println();
         System.out.print(rope);
         LineChart c = Numerics.ropeChart(Math.max(2 * position, 1024));
-        if (chart != null) System.out.println("chart: " + c.write(chart, overwrite, inputs));
-        if (html != null)
-            System.out.println("report: " + new HtmlReport("jllm doctor numerics").pre(formats).pre(rope).chart(c).write(html, overwrite, inputs));
+        out.writeChart(c, inputs);
+        out.writeReport(new HtmlReport("jllm doctor numerics").pre(formats).pre(rope).chart(c), inputs);
         return 0;
     }
 

@@ -30,33 +30,26 @@ final class DoctorTokensCommand implements Callable<Integer> {
     @Option(names = "--include-special", description = "With --fix: also repair untrained bos/eos/pad/unk rows")
     boolean includeSpecial;
 
-    @Option(names = "--chart", description = "Draw each row's max |x| over the vocabulary (.png or .svg)")
-    Path chart;
-
-    @Option(names = "--html", description = "Write a self-contained HTML report to this file")
-    Path html;
-
-    @Option(names = "--overwrite", description = "Replace existing outputs")
-    boolean overwrite;
+    @picocli.CommandLine.Mixin
+    DoctorOutputs out;
 
     @Override
     public Integer call() {
-        for (Path p : new Path[] {chart, html}) if (p != null) jllm.formats.io.OutputFile.check(p, overwrite, List.of(model));
-        if (chart != null) LineChart.isSvg(chart);
+        out.check(List.of(model));
         try (ModelFiles m = ModelFiles.open(model)) {
             TokenAudit.Report r = TokenAudit.run(m);
             String text = describe(r);
             System.out.print(text);
             LineChart c = chart(r, model);
-            if (chart != null) System.out.println("chart: " + c.write(chart, overwrite, List.of(model)));
-            if (html != null) System.out.println("report: " + new HtmlReport("jllm doctor tokens: " + model).pre(text).chart(c).write(html, overwrite, List.of(model)));
+            out.writeChart(c, List.of(model));
+            out.writeReport(new HtmlReport("jllm doctor tokens: " + model).pre(text).chart(c), List.of(model));
             if (fix != null) {
                 var patches = TokenAudit.patches(m, r, includeSpecial);
                 if (patches.isEmpty()) {
                     System.out.println("nothing to fix");
                     return 0;
                 }
-                List<Path> written = TokenFix.write(m, patches, fix, overwrite);
+                List<Path> written = TokenFix.write(m, patches, fix, out.overwrite);
                 System.out.printf("fixed %d row(s) of %s: wrote %s%n", patches.getFirst().rows().length,
                         patches.stream().map(TokenFix.Patch::tensor).toList(), written.size() == 1 ? written.getFirst() : fix);
                 try (ModelFiles after = ModelFiles.open(m.gguf ? written.getFirst() : fix)) {

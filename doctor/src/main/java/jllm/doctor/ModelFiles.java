@@ -74,13 +74,9 @@ public final class ModelFiles implements AutoCloseable {
         Path cfg = dir.resolve("config.json");
         if (!Files.isRegularFile(cfg)) throw new FormatException(dir + ": no config.json in the model directory");
         Config c = Config.read(cfg);
-        Spec spec = null;
-        String specError = null;
-        try {
-            spec = Architectures.forConfig(c).spec(c);
-        } catch (RuntimeException e) {
-            specError = e.getMessage();
-        }
+        SpecRead sr = SpecRead.of(c);
+        Spec spec = sr.spec();
+        String specError = sr.error();
         JsonNode gen = readJson(dir.resolve("generation_config.json"));
         JsonNode tokCfg = readJson(dir.resolve("tokenizer_config.json"));
         Tokenizer tok = null;
@@ -101,13 +97,9 @@ public final class ModelFiles implements AutoCloseable {
     private static ModelFiles openGguf(Path file) {
         GgufFile f = GgufFile.openManaged(file);
         Config c = new Config(GgufConfig.toHf(f), file.toString());
-        Spec spec = null;
-        String specError = null;
-        try {
-            spec = Architectures.forConfig(c).spec(c);
-        } catch (RuntimeException e) {
-            specError = e.getMessage();
-        }
+        SpecRead sr = SpecRead.of(c);
+        Spec spec = sr.spec();
+        String specError = sr.error();
         Tokenizer tok = null;
         String tokErr = null;
         if (f.has("tokenizer.ggml.tokens")) {
@@ -118,6 +110,17 @@ public final class ModelFiles implements AutoCloseable {
             }
         }
         return new ModelFiles(file, true, c, spec, specError, null, null, tok, tokErr, new GgufTensorStore(f), "token_embd.weight", "output.weight", f);
+    }
+
+    /** The architecture's reading of a config, or why it failed (reported by lint, not thrown). */
+    private record SpecRead(Spec spec, String error) {
+        static SpecRead of(Config c) {
+            try {
+                return new SpecRead(Architectures.forConfig(c).spec(c), null);
+            } catch (RuntimeException e) {
+                return new SpecRead(null, e.getMessage());
+            }
+        }
     }
 
     private static JsonNode readJson(Path p) {
