@@ -42,7 +42,7 @@ public final class GradCompare {
     private GradCompare() { }
 
     /** The per-tensor table: loss first, then each gradient's max abs and relative L2 error. */
-    public static void print(Result r, java.io.PrintStream out) {
+    public static void print(Result r, java.io.PrintWriter out) {
         out.printf(java.util.Locale.ROOT, "%-56s %14s %14s %10s%n", "gradient", "max_abs_err", "rel_l2_err", "log10");
         out.printf(java.util.Locale.ROOT, "%-56s %14.6f %14.3e %10.2f  (reference %.6f)%n", "loss", r.loss(), r.lossErr(),
                 Math.log10(Math.max(r.lossErr(), 1e-30)), r.refLoss());
