@@ -56,66 +56,101 @@ final class CpuAttention {
         return softcap > 0 ? (float) (softcap * Math.tanh(s / softcap)) : s;
     }
 
-    /** d(score)/d(raw score) of the soft-cap, from the capped score. */
-    private static float capSlope(float s, float softcap) {
-        if (softcap <= 0) return 1f;
-        float t = s / softcap;
-        return 1f - t * t;
-    }
-
     // ---- attention backward ---------------------------------------------------------------------
 
+    /** Largest P / dS tile of one query block, in floats. */
+    private static final int TILE = 1 << 22;
+
     /**
-     * Two passes, each owning its outputs so no two threads add into the same element: pass 1 runs
-     * over (query, head) and writes dq plus {@code D = dO . O}; pass 2 runs over (key, kv head) and
-     * walks the queries that see that key (in order) to write dk and dv. Both recompute P from lse;
-     * nothing of size {@code [heads, T, T]} is ever stored.
+     * Per example and kv head, with that head's keys and values transposed ({@code [hd, keys]}) so
+     * a query's scores and {@code dP} come 16 keys at a time from plain FMAs (no lane reductions):
+     * phase 1 runs over the block's (query, head) rows and writes their P and dS rows and dq;
+     * phase 2 runs over keys and adds, for each key, its column of the block in query order:
+     * {@code dk_j += scale dS[., j] q}, {@code dv_j += P[., j] dO}. No two threads add into the same
+     * element and every sum has a fixed order, whatever the thread count. Nothing of size
+     * {@code [heads, T, T]} exists: a block's tiles are at most {@link #TILE} floats.
      */
     static void backward(Parallel par, float[] q, float[] k, float[] v, float[] out, float[] lse, float[] dOut, int rows, int[] pos,
                          int[] keyBase, int heads, int kvHeads, int hd, float scale, float softcap, AttentionMask mask,
                          float[] dq, float[] dk, float[] dv) {
-        int group = heads / kvHeads, kvStride = kvHeads * hd;
+        int group = heads / kvHeads, kvStride = kvHeads * hd, L = CpuBackend.F.length();
         for (int t = 0; t < rows; t++)
             if ((keyBase == null ? 0 : keyBase[t]) + pos[t] != t)
                 throw new IllegalArgumentException("attention backward needs self-attention rows: row " + t + " is position " + pos[t]);
-        float[] dSum = new float[rows * heads];
-        par.forRange(rows * heads, 1, (from, to) -> {
-            for (int th = from; th < to; th++) {
-                int t = th / heads, h = th % heads, kvh = h / group, p = pos[t];
-                int base = keyBase == null ? 0 : keyBase[t];
-                int qo = th * hd;
-                float d = CpuBackend.dot(dOut, qo, out, qo, hd), l = lse[th];
-                dSum[th] = d;
-                java.util.Arrays.fill(dq, qo, qo + hd, 0f);
-                for (int j = mask.firstKey(p); j <= p; j++) {
-                    int ko = (base + j) * kvStride + kvh * hd;
-                    float s = score(q, qo, k, ko, hd, scale, softcap);
-                    float pr = (float) Math.exp(s - l);
-                    float ds = pr * (CpuBackend.dot(dOut, qo, v, ko, hd) - d) * capSlope(s, softcap);
-                    CpuBackend.axpy(ds * scale, k, ko, dq, qo, hd);
-                }
-            }
-        });
-        par.forRange(rows * kvHeads, 1, (from, to) -> {
-            for (int rk = from; rk < to; rk++) {
-                int r = rk / kvHeads, kvh = rk % kvHeads, pj = pos[r];
-                int base = keyBase == null ? 0 : keyBase[r];
-                int ko = r * kvStride + kvh * hd;
-                java.util.Arrays.fill(dk, ko, ko + hd, 0f);
-                java.util.Arrays.fill(dv, ko, ko + hd, 0f);
-                // firstKey is non-decreasing in the position for every mask kind: stop at the first query that no longer sees key r
-                for (int t = r; t < rows && (keyBase == null ? 0 : keyBase[t]) == base && mask.firstKey(pos[t]) <= pj; t++) {
-                    for (int g = 0; g < group; g++) {
-                        int th = t * heads + kvh * group + g, qo = th * hd;
-                        float s = score(q, qo, k, ko, hd, scale, softcap);
-                        float pr = (float) Math.exp(s - lse[th]);
-                        float ds = pr * (CpuBackend.dot(dOut, qo, v, ko, hd) - dSum[th]) * capSlope(s, softcap);
-                        CpuBackend.axpy(ds * scale, q, qo, dk, ko, hd);
-                        CpuBackend.axpy(pr, dOut, qo, dv, ko, hd);
+        java.util.Arrays.fill(dk, 0, rows * kvStride, 0f);
+        java.util.Arrays.fill(dv, 0, rows * kvStride, 0f);
+        for (int s = 0; s < rows; ) {
+            int base = keyBase == null ? 0 : keyBase[s], n = 1;
+            while (s + n < rows && (keyBase == null ? 0 : keyBase[s + n]) == base) n++;
+            int stride = (n + L - 1) / L * L, start = s;
+            float[] kt = new float[hd * stride], vt = new float[hd * stride];
+            int block = Math.max(1, Math.min(n, TILE / (group * stride)));
+            float[] pTile = new float[block * group * stride], sTile = new float[block * group * stride];
+            for (int kvh = 0; kvh < kvHeads; kvh++) {
+                int g = kvh;
+                for (int j = 0; j < n; j++)
+                    for (int d = 0; d < hd; d++) {
+                        kt[d * stride + j] = k[(start + j) * kvStride + g * hd + d];
+                        vt[d * stride + j] = v[(start + j) * kvStride + g * hd + d];
                     }
+                int head0 = g * group;
+                for (int qb = 0; qb < n; qb += block) {
+                    int nb = Math.min(block, n - qb), first = qb;
+                    par.forRange(nb * group, 1, (r0, r1) -> {
+                        for (int r = r0; r < r1; r++)
+                            queryRow(q, k, out, lse, dOut, kt, vt, stride, start, first + r / group, head0 + r % group, heads, kvStride, hd,
+                                    scale, softcap, mask, dq, pTile, sTile, r * stride, g);
+                    });
+                    par.forRange(qb + nb, Math.max(1, 256 / hd), (j0, j1) -> {
+                        for (int j = j0; j < j1; j++) {
+                            int ko = (start + j) * kvStride + g * hd;
+                            for (int r = Math.max(0, (j - first) * group); r < nb * group; r++) {
+                                int p = first + r / group;
+                                if (mask.firstKey(p) > j) break;
+                                int qo = ((start + p) * heads + head0 + r % group) * hd;
+                                CpuBackend.axpy(sTile[r * stride + j] * scale, q, qo, dk, ko, hd);
+                                CpuBackend.axpy(pTile[r * stride + j], dOut, qo, dv, ko, hd);
+                            }
+                        }
+                    });
                 }
             }
-        });
+            s += n;
+        }
+    }
+
+    /** Phase 1 for query position p (of the example starting at row start), head h: its P and dS rows, and dq. */
+    private static void queryRow(float[] q, float[] k, float[] out, float[] lse, float[] dOut, float[] kt, float[] vt, int stride, int start,
+                                 int p, int h, int heads, int kvStride, int hd, float scale, float softcap, AttentionMask mask,
+                                 float[] dq, float[] pTile, float[] sTile, int to, int g) {
+        var F = CpuBackend.F;
+        int L = F.length(), th = (start + p) * heads + h, qo = th * hd, j0 = mask.firstKey(p);
+        float l = lse[th], dsum = CpuBackend.dot(dOut, qo, out, qo, hd);
+        for (int jb = j0 / L * L; jb <= p; jb += L) {
+            FloatVector sv = FloatVector.zero(F), dp = FloatVector.zero(F);
+            for (int d = 0; d < hd; d++) {
+                sv = FloatVector.fromArray(F, kt, d * stride + jb).fma(FloatVector.broadcast(F, q[qo + d]), sv);
+                dp = FloatVector.fromArray(F, vt, d * stride + jb).fma(FloatVector.broadcast(F, dOut[qo + d]), dp);
+            }
+            sv = sv.mul(scale);
+            if (softcap > 0) {
+                sv.intoArray(sTile, to + jb);
+                for (int j = jb; j < jb + L; j++) sTile[to + j] = (float) (softcap * Math.tanh(sTile[to + j] / softcap));
+                sv = FloatVector.fromArray(F, sTile, to + jb);
+            }
+            FloatVector pv = VecMath.exp(sv.sub(l)), ds = pv.mul(dp.sub(dsum));
+            if (softcap > 0) {
+                FloatVector t = sv.div(softcap);
+                ds = ds.mul(t.mul(t).neg().add(1f));
+            }
+            pv.intoArray(pTile, to + jb);
+            ds.intoArray(sTile, to + jb);
+            if (jb < j0 || jb + L > p + 1)
+                for (int j = jb; j < jb + L; j++)
+                    if (j < j0 || j > p) { pTile[to + j] = 0f; sTile[to + j] = 0f; }
+        }
+        java.util.Arrays.fill(dq, qo, qo + hd, 0f);
+        for (int j = j0; j <= p; j++) CpuBackend.axpy(sTile[to + j] * scale, k, (start + j) * kvStride + g * hd, dq, qo, hd);
     }
 
     /**

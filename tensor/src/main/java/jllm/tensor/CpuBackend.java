@@ -304,6 +304,16 @@ public final class CpuBackend implements Backend {
     public void gatedBackward(Activation act, Buf gate, Buf up, Buf dy, Buf dGate, Buf dUp, int n) {
         float[] g = HeapBuf.of(gate), u = HeapBuf.of(up), d = HeapBuf.of(dy), dg = HeapBuf.of(dGate), du = HeapBuf.of(dUp);
         par.forRange(n, ELEMENTWISE_CHUNK, (a, b) -> {
+            if (act == Activation.SILU) {
+                // one exp for both: silu(g) = g s, silu'(g) = s (1 + g (1 - s)), s = sigmoid(g)
+                for (int i = a; i < b; i++) {
+                    float gi = g[i], di = d[i];
+                    double sg = 1.0 / (1.0 + Math.exp(-gi));
+                    dg[i] = di * u[i] * (float) (sg * (1.0 + gi * (1.0 - sg)));
+                    du[i] = di * (float) (gi * sg);
+                }
+                return;
+            }
             for (int i = a; i < b; i++) {
                 float gi = g[i], di = d[i];
                 dg[i] = di * u[i] * act.derivative(gi);
