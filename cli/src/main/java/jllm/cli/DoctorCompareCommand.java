@@ -50,12 +50,17 @@ final class DoctorCompareCommand implements Callable<Integer> {
     @Option(names = "--threads", description = "Worker threads (default: all cores)")
     Integer threads;
 
+    @Option(names = "--grads", description = "With --reference: also compare the loss and every parameter gradient with the reference's "
+            + "loss and grad.* (PASS needs loss rel err <= 1e-5 and every gradient <= 1e-4 rel L2)")
+    boolean grads;
+
     @picocli.CommandLine.Mixin
     DoctorOutputs out;
 
     @Override
     public Integer call() {
         if (reference == null && against == null) throw new IllegalArgumentException("give --reference FILE, --against MODEL, or both");
+        if (grads && reference == null) throw new IllegalArgumentException("--grads needs --reference");
         List<Path> inputs = new ArrayList<>(List.of(model));
         if (reference != null) inputs.add(reference);
         if (against != null) inputs.add(against);
@@ -111,12 +116,21 @@ final class DoctorCompareCommand implements Callable<Integer> {
         System.out.print(table);
         String greedyText = greedy(r);
         if (!greedyText.isEmpty()) System.out.print(greedyText);
-        String result = String.format(Locale.ROOT, "RESULT max_rel_err=%.3e greedy=%s %s", r.maxRel(), r.greedy(), r.pass() ? "PASS" : "FAIL");
+        jllm.doctor.GradCompare.Result g = grads ? jllm.doctor.GradCompare.run(a, reference, false) : null;
+        if (g != null) {
+            java.io.StringWriter gt = new java.io.StringWriter();
+            jllm.doctor.GradCompare.print(g, new java.io.PrintWriter(gt, true));
+            table += gt;
+            System.out.print(gt);
+        }
+        boolean pass = r.pass() && (g == null || g.pass());
+        String gradPart = g == null ? "" : String.format(Locale.ROOT, " loss_err=%.3e grads=%.3e", g.lossErr(), g.maxGradErr());
+        String result = String.format(Locale.ROOT, "RESULT max_rel_err=%.3e greedy=%s%s %s", r.maxRel(), r.greedy(), gradPart, pass ? "PASS" : "FAIL");
         LineChart c = ErrorChart.chart("Per-layer error: " + title, lines, tolerance);
         out.writeChart(c, inputs);
         out.writeReport(new HtmlReport("jllm doctor compare: " + title).pre(table + greedyText + result).chart(c), inputs);
         System.out.println(result);
-        return r.pass() ? 0 : 1;
+        return pass ? 0 : 1;
     }
 
     static String table(ReferenceCompare.Result r) {
