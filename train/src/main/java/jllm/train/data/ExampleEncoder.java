@@ -20,8 +20,11 @@ import jllm.tokenizer.Tokenizer;
  * <ol>
  *   <li>Render the whole conversation F, and for each assistant turn i the conversation before it with
  *       the generation prompt (P_i) and up to it (E_i). When F starts with P_i the response starts at
- *       |P_i|; it ends at |E_i| when F starts with E_i, else (templates that render the last turn
- *       differently, e.g. Qwen 3's empty think block) after the content and the suffix E_i ends with.</li>
+ *       |P_i|, and runs over the content (found in F, trimmed if the template trims it) and the text E_i
+ *       writes after the content when F has it there too (the end-of-turn marker). Templates that
+ *       ignore add_generation_prompt end every E_i with the next assistant header; for them, and when the
+ *       suffix is not in F, the response ends after the content and the special token that follows it
+ *       (e.g. {@code <|eot_id|>}), so the model still learns to stop.</li>
  *   <li>Otherwise, if the template has a {@link ChatShape} and rendering from it gives F, the spans come
  *       from the shape (this is the "marker search" of responses-only training, made exact).</li>
  *   <li>A character boundary b becomes a token boundary by tokenizing F[0, b): when those ids are a
@@ -47,6 +50,7 @@ public final class ExampleEncoder {
     private final Integer bosId;
     private final int eosId;
     private final String bosText;
+    private final List<jllm.tokenizer.AddedToken> specials = new ArrayList<>();
     private ChatShape shape;
     private boolean shapeTried;
 
@@ -66,6 +70,7 @@ public final class ExampleEncoder {
         this.tok = tok;
         this.bosText = tok.specialTokens().get("bos_token");
         this.bosId = addsBos(tok) ? tok.bosId().getAsInt() : null;
+        for (jllm.tokenizer.AddedToken t : tok.addedTokens()) if (t.special()) specials.add(t);
         if (format.style() == PromptFormat.Style.CHAT_TEMPLATE) {
             try {
                 this.template = ChatTemplate.compile(format.chatTemplate());
@@ -214,29 +219,44 @@ public final class ExampleEncoder {
             Message m = msgs.get(i);
             if (!m.role().equals(Message.ASSISTANT)) continue;
             if (i == 0) return null;
-            String p, e;
+            String p, e, eGen;
             try {
                 p = renderChat(msgs.subList(0, i), true);
                 e = renderChat(msgs.subList(0, i + 1), false);
+                eGen = renderChat(msgs.subList(0, i + 1), true);
             } catch (DatasetException x) {
                 return null;
             }
             if (!full.startsWith(p) || p.length() < prevEnd) return null;
-            int start = p.length(), end;
-            if (full.startsWith(e) && e.length() > start) {
-                end = e.length();
-            } else {
-                int at = full.indexOf(m.content(), start);
-                int inE = e.startsWith(p) ? e.indexOf(m.content(), p.length()) : -1;
-                if (at < 0 || inE < 0) return null;
-                end = at + m.content().length();
-                String suffix = e.substring(inE + m.content().length());
-                if (full.startsWith(suffix, end)) end += suffix.length();
+            int start = p.length();
+            // The content as the template wrote it (some templates trim it).
+            String c = m.content();
+            int at = full.indexOf(c, start);
+            if (at < 0) {
+                c = c.strip();
+                at = c.isEmpty() ? -1 : full.indexOf(c, start);
             }
+            if (at < 0) return null;
+            int end = at + c.length();
+            // What the template writes after the turn, when that is not the unconditional tail of a template
+            // that ignores add_generation_prompt (then E_i would end with the next turn's opener).
+            int inE = e.startsWith(p) ? e.indexOf(c, p.length()) : -1;
+            String suffix = inE < 0 ? null : e.substring(inE + c.length());
+            if (suffix != null && !e.equals(eGen) && full.startsWith(suffix, end)) end += suffix.length();
+            else end += specialTokenAt(full, end).length();
             spans.add(new int[] {start, end});
             prevEnd = end;
         }
         return spans;
+    }
+
+    /** The longest special token (end of turn, eos, ...) written at {@code pos}, or "". */
+    private String specialTokenAt(String text, int pos) {
+        String best = "";
+        for (jllm.tokenizer.AddedToken t : specials) {
+            if (t.content().length() > best.length() && text.startsWith(t.content(), pos)) best = t.content();
+        }
+        return best;
     }
 
     private List<int[]> spansByShape(List<Message> msgs, String full) {

@@ -120,9 +120,7 @@ public final class TrainingData {
                 continue;
             }
             ExampleEncoder.Encoded e = enc.encode(f.example(), o.trainOnInputs());
-            int trained = e.trained();
-            if (trained == 0)
-                throw new DatasetException(row.where() + ": every token of this example is masked: no response tokens to learn from");
+            int trained = requireTrainedTokens(e);
             if (e.unstableBoundary()) unstable++;
             if (e.length() > o.maxSeq()) {
                 if (f.example().isText()) {
@@ -186,6 +184,14 @@ public final class TrainingData {
         Stats stats = new Stats(table.rows().size(), n, skippedCount, dropped, split, mostlyMasked, unstable, tokens, trainedTokens,
                 trainRows.size(), valRows.size());
         return new TrainingData(format, trainRows, valRows, o.seed(), stats);
+    }
+
+    /** An example with no trained token is an error (a template or data problem), never silently skipped. */
+    static int requireTrainedTokens(ExampleEncoder.Encoded e) {
+        int trained = e.trained();
+        if (trained == 0)
+            throw new DatasetException(e.row().where() + ": every token of this example is masked: no response tokens to learn from");
+        return trained;
     }
 
     private static String lines(List<Integer> ls) {
