@@ -34,12 +34,18 @@ public final class ChatShape {
     public final String foldSeparator;
     public final String userPrefix, userSuffix;
     public final String assistantPrefix, assistantSuffix;
+    /**
+     * How the assistant turn starts when it is the conversation's last message, when that differs from
+     * history turns (Qwen 3 writes an empty think block there); null when it does not differ.
+     */
+    public final String lastAssistantPrefix;
     public final String generation;
     /** The system prompt the template writes when the conversation has none, or null when there is none of that form. */
     public final String defaultSystem;
 
     private ChatShape(String bos, String noSystem, String systemPrefix, String systemSuffix, boolean systemFolded, String foldSeparator,
-                      String userPrefix, String userSuffix, String assistantPrefix, String assistantSuffix, String generation, String defaultSystem) {
+                      String userPrefix, String userSuffix, String assistantPrefix, String assistantSuffix, String lastAssistantPrefix,
+                      String generation, String defaultSystem) {
         this.bos = bos;
         this.noSystem = noSystem;
         this.systemPrefix = systemPrefix;
@@ -50,6 +56,7 @@ public final class ChatShape {
         this.userSuffix = userSuffix;
         this.assistantPrefix = assistantPrefix;
         this.assistantSuffix = assistantSuffix;
+        this.lastAssistantPrefix = lastAssistantPrefix;
         this.generation = generation;
         this.defaultSystem = defaultSystem;
     }
@@ -71,11 +78,12 @@ public final class ChatShape {
         String g0 = r1g[0], x1 = r1g[1];
         need(g0.equals(r1n[0]) && g0.equals(r3[0]) && g0.equals(r2[0]), "the text before the first message depends on what follows it");
         String y1 = r1n[1], g1 = r3[1], z1 = r3[2];
-        need(r2[1].equals(g1) && r2[3].equals(x1), "history turns render differently from the last turn");
+        need(r2[3].equals(x1), "the user turn ends differently after history");
         need(x1.startsWith(y1), "the generation prompt is not added after the user turn");
         String generation = x1.substring(y1.length());
-        need(g1.startsWith(y1), "the user turn ends differently before an assistant turn");
-        String assistantPrefix = g1.substring(y1.length());
+        need(g1.startsWith(y1) && r2[1].startsWith(y1), "the user turn ends differently before an assistant turn");
+        String assistantPrefix = r2[1].substring(y1.length());
+        String lastAssistantPrefix = g1.equals(r2[1]) ? null : g1.substring(y1.length());
         String g2 = r2[2];
         need(g2.startsWith(z1), "the assistant turn ends differently before a user turn");
         String userPrefix = g2.substring(z1.length());
@@ -99,7 +107,7 @@ public final class ChatShape {
             if (noSystem.length() >= sysPre.length() + sysSuf.length() && noSystem.startsWith(sysPre) && noSystem.endsWith(sysSuf))
                 deflt = noSystem.substring(sysPre.length(), noSystem.length() - sysSuf.length());
         }
-        return new ChatShape(bos, noSystem, sysPre, sysSuf, folded, sep, userPrefix, y1, assistantPrefix, z1, generation, deflt);
+        return new ChatShape(bos, noSystem, sysPre, sysSuf, folded, sep, userPrefix, y1, assistantPrefix, z1, lastAssistantPrefix, generation, deflt);
     }
 
     private static void need(boolean ok, String why) throws Unsupported {
@@ -164,7 +172,7 @@ public final class ChatShape {
                     b.append(m.content()).append(userSuffix);
                 }
                 case Message.ASSISTANT -> {
-                    b.append(assistantPrefix);
+                    b.append(i == n - 1 && lastAssistantPrefix != null ? lastAssistantPrefix : assistantPrefix);
                     start[i] = b.length();
                     b.append(m.content()).append(assistantSuffix);
                 }
