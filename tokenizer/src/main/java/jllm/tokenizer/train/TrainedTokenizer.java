@@ -53,16 +53,7 @@ public final class TrainedTokenizer {
         root.putNull("truncation");
         root.putNull("padding");
         ArrayNode added = root.putArray("added_tokens");
-        for (String s : specials) {
-            ObjectNode t = added.addObject();
-            t.put("id", id(s));
-            t.put("content", s);
-            t.put("single_word", false);
-            t.put("lstrip", false);
-            t.put("rstrip", false);
-            t.put("normalized", false);
-            t.put("special", true);
-        }
+        for (String s : specials) specialToken(added.addObject().put("id", id(s)), s);
         root.putNull("normalizer");
         if (kind == TokenizerTrainer.Kind.BYTE_LEVEL) {
             ObjectNode pre = root.putObject("pre_tokenizer");
@@ -148,17 +139,19 @@ public final class TrainedTokenizer {
         c.put("clean_up_tokenization_spaces", false);
         c.put("model_max_length", 1L << 40);
         ObjectNode dec = c.putObject("added_tokens_decoder");
-        for (String s : specials) {
-            ObjectNode t = dec.putObject(String.valueOf(id(s)));
-            t.put("content", s);
-            t.put("lstrip", false);
-            t.put("normalized", false);
-            t.put("rstrip", false);
-            t.put("single_word", false);
-            t.put("special", true);
-        }
+        for (String s : specials) specialToken(dec.putObject(String.valueOf(id(s))), s);
         if (chatTemplate != null) c.put("chat_template", chatTemplate);
         return c;
+    }
+
+    /** The fields of a special added token (never split, never normalised), as both files spell them. */
+    private static void specialToken(ObjectNode t, String content) {
+        t.put("content", content);
+        t.put("single_word", false);
+        t.put("lstrip", false);
+        t.put("rstrip", false);
+        t.put("normalized", false);
+        t.put("special", true);
     }
 
     /** Loads the files this tokenizer writes into jllm's own tokenizer (without touching the disk). */

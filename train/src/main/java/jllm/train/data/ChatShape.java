@@ -146,14 +146,19 @@ public final class ChatShape {
         return out;
     }
 
-    /** A rendering and where each message's content landed. */
-    public record Rendered(String text, int[] contentStart, int[] turnEnd) { }
+    /**
+     * A rendering and where each message landed: {@code contentStart[i]} to {@code turnEnd[i]} is message
+     * i's content and suffix; {@code responseStart[i]} is where a model's reply begins when it is prompted
+     * with the generation prompt (the content, or earlier when the last turn's opener extends the
+     * generation prompt, e.g. Qwen 3's empty think block, which the model writes itself).
+     */
+    public record Rendered(String text, int[] contentStart, int[] responseStart, int[] turnEnd) { }
 
-    /** Renders from the discovered pieces; {@code contentStart[i]}/{@code turnEnd[i]} bound message i's content + suffix. */
+    /** Renders from the discovered pieces (see {@link Rendered}). */
     public Rendered render(List<Message> msgs, boolean addGenerationPrompt) {
         StringBuilder b = new StringBuilder(bos);
         int n = msgs.size();
-        int[] start = new int[n], end = new int[n];
+        int[] start = new int[n], response = new int[n], end = new int[n];
         boolean firstIsSystem = n > 0 && msgs.get(0).role().equals(Message.SYSTEM);
         if (!firstIsSystem) b.append(noSystem);
         for (int i = 0; i < n; i++) {
@@ -172,16 +177,19 @@ public final class ChatShape {
                     b.append(m.content()).append(userSuffix);
                 }
                 case Message.ASSISTANT -> {
-                    b.append(i == n - 1 && lastAssistantPrefix != null ? lastAssistantPrefix : assistantPrefix);
+                    String prefix = i == n - 1 && lastAssistantPrefix != null ? lastAssistantPrefix : assistantPrefix;
+                    response[i] = b.length() + (prefix.startsWith(generation) ? generation.length() : prefix.length());
+                    b.append(prefix);
                     start[i] = b.length();
                     b.append(m.content()).append(assistantSuffix);
                 }
                 default -> throw new IllegalArgumentException("role " + m.role());
             }
             end[i] = b.length();
+            if (!m.role().equals(Message.ASSISTANT)) response[i] = start[i];
         }
         if (addGenerationPrompt) b.append(generation);
-        return new Rendered(b.toString(), start, end);
+        return new Rendered(b.toString(), start, response, end);
     }
 
     /** Conversations (alternating, with and without a system message) on which {@link #verify} compares renderings. */
@@ -224,7 +232,8 @@ public final class ChatShape {
         need(compared > 0, "the template refused every probe conversation");
     }
 
-    static int firstDifference(String a, String b) {
+    /** The index of the first differing character (the shorter length when one is a prefix of the other). */
+    public static int firstDifference(String a, String b) {
         int n = Math.min(a.length(), b.length());
         for (int i = 0; i < n; i++) if (a.charAt(i) != b.charAt(i)) return i;
         return n;

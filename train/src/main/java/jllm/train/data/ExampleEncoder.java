@@ -174,7 +174,7 @@ public final class ExampleEncoder {
 
     // ---- chat template ----------------------------------------------------------------------------
 
-    private String renderChat(List<Message> msgs, boolean gen) {
+    String renderChat(List<Message> msgs, boolean gen) {
         Map<String, Object> ctx = new LinkedHashMap<>(context);
         ctx.put("messages", Message.maps(msgs));
         ctx.put("add_generation_prompt", gen);
@@ -212,18 +212,18 @@ public final class ExampleEncoder {
     }
 
     /** Response spans from renderings of the conversation's prefixes (see the class doc); null when they do not line up. */
-    private List<int[]> spansByPrefix(List<Message> msgs, String full) {
+    List<int[]> spansByPrefix(List<Message> msgs, String full) {
         List<int[]> spans = new ArrayList<>();
         int prevEnd = 0;
         for (int i = 0; i < msgs.size(); i++) {
             Message m = msgs.get(i);
             if (!m.role().equals(Message.ASSISTANT)) continue;
             if (i == 0) return null;
-            String p, e, eGen;
+            String p, e, pNoGen;
             try {
                 p = renderChat(msgs.subList(0, i), true);
+                pNoGen = renderChat(msgs.subList(0, i), false);
                 e = renderChat(msgs.subList(0, i + 1), false);
-                eGen = renderChat(msgs.subList(0, i + 1), true);
             } catch (DatasetException x) {
                 return null;
             }
@@ -238,11 +238,12 @@ public final class ExampleEncoder {
             }
             if (at < 0) return null;
             int end = at + c.length();
-            // What the template writes after the turn, when that is not the unconditional tail of a template
-            // that ignores add_generation_prompt (then E_i would end with the next turn's opener).
+            // What the template writes after the turn, unless the template ignores add_generation_prompt
+            // (it renders the same either way): then E_i ends with an unconditional assistant header.
+            boolean ignoresGenerationPrompt = pNoGen.equals(p);
             int inE = e.startsWith(p) ? e.indexOf(c, p.length()) : -1;
             String suffix = inE < 0 ? null : e.substring(inE + c.length());
-            if (suffix != null && !e.equals(eGen) && full.startsWith(suffix, end)) end += suffix.length();
+            if (suffix != null && !ignoresGenerationPrompt && full.startsWith(suffix, end)) end += suffix.length();
             else end += specialTokenAt(full, end).length();
             spans.add(new int[] {start, end});
             prevEnd = end;
@@ -279,7 +280,7 @@ public final class ExampleEncoder {
         }
         if (!r.text().equals(full)) return null;
         List<int[]> spans = new ArrayList<>();
-        for (int i = 0; i < msgs.size(); i++) if (msgs.get(i).role().equals(Message.ASSISTANT)) spans.add(new int[] {r.contentStart()[i], r.turnEnd()[i]});
+        for (int i = 0; i < msgs.size(); i++) if (msgs.get(i).role().equals(Message.ASSISTANT)) spans.add(new int[] {r.responseStart()[i], r.turnEnd()[i]});
         return spans;
     }
 

@@ -150,14 +150,8 @@ public final class Modelfile {
             String got = go.execute(OllamaTemplate.ollamaData(sent));
             if (!got.equals(want))
                 throw new ChatShape.Unsupported("the Go template renders a " + conv.size() + "-message conversation differently (character "
-                        + firstDifference(got, want) + ")");
+                        + ChatShape.firstDifference(got, want) + ")");
         }
-    }
-
-    private static int firstDifference(String a, String b) {
-        int n = Math.min(a.length(), b.length());
-        for (int i = 0; i < n; i++) if (a.charAt(i) != b.charAt(i)) return i;
-        return n;
     }
 
     /**

@@ -75,6 +75,13 @@ class PredictionTest {
     }
 
     @Test
+    void outputFileHasOneJsonLinePerRowInOrder() throws IOException {
+        Path out = PredictionOutput.writeJsonl(dir.resolve("p.jsonl"), false, List.of(), List.of("1", " 0\n", "say \"hi\""));
+        assertEquals(List.of("{\"output\":\"1\"}", "{\"output\":\" 0\\n\"}", "{\"output\":\"say \\\"hi\\\"\"}"), Files.readAllLines(out));
+        assertThrows(jllm.formats.FormatException.class, () -> PredictionOutput.writeJsonl(out, false, List.of(), List.of("x")));
+    }
+
+    @Test
     void exactMatchNormalisesOnlyOuterWhitespace() {
         ExactMatch.Score s = ExactMatch.score(List.of(" 1", "0\n", "Yes", "1", "x"), Arrays.asList("1", "0", "yes", "", null));
         assertEquals(2, s.matches());
