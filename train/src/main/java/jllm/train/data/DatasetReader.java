@@ -162,7 +162,7 @@ public final class DatasetReader {
                     if (header == null) {
                         header = header(file, fields, sepName);
                     } else {
-                        if (fields.size() == 1 && fields.get(0).isEmpty() && header.size() > 1) continue; // a blank line
+                        if (fields.size() == 1 && fields.get(0).isBlank() && header.size() > 1) continue; // a blank line
                         if (fields.size() != header.size())
                             throw new DatasetException(file + ":" + line + ": row has " + fields.size() + " field" + (fields.size() == 1 ? "" : "s")
                                     + " but the header has " + header.size() + " (" + sepName + "-separated; quote fields that contain the separator)");

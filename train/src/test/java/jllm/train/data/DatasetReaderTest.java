@@ -39,7 +39,7 @@ class DatasetReaderTest {
 
     @Test
     void csvQuotingFollowsRfc4180() throws IOException {
-        Path p = file("q.csv", "a,b,c\r\n\"x, y\",\"say \"\"hi\"\"\",\"two\nlines\"\n1,,3\n\n4,5,\n");
+        Path p = file("q.csv", "a,b,c\r\n\"x, y\",\"say \"\"hi\"\"\",\"two\nlines\"\n1,,3\n\n  \n4,5,\n");
         DatasetReader.Table t = DatasetReader.read(p);
         assertEquals(3, t.rows().size());
         assertEquals("x, y", t.rows().get(0).text("a"));
