@@ -215,4 +215,19 @@ class TrainingEngineTest {
         assertTrue(runs[0].grads().size() >= 5, "norm weights were trained: " + runs[0].grads().keySet());
         assertClose(runs[1], runs[0], 1e-5, "Q8_0 base vs its fp32 decoding");
     }
+
+    /**
+     * A Llama-architecture GGUF keeps Q/K rows in llama.cpp's pair order and runs RoPE on adjacent
+     * pairs: its gradients, put back in transformers' order, must match the transformers reference.
+     */
+    @ParameterizedTest
+    @ValueSource(strings = {"llama3", "granite"})
+    void ggufModelsMatchTheReferenceGradients(String name, @org.junit.jupiter.api.io.TempDir Path tmp) {
+        Path gguf = tmp.resolve(name + ".gguf"), dir = Fixtures.root().resolve("hf").resolve(name);
+        jllm.model.gguf.GgufConverter.convert(dir, gguf, jllm.model.gguf.GgufConverter.FileType.F32, w -> { }, s -> { });
+        Model m = ModelLoader.load(gguf, CpuBackend.reproducible(2), w -> { });
+        assertTrue(m.spec.layer[0].rope().interleaved, "llama GGUF rotates pairs");
+        GradCompare.Result r = GradCompare.run(m, dir.resolve("reference.safetensors"), true);
+        assertTrue(r.pass(), name + " GGUF: loss_err " + r.lossErr() + " grads " + r.maxGradErr() + " missing " + r.missing());
+    }
 }
