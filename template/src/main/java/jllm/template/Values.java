@@ -99,7 +99,14 @@ final class Values {
             if (pending != null && !consumed) {
                 var body = pending;
                 pending = null;
-                items = body.get();
+                // Filters chained in a loop nest generators without bound; Python stops them with a RecursionError.
+                Budget b = Budget.current();
+                b.enter();
+                try {
+                    items = body.get();
+                } finally {
+                    b.leave();
+                }
             }
             if (!singleUse) return items;
             if (consumed) return List.of();
@@ -158,7 +165,21 @@ final class Values {
      */
     record Markup(String s) {
         static String escape(String v) {
-            StringBuilder sb = new StringBuilder(v.length());
+            long extra = 0;
+            for (int i = 0; i < v.length(); i++) {
+                switch (v.charAt(i)) {
+                    case '&', '\'' -> extra += 4;
+                    case '<', '>' -> extra += 3;
+                    case '"' -> extra += 4;
+                    default -> { }
+                }
+            }
+            if (extra == 0) {
+                Budget.current().scan(v.length());
+                return v;
+            }
+            Budget.current().string(v.length() + extra);
+            StringBuilder sb = new StringBuilder((int) (v.length() + extra));
             for (int i = 0; i < v.length(); i++) {
                 char c = v.charAt(i);
                 switch (c) {
