@@ -1,23 +1,28 @@
 package jllm.template;
 
 /**
- * What one render has spent of its {@link Limits}: steps (time), bytes allocated (memory), characters
- * written (output) and evaluation depth (the Java stack). Every operation charges its cost here
+ * What one render has spent of its {@link Limits}: steps (time), bytes of values built (memory),
+ * characters written (output) and evaluation depth (the stack). Every operation charges its cost here
  * <em>before</em> it allocates or loops, so exceeding a limit is a {@link TemplateException} of kind
- * {@code LimitError} (or {@code RecursionError}), never an OutOfMemoryError, a StackOverflowError or
- * a render that runs for minutes.
+ * {@code LimitError} (or {@code RecursionError}), never an OutOfMemoryError, a StackOverflowError or a
+ * render that runs for minutes.
  *
  * <h2>Cost model</h2>
  * <ul>
- *   <li>Time: one step per expression, statement and loop iteration; bulk work costs one step per 64
- *       characters read or copied and one per 16 list elements or dict entries visited, so every step
- *       stands for a bounded amount of work whatever the sizes involved.</li>
- *   <li>Memory: the bytes of every value the render builds, counted when it is built and never given
- *       back (a running total, so no pattern of building and dropping values gets around it): 2 per
- *       character of a string (a Java string holds 1 or 2 bytes per character) plus a 40-byte header,
- *       8 per list slot, 48 per dict entry, 56 per one-character string made by iterating a string, and
- *       the digits of big integers. Output and captured blocks ({@code set} blocks, macro bodies) count
- *       as the strings they are. Values from the caller's context are not counted: they exist already.</li>
+ *   <li>Time: one step per expression, statement and loop iteration; bulk work costs one step per 32
+ *       characters read, compared or converted one by one, per 1024 characters copied in bulk, per 4 list
+ *       elements or dict entries compared or visited, per 32 list slots or 16 dict entries copied, so every step stands for a bounded amount of work
+ *       whatever the sizes involved.</li>
+ *   <li>Memory: the bytes of every value the render builds, counted when it is built: 2 per character of
+ *       a string (a Java string holds 1 or 2 bytes per character) plus a 40-byte header, 8 per list slot,
+ *       48 per dict entry or (key, value) tuple, 56 per one-character string made by iterating a string,
+ *       and the words of big integers. Output and captured blocks ({@code set} blocks, macro bodies)
+ *       count as the strings they are. Bytes are given back only where the value is provably garbage:
+ *       an output buffer once its text is taken, the partial results of a concatenation chain, and the
+ *       old value of {@code ns.x} in {@code {% set ns.x = ns.x ~ ... %}} when nothing else can hold it.
+ *       So the count is an upper bound of what the render keeps alive, and no pattern of building and
+ *       dropping values gets around it. Values from the caller's context are not counted: they exist
+ *       already.</li>
  *   <li>Size: no single string or list longer than {@link Limits#maxStringChars()} is ever built.</li>
  *   <li>Depth: nested evaluation (expressions, blocks, macro calls, nested lazy filters, comparisons and
  *       printing of nested values) stops at {@link #MAX_DEPTH} levels, well inside the stack of the thread
@@ -26,7 +31,7 @@ package jllm.template;
  *
  * <p>The budget of the render in progress is bound to the thread with a {@link ScopedValue}, so the
  * Python helpers ({@code Py}, {@code Strs}) charge the same budget as the interpreter without threading it
- * through every call. Outside a render (parsing) a fresh budget with the default limits applies.
+ * through every call. Outside a render a fresh budget with the default limits applies.
  */
 final class Budget {
     /**
@@ -38,7 +43,7 @@ final class Budget {
     static final ScopedValue<Budget> CURRENT = ScopedValue.newInstance();
 
     private static final long STRING_HEADER = 40, LIST_HEADER = 32, DICT_HEADER = 64;
-    static final long CHAR_STRING = 56, LIST_SLOT = 8, DICT_ENTRY = 48;
+    static final long CHAR_STRING = 56, LIST_SLOT = 8, DICT_ENTRY = 48, TUPLE_PAIR = 48;
 
     final Limits limits;
     private long steps;
@@ -75,14 +80,14 @@ final class Budget {
                 + " steps (too much work: an endless or very long loop, or operations on huge values)");
     }
 
-    /** Reading or comparing {@code chars} characters without building anything. */
+    /** Reading, comparing or converting {@code chars} characters one by one. */
     void scan(long chars) {
         if (chars >= 32) step(chars >>> 5);
     }
 
     /** Visiting {@code n} list elements or dict entries without building anything. */
     void visit(long n) {
-        if (n >= 16) step(n >>> 4);
+        if (n >= 4) step(n >>> 2);
     }
 
     // ---- memory --------------------------------------------------------------------------------
@@ -105,27 +110,57 @@ final class Budget {
     void string(long chars) {
         size(chars);
         alloc(STRING_HEADER + 2 * chars);
-        scan(chars);
+        copy(chars);
     }
 
-    /** A new list or tuple of {@code n} items. */
+    /** Copying {@code chars} characters in bulk (a memory copy: far cheaper per character than a scan). */
+    void copy(long chars) {
+        if (chars >= 1024) step(chars >>> 10);
+    }
+
+    /** A new list or tuple of {@code n} items (copied in bulk; work done per item is charged where it is done). */
     void list(long n) {
         size(n);
         alloc(LIST_HEADER + LIST_SLOT * n);
+        if (n >= 32) step(n >>> 5);
+    }
+
+    /** A new list of {@code n} (key, value) tuples. */
+    void pairs(long n) {
+        list(n);
+        alloc(TUPLE_PAIR * n);
+    }
+
+    /** {@code n} new (possibly empty) lists or tuples, beyond the slots of their items. */
+    void lists(long n) {
+        alloc(LIST_HEADER * n);
         visit(n);
     }
 
-    /** A new dict (or copy) of {@code n} entries. */
+    /** A new dict (or copy) of {@code n} entries: each entry is hashed and linked. */
     void dict(long n) {
         size(n);
         alloc(DICT_HEADER + DICT_ENTRY * n);
-        visit(n);
+        if (n >= 16) step(n >>> 4);
     }
 
     /** {@code n} characters appended to a growing string buffer (charged as they come). */
     void chars(long n) {
         alloc(2 * n);
-        scan(n);
+        copy(n);
+    }
+
+    /** Gives back the charge of a value that is provably garbage (never below zero). */
+    void free(long n) {
+        bytes = Math.max(0, bytes - n);
+    }
+
+    /** What building {@code v} was charged, for the values that are given back: strings and lists. */
+    static long chargeOf(Object v) {
+        if (v instanceof Values.Markup m) v = m.s();
+        if (v instanceof String s) return STRING_HEADER + 2L * s.length();
+        if (v instanceof java.util.List<?> l && !(v instanceof Values.Range)) return LIST_HEADER + LIST_SLOT * l.size();
+        return 0;
     }
 
     // ---- output --------------------------------------------------------------------------------

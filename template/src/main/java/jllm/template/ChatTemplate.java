@@ -108,6 +108,10 @@ public final class ChatTemplate {
         }
         if (e instanceof TemplateException te) throw te;
         if (e instanceof StackOverflowError) throw new TemplateException("RecursionError", "template nesting too deep for the stack");
+        // The budget keeps a render's values within maxMemoryBytes; a heap smaller than that can still run
+        // out. The render's garbage went with its thread, so this is reported like any other failure.
+        if (e instanceof OutOfMemoryError) throw new TemplateException("MemoryError", "out of memory while rendering the template: the Java heap ("
+                + (Runtime.getRuntime().maxMemory() >> 20) + " MiB) is too small for its memory budget of " + (limits.maxMemoryBytes() >> 20) + " MiB");
         if (e instanceof Error err) throw err;
         StackTraceElement[] at = e.getStackTrace();
         throw new TemplateException("InternalError", "internal error of the template engine: " + e + (at.length > 0 ? " at " + at[0] : ""));

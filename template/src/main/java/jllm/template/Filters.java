@@ -259,7 +259,7 @@ final class Filters {
             case "items" -> {
                 if (value instanceof Undefined) return View.generator(new ArrayList<>());
                 if (!(value instanceof Map<?, ?> m)) throw TemplateException.type("Can only get item pairs from a mapping.");
-                in.budget.list(3L * m.size());
+                in.budget.pairs(m.size());
                 List<Object> out = new ArrayList<>();
                 for (var e : m.entrySet()) out.add(new Tuple(e.getKey(), e.getValue()));
                 return View.generator(out);
@@ -272,7 +272,7 @@ final class Filters {
                 boolean rev = Py.truthy(a.get(2, "reverse", false));
                 int pos = by.equals("key") ? 0 : by.equals("value") ? 1 : -1;
                 if (pos < 0) throw new TemplateException("FilterArgumentError", "You can only sort by either \"key\" or \"value\"");
-                in.budget.list(3L * m.size());
+                in.budget.pairs(m.size());
                 List<Object> out = new ArrayList<>();
                 for (var e : m.entrySet()) out.add(new Tuple(e.getKey(), e.getValue()));
                 sorting(in, out.size());
@@ -303,7 +303,7 @@ final class Filters {
                 List<Object> l = Py.iterate(value);
                 in.budget.list(2L * l.size());
                 for (Object o : l) {
-                    in.step(1 + seen.size() / 16);
+                    in.step(1 + seen.size() / 4);
                     Object k = sortKey(attr == null ? o : attrGet(o, attr), cs);
                     boolean dup = false;
                     for (Object s : seen) if (Py.eq(s, k)) { dup = true; break; }
@@ -402,7 +402,9 @@ final class Filters {
                 // Every item lands in one batch and the last batch may be padded to n: all sized before building.
                 long last = n <= 0 ? items.size() : items.size() % n == 0 ? n : items.size() % n;
                 in.budget.list(items.size() + (fill != null && !items.isEmpty() ? Math.max(0, n - last) : 0));
-                in.budget.list(n <= 0 ? 2 : (items.size() + n - 1) / n);
+                long batches = n <= 0 ? 2 : (items.size() + n - 1) / n;
+                in.budget.list(batches);
+                in.budget.lists(batches);
                 List<Object> out = new ArrayList<>();
                 List<Object> cur = new ArrayList<>();
                 // jinja2's loop as written: a batch size of 0 or less yields an empty batch, then everything.
@@ -427,6 +429,7 @@ final class Filters {
                 List<Object> seq = Py.iterate(value);
                 if (slices < 0) return View.generator(new ArrayList<>());
                 in.budget.list(slices);
+                in.budget.lists(slices);
                 in.budget.list(seq.size() + (fill != null ? slices : 0));
                 int len = seq.size();
                 int per = (int) (len / slices), extra = (int) (len % slices), offset = 0;
@@ -446,7 +449,9 @@ final class Filters {
                 Object def = a.get(1, "default", null);
                 boolean cs = Py.truthy(a.get(2, "case_sensitive", false));
                 List<Object> l = Py.iterate(value);
-                in.budget.list(3L * l.size());
+                in.budget.list(2L * l.size());
+                in.budget.pairs(l.size());
+                in.budget.lists(l.size());
                 List<Object> items = new ArrayList<>(l);
                 sorting(in, items.size());
                 java.util.function.Function<Object, Object> key = o -> {
@@ -521,8 +526,10 @@ final class Filters {
     static Object attrGet(Object o, Object attr) {
         if (Py.isInt(attr)) return Ops.getItem(Py.unwrap(o), attr);
         Object v = o;
-        for (String part : Py.str(attr).split("\\.")) {
-            Object key = part.chars().allMatch(Character::isDigit) && !part.isEmpty() ? (Object) Long.parseLong(part) : part;
+        String path = Py.str(attr);
+        if (path.length() >= 32) Budget.current().scan(path.length());
+        for (String part : path.split("\\.")) {
+            Object key = part.chars().allMatch(Character::isDigit) && !part.isEmpty() ? Py.normInt(Py.parseDecimal(part, false)) : part;
             v = Ops.getItem(Py.unwrap(v), key);
             if (v instanceof Undefined) return v;
         }
@@ -573,6 +580,7 @@ final class Filters {
 
         String result() {
             b.string(sb.length());
+            b.free(2L * sb.length());
             return sb.toString();
         }
     }

@@ -19,6 +19,8 @@ final class Format {
     // ---- printf-style ---------------------------------------------------------------------------
 
     static String percent(Interpreter in, String fmt, Object args) {
+        in.budget.scan(fmt.length());
+        if (args instanceof Tuple t) in.budget.list(t.size());
         List<Object> list = args instanceof Tuple t ? new ArrayList<>(t) : new ArrayList<>(List.of(args == null ? NONE : args));
         Map<?, ?> mapping = args instanceof Map<?, ?> m ? m : null;
         // CPython treats any non-tuple argument with __getitem__ (dict, list, Undefined) as a mapping:
@@ -243,6 +245,7 @@ final class Format {
     // ---- str.format ------------------------------------------------------------------------------
 
     static String strFormat(Interpreter in, String fmt, List<Object> args, Map<String, Object> kwargs) {
+        in.budget.scan(fmt.length());
         StringBuilder sb = new StringBuilder();
         int auto = 0;
         for (int i = 0; i < fmt.length(); i++) {
@@ -444,6 +447,7 @@ final class Format {
     /** C strftime as glibc does it under the C locale (the one transformers' servers run under). */
     static String strftime(LocalDateTime t, String fmt) {
         Budget b = Budget.current();
+        b.scan(fmt.length());
         StringBuilder sb = new StringBuilder();
         for (int i = 0; i < fmt.length(); i++) {
             if (sb.length() > b.limits.maxStringChars()) b.size(sb.length());
@@ -452,6 +456,7 @@ final class Format {
                 sb.append(c);
                 continue;
             }
+            b.step(64); // a directive formats numbers and names (String.format): about 64 steps' worth of time
             char f = fmt.charAt(++i);
             boolean noPad = false;
             if ((f == '-') && i + 1 < fmt.length()) {

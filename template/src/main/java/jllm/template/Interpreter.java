@@ -81,9 +81,10 @@ final class Interpreter {
         out.append(s);
     }
 
-    /** The text of an output buffer, a new string of its own. */
+    /** The text of an output buffer, a new string of its own; the buffer itself is garbage from then on. */
     private String captured(StringBuilder buf) {
         budget.string(buf.length());
+        budget.free(2L * buf.length());
         return buf.toString();
     }
 
@@ -122,7 +123,14 @@ final class Interpreter {
             }
             case Set s -> {
                 checkNamespaceTargets(s.target(), scope); // jinja2 checks these before evaluating the value
-                assign(s.target(), eval(s.value(), scope), scope);
+                if (s.target() instanceof AttrTarget t && accumulates(s.value(), t)) accumulate(t, (Binary) s.value(), scope);
+                else {
+                    Object v = eval(s.value(), scope);
+                    assign(s.target(), v, scope);
+                    // A fresh concatenation result held only by this attribute may be given back when replaced.
+                    if (s.target() instanceof AttrTarget t && isConcat(s.value()) && scope.lookup(t.name()) instanceof Namespace ns)
+                        ns.markFresh(t.attr(), Budget.chargeOf(v));
+                }
             }
             case SetBlock s -> {
                 StringBuilder buf = new StringBuilder();
@@ -309,14 +317,7 @@ final class Interpreter {
                 Object l = eval(b.left(), scope);
                 if (b.op().equals("and")) return Py.truthy(l) ? eval(b.right(), scope) : l;
                 if (b.op().equals("or")) return Py.truthy(l) ? l : eval(b.right(), scope);
-                Object r = eval(b.right(), scope);
-                if (b.op().equals("+") && (l instanceof Markup || r instanceof Markup)) return markupAdd(l, r);
-                if (b.op().equals("%") && l instanceof Markup m) return Format.markupPercent(this, m, r);
-                if ((l instanceof Markup || r instanceof Markup) && !b.op().equals("~")) {
-                    Object res = Ops.binary(this, b.op(), Ops.typed(l), Ops.typed(r));
-                    return b.op().equals("*") && res instanceof String str ? new Markup(str) : res;
-                }
-                return Ops.binary(this, b.op(), Py.unwrap(l), Py.unwrap(r));
+                return binary(b, l, eval(b.right(), scope));
             }
             case Compare c -> {
                 Object left = eval(c.first(), scope);
@@ -348,6 +349,71 @@ final class Interpreter {
                 return hole;
             }
         }
+    }
+
+    /** A binary operator on evaluated operands. */
+    private Object binary(Binary b, Object l, Object r) {
+        Object res;
+        if (b.op().equals("+") && (l instanceof Markup || r instanceof Markup)) res = markupAdd(l, r);
+        else if (b.op().equals("%") && l instanceof Markup m) return Format.markupPercent(this, m, r);
+        else if ((l instanceof Markup || r instanceof Markup) && !b.op().equals("~")) {
+            res = Ops.binary(this, b.op(), Ops.typed(l), Ops.typed(r));
+            if (b.op().equals("*") && res instanceof String str) res = new Markup(str);
+        } else res = Ops.binary(this, b.op(), Py.unwrap(l), Py.unwrap(r));
+        // In a ~ b ~ c the partial result a ~ b is garbage as soon as the next ~ has copied it: give its
+        // bytes back, so long concatenation chains cost their result, not every prefix of it.
+        if (isConcat(b)) {
+            if (isConcat(b.left()) && l != res) budget.free(Budget.chargeOf(l));
+            if (isConcat(b.right()) && r != res) budget.free(Budget.chargeOf(r));
+        }
+        return res;
+    }
+
+    private static boolean isConcat(Expr e) {
+        return e instanceof Binary b && (b.op().equals("~") || b.op().equals("+"));
+    }
+
+    /**
+     * {@code {% set ns.x = ns.x ~ a ~ b %}}, the way templates accumulate a prompt piece by piece. The old
+     * value is copied into the new one; if nothing but this attribute ever held it (it was built by such a
+     * chain and not read since), it is garbage once replaced, and its bytes are given back. Without this
+     * a template accumulating a long conversation would be charged quadratically; Python copies the same
+     * way but frees the old string at once. Evaluation order and errors are those of the plain chain.
+     */
+    private void accumulate(AttrTarget t, Binary chain, Scope scope) {
+        Namespace ns = (Namespace) scope.lookup(t.name());
+        List<Binary> spine = new ArrayList<>();
+        Expr e = chain;
+        while (isConcat(e)) {
+            spine.add((Binary) e);
+            e = ((Binary) e).left();
+        }
+        Object leaf;
+        long leafCharge = 0;
+        if (ns.attrs.containsKey(t.attr())) {
+            step();
+            leaf = ns.attrs.get(t.attr());
+            leafCharge = ns.takeFresh(t.attr());
+        } else leaf = eval(e, scope);
+        long reads = ns.reads;
+        Object acc = leaf;
+        for (int i = spine.size() - 1; i >= 0; i--) {
+            Binary b = spine.get(i);
+            step();
+            Object res = binary(b, acc, eval(b.right(), scope));
+            acc = res;
+        }
+        if (leafCharge > 0 && ns.attrs.get(t.attr()) == leaf && acc != leaf && ns.reads == reads) budget.free(leafCharge);
+        Ops.setAttr(ns, t.attr(), acc);
+        if (acc != leaf) ns.markFresh(t.attr(), Budget.chargeOf(acc));
+    }
+
+    /** The value of a set statement is a chain like {@code ns.x ~ ...} whose first operand is the target itself. */
+    private static boolean accumulates(Expr value, AttrTarget t) {
+        if (!isConcat(value) || t.attr().startsWith("_")) return false;
+        Expr e = value;
+        while (isConcat(e)) e = ((Binary) e).left();
+        return e instanceof GetAttr g && g.name().equals(t.attr()) && g.obj() instanceof Name n && n.name().equals(t.name());
     }
 
     private Object markupAdd(Object l, Object r) {

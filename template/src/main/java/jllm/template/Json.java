@@ -32,6 +32,7 @@ final class Json {
         StringBuilder sb = new StringBuilder();
         write(v, sb, 0);
         budget.string(sb.length());
+        budget.free(2 * charged);
         return sb.toString();
     }
 
@@ -119,6 +120,7 @@ final class Json {
     }
 
     private void string(String s, StringBuilder sb) {
+        budget.scan(s.length());
         sb.append('"');
         for (int i = 0; i < s.length(); i++) {
             // Escaping can expand a character six-fold ("\u0001"): keep checking the size as it grows.

@@ -7,7 +7,7 @@ package jllm.template;
  * docs/template-sandbox.md explains the choices.
  *
  * @param maxSteps        evaluation steps for one render: expressions, statements, loop iterations, and
- *                        bulk work (one step per 32 characters or 16 elements an operation touches)
+ *                        bulk work (one step per 32 characters or 4 elements an operation touches)
  * @param maxOutputChars  characters written by one render, nested captures (macros, set blocks)
  *                        included
  * @param maxStringChars  length of any single string or list built while rendering
@@ -34,6 +34,11 @@ public record Limits(long maxSteps, long maxOutputChars, int maxStringChars, int
      * conversation of 1 MB in a few MiB; a hostile template stops within about a second and 64 MiB.
      */
     public static final Limits DEFAULT = new Limits(20_000_000L, 8_000_000L, 8_000_000, 100, 256, DEFAULT_MEMORY);
+
+    /** These limits with another step limit. */
+    public Limits withMaxSteps(long steps) {
+        return new Limits(steps, maxOutputChars, maxStringChars, maxCallDepth, maxNesting, maxMemoryBytes);
+    }
 
     /** These limits with another memory budget. */
     public Limits withMaxMemoryBytes(long bytes) {

@@ -48,7 +48,7 @@ final class Methods {
                     return a.size() > 1 ? args.get(1) : null;
                 }
                 case "items" -> {
-                    in.budget.list(3L * m.size());
+                    in.budget.pairs(m.size());
                     List<Object> out = new ArrayList<>(m.size());
                     for (var e : m.entrySet()) out.add(new Tuple(e.getKey(), e.getValue()));
                     return new View("dict_items", out, false, true);

@@ -241,7 +241,7 @@ final class Ops {
         if (obj instanceof Undefined u) throw u.error();
         Object attr = pythonAttr(obj, name);
         if (attr != null) return attr;
-        if (obj instanceof Namespace ns && ns.attrs.containsKey(name)) return ns.attrs.get(name);
+        if (obj instanceof Namespace ns && ns.attrs.containsKey(name)) return ns.read(name);
         return Undefined.attr(obj, name);
     }
 
@@ -292,7 +292,7 @@ final class Ops {
             int at = n == s.length() ? (int) i : s.offsetByCodePoints(0, (int) i);
             return new String(Character.toChars(s.codePointAt(at)));
         }
-        if (obj instanceof Namespace ns && key instanceof String k) return ns.attrs.containsKey(k) ? ns.attrs.get(k) : MISSING;
+        if (obj instanceof Namespace ns && key instanceof String k) return ns.attrs.containsKey(k) ? ns.read(k) : MISSING;
         return MISSING;
     }
 
@@ -383,6 +383,7 @@ final class Ops {
     static void setAttr(Object obj, String name, Object value) {
         if (obj instanceof Namespace ns) {
             ns.attrs.put(name, value);
+            ns.markFresh(name, 0);
             return;
         }
         throw new TemplateException("TemplateRuntimeError", "cannot assign attribute on non-namespace object");

@@ -242,6 +242,7 @@ final class Py {
     }
 
     static void strRepr(String s, StringBuilder sb) {
+        if (s.length() >= 32) Budget.current().scan(s.length());
         char q = s.indexOf('\'') >= 0 && s.indexOf('"') < 0 ? '"' : '\'';
         sb.append(q);
         for (int i = 0; i < s.length(); ) {
@@ -541,6 +542,7 @@ final class Py {
             if (a instanceof Double && b instanceof Double || (Math.abs(x) < 9e15 && Math.abs(y) < 9e15)) return Double.compare(x == 0 ? 0.0 : x, y == 0 ? 0.0 : y);
             return new BigDecimal(x).compareTo(new BigDecimal(y));
         }
+        if (a instanceof Long x && b instanceof Long y) return Long.compare(x, y);
         return toBig(a).compareTo(toBig(b));
     }
 

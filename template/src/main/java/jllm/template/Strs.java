@@ -2,11 +2,10 @@ package jllm.template;
 
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.BitSet;
 import java.util.Collections;
-import java.util.HashSet;
 import java.util.List;
 import java.util.Locale;
-import java.util.Set;
 
 /**
  * Python str algorithms on Java strings (whitespace per str.isspace, indices in code points), each in
@@ -38,14 +37,16 @@ final class Strs {
 
     static String strip(String s, String chars, boolean left, boolean right) {
         Budget b = Budget.current();
-        // A long character set is looked up in a hash set, so stripping stays linear in the string.
-        Set<Integer> set = null;
+        // A long character set is looked up in a bit set, so stripping stays linear in the string.
+        BitSet set = null;
         if (chars != null && chars.length() > 16) {
-            b.alloc(Budget.DICT_ENTRY * (long) chars.length());
-            set = new HashSet<>();
+            int max = chars.codePoints().max().orElse(0);
+            b.alloc(16 + max / 8);
+            b.scan(chars.length());
+            set = new BitSet(max + 1);
             for (int i = 0; i < chars.length(); ) {
                 int c = chars.codePointAt(i);
-                set.add(c);
+                set.set(c);
                 i += Character.charCount(c);
             }
         }
@@ -56,9 +57,9 @@ final class Strs {
         return sub(s, begin, end, b);
     }
 
-    private static boolean strippable(int c, String chars, Set<Integer> set) {
+    private static boolean strippable(int c, String chars, BitSet set) {
         if (chars == null) return isSpace(c);
-        return set != null ? set.contains(c) : chars.indexOf(c) >= 0;
+        return set != null ? set.get(c) : chars.indexOf(c) >= 0;
     }
 
     static List<Object> split(String s, String sep, long max, boolean fromRight) {
@@ -187,6 +188,7 @@ final class Strs {
         }
         if (done == 0) return s;
         b.string(sb.length() + (long) (s.length() - i));
+        b.free(2L * sb.length());
         return sb.append(s, i, s.length()).toString();
     }
 
@@ -413,6 +415,7 @@ final class Strs {
     /** A case-mapped copy of {@code s}; it can grow to three times the input, checked as it grows. */
     private static String map(String s, int mode) {
         Budget b = Budget.current();
+        b.scan(s.length());
         int max = b.limits.maxStringChars();
         StringBuilder sb = new StringBuilder(s.length());
         for (int i = 0; i < s.length(); ) {
@@ -487,6 +490,7 @@ final class Strs {
     /** Python's str.title: a character after a cased one is lowercased, any other titlecased. */
     static String title(String s) {
         Budget b = Budget.current();
+        b.scan(s.length());
         int max = b.limits.maxStringChars();
         StringBuilder sb = new StringBuilder(s.length());
         boolean prevCased = false;
@@ -505,6 +509,7 @@ final class Strs {
     static String capitalize(String s) {
         if (s.isEmpty()) return s;
         Budget b = Budget.current();
+        b.scan(s.length());
         int max = b.limits.maxStringChars();
         StringBuilder sb = new StringBuilder(s.length());
         int first = s.codePointAt(0);
@@ -525,6 +530,7 @@ final class Strs {
      */
     static String jinjaTitle(String s) {
         Budget b = Budget.current();
+        b.scan(s.length());
         int max = b.limits.maxStringChars();
         StringBuilder sb = new StringBuilder(s.length());
         int i = 0;
@@ -628,6 +634,7 @@ final class Strs {
         if (count == 0) return "";
         if (step == 1 && bmp) return sub(s, (int) start, (int) (start + count), b);
         b.string(bmp ? count : 2 * count);
+        b.scan(count);
         StringBuilder sb = new StringBuilder((int) count);
         for (long k = 0, i = start; k < count; k++, i += step) {
             if (bmp) sb.append(s.charAt((int) i));
