@@ -711,6 +711,9 @@ final class Filters {
         return def;
     }
 
+    /** Possessive quantifiers: a long run of digits that fails to match must not backtrack quadratically. */
+    private static final Pattern FLOAT = Pattern.compile("[+-]?(\\d++\\.?+\\d*+|\\.\\d++)(e[+-]?+\\d++)?+");
+
     static Object toFloat(Object value, Object def) {
         if (value instanceof Double) return value;
         if (Py.isInt(value)) return Py.toDouble(value);
@@ -722,7 +725,7 @@ final class Filters {
                 case "nan", "+nan", "-nan" -> { return Double.NaN; }
                 default -> { }
             }
-            if (!t.matches("[+-]?(\\d+\\.?\\d*|\\.\\d+)(e[+-]?\\d+)?")) return def;
+            if (!FLOAT.matcher(t).matches()) return def;
             return Double.parseDouble(t);
         }
         return def;
@@ -741,6 +744,9 @@ final class Filters {
             if (Py.isInt(value)) return value instanceof Boolean b ? (b ? 1L : 0L) : value;
             double d = (Double) value;
             if (Double.isNaN(d) || Double.isInfinite(d)) return d;
+            // Past a double's last fraction digit rounding changes nothing; past its largest power of ten it gives 0.
+            if (precision > 1100) return d;
+            if (precision < -400) return d < 0 || 1 / d < 0 ? -0.0 : 0.0;
             double r = new BigDecimal(d).setScale((int) precision, RoundingMode.HALF_EVEN).doubleValue();
             return r == 0 && d < 0 ? -0.0 : r;
         }

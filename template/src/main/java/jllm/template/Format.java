@@ -166,6 +166,15 @@ final class Format {
     static String formatFloat(double d, char conv, int prec, boolean alt) {
         // The digits of a double reach at most 309 places before the point: its text is about this long at most.
         Budget.current().string(prec + 400L);
+        if (prec > EXACT_DIGITS && !Double.isNaN(d) && !Double.isInfinite(d)) {
+            // A double's exact decimal expansion ends within 1074 fraction digits (767 significant ones): every
+            // further digit is a zero. Format to that many and pad, instead of scaling by 10^prec.
+            String base = formatFloat(d, conv, EXACT_DIGITS, alt);
+            if (Character.toLowerCase(conv) == 'g' && !alt) return base;
+            String zeros = "0".repeat(prec - EXACT_DIGITS);
+            int e = Math.max(base.indexOf('e'), base.indexOf('E'));
+            return e < 0 ? base + zeros : base.substring(0, e) + zeros + base.substring(e);
+        }
         if (Double.isNaN(d)) return Character.isUpperCase(conv) ? "NAN" : "nan";
         if (Double.isInfinite(d)) return (d < 0 ? "-" : "") + (Character.isUpperCase(conv) ? "INF" : "inf");
         switch (Character.toLowerCase(conv)) {
@@ -204,6 +213,9 @@ final class Format {
         String mant = digits.charAt(0) + (prec > 0 ? "." + digits.substring(1) : "");
         return (d < 0 ? "-" : "") + mant + "e" + (exp < 0 ? "-" : "+") + (Math.abs(exp) < 10 ? "0" : "") + Math.abs(exp);
     }
+
+    /** More fraction digits than any double's exact decimal expansion has. */
+    private static final int EXACT_DIGITS = 1100;
 
     static String pad(String s, int width, char align, char fill) {
         if (width <= 0) return s;
@@ -296,21 +308,23 @@ final class Format {
                 if (!kwargs.containsKey(head)) throw new TemplateException("KeyError", Py.repr(head));
                 v = kwargs.get(head);
             }
-            String rest = field.substring(head.length());
-            while (!rest.isEmpty()) {
-                if (rest.startsWith(".")) {
-                    int e = rest.length();
-                    for (int k = 1; k < rest.length(); k++) if (rest.charAt(k) == '.' || rest.charAt(k) == '[') { e = k; break; }
-                    String attr = rest.substring(1, e);
+            // The rest of the field, .attr and [key] parts, walked by index (a chain may be long).
+            int at = head.length();
+            while (at < field.length()) {
+                in.step();
+                if (field.charAt(at) == '.') {
+                    int e = field.length();
+                    for (int k = at + 1; k < field.length(); k++) if (field.charAt(k) == '.' || field.charAt(k) == '[') { e = k; break; }
+                    String attr = field.substring(at + 1, e);
                     if (attr.startsWith("_")) throw new TemplateException("SecurityError", "access to attribute '" + attr + "' of '" + Py.typeName(v) + "' object is unsafe.");
                     v = Ops.getAttr(Py.unwrap(v), attr);
-                    rest = rest.substring(e);
+                    at = e;
                 } else {
-                    int e = rest.indexOf(']');
+                    int e = field.indexOf(']', at);
                     if (e < 0) throw TemplateException.value("Missing ']' in format string");
-                    String key = rest.substring(1, e);
+                    String key = field.substring(at + 1, e);
                     v = Ops.getItem(Py.unwrap(v), key.chars().allMatch(Character::isDigit) && !key.isEmpty() ? (Object) index(key) : key);
-                    rest = rest.substring(e + 1);
+                    at = e + 1;
                 }
                 if (v instanceof Undefined u) throw u.error();
             }

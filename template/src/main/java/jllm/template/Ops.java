@@ -132,10 +132,7 @@ final class Ops {
     }
 
     private static Object repeat(Interpreter in, Object seq, Object times) {
-        if (Py.toBig(times).bitLength() > 63) {
-            if (Py.toBig(times).signum() < 0) return seq instanceof String ? "" : seq instanceof Tuple ? new Tuple() : new ArrayList<>();
-            throw new TemplateException("OverflowError", "cannot fit 'int' into an index-sized integer");
-        }
+        if (Py.toBig(times).bitLength() > 63) throw new TemplateException("OverflowError", "cannot fit 'int' into an index-sized integer");
         long n = Math.max(0, Py.toLong(times));
         if (seq instanceof String s) {
             in.checkLength(Budget.mul(s.length(), n));

@@ -237,6 +237,10 @@ class TemplateBombTest {
         assertEquals("-1 -1 False 1 2000000 0 1000000 2 2000000", renders("{{ h.find(n) }} {{ h.rfind(n) }} {{ n[1:] in h }} {{ h.split(n)|length }}"
                 + " {{ h.replace(n, '')|length }} {{ h.count(n) }} {{ (h ~ 'b').find(n) }} {{ (n ~ n).split(n)|length - 1 }} {{ h[::-1]|length }}", ctx));
         assertEquals(2_000_000, renders("{{ c|striptags }}", ctx).length());
+        // No work proportional to a precision or a field chain beyond what the result holds.
+        assertEquals("2.5 0.0 7000002 [1]", renders("{{ 2.5|round(10**9) }} {{ (h ~ 'x')|float }} {{ ('%.7000000f'|format(0.1))|length }}"
+                + "{% set ns = namespace(x=[1]) %}{% for i in range(100000) %}{% set ns.x = [ns.x] %}{% endfor %}"
+                + " {{ ('{0' ~ '[0]' * 100000 ~ '}').format(ns.x) }}", ctx));
         assertEquals(1_000_000, renders("{{ t|striptags }}", ctx).length());
     }
 
