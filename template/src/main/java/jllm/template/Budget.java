@@ -43,7 +43,9 @@ final class Budget {
     static final ScopedValue<Budget> CURRENT = ScopedValue.newInstance();
 
     private static final long STRING_HEADER = 40, LIST_HEADER = 32, DICT_HEADER = 64;
-    static final long CHAR_STRING = 56, LIST_SLOT = 8, DICT_ENTRY = 48, TUPLE_PAIR = 48;
+    static final long CHAR_STRING = 56, LIST_SLOT = 8, DICT_ENTRY = 48, TUPLE_PAIR = 48, BOXED = 16;
+    /** What a closure keeps besides itself: its scope's map and entries, a loop object, argument lists. */
+    static final long MACRO = 512, LAZY_FILTER = 1024, LOOP = 256;
 
     final Limits limits;
     private long steps;
@@ -135,6 +137,23 @@ final class Budget {
     void lists(long n) {
         alloc(LIST_HEADER * n);
         visit(n);
+    }
+
+    /**
+     * A copy of the items of {@code source}: the list itself, plus the numbers a {@code range} boxes as
+     * it is read (a range holds no elements; a copy of it holds a Long for each).
+     */
+    void copyOf(java.util.List<?> source) {
+        list(source.size());
+        if (source instanceof Values.Range) alloc(BOXED * (long) source.size());
+    }
+
+    /**
+     * An object that holds on to the scope it was made in (a macro, a lazy filter's pending work, a loop):
+     * kept in a list, each would keep that scope and its variables alive, so each is charged for them.
+     */
+    void closure(long bytes) {
+        alloc(bytes);
     }
 
     /** A new dict (or copy) of {@code n} entries: each entry is hashed and linked. */

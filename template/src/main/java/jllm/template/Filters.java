@@ -113,6 +113,7 @@ final class Filters {
         if (LAZY.contains(name)) {
             // Generator functions in jinja2: nothing runs (not even argument checks) until iterated.
             Object v = value;
+            in.budget.closure(Budget.LAZY_FILTER);
             return View.lazy(() -> {
                 if (LENIENT_ON_FALSY.contains(name) && !Py.truthy(v)) return new ArrayList<>();
                 return ((View) eager(in, name, v, raw, a, args, kwargs, scope)).items;
@@ -129,7 +130,7 @@ final class Filters {
             }
             case "list" -> {
                 List<Object> l = Py.iterate(value);
-                in.budget.list(l.size());
+                in.budget.copyOf(l);
                 return new ArrayList<>(l);
             }
             case "first" -> {
@@ -285,7 +286,7 @@ final class Filters {
                 boolean cs = Py.truthy(a.get(1, "case_sensitive", false));
                 Object attr = a.get(2, "attribute", null);
                 List<Object> l = Py.iterate(value);
-                in.budget.list(l.size());
+                in.budget.copyOf(l);
                 List<Object> out = new ArrayList<>(l);
                 sorting(in, out.size());
                 // jinja2 sorts on a list of keys, so equal keys (Undefined ones included) never reach '<'.
@@ -301,7 +302,8 @@ final class Filters {
                 Object attr = a.get(1, "attribute", null);
                 List<Object> seen = new ArrayList<>(), out = new ArrayList<>();
                 List<Object> l = Py.iterate(value);
-                in.budget.list(2L * l.size());
+                in.budget.copyOf(l);
+                in.budget.copyOf(l);
                 for (Object o : l) {
                     in.step(1 + seen.size() / 4);
                     Object k = sortKey(attr == null ? o : attrGet(o, attr), cs);
@@ -341,7 +343,7 @@ final class Filters {
                 if (value instanceof String s) return Strs.slice(s, new Ops.Slice(null, null, -1L));
                 if (!Py.isIterable(value)) throw new TemplateException("FilterArgumentError", "argument must be iterable");
                 List<Object> items = Py.iterate(value);
-                in.budget.list(items.size());
+                in.budget.copyOf(items);
                 List<Object> l = new ArrayList<>(items);
                 java.util.Collections.reverse(l);
                 if (value instanceof List<?> && !(value instanceof Tuple)) return new View("list_reverseiterator", l, true, false);
@@ -401,7 +403,8 @@ final class Filters {
                 List<Object> items = Py.iterate(value);
                 // Every item lands in one batch and the last batch may be padded to n: all sized before building.
                 long last = n <= 0 ? items.size() : items.size() % n == 0 ? n : items.size() % n;
-                in.budget.list(items.size() + (fill != null && !items.isEmpty() ? Math.max(0, n - last) : 0));
+                in.budget.copyOf(items);
+                in.budget.list(fill != null && !items.isEmpty() ? Math.max(0, n - last) : 0);
                 long batches = n <= 0 ? 2 : (items.size() + n - 1) / n;
                 in.budget.list(batches);
                 in.budget.lists(batches);
@@ -430,7 +433,8 @@ final class Filters {
                 if (slices < 0) return View.generator(new ArrayList<>());
                 in.budget.list(slices);
                 in.budget.lists(slices);
-                in.budget.list(seq.size() + (fill != null ? slices : 0));
+                in.budget.copyOf(seq);
+                in.budget.list(fill != null ? slices : 0);
                 int len = seq.size();
                 int per = (int) (len / slices), extra = (int) (len % slices), offset = 0;
                 List<Object> out = new ArrayList<>();
@@ -449,7 +453,8 @@ final class Filters {
                 Object def = a.get(1, "default", null);
                 boolean cs = Py.truthy(a.get(2, "case_sensitive", false));
                 List<Object> l = Py.iterate(value);
-                in.budget.list(2L * l.size());
+                in.budget.copyOf(l);
+                in.budget.list(l.size());
                 in.budget.pairs(l.size());
                 in.budget.lists(l.size());
                 List<Object> items = new ArrayList<>(l);
@@ -550,10 +555,13 @@ final class Filters {
         b.step(n * (64 - Long.numberOfLeadingZeros(n)));
     }
 
-    /** One more item in a list a filter is building. */
+    /**
+     * One more item in a list a filter is building. The item may be new too (a number boxed from a range,
+     * an Undefined for a missing attribute, a bound method): charged as a small object.
+     */
     private static void grow(Interpreter in) {
         in.step();
-        in.budget.alloc(Budget.LIST_SLOT);
+        in.budget.alloc(Budget.LIST_SLOT + 32);
     }
 
     /** A string built from pieces, checked and charged as it grows (joins can repeat one long string many times). */

@@ -139,9 +139,13 @@ final class Interpreter {
                 if (s.filter() != null) v = withHole(v, s.filter(), scope);
                 assign(s.target(), v, scope);
             }
-            case Macro m -> scope.vars.put(m.name(), new MacroValue(m, scope));
+            case Macro m -> {
+                budget.closure(Budget.MACRO);
+                scope.vars.put(m.name(), new MacroValue(m, scope));
+            }
             case CallBlock c -> {
                 Map<String, Object> extra = new LinkedHashMap<>();
+                budget.closure(Budget.MACRO);
                 extra.put("caller", new MacroValue(c.caller(), scope));
                 emit(out, Py.str(call(c.call(), scope, extra)));
             }
@@ -182,7 +186,7 @@ final class Interpreter {
 
     private int forLoop(For f, List<Object> items, Scope scope, StringBuilder out, int depth) {
         if (f.filter() != null) {
-            budget.list(items.size());
+            budget.copyOf(items);
             List<Object> kept = new ArrayList<>();
             for (Object item : items) {
                 step();
@@ -194,6 +198,7 @@ final class Interpreter {
         }
         // The else branch, like set and filter blocks, runs in a scope of its own: its assignments stay inside.
         if (items.isEmpty()) return exec(f.otherwise(), new Scope(scope), out);
+        budget.closure(Budget.LOOP);
         Loop loop = new Loop(this, f, items, scope, depth);
         for (int i = 0; i < items.size(); i++) {
             step();
@@ -439,7 +444,8 @@ final class Interpreter {
         for (Expr e : a.positional()) args.add(eval(e, scope));
         if (a.star() != null) {
             List<Object> more = Py.iterate(eval(a.star(), scope));
-            budget.list(args.size() + (long) more.size());
+            budget.list(args.size());
+            budget.copyOf(more);
             args.addAll(more);
         }
         for (int i = 0; i < a.kwNames().size(); i++) kwargs.put(a.kwNames().get(i), eval(a.kwValues().get(i), scope));

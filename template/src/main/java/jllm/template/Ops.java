@@ -313,6 +313,7 @@ final class Ops {
         long[] r = sliceRange(l.size(), s);
         long start = r[0], step = r[1], count = r[2];
         Budget.current().list(count);
+        if (l instanceof Range) Budget.current().alloc(Budget.BOXED * count);
         List<Object> out = new ArrayList<>((int) count);
         for (long k = 0, i = start; k < count; k++, i += step) out.add(l.get((int) i));
         return tuple ? new Tuple(out) : out;

@@ -150,6 +150,17 @@ class TemplateBombTest {
         fails("{% set ns = namespace(l=[]) %}{% for i in range(3000) %}{% set ns.l = ns.l + [s|list] %}{% endfor %}",
                 Map.of("s", "ab".repeat(500_000)), "LimitError", MEMORY);
         fails("{% for c in s %}{% endfor %}", Map.of("s", "€".repeat(2_000_000)), "LimitError", MEMORY);
+        // Objects that cost more than their list slot: numbers boxed from a range, bound methods, lazy
+        // filters and macros holding on to the scope they were made in.
+        fails("{% set ns = namespace(l=[]) %}{% for i in range(6000) %}{% set ns.l = ns.l + [range(100000)|list] %}{% endfor %}",
+                "LimitError", MEMORY);
+        fails("{% set ns = namespace(l=[]) %}{% for i in range(6000) %}{% set ns.l = ns.l + [range(100000)[::1]] %}{% endfor %}",
+                "LimitError", MEMORY);
+        fails("{% set ns = namespace(l=[]) %}{% for i in range(1000) %}{% set ns.l = ns.l + [(['x'] * 100000)|map(attribute='upper')|list] %}"
+                + "{% endfor %}", "LimitError", MEMORY);
+        fails("{% set ns = namespace(v=[1]) %}{% for i in range(100000) %}{% set ns.v = ns.v|select %}{% endfor %}", "LimitError", MEMORY);
+        fails("{% set ns = namespace(l=[]) %}{% for i in range(100000) %}{% macro m() %}{% endmacro %}{% set ns.l = ns.l + [m] %}{% endfor %}",
+                Map.of(), "LimitError", STEPS_OR_MEMORY, STEP_BOMBS);
         fails("{% set ns = namespace(l=[]) %}{% for i in range(3000) %}{% set ns.l = ns.l + [d.items()|list] %}{% endfor %}",
                 Map.of("d", bigDict(100_000)), "LimitError", MEMORY);
         // Accumulators are charged for what they keep, not for every copy made on the way (a quadratic total of 0.2 GB).
