@@ -32,8 +32,8 @@ public record Limits(long maxSteps, long maxOutputChars, int maxStringChars, int
      * Far above what real chat templates need and far below what hurts (docs/template-sandbox.md has the
      * measurements): the 51 real templates of the fixtures render their reference conversations in under
      * 2,400 steps and 0.2 MiB, a 1 MB conversation (200 turns, about 250k tokens) in under 330k steps and
-     * 10 MiB, and a 5 MB one in under 7.5M steps and 48 MiB; a hostile template stops after about a
-     * second of work (20M steps) and 64 MiB. 8M characters of output is about 2M tokens, more context
+     * 10 MiB, and a 5 MB one in under 7.5M steps and 48 MiB; a hostile template stops after a couple of
+     * seconds of work (20M steps) and 64 MiB. 8M characters of output is about 2M tokens, more context
      * than any model this project runs.
      */
     public static final Limits DEFAULT = new Limits(20_000_000L, 8_000_000L, 8_000_000, 100, 256, DEFAULT_MEMORY);
