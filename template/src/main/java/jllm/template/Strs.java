@@ -557,25 +557,21 @@ final class Strs {
 
     /** Python's str.isupper: a cased character and no lowercase or titlecase one. */
     static boolean isUpper(String s) {
-        Budget.current().scan(s.length());
-        boolean cased = false;
-        for (int i = 0; i < s.length(); ) {
-            int c = s.codePointAt(i);
-            if (Character.isLowerCase(c) || Character.isTitleCase(c)) return false;
-            if (Character.isUpperCase(c)) cased = true;
-            i += Character.charCount(c);
-        }
-        return cased;
+        return casedOnly(s, true);
     }
 
     /** Python's str.islower: a cased character and no uppercase or titlecase one. */
     static boolean isLower(String s) {
+        return casedOnly(s, false);
+    }
+
+    private static boolean casedOnly(String s, boolean upper) {
         Budget.current().scan(s.length());
         boolean cased = false;
         for (int i = 0; i < s.length(); ) {
             int c = s.codePointAt(i);
-            if (Character.isUpperCase(c) || Character.isTitleCase(c)) return false;
-            if (Character.isLowerCase(c)) cased = true;
+            if ((upper ? Character.isLowerCase(c) : Character.isUpperCase(c)) || Character.isTitleCase(c)) return false;
+            if (upper ? Character.isUpperCase(c) : Character.isLowerCase(c)) cased = true;
             i += Character.charCount(c);
         }
         return cased;
