@@ -36,6 +36,9 @@ final class BenchCommand implements Callable<Integer> {
     @Option(names = "--gen", defaultValue = "32", description = "Tokens to decode after the prompt (default ${DEFAULT-VALUE})")
     int gen;
 
+    @Option(names = "--depth", defaultValue = "0", description = "Tokens of context already in the KV cache before the timed prompt and decode, as llama-bench's -d (default ${DEFAULT-VALUE})")
+    int depth;
+
     @Option(names = "--warmup", defaultValue = "1", description = "Untimed runs first, so the JIT has compiled the kernels (default ${DEFAULT-VALUE})")
     int warmup;
 
@@ -52,7 +55,8 @@ final class BenchCommand implements Callable<Integer> {
     @Override
     public Integer call() {
         if ((model == null) == (preset == null)) throw new IllegalArgumentException("give exactly one of --model or --preset");
-        if (prompt < 1 || gen < 0 || warmup < 0 || reps < 1) throw new IllegalArgumentException("--prompt and --reps must be >= 1, --gen and --warmup >= 0");
+        if (prompt < 1 || gen < 0 || warmup < 0 || reps < 1 || depth < 0)
+            throw new IllegalArgumentException("--prompt and --reps must be >= 1, --gen, --warmup and --depth >= 0");
         int n = threads == null ? Runtime.getRuntime().availableProcessors() : threads;
         long t0 = System.nanoTime();
         Model m;
@@ -67,15 +71,27 @@ final class BenchCommand implements Callable<Integer> {
             what = model.toString();
         }
         double loadS = (System.nanoTime() - t0) / 1e9;
-        if (prompt + gen > m.spec.maxPositions) throw new IllegalArgumentException("--prompt + --gen exceeds the model's context " + m.spec.maxPositions);
+        if ((long) depth + prompt + gen > m.spec.maxPositions)
+            throw new IllegalArgumentException("--depth + --prompt + --gen exceeds the model's context " + m.spec.maxPositions);
         java.util.Random rnd = new java.util.Random(seed);
         int[] ids = new int[prompt];
         for (int i = 0; i < prompt; i++) ids[i] = rnd.nextInt(m.spec.vocab);
-        for (int w = 0; w < warmup; w++) run(m, ids, Math.min(gen, 4));
+        // The context is filled once (untimed); every run truncates back to it, as llama-bench -d does.
+        Model.State st = m.newState();
+        st.ensure(depth + prompt + gen);
+        double fillS = 0;
+        if (depth > 0) {
+            int[] ctx = new int[depth];
+            for (int i = 0; i < depth; i++) ctx[i] = rnd.nextInt(m.spec.vocab);
+            long f0 = System.nanoTime();
+            m.forward(st, ctx, false, null);
+            fillS = (System.nanoTime() - f0) / 1e9;
+        }
+        for (int w = 0; w < warmup; w++) run(m, st, depth, ids, Math.min(gen, 4));
         // Best of several runs: on a shared machine other processes only ever slow a run down.
         double[] ppS = new double[reps], tgS = new double[reps];
         for (int i = 0; i < reps; i++) {
-            double[] r = run(m, ids, gen);
+            double[] r = run(m, st, depth, ids, gen);
             ppS[i] = r[0];
             tgS[i] = r[1];
         }
@@ -83,17 +99,19 @@ final class BenchCommand implements Callable<Integer> {
         java.util.Arrays.sort(tgS);
         double pp = prompt / ppS[0], tg = gen == 0 ? 0 : gen / tgS[0];
         System.out.printf(Locale.ROOT, "model     %s%nthreads   %d%nload      %.2f s%n", what, n, loadS);
-        System.out.printf(Locale.ROOT, "%-10s %8s %10s %12s %12s%n", "test", "tokens", "best s", "best tok/s", "median tok/s");
-        System.out.printf(Locale.ROOT, "%-10s %8d %10.3f %12.2f %12.2f%n", "pp" + prompt, prompt, ppS[0], pp, prompt / ppS[reps / 2]);
-        if (gen > 0) System.out.printf(Locale.ROOT, "%-10s %8d %10.3f %12.2f %12.2f%n", "tg" + gen, gen, tgS[0], tg, gen / tgS[reps / 2]);
+        if (depth > 0) System.out.printf(Locale.ROOT, "depth     %d tokens (filled in %.2f s, %.2f tok/s)%n", depth, fillS, depth / fillS);
+        String at = depth > 0 ? " @ d" + depth : "";
+        System.out.printf(Locale.ROOT, "%-16s %8s %10s %12s %12s%n", "test", "tokens", "best s", "best tok/s", "median tok/s");
+        System.out.printf(Locale.ROOT, "%-16s %8d %10.3f %12.2f %12.2f%n", "pp" + prompt + at, prompt, ppS[0], pp, prompt / ppS[reps / 2]);
+        if (gen > 0) System.out.printf(Locale.ROOT, "%-16s %8d %10.3f %12.2f %12.2f%n", "tg" + gen + at, gen, tgS[0], tg, gen / tgS[reps / 2]);
         System.out.printf(Locale.ROOT, "peak RSS  %.0f MiB%n", peakRssKb() / 1024.0);
         System.out.printf(Locale.ROOT, "pp_tok_s=%.2f tg_tok_s=%.2f%n", pp, tg);
         return 0;
     }
 
-    /** Prefill seconds and decode seconds (greedy continuation of the prompt). */
-    private static double[] run(Model m, int[] ids, int gen) {
-        Model.State st = m.newState();
+    /** Prefill seconds and decode seconds (greedy continuation of the prompt) after the first {@code depth} cached tokens. */
+    private static double[] run(Model m, Model.State st, int depth, int[] ids, int gen) {
+        st.truncate(depth);
         long a = System.nanoTime();
         float[] logits = m.forward(st, ids, false, null);
         long b = System.nanoTime();

@@ -5,6 +5,7 @@ import java.util.Map;
 import jllm.tensor.Backend;
 import jllm.tensor.Buf;
 import jllm.tensor.KvCache;
+import jllm.tensor.KvType;
 
 /**
  * The one decoder every architecture runs through, forward and backward: embeddings, then per
@@ -46,7 +47,7 @@ public final class Model {
 
     /** The KV cache of one sequence (created by the backend); grows as tokens arrive. */
     public final class State {
-        final KvCache cache = be.kvCache(spec.layers, spec.kvHeads * spec.headDim);
+        final KvCache cache = be.kvCache(spec.layers, spec.kvHeads, spec.headDim, kvType);
         int length;
         /** Buffers reused by every decode step (calls of up to {@link #REUSED_ROWS} tokens). */
         private Buffers small;
@@ -73,6 +74,20 @@ public final class Model {
     private static final int REUSED_ROWS = 16;
 
     public State newState() { return new State(); }
+
+    private KvType kvType = KvType.F32;
+
+    /**
+     * How the KV caches of new states store keys and values: F32 (the default: transformers'
+     * values, exact parity), F16 or Q8_0 (half or a quarter of the memory and of the bytes a long
+     * context makes each decode step read, at a bounded error).
+     */
+    public Model kvType(KvType type) {
+        this.kvType = java.util.Objects.requireNonNull(type);
+        return this;
+    }
+
+    public KvType kvType() { return kvType; }
 
     /**
      * Runs {@code tokens} after what {@code st} holds; returns logits {@code [rows, vocab]} for every
@@ -309,14 +324,12 @@ public final class Model {
             }
         }
         if (ls.queryScale() != null) be.scaleRows(qk[1], c.factors(ls.queryScale()), T, heads * hd);
-        Buf k = qk[3], v = a.v;
         if (c.cache != null) {
-            be.copy(k, 0, c.cache.k(l), c.start * kvD, T * kvD);
-            be.copy(v, 0, c.cache.v(l), c.start * kvD, T * kvD);
-            k = c.cache.k(l);
-            v = c.cache.v(l);
+            be.kvStore(c.cache, l, qk[3], a.v, c.start, T);
+            be.attention(qk[1], T, c.p.pos, c.cache, l, heads, hd, spec.attnScale, spec.attnSoftcap, ls.mask(), a.att);
+        } else {
+            be.attention(qk[1], T, c.p.pos, c.p.keyBase, qk[3], a.v, heads, kvHeads, hd, spec.attnScale, spec.attnSoftcap, ls.mask(), a.att, a.lse);
         }
-        be.attention(qk[1], T, c.p.pos, c.p.keyBase, k, v, heads, kvHeads, hd, spec.attnScale, spec.attnSoftcap, ls.mask(), a.att, a.lse);
         linear(w.o, a.att, a.o, T, c.training);
     }
 

@@ -46,8 +46,14 @@ public interface Backend {
     /** The backend's form of a weight, made once at load (device upload); the CPU uses it as stored. */
     Tensor weight(Tensor w);
 
-    /** A KV cache for {@code layers} layers of {@code kvDim} floats per position, initially empty. */
-    KvCache kvCache(int layers, int kvDim);
+    /** An empty KV cache for {@code layers} layers of {@code kvHeads} heads of {@code headDim}, stored as {@code type}. */
+    KvCache kvCache(int layers, int kvHeads, int headDim, KvType type);
+
+    /**
+     * Stores keys and values {@code k, v [rows, kvHeads * headDim]} as positions
+     * {@code start .. start + rows - 1} of the cache's layer {@code layer} (converted to its type).
+     */
+    void kvStore(KvCache cache, int layer, Buf k, Buf v, int start, int rows);
 
     // ---- linear ------------------------------------------------------------------------------
 
@@ -118,6 +124,17 @@ public interface Backend {
      */
     void attention(Buf q, int rows, int[] pos, int[] keyBase, Buf k, Buf v, int heads, int kvHeads, int hd,
                    float scale, float softcap, AttentionMask mask, Buf out, Buf lse);
+
+    /**
+     * {@link #attention} of {@code q [rows, heads * hd]} against layer {@code layer} of a KV cache
+     * (inference: the sequence from position 0, each position stored before a query attends to it):
+     * query t at position {@code pos[t]} sees keys {@code mask.firstKey(pos[t]) .. pos[t]}. The same
+     * scores, soft-cap and fp32 softmax; a query's result does not depend on which other queries
+     * share the call (a decoded token gets the bits it would get in a prefill). No log-sum-exp: the
+     * backward never runs on a cache.
+     */
+    void attention(Buf q, int rows, int[] pos, KvCache cache, int layer, int heads, int hd,
+                   float scale, float softcap, AttentionMask mask, Buf out);
 
     /**
      * Backward of {@link #attention} for self-attention over the same rows (training: k and v are

@@ -66,53 +66,12 @@ public final class CpuBackend implements Backend {
 
     @Override public Tensor weight(Tensor w) { return w; }
 
-    @Override public KvCache kvCache(int layers, int kvDim) { return new HeapKvCache(layers, kvDim); }
+    @Override
+    public KvCache kvCache(int layers, int kvHeads, int headDim, KvType type) { return new CpuKvCache(layers, kvHeads, headDim, type); }
 
-    /** Per-layer heap arrays, doubled as the sequence grows; refused up front when they cannot fit in the heap. */
-    private static final class HeapKvCache implements KvCache {
-        private final int layers, kvDim;
-        private final HeapBuf[] k, v;
-        private int capacity;
-
-        HeapKvCache(int layers, int kvDim) {
-            this.layers = layers;
-            this.kvDim = kvDim;
-            this.k = new HeapBuf[layers];
-            this.v = new HeapBuf[layers];
-        }
-
-        @Override public int capacity() { return capacity; }
-
-        @Override public Buf k(int layer) { return k[layer]; }
-
-        @Override public Buf v(int layer) { return v[layer]; }
-
-        /**
-         * transformers itself runs past {@code max_position_embeddings} (RoPE scaling exists for that),
-         * so the only limit is memory: a cache that cannot fit in the heap is refused up front instead
-         * of failing halfway.
-         */
-        @Override
-        public void ensure(int needed) {
-            long perToken = 2L * layers * kvDim * Float.BYTES;
-            long budget = Runtime.getRuntime().maxMemory() / 2;
-            if (needed < 0 || needed * perToken > budget || (long) needed * kvDim > Integer.MAX_VALUE - 8)
-                throw new IllegalArgumentException("a KV cache for " + needed + " tokens needs " + (needed * perToken >> 20)
-                        + " MiB, more than half the Java heap (" + (budget >> 20) + " MiB available); use a shorter context or a larger -Xmx");
-            if (needed <= capacity) return;
-            int cap = (int) Math.min(Integer.MAX_VALUE / Math.max(1, kvDim) - 8, Math.max(needed, Math.max(16L, capacity * 2L)));
-            for (int l = 0; l < layers; l++) {
-                k[l] = grown(k[l], cap * kvDim);
-                v[l] = grown(v[l], cap * kvDim);
-            }
-            capacity = cap;
-        }
-
-        private static HeapBuf grown(HeapBuf old, int n) {
-            HeapBuf b = new HeapBuf(n);
-            if (old != null) System.arraycopy(old.array(), 0, b.array(), 0, old.size());
-            return b;
-        }
+    @Override
+    public void kvStore(KvCache cache, int layer, Buf k, Buf v, int start, int rows) {
+        ((CpuKvCache) cache).store(layer, HeapBuf.of(k), HeapBuf.of(v), start, rows);
     }
 
     // ---- linear ------------------------------------------------------------------------------
@@ -239,6 +198,12 @@ public final class CpuBackend implements Backend {
                           float scale, float softcap, AttentionMask mask, Buf out, Buf lse) {
         CpuAttention.forward(par, HeapBuf.of(q), rows, pos, keyBase, HeapBuf.of(k), HeapBuf.of(v), heads, kvHeads, hd,
                 scale, softcap, mask, HeapBuf.of(out), HeapBuf.of(lse));
+    }
+
+    @Override
+    public void attention(Buf q, int rows, int[] pos, KvCache cache, int layer, int heads, int hd,
+                          float scale, float softcap, AttentionMask mask, Buf out) {
+        CpuKvAttention.attention(par, HeapBuf.of(q), rows, pos, (CpuKvCache) cache, layer, heads, hd, scale, softcap, mask, HeapBuf.of(out));
     }
 
     @Override

@@ -1,11 +1,14 @@
 package jllm.tensor;
 
 /**
- * Keys and values of one sequence for every layer, created by the backend (device memory on a GPU).
- * Layer {@code l}'s keys are {@link #k}{@code (l)}: {@code [capacity, kvDim]} fp32, row {@code p}
- * = position {@code p}. Callers write new rows with {@link Backend#copy} and attend over them.
+ * Keys and values of one sequence for every layer, created by the backend ({@link Backend#kvCache})
+ * in the layout and precision its attention kernels read (the CPU: keys transposed in tiles of 16
+ * positions, values position-major, fp32, f16 or Q8_0). Callers store rows with
+ * {@link Backend#kvStore} and attend over them with the cache form of {@link Backend#attention}.
  */
 public interface KvCache {
+    KvType type();
+
     int capacity();
 
     /**
@@ -14,8 +17,4 @@ public interface KvCache {
      * before allocating anything.
      */
     void ensure(int positions);
-
-    Buf k(int layer);
-
-    Buf v(int layer);
 }
