@@ -48,6 +48,9 @@ final class BenchCommand implements Callable<Integer> {
     @Option(names = "--seed", defaultValue = "1", description = "Seed of random weights and prompt")
     long seed;
 
+    @picocli.CommandLine.Mixin
+    KvCacheOption kv;
+
     static final class PresetNames implements Iterable<String> {
         @Override public java.util.Iterator<String> iterator() { return Presets.names().iterator(); }
     }
@@ -57,6 +60,7 @@ final class BenchCommand implements Callable<Integer> {
         if ((model == null) == (preset == null)) throw new IllegalArgumentException("give exactly one of --model or --preset");
         if (prompt < 1 || gen < 0 || warmup < 0 || reps < 1 || depth < 0)
             throw new IllegalArgumentException("--prompt and --reps must be >= 1, --gen, --warmup and --depth >= 0");
+        kv.type();
         int n = threads == null ? Runtime.getRuntime().availableProcessors() : threads;
         long t0 = System.nanoTime();
         Model m;
@@ -71,6 +75,7 @@ final class BenchCommand implements Callable<Integer> {
             what = model.toString();
         }
         double loadS = (System.nanoTime() - t0) / 1e9;
+        kv.apply(m);
         if ((long) depth + prompt + gen > m.spec.maxPositions)
             throw new IllegalArgumentException("--depth + --prompt + --gen exceeds the model's context " + m.spec.maxPositions);
         java.util.Random rnd = new java.util.Random(seed);
@@ -98,7 +103,7 @@ final class BenchCommand implements Callable<Integer> {
         java.util.Arrays.sort(ppS);
         java.util.Arrays.sort(tgS);
         double pp = prompt / ppS[0], tg = gen == 0 ? 0 : gen / tgS[0];
-        System.out.printf(Locale.ROOT, "model     %s%nthreads   %d%nload      %.2f s%n", what, n, loadS);
+        System.out.printf(Locale.ROOT, "model     %s%nthreads   %d%nkv cache  %s%nload      %.2f s%n", what, n, m.kvType(), loadS);
         if (depth > 0) System.out.printf(Locale.ROOT, "depth     %d tokens (filled in %.2f s, %.2f tok/s)%n", depth, fillS, depth / fillS);
         String at = depth > 0 ? " @ d" + depth : "";
         System.out.printf(Locale.ROOT, "%-16s %8s %10s %12s %12s%n", "test", "tokens", "best s", "best tok/s", "median tok/s");

@@ -46,9 +46,14 @@ final class ChatCommand implements Callable<Integer> {
     @Mixin
     SamplingOptions sampling;
 
+    @Mixin
+    KvCacheOption kv;
+
     @Override
     public Integer call() throws Exception {
+        kv.type();
         ModelBundle b = Models.bundle(model, tokenizer, chatTemplate, threads);
+        kv.apply(b.model);
         b.requireTokenizer();
         if (!b.hasChatTemplate()) throw new IllegalArgumentException("this model has no chat template; pass --chat-template FILE");
         Generator.Session session = new Generator(b.model).session();

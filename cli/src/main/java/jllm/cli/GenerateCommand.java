@@ -58,11 +58,16 @@ final class GenerateCommand implements Callable<Integer> {
     @Option(names = "--threads", description = "Worker threads (default: all cores)")
     Integer threads;
 
+    @Mixin
+    KvCacheOption kv;
+
     @Override
     public Integer call() {
         if (maxTokens < 0) throw new IllegalArgumentException("--max-tokens must be >= 0");
         if (minTokens < 0 || minTokens > maxTokens) throw new IllegalArgumentException("--min-tokens must be between 0 and --max-tokens (" + maxTokens + "), got " + minTokens);
+        kv.type();
         ModelBundle b = Models.bundle(model, tokenizer, null, threads);
+        kv.apply(b.model);
         int[] ids = prompt.ids != null ? prompt.ids : b.encodePrompt(prompt.text);
         boolean text = !printIds && b.tokenizer != null;
         // With --print-ids (llama2.c's run.c runs to the budget) no end token stops generation.

@@ -1,8 +1,6 @@
 package jllm.tensor;
 
 import jdk.incubator.vector.FloatVector;
-import jdk.incubator.vector.IntVector;
-import jdk.incubator.vector.VectorMask;
 import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorSpecies;
 
@@ -218,8 +216,6 @@ final class CpuKvAttention {
         }
     }
 
-    private static final IntVector IOTA = IntVector.zero(VectorSpecies.of(int.class, F.vectorShape())).addIndex(1);
-
     /**
      * Row r's scores (at {@code s[so + j]}) become {@code e_j = exp(score_j - m)} for the visible keys
      * {@code [a, b]} and 0 elsewhere; its m and {@code l = sum e_j} go to {@code part[po]}, {@code part[po + 1]}.
@@ -234,31 +230,27 @@ final class CpuKvAttention {
         for (int v = 0; v < nv; v++) {
             int j = j0 + v * L;
             FloatVector x = FloatVector.fromArray(F, s, so + j).mul(scale);
-            if (softcap > 0) {
+            if (softcap > 0 || j < a || j + L - 1 > b) {
+                // lanes outside [a, b] (only in the first and last vectors) become -inf, whose exp is 0
                 x.intoArray(s, so + j);
-                for (int jj = Math.max(a, j); jj <= Math.min(b, j + L - 1); jj++) s[so + jj] = (float) (softcap * Math.tanh(s[so + jj] / softcap));
+                for (int jj = j; jj < j + L; jj++)
+                    s[so + jj] = jj < a || jj > b ? Float.NEGATIVE_INFINITY : softcap > 0 ? (float) (softcap * Math.tanh(s[so + jj] / softcap)) : s[so + jj];
                 x = FloatVector.fromArray(F, s, so + j);
+            } else {
+                x.intoArray(s, so + j);
             }
-            VectorMask<Float> in = visible(j, a, b);
-            x = FloatVector.broadcast(F, Float.NEGATIVE_INFINITY).blend(x, in);
-            x.intoArray(s, so + j);
             mx = mx.max(x);
         }
         float m = mx.reduceLanes(VectorOperators.MAX);
         FloatVector sum = FloatVector.zero(F);
         for (int v = 0; v < nv; v++) {
             int j = j0 + v * L;
-            FloatVector e = VecMath.exp(FloatVector.fromArray(F, s, so + j).sub(m)).blend(0f, visible(j, a, b).not());
+            FloatVector e = VecMath.exp(FloatVector.fromArray(F, s, so + j).sub(m));
             e.intoArray(s, so + j);
             sum = sum.add(e);
         }
         part[po] = m;
         part[po + 1] = VecMath.sum(sum);
-    }
-
-    private static VectorMask<Float> visible(int j, int a, int b) {
-        IntVector p = IOTA.add(j);
-        return p.compare(VectorOperators.GE, a).and(p.compare(VectorOperators.LE, b)).cast(F);
     }
 
     /**
