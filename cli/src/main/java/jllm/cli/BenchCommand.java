@@ -15,7 +15,7 @@ import picocli.CommandLine.Option;
 @Command(name = "bench", mixinStandardHelpOptions = true, subcommands = {BenchTokenizerCommand.class, BenchKernelsCommand.class},
         description = {"Measure prefill (pp) and decode (tg) speed of a model, or of random weights of a preset geometry;",
                 "`jllm bench tokenizer` measures tokenizer encoding speed; `jllm bench kernels` matmul kernels against the machine's bandwidth and FMA peak.",
-                "The last line is always: pp_tok_s=<float> tg_tok_s=<float>"})
+                "The last line is always: pp_tok_s=<float> tg_tok_s=<float> (of the deepest --depth)"})
 final class BenchCommand implements Callable<Integer> {
     @Option(names = "--model", description = "Model directory or llama2.c .bin")
     Path model;
@@ -36,8 +36,9 @@ final class BenchCommand implements Callable<Integer> {
     @Option(names = "--gen", defaultValue = "32", description = "Tokens to decode after the prompt (default ${DEFAULT-VALUE})")
     int gen;
 
-    @Option(names = "--depth", defaultValue = "0", description = "Tokens of context already in the KV cache before the timed prompt and decode, as llama-bench's -d (default ${DEFAULT-VALUE})")
-    int depth;
+    @Option(names = "--depth", defaultValue = "0", split = ",",
+            description = "Tokens of context already in the KV cache before the timed prompt and decode, as llama-bench's -d; several (0,1024,4096) run one after another on one growing context (default ${DEFAULT-VALUE})")
+    int[] depths;
 
     @Option(names = "--warmup", defaultValue = "1", description = "Untimed runs first, so the JIT has compiled the kernels (default ${DEFAULT-VALUE})")
     int warmup;
@@ -58,7 +59,9 @@ final class BenchCommand implements Callable<Integer> {
     @Override
     public Integer call() {
         if ((model == null) == (preset == null)) throw new IllegalArgumentException("give exactly one of --model or --preset");
-        if (prompt < 1 || gen < 0 || warmup < 0 || reps < 1 || depth < 0)
+        int[] ds = depths.clone();
+        java.util.Arrays.sort(ds);
+        if (prompt < 1 || gen < 0 || warmup < 0 || reps < 1 || ds[0] < 0)
             throw new IllegalArgumentException("--prompt and --reps must be >= 1, --gen, --warmup and --depth >= 0");
         kv.type();
         int n = threads == null ? Runtime.getRuntime().availableProcessors() : threads;
@@ -76,43 +79,52 @@ final class BenchCommand implements Callable<Integer> {
         }
         double loadS = (System.nanoTime() - t0) / 1e9;
         kv.apply(m);
-        if ((long) depth + prompt + gen > m.spec.maxPositions)
+        int deepest = ds[ds.length - 1];
+        if ((long) deepest + prompt + gen > m.spec.maxPositions)
             throw new IllegalArgumentException("--depth + --prompt + --gen exceeds the model's context " + m.spec.maxPositions);
         java.util.Random rnd = new java.util.Random(seed);
-        int[] ids = new int[prompt];
+        int[] ids = new int[prompt], ctx = new int[deepest];
         for (int i = 0; i < prompt; i++) ids[i] = rnd.nextInt(m.spec.vocab);
-        // The context is filled once (untimed); every run truncates back to it, as llama-bench -d does.
-        Model.State st = m.newState();
-        st.ensure(depth + prompt + gen);
-        double fillS = 0;
-        if (depth > 0) {
-            int[] ctx = new int[depth];
-            for (int i = 0; i < depth; i++) ctx[i] = rnd.nextInt(m.spec.vocab);
-            long f0 = System.nanoTime();
-            m.forward(st, ctx, false, null);
-            fillS = (System.nanoTime() - f0) / 1e9;
-        }
-        for (int w = 0; w < warmup; w++) run(m, st, depth, ids, Math.min(gen, 4));
-        // Best of several runs: on a shared machine other processes only ever slow a run down.
-        double[] ppS = new double[reps], tgS = new double[reps];
-        for (int i = 0; i < reps; i++) {
-            double[] r = run(m, st, depth, ids, gen);
-            ppS[i] = r[0];
-            tgS[i] = r[1];
-        }
-        java.util.Arrays.sort(ppS);
-        java.util.Arrays.sort(tgS);
-        double pp = prompt / ppS[0], tg = gen == 0 ? 0 : gen / tgS[0];
+        for (int i = 0; i < deepest; i++) ctx[i] = rnd.nextInt(m.spec.vocab);
         System.out.printf(Locale.ROOT, "model     %s%nthreads   %d%nkv cache  %s%nload      %.2f s%n", what, n, m.kvType(), loadS);
-        if (depth > 0) System.out.printf(Locale.ROOT, "depth     %d tokens (filled in %.2f s, %.2f tok/s)%n", depth, fillS, depth / fillS);
-        String at = depth > 0 ? " @ d" + depth : "";
         System.out.printf(Locale.ROOT, "%-16s %8s %10s %12s %12s%n", "test", "tokens", "best s", "best tok/s", "median tok/s");
-        System.out.printf(Locale.ROOT, "%-16s %8d %10.3f %12.2f %12.2f%n", "pp" + prompt + at, prompt, ppS[0], pp, prompt / ppS[reps / 2]);
-        if (gen > 0) System.out.printf(Locale.ROOT, "%-16s %8d %10.3f %12.2f %12.2f%n", "tg" + gen + at, gen, tgS[0], tg, gen / tgS[reps / 2]);
+        // The context is filled once per depth (untimed, continuing the last one); every run truncates back to it, as llama-bench -d does.
+        Model.State st = m.newState();
+        st.ensure(deepest + prompt + gen);
+        double pp = 0, tg = 0;
+        int filled = 0;
+        for (int depth : ds) {
+            st.truncate(filled);
+            long f0 = System.nanoTime();
+            for (int from = filled; from < depth; from += FILL_STEP)
+                m.forward(st, java.util.Arrays.copyOfRange(ctx, from, Math.min(depth, from + FILL_STEP)), false, null);
+            if (depth > filled)
+                System.out.printf(Locale.ROOT, "%-16s %8d %10.3f %12.2f %12s%n", "fill " + filled + ".." + depth, depth - filled,
+                        (System.nanoTime() - f0) / 1e9, (depth - filled) / ((System.nanoTime() - f0) / 1e9), "");
+            filled = depth;
+            for (int w = 0; w < warmup; w++) run(m, st, depth, ids, Math.min(gen, 4));
+            // Best of several runs: on a shared machine other processes only ever slow a run down.
+            double[] ppS = new double[reps], tgS = new double[reps];
+            for (int i = 0; i < reps; i++) {
+                double[] r = run(m, st, depth, ids, gen);
+                ppS[i] = r[0];
+                tgS[i] = r[1];
+            }
+            java.util.Arrays.sort(ppS);
+            java.util.Arrays.sort(tgS);
+            pp = prompt / ppS[0];
+            tg = gen == 0 ? 0 : gen / tgS[0];
+            String at = depth > 0 ? " @ d" + depth : "";
+            System.out.printf(Locale.ROOT, "%-16s %8d %10.3f %12.2f %12.2f%n", "pp" + prompt + at, prompt, ppS[0], pp, prompt / ppS[reps / 2]);
+            if (gen > 0) System.out.printf(Locale.ROOT, "%-16s %8d %10.3f %12.2f %12.2f%n", "tg" + gen + at, gen, tgS[0], tg, gen / tgS[reps / 2]);
+        }
         System.out.printf(Locale.ROOT, "peak RSS  %.0f MiB%n", peakRssKb() / 1024.0);
         System.out.printf(Locale.ROOT, "pp_tok_s=%.2f tg_tok_s=%.2f%n", pp, tg);
         return 0;
     }
+
+    /** Tokens per forward call when filling the context (llama.cpp's default micro-batch). */
+    private static final int FILL_STEP = 512;
 
     /** Prefill seconds and decode seconds (greedy continuation of the prompt) after the first {@code depth} cached tokens. */
     private static double[] run(Model m, Model.State st, int depth, int[] ids, int gen) {
