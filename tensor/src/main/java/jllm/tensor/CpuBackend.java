@@ -6,8 +6,22 @@ import jdk.incubator.vector.VectorOperators;
 /** The CPU backend: Vector API kernels in the tensor types, rows spread over a thread pool. */
 public final class CpuBackend implements Backend {
     private final Parallel par;
+    private final boolean exact;
 
-    public CpuBackend(int threads) { this.par = Parallel.shared(threads); }
+    /** Quantized weights multiply int8-quantized activations (llama.cpp's speed and rounding). */
+    public CpuBackend(int threads) { this(threads, false); }
+
+    /**
+     * {@code exact}: activations stay fp32 for every weight format (the reference path for comparisons
+     * with transformers); otherwise quantized formats ({@link QuantMatmul}) quantize
+     * the activations to 8 bits per 32-value block, as llama.cpp does.
+     */
+    public CpuBackend(int threads, boolean exact) {
+        this.par = Parallel.shared(threads);
+        this.exact = exact;
+    }
+
+    public boolean exact() { return exact; }
 
     public static CpuBackend withAllCores() { return new CpuBackend(Runtime.getRuntime().availableProcessors()); }
 
@@ -20,6 +34,10 @@ public final class CpuBackend implements Backend {
         int out = w.dim(0), in = w.dim(1);
         if ((long) rows * in > x.length || (long) rows * out > y.length)
             throw new IllegalArgumentException("matmul " + w + " with " + rows + " rows: buffers too small");
+        if (QuantMatmul.applies(w)) {
+            QuantMatmul.matmul(par, (QuantTensor) w, x, y, rows, bias, exact);
+            return;
+        }
         if (PanelMatmul.applies(w, rows)) {
             PanelMatmul.matmul(par, w, x, y, rows, bias);
             return;

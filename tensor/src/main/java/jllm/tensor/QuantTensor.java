@@ -32,9 +32,6 @@ public abstract sealed class QuantTensor extends Tensor
         permits Q8_0Tensor, Q4_0Tensor, Q4_1Tensor, Q5_0Tensor, Q5_1Tensor, Q4_KTensor, Q5_KTensor, Q6_KTensor {
     static final VectorSpecies<Float> F = FloatVector.SPECIES_PREFERRED;
     static final int L = F.length();
-    /** Bytes that widen to one float vector. */
-    static final VectorSpecies<Byte> B = VectorSpecies.of(byte.class, VectorShape.forBitSize(F.vectorBitSize() / 4));
-    static final VectorSpecies<Integer> I = VectorSpecies.of(int.class, VectorShape.forBitSize(F.vectorBitSize()));
     static final ByteOrder LE = ByteOrder.LITTLE_ENDIAN;
     static final java.lang.foreign.ValueLayout.OfShort LES = JAVA_SHORT_UNALIGNED.withOrder(LE);
 
@@ -57,6 +54,68 @@ public abstract sealed class QuantTensor extends Tensor
     }
 
     public final GgmlType ggmlType() { return type; }
+
+    /** The {@link Panels} copy of the weights for the kernels ({@link QuantMatmul}), built on first use. */
+    private volatile MemorySegment panels;
+
+    /** Whether this format has {@link Panels} kernels. */
+    boolean hasPanels() { return false; }
+
+    /** Bytes of one {@link Panels#P}-row panel of the repacked layout. */
+    long panelBytes() { throw new UnsupportedOperationException(type + " has no panel kernels"); }
+
+    /**
+     * One panel of the repacked layout into {@code dst}, from {@code src}: the panel's rows as stored,
+     * {@link #rowBytes} each, in lane order ({@link Panels#laneRow}), rows past the end as zeros.
+     */
+    void repackPanel(byte[] src, byte[] dst) { throw new UnsupportedOperationException(type + " has no panel kernels"); }
+
+    /** Panels {@code [p0, p1)} of {@code y = x W^T (+ bias)} for all of {@code a}'s tokens, from the repacked layout {@code pk}. */
+    void int8Rows(MemorySegment pk, Int8Activations a, float[] y, int p0, int p1, float[] bias) {
+        throw new UnsupportedOperationException(type + " has no panel kernels");
+    }
+
+    /**
+     * Columns {@code [k0, k0 + kn)} of the panel at {@code pk[off..]} as fp32 weights, column-major:
+     * {@code wk[(k - k0) P + r]} = row {@code r} of the panel (rows in order), column {@code k}; values
+     * exactly as {@link #decodeBlock} gives them. {@code k0} and {@code kn} are whole blocks
+     * ({@link QuantMatmul#CHUNK} is a multiple of every block size).
+     */
+    void expand(MemorySegment pk, long off, int k0, int kn, float[] wk) {
+        throw new UnsupportedOperationException(type + " has no panel kernels");
+    }
+
+    /**
+     * The repacked layout, built once (in parallel on {@code par}). The stored bytes stay this
+     * tensor's {@link #segment()}; where they are a read-only file mapping, its pages are released
+     * afterwards (the kernels no longer read them; a later read faults them back in from the file).
+     */
+    final MemorySegment panels(Parallel par) {
+        MemorySegment pk = panels;
+        if (pk != null) return pk;
+        synchronized (this) {
+            if (panels == null) {
+                int rows = dim(0), n = (rows + Panels.P - 1) / Panels.P;
+                long pb = panelBytes();
+                MemorySegment dst = java.lang.foreign.Arena.ofAuto().allocate(n * pb, 64);
+                par.forRange(n, 1, (a, b) -> {
+                    byte[] src = new byte[Math.toIntExact(Panels.P * rowBytes)], out = new byte[Math.toIntExact(pb)];
+                    for (int p = a; p < b; p++) {
+                        java.util.Arrays.fill(src, (byte) 0);
+                        for (int l = 0; l < Panels.P; l++) {
+                            long r = (long) p * Panels.P + Panels.laneRow(l);
+                            if (r < rows) MemorySegment.copy(seg, java.lang.foreign.ValueLayout.JAVA_BYTE, r * rowBytes, src, (int) (l * rowBytes), (int) rowBytes);
+                        }
+                        repackPanel(src, out);
+                        MemorySegment.copy(out, 0, dst, java.lang.foreign.ValueLayout.JAVA_BYTE, p * pb, out.length);
+                    }
+                });
+                if (seg.isMapped() && seg.isReadOnly()) seg.unload();
+                panels = dst;
+            }
+            return panels;
+        }
+    }
 
     @Override
     public final MemorySegment segment() { return seg; }
@@ -199,18 +258,6 @@ public abstract sealed class QuantTensor extends Tensor
     /** 16 bytes (as signed values) widened to 16 floats; needs 512-bit float vectors. */
     static FloatVector widen16(ByteVector v) { return (FloatVector) v.convertShape(VectorOperators.B2F, F, 0); }
 
-    /** Widens {@code L} signed bytes at {@code off} to floats. */
-    final FloatVector bytesToFloats(long off) {
-        return (FloatVector) ByteVector.fromMemorySegment(B, seg, off, LE).convertShape(VectorOperators.B2F, F, 0);
-    }
-
-    /** Widens {@code L} bytes at {@code off} to ints (sign-extended; callers mask the nibbles they need). */
-    final IntVector bytesToInts(long off) {
-        return (IntVector) ByteVector.fromMemorySegment(B, seg, off, LE).convertShape(VectorOperators.B2I, I, 0);
-    }
-
-    private static final int ROW_BLOCK = 32;
-
     /**
      * The Q4_1 / Q5_1 dot, {@code sum = d sum(q x) + m sum(x)} per 32-value block (d, m the two fp16
      * halves at the block start): nibbles at {@code qs}, the 32-bit fifth-bit word at {@code qh}
@@ -286,50 +333,5 @@ public abstract sealed class QuantTensor extends Tensor
             mins = xa.add(xb).fma(FloatVector.broadcast(F, sm[8 + j]), mins);
         }
         return acc.sub(mins).reduceLanes(VectorOperators.ADD);
-    }
-
-
-    /** Two output rows against four tokens, for types with a fused prefill kernel ({@link #tiledMatmulRows}). */
-    void tile2x4(float[] x, float[] y, int r, int t, int in, int out, int nb, float[] bias) {
-        throw new UnsupportedOperationException(type + " has no prefill tile");
-    }
-
-    /** Two output rows against eight tokens (512-bit vectors only). */
-    void tile2x8(float[] x, float[] y, int r, int t, int in, int out, int nb, float[] bias) {
-        throw new UnsupportedOperationException(type + " has no prefill tile");
-    }
-
-    /**
-     * The shared schedule of the fused types: decode (one token) goes row by row through
-     * {@link #dotBlocks}; prefill walks blocks of {@value #ROW_BLOCK} rows, covering the tokens with
-     * 2x8 tiles, then 2x4 tiles, then single dots for what is left over.
-     */
-    final void tiledMatmulRows(float[] x, int tokens, float[] y, int r0, int r1, float[] bias, int blockSize) {
-        int in = dim(1), out = dim(0), nb = in / blockSize;
-        if (tokens == 1) {
-            // One row at a time: a four-row variant sharing x loads ran at half the speed (C2 spills it).
-            int r = r0;
-            for (; r < r1; r++) y[r] = dotBlocks((long) r * nb, nb, x, 0) + (bias == null ? 0f : bias[r]);
-            return;
-        }
-        for (int rb = r0; rb < r1; rb += ROW_BLOCK) {
-            int re = Math.min(r1, rb + ROW_BLOCK);
-            int t = 0;
-            if (L == 16)
-                for (; t + 8 <= tokens; t += 8) {
-                    int r = rb;
-                    for (; r + 2 <= re; r += 2) tile2x8(x, y, r, t, in, out, nb, bias);
-                    for (; r < re; r++)
-                        for (int tt = t; tt < t + 8; tt++) y[tt * out + r] = dotBlocks((long) r * nb, nb, x, tt * in) + (bias == null ? 0f : bias[r]);
-                }
-            for (; t + 4 <= tokens; t += 4) {
-                int r = rb;
-                for (; r + 2 <= re; r += 2) tile2x4(x, y, r, t, in, out, nb, bias);
-                for (; r < re; r++)
-                    for (int tt = t; tt < t + 4; tt++) y[tt * out + r] = dotBlocks((long) r * nb, nb, x, tt * in) + (bias == null ? 0f : bias[r]);
-            }
-            for (; t < tokens; t++)
-                for (int r = rb; r < re; r++) y[t * out + r] = dotBlocks((long) r * nb, nb, x, t * in) + (bias == null ? 0f : bias[r]);
-        }
     }
 }
