@@ -28,6 +28,8 @@ final class Int8Activations {
     float[] d = new float[0];
     /** {@code [tokens][blocks]}: the sum of the block's codes. */
     int[] sum = new int[0];
+    /** {@code [tokens][cols / 8]}: sums of 8 consecutive codes (formats that widen every 8 columns centre with them). */
+    int[] sum8 = new int[0];
 
     private static final ThreadLocal<Int8Activations> SCRATCH = ThreadLocal.withInitial(Int8Activations::new);
 
@@ -45,7 +47,7 @@ final class Int8Activations {
         this.blocks = cols / BLOCK;
         int n = tokens * cols, nb = tokens * blocks;
         if (q2.length < n) q2 = new int[n];
-        if (d.length < nb) { d = new float[nb]; sum = new int[nb]; }
+        if (d.length < nb) { d = new float[nb]; sum = new int[nb]; sum8 = new int[4 * nb]; }
         if (par == null || tokens == 1) {
             quantizeBlocks(x, 0, nb);
             return;
@@ -61,17 +63,22 @@ final class Int8Activations {
             for (int j = 0; j < BLOCK; j += F.length()) m = m.max(FloatVector.fromArray(F, x, o + j).abs());
             float max = m.reduceLanes(VectorOperators.MAX);
             float scale = max / 127, inv = max == 0 ? 0 : 127 / max;
-            IntVector s = IntVector.zero(I);
             for (int j = 0; j < BLOCK; j += F.length()) {
                 FloatVector v = FloatVector.fromArray(F, x, o + j).mul(inv);
                 // round half away from zero: add 0.5 with v's sign, then truncate (F2I)
                 FloatVector half = v.reinterpretAsInts().and(0x80000000).or(0x3f000000).reinterpretAsFloats();
                 IntVector q = (IntVector) v.add(half).convert(VectorOperators.F2I, 0);
-                s = s.add(q);
                 q.and(0xffff).or(q.lanewise(VectorOperators.LSHL, 16)).intoArray(q2, o + j);
             }
             d[b] = scale;
-            sum[b] = s.reduceLanes(VectorOperators.ADD);
+            int total = 0;
+            for (int e = 0; e < 4; e++) {
+                int s8 = 0;
+                for (int j = 0; j < 8; j++) s8 += (short) q2[o + 8 * e + j];
+                sum8[4 * b + e] = s8;
+                total += s8;
+            }
+            sum[b] = total;
         }
     }
 }

@@ -12,7 +12,7 @@ import jdk.incubator.vector.VectorSpecies;
 
 /**
  * The "rows as lanes" layout every quantized format is repacked into for its kernels
- * ({@link QuantMatmul}), and the small vector helpers the formats' kernels share.
+ * ({@link QuantMatmul}): its shape constants, species and per-thread buffers.
  *
  * <p>Output rows are grouped in panels of {@link #P} rows, one per 16-bit lane of the preferred
  * vector (32 at 512 bits, 16 at 256, 8 at 128), so every kernel works at every width. Within a panel
@@ -23,6 +23,15 @@ import jdk.incubator.vector.VectorSpecies;
  * <p>The lanes are ordered rows 0, P/2, 1, P/2 + 1, ...: read as 32-bit lanes, the low halves are rows
  * [0, P/2) and the high halves rows [P/2, P), so widening 16-bit sums (or fp16 scales) to fp32 is a
  * couple of shifts per half and the two halves come out as rows in order.
+ *
+ * <p><b>Why the kernels repeat their vector code instead of calling shared helpers.</b> C2 inlines
+ * the Vector API's own methods unconditionally (they are {@code @ForceInline}), but a helper of ours
+ * is inlined only while the compilation is under its node budget (NodeCountInliningCutoff, 18000
+ * nodes; each vector operation costs 400-1500 nodes before it is intrinsified). Past the budget a
+ * helper becomes a real call and every vector it takes or returns is boxed: a K-quant kernel ran at
+ * 60% of its speed that way, depending on which methods C2 happened to inline into which. So inside
+ * kernels vectors never cross a method of ours; kernels hand data to each other through per-thread
+ * arrays ({@link Scratch}), which costs an L1 store and load per block.
  */
 final class Panels {
     static final VectorSpecies<Short> S = ShortVector.SPECIES_PREFERRED;
@@ -43,80 +52,56 @@ final class Panels {
     /** Row of panel lane {@code lane}: 0, P/2, 1, P/2 + 1, ... */
     static int laneRow(int lane) { return (lane & 1) == 0 ? lane >> 1 : H + (lane >> 1); }
 
-    /** {@code v} in both 16-bit halves of every 32-bit lane (x codes and centring terms, see {@link Int8Activations#q2}). */
-    static ShortVector pair(int v) { return IntVector.broadcast(I, v).reinterpretAsShorts(); }
-
-    /** A 16-bit value in both halves of an int. */
+    /**
+     * A 16-bit value in both halves of an int: x codes ({@link Int8Activations#q2}) and centring terms
+     * are broadcast to every 16-bit lane as {@code IntVector.broadcast(I, twice(v)).reinterpretAsShorts()},
+     * one 32-bit broadcast load (a 16-bit broadcast costs a shuffle-port op on x86).
+     */
     static int twice(int v) { return v & 0xffff | v << 16; }
 
-    /** P bytes at {@code off} widened to 16-bit lanes without sign extension. */
-    static ShortVector bytes(MemorySegment s, long off) {
-        return (ShortVector) ByteVector.fromMemorySegment(BP, s, off, LE).convertShape(VectorOperators.ZERO_EXTEND_B2S, S, 0);
-    }
-
-    /** The signed 16-bit values of rows [0, P/2) (even lanes) as fp32. */
-    static FloatVector lowRows(ShortVector s) {
-        return (FloatVector) s.reinterpretAsInts().lanewise(VectorOperators.LSHL, 16).lanewise(VectorOperators.ASHR, 16)
-                .convert(VectorOperators.I2F, 0);
-    }
-
-    /** The signed 16-bit values of rows [P/2, P) (odd lanes) as fp32. */
-    static FloatVector highRows(ShortVector s) {
-        return (FloatVector) s.reinterpretAsInts().lanewise(VectorOperators.ASHR, 16).convert(VectorOperators.I2F, 0);
-    }
-
-    /** Rows [0, P/2) of a 16-bit sum as 32-bit ints (for formats that widen before a block ends). */
-    static IntVector lowInts(ShortVector s) {
-        return s.reinterpretAsInts().lanewise(VectorOperators.LSHL, 16).lanewise(VectorOperators.ASHR, 16);
-    }
-
-    /** Rows [P/2, P) of a 16-bit sum as 32-bit ints. */
-    static IntVector highInts(ShortVector s) { return s.reinterpretAsInts().lanewise(VectorOperators.ASHR, 16); }
-
-    static FloatVector toFloat(IntVector v) { return (FloatVector) v.convert(VectorOperators.I2F, 0); }
-
-    private static final float REBIAS = 0x1p112f;
-
     /**
-     * The fp16 scales of rows [0, P/2) (low halves of the 32-bit lanes at {@code off}) as fp32: the
-     * half moved to the top, shifted arithmetically by 3 so sign, exponent and mantissa land in fp32's
-     * fields, the three sign copies cleared, and the exponent rebiased by 2^112. Exact for normals and
-     * subnormals; inf/NaN scales (a broken file, which the loader reports) come out finite.
+     * 2^112: rebiases an fp16 exponent (bias 15) placed in an fp32 exponent field (bias 127). Kernels
+     * widen a pair of fp16 scales held in one 32-bit lane (rows i and P/2 + i) as
+     * {@code (h << 16) >>> 3 & 0x8fffffff} (low half) or {@code (h & 0xffff0000) >> 3 & 0x8fffffff}
+     * (high half), reinterpreted as fp32 and multiplied by this: the arithmetic shift puts sign,
+     * exponent and mantissa into fp32's fields, the mask clears the three sign copies. Exact for normal
+     * and subnormal values; inf/NaN scales (a broken file, which the loader reports) come out finite.
      */
-    static FloatVector halvesLow(MemorySegment s, long off) {
-        return IntVector.fromMemorySegment(I, s, off, LE).lanewise(VectorOperators.LSHL, 16).lanewise(VectorOperators.ASHR, 3)
-                .and(0x8fffffff).reinterpretAsFloats().mul(REBIAS);
-    }
-
-    /** The fp16 scales of rows [P/2, P) (high halves). */
-    static FloatVector halvesHigh(MemorySegment s, long off) {
-        return IntVector.fromMemorySegment(I, s, off, LE).and(0xffff0000).lanewise(VectorOperators.ASHR, 3)
-                .and(0x8fffffff).reinterpretAsFloats().mul(REBIAS);
-    }
+    static final float REBIAS = 0x1p112f;
 
     /**
-     * Stores a panel's outputs for one token (rows [0, P/2) in {@code lo}, [P/2, P) in {@code hi}) at
+     * Stores a panel's outputs for one token ({@code acc[ao .. ao + P)}, rows in order) at
      * {@code y[yo + row0 ..]} plus the bias; rows at or past {@code out} (a padded last panel) are dropped.
      */
-    static void store(FloatVector lo, FloatVector hi, float[] y, int yo, int row0, int out, float[] bias) {
+    static void store(float[] acc, int ao, float[] y, int yo, int row0, int out, float[] bias) {
         if (row0 + P <= out) {
-            if (bias != null) {
-                lo = lo.add(FloatVector.fromArray(F, bias, row0));
-                hi = hi.add(FloatVector.fromArray(F, bias, row0 + H));
+            for (int i = 0; i < P; i += H) {
+                FloatVector v = FloatVector.fromArray(F, acc, ao + i);
+                if (bias != null) v = v.add(FloatVector.fromArray(F, bias, row0 + i));
+                v.intoArray(y, yo + row0 + i);
             }
-            lo.intoArray(y, yo + row0);
-            hi.intoArray(y, yo + row0 + H);
             return;
         }
-        float[] tmp = new float[P];
-        lo.intoArray(tmp, 0);
-        hi.intoArray(tmp, H);
-        for (int i = 0; i < P && row0 + i < out; i++) y[yo + row0 + i] = tmp[i] + (bias == null ? 0f : bias[row0 + i]);
+        for (int i = 0; i < P && row0 + i < out; i++) y[yo + row0 + i] = acc[ao + i] + (bias == null ? 0f : bias[row0 + i]);
     }
 
-    /** The fp32 weights of one column for rows [0, P/2) and [P/2, P) into {@code wk[k P ..]} (an expansion's output). */
-    static void put(FloatVector lo, FloatVector hi, float[] wk, int k) {
-        lo.intoArray(wk, k * P);
-        hi.intoArray(wk, k * P + H);
+    /** Per-thread buffers of the kernels that hand 16-bit sums or scales from one helper method to the next. */
+    static final class Scratch {
+        short[] sums = new short[0];
+        int[] ints = new int[0];
+        float[] f = new float[0];
+        float[] acc = new float[0];
+
+        short[] sums(int n) { if (sums.length < n) sums = new short[n]; return sums; }
+
+        int[] ints(int n) { if (ints.length < n) ints = new int[n]; return ints; }
+
+        float[] f(int n) { if (f.length < n) f = new float[n]; return f; }
+
+        float[] acc(int n) { if (acc.length < n) acc = new float[n]; return acc; }
     }
+
+    private static final ThreadLocal<Scratch> SCRATCH = ThreadLocal.withInitial(Scratch::new);
+
+    static Scratch scratch() { return SCRATCH.get(); }
 }

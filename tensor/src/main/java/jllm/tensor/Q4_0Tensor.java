@@ -1,9 +1,21 @@
 package jllm.tensor;
 
+import static jdk.incubator.vector.VectorOperators.ASHR;
+import static jdk.incubator.vector.VectorOperators.I2F;
+import static jdk.incubator.vector.VectorOperators.LSHL;
+import static jdk.incubator.vector.VectorOperators.LSHR;
+import static jdk.incubator.vector.VectorOperators.ZERO_EXTEND_B2S;
+import static jllm.tensor.Panels.BP;
+import static jllm.tensor.Panels.H;
+import static jllm.tensor.Panels.I;
+import static jllm.tensor.Panels.P;
+import static jllm.tensor.Panels.S;
+
 import java.lang.foreign.MemorySegment;
+import jdk.incubator.vector.ByteVector;
 import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.IntVector;
 import jdk.incubator.vector.ShortVector;
-import jdk.incubator.vector.VectorOperators;
 
 /**
  * Q4_0: 32 values per block, fp16 scale then 16 bytes of nibbles (low nibble = value j, high = j + 16); {@code x = (q - 8) d}.
@@ -13,7 +25,6 @@ import jdk.incubator.vector.VectorOperators;
  */
 public final class Q4_0Tensor extends QuantTensor {
     static final int QK = 32, BB = 18;
-    private static final int P = Panels.P;
 
     public Q4_0Tensor(MemorySegment seg, long... shape) { super(GgmlType.Q4_0, seg, shape); }
 
@@ -52,8 +63,12 @@ public final class Q4_0Tensor extends QuantTensor {
     @Override
     void int8Rows(MemorySegment pk, Int8Activations a, float[] y, int p0, int p1, float[] bias) {
         long panel = panelBytes();
+        float[] acc = Panels.scratch().acc(P);
         for (int p = p0; p < p1; p++)
-            for (int t = 0; t < a.tokens; t++) int8Panel(pk, p * panel, a, t, y, p, bias);
+            for (int t = 0; t < a.tokens; t++) {
+                int8Panel(pk, p * panel, a, t, acc);
+                Panels.store(acc, 0, y, t * dim(0), p * P, dim(0), bias);
+            }
     }
 
     /**
@@ -61,35 +76,44 @@ public final class Q4_0Tensor extends QuantTensor {
      * in 16 bits (the sum starts at {@code -8 sum(x codes)}, see {@link Panels}), then one conversion
      * and one FMA per half-panel with the rows' scales.
      */
-    private void int8Panel(MemorySegment pk, long o, Int8Activations a, int t, float[] y, int p, float[] bias) {
+    private static void int8Panel(MemorySegment pk, long o, Int8Activations a, int t, float[] acc) {
         int nb = a.blocks, xb = t * nb, xq = t * a.cols;
-        FloatVector lo = FloatVector.zero(Panels.F), hi = lo;
+        FloatVector lo = FloatVector.zero(F), hi = lo;
         for (int b = 0; b < nb; b++, o += (long) BB * P) {
-            ShortVector s = Panels.pair(Panels.twice(-8 * a.sum[xb + b]));
+            ShortVector s = IntVector.broadcast(I, Panels.twice(-8 * a.sum[xb + b])).reinterpretAsShorts();
             int x = xq + b * QK;
             long g = o + 2L * P;
             for (int j = 0; j < 16; j++, g += P) {
-                ShortVector w = Panels.bytes(pk, g);
-                s = s.add(w.and((short) 15).mul(Panels.pair(a.q2[x + j])))
-                        .add(w.lanewise(VectorOperators.LSHR, 4).mul(Panels.pair(a.q2[x + j + 16])));
+                ShortVector w = (ShortVector) ByteVector.fromMemorySegment(BP, pk, g, LE).convertShape(ZERO_EXTEND_B2S, S, 0);
+                s = s.add(w.and((short) 15).mul(IntVector.broadcast(I, a.q2[x + j]).reinterpretAsShorts()))
+                        .add(w.lanewise(LSHR, 4).mul(IntVector.broadcast(I, a.q2[x + j + 16]).reinterpretAsShorts()));
             }
+            IntVector si = s.reinterpretAsInts(), h = IntVector.fromMemorySegment(I, pk, o, LE);
             float dx = a.d[xb + b];
-            lo = Panels.lowRows(s).fma(Panels.halvesLow(pk, o).mul(dx), lo);
-            hi = Panels.highRows(s).fma(Panels.halvesHigh(pk, o).mul(dx), hi);
+            FloatVector dl = h.lanewise(LSHL, 16).lanewise(ASHR, 3).and(0x8fffffff).reinterpretAsFloats().mul(Panels.REBIAS);
+            FloatVector dh = h.and(0xffff0000).lanewise(ASHR, 3).and(0x8fffffff).reinterpretAsFloats().mul(Panels.REBIAS);
+            lo = ((FloatVector) si.lanewise(LSHL, 16).lanewise(ASHR, 16).convert(I2F, 0)).fma(dl.mul(dx), lo);
+            hi = ((FloatVector) si.lanewise(ASHR, 16).convert(I2F, 0)).fma(dh.mul(dx), hi);
         }
-        Panels.store(lo, hi, y, t * dim(0), p * P, dim(0), bias);
+        lo.intoArray(acc, 0);
+        hi.intoArray(acc, H);
     }
 
     @Override
     void expand(MemorySegment pk, long o, int k0, int kn, float[] wk) {
         o += (long) k0 / QK * BB * P;
         for (int b = 0; b < kn / QK; b++, o += (long) BB * P) {
-            FloatVector dl = Panels.halvesLow(pk, o), dh = Panels.halvesHigh(pk, o);
+            IntVector h = IntVector.fromMemorySegment(I, pk, o, LE);
+            FloatVector dl = h.lanewise(LSHL, 16).lanewise(ASHR, 3).and(0x8fffffff).reinterpretAsFloats().mul(Panels.REBIAS);
+            FloatVector dh = h.and(0xffff0000).lanewise(ASHR, 3).and(0x8fffffff).reinterpretAsFloats().mul(Panels.REBIAS);
             long g = o + 2L * P;
             for (int j = 0, k = b * QK; j < 16; j++, g += P) {
-                ShortVector w = Panels.bytes(pk, g), q0 = w.and((short) 15).sub((short) 8), q1 = w.lanewise(VectorOperators.LSHR, 4).sub((short) 8);
-                Panels.put(Panels.lowRows(q0).mul(dl), Panels.highRows(q0).mul(dh), wk, k + j);
-                Panels.put(Panels.lowRows(q1).mul(dl), Panels.highRows(q1).mul(dh), wk, k + j + 16);
+                ShortVector w = (ShortVector) ByteVector.fromMemorySegment(BP, pk, g, LE).convertShape(ZERO_EXTEND_B2S, S, 0);
+                IntVector q0 = w.and((short) 15).sub((short) 8).reinterpretAsInts(), q1 = w.lanewise(LSHR, 4).sub((short) 8).reinterpretAsInts();
+                ((FloatVector) q0.lanewise(LSHL, 16).lanewise(ASHR, 16).convert(I2F, 0)).mul(dl).intoArray(wk, (k + j) * P);
+                ((FloatVector) q0.lanewise(ASHR, 16).convert(I2F, 0)).mul(dh).intoArray(wk, (k + j) * P + H);
+                ((FloatVector) q1.lanewise(LSHL, 16).lanewise(ASHR, 16).convert(I2F, 0)).mul(dl).intoArray(wk, (k + j + 16) * P);
+                ((FloatVector) q1.lanewise(ASHR, 16).convert(I2F, 0)).mul(dh).intoArray(wk, (k + j + 16) * P + H);
             }
         }
     }

@@ -1,10 +1,17 @@
 package jllm.tensor;
 
+import static jdk.incubator.vector.VectorOperators.ASHR;
+import static jdk.incubator.vector.VectorOperators.I2F;
+import static jdk.incubator.vector.VectorOperators.LSHL;
+import static jllm.tensor.Panels.H;
+import static jllm.tensor.Panels.I;
+import static jllm.tensor.Panels.P;
+import static jllm.tensor.Panels.S;
+
 import java.lang.foreign.MemorySegment;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.IntVector;
 import jdk.incubator.vector.ShortVector;
-import jdk.incubator.vector.VectorOperators;
 
 /**
  * Q8_0: blocks of 32 signed bytes with one fp16 scale, {@code x = q * d}.
@@ -16,7 +23,6 @@ import jdk.incubator.vector.VectorOperators;
  */
 public final class Q8_0Tensor extends QuantTensor {
     static final int QK = 32, BB = 34;
-    private static final int P = Panels.P;
 
     public Q8_0Tensor(MemorySegment seg, long... shape) { super(GgmlType.Q8_0, seg, shape); }
 
@@ -54,42 +60,54 @@ public final class Q8_0Tensor extends QuantTensor {
     @Override
     void int8Rows(MemorySegment pk, Int8Activations a, float[] y, int p0, int p1, float[] bias) {
         long panel = panelBytes();
+        float[] acc = Panels.scratch().acc(P);
         for (int p = p0; p < p1; p++)
-            for (int t = 0; t < a.tokens; t++) int8Panel(pk, p * panel, a, t, y, p, bias);
+            for (int t = 0; t < a.tokens; t++) {
+                int8Panel(pk, p * panel, a, t, acc);
+                Panels.store(acc, 0, y, t * dim(0), p * P, dim(0), bias);
+            }
     }
 
-    private void int8Panel(MemorySegment pk, long o, Int8Activations a, int t, float[] y, int p, float[] bias) {
+    private static void int8Panel(MemorySegment pk, long o, Int8Activations a, int t, float[] acc) {
         int nb = a.blocks, xb = t * nb, xq = t * a.cols;
-        FloatVector lo = FloatVector.zero(Panels.F), hi = lo;
+        FloatVector lo = FloatVector.zero(F), hi = lo;
         for (int b = 0; b < nb; b++, o += (long) BB * P) {
-            IntVector al = IntVector.zero(Panels.I), ah = al;
+            IntVector al = IntVector.zero(I), ah = al;
             int x = xq + b * QK;
             long g = o + 2L * P;
             for (int i = 0; i < 16; i++, g += 2L * P) {
-                ShortVector w = ShortVector.fromMemorySegment(Panels.S, pk, g, LE);
-                IntVector s = w.lanewise(VectorOperators.LSHL, 8).lanewise(VectorOperators.ASHR, 8).mul(Panels.pair(a.q2[x + 2 * i]))
-                        .add(w.lanewise(VectorOperators.ASHR, 8).mul(Panels.pair(a.q2[x + 2 * i + 1]))).reinterpretAsInts();
-                al = al.add(s.lanewise(VectorOperators.LSHL, 16).lanewise(VectorOperators.ASHR, 16));
-                ah = ah.add(s.lanewise(VectorOperators.ASHR, 16));
+                ShortVector w = ShortVector.fromMemorySegment(S, pk, g, LE);
+                IntVector s = w.lanewise(LSHL, 8).lanewise(ASHR, 8).mul(IntVector.broadcast(I, a.q2[x + 2 * i]).reinterpretAsShorts())
+                        .add(w.lanewise(ASHR, 8).mul(IntVector.broadcast(I, a.q2[x + 2 * i + 1]).reinterpretAsShorts())).reinterpretAsInts();
+                al = al.add(s.lanewise(LSHL, 16).lanewise(ASHR, 16));
+                ah = ah.add(s.lanewise(ASHR, 16));
             }
+            IntVector h = IntVector.fromMemorySegment(I, pk, o, LE);
             float dx = a.d[xb + b];
-            lo = Panels.toFloat(al).fma(Panels.halvesLow(pk, o).mul(dx), lo);
-            hi = Panels.toFloat(ah).fma(Panels.halvesHigh(pk, o).mul(dx), hi);
+            FloatVector dl = h.lanewise(LSHL, 16).lanewise(ASHR, 3).and(0x8fffffff).reinterpretAsFloats().mul(Panels.REBIAS);
+            FloatVector dh = h.and(0xffff0000).lanewise(ASHR, 3).and(0x8fffffff).reinterpretAsFloats().mul(Panels.REBIAS);
+            lo = ((FloatVector) al.convert(I2F, 0)).fma(dl.mul(dx), lo);
+            hi = ((FloatVector) ah.convert(I2F, 0)).fma(dh.mul(dx), hi);
         }
-        Panels.store(lo, hi, y, t * dim(0), p * P, dim(0), bias);
+        lo.intoArray(acc, 0);
+        hi.intoArray(acc, H);
     }
 
     @Override
     void expand(MemorySegment pk, long o, int k0, int kn, float[] wk) {
         o += (long) k0 / QK * BB * P;
         for (int b = 0; b < kn / QK; b++, o += (long) BB * P) {
-            FloatVector dl = Panels.halvesLow(pk, o), dh = Panels.halvesHigh(pk, o);
+            IntVector h = IntVector.fromMemorySegment(I, pk, o, LE);
+            FloatVector dl = h.lanewise(LSHL, 16).lanewise(ASHR, 3).and(0x8fffffff).reinterpretAsFloats().mul(Panels.REBIAS);
+            FloatVector dh = h.and(0xffff0000).lanewise(ASHR, 3).and(0x8fffffff).reinterpretAsFloats().mul(Panels.REBIAS);
             long g = o + 2L * P;
             for (int i = 0, k = b * QK; i < 16; i++, g += 2L * P) {
-                ShortVector w = ShortVector.fromMemorySegment(Panels.S, pk, g, LE);
-                ShortVector q0 = w.lanewise(VectorOperators.LSHL, 8).lanewise(VectorOperators.ASHR, 8), q1 = w.lanewise(VectorOperators.ASHR, 8);
-                Panels.put(Panels.lowRows(q0).mul(dl), Panels.highRows(q0).mul(dh), wk, k + 2 * i);
-                Panels.put(Panels.lowRows(q1).mul(dl), Panels.highRows(q1).mul(dh), wk, k + 2 * i + 1);
+                ShortVector w = ShortVector.fromMemorySegment(S, pk, g, LE);
+                IntVector q0 = w.lanewise(LSHL, 8).lanewise(ASHR, 8).reinterpretAsInts(), q1 = w.lanewise(ASHR, 8).reinterpretAsInts();
+                ((FloatVector) q0.lanewise(LSHL, 16).lanewise(ASHR, 16).convert(I2F, 0)).mul(dl).intoArray(wk, (k + 2 * i) * P);
+                ((FloatVector) q0.lanewise(ASHR, 16).convert(I2F, 0)).mul(dh).intoArray(wk, (k + 2 * i) * P + H);
+                ((FloatVector) q1.lanewise(LSHL, 16).lanewise(ASHR, 16).convert(I2F, 0)).mul(dl).intoArray(wk, (k + 2 * i + 1) * P);
+                ((FloatVector) q1.lanewise(ASHR, 16).convert(I2F, 0)).mul(dh).intoArray(wk, (k + 2 * i + 1) * P + H);
             }
         }
     }

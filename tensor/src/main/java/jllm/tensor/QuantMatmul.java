@@ -93,8 +93,7 @@ final class QuantMatmul {
                     addTo(part, t * P, acc, P);
                 }
             }
-            for (int t = 0; t < tokens; t++)
-                Panels.store(FloatVector.fromArray(Panels.F, part, t * P), FloatVector.fromArray(Panels.F, part, t * P + H), y, t * out, p * P, out, bias);
+            for (int t = 0; t < tokens; t++) Panels.store(part, t * P, y, t * out, p * P, out, bias);
         }
     }
 
