@@ -104,4 +104,56 @@ final class Panels {
     private static final ThreadLocal<Scratch> SCRATCH = ThreadLocal.withInitial(Scratch::new);
 
     static Scratch scratch() { return SCRATCH.get(); }
+
+    private static final java.lang.invoke.MethodHandle MMAP, MUNMAP;
+
+    static {
+        java.lang.invoke.MethodHandle mmap = null, munmap = null;
+        try {
+            if (System.getProperty("os.name", "").startsWith("Linux")) {
+                var l = java.lang.foreign.Linker.nativeLinker();
+                var lib = l.defaultLookup();
+                var A = java.lang.foreign.ValueLayout.ADDRESS;
+                var J = java.lang.foreign.ValueLayout.JAVA_LONG;
+                var N = java.lang.foreign.ValueLayout.JAVA_INT;
+                mmap = l.downcallHandle(lib.find("mmap").orElseThrow(), java.lang.foreign.FunctionDescriptor.of(A, A, J, N, N, N, J));
+                munmap = l.downcallHandle(lib.find("munmap").orElseThrow(), java.lang.foreign.FunctionDescriptor.of(N, A, J));
+            }
+        } catch (Throwable t) {
+            mmap = null; // no native access: plain allocations
+        }
+        MMAP = mmap;
+        MUNMAP = munmap;
+    }
+
+    /**
+     * A zeroed buffer for a repacked tensor, freed when unreachable. On Linux an anonymous mapping:
+     * the kernel zeroes each page at its first touch, which happens in the repacking threads, where
+     * {@code Arena.allocate} would first memset the whole buffer on one thread (a quarter of the
+     * repack time of a 150 MB tensor). 2 MiB transparent huge pages were tried and dropped: filling
+     * them cost 3x the repack time on the Xeon VM (docs/quantization-and-speed.md).
+     */
+    static MemorySegment allocate(long bytes) {
+        if (MMAP != null && bytes >= 1 << 20) {
+            try {
+                MemorySegment m = (MemorySegment) MMAP.invokeExact(MemorySegment.NULL, bytes, 0x3 /* PROT_READ | PROT_WRITE */,
+                        0x22 /* MAP_PRIVATE | MAP_ANONYMOUS */, -1, 0L);
+                if (m.address() != -1L) {
+                    long at = m.address();
+                    return m.reinterpret(bytes, java.lang.foreign.Arena.ofAuto(), s -> unmap(at, bytes));
+                }
+            } catch (Throwable t) {
+                // fall back to a plain allocation
+            }
+        }
+        return java.lang.foreign.Arena.ofAuto().allocate(bytes, 64);
+    }
+
+    private static void unmap(long at, long bytes) {
+        try {
+            int ignored = (int) MUNMAP.invokeExact(MemorySegment.ofAddress(at), bytes);
+        } catch (Throwable t) {
+            // the mapping stays until exit
+        }
+    }
 }

@@ -28,6 +28,10 @@ public final class Q4_0Tensor extends QuantTensor {
 
     public Q4_0Tensor(MemorySegment seg, long... shape) { super(GgmlType.Q4_0, seg, shape); }
 
+    private static final int[] SCALES_AT = {0};
+
+    @Override int[] scaleOffsets() { return SCALES_AT; }
+
     @Override public DType dtype() { return DType.Q4_0; }
 
     @Override Q4_0Tensor make(MemorySegment s, long[] shape) { return new Q4_0Tensor(s, shape); }

@@ -8,6 +8,10 @@ import jdk.incubator.vector.ByteVector;
 public final class Q4_1Tensor extends QuantTensor {
     public Q4_1Tensor(MemorySegment seg, long... shape) { super(GgmlType.Q4_1, seg, shape); }
 
+    private static final int[] SCALES_AT = {0, 2};
+
+    @Override int[] scaleOffsets() { return SCALES_AT; }
+
     @Override public DType dtype() { return DType.Q4_1; }
 
     @Override Q4_1Tensor make(MemorySegment s, long[] shape) { return new Q4_1Tensor(s, shape); }

@@ -36,6 +36,10 @@ public final class Q4_KTensor extends QuantTensor {
 
     public Q4_KTensor(MemorySegment seg, long... shape) { super(GgmlType.Q4_K, seg, shape); }
 
+    private static final int[] SCALES_AT = {0, 2};
+
+    @Override int[] scaleOffsets() { return SCALES_AT; }
+
     @Override public DType dtype() { return DType.Q4_K; }
 
     @Override Q4_KTensor make(MemorySegment s, long[] shape) { return new Q4_KTensor(s, shape); }

@@ -10,6 +10,10 @@ import jdk.incubator.vector.VectorOperators;
 public final class Q5_0Tensor extends QuantTensor {
     public Q5_0Tensor(MemorySegment seg, long... shape) { super(GgmlType.Q5_0, seg, shape); }
 
+    private static final int[] SCALES_AT = {0};
+
+    @Override int[] scaleOffsets() { return SCALES_AT; }
+
     @Override public DType dtype() { return DType.Q5_0; }
 
     @Override Q5_0Tensor make(MemorySegment s, long[] shape) { return new Q5_0Tensor(s, shape); }

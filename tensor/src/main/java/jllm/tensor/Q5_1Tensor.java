@@ -8,6 +8,10 @@ import jdk.incubator.vector.ByteVector;
 public final class Q5_1Tensor extends QuantTensor {
     public Q5_1Tensor(MemorySegment seg, long... shape) { super(GgmlType.Q5_1, seg, shape); }
 
+    private static final int[] SCALES_AT = {0, 2};
+
+    @Override int[] scaleOffsets() { return SCALES_AT; }
+
     @Override public DType dtype() { return DType.Q5_1; }
 
     @Override Q5_1Tensor make(MemorySegment s, long[] shape) { return new Q5_1Tensor(s, shape); }

@@ -8,6 +8,10 @@ import jdk.incubator.vector.ByteVector;
 public final class Q5_KTensor extends QuantTensor {
     public Q5_KTensor(MemorySegment seg, long... shape) { super(GgmlType.Q5_K, seg, shape); }
 
+    private static final int[] SCALES_AT = {0, 2};
+
+    @Override int[] scaleOffsets() { return SCALES_AT; }
+
     @Override public DType dtype() { return DType.Q5_K; }
 
     @Override Q5_KTensor make(MemorySegment s, long[] shape) { return new Q5_KTensor(s, shape); }

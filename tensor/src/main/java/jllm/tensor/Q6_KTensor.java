@@ -17,6 +17,10 @@ import jdk.incubator.vector.ShortVector;
 public final class Q6_KTensor extends QuantTensor {
     public Q6_KTensor(MemorySegment seg, long... shape) { super(GgmlType.Q6_K, seg, shape); }
 
+    private static final int[] SCALES_AT = {208};
+
+    @Override int[] scaleOffsets() { return SCALES_AT; }
+
     @Override public DType dtype() { return DType.Q6_K; }
 
     @Override Q6_KTensor make(MemorySegment s, long[] shape) { return new Q6_KTensor(s, shape); }
@@ -62,12 +66,18 @@ public final class Q6_KTensor extends QuantTensor {
                 dst[o + 2 * l] = src[s + 208];
                 dst[o + 2 * l + 1] = src[s + 209];
                 for (int j = 0; j < 16; j++) dst[o + SCALES + 2 * P * (j >> 1) + 2 * l + (j & 1)] = src[s + 192 + j];
-                for (int k = 0; k < 256; k++) {
-                    int half = k / 128, r = k % 128, quarter = r / 32, i = r % 32;
-                    int ql = src[s + 64 * half + i + 32 * (quarter & 1)] & 0xff, qh = src[s + 128 + 32 * half + i] & 0xff;
-                    q[k] = ((quarter < 2 ? ql & 15 : ql >>> 4) | ((qh >>> (2 * quarter)) & 3) << 4) - 32;
+                for (int n = 0; n < 2; n++)
+                    for (int i = 0; i < 32; i++) {
+                        int a = src[s + 64 * n + i] & 0xff, c = src[s + 64 * n + 32 + i] & 0xff, h = src[s + 128 + 32 * n + i] & 0xff, k = 128 * n + i;
+                        q[k] = ((a & 15) | (h & 3) << 4) - 32;
+                        q[k + 32] = ((c & 15) | (h >>> 2 & 3) << 4) - 32;
+                        q[k + 64] = ((a >>> 4) | (h >>> 4 & 3) << 4) - 32;
+                        q[k + 96] = ((c >>> 4) | (h >>> 6) << 4) - 32;
+                    }
+                for (int k = 0, d = o + CODES + 2 * l; k < 256; k += 2, d += 2 * P) {
+                    dst[d] = (byte) q[k];
+                    dst[d + 1] = (byte) q[k + 1];
                 }
-                for (int k = 0; k < 256; k++) dst[o + CODES + 2 * P * (k >> 1) + 2 * l + (k & 1)] = (byte) q[k];
             }
         }
     }

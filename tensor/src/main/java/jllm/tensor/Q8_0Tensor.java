@@ -26,6 +26,10 @@ public final class Q8_0Tensor extends QuantTensor {
 
     public Q8_0Tensor(MemorySegment seg, long... shape) { super(GgmlType.Q8_0, seg, shape); }
 
+    private static final int[] SCALES_AT = {0};
+
+    @Override int[] scaleOffsets() { return SCALES_AT; }
+
     @Override public DType dtype() { return DType.Q8_0; }
 
     @Override Q8_0Tensor make(MemorySegment s, long[] shape) { return new Q8_0Tensor(s, shape); }

@@ -97,7 +97,7 @@ public abstract sealed class QuantTensor extends Tensor
             if (panels == null) {
                 int rows = dim(0), n = (rows + Panels.P - 1) / Panels.P;
                 long pb = panelBytes();
-                MemorySegment dst = java.lang.foreign.Arena.ofAuto().allocate(n * pb, 64);
+                MemorySegment dst = Panels.allocate(n * pb);
                 par.forRange(n, 1, (a, b) -> {
                     byte[] src = new byte[Math.toIntExact(Panels.P * rowBytes)], out = new byte[Math.toIntExact(pb)];
                     for (int p = a; p < b; p++) {
@@ -121,6 +121,23 @@ public abstract sealed class QuantTensor extends Tensor
     public final MemorySegment segment() { return seg; }
 
     abstract QuantTensor make(MemorySegment seg, long[] shape);
+
+    /** Byte offsets of the block's fp16 scales (and mins): a block decodes to finite values exactly when they are finite. */
+    abstract int[] scaleOffsets();
+
+    /** Elements of blocks with a NaN or infinite scale: only the scales are read. */
+    @Override
+    public final long nonFinite() {
+        int[] at = scaleOffsets();
+        long blocks = seg.byteSize() / bb, bad = 0;
+        for (long b = 0, o = 0; b < blocks; b++, o += bb)
+            for (int a : at)
+                if ((seg.get(LES, o + a) & 0x7c00) == 0x7c00) {
+                    bad += bs;
+                    break;
+                }
+        return bad;
+    }
 
     /** Decodes the block at byte offset {@code off} into {@code dst[dstOff .. dstOff + bs)}. */
     abstract void decodeBlock(long off, float[] dst, int dstOff);
