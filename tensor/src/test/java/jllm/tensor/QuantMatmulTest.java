@@ -16,7 +16,7 @@ import org.junit.jupiter.api.Test;
  * CI runs this class at 512-, 256- and 128-bit vectors (surefire executions with -XX:MaxVectorSize).
  */
 class QuantMatmulTest {
-    static final List<GgmlType> TYPES = List.of(GgmlType.Q4_0, GgmlType.Q8_0, GgmlType.Q4_K, GgmlType.Q6_K);
+    static final List<GgmlType> TYPES = List.of(GgmlType.Q4_0, GgmlType.Q8_0, GgmlType.Q4_K, GgmlType.Q6_K, GgmlType.Q4_1, GgmlType.Q5_0, GgmlType.Q5_1, GgmlType.Q5_K);
 
     /** llama.cpp's activation quantization: per 32 values d = max|x| / 127, q = roundf(x / d). */
     static float[] quantizedX(float[] x) {

@@ -264,12 +264,12 @@ class QuantTest {
         float[] bias = new float[out];
         for (int i = 0; i < out; i++) bias[i] = (float) r.nextGaussian();
         for (int tokens : new int[] {PanelMatmul.MIN_TOKENS, 45, 70, 300}) {
-            assertTrue(PanelMatmul.applies(w, tokens), name + " should take the panel path at " + tokens + " tokens");
+            assertTrue(w instanceof QuantTensor ? QuantMatmul.applies(w) : PanelMatmul.applies(w, tokens), name + " should take the panel path at " + tokens + " tokens");
             float[] x = new float[tokens * in];
             for (int i = 0; i < x.length; i++) x[i] = (float) r.nextGaussian();
             for (int threads : new int[] {1, 2}) {
                 float[] y = new float[tokens * out];
-                new CpuBackend(threads).matmul(w, x, y, tokens, bias);
+                new CpuBackend(threads, true).matmul(w, x, y, tokens, bias);
                 for (int t = 0; t < tokens; t++)
                     for (int o = 0; o < out; o++) {
                         double sum = bias[o], mag = Math.abs(bias[o]);
