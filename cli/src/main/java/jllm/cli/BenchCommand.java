@@ -30,6 +30,9 @@ final class BenchCommand implements Callable<Integer> {
     @Option(names = "--threads", description = "Worker threads (default: all cores)")
     Integer threads;
 
+    @Option(names = "--exact", description = Models.EXACT)
+    boolean exact;
+
     @Option(names = "--prompt", defaultValue = "128", description = "Prompt tokens to prefill (default ${DEFAULT-VALUE})")
     int prompt;
 
@@ -59,11 +62,11 @@ final class BenchCommand implements Callable<Integer> {
         String what;
         if (preset != null) {
             GgmlType t = parseType(type);
-            m = RandomWeights.model(Presets.config(preset), t, seed, new CpuBackend(n));
+            m = RandomWeights.model(Presets.config(preset), t, seed, new CpuBackend(n, exact));
             what = preset + " (random " + t + ")";
         } else {
             if (!Files.exists(model)) throw new IllegalArgumentException(model + ": no such file or directory");
-            m = Models.load(model, n);
+            m = Models.load(model, n, exact);
             what = model.toString();
         }
         double loadS = (System.nanoTime() - t0) / 1e9;

@@ -45,7 +45,7 @@ final class BenchKernelsCommand implements Callable<Integer> {
     @Option(names = "--seconds", defaultValue = "1", description = "Time per measurement (default ${DEFAULT-VALUE})")
     double seconds;
 
-    @Option(names = "--exact", description = "fp32 activations for the quantized formats (default: int8 activations for decode, as llama.cpp)")
+    @Option(names = "--exact", description = Models.EXACT)
     boolean exact;
 
     @Option(names = "--stream-mib", defaultValue = "512",

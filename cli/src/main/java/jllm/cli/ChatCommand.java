@@ -40,6 +40,9 @@ final class ChatCommand implements Callable<Integer> {
     @Option(names = "--threads", description = "Worker threads (default: all cores)")
     Integer threads;
 
+    @Option(names = "--exact", description = Models.EXACT)
+    boolean exact;
+
     @Option(names = "--stats", description = "Print prefill/decode token counts and speed after each reply")
     boolean stats;
 
@@ -48,7 +51,7 @@ final class ChatCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
-        ModelBundle b = Models.bundle(model, tokenizer, chatTemplate, threads);
+        ModelBundle b = Models.bundle(model, tokenizer, chatTemplate, threads, exact);
         b.requireTokenizer();
         if (!b.hasChatTemplate()) throw new IllegalArgumentException("this model has no chat template; pass --chat-template FILE");
         Generator.Session session = new Generator(b.model).session();

@@ -39,7 +39,7 @@ final class DoctorCommand implements Runnable {
 
         @Override
         public Integer call() throws java.io.IOException {
-            Model m = Models.load(model, threads);
+            Model m = Models.load(model, threads, true); // a reference comparison: fp32 activations
             ReferenceCompare.Result r = ReferenceCompare.run(m, reference, tolerance);
             System.out.printf("%-10s %14s %14s %10s  %s%n", "tensor", "max_abs_err", "rel_l2_err", "log10", "");
             for (ReferenceCompare.Row row : r.rows()) {

@@ -51,10 +51,13 @@ final class GenerateCommand implements Callable<Integer> {
     @Option(names = "--threads", description = "Worker threads (default: all cores)")
     Integer threads;
 
+    @Option(names = "--exact", description = Models.EXACT)
+    boolean exact;
+
     @Override
     public Integer call() {
         if (maxTokens < 0) throw new IllegalArgumentException("--max-tokens must be >= 0");
-        ModelBundle b = Models.bundle(model, tokenizer, null, threads);
+        ModelBundle b = Models.bundle(model, tokenizer, null, threads, exact);
         int[] ids = prompt.ids != null ? prompt.ids : b.encodePrompt(prompt.text);
         boolean text = !printIds && b.tokenizer != null;
         // With --print-ids (llama2.c's run.c runs to the budget) no end token stops generation.
