@@ -32,8 +32,6 @@ public final class Q4_0Tensor extends QuantTensor {
 
     @Override int[] scaleOffsets() { return SCALES_AT; }
 
-    @Override public DType dtype() { return DType.Q4_0; }
-
     @Override Q4_0Tensor make(MemorySegment s, long[] shape) { return new Q4_0Tensor(s, shape); }
 
     @Override

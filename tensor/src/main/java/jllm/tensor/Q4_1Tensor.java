@@ -10,8 +10,6 @@ public final class Q4_1Tensor extends QuantTensor {
 
     @Override int[] scaleOffsets() { return SCALES_AT; }
 
-    @Override public DType dtype() { return DType.Q4_1; }
-
     @Override Q4_1Tensor make(MemorySegment s, long[] shape) { return new Q4_1Tensor(s, shape); }
 
     @Override

@@ -10,8 +10,6 @@ public final class Q5_0Tensor extends QuantTensor {
 
     @Override int[] scaleOffsets() { return SCALES_AT; }
 
-    @Override public DType dtype() { return DType.Q5_0; }
-
     @Override Q5_0Tensor make(MemorySegment s, long[] shape) { return new Q5_0Tensor(s, shape); }
 
     @Override

@@ -10,8 +10,6 @@ public final class Q5_1Tensor extends QuantTensor {
 
     @Override int[] scaleOffsets() { return SCALES_AT; }
 
-    @Override public DType dtype() { return DType.Q5_1; }
-
     @Override Q5_1Tensor make(MemorySegment s, long[] shape) { return new Q5_1Tensor(s, shape); }
 
     @Override

@@ -10,8 +10,6 @@ public final class Q5_KTensor extends QuantTensor {
 
     @Override int[] scaleOffsets() { return SCALES_AT; }
 
-    @Override public DType dtype() { return DType.Q5_K; }
-
     @Override Q5_KTensor make(MemorySegment s, long[] shape) { return new Q5_KTensor(s, shape); }
 
     @Override

@@ -21,8 +21,6 @@ public final class Q6_KTensor extends QuantTensor {
 
     @Override int[] scaleOffsets() { return SCALES_AT; }
 
-    @Override public DType dtype() { return DType.Q6_K; }
-
     @Override Q6_KTensor make(MemorySegment s, long[] shape) { return new Q6_KTensor(s, shape); }
 
     @Override

@@ -45,6 +45,9 @@ public abstract sealed class QuantTensor extends Tensor
 
     public final GgmlType ggmlType() { return type; }
 
+    @Override
+    public final DType dtype() { return type.dtype; }
+
     /** The {@link Panels} copy of the weights for the kernels ({@link QuantMatmul}), built on first use. */
     private volatile MemorySegment panels;
 
