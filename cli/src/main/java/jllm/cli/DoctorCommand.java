@@ -37,8 +37,12 @@ final class DoctorCommand implements Runnable {
         @Option(names = "--chart", description = "Also draw the per-layer error as an SVG chart to this file")
         Path chart;
 
+        @Option(names = "--overwrite", description = "Replace the chart file if it exists")
+        boolean overwrite;
+
         @Override
         public Integer call() throws java.io.IOException {
+            if (chart != null) jllm.formats.io.OutputFile.check(chart, overwrite, java.util.List.of(model, reference));
             Model m = Models.load(model, threads);
             ReferenceCompare.Result r = ReferenceCompare.run(m, reference, tolerance);
             System.out.printf("%-10s %14s %14s %10s  %s%n", "tensor", "max_abs_err", "rel_l2_err", "log10", "");
@@ -51,9 +55,7 @@ final class DoctorCommand implements Runnable {
                 System.out.println("greedy got:      " + java.util.Arrays.toString(r.got()));
             }
             if (chart != null) {
-                java.nio.file.Path tmp = chart.resolveSibling("." + chart.getFileName() + ".tmp");
-                java.nio.file.Files.writeString(tmp, jllm.doctor.ErrorChart.svg(model.getFileName() + " vs " + reference.getFileName(), r.rows(), tolerance));
-                java.nio.file.Files.move(tmp, chart, java.nio.file.StandardCopyOption.REPLACE_EXISTING, java.nio.file.StandardCopyOption.ATOMIC_MOVE);
+                jllm.formats.io.OutputFile.writeString(chart, overwrite, jllm.doctor.ErrorChart.svg(model.getFileName() + " vs " + reference.getFileName(), r.rows(), tolerance));
                 System.out.println("chart: " + chart);
             }
             System.out.printf("RESULT max_rel_err=%s greedy=%s %s%n", fmt(r.maxRel()), r.greedy(), r.pass() ? "PASS" : "FAIL");

@@ -23,6 +23,9 @@ public interface TensorStore extends AutoCloseable {
     /** Integer tensor (e.g. token ids) widened to long. */
     long[] longs(String name);
 
+    /** The files this store reads (so that a command never writes its output over one of them). */
+    default java.util.List<java.nio.file.Path> files() { return java.util.List.of(); }
+
     @Override
     default void close() {}
 

@@ -7,20 +7,19 @@ import java.lang.foreign.ValueLayout;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
 import java.util.ArrayList;
+import java.util.Collection;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import jllm.formats.FormatException;
+import jllm.formats.io.OutputFile;
 
 /**
  * Writes GGUF version 3 files as llama.cpp's reader expects them: metadata in insertion order,
  * tensor infos with ggml-order dims, each tensor's offset the running sum of the padded sizes before
- * it, the data section and every tensor padded to {@code general.alignment}. Written to a temporary
- * file beside the target and renamed, so an interrupted write never leaves a half file.
+ * it, the data section and every tensor padded to {@code general.alignment}. Written through
+ * {@link OutputFile}, so an interrupted write never leaves a half file or replaces a user's file.
  */
 public final class GgufWriter {
     private record Value(GgufValueType type, GgufValueType elem, Object v) {}
@@ -92,56 +91,54 @@ public final class GgufWriter {
 
     private long padded(long size) { return (size + alignment - 1) / alignment * alignment; }
 
-    public void write(Path target) {
-        Path dir = target.toAbsolutePath().getParent();
-        Path tmp = null;
-        try {
-            Files.createDirectories(dir);
-            tmp = Files.createTempFile(dir, "." + target.getFileName(), ".tmp");
-            try (OutputStream raw = Files.newOutputStream(tmp); Out out = new Out(new java.io.BufferedOutputStream(raw, 1 << 20))) {
-                out.i32(0x46554747);
-                out.i32(3);
-                out.i64(tensors.size());
-                out.i64(kv.size());
-                for (var e : kv.entrySet()) {
-                    out.str(e.getKey());
-                    Value v = e.getValue();
-                    out.i32(v.type.id);
-                    if (v.type == GgufValueType.ARRAY) {
-                        out.i32(v.elem.id);
-                        array(out, v.elem, v.v);
-                    } else {
-                        scalar(out, v.type, v.v);
-                    }
-                }
-                long offset = 0;
-                for (TensorEntry t : tensors) {
-                    out.str(t.name);
-                    out.i32(t.ne.length);
-                    for (long d : t.ne) out.i64(d);
-                    out.i32(t.type);
-                    out.i64(offset);
-                    offset += padded(t.size);
-                }
-                if (!tensors.isEmpty()) out.pad(alignment);
-                byte[] buf = new byte[1 << 20];
-                for (TensorEntry t : tensors) {
-                    MemorySegment seg = t.bytes.get();
-                    if (seg.byteSize() != t.size) throw new IllegalStateException(t.name + ": produced " + seg.byteSize() + " bytes, declared " + t.size);
-                    for (long p = 0; p < seg.byteSize(); p += buf.length) {
-                        int n = (int) Math.min(buf.length, seg.byteSize() - p);
-                        MemorySegment.copy(seg, ValueLayout.JAVA_BYTE, p, buf, 0, n);
-                        out.write(buf, 0, n);
-                    }
-                    out.pad(alignment);
+    /** Writes a new file; an existing {@code target} is refused (see {@link OutputFile}). */
+    public void write(Path target) { write(target, false, List.of()); }
+
+    /**
+     * Writes the file through {@link OutputFile}: atomically, never over one of {@code inputs}, an
+     * existing target only with {@code overwrite}. Tensor bytes are produced one tensor at a time.
+     */
+    public Path write(Path target, boolean overwrite, Collection<Path> inputs) {
+        return OutputFile.write(target, overwrite, inputs, (OutputFile.StreamBody) raw -> {
+            Out out = new Out(new java.io.BufferedOutputStream(raw, 1 << 20));
+            out.i32(0x46554747);
+            out.i32(3);
+            out.i64(tensors.size());
+            out.i64(kv.size());
+            for (var e : kv.entrySet()) {
+                out.str(e.getKey());
+                Value v = e.getValue();
+                out.i32(v.type.id);
+                if (v.type == GgufValueType.ARRAY) {
+                    out.i32(v.elem.id);
+                    array(out, v.elem, v.v);
+                } else {
+                    scalar(out, v.type, v.v);
                 }
             }
-            Files.move(tmp, target, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
-        } catch (IOException e) {
-            throw new FormatException(target + ": cannot write GGUF: " + e.getMessage(), e);
-        } finally {
-            if (tmp != null) try { Files.deleteIfExists(tmp); } catch (IOException ignored) { }
-        }
+            long offset = 0;
+            for (TensorEntry t : tensors) {
+                out.str(t.name);
+                out.i32(t.ne.length);
+                for (long d : t.ne) out.i64(d);
+                out.i32(t.type);
+                out.i64(offset);
+                offset += padded(t.size);
+            }
+            if (!tensors.isEmpty()) out.pad(alignment);
+            byte[] buf = new byte[1 << 20];
+            for (TensorEntry t : tensors) {
+                MemorySegment seg = t.bytes.get();
+                if (seg.byteSize() != t.size) throw new IllegalStateException(t.name + ": produced " + seg.byteSize() + " bytes, declared " + t.size);
+                for (long p = 0; p < seg.byteSize(); p += buf.length) {
+                    int n = (int) Math.min(buf.length, seg.byteSize() - p);
+                    MemorySegment.copy(seg, ValueLayout.JAVA_BYTE, p, buf, 0, n);
+                    out.write(buf, 0, n);
+                }
+                out.pad(alignment);
+            }
+            out.flush();
+        });
     }
 
     private static void scalar(Out out, GgufValueType t, Object v) throws IOException {

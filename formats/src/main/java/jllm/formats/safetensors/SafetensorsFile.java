@@ -164,6 +164,8 @@ public final class SafetensorsFile implements TensorStore {
 
     public Path path() { return path; }
 
+    @Override public java.util.List<Path> files() { return java.util.List.of(path); }
+
     public Map<String, String> metadata() { return metadata; }
 
     public Map<String, Entry> entries() { return entries; }

@@ -70,6 +70,14 @@ public final class ShardedSafetensors implements TensorStore {
 
     @Override public Set<String> names() { return byTensor.keySet(); }
 
+    @Override
+    public java.util.List<Path> files() {
+        java.util.Set<Path> out = new java.util.LinkedHashSet<>();
+        out.add(index);
+        for (SafetensorsFile f : byTensor.values()) out.add(f.path());
+        return java.util.List.copyOf(out);
+    }
+
     @Override public Info info(String name) { return shard(name).info(name); }
 
     @Override public Tensor tensor(String name) { return shard(name).tensor(name); }
