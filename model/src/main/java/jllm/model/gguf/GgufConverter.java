@@ -12,6 +12,7 @@ import java.util.function.Consumer;
 import jllm.formats.FormatException;
 import jllm.formats.TensorStore;
 import jllm.formats.gguf.GgufWriter;
+import jllm.formats.io.OutputFile;
 import jllm.model.Architecture;
 import jllm.model.Architectures;
 import jllm.model.Config;
@@ -87,14 +88,17 @@ public final class GgufConverter {
         int nLayers = s.layers;
         for (TensorMap.Entry e : entries) {
             if (e.role() == TensorMap.Role.EXPERT || !st.has(e.hf())) continue;
-            Tensor t = st.tensor(e.hf());
-            long[] shape = t.shape();
+            // Only the shape now: the tensor itself is read (or, for random weights, made) while writing,
+            // one at a time, so converting never holds the whole model in memory.
+            TensorStore.Info info = st.info(e.hf());
+            long[] shape = info.shape();
             boolean isNorm = shape.length == 1 && e.gguf().contains("norm");
             int rowsPerHead = s.headDim;
             GgmlType gt = pick(type, e.gguf(), shape, nLayers);
             boolean qk = permute && (e.role() == TensorMap.Role.Q || e.role() == TensorMap.Role.K);
             w.tensor(e.gguf(), gt.id, shape, bytes(gt, shape), () -> {
-                if (t.dtype().name().equals(gt.name()) && !(plusOne && isNorm)) {
+                Tensor t = st.tensor(e.hf());
+                if (info.dtype().name().equals(gt.name()) && !(plusOne && isNorm)) {
                     // Already in the target type: copy (or move whole rows), never requantize.
                     progress.accept(String.format("[%d/%d] %s %s %s", ++done[0], totalTensors, e.gguf(), gt, java.util.Arrays.toString(shape)));
                     return qk ? permuteRowBytes(t.segment(), shape, rowsPerHead) : t.segment();
@@ -108,7 +112,7 @@ public final class GgufConverter {
         }
         for (var stack : stacks.entrySet()) {
             List<TensorMap.Entry> es = stack.getValue();
-            long[] one = st.tensor(es.get(0).hf()).shape();
+            long[] one = st.info(es.get(0).hf()).shape();
             long[] shape = {es.size(), one[0], one[1]};
             GgmlType gt = pick(type, stack.getKey(), new long[] {one[0], one[1]}, nLayers);
             w.tensor(stack.getKey(), gt.id, shape, bytes(gt, shape), () -> {
@@ -126,6 +130,17 @@ public final class GgufConverter {
         long n = 1;
         for (long d : shape) n *= d;
         return n / t.blockSize * t.blockBytes;
+    }
+
+    /**
+     * The type each matrix of {@code c}'s model gets in a file of type {@code ft}, by Hugging Face
+     * name and shape: random weights made with it are exactly what {@code convert} would write.
+     */
+    public static java.util.function.BiFunction<String, long[], GgmlType> matrixTypes(Config c, FileType ft) {
+        Spec s = Architectures.forConfig(c).spec(c);
+        java.util.Map<String, String> gguf = new java.util.HashMap<>();
+        for (TensorMap.Entry e : TensorMap.entries(s)) gguf.put(e.hf(), e.gguf());
+        return (hf, shape) -> pick(ft, gguf.getOrDefault(hf, hf), shape, s.layers);
     }
 
     /** The type of one tensor: vectors F32; matrices the file type, with llama.cpp's Q4_K_M / Q5_K_M upgrades. */
@@ -285,14 +300,28 @@ public final class GgufConverter {
         if (s.eosIds.length > 0 && !w.has("tokenizer.ggml.eos_token_id")) w.u32("tokenizer.ggml.eos_token_id", s.eosIds[0]);
     }
 
+    /** Converts to a new file ({@code out} must not exist). */
     public static void convert(Path hfDir, Path out, FileType type, Consumer<GgufWriter> extraMetadata, Consumer<String> progress) {
+        convert(hfDir, out, type, false, extraMetadata, progress);
+    }
+
+    /**
+     * Converts {@code hfDir} to a GGUF file at {@code out}, which may not be one of the files the
+     * conversion reads and, unless {@code overwrite}, may not exist; checked before any work.
+     */
+    public static void convert(Path hfDir, Path out, FileType type, boolean overwrite, Consumer<GgufWriter> extraMetadata, Consumer<String> progress) {
         Config c = Config.read(hfDir.resolve("config.json"));
         try (TensorStore st = jllm.formats.safetensors.ShardedSafetensors.openDirectory(hfDir)) {
+            List<Path> inputs = new ArrayList<>(st.files());
+            for (String f : List.of("config.json", "generation_config.json", "tokenizer.json", "tokenizer_config.json", "tokenizer.model",
+                    "special_tokens_map.json", "chat_template.jinja", "model.safetensors.index.json"))
+                if (java.nio.file.Files.exists(hfDir.resolve(f))) inputs.add(hfDir.resolve(f));
+            OutputFile.check(out, overwrite, inputs);
             GgufWriter w = new GgufWriter();
             addModel(w, c, st, type, hfDir.toAbsolutePath().normalize().getFileName().toString(), progress);
             extraMetadata.accept(w);
             finishMetadata(w, c);
-            w.write(out);
+            w.write(out, overwrite, inputs);
         }
     }
 }
