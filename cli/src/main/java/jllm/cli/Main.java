@@ -128,30 +128,47 @@ public final class Main implements java.util.concurrent.Callable<Integer> {
 
     /**
      * Arguments are UTF-8. The JVM decodes argv with the locale's charset ({@code sun.jnu.encoding},
-     * which cannot be overridden); under a non-UTF-8 locale (LANG unset = ASCII) non-ASCII characters
-     * are already lost in {@code args}, so on Linux they are read again from {@code /proc/self/cmdline}.
+     * which cannot be overridden) and replaces what it cannot decode; so on Linux the raw bytes are
+     * read again from {@code /proc/self/cmdline}: under a non-UTF-8 locale (LANG unset = ASCII) they
+     * give back the non-ASCII characters, and an argument that is not valid UTF-8 is an error instead
+     * of silently becoming U+FFFD.
      */
     static String[] utf8Args(String[] args) {
-        String jnu = System.getProperty("sun.jnu.encoding", "UTF-8");
-        if (isUtf8(jnu)) return args;
-        try {
-            byte[] raw = Files.readAllBytes(Path.of("/proc/self/cmdline"));
-            List<String> all = new ArrayList<>();
-            int start = 0;
-            for (int i = 0; i < raw.length; i++) {
-                if (raw[i] == 0) {
-                    all.add(new String(raw, start, i - start, StandardCharsets.UTF_8));
-                    start = i + 1;
-                }
-            }
-            if (all.size() < args.length) return args;
-            List<String> tail = all.subList(all.size() - args.length, all.size());
-            // Only trust the re-read when it lines up with what the JVM gave us (same ASCII characters).
-            for (int i = 0; i < args.length; i++) if (!sameAscii(args[i], tail.get(i))) return args;
-            return tail.toArray(new String[0]);
-        } catch (IOException | RuntimeException e) {
-            return args;
+        List<byte[]> raw = rawArgs(args.length);
+        if (raw == null) return args;
+        String[] out = new String[args.length];
+        // Only trust the re-read when it lines up with what the JVM gave us (same ASCII characters).
+        for (int i = 0; i < args.length; i++) {
+            out[i] = new String(raw.get(i), StandardCharsets.UTF_8);
+            if (!sameAscii(args[i], out[i])) return args;
         }
+        for (int i = 0; i < args.length; i++) {
+            try {
+                StandardCharsets.UTF_8.newDecoder().decode(java.nio.ByteBuffer.wrap(raw.get(i)));
+            } catch (java.nio.charset.CharacterCodingException e) {
+                throw new IllegalArgumentException("argument " + (i + 1) + " ('" + out[i] + "') is not valid UTF-8");
+            }
+        }
+        return isUtf8(System.getProperty("sun.jnu.encoding", "UTF-8")) ? args : out;
+    }
+
+    /** The last {@code n} entries of /proc/self/cmdline, or null where there is none. */
+    private static List<byte[]> rawArgs(int n) {
+        byte[] raw;
+        try {
+            raw = Files.readAllBytes(Path.of("/proc/self/cmdline"));
+        } catch (IOException | RuntimeException e) {
+            return null;
+        }
+        List<byte[]> all = new ArrayList<>();
+        int start = 0;
+        for (int i = 0; i < raw.length; i++) {
+            if (raw[i] == 0) {
+                all.add(java.util.Arrays.copyOfRange(raw, start, i));
+                start = i + 1;
+            }
+        }
+        return all.size() < n ? null : all.subList(all.size() - n, all.size());
     }
 
     private static boolean isUtf8(String charset) {

@@ -4,11 +4,10 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import java.io.IOException;
 import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
-import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.util.Map;
 import java.util.concurrent.Callable;
+import jllm.formats.io.InputFile;
 import jllm.template.ChatTemplate;
 import jllm.template.TemplateException;
 import picocli.CommandLine;
@@ -48,12 +47,12 @@ public final class TemplateCommand implements Runnable {
         @Override
         @SuppressWarnings("unchecked")
         public Integer call() throws IOException {
-            String source = read(template, "template");
+            String source = InputFile.text(template, "template");
             Object vars;
             try {
-                vars = new ObjectMapper().readValue(read(context, "context"), Object.class);
+                vars = new ObjectMapper().readValue(InputFile.bytes(context, "--context"), Object.class);
             } catch (com.fasterxml.jackson.core.JacksonException e) {
-                throw new IllegalArgumentException("context " + context + " is not valid JSON: " + e.getOriginalMessage());
+                throw new IllegalArgumentException("--context " + context + ": " + InputFile.jsonError(e));
             }
             if (!(vars instanceof Map)) throw new IllegalArgumentException("context " + context + " must hold a JSON object");
             Object now = ((Map<String, Object>) vars).get(ChatTemplate.NOW_KEY);
@@ -77,16 +76,6 @@ public final class TemplateCommand implements Runnable {
             ps.write(out.getBytes(StandardCharsets.UTF_8));
             ps.flush();
             return 0;
-        }
-
-        private static String read(Path p, String what) throws IOException {
-            try {
-                return Files.readString(p, StandardCharsets.UTF_8);
-            } catch (NoSuchFileException e) {
-                throw new IllegalArgumentException(what + " file not found: " + p);
-            } catch (java.nio.charset.MalformedInputException e) {
-                throw new IllegalArgumentException(what + " file is not valid UTF-8: " + p);
-            }
         }
     }
 }

@@ -2,6 +2,7 @@ package jllm.cli;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import jllm.formats.io.InputFile;
 import jllm.tokenizer.Tokenizer;
 import picocli.CommandLine.ArgGroup;
 import picocli.CommandLine.Command;
@@ -43,10 +44,11 @@ final class TokenizeCommand implements Callable<Integer> {
             out.println(json(tok.encode(input.text, addSpecial)));
         } else {
             ObjectMapper om = new ObjectMapper();
+            InputFile.requireFile(input.jsonl, "--jsonl");
+            int no = 0;
             try (BufferedReader r = Files.newBufferedReader(input.jsonl, StandardCharsets.UTF_8)) {
                 String line;
-                int no = 0;
-                while ((line = r.readLine()) != null) {
+                while ((line = readLine(r, no + 1)) != null) {
                     no++;
                     if (line.isBlank()) continue;
                     JsonNode n;
@@ -62,6 +64,15 @@ final class TokenizeCommand implements Callable<Integer> {
         }
         out.flush();
         return 0;
+    }
+
+    /** The next line; a strict UTF-8 reader fails on bad bytes, and the message names the line. */
+    private String readLine(BufferedReader r, int lineNo) throws IOException {
+        try {
+            return r.readLine();
+        } catch (java.nio.charset.CharacterCodingException e) {
+            throw new IllegalArgumentException("--jsonl " + input.jsonl + ":" + lineNo + ": not valid UTF-8; save the file as UTF-8");
+        }
     }
 
     static String json(int[] ids) {

@@ -121,6 +121,22 @@ public final class GgufFile implements AutoCloseable {
             tensors.add(t);
             tensorsByName.put(name, t);
         }
+        checkOverlaps();
+    }
+
+    /**
+     * Two tensors sharing bytes would alias each other (writing one changes the other, and a hostile
+     * file could make every tensor point at the same few bytes): refused as for safetensors.
+     */
+    private void checkOverlaps() {
+        List<GgufTensorInfo> sorted = new ArrayList<>();
+        for (GgufTensorInfo t : tensors) if (t.data().byteSize() > 0) sorted.add(t);
+        sorted.sort(java.util.Comparator.comparingLong(GgufTensorInfo::offset));
+        for (int i = 1; i < sorted.size(); i++) {
+            GgufTensorInfo a = sorted.get(i - 1), b = sorted.get(i);
+            if (b.offset() < a.offset() + a.data().byteSize())
+                throw fail("tensors '" + a.name() + "' and '" + b.name() + "' overlap in the data section");
+        }
     }
 
     /** Maps and parses a GGUF file; the mapping lives until {@link #close()}. */

@@ -1,8 +1,6 @@
 package jllm.formats.safetensors;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
-import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Collections;
@@ -33,12 +31,7 @@ public final class ShardedSafetensors implements TensorStore {
     }
 
     public static ShardedSafetensors open(Path indexFile) {
-        JsonNode root;
-        try {
-            root = new ObjectMapper().readTree(indexFile.toFile());
-        } catch (IOException e) {
-            throw new FormatException(indexFile + ": cannot parse index: " + e.getMessage(), e);
-        }
+        JsonNode root = jllm.formats.io.InputFile.json(indexFile, null);
         JsonNode map = root == null ? null : root.get("weight_map");
         if (map == null || !map.isObject()) throw new FormatException(indexFile + ": missing weight_map");
         Path dir = indexFile.toAbsolutePath().getParent();

@@ -38,8 +38,8 @@ public final class Llama4 extends Architecture {
                     s.layer[i] = new Spec.LayerSpec(jllm.tensor.AttentionMask.chunked(c.size("attention_chunk_size", 1 << 24)), l.rope(), l.ffn(), l.tempTuning());
                 }
         if (c.bool("use_qk_norm", true)) s.qkNorm = Spec.QkNorm.L2_AFTER_ROPE;
-        s.attnTempScale = (float) c.num("attn_scale", 0.1);
-        s.attnTempFloor = (float) c.num("floor_scale", 8192);
+        s.attnTempScale = (float) c.finite("attn_scale", 0.1);
+        s.attnTempFloor = (float) c.positive("floor_scale", 8192);
         int experts = c.size("num_local_experts", 1 << 12), topK = c.size("num_experts_per_tok", experts);
         int inter = c.size("intermediate_size", 1 << 20);
         var moeLayers = c.ints("moe_layers");

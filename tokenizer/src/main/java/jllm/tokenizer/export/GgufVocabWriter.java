@@ -263,10 +263,10 @@ public final class GgufVocabWriter {
     private static JsonNode readJson(Path p) {
         try {
             return JSON.readTree(p.toFile());
+        } catch (com.fasterxml.jackson.core.JacksonException e) {
+            throw new FormatException(p + ": " + jllm.formats.io.InputFile.jsonError(e), e);
         } catch (IOException e) {
-            String m = e.getMessage() == null ? "" : e.getMessage();
-            int nl = m.indexOf('\n');
-            throw new FormatException(p + ": not valid JSON: " + (nl < 0 ? m : m.substring(0, nl)), e);
+            throw new FormatException(p + ": cannot read: " + jllm.formats.io.OutputFile.describe(e), e);
         }
     }
 
