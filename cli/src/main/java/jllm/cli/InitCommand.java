@@ -85,9 +85,9 @@ final class InitCommand implements Callable<Integer> {
                 for (String n : rw.names()) {
                     var info = rw.info(n);
                     long bytes = info.dtype().bytes * jllm.tensor.Shapes.numel(info.shape());
-                    sw.add(n, info.dtype(), info.shape(), bytes, () -> {
+                    sw.add(n, info.dtype(), info.shape(), bytes, arena -> {
                         progress.accept("[" + ++done[0] + "/" + total + "] " + n);
-                        return rw.tensor(n).segment();
+                        return rw.tensor(n, arena).segment();
                     });
                 }
                 sw.write(dir.resolve("model.safetensors"), overwrite, inputs);

@@ -132,10 +132,17 @@ public final class RandomWeights implements TensorStore {
         Tensor t = ref == null ? null : ref.get();
         if (t == null) {
             long[] shape = shape(name);
-            t = shape.length == 1 ? vector(name, (int) shape[0]) : matrix(name, shape[0], shape[1]);
+            t = shape.length == 1 ? vector(name, (int) shape[0]) : matrix(name, shape[0], shape[1], Arena.ofAuto());
             made.put(name, new java.lang.ref.WeakReference<>(t));
         }
         return t;
+    }
+
+    /** Made afresh in {@code arena} and not kept: for writing a checkpoint one tensor at a time. */
+    @Override
+    public Tensor tensor(String name, Arena arena) {
+        long[] shape = shape(name);
+        return shape.length == 1 ? vector(name, (int) shape[0]) : matrix(name, shape[0], shape[1], arena);
     }
 
     private Tensor vector(String name, int n) {
@@ -145,10 +152,10 @@ public final class RandomWeights implements TensorStore {
         return F32Tensor.of(v, n);
     }
 
-    private Tensor matrix(String name, long rows, long cols) {
+    private Tensor matrix(String name, long rows, long cols, Arena arena) {
         GgmlType type = type(name);
         long rb = type.rowBytes(cols);
-        MemorySegment seg = Arena.ofAuto().allocate(rows * rb, 64);
+        MemorySegment seg = arena.allocate(rows * rb, 64);
         long h = hash(name);
         float amp = (float) Math.sqrt(3.0 / cols);
         int c = Math.toIntExact(cols);

@@ -2,6 +2,7 @@ package jllm.formats.gguf;
 
 import java.io.IOException;
 import java.io.OutputStream;
+import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.nio.ByteBuffer;
@@ -13,6 +14,7 @@ import java.util.Collection;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.function.Function;
 import jllm.formats.io.OutputFile;
 
 /**
@@ -24,7 +26,7 @@ import jllm.formats.io.OutputFile;
 public final class GgufWriter {
     private record Value(GgufValueType type, GgufValueType elem, Object v) {}
 
-    private record TensorEntry(String name, long[] ne, int type, long size, java.util.function.Supplier<MemorySegment> bytes) {}
+    private record TensorEntry(String name, long[] ne, int type, long size, Function<Arena, MemorySegment> bytes) {}
 
     private final Map<String, Value> kv = new LinkedHashMap<>();
     private final List<TensorEntry> tensors = new ArrayList<>();
@@ -74,6 +76,15 @@ public final class GgufWriter {
      * writing (one tensor in memory at a time when converting large models).
      */
     public GgufWriter tensor(String name, int ggmlType, long[] shape, long byteSize, java.util.function.Supplier<MemorySegment> bytes) {
+        return tensor(name, ggmlType, shape, byteSize, arena -> bytes.get());
+    }
+
+    /**
+     * As above, with memory the producer allocates for the bytes in {@code arena}, which is closed as soon
+     * as the tensor is written: converting a model holds one tensor's memory at a time, not whatever the
+     * garbage collector has not yet reclaimed.
+     */
+    public GgufWriter tensor(String name, int ggmlType, long[] shape, long byteSize, Function<Arena, MemorySegment> bytes) {
         if (name.getBytes(StandardCharsets.UTF_8).length >= 64) throw new IllegalArgumentException("tensor name longer than 63 bytes: " + name);
         if (tensorNames.put(name, true) != null) throw new IllegalArgumentException("duplicate tensor " + name);
         if (shape.length == 0 || shape.length > 4) throw new IllegalArgumentException(name + ": GGUF tensors have 1..4 dims");
@@ -128,12 +139,15 @@ public final class GgufWriter {
             if (!tensors.isEmpty()) out.pad(alignment);
             byte[] buf = new byte[1 << 20];
             for (TensorEntry t : tensors) {
-                MemorySegment seg = t.bytes.get();
-                if (seg.byteSize() != t.size) throw new IllegalStateException(t.name + ": produced " + seg.byteSize() + " bytes, declared " + t.size);
-                for (long p = 0; p < seg.byteSize(); p += buf.length) {
-                    int n = (int) Math.min(buf.length, seg.byteSize() - p);
-                    MemorySegment.copy(seg, ValueLayout.JAVA_BYTE, p, buf, 0, n);
-                    out.write(buf, 0, n);
+                // shared: producers fill their tensors from several threads
+                try (Arena arena = Arena.ofShared()) {
+                    MemorySegment seg = t.bytes.apply(arena);
+                    if (seg.byteSize() != t.size) throw new IllegalStateException(t.name + ": produced " + seg.byteSize() + " bytes, declared " + t.size);
+                    for (long p = 0; p < seg.byteSize(); p += buf.length) {
+                        int n = (int) Math.min(buf.length, seg.byteSize() - p);
+                        MemorySegment.copy(seg, ValueLayout.JAVA_BYTE, p, buf, 0, n);
+                        out.write(buf, 0, n);
+                    }
                 }
                 out.pad(alignment);
             }

@@ -5,6 +5,12 @@ import com.fasterxml.jackson.core.JsonLocation;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.CharBuffer;
+import java.nio.charset.CharsetDecoder;
+import java.nio.charset.CoderResult;
+import java.nio.charset.CodingErrorAction;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.AccessDeniedException;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
@@ -55,9 +61,30 @@ public final class InputFile {
         return TextFile.decodeUtf8(prefix(what) + p, bytes(p, what));
     }
 
+    /**
+     * Checks that {@code b} is UTF-8 without building a string (a 30 MB tokenizer.json stays bytes);
+     * the error names the line, as {@link TextFile} does. JSON parsers do not check every byte: Jackson
+     * lets invalid UTF-8 through in object keys, which are a tokenizer's vocabulary.
+     */
+    public static byte[] requireUtf8(byte[] b, String source) {
+        CharsetDecoder d = StandardCharsets.UTF_8.newDecoder()
+                .onMalformedInput(CodingErrorAction.REPORT).onUnmappableCharacter(CodingErrorAction.REPORT);
+        ByteBuffer in = ByteBuffer.wrap(b);
+        CharBuffer out = CharBuffer.allocate(8192);
+        while (true) {
+            CoderResult r = d.decode(in, out, true);
+            if (r.isError()) TextFile.decodeUtf8(source, java.util.Arrays.copyOf(b, in.position() + r.length()));
+            if (r.isUnderflow()) break;
+            out.clear();
+        }
+        out.clear();
+        if (d.flush(out).isError()) TextFile.decodeUtf8(source, b);
+        return b;
+    }
+
     /** Parses a JSON file; syntax errors say where, in words, without the parser's internals. */
     public static JsonNode json(Path p, String what) {
-        byte[] b = bytes(p, what);
+        byte[] b = requireUtf8(bytes(p, what), prefix(what) + p);
         try {
             JsonNode n = JSON.readTree(b);
             if (n == null || n.isMissingNode()) throw new FormatException(prefix(what) + p + ": empty file, expected JSON");

@@ -202,6 +202,8 @@ public final class OutputFile {
         if (e instanceof FileAlreadyExistsException) return "already exists: " + m;
         if (e instanceof java.nio.file.AccessDeniedException) return "permission denied: " + m;
         if (m.contains("No space left")) return "no space left on device";
+        if (m.contains("File too large")) return "file too large (the file system's or the process's file size limit, ulimit -f)";
+        if (m.contains("Disk quota exceeded")) return "disk quota exceeded";
         return m.isEmpty() ? e.getClass().getSimpleName() : m;
     }
 

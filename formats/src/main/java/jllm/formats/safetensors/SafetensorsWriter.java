@@ -5,6 +5,7 @@ import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.io.BufferedOutputStream;
 import java.io.OutputStream;
+import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.nio.ByteBuffer;
@@ -15,6 +16,7 @@ import java.util.Collection;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.function.Function;
 import java.util.function.Supplier;
 import jllm.formats.io.OutputFile;
 import jllm.tensor.DType;
@@ -26,7 +28,7 @@ import jllm.tensor.Shapes;
  * a model larger than memory can be written.
  */
 public final class SafetensorsWriter {
-    private record Item(DType dtype, long[] shape, long byteSize, Supplier<MemorySegment> bytes) {}
+    private record Item(DType dtype, long[] shape, long byteSize, Function<Arena, MemorySegment> bytes) {}
 
     private final Map<String, Item> items = new LinkedHashMap<>();
     private final Map<String, String> metadata = new LinkedHashMap<>();
@@ -39,6 +41,11 @@ public final class SafetensorsWriter {
 
     /** A tensor whose bytes are produced only while writing ({@code byteSize} of them). */
     public SafetensorsWriter add(String name, DType dtype, long[] shape, long byteSize, Supplier<MemorySegment> bytes) {
+        return add(name, dtype, shape, byteSize, arena -> bytes.get());
+    }
+
+    /** As above, the producer's memory allocated in {@code arena}, which is closed once the tensor is written. */
+    public SafetensorsWriter add(String name, DType dtype, long[] shape, long byteSize, Function<Arena, MemorySegment> bytes) {
         if (Shapes.numel(shape) * dtype.bytes != byteSize)
             throw new IllegalArgumentException(name + ": " + dtype + Shapes.str(shape) + " does not match " + byteSize + " bytes");
         if (items.containsKey(name)) throw new IllegalArgumentException("duplicate tensor " + name);
@@ -92,13 +99,15 @@ public final class SafetensorsWriter {
             byte[] buf = new byte[1 << 20];
             for (var e : items.entrySet()) {
                 Item it = e.getValue();
-                MemorySegment seg = it.bytes.get();
-                if (seg.byteSize() != it.byteSize)
-                    throw new IllegalStateException(e.getKey() + ": produced " + seg.byteSize() + " bytes, declared " + it.byteSize);
-                for (long p = 0; p < seg.byteSize(); p += buf.length) {
-                    int n = (int) Math.min(buf.length, seg.byteSize() - p);
-                    MemorySegment.copy(seg, ValueLayout.JAVA_BYTE, p, buf, 0, n);
-                    out.write(buf, 0, n);
+                try (Arena arena = Arena.ofShared()) {
+                    MemorySegment seg = it.bytes.apply(arena);
+                    if (seg.byteSize() != it.byteSize)
+                        throw new IllegalStateException(e.getKey() + ": produced " + seg.byteSize() + " bytes, declared " + it.byteSize);
+                    for (long p = 0; p < seg.byteSize(); p += buf.length) {
+                        int n = (int) Math.min(buf.length, seg.byteSize() - p);
+                        MemorySegment.copy(seg, ValueLayout.JAVA_BYTE, p, buf, 0, n);
+                        out.write(buf, 0, n);
+                    }
                 }
             }
             out.flush();

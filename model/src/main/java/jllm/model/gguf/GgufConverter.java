@@ -96,18 +96,18 @@ public final class GgufConverter {
             int rowsPerHead = s.headDim;
             GgmlType gt = pick(type, e.gguf(), shape, nLayers);
             boolean qk = permute && (e.role() == TensorMap.Role.Q || e.role() == TensorMap.Role.K);
-            w.tensor(e.gguf(), gt.id, shape, bytes(gt, shape), () -> {
-                Tensor t = st.tensor(e.hf());
+            w.tensor(e.gguf(), gt.id, shape, bytes(gt, shape), arena -> {
+                Tensor t = st.tensor(e.hf(), arena);
                 if (info.dtype().name().equals(gt.name()) && !(plusOne && isNorm)) {
                     // Already in the target type: copy (or move whole rows), never requantize.
                     progress.accept(String.format("[%d/%d] %s %s %s", ++done[0], totalTensors, e.gguf(), gt, java.util.Arrays.toString(shape)));
-                    return qk ? permuteRowBytes(t.segment(), shape, rowsPerHead) : t.segment();
+                    return qk ? permuteRowBytes(t.segment(), shape, rowsPerHead, arena) : t.segment();
                 }
                 float[] v = t.toFloatArray();
                 if (permute && (e.role() == TensorMap.Role.Q || e.role() == TensorMap.Role.K)) v = permuteRows(v, shape, rowsPerHead);
                 if (plusOne && isNorm) for (int i = 0; i < v.length; i++) v[i] += 1f;
                 progress.accept(String.format("[%d/%d] %s %s %s", ++done[0], totalTensors, e.gguf(), gt, java.util.Arrays.toString(shape)));
-                return encode(gt, v, shape);
+                return encode(gt, v, shape, arena);
             });
         }
         for (var stack : stacks.entrySet()) {
@@ -115,12 +115,12 @@ public final class GgufConverter {
             long[] one = st.info(es.get(0).hf()).shape();
             long[] shape = {es.size(), one[0], one[1]};
             GgmlType gt = pick(type, stack.getKey(), new long[] {one[0], one[1]}, nLayers);
-            w.tensor(stack.getKey(), gt.id, shape, bytes(gt, shape), () -> {
+            w.tensor(stack.getKey(), gt.id, shape, bytes(gt, shape), arena -> {
                 int per = Math.toIntExact(one[0] * one[1]);
-                float[] v = new float[per * es.size()];
-                for (TensorMap.Entry e : es) st.tensor(e.hf()).read(0, v, e.expert() * per, per);
+                float[] v = new float[Math.toIntExact((long) per * es.size())];
+                for (TensorMap.Entry e : es) st.tensor(e.hf(), arena).read(0, v, e.expert() * per, per);
                 progress.accept(String.format("[%d/%d] %s %s %s", ++done[0], totalTensors, stack.getKey(), gt, java.util.Arrays.toString(shape)));
-                return encode(gt, v, shape);
+                return encode(gt, v, shape, arena);
             });
         }
         ropeTensors(w, c, s);
@@ -163,7 +163,12 @@ public final class GgufConverter {
     }
 
     static MemorySegment encode(GgmlType t, float[] v, long[] shape) {
-        MemorySegment out = Arena.ofAuto().allocate(bytes(t, shape), 64);
+        return encode(t, v, shape, Arena.ofAuto());
+    }
+
+    /** {@code v} in type {@code t}, in memory of {@code arena}. */
+    static MemorySegment encode(GgmlType t, float[] v, long[] shape, Arena arena) {
+        MemorySegment out = arena.allocate(bytes(t, shape), 64);
         switch (t) {
             case F32 -> MemorySegment.copy(v, 0, out, ValueLayout.JAVA_FLOAT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN), 0, v.length);
             case F16 -> { for (int i = 0; i < v.length; i++) out.set(ValueLayout.JAVA_SHORT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN), 2L * i, Float.floatToFloat16(v[i])); }
@@ -174,10 +179,10 @@ public final class GgufConverter {
     }
 
     /** {@link #permuteRows} on stored rows of any type (a row is a whole number of blocks). */
-    static MemorySegment permuteRowBytes(MemorySegment src, long[] shape, int headDim) {
+    static MemorySegment permuteRowBytes(MemorySegment src, long[] shape, int headDim, Arena arena) {
         int rows = (int) shape[0];
         long rb = src.byteSize() / rows;
-        MemorySegment out = Arena.ofAuto().allocate(src.byteSize(), 64);
+        MemorySegment out = arena.allocate(src.byteSize(), 64);
         int half = headDim / 2;
         for (int r = 0; r < rows; r++) {
             int h = r / headDim, j = r % headDim, which = j / half, i = j % half;

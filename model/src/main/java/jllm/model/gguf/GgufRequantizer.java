@@ -46,11 +46,11 @@ public final class GgufRequantizer {
                 long bytes = 1;
                 for (long d : shape) bytes *= d;
                 bytes = bytes / gt.blockSize * gt.blockBytes;
-                w.tensor(ti.name(), gt.id, shape, bytes, () -> {
+                w.tensor(ti.name(), gt.id, shape, bytes, arena -> {
                     Tensor t = st.tensor(ti.name());
                     float[] v = t.toFloatArray();
                     progress.accept(String.format("[%d/%d] %s %s -> %s", idx, n, ti.name(), src, gt));
-                    return GgufConverter.encode(gt, v, shape);
+                    return GgufConverter.encode(gt, v, shape, arena);
                 });
             }
             w.write(out, overwrite, List.of(in));

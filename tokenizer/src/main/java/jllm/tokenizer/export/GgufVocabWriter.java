@@ -262,7 +262,7 @@ public final class GgufVocabWriter {
 
     private static JsonNode readJson(Path p) {
         try {
-            return JSON.readTree(p.toFile());
+            return JSON.readTree(jllm.formats.io.InputFile.requireUtf8(jllm.formats.io.InputFile.bytes(p, null), p.toString()));
         } catch (com.fasterxml.jackson.core.JacksonException e) {
             throw new FormatException(p + ": " + jllm.formats.io.InputFile.jsonError(e), e);
         } catch (IOException e) {

@@ -62,7 +62,8 @@ public final class HfJsonLoader {
      * Jackson tree of a 262k-token vocabulary and 500k merges costs seconds and hundreds of MB.
      */
     private JsonNode readStreaming(Path p) {
-        try (com.fasterxml.jackson.core.JsonParser jp = JSON.createParser(p.toFile())) {
+        byte[] bytes = jllm.formats.io.InputFile.requireUtf8(jllm.formats.io.InputFile.bytes(p, null), p.toString());
+        try (com.fasterxml.jackson.core.JsonParser jp = JSON.createParser(bytes)) {
             if (jp.nextToken() != com.fasterxml.jackson.core.JsonToken.START_OBJECT) throw fail("not a tokenizer.json (not a JSON object)");
             com.fasterxml.jackson.databind.node.ObjectNode root = JSON.createObjectNode();
             while (jp.nextToken() == com.fasterxml.jackson.core.JsonToken.FIELD_NAME) {
