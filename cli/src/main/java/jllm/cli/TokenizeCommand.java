@@ -8,13 +8,11 @@ import picocli.CommandLine.ArgGroup;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
-import java.io.BufferedReader;
 import java.io.BufferedWriter;
 import java.io.IOException;
 import java.io.OutputStreamWriter;
 import java.io.PrintWriter;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.concurrent.Callable;
 
@@ -44,35 +42,20 @@ final class TokenizeCommand implements Callable<Integer> {
             out.println(json(tok.encode(input.text, addSpecial)));
         } else {
             ObjectMapper om = new ObjectMapper();
-            InputFile.requireFile(input.jsonl, "--jsonl");
-            int no = 0;
-            try (BufferedReader r = Files.newBufferedReader(input.jsonl, StandardCharsets.UTF_8)) {
-                String line;
-                while ((line = readLine(r, no + 1)) != null) {
-                    no++;
-                    if (line.isBlank()) continue;
-                    JsonNode n;
-                    try {
-                        n = om.readTree(line);
-                    } catch (IOException e) {
-                        throw new IllegalArgumentException(input.jsonl + ":" + no + ": not valid JSON");
-                    }
-                    if (n == null || !n.path("text").isTextual()) throw new IllegalArgumentException(input.jsonl + ":" + no + ": expected {\"text\": \"...\"}");
-                    out.println(json(tok.encode(n.get("text").asText(), addSpecial)));
+            InputFile.lines(input.jsonl, "--jsonl", (no, line) -> {
+                if (line.isBlank()) return;
+                JsonNode n;
+                try {
+                    n = om.readTree(line);
+                } catch (IOException e) {
+                    throw new IllegalArgumentException(input.jsonl + ":" + no + ": not valid JSON");
                 }
-            }
+                if (n == null || !n.path("text").isTextual()) throw new IllegalArgumentException(input.jsonl + ":" + no + ": expected {\"text\": \"...\"}");
+                out.println(json(tok.encode(n.get("text").asText(), addSpecial)));
+            });
         }
         out.flush();
         return 0;
-    }
-
-    /** The next line; a strict UTF-8 reader fails on bad bytes, and the message names the line. */
-    private String readLine(BufferedReader r, int lineNo) throws IOException {
-        try {
-            return r.readLine();
-        } catch (java.nio.charset.CharacterCodingException e) {
-            throw new IllegalArgumentException("--jsonl " + input.jsonl + ":" + lineNo + ": not valid UTF-8; save the file as UTF-8");
-        }
     }
 
     static String json(int[] ids) {

@@ -82,6 +82,47 @@ public final class InputFile {
         return b;
     }
 
+    /** Receives one line (without its line break) and its 1-based number. */
+    @FunctionalInterface
+    public interface LineConsumer {
+        void line(int number, String text) throws IOException;
+    }
+
+    /**
+     * Streams a text file line by line as strict UTF-8 (a JSONL file may be larger than memory); invalid
+     * UTF-8 is an error naming the line it is on. A buffered Reader cannot do that: it decodes ahead,
+     * so its error comes while an earlier line is being read.
+     */
+    public static void lines(Path p, String what, LineConsumer consumer) {
+        requireFile(p, what);
+        String src = prefix(what) + p;
+        try (var in = new java.io.BufferedInputStream(Files.newInputStream(p), 1 << 16)) {
+            java.io.ByteArrayOutputStream line = new java.io.ByteArrayOutputStream();
+            int number = 0;
+            for (int b = in.read(); ; b = in.read()) {
+                if (b == '\n' || b < 0) {
+                    if (b < 0 && line.size() == 0) return;
+                    number++;
+                    byte[] bytes = line.toByteArray();
+                    int n = bytes.length > 0 && bytes[bytes.length - 1] == '\r' ? bytes.length - 1 : bytes.length;
+                    String text;
+                    try {
+                        text = StandardCharsets.UTF_8.newDecoder().decode(ByteBuffer.wrap(bytes, 0, n)).toString();
+                    } catch (java.nio.charset.CharacterCodingException e) {
+                        throw new FormatException(src + ":" + number + ": not valid UTF-8; save the file as UTF-8");
+                    }
+                    consumer.line(number, text);
+                    if (b < 0) return;
+                    line.reset();
+                } else {
+                    line.write(b);
+                }
+            }
+        } catch (IOException e) {
+            throw new FormatException(src + ": cannot read: " + OutputFile.describe(e));
+        }
+    }
+
     /** Parses a JSON file; syntax errors say where, in words, without the parser's internals. */
     public static JsonNode json(Path p, String what) {
         byte[] b = requireUtf8(bytes(p, what), prefix(what) + p);
