@@ -53,6 +53,7 @@ public final class SafetensorsFile implements TensorStore {
     }
 
     public static SafetensorsFile open(Path path) {
+        jllm.formats.io.InputFile.requireFile(path, null);
         MemorySegment file;
         try (FileChannel ch = FileChannel.open(path, StandardOpenOption.READ)) {
             long size = ch.size();
