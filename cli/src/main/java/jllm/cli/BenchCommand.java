@@ -55,8 +55,10 @@ final class BenchCommand implements Callable<Integer> {
     @Override
     public Integer call() {
         if ((model == null) == (preset == null)) throw new IllegalArgumentException("give exactly one of --model or --preset");
-        if (prompt < 1 || gen < 0) throw new IllegalArgumentException("--prompt must be >= 1 and --gen >= 0");
-        if (warmup < 0 || warmup > 100 || reps < 1 || reps > 1000) throw new IllegalArgumentException("--warmup must be in 0..100 and --reps in 1..1000");
+        if (prompt < 1) throw new IllegalArgumentException("--prompt must be >= 1, got " + prompt);
+        if (gen < 0) throw new IllegalArgumentException("--gen must be >= 0, got " + gen);
+        if (warmup < 0 || warmup > 100) throw new IllegalArgumentException("--warmup must be in 0..100, got " + warmup);
+        if (reps < 1 || reps > 1000) throw new IllegalArgumentException("--reps must be in 1..1000, got " + reps);
         int n = Threads.resolve(threads);
         long t0 = System.nanoTime();
         Model m;

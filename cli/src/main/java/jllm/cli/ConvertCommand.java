@@ -28,6 +28,8 @@ final class ConvertCommand implements Callable<Integer> {
     public Integer call() {
         if (!Files.isDirectory(hfDir))
             throw new IllegalArgumentException(hfDir + (Files.exists(hfDir) ? ": not a directory; convert reads a Hugging Face model directory" : ": no such directory"));
+        if (!Files.isRegularFile(hfDir.resolve("config.json")))
+            throw new IllegalArgumentException(hfDir + ": no config.json; convert reads a Hugging Face model directory");
         long t0 = System.nanoTime();
         GgufConverter.convert(hfDir, out, type, overwrite, w -> TokenizerMetadata.add(hfDir, w), Progress.stderr("convert"));
         Progress.done();

@@ -42,6 +42,7 @@ final class DoctorCommand implements Runnable {
 
         @Override
         public Integer call() throws java.io.IOException {
+            if (!(tolerance >= 0) || Double.isInfinite(tolerance)) throw new IllegalArgumentException("--tolerance must be a finite number >= 0, got " + tolerance);
             if (chart != null) jllm.formats.io.OutputFile.check(chart, overwrite, java.util.List.of(model, reference));
             Model m = Models.load(model, threads);
             ReferenceCompare.Result r = ReferenceCompare.run(m, reference, tolerance);

@@ -76,28 +76,14 @@ final class InitCommand implements Callable<Integer> {
                     default -> throw new IllegalArgumentException("--format hf holds f32, f16 or bf16 weights, not " + WeightTypes.name(type));
                 };
                 if (tokenizer != null) checkVocabulary(Tokenizer.load(tokenizer), c);
+                boolean fresh = !Files.exists(out);
                 Path dir = OutputFile.directory(out, overwrite, inputs);
-                RandomWeights rw = new RandomWeights(c, t, seed, threads);
-                SafetensorsWriter sw = new SafetensorsWriter().metadata("format", "pt");
-                var progress = Progress.stderr("init");
-                int total = rw.names().size();
-                int[] done = {0};
-                for (String n : rw.names()) {
-                    var info = rw.info(n);
-                    long bytes = info.dtype().bytes * jllm.tensor.Shapes.numel(info.shape());
-                    sw.add(n, info.dtype(), info.shape(), bytes, arena -> {
-                        progress.accept("[" + ++done[0] + "/" + total + "] " + n);
-                        return rw.tensor(n, arena).segment();
-                    });
+                try {
+                    writeHf(dir, c, t, threads, inputs);
+                } catch (RuntimeException e) {
+                    if (fresh) removeCreated(dir);
+                    throw e;
                 }
-                sw.write(dir.resolve("model.safetensors"), overwrite, inputs);
-                OutputFile.writeString(dir.resolve("config.json"), overwrite, c.json().toPrettyString());
-                if (tokenizer != null)
-                    for (String f : new String[] {"tokenizer.json", "tokenizer_config.json"})
-                        if (Files.exists(tokenizer.resolve(f))) {
-                            byte[] b = InputFile.bytes(tokenizer.resolve(f), "--tokenizer");
-                            OutputFile.write(dir.resolve(f), overwrite, inputs, (OutputFile.StreamBody) o -> o.write(b));
-                        }
             }
             default -> throw new IllegalArgumentException("--format must be gguf or hf, got '" + format + "'");
         }
@@ -106,12 +92,48 @@ final class InitCommand implements Callable<Integer> {
         return 0;
     }
 
+    /** A Hugging Face directory: model.safetensors (written tensor by tensor), config.json, the tokenizer files. */
+    private void writeHf(Path dir, Config c, GgmlType t, int threads, List<Path> inputs) {
+        RandomWeights rw = new RandomWeights(c, t, seed, threads);
+        SafetensorsWriter sw = new SafetensorsWriter().metadata("format", "pt");
+        var progress = Progress.stderr("init");
+        int total = rw.names().size();
+        int[] done = {0};
+        for (String n : rw.names()) {
+            var info = rw.info(n);
+            long bytes = info.dtype().bytes * jllm.tensor.Shapes.numel(info.shape());
+            sw.add(n, info.dtype(), info.shape(), bytes, arena -> {
+                progress.accept("[" + ++done[0] + "/" + total + "] " + n);
+                return rw.tensor(n, arena).segment();
+            });
+        }
+        sw.write(dir.resolve("model.safetensors"), overwrite, inputs);
+        OutputFile.writeString(dir.resolve("config.json"), overwrite, c.json().toPrettyString());
+        if (tokenizer != null)
+            for (String f : new String[] {"tokenizer.json", "tokenizer_config.json"})
+                if (Files.exists(tokenizer.resolve(f))) {
+                    byte[] b = InputFile.bytes(tokenizer.resolve(f), "--tokenizer");
+                    OutputFile.write(dir.resolve(f), overwrite, inputs, (OutputFile.StreamBody) o -> o.write(b));
+                }
+    }
+
+    /** A directory this run created holds only what it wrote: a failed run leaves nothing half-made behind. */
+    private static void removeCreated(Path dir) {
+        try (var files = Files.list(dir)) {
+            for (Path f : files.toList()) Files.deleteIfExists(f);
+            Files.deleteIfExists(dir);
+        } catch (java.io.IOException ignored) {
+            // the error being reported matters more than this cleanup
+        }
+    }
+
     /** The tokenizer files init reads, so that the output is never written over one of them. */
     private List<Path> tokenizerInputs() {
         List<Path> in = new ArrayList<>();
         if (tokenizer == null) return in;
         if (!Files.isDirectory(tokenizer))
-            throw new IllegalArgumentException("--tokenizer " + tokenizer + (Files.exists(tokenizer) ? ": not a directory" : ": no such directory"));
+            throw new IllegalArgumentException("--tokenizer " + tokenizer + (Files.exists(tokenizer)
+                    ? ": not a directory; init embeds a Hugging Face tokenizer directory (tokenizer.json, tokenizer_config.json)" : ": no such directory"));
         for (String f : List.of("tokenizer.json", "tokenizer_config.json", "tokenizer.model", "config.json", "generation_config.json", "chat_template.jinja"))
             if (Files.exists(tokenizer.resolve(f))) in.add(tokenizer.resolve(f));
         in.add(tokenizer);

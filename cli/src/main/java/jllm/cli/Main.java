@@ -38,6 +38,7 @@ public final class Main implements java.util.concurrent.Callable<Integer> {
         cl.addSubcommand(new DecodeCommand());
         cl.setExecutionExceptionHandler(Main::handleError);
         cl.setParameterExceptionHandler(Main::handleParameterError);
+        cl.registerConverter(Path.class, Main::path);
         return cl;
     }
 
@@ -75,10 +76,21 @@ public final class Main implements java.util.concurrent.Callable<Integer> {
         return BAD_INPUT;
     }
 
+    /** A path flag: an empty one would silently mean the current directory. */
+    private static Path path(String s) {
+        if (s.isEmpty()) throw new CommandLine.TypeConversionException("empty path");
+        try {
+            return Path.of(s);
+        } catch (java.nio.file.InvalidPathException e) {
+            throw new CommandLine.TypeConversionException("not a valid path: " + e.getReason());
+        }
+    }
+
     /** A flag picocli could not parse: one line naming it, and where to read about it. */
     private static int handleParameterError(CommandLine.ParameterException e, String[] args) {
         CommandLine cl = e.getCommandLine();
         String msg = oneLine(e.getMessage());
+        if (msg.startsWith("Error: ")) msg = msg.substring(7);
         if (e instanceof CommandLine.UnmatchedArgumentException u && !u.getSuggestions().isEmpty())
             msg += " (did you mean " + String.join(" or ", u.getSuggestions()) + "?)";
         cl.getErr().println("error: " + msg + " (see 'jllm " + qualifiedName(cl) + " --help')");

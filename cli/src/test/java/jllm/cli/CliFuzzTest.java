@@ -35,7 +35,8 @@ import picocli.CommandLine.Model.OptionSpec;
  * succeed or fail with exit 2 and one line {@code error: ...} that is not an internal error.
  *
  * <p>The default run is seeded and small (seconds); {@code -Djllm.fuzz.runs=N -Djllm.fuzz.seed=S}
- * runs more and prints the counts. Outputs only ever go to this test's temporary directory.
+ * runs more and prints the counts ({@code -Djllm.fuzz.messages=FILE} writes every distinct error
+ * message there, for reading). Outputs only ever go to this test's temporary directory.
  */
 class CliFuzzTest {
     static final int RUNS = Integer.getInteger("jllm.fuzz.runs", 80);
@@ -236,6 +237,8 @@ class CliFuzzTest {
         assertTrue(devNull.isOther(), "/dev/null is still a device");
         System.out.printf("CLI fuzz: %d runs (seed %d) in %.1f s; %s; %d distinct error messages; by command %s%n",
                 RUNS, SEED, (System.nanoTime() - t0) / 1e9, byCode, messages.size(), byCommand);
+        String dump = System.getProperty("jllm.fuzz.messages");
+        if (dump != null) Files.write(Path.of(dump), new java.util.TreeSet<>(messages));
         assertEquals(List.of(), failures, failures.size() + " bad outcomes");
     }
 

@@ -46,7 +46,7 @@ class HostileInputTest {
         assertOneLineError(gen("--prompt-ids", "1", "--max-tokens", "-3"), "--max-tokens must be >= 0");
         assertOneLineError(CliTest.run("bench", "kernels", "--rows", "1000000", "--cols", "1048576"), "must each stay below");
         assertOneLineError(CliTest.run("bench", "kernels", "--seconds", "NaN"), "--seconds in (0, 600]");
-        assertOneLineError(CliTest.run("bench", "--preset", "tiny-llama", "--reps", "1000000000"), "--reps in 1..1000");
+        assertOneLineError(CliTest.run("bench", "--preset", "tiny-llama", "--reps", "1000000000"), "--reps must be in 1..1000, got 1000000000");
         assertOneLineError(CliTest.run("bench", "--preset", "tiny-llama", "--prompt", "2147483647", "--gen", "2147483647"), "exceeds the model's context");
     }
 
@@ -122,6 +122,11 @@ class HostileInputTest {
         assertOneLineError(r, "config.json: not valid JSON at line 2, column 17");
         assertTrue(!r.err().contains("Source") && !r.err().contains("REDACTED") && !r.err().contains("jackson"), r.err());
         assertOneLineError(CliTest.run("bench", "--model", tmp.resolve("nope").toString()), "nope: no such file or directory");
+        assertOneLineError(CliTest.run("convert", tmp.toString(), "--to", ""), "Invalid value for option '--to': empty path");
+        assertOneLineError(CliTest.run("tokenize", "--tokenizer", "/dev/null", "--text", "x"), "/dev/null: is not a regular file");
+        assertOneLineError(CliTest.run("convert", tmp.toString(), "--to", tmp.resolve("x.gguf").toString()), tmp + ": no config.json");
+        assertOneLineError(CliTest.run("generate", "--prompt", "a", "--prompt-ids", "1", "--model", LLAMA3),
+                "error: --prompt=<text>, --prompt-ids=<ids> are mutually exclusive");
     }
 
     @Test

@@ -35,8 +35,13 @@ public final class ReferenceCompare {
         if (!ref.has("input_ids")) throw new FormatException(reference + ": reference has no 'input_ids'");
         long[] shape = ref.info("input_ids").shape();
         if (shape.length != 2) throw new FormatException(reference + ": input_ids must be [batch, T], got " + Arrays.toString(shape));
+        if (shape[0] < 1 || shape[1] < 1 || shape[0] * shape[1] * Math.max(model.spec.hidden, model.spec.vocab) > Integer.MAX_VALUE - 8)
+            throw new FormatException(reference + ": input_ids " + Arrays.toString(shape) + " is too large to compare");
         int B = (int) shape[0], T = (int) shape[1], L = model.spec.layers, H = model.spec.hidden, V = model.spec.vocab;
         long[] ids = ref.longs("input_ids");
+        for (long id : ids)
+            if (id < 0 || id >= V)
+                throw new FormatException(reference + ": input_ids holds " + id + ", outside the model's vocabulary (0.." + (V - 1) + "): reference made for a different model?");
         float[][] hidden = new float[L + 1][B * T * H];
         float[] logits = new float[B * T * V];
         for (int b = 0; b < B; b++) {

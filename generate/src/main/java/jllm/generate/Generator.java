@@ -100,7 +100,8 @@ public final class Generator {
             state.truncate(Math.min(common, state.length()));
             // Where the budget is cut by the context, reaching it ends generation for that reason.
             String full = budget < req.maxTokens() ? "context" : "length";
-            state.ensure(prompt.length + budget);
+            // prompt + budget may pass 2^31 when running past the context was asked for: the cache refuses that size
+            state.ensure((int) Math.min(Integer.MAX_VALUE, (long) prompt.length + budget));
             int[] out = new int[budget];
             tokens = prompt.clone();
             if (budget == 0) return new Result(out, full, req.decode() == null ? null : "");

@@ -12,6 +12,8 @@ import java.util.List;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
 
 /**
  * Ctrl-C (SIGINT), SIGTERM and a full disk during a real write in another JVM: the temporary file is
@@ -44,18 +46,12 @@ class OutputFileSignalTest {
         }
     }
 
-    @Test
-    void ctrlCMidWriteLeavesNoTemporaryAndTheOldFile() throws Exception {
+    /** Ctrl-C is SIGINT (exit 130), a service manager's stop SIGTERM (143): both run the JVM's shutdown hooks. */
+    @ParameterizedTest
+    @CsvSource({"INT, 130", "TERM, 143"})
+    void aSignalMidWriteLeavesNoTemporaryAndTheOldFile(String signal, int status) throws Exception {
         Path target = Files.writeString(dir.resolve("model.gguf"), "old weights");
-        assertEquals(130, interrupt("INT", target));
-        assertEquals(List.of(), temporaries());
-        assertEquals("old weights", Files.readString(target));
-    }
-
-    @Test
-    void sigtermMidWriteLeavesNoTemporaryAndTheOldFile() throws Exception {
-        Path target = Files.writeString(dir.resolve("model.gguf"), "old weights");
-        assertEquals(143, interrupt("TERM", target));
+        assertEquals(status, interrupt(signal, target));
         assertEquals(List.of(), temporaries());
         assertEquals("old weights", Files.readString(target));
     }
