@@ -48,6 +48,13 @@ final class GenerateCommand implements Callable<Integer> {
     @Option(names = "--no-stop", description = "Do not stop at end-of-sequence tokens")
     boolean noStop;
 
+    @Option(names = "--min-tokens", defaultValue = "0",
+            description = "End-of-sequence tokens cannot be drawn before this many tokens are generated (transformers' min_new_tokens)")
+    int minTokens;
+
+    @Option(names = "--ignore-eos", description = "End-of-sequence tokens are never drawn: generate exactly --max-tokens tokens (llama.cpp's --ignore-eos)")
+    boolean ignoreEos;
+
     @Option(names = "--threads", description = "Worker threads (default: all cores)")
     Integer threads;
 
@@ -58,6 +65,7 @@ final class GenerateCommand implements Callable<Integer> {
     @Override
     public Integer call() {
         if (maxTokens < 0) throw new IllegalArgumentException("--max-tokens must be >= 0, got " + maxTokens);
+        if (minTokens < 0 || minTokens > maxTokens) throw new IllegalArgumentException("--min-tokens must be between 0 and --max-tokens (" + maxTokens + "), got " + minTokens);
         if (prompt.ids != null && prompt.ids.length == 0) throw new IllegalArgumentException("--prompt-ids: give at least one token id");
         var sampler = sampling.sampler();
         ModelBundle b = Models.bundle(model, tokenizer, null, threads);
@@ -76,7 +84,8 @@ final class GenerateCommand implements Callable<Integer> {
         Set<Integer> stops = noStop || printIds ? Set.of() : b.stopIds();
         var streamer = text ? b.new Streamer(s -> { System.out.print(s); System.out.flush(); }) : null;
         var req = new Generator.Request(maxTokens, sampler, stops, stop,
-                b.tokenizer == null ? null : x -> b.tokenizer.decode(x, true), streamer, null, allowContextOverflow);
+                b.tokenizer == null ? null : x -> b.tokenizer.decode(x, true), streamer, null, allowContextOverflow)
+                .withMinTokens(ignoreEos ? maxTokens : minTokens, b.stopIds());
         Generator gen = new Generator(b.model);
         int budget;
         try {
