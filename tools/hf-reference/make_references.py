@@ -265,6 +265,20 @@ def build_one(v, outdir):
     for i, h in enumerate(hs):
         tensors[f"hidden.{i}"] = h.float().contiguous()
 
+    # Loss and every parameter gradient (labels = input_ids, mean over the batch's shifted tokens), as the
+    # shared fixtures hold them: names are transformers' in-memory names (fused experts stay fused; a tied
+    # lm_head is the embedding and appears once). Taken before generate(), which leaves state behind
+    # (dynamic RoPE keeps the frequencies of the longest sequence it saw).
+    m2.zero_grad(set_to_none=True)
+    out_g = m2(input_ids=ids, labels=ids)
+    out_g.loss.backward()
+    grad_loss_diff = float((out_g.loss.detach() - out.loss.detach()).abs())
+    n_grads = 0
+    for pname, p in m2.named_parameters():
+        if p.grad is not None:
+            tensors[f"grad.{pname}"] = p.grad.detach().float().contiguous()
+            n_grads += 1
+    m2.zero_grad(set_to_none=True)
     # greedy generation with KV cache, no eos stopping
     prompt = ids[:1, :PROMPT_LEN].clone()
     disable_eos(m2)
@@ -288,19 +302,6 @@ def build_one(v, outdir):
     if not nocache_match:
         diff = (cur != seq).nonzero()
         first_diff = int(diff[0, 1]) if len(diff) else None
-    # loss and every parameter gradient (labels = input_ids, mean over the batch's shifted tokens), as the
-    # shared fixtures hold them: names are transformers' in-memory names (fused experts stay fused; a tied
-    # lm_head is the embedding and appears once)
-    m2.zero_grad(set_to_none=True)
-    out_g = m2(input_ids=ids, labels=ids)
-    out_g.loss.backward()
-    grad_loss_diff = float((out_g.loss.detach() - out.loss.detach()).abs())
-    n_grads = 0
-    for pname, p in m2.named_parameters():
-        if p.grad is not None:
-            tensors[f"grad.{pname}"] = p.grad.detach().float().contiguous()
-            n_grads += 1
-    m2.zero_grad(set_to_none=True)
     tensors["generate.prompt"] = prompt.contiguous()
     tensors["generate.output"] = seq.contiguous()
     save_file(tensors, os.path.join(d, "reference.safetensors"), metadata={"format": "pt"})

@@ -36,6 +36,7 @@ public final class Main implements java.util.concurrent.Callable<Integer> {
         cl.addSubcommand(new BenchCommand());
         cl.addSubcommand(new TokenizeCommand());
         cl.addSubcommand(new DecodeCommand());
+        cl.addSubcommand(new TokenizerCommand());
         cl.setExecutionExceptionHandler(Main::handleError);
         cl.setParameterExceptionHandler(Main::handleParameterError);
         cl.registerConverter(Path.class, Main::path);

@@ -85,10 +85,11 @@ class OutputSafetyTest {
         assertEquals(0, convert(in, gguf).code());
         Path other = Files.createLink(tmp.resolve("same.gguf"), gguf);
         assertOneLineError(CliTest.run("quantize", gguf.toString(), other.toString(), "q4_0", "--overwrite"), "inputs");
-        // doctor's chart onto its reference, refused before the comparison runs
+        // doctor's chart onto its reference (through a link named like a chart), refused before the comparison runs
         Path ref = CliTest.fixtures().resolve("hf/qwen3/reference.safetensors");
+        Path chart = Files.createSymbolicLink(tmp.resolve("chart.svg"), ref.toAbsolutePath());
         assertOneLineError(CliTest.run("doctor", "compare", "--model", CliTest.fixtures().resolve("hf/qwen3").toString(),
-                "--reference", ref.toString(), "--chart", ref.toString(), "--overwrite"), "inputs");
+                "--reference", ref.toString(), "--chart", chart.toString(), "--overwrite"), "inputs");
         assertEquals(List.of(), leftovers());
     }
 

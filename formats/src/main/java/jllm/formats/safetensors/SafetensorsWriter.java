@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.io.BufferedOutputStream;
+import java.io.IOException;
 import java.io.OutputStream;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
@@ -69,6 +70,14 @@ public final class SafetensorsWriter {
     public void write(Path target) { write(target, false, List.of()); }
 
     public Path write(Path target, boolean overwrite, Collection<Path> inputs) {
+        return OutputFile.write(target, overwrite, inputs, (OutputFile.StreamBody) this::write);
+    }
+
+    /**
+     * Writes the file's bytes to a stream (e.g. the body of an {@link OutputFile} write); lazily added
+     * tensors are produced here, one at a time.
+     */
+    public void write(OutputStream raw) throws IOException {
         ObjectMapper om = new ObjectMapper();
         ObjectNode header = om.createObjectNode();
         if (!metadata.isEmpty()) {
@@ -92,25 +101,23 @@ public final class SafetensorsWriter {
         byte[] h = new byte[padded];
         java.util.Arrays.fill(h, (byte) ' ');
         System.arraycopy(hb, 0, h, 0, hb.length);
-        return OutputFile.write(target, overwrite, inputs, (OutputFile.StreamBody) raw -> {
-            OutputStream out = new BufferedOutputStream(raw, 1 << 20);
-            out.write(ByteBuffer.allocate(8).order(ByteOrder.LITTLE_ENDIAN).putLong(padded).array());
-            out.write(h);
-            byte[] buf = new byte[1 << 20];
-            for (var e : items.entrySet()) {
-                Item it = e.getValue();
-                try (Arena arena = Arena.ofShared()) {
-                    MemorySegment seg = it.bytes.apply(arena);
-                    if (seg.byteSize() != it.byteSize)
-                        throw new IllegalStateException(e.getKey() + ": produced " + seg.byteSize() + " bytes, declared " + it.byteSize);
-                    for (long p = 0; p < seg.byteSize(); p += buf.length) {
-                        int n = (int) Math.min(buf.length, seg.byteSize() - p);
-                        MemorySegment.copy(seg, ValueLayout.JAVA_BYTE, p, buf, 0, n);
-                        out.write(buf, 0, n);
-                    }
+        OutputStream out = new BufferedOutputStream(raw, 1 << 20);
+        out.write(ByteBuffer.allocate(8).order(ByteOrder.LITTLE_ENDIAN).putLong(padded).array());
+        out.write(h);
+        byte[] buf = new byte[1 << 20];
+        for (var e : items.entrySet()) {
+            Item it = e.getValue();
+            try (Arena arena = Arena.ofShared()) {
+                MemorySegment seg = it.bytes.apply(arena);
+                if (seg.byteSize() != it.byteSize)
+                    throw new IllegalStateException(e.getKey() + ": produced " + seg.byteSize() + " bytes, declared " + it.byteSize);
+                for (long p = 0; p < seg.byteSize(); p += buf.length) {
+                    int n = (int) Math.min(buf.length, seg.byteSize() - p);
+                    MemorySegment.copy(seg, ValueLayout.JAVA_BYTE, p, buf, 0, n);
+                    out.write(buf, 0, n);
                 }
             }
-            out.flush();
-        });
+        }
+        out.flush();
     }
 }
