@@ -124,6 +124,10 @@ class HostileInputTest {
         assertOneLineError(CliTest.run("bench", "--model", tmp.resolve("nope").toString()), "nope: no such file or directory");
         assertOneLineError(CliTest.run("convert", tmp.toString(), "--to", ""), "Invalid value for option '--to': empty path");
         assertOneLineError(CliTest.run("tokenize", "--tokenizer", "/dev/null", "--text", "x"), "/dev/null: is not a regular file");
+        // /dev/zero never ends: reading it whole would exhaust the heap
+        Path corpus = Files.writeString(tmp.resolve("corpus.txt"), "hello world ".repeat(50));
+        assertOneLineError(CliTest.run("tokenizer", "train", "--data", corpus.toString(), "--vocab", "300", "--out", tmp.resolve("tok").toString(),
+                "--chat-template", "/dev/zero"), "/dev/zero: is not a regular file");
         assertOneLineError(CliTest.run("convert", tmp.toString(), "--to", tmp.resolve("x.gguf").toString()), tmp + ": no config.json");
         assertOneLineError(CliTest.run("generate", "--prompt", "a", "--prompt-ids", "1", "--model", LLAMA3),
                 "error: --prompt=<text>, --prompt-ids=<ids> are mutually exclusive");

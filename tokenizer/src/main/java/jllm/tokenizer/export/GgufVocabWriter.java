@@ -674,10 +674,6 @@ public final class GgufVocabWriter {
     }
 
     private static String readString(Path p) {
-        try {
-            return Files.readString(p);
-        } catch (IOException e) {
-            throw new FormatException(p + ": cannot read: " + e.getMessage(), e);
-        }
+        return jllm.formats.io.InputFile.text(p, null);
     }
 }
