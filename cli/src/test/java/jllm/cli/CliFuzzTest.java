@@ -36,10 +36,11 @@ import picocli.CommandLine.Model.OptionSpec;
  *
  * <p>The default run is seeded and small (seconds); {@code -Djllm.fuzz.runs=N -Djllm.fuzz.seed=S}
  * runs more and prints the counts ({@code -Djllm.fuzz.messages=FILE} writes every distinct error
- * message there, for reading). Outputs only ever go to this test's temporary directory.
+ * message there, for reading). Outputs only ever go to this test's temporary directory, and the
+ * inputs are copies of the fixtures in it.
  */
 class CliFuzzTest {
-    static final int RUNS = Integer.getInteger("jllm.fuzz.runs", 80);
+    static final int RUNS = Integer.getInteger("jllm.fuzz.runs", 150);
     static final long SEED = Long.getLong("jllm.fuzz.seed", 20260115L);
     static final long TIMEOUT_S = Long.getLong("jllm.fuzz.timeout", 120);
 
@@ -48,7 +49,19 @@ class CliFuzzTest {
 
     @BeforeAll
     static void files() throws Exception {
-        fixtures = CliTest.fixtures();
+        // Copies of the fixtures the fuzzer uses: a flag that writes but is not known here as an output
+        // (a new command's) can then only ever touch these copies, never the shared fixtures.
+        fixtures = tmp.resolve("fx");
+        for (String f : List.of("hf/llama3/config.json", "hf/llama3/generation_config.json", "hf/llama3/model.safetensors",
+                "hf/llama3/reference.safetensors", "hf/qwen3/config.json", "hf/qwen3/generation_config.json", "hf/qwen3/model.safetensors",
+                "tokenizers/llama3/tokenizer.json", "tokenizers/llama3/tokenizer_config.json", "tokenizers/llama2/tokenizer.json",
+                "tokenizers/llama2/tokenizer_config.json", "tokenizers/corpus.jsonl", "llama2c/stories260K.bin", "llama2c/tokenizer.bin",
+                "llama2c/tokenizer.model", "llamacpp/vocab/ggml-vocab-llama-spm.gguf", "chat-templates/hf-qwen3.jinja")) {
+            Path src = CliTest.fixtures().resolve(f);
+            if (!Files.exists(src)) continue;
+            Files.createDirectories(fixtures.resolve(f).getParent());
+            Files.copy(src, fixtures.resolve(f));
+        }
         gguf = tmp.resolve("in.gguf");
         assertEquals(0, CliTest.run("convert", fixtures.resolve("hf/llama3").toString(), "--to", gguf.toString(), "--type", "q8_0").code());
         chatModel = ChatTest.tinyLlama3(Files.createDirectory(tmp.resolve("chat")));
@@ -102,7 +115,7 @@ class CliFuzzTest {
     static String value(ArgSpec a, String name, Random rnd) throws Exception {
         Class<?> t = a.type();
         List<String> pool = switch (name) {
-            case "--to", "--out", "--chart", "out" -> outputs(rnd);
+            case "--to", "--out", "--chart", "--html", "--fix", "out" -> outputs(rnd);
             case "--type", "type" -> TYPES;
             case "--types" -> List.of("q8_0", "q4_k,f16", "FOO", "", ",", "q4_0,q4_0");
             // large presets would allocate gigabytes on a shared machine; their memory check is tested elsewhere
