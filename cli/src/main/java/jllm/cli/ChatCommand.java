@@ -83,7 +83,15 @@ final class ChatCommand implements Callable<Integer> {
                 continue;
             }
             messages.add(ModelBundle.message("user", line));
-            int[] ids = b.encodeChat(b.renderChat(messages, true));
+            String prompt;
+            try {
+                prompt = b.renderChat(messages, true);
+            } catch (jllm.template.TemplateException e) {
+                // The template is untrusted (it may come from a downloaded GGUF): its failures, limits included, are one line.
+                System.err.println("error: chat template: " + e.getMessage());
+                return TemplateCommand.TEMPLATE_RAISED;
+            }
+            int[] ids = b.encodeChat(prompt);
             if (!allowContextOverflow && ids.length >= gen.contextLength()) {
                 messages.removeLast();
                 System.out.println("[the conversation (" + ids.length + " tokens with this message) no longer fits the model's context of "
