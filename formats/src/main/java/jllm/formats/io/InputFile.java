@@ -148,7 +148,7 @@ public final class InputFile {
         if (hint < 0) hint = m.indexOf(" (for root starting at");
         if (hint >= 0) m = m.substring(0, hint);
         m = m.replaceAll("\\s*\\(code \\d+\\)", "").replaceAll("\\s*\\(CTRL-CHAR[^)]*\\)", "")
-                .replace("Unexpected end-of-input", "unexpected end of file");
+                .replaceAll(", from `[^`]*`", "").replace("Unexpected end-of-input", "unexpected end of file");
         JsonLocation loc = e.getLocation();
         String where = loc != null && loc.getLineNr() > 0 ? " at line " + loc.getLineNr() + ", column " + loc.getColumnNr() : "";
         return "not valid JSON" + where + (m.isBlank() ? "" : ": " + m.strip());
