@@ -3,6 +3,8 @@ package jllm.model;
 import com.fasterxml.jackson.databind.JsonNode;
 import java.util.ArrayList;
 import java.util.List;
+import jllm.tensor.Numerics;
+import jllm.tensor.Precision;
 
 /**
  * Rotary position embedding of one layer type, computed as transformers' {@code modeling_rope_utils}
@@ -204,6 +206,32 @@ public final class Rope {
                 float angle = (float) pos[t] * inv[i];
                 cos[t * half + i] = (float) Math.cos(angle) * s;
                 sin[t * half + i] = (float) Math.sin(angle) * s;
+            }
+        }
+        return new float[][] {cos, sin};
+    }
+
+    /**
+     * The tables as computed in dtype {@code p} ({@link Numerics#rope}): inverse frequencies,
+     * positions and angles each rounded to p, then cos and sin of the rounded angle (and their
+     * product with the attention factor) rounded to p. fp32 gives {@link #tables(int[], int)};
+     * bf16 is the well-known bug that merges neighbouring positions beyond a few hundred.
+     */
+    public float[][] tables(int[] pos, int rows, Precision p) {
+        if (p == Precision.FP32) return tables(pos, rows);
+        int max = 0;
+        for (int t = 0; t < rows; t++) max = Math.max(max, pos[t]);
+        float[] inv = invFreq(max);
+        float s = scaling(max);
+        int half = rotaryDim / 2;
+        float[] cos = new float[rows * half], sin = new float[rows * half];
+        for (int t = 0; t < rows; t++) {
+            float position = p.round((float) pos[t]);
+            for (int i = 0; i < half; i++) {
+                float angle = p.round(position * p.round(inv[i]));
+                float c = p.round((float) Math.cos(angle)), sn = p.round((float) Math.sin(angle));
+                cos[t * half + i] = s == 1f ? c : p.round(c * s);
+                sin[t * half + i] = s == 1f ? sn : p.round(sn * s);
             }
         }
         return new float[][] {cos, sin};
