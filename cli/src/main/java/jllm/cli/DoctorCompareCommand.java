@@ -259,10 +259,10 @@ final class DoctorCompareCommand implements Callable<Integer> {
             System.out.print(table);
             System.out.println(result);
         }
-        String title = model.getFileName() + " variants vs " + reference.getFileName();
-        LineChart c = VariantReport.chart(r, "Implementation variants: " + title);
+        String title = "implementation variants of " + model.getFileName() + " vs " + reference.getFileName();
+        LineChart c = VariantReport.chart(r, "Per-layer error, " + title);
         out.writeChart(c, inputs);
-        out.writeReport(new HtmlReport("jllm doctor compare --variants: " + title).pre(table + result).chart(c), inputs);
+        out.writeReport(new HtmlReport("jllm doctor compare: " + title).pre(table + result).chart(c), inputs);
         return best == own ? 0 : 1;
     }
 

@@ -116,7 +116,7 @@ public final class Model {
             rnd(logits, rows * V);
         }
         if (spec.finalSoftcap > 0) {
-            if (lowPrecision()) be.softcap(logits, rows * V, spec.finalSoftcap, spec.numerics);
+            if (lowPrecision()) be.softcapRounded(logits, rows * V, spec.finalSoftcap, spec.numerics);
             else be.softcap(logits, rows * V, spec.finalSoftcap);
         }
         float[] out = new float[rows * V];
@@ -266,14 +266,14 @@ public final class Model {
     // ---- norms (RMSNorm or LayerNorm, as the architecture says) ---------------------------------
 
     private Buf norm(Buf x, Buf y, int rows, Buf w, Buf b, Buf mean, Buf rstd) {
-        if (lowPrecision() && spec.layerNorm) be.layerNorm(x, y, rows, spec.hidden, w, b, spec.normEps, spec.normOnePlus, spec.numerics);
+        if (lowPrecision() && spec.layerNorm) be.layerNormRounded(x, y, rows, spec.hidden, w, b, spec.normEps, spec.normOnePlus, spec.numerics);
         else if (spec.layerNorm) be.layerNorm(x, y, rows, spec.hidden, w, b, spec.normEps, spec.normOnePlus, mean, rstd);
         else rmsNorm(x, y, rows, spec.hidden, w, spec.normOnePlus, rstd);
         return y;
     }
 
     private void rmsNorm(Buf x, Buf y, int rows, int n, Buf w, boolean onePlus, Buf rstd) {
-        if (lowPrecision()) be.rmsNorm(x, y, rows, n, w, spec.normEps, onePlus, spec.numerics);
+        if (lowPrecision()) be.rmsNormRounded(x, y, rows, n, w, spec.normEps, onePlus, spec.numerics);
         else be.rmsNorm(x, y, rows, n, w, spec.normEps, onePlus, rstd);
     }
 
@@ -351,8 +351,8 @@ public final class Model {
         if (rope != null) {
             Buf[] cs = c.rope(rope);
             if (lowPrecision()) {
-                be.rope(qk[0], T, heads, hd, rope.rotaryDim, cs[0], cs[1], rope.interleaved, spec.numerics);
-                be.rope(qk[2], T, kvHeads, hd, rope.rotaryDim, cs[0], cs[1], rope.interleaved, spec.numerics);
+                be.ropeRounded(qk[0], T, heads, hd, rope.rotaryDim, cs[0], cs[1], rope.interleaved, spec.numerics);
+                be.ropeRounded(qk[2], T, kvHeads, hd, rope.rotaryDim, cs[0], cs[1], rope.interleaved, spec.numerics);
             } else {
                 be.rope(qk[0], T, heads, hd, rope.rotaryDim, cs[0], cs[1], rope.interleaved, false);
                 be.rope(qk[2], T, kvHeads, hd, rope.rotaryDim, cs[0], cs[1], rope.interleaved, false);
@@ -374,7 +374,7 @@ public final class Model {
             v = c.cache.v(l);
         }
         if (spec.numerics.roundsAttention())
-            be.attention(qk[1], T, c.p.pos, c.p.keyBase, k, v, heads, kvHeads, hd, spec.attnScale, spec.attnSoftcap, ls.mask(), a.att, spec.numerics);
+            be.attentionRounded(qk[1], T, c.p.pos, c.p.keyBase, k, v, heads, kvHeads, hd, spec.attnScale, spec.attnSoftcap, ls.mask(), a.att, spec.numerics);
         else be.attention(qk[1], T, c.p.pos, c.p.keyBase, k, v, heads, kvHeads, hd, spec.attnScale, spec.attnSoftcap, ls.mask(), a.att, a.lse);
         linear(w.o, a.att, a.o, T, c.training);
     }
@@ -445,7 +445,7 @@ public final class Model {
         linear(m.up(), in, a.u, rows, training);
         if (m.gate() != null) {
             linear(m.gate(), in, a.g, rows, training);
-            if (lowPrecision()) be.gated(spec.act, a.g, a.u, a.h, rows * inter, spec.numerics);
+            if (lowPrecision()) be.gatedRounded(spec.act, a.g, a.u, a.h, rows * inter, spec.numerics);
             else be.gated(spec.act, a.g, a.u, a.h, rows * inter);
         } else {
             be.activate(spec.act, a.u, a.h, rows * inter);

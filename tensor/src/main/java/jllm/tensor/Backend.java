@@ -224,14 +224,14 @@ public interface Backend {
     }
 
     /** {@link #rmsNorm} rounding as {@code nx} says ({@link Numerics#normUpcast}: the weight before or after the rounding). */
-    default void rmsNorm(Buf x, Buf y, int rows, int n, Buf w, float eps, boolean onePlus, Numerics nx) {
+    default void rmsNormRounded(Buf x, Buf y, int rows, int n, Buf w, float eps, boolean onePlus, Numerics nx) {
         float[] out = new float[rows * n];
         LowPrecisionOps.rmsNorm(host(x, rows * n), out, rows, n, w == null ? null : host(w, n), eps, onePlus, nx);
         upload(out, 0, y, 0, rows * n);
     }
 
     /** {@link #layerNorm} as {@code F.layer_norm} computes it on a tensor in the activation dtype. */
-    default void layerNorm(Buf x, Buf y, int rows, int n, Buf w, Buf b, float eps, boolean onePlus, Numerics nx) {
+    default void layerNormRounded(Buf x, Buf y, int rows, int n, Buf w, Buf b, float eps, boolean onePlus, Numerics nx) {
         float[] out = new float[rows * n];
         LowPrecisionOps.layerNorm(host(x, rows * n), out, rows, n, w == null ? null : host(w, n), b == null ? null : host(b, n), eps,
                 onePlus, nx.activations());
@@ -239,7 +239,7 @@ public interface Backend {
     }
 
     /** {@link #rope} (forward) with each product and sum rounded to the activation dtype. */
-    default void rope(Buf x, int rows, int heads, int headDim, int rotaryDim, Buf cos, Buf sin, boolean interleaved, Numerics nx) {
+    default void ropeRounded(Buf x, int rows, int heads, int headDim, int rotaryDim, Buf cos, Buf sin, boolean interleaved, Numerics nx) {
         int n = rows * heads * headDim, half = rotaryDim / 2;
         float[] h = host(x, n);
         LowPrecisionOps.rope(h, rows, heads, headDim, rotaryDim, host(cos, rows * half), host(sin, rows * half), interleaved, nx.activations());
@@ -247,7 +247,7 @@ public interface Backend {
     }
 
     /** {@link #attention} (no lse kept) with scores, soft-cap, softmax and output rounded as {@code nx} says. */
-    default void attention(Buf q, int rows, int[] pos, int[] keyBase, Buf k, Buf v, int heads, int kvHeads, int hd,
+    default void attentionRounded(Buf q, int rows, int[] pos, int[] keyBase, Buf k, Buf v, int heads, int kvHeads, int hd,
                            float scale, float softcap, AttentionMask mask, Buf out, Numerics nx) {
         float[] o = new float[rows * heads * hd];
         LowPrecisionOps.attention(host(q, rows * heads * hd), rows, pos, keyBase, host(k, k.size()), host(v, v.size()), heads, kvHeads, hd,
@@ -256,14 +256,14 @@ public interface Backend {
     }
 
     /** {@link #gated} with the activation and the product each rounded to the activation dtype. */
-    default void gated(Activation act, Buf gate, Buf up, Buf out, int n, Numerics nx) {
+    default void gatedRounded(Activation act, Buf gate, Buf up, Buf out, int n, Numerics nx) {
         float[] o = new float[n];
         LowPrecisionOps.gated(act, host(gate, n), host(up, n), o, n, nx.activations());
         upload(o, 0, out, 0, n);
     }
 
     /** {@link #softcap} with the division, tanh and product each rounded to the activation dtype. */
-    default void softcap(Buf x, int n, float c, Numerics nx) {
+    default void softcapRounded(Buf x, int n, float c, Numerics nx) {
         float[] h = host(x, n);
         LowPrecisionOps.softcap(h, n, c, nx.activations());
         upload(h, 0, x, 0, n);
