@@ -9,6 +9,7 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.Callable;
+import java.util.function.Function;
 import jllm.doctor.ErrorChart;
 import jllm.doctor.LowPrecision;
 import jllm.doctor.ModelCompare;
@@ -104,7 +105,8 @@ final class DoctorCompareCommand implements Callable<Integer> {
         if (against != null) inputs.add(against);
         out.check(inputs);
         if (mine == null) mine = List.of(reference == null ? Precision.FP32 : referencePrecision(reference));
-        if (grads && mine.getFirst() != Precision.FP32) throw new IllegalArgumentException("--grads compares fp32 gradients: drop --precision");
+        if (grads && mine.getFirst() != Precision.FP32)
+            throw new IllegalArgumentException("--grads compares fp32 gradients, not " + mine.getFirst().key + " (from --precision or the reference's compute_dtype)");
         if (variants) return variants(mine.getFirst(), inputs);
 
         Model a = load(model, mine.getFirst());
@@ -181,7 +183,12 @@ final class DoctorCompareCommand implements Callable<Integer> {
     static Precision referencePrecision(Path reference) {
         String d = SafetensorsFile.open(reference).metadata().get("compute_dtype");
         if (d == null) return Precision.FP32;
-        Precision p = Precision.of(d.replace("torch.", ""));
+        Precision p;
+        try {
+            p = Precision.of(d.replace("torch.", ""));
+        } catch (IllegalArgumentException e) {
+            throw new IllegalArgumentException(reference + ": compute_dtype '" + d + "' is not fp32, bf16 or fp16; give --precision");
+        }
         if (p != Precision.FP32) System.err.println("note: " + reference.getFileName() + " was computed in " + p.key + " (compute_dtype); running in " + p.key);
         return p;
     }
@@ -197,7 +204,7 @@ final class DoctorCompareCommand implements Callable<Integer> {
      * --model computed in each of {@code mine} (the first already loaded as {@code first}), each
      * measured by {@code compare} against {@code against}: one table and one chart line per precision.
      */
-    private int perPrecision(Model first, List<Precision> mine, String against, java.util.function.Function<Model, ReferenceCompare.Result> compare,
+    private int perPrecision(Model first, List<Precision> mine, String against, Function<Model, ReferenceCompare.Result> compare,
                              List<Path> inputs) {
         Map<String, List<ReferenceCompare.Row>> lines = new LinkedHashMap<>();
         StringBuilder text = new StringBuilder();
@@ -248,6 +255,8 @@ final class DoctorCompareCommand implements Callable<Integer> {
         int n = threads == null ? Runtime.getRuntime().availableProcessors() : threads;
         Model m = LowPrecision.hold(ModelLoader.load(model, CpuBackend.reproducible(n), System.err::println), p);
         ReferenceCompare.Expected expected = ReferenceCompare.Expected.read(SafetensorsFile.open(reference), m);
+        if (expected.tensors().isEmpty()) throw new IllegalArgumentException(reference + ": no hidden.* or logits to rank variants by");
+        if (json) out.notes = System.err;
         VariantSearch.Result r = VariantSearch.run(m, expected, strategy, Progress.stderr("variant"));
         if (System.console() != null) System.err.println();
         VariantSearch.Variant best = r.best(), own = r.ranked().stream().filter(v -> v.changed().isEmpty()).findFirst().orElseThrow();

@@ -46,7 +46,8 @@ class DoctorVariantsTest {
         CliTest.Run r = CliTest.run("doctor", "compare", "--model", fx("hf/gemma2").toString(), "--reference", ref.toString(), "--variants", "--json",
                 "--chart", svg.toString());
         assertEquals(1, r.code(), "a variant explains the reference better than config.json: " + r.out() + r.err());
-        JsonNode root = new ObjectMapper().readTree(r.out().substring(0, r.out().lastIndexOf("}") + 1));
+        JsonNode root = new ObjectMapper().readTree(r.out());
+        assertTrue(r.err().contains("chart: "), "notes go to stderr when stdout is JSON");
         JsonNode variants = root.get("variants");
         JsonNode best = variants.get(0);
         assertEquals("gelu_exact", best.get("settings").get("activation").asText(), r.out());
