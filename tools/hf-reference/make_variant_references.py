@@ -328,22 +328,20 @@ def main():
                           "metadata compute_dtype. settings: the variant (doctor compare --variants keys) that produced the "
                           "reference, {} = config.json's own settings; precision: the activation dtype to compare in.",
                 "ok": [], "failed": {}, "variants": {}}
-    for v in VARIANTS:
-        if only and v["name"] not in only:
-            continue
-        t0 = time.time()
+    todo = [v for v in VARIANTS if not only or v["name"] in only]
+    for v in todo:
+        name, t0 = v["name"], time.time()
         try:
             info = build_one(v, a.out)
-            manifest["ok"].append(v["name"])
-            manifest["variants"][v["name"]] = info
-            print(f"OK   {v['name']:30s} {time.time() - t0:5.1f}s settings={v['settings']} precision={v['precision']} "
-                  f"effect={info['checks']['variant_vs_own_settings_max_rel']:.2e} checks={info['checks']}", flush=True)
         except Exception as e:
-            manifest["failed"][v["name"]] = f"{type(e).__name__}: {e}"[:2000]
-            print(f"FAIL {v['name']}: {traceback.format_exc()}", flush=True)
-            d = os.path.join(a.out, v["name"])
-            if os.path.exists(d):
-                shutil.rmtree(d)
+            manifest["failed"][name] = f"{type(e).__name__}: {e}"[:2000]
+            shutil.rmtree(os.path.join(a.out, name), ignore_errors=True)
+            print(f"FAIL {name}: {traceback.format_exc()}", flush=True)
+            continue
+        manifest["ok"].append(name)
+        manifest["variants"][name] = info
+        print(f"OK   {name:30s} {time.time() - t0:5.1f}s settings={v['settings']} precision={v['precision']} "
+              f"effect={info['checks']['variant_vs_own_settings_max_rel']:.2e} checks={info['checks']}", flush=True)
     with open(os.path.join(a.out, "MANIFEST.json"), "w") as f:
         json.dump(manifest, f, indent=1, sort_keys=True)
     print(f"done: {len(manifest['ok'])} ok, {len(manifest['failed'])} failed")

@@ -195,30 +195,16 @@ public final class Rope {
 
     /** cos and sin tables {@code [rows, rotaryDim/2]} for the given positions. */
     public float[][] tables(int[] pos, int rows) {
-        int max = 0;
-        for (int t = 0; t < rows; t++) max = Math.max(max, pos[t]);
-        float[] inv = invFreq(max);
-        float s = scaling(max);
-        int half = rotaryDim / 2;
-        float[] cos = new float[rows * half], sin = new float[rows * half];
-        for (int t = 0; t < rows; t++) {
-            for (int i = 0; i < half; i++) {
-                float angle = (float) pos[t] * inv[i];
-                cos[t * half + i] = (float) Math.cos(angle) * s;
-                sin[t * half + i] = (float) Math.sin(angle) * s;
-            }
-        }
-        return new float[][] {cos, sin};
+        return tables(pos, rows, Precision.FP32);
     }
 
     /**
      * The tables as computed in dtype {@code p} ({@link Numerics#rope}): inverse frequencies,
      * positions and angles each rounded to p, then cos and sin of the rounded angle (and their
-     * product with the attention factor) rounded to p. fp32 gives {@link #tables(int[], int)};
+     * product with the attention factor) rounded to p. In fp32 every rounding is the identity;
      * bf16 is the well-known bug that merges neighbouring positions beyond a few hundred.
      */
     public float[][] tables(int[] pos, int rows, Precision p) {
-        if (p == Precision.FP32) return tables(pos, rows);
         int max = 0;
         for (int t = 0; t < rows; t++) max = Math.max(max, pos[t]);
         float[] inv = invFreq(max);
@@ -229,9 +215,8 @@ public final class Rope {
             float position = p.round((float) pos[t]);
             for (int i = 0; i < half; i++) {
                 float angle = p.round(position * p.round(inv[i]));
-                float c = p.round((float) Math.cos(angle)), sn = p.round((float) Math.sin(angle));
-                cos[t * half + i] = s == 1f ? c : p.round(c * s);
-                sin[t * half + i] = s == 1f ? sn : p.round(sn * s);
+                cos[t * half + i] = p.round(p.round((float) Math.cos(angle)) * s);
+                sin[t * half + i] = p.round(p.round((float) Math.sin(angle)) * s);
             }
         }
         return new float[][] {cos, sin};

@@ -17,20 +17,19 @@ final class LowPrecisionOps {
         return w == null ? 1f : onePlus ? 1f + w[i] : w[i];
     }
 
+    /** Normalisation and its statistics: the fp32 kernels' own (CpuNorms), one worker per available core. */
+    private static final Parallel PAR = Parallel.shared(Runtime.getRuntime().availableProcessors());
+
     /** RMSNorm: statistics and xhat in fp32, then the weight before or after the rounding as {@code nx.normUpcast} says. */
     static void rmsNorm(float[] x, float[] y, int rows, int n, float[] w, float eps, boolean onePlus, Numerics nx) {
         Precision a = nx.activations();
         boolean after = nx.normUpcast() == Numerics.NormUpcast.AFTER_WEIGHT;
-        IntStream.range(0, rows).parallel().forEach(r -> {
-            int o = r * n;
-            double ss = 0;
-            for (int i = 0; i < n; i++) ss += (double) x[o + i] * x[o + i];
-            float inv = (float) (1.0 / Math.sqrt((float) (ss / n) + eps));
-            for (int i = 0; i < n; i++) {
-                float xhat = x[o + i] * inv, g = gain(w, i, onePlus);
+        CpuNorms.rmsNorm(PAR, x, y, rows, n, null, eps, false, null);
+        for (int r = 0; r < rows; r++)
+            for (int i = 0, o = r * n; i < n; i++) {
+                float xhat = y[o + i], g = gain(w, i, onePlus);
                 y[o + i] = after ? a.round(a.round(xhat) * a.round(g)) : a.round(xhat * g);
             }
-        });
     }
 
     /**
@@ -39,20 +38,13 @@ final class LowPrecisionOps {
      * normalisation and affine in fp32, one rounding of the result.
      */
     static void layerNorm(float[] x, float[] y, int rows, int n, float[] w, float[] b, float eps, boolean onePlus, Precision a) {
-        IntStream.range(0, rows).parallel().forEach(r -> {
-            int o = r * n;
-            double s = 0;
-            for (int i = 0; i < n; i++) s += x[o + i];
-            float mean = (float) (s / n);
-            double ss = 0;
-            for (int i = 0; i < n; i++) { double d = x[o + i] - mean; ss += d * d; }
-            float inv = (float) (1.0 / Math.sqrt((float) (ss / n) + eps));
-            for (int i = 0; i < n; i++) {
-                float v = (x[o + i] - mean) * inv;
+        CpuNorms.layerNorm(PAR, x, y, rows, n, null, null, eps, false, null, null);
+        for (int r = 0; r < rows; r++)
+            for (int i = 0, o = r * n; i < n; i++) {
+                float v = y[o + i];
                 if (w != null) v *= a.round(gain(w, i, onePlus));
                 y[o + i] = a.round(b == null ? v : v + b[i]);
             }
-        });
     }
 
     /**
