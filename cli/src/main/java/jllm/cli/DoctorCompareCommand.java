@@ -193,11 +193,12 @@ final class DoctorCompareCommand implements Callable<Integer> {
         return p;
     }
 
-    /** The worse of two results (larger error; a greedy mismatch wins), for one RESULT line over several comparisons. */
-    private static ReferenceCompare.Result worse(ReferenceCompare.Result a, ReferenceCompare.Result b) {
-        if (b.greedy().equals("mismatch") && !a.greedy().equals("mismatch")) return b;
-        if (a.greedy().equals("mismatch") && !b.greedy().equals("mismatch")) return a;
-        return b.maxRel() > a.maxRel() || !b.pass() && a.pass() ? b : a;
+    /** Two results as one for the RESULT line: every row (so the largest error), and a greedy mismatch if either has one. */
+    private static ReferenceCompare.Result combined(ReferenceCompare.Result a, ReferenceCompare.Result b) {
+        List<ReferenceCompare.Row> rows = new ArrayList<>(a.rows());
+        rows.addAll(b.rows());
+        ReferenceCompare.Result g = b.greedy().equals("mismatch") || a.greedy().equals("n/a") ? b : a;
+        return new ReferenceCompare.Result(rows, g.greedy(), g.expected(), g.got(), a.tolerance());
     }
 
     /**
@@ -208,7 +209,7 @@ final class DoctorCompareCommand implements Callable<Integer> {
                              List<Path> inputs) {
         Map<String, List<ReferenceCompare.Row>> lines = new LinkedHashMap<>();
         StringBuilder text = new StringBuilder();
-        ReferenceCompare.Result worst = null;
+        ReferenceCompare.Result all = null;
         for (Precision p : mine) {
             ReferenceCompare.Result r = compare.apply(p == mine.getFirst() ? first : load(model, p));
             String name = p.key + " vs " + against;
@@ -216,9 +217,9 @@ final class DoctorCompareCommand implements Callable<Integer> {
             System.out.print(part);
             text.append(part);
             lines.put(name, r.rows());
-            worst = worst == null ? r : worse(worst, r);
+            all = all == null ? r : combined(all, r);
         }
-        return finish(worst, null, text.toString(), model.getFileName() + ": " + String.join(", ", lines.keySet()), lines, inputs);
+        return finish(all, null, text.toString(), model.getFileName() + ": " + String.join(", ", lines.keySet()), lines, inputs);
     }
 
     /** The ids compared without a reference: --prompt-ids, or --tokens seeded random ids. */
