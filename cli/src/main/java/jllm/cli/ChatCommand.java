@@ -66,7 +66,15 @@ final class ChatCommand implements Callable<Integer> {
             if (line.isBlank()) continue;
             if (line.equals("/exit") || line.equals("/quit")) break;
             messages.add(ModelBundle.message("user", line));
-            int[] ids = b.encodeChat(b.renderChat(messages, true));
+            String prompt;
+            try {
+                prompt = b.renderChat(messages, true);
+            } catch (jllm.template.TemplateException e) {
+                // The template is untrusted (it may come from a downloaded GGUF): its failures, limits included, are one line.
+                System.err.println("error: chat template: " + e.getMessage());
+                return TemplateCommand.TEMPLATE_RAISED;
+            }
+            int[] ids = b.encodeChat(prompt);
             int cached = commonPrefix(session.tokens(), ids);
             cancel.set(false);
             generating.set(true);

@@ -57,6 +57,24 @@ class ChatTest {
     }
 
     @Test
+    void aHostileChatTemplateEndsTheChatWithOneLineAndExitThree() throws Exception {
+        Path m = tinyLlama3();
+        InputStream old = System.in;
+        try {
+            for (String bomb : java.util.List.of("{{ 'ß' * 10**9 }}", "{% for m in messages %}{{ m.content * 10**8 }}{% endfor %}",
+                    "{% macro r() %}{{ r() }}{% endmacro %}{{ r() }}", "{{ raise_exception('no system prompts') }}")) {
+                Path t = Files.writeString(dir.resolve("bomb.jinja"), bomb);
+                System.setIn(new ByteArrayInputStream("Hello\n".getBytes(StandardCharsets.UTF_8)));
+                CliTest.Run r = CliTest.run("chat", "--model", m.toString(), "--chat-template", t.toString(), "--max-tokens", "2", "--threads", "1");
+                assertEquals(3, r.code(), bomb + ": " + r.err());
+                assertTrue(r.err().startsWith("error: chat template: ") && r.err().strip().lines().count() == 1, r.err());
+            }
+        } finally {
+            System.setIn(old);
+        }
+    }
+
+    @Test
     void textPromptsAreTokenizedAndDecoded() throws Exception {
         Path m = tinyLlama3();
         CliTest.Run r = CliTest.run("generate", "--model", m.toString(), "--prompt", "The capital of France is", "--max-tokens", "4", "--threads", "1");

@@ -186,4 +186,48 @@ class TrainingEngineTest {
         }
         assertTrue(loss < 0.05, name + ": loss " + first + " -> " + loss + " after full fine-tuning one batch");
     }
+
+    /**
+     * QLoRA's situation: matrices frozen in a quantized format, gradients flowing through them. A
+     * Q8_0 GGUF model and the same model with every matrix decoded to fp32 must give the same loss
+     * and the same norm-weight gradients (only the input gradients pass through the quantized weights).
+     */
+    @org.junit.jupiter.api.Test
+    void gradientsFlowThroughFrozenQuantizedWeights(@org.junit.jupiter.api.io.TempDir Path tmp) throws Exception {
+        Path gguf = tmp.resolve("llama3-q8.gguf");
+        jllm.model.gguf.GgufConverter.convert(Fixtures.root().resolve("hf/llama3"), gguf, jllm.model.gguf.GgufConverter.FileType.Q8_0, w -> { }, s -> { });
+        Model quant = ModelLoader.load(gguf, CpuBackend.reproducible(2), w -> { }), dense = ModelLoader.load(gguf, CpuBackend.reproducible(2), w -> { });
+        for (var e : java.util.List.copyOf(dense.weights.params))
+            if (e.key() instanceof jllm.tensor.Tensor t) dense.weights.replace(t, new jllm.tensor.HeapF32Tensor(t.toFloatArray(), t.shape()));
+        assertEquals(jllm.tensor.DType.Q8_0, quant.weights.layers[0].q.w.dtype());
+        int[] tokens = randomTokens(new Random(5), 2 * 32, quant.spec.vocab);
+        Positions p = Positions.batch(2, 32);
+        Run[] runs = new Run[2];
+        Model[] models = {quant, dense};
+        for (int i = 0; i < 2; i++) {
+            Model m = models[i];
+            Grads g = new Grads();
+            for (var e : m.weights.params) if (e.key() instanceof jllm.tensor.Buf b) g.put(b, m.backend().alloc(b.size()));
+            int[] labels = p.nextTokenLabels(tokens);
+            double loss = Gradients.accumulate(m, tokens, p, labels, Gradients.targets(labels), g, true);
+            runs[i] = new Run(loss, HfTensors.assemble(m.weights, k -> g.of(k) == null ? null : Gradients.download(m.backend(), g.of(k))));
+        }
+        assertTrue(runs[0].grads().size() >= 5, "norm weights were trained: " + runs[0].grads().keySet());
+        assertClose(runs[1], runs[0], 1e-5, "Q8_0 base vs its fp32 decoding");
+    }
+
+    /**
+     * A Llama-architecture GGUF keeps Q/K rows in llama.cpp's pair order and runs RoPE on adjacent
+     * pairs: its gradients, put back in transformers' order, must match the transformers reference.
+     */
+    @ParameterizedTest
+    @ValueSource(strings = {"llama3", "granite"})
+    void ggufModelsMatchTheReferenceGradients(String name, @org.junit.jupiter.api.io.TempDir Path tmp) {
+        Path gguf = tmp.resolve(name + ".gguf"), dir = Fixtures.root().resolve("hf").resolve(name);
+        jllm.model.gguf.GgufConverter.convert(dir, gguf, jllm.model.gguf.GgufConverter.FileType.F32, w -> { }, s -> { });
+        Model m = ModelLoader.load(gguf, CpuBackend.reproducible(2), w -> { });
+        assertTrue(m.spec.layer[0].rope().interleaved, "llama GGUF rotates pairs");
+        GradCompare.Result r = GradCompare.run(m, dir.resolve("reference.safetensors"), true);
+        assertTrue(r.pass(), name + " GGUF: loss_err " + r.lossErr() + " grads " + r.maxGradErr() + " missing " + r.missing());
+    }
 }

@@ -79,10 +79,21 @@ public final class Weights {
      * Where a weight sits among transformers' parameters: all of tensor {@code name}, or, for
      * weights transformers keeps fused, matrix {@code expert} (-1 = none) of it at row
      * {@code offset} (column {@code offset}, transposed, for input-major layouts such as Llama 4's
-     * experts).
+     * experts). {@code pairedHeadDim > 0}: the rows are in llama.cpp's order for RoPE on adjacent
+     * pairs (Q/K of Llama-architecture GGUF files): within each head of that size, row {@code 2i + b}
+     * is transformers' row {@code b * headDim / 2 + i}.
      */
-    public record Origin(String name, int expert, int offset, boolean transposed) {
+    public record Origin(String name, int expert, int offset, boolean transposed, int pairedHeadDim) {
+        public Origin(String name, int expert, int offset, boolean transposed) { this(name, expert, offset, transposed, 0); }
+
         public static Origin of(String name) { return new Origin(name, -1, 0, false); }
+
+        /** transformers' row for row {@code r} of this weight (undoing the pair order). */
+        public int hfRow(int r) {
+            if (pairedHeadDim == 0) return r;
+            int h = r / pairedHeadDim, j = r % pairedHeadDim;
+            return h * pairedHeadDim + (j % 2) * (pairedHeadDim / 2) + j / 2;
+        }
     }
 
     /** A weight ({@link Tensor} or, for vectors, {@link Buf}) and its origin. */
@@ -252,6 +263,11 @@ public final class Weights {
         if (lmHead == old) lmHead = now;
         for (Linear l : linears()) if (l.w == old) l.w = now;
         for (int i = 0; i < params.size(); i++) if (params.get(i).key() == old) params.set(i, new Entry(now, params.get(i).origin()));
+    }
+
+    /** Says where {@code key} sits (a file format that stores it differently from transformers). */
+    public void origin(Object key, Origin at) {
+        for (int i = 0; i < params.size(); i++) if (params.get(i).key() == key) params.set(i, new Entry(key, at));
     }
 
     /** The origin of each weight, by identity. */

@@ -151,6 +151,13 @@ public interface Backend {
     /** {@code y = s * x}; y may be x. Its own backward: {@code dx = s dy}. */
     void scale(Buf x, Buf y, float s, int n);
 
+    /**
+     * Inverted dropout: {@code y[i] = keep(seed, i) ? x[i] / (1 - p) : 0}, the keep decision a pure
+     * function of (seed, i), so the backward ({@code dx = dropout(dy)} with the same seed) and a
+     * recomputation under gradient checkpointing see the same mask. y may be x.
+     */
+    void dropout(Buf x, Buf y, int n, float p, long seed);
+
     /** {@code x[r, :] *= f[r]} in place (per-position query scaling). Its own backward. */
     void scaleRows(Buf x, Buf f, int rows, int width);
 

@@ -29,6 +29,10 @@ final class CpuAttention {
 
     static void forward(Parallel par, float[] q, int rows, int[] pos, int[] keyBase, float[] k, float[] v, int heads, int kvHeads, int hd,
                         float scale, float softcap, AttentionMask mask, float[] out, float[] lse) {
+        if (keyBase != null && selfAttention(rows, pos, keyBase)) {
+            forwardTiled(par, q, rows, pos, keyBase, k, v, heads, kvHeads, hd, scale, softcap, mask, out, lse);
+            return;
+        }
         int group = heads / kvHeads, kvStride = kvHeads * hd, maxPos = maxPos(pos, rows);
         par.forRange(rows * heads, 1, (from, to) -> {
             float[] scores = new float[maxPos + 1];
@@ -48,6 +52,71 @@ final class CpuAttention {
                 if (lse != null) lse[th] = max + (float) Math.log(sum);
             }
         });
+    }
+
+    private static boolean selfAttention(int rows, int[] pos, int[] keyBase) {
+        for (int t = 0; t < rows; t++) if (keyBase[t] + pos[t] != t) return false;
+        return true;
+    }
+
+    /**
+     * Training's forward (packed examples attending to their own rows): per example and kv head the
+     * keys are transposed once, so each query's scores come 16 keys per FMA with no lane
+     * reductions, the same way the backward rebuilds them.
+     */
+    private static void forwardTiled(Parallel par, float[] q, int rows, int[] pos, int[] keyBase, float[] k, float[] v, int heads, int kvHeads,
+                                     int hd, float scale, float softcap, AttentionMask mask, float[] out, float[] lse) {
+        int group = heads / kvHeads, kvStride = kvHeads * hd, L = CpuBackend.F.length();
+        for (int s = 0; s < rows; ) {
+            int n = exampleLength(keyBase, s, rows), start = s, stride = (n + L - 1) / L * L;
+            float[] kt = new float[hd * stride];
+            for (int g = 0; g < kvHeads; g++) {
+                transpose(k, start, n, kvStride, g * hd, hd, kt, stride);
+                int kvh = g;
+                par.forRange(n * group, 1, (r0, r1) -> {
+                    float[] row = new float[stride];
+                    for (int r = r0; r < r1; r++) {
+                        int p = r / group, th = (start + p) * heads + kvh * group + r % group, qo = th * hd, j0 = mask.firstKey(p);
+                        scoresTiled(q, qo, kt, stride, hd, j0, p, scale, softcap, row, 0);
+                        float max = Float.NEGATIVE_INFINITY;
+                        for (int j = j0; j <= p; j++) max = Math.max(max, row[j]);
+                        float sum = expInPlace(row, j0, p + 1, max), inv = 1f / sum;
+                        java.util.Arrays.fill(out, qo, qo + hd, 0f);
+                        for (int j = j0; j <= p; j++) CpuBackend.axpy(row[j] * inv, v, (start + j) * kvStride + kvh * hd, out, qo, hd);
+                        if (lse != null) lse[th] = max + (float) Math.log(sum);
+                    }
+                });
+            }
+            s += n;
+        }
+    }
+
+    private static int exampleLength(int[] keyBase, int s, int rows) {
+        int base = keyBase == null ? 0 : keyBase[s], n = 1;
+        while (s + n < rows && (keyBase == null ? 0 : keyBase[s + n]) == base) n++;
+        return n;
+    }
+
+    /** {@code dst[d * stride + j] = src[(start + j) * rowStride + off + d]}: one head's keys (or values) of an example, transposed. */
+    private static void transpose(float[] src, int start, int n, int rowStride, int off, int hd, float[] dst, int stride) {
+        for (int j = 0; j < n; j++)
+            for (int d = 0; d < hd; d++) dst[d * stride + j] = src[(start + j) * rowStride + off + d];
+    }
+
+    /**
+     * Scores {@code q.k_j * scale} (soft-capped) of keys {@code jb..} in whole vectors covering
+     * {@code [j0, p]} into {@code dst[to + j]}, from transposed keys: per key the same FMA chain
+     * over d, so forward and backward get the same bits.
+     */
+    private static void scoresTiled(float[] q, int qo, float[] kt, int stride, int hd, int j0, int p, float scale, float softcap, float[] dst, int to) {
+        var F = CpuBackend.F;
+        int L = F.length();
+        for (int jb = j0 / L * L; jb <= p; jb += L) {
+            FloatVector sv = FloatVector.zero(F);
+            for (int d = 0; d < hd; d++) sv = FloatVector.fromArray(F, kt, d * stride + jb).fma(FloatVector.broadcast(F, q[qo + d]), sv);
+            sv.mul(scale).intoArray(dst, to + jb);
+            if (softcap > 0) for (int j = jb; j < jb + L; j++) dst[to + j] = (float) (softcap * Math.tanh(dst[to + j] / softcap));
+        }
     }
 
     /** One attention logit: {@code q.k * scale}, soft-capped. The backward recomputes it with this same function. */
@@ -80,19 +149,14 @@ final class CpuAttention {
         java.util.Arrays.fill(dk, 0, rows * kvStride, 0f);
         java.util.Arrays.fill(dv, 0, rows * kvStride, 0f);
         for (int s = 0; s < rows; ) {
-            int base = keyBase == null ? 0 : keyBase[s], n = 1;
-            while (s + n < rows && (keyBase == null ? 0 : keyBase[s + n]) == base) n++;
-            int stride = (n + L - 1) / L * L, start = s;
+            int n = exampleLength(keyBase, s, rows), stride = (n + L - 1) / L * L, start = s;
             float[] kt = new float[hd * stride], vt = new float[hd * stride];
             int block = Math.max(1, Math.min(n, TILE / (group * stride)));
             float[] pTile = new float[block * group * stride], sTile = new float[block * group * stride];
             for (int kvh = 0; kvh < kvHeads; kvh++) {
                 int g = kvh;
-                for (int j = 0; j < n; j++)
-                    for (int d = 0; d < hd; d++) {
-                        kt[d * stride + j] = k[(start + j) * kvStride + g * hd + d];
-                        vt[d * stride + j] = v[(start + j) * kvStride + g * hd + d];
-                    }
+                transpose(k, start, n, kvStride, g * hd, hd, kt, stride);
+                transpose(v, start, n, kvStride, g * hd, hd, vt, stride);
                 int head0 = g * group;
                 for (int qb = 0; qb < n; qb += block) {
                     int nb = Math.min(block, n - qb), first = qb;
@@ -126,18 +190,10 @@ final class CpuAttention {
         var F = CpuBackend.F;
         int L = F.length(), th = (start + p) * heads + h, qo = th * hd, j0 = mask.firstKey(p);
         float l = lse[th], dsum = CpuBackend.dot(dOut, qo, out, qo, hd);
+        scoresTiled(q, qo, kt, stride, hd, j0, p, scale, softcap, sTile, to);
         for (int jb = j0 / L * L; jb <= p; jb += L) {
-            FloatVector sv = FloatVector.zero(F), dp = FloatVector.zero(F);
-            for (int d = 0; d < hd; d++) {
-                sv = FloatVector.fromArray(F, kt, d * stride + jb).fma(FloatVector.broadcast(F, q[qo + d]), sv);
-                dp = FloatVector.fromArray(F, vt, d * stride + jb).fma(FloatVector.broadcast(F, dOut[qo + d]), dp);
-            }
-            sv = sv.mul(scale);
-            if (softcap > 0) {
-                sv.intoArray(sTile, to + jb);
-                for (int j = jb; j < jb + L; j++) sTile[to + j] = (float) (softcap * Math.tanh(sTile[to + j] / softcap));
-                sv = FloatVector.fromArray(F, sTile, to + jb);
-            }
+            FloatVector sv = FloatVector.fromArray(F, sTile, to + jb), dp = FloatVector.zero(F);
+            for (int d = 0; d < hd; d++) dp = FloatVector.fromArray(F, vt, d * stride + jb).fma(FloatVector.broadcast(F, dOut[qo + d]), dp);
             FloatVector pv = VecMath.exp(sv.sub(l)), ds = pv.mul(dp.sub(dsum));
             if (softcap > 0) {
                 FloatVector t = sv.div(softcap);

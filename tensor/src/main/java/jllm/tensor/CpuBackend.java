@@ -354,6 +354,26 @@ public final class CpuBackend implements Backend {
     }
 
     @Override
+    public void dropout(Buf x, Buf y, int n, float p, long seed) {
+        if (!(p >= 0f && p < 1f)) throw new IllegalArgumentException("dropout probability " + p + " outside [0, 1)");
+        float[] a = HeapBuf.of(x), b = HeapBuf.of(y);
+        float keepScale = 1f / (1f - p);
+        // keep element i when the top 24 bits of mix(seed, i), as a fraction of 2^24, reach p
+        int threshold = (int) Math.ceil(p * (double) (1 << 24));
+        par.forRange(n, ELEMENTWISE_CHUNK, (s0, s1) -> {
+            for (int i = s0; i < s1; i++) b[i] = (int) (mix(seed, i) >>> 40) >= threshold ? a[i] * keepScale : 0f;
+        });
+    }
+
+    /** SplitMix64's finaliser of seed + i: a counter-based random stream (any element, any order, same bits). */
+    static long mix(long seed, long i) {
+        long z = seed + (i + 1) * 0x9E3779B97F4A7C15L;
+        z = (z ^ (z >>> 30)) * 0xBF58476D1CE4E5B9L;
+        z = (z ^ (z >>> 27)) * 0x94D049BB133111EBL;
+        return z ^ (z >>> 31);
+    }
+
+    @Override
     public void scaleRows(Buf x, Buf f, int rows, int width) {
         float[] a = HeapBuf.of(x), s = HeapBuf.of(f);
         for (int t = 0; t < rows; t++) {

@@ -328,6 +328,31 @@ class BackendGradTest {
         for (int i = 0; i < n; i++) assertEquals(x[i] * f[i / 10], arr(m)[i], 0f);
     }
 
+    @Test
+    void dropoutKeepsItsMaskForTheBackward() {
+        int n = 100_000;
+        float[] x = randn(n, 1), dy = randn(n, 1);
+        HeapBuf y = new HeapBuf(n), dx = new HeapBuf(n), again = new HeapBuf(n);
+        be.dropout(buf(x), y, n, 0.25f, 77);
+        be.dropout(buf(dy), dx, n, 0.25f, 77);
+        CpuBackend.reproducible(1).dropout(buf(x), again, n, 0.25f, 77);
+        assertArrayEquals(arr(y), arr(again), "same seed, same mask, any thread count");
+        int dropped = 0;
+        for (int i = 0; i < n; i++) {
+            boolean off = arr(y)[i] == 0f;
+            if (off) dropped++;
+            assertEquals(off, arr(dx)[i] == 0f, "backward uses the forward's mask");
+            if (!off) assertEquals(x[i] / 0.75f, arr(y)[i], 1e-6f * Math.abs(x[i]) + 1e-9f);
+        }
+        assertEquals(0.25, dropped / (double) n, 0.01, "fraction dropped");
+        HeapBuf other = new HeapBuf(n);
+        be.dropout(buf(x), other, n, 0.25f, 78);
+        assertTrue(!java.util.Arrays.equals(arr(y), arr(other)), "another seed, another mask");
+        HeapBuf none = new HeapBuf(n);
+        be.dropout(buf(x), none, n, 0f, 5);
+        assertArrayEquals(x, arr(none), "p = 0 keeps everything");
+    }
+
     // ---- mixture of experts -----------------------------------------------------------------------
 
     @Test

@@ -11,7 +11,8 @@ import jllm.model.Weights;
  * Per-weight values (gradients, trained weights) put back together as transformers' named
  * parameters: the pieces of a fused tensor (Phi-3's {@code qkv_proj}, an MoE layer's experts) are
  * placed at their {@link Weights.Origin}, transposed where transformers keeps the tensor
- * input-major (Llama 4's experts).
+ * input-major (Llama 4's experts), rows put back in transformers' order where a GGUF file permuted
+ * them (Q/K of Llama-architecture files).
  */
 public final class HfTensors {
     private HfTensors() { }
@@ -68,7 +69,7 @@ public final class HfTensors {
         Weights.Origin o = e.origin();
         long[] s = e.shape();
         if (s.length == 1) {
-            System.arraycopy(v, 0, data, 0, v.length);
+            for (int i = 0; i < v.length; i++) data[o.hfRow(i)] = v[i];
             return;
         }
         int rows = (int) s[0], cols = (int) s[1];
@@ -76,7 +77,8 @@ public final class HfTensors {
         long base = o.expert() < 0 ? 0 : (long) o.expert() * mr * mc;
         for (int r = 0; r < rows; r++)
             for (int c = 0; c < cols; c++) {
-                long at = o.transposed() ? base + (long) c * mc + o.offset() + r : base + (long) (o.offset() + r) * mc + c;
+                int hr = o.hfRow(r);
+                long at = o.transposed() ? base + (long) c * mc + o.offset() + hr : base + (long) (o.offset() + hr) * mc + c;
                 data[(int) at] = v[r * cols + c];
             }
     }
