@@ -1,46 +1,205 @@
 package jllm.tensor;
 
+import static jllm.tensor.OuterTile.M;
+import static jllm.tensor.OuterTile.N;
+
+import java.util.Arrays;
+
 /**
  * The two products a linear layer's backward pass needs, for every weight format. The forward
  * product {@code y = x W^T} is {@link Backend#matmul}; here are its partners:
  * <ul>
  *   <li>{@link #dyW}: {@code dx = dy W} (the input gradient; W frozen or trainable, stored in any
- *       format, quantized ones decoded on the fly);</li>
+ *       format, quantized ones decoded on the fly: the transposed quantized product QLoRA needs);</li>
  *   <li>{@link #dyTx}: {@code dW = dy^T x} (the weight gradient of a trainable fp32 weight).</li>
  * </ul>
  * Activations are row-major fp32 {@code [rows, n]} arrays as everywhere in the backend.
+ *
+ * <p>Both are packed fp32 GEMMs around one outer-product micro-kernel ({@link OuterTile}): the
+ * reduction operand is cut into fixed blocks of k ({@link #KB} weight rows, {@link #TB} tokens) and
+ * each output element is one FMA chain per block, added to the output block after block. Workers own
+ * disjoint output tiles and the cuts never depend on the thread count, so the result is bit-identical
+ * for any number of threads and any scheduling.
  */
 public final class Gemm {
     private Gemm() { }
 
+    /** Weight rows (k) per decoded panel in {@link #dyW}: one FMA chain per output element per block. */
+    static final int KB = 128;
+    /** Weight columns per decoded panel: a whole number of blocks of every ggml type (32 or 256 values). */
+    static final int NB = 256;
+    /** Tokens per pass of {@link #dyW}: bounds the packed copy of dy; each pass decodes W once more. */
+    static final int T_SLAB = 128 * M;
+    /** Weight rows per pass of {@link #dyW}: bounds the packed copy of dy (a multiple of {@link #KB}). */
+    static final int K_SLAB = 8 * KB;
+    /** Tokens (k) per block in {@link #dyTx}. */
+    static final int TB = 128;
+    /** Output rows per work unit of {@link #dyTx}. */
+    static final int RB = 8 * M;
+
+    private static final ThreadLocal<float[][]> SCRATCH = ThreadLocal.withInitial(() -> new float[4][]);
+
+    private static float[] scratch(int which, int n) {
+        float[][] s = SCRATCH.get();
+        if (s[which] == null || s[which].length < n) s[which] = new float[n];
+        return s[which];
+    }
+
+    // ---------------------------------------------------------------------------------------------
+    // dx = dy W
+
     /** {@code dx[t, c] (+)= sum_r dy[t, r] W[r, c]} for {@code t < rows}; W is {@code [out, in]}, dy {@code [rows, out]}, dx {@code [rows, in]}. */
     public static void dyW(Parallel par, Tensor w, float[] dy, int rows, float[] dx, boolean accumulate) {
+        if (w.rank() != 2) throw new IllegalArgumentException("dyW needs a matrix, got " + w);
         int out = w.dim(0), in = w.dim(1);
-        if ((long) rows * out > dy.length || (long) rows * in > dx.length)
+        if (rows < 0 || (long) rows * out > dy.length || (long) rows * in > dx.length)
             throw new IllegalArgumentException("dyW " + w + " with " + rows + " rows: buffers too small");
-        if (!accumulate) java.util.Arrays.fill(dx, 0, rows * in, 0f);
-        // Simple reference schedule: each worker owns a range of dx rows and streams W once per row.
-        float[] wr = new float[in];
-        for (int r = 0; r < out; r++) {
-            w.read((long) r * in, wr, 0, in);
-            for (int t = 0; t < rows; t++) {
-                float g = dy[t * out + r];
-                if (g != 0f) CpuBackend.axpy(g, wr, 0, dx, t * in, in);
+        if (rows == 0 || in == 0) return;
+        if (out == 0) {
+            if (!accumulate) Arrays.fill(dx, 0, rows * in, 0f);
+            return;
+        }
+        for (int t0 = 0; t0 < rows; t0 += T_SLAB) {
+            int nt = Math.min(T_SLAB, rows - t0);
+            for (int k0 = 0; k0 < out; k0 += K_SLAB) {
+                int nk = Math.min(K_SLAB, out - k0);
+                float[] dyp = packDy(par, dy, out, t0, nt, k0, nk);
+                dxSlab(par, w, dyp, t0, nt, k0, nk, dx, rows, !accumulate && k0 == 0);
             }
         }
     }
 
+    /** {@code dy[t0 .. t0 + nt, k0 .. k0 + nk]} as groups of M tokens, each k-major: {@code dyp[g][k][M]}, zero-padded. */
+    private static float[] packDy(Parallel par, float[] dy, int out, int t0, int nt, int k0, int nk) {
+        int groups = (nt + M - 1) / M;
+        float[] dyp = scratch(0, groups * nk * M);
+        par.forRange(groups, 4, (g0, g1) -> {
+            for (int g = g0; g < g1; g++) {
+                int base = g * nk * M;
+                for (int i = 0; i < M; i++) {
+                    int t = g * M + i;
+                    if (t < nt) {
+                        int src = (t0 + t) * out + k0;
+                        for (int k = 0; k < nk; k++) dyp[base + k * M + i] = dy[src + k];
+                    } else {
+                        for (int k = 0; k < nk; k++) dyp[base + k * M + i] = 0f;
+                    }
+                }
+            }
+        });
+        return dyp;
+    }
+
+    /**
+     * One slab: work units are (column panel, token range) pairs. Token ranges only split when there
+     * are too few panels to keep the threads busy, since each range decodes its panel again.
+     */
+    private static void dxSlab(Parallel par, Tensor w, float[] dyp, int t0, int nt, int k0, int nk, float[] dx, int rows, boolean first) {
+        int in = w.dim(1), panels = (in + NB - 1) / NB, groups = (nt + M - 1) / M;
+        int ranges = Math.max(1, Math.min(groups, (2 * par.threads() + panels - 1) / panels));
+        par.forRange(panels * ranges, 1, (u0, u1) -> {
+            for (int u = u0; u < u1; u++) {
+                int p = u / ranges, r = u % ranges;
+                dxUnit(w, dyp, p * NB, t0, nt, groups * r / ranges, groups * (r + 1) / ranges, k0, nk, dx, first);
+            }
+        });
+    }
+
+    /** Columns {@code [c0, c0 + NB)} of dx for token groups {@code [g0, g1)} of the slab, over its k range. */
+    private static void dxUnit(Tensor w, float[] dyp, int c0, int t0, int nt, int g0, int g1, int k0, int nk, float[] dx, boolean first) {
+        int in = w.dim(1), nc = Math.min(NB, in - c0), strips = (nc + N - 1) / N;
+        float[] wp = scratch(1, KB * strips * N), row = scratch(2, strips * N), buf = scratch(3, M * N);
+        for (int kb = 0; kb < nk; kb += KB) {
+            int kn = Math.min(KB, nk - kb);
+            decodePanel(w, k0 + kb, kn, c0, nc, strips, row, wp);
+            boolean load = !(first && kb == 0);
+            for (int s = 0; s < strips; s++) {
+                int col = c0 + s * N, cols = Math.min(N, in - col);
+                for (int g = g0; g < g1; g++) {
+                    int t = g * M, tr = Math.min(M, nt - t), a0 = (g * nk + kb) * M, c = (t0 + t) * in + col;
+                    if (tr == M && cols == N) OuterTile.tile(dyp, a0, wp, s * KB * N, kn, dx, c, in, load);
+                    else OuterTile.edgeTile(dyp, a0, wp, s * KB * N, kn, dx, c, in, tr, cols, load, buf);
+                }
+            }
+        }
+    }
+
+    /**
+     * Weight rows {@code [k0, k0 + kn)}, columns {@code [c0, c0 + nc)} decoded to fp32 (the format's
+     * own vectorised {@link Tensor#read}) and laid out strip by strip, {@code wp[strip][k][N]}, so the
+     * kernel streams one strip contiguously from L1; columns past {@code nc} are zero.
+     */
+    private static void decodePanel(Tensor w, int k0, int kn, int c0, int nc, int strips, float[] row, float[] wp) {
+        long in = w.dim(1);
+        Arrays.fill(row, nc, strips * N, 0f);
+        for (int k = 0; k < kn; k++) {
+            w.read((k0 + k) * in + c0, row, 0, nc);
+            for (int s = 0; s < strips; s++) System.arraycopy(row, s * N, wp, (s * KB + k) * N, N);
+        }
+    }
+
+    // ---------------------------------------------------------------------------------------------
+    // dW = dy^T x
+
     /** {@code dw[r, c] (+)= sum_t dy[t, r] x[t, c]}; dy {@code [rows, out]}, x {@code [rows, in]}, dw {@code [out, in]}. */
     public static void dyTx(Parallel par, float[] dy, float[] x, int rows, int out, int in, float[] dw, boolean accumulate) {
-        if ((long) rows * out > dy.length || (long) rows * in > x.length || (long) out * in > dw.length)
+        if (rows < 0 || out < 0 || in < 0 || (long) rows * out > dy.length || (long) rows * in > x.length || (long) out * in > dw.length)
             throw new IllegalArgumentException("dyTx [" + out + ", " + in + "] with " + rows + " rows: buffers too small");
-        if (!accumulate) java.util.Arrays.fill(dw, 0, out * in, 0f);
-        par.forRange(out, 1, (r0, r1) -> {
-            for (int r = r0; r < r1; r++)
-                for (int t = 0; t < rows; t++) {
-                    float g = dy[t * out + r];
-                    if (g != 0f) CpuBackend.axpy(g, x, t * in, dw, r * in, in);
+        if (out == 0 || in == 0) return;
+        if (rows == 0) {
+            if (!accumulate) Arrays.fill(dw, 0, out * in, 0f);
+            return;
+        }
+        int strips = (in + N - 1) / N, blocks = (out + RB - 1) / RB;
+        // Units: (row block, strip range). Strip ranges split only when there are few row blocks (e.g. LoRA's dA, r rows).
+        int ranges = Math.max(1, Math.min(strips, (4 * par.threads() + blocks - 1) / blocks));
+        for (int t0 = 0; t0 < rows; t0 += TB) {
+            int nt = Math.min(TB, rows - t0);
+            float[] xp = packX(par, x, in, t0, nt, strips);
+            boolean load = accumulate || t0 > 0;
+            int first = t0;
+            par.forRange(blocks * ranges, 1, (u0, u1) -> {
+                for (int u = u0; u < u1; u++) {
+                    int b = u / ranges, r = u % ranges;
+                    dwUnit(dy, xp, first, nt, out, in, b * RB, strips * r / ranges, strips * (r + 1) / ranges, dw, load);
                 }
+            });
+        }
+    }
+
+    /** Tokens {@code [t0, t0 + nt)} of x as column strips, each token-major: {@code xp[strip][t][N]}, zero-padded. */
+    private static float[] packX(Parallel par, float[] x, int in, int t0, int nt, int strips) {
+        float[] xp = scratch(0, strips * nt * N);
+        par.forRange(strips, 4, (s0, s1) -> {
+            for (int s = s0; s < s1; s++) {
+                int col = s * N, cols = Math.min(N, in - col);
+                for (int t = 0; t < nt; t++) {
+                    int dst = (s * nt + t) * N;
+                    System.arraycopy(x, (t0 + t) * in + col, xp, dst, cols);
+                    if (cols < N) Arrays.fill(xp, dst + cols, dst + N, 0f);
+                }
+            }
         });
+        return xp;
+    }
+
+    /** Rows {@code [r0, r0 + RB)} and strips {@code [s0, s1)} of dW over the tokens of one block. */
+    private static void dwUnit(float[] dy, float[] xp, int t0, int nt, int out, int in, int r0, int s0, int s1, float[] dw, boolean load) {
+        int nr = Math.min(RB, out - r0), groups = (nr + M - 1) / M;
+        float[] dyp = scratch(1, groups * nt * M), buf = scratch(3, M * N);
+        for (int g = 0; g < groups; g++)
+            for (int t = 0; t < nt; t++) {
+                int src = (t0 + t) * out + r0 + g * M, dst = (g * nt + t) * M, valid = Math.min(M, nr - g * M);
+                System.arraycopy(dy, src, dyp, dst, valid);
+                if (valid < M) Arrays.fill(dyp, dst + valid, dst + M, 0f);
+            }
+        for (int s = s0; s < s1; s++) {
+            int col = s * N, cols = Math.min(N, in - col);
+            for (int g = 0; g < groups; g++) {
+                int r = r0 + g * M, rr = Math.min(M, out - r), c = r * in + col;
+                if (rr == M && cols == N) OuterTile.tile(dyp, g * nt * M, xp, s * nt * N, nt, dw, c, in, load);
+                else OuterTile.edgeTile(dyp, g * nt * M, xp, s * nt * N, nt, dw, c, in, rr, cols, load, buf);
+            }
+        }
     }
 }
