@@ -48,12 +48,33 @@ public final class Gemm {
     // ---------------------------------------------------------------------------------------------
     // dx = dy W
 
+    /** Where {@link #dyW} reads weight rows from: a {@link Tensor}'s decoder or a plain fp32 array. */
+    @FunctionalInterface
+    private interface Rows {
+        /** Elements {@code [from, from + n)} of the row-major weight as fp32 into {@code dst[off..]}. */
+        void read(long from, float[] dst, int off, int n);
+    }
+
     /** {@code dx[t, c] (+)= sum_r dy[t, r] W[r, c]} for {@code t < rows}; W is {@code [out, in]}, dy {@code [rows, out]}, dx {@code [rows, in]}. */
     public static void dyW(Parallel par, Tensor w, float[] dy, int rows, float[] dx, boolean accumulate) {
         if (w.rank() != 2) throw new IllegalArgumentException("dyW needs a matrix, got " + w);
-        int out = w.dim(0), in = w.dim(1);
+        dyW(par, w::read, w, w.dim(0), w.dim(1), dy, rows, dx, accumulate);
+    }
+
+    /**
+     * As {@link #dyW(Parallel, Tensor, float[], int, float[], boolean)} for an fp32 weight held in an
+     * array {@code w [out, in]} (trainable weights: full fine-tuning, LoRA factors). Gives the same
+     * bits as the {@link Tensor} form over the same values.
+     */
+    public static void dyW(Parallel par, float[] w, int out, int in, float[] dy, int rows, float[] dx, boolean accumulate) {
+        if (out < 0 || in < 0 || (long) out * in > w.length)
+            throw new IllegalArgumentException("dyW [" + out + ", " + in + "]: weight array of " + w.length + " is too small");
+        dyW(par, (from, dst, off, n) -> System.arraycopy(w, (int) from, dst, off, n), null, out, in, dy, rows, dx, accumulate);
+    }
+
+    private static void dyW(Parallel par, Rows w, Tensor what, int out, int in, float[] dy, int rows, float[] dx, boolean accumulate) {
         if (rows < 0 || (long) rows * out > dy.length || (long) rows * in > dx.length)
-            throw new IllegalArgumentException("dyW " + w + " with " + rows + " rows: buffers too small");
+            throw new IllegalArgumentException("dyW " + (what != null ? what : "[" + out + ", " + in + "]") + " with " + rows + " rows: buffers too small");
         if (rows == 0 || in == 0) return;
         if (out == 0) {
             if (!accumulate) Arrays.fill(dx, 0, rows * in, 0f);
@@ -64,7 +85,7 @@ public final class Gemm {
             for (int k0 = 0; k0 < out; k0 += K_SLAB) {
                 int nk = Math.min(K_SLAB, out - k0);
                 float[] dyp = packDy(par, dy, out, t0, nt, k0, nk);
-                dxSlab(par, w, dyp, t0, nt, k0, nk, dx, rows, !accumulate && k0 == 0);
+                dxSlab(par, w, in, dyp, t0, nt, k0, nk, dx, !accumulate && k0 == 0);
             }
         }
     }
@@ -94,24 +115,24 @@ public final class Gemm {
      * One slab: work units are (column panel, token range) pairs. Token ranges only split when there
      * are too few panels to keep the threads busy, since each range decodes its panel again.
      */
-    private static void dxSlab(Parallel par, Tensor w, float[] dyp, int t0, int nt, int k0, int nk, float[] dx, int rows, boolean first) {
-        int in = w.dim(1), panels = (in + NB - 1) / NB, groups = (nt + M - 1) / M;
+    private static void dxSlab(Parallel par, Rows w, int in, float[] dyp, int t0, int nt, int k0, int nk, float[] dx, boolean first) {
+        int panels = (in + NB - 1) / NB, groups = (nt + M - 1) / M;
         int ranges = Math.max(1, Math.min(groups, (2 * par.threads() + panels - 1) / panels));
         par.forRange(panels * ranges, 1, (u0, u1) -> {
             for (int u = u0; u < u1; u++) {
                 int p = u / ranges, r = u % ranges;
-                dxUnit(w, dyp, p * NB, t0, nt, groups * r / ranges, groups * (r + 1) / ranges, k0, nk, dx, first);
+                dxUnit(w, in, dyp, p * NB, t0, nt, groups * r / ranges, groups * (r + 1) / ranges, k0, nk, dx, first);
             }
         });
     }
 
     /** Columns {@code [c0, c0 + NB)} of dx for token groups {@code [g0, g1)} of the slab, over its k range. */
-    private static void dxUnit(Tensor w, float[] dyp, int c0, int t0, int nt, int g0, int g1, int k0, int nk, float[] dx, boolean first) {
-        int in = w.dim(1), nc = Math.min(NB, in - c0), strips = (nc + N - 1) / N;
+    private static void dxUnit(Rows w, int in, float[] dyp, int c0, int t0, int nt, int g0, int g1, int k0, int nk, float[] dx, boolean first) {
+        int nc = Math.min(NB, in - c0), strips = (nc + N - 1) / N;
         float[] wp = scratch(1, KB * strips * N), row = scratch(2, strips * N), buf = scratch(3, M * N);
         for (int kb = 0; kb < nk; kb += KB) {
             int kn = Math.min(KB, nk - kb);
-            decodePanel(w, k0 + kb, kn, c0, nc, strips, row, wp);
+            decodePanel(w, in, k0 + kb, kn, c0, nc, strips, row, wp);
             boolean load = !(first && kb == 0);
             for (int s = 0; s < strips; s++) {
                 int col = c0 + s * N, cols = Math.min(N, in - col);
@@ -129,8 +150,7 @@ public final class Gemm {
      * own vectorised {@link Tensor#read}) and laid out strip by strip, {@code wp[strip][k][N]}, so the
      * kernel streams one strip contiguously from L1; columns past {@code nc} are zero.
      */
-    private static void decodePanel(Tensor w, int k0, int kn, int c0, int nc, int strips, float[] row, float[] wp) {
-        long in = w.dim(1);
+    private static void decodePanel(Rows w, long in, int k0, int kn, int c0, int nc, int strips, float[] row, float[] wp) {
         Arrays.fill(row, nc, strips * N, 0f);
         for (int k = 0; k < kn; k++) {
             w.read((k0 + k) * in + c0, row, 0, nc);

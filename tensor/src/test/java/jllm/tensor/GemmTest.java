@@ -97,6 +97,17 @@ class GemmTest {
     }
 
     @Test
+    void dyWOverAnArrayGivesTheBitsOfTheF32Tensor() {
+        Random r = new Random(14);
+        int out = 29, in = 77, rows = 31;
+        float[] w = gaussian(out * in, r), dy = gaussian(rows * out, r), a = gaussian(rows * in, r), b = a.clone();
+        Gemm.dyW(Parallel.shared(2), F32Tensor.of(w, out, in), dy, rows, a, true);
+        Gemm.dyW(Parallel.shared(2), w, out, in, dy, rows, b, true);
+        assertArrayEquals(a, b);
+        assertThrows(IllegalArgumentException.class, () -> Gemm.dyW(Parallel.shared(1), new float[5], 2, 3, dy, 1, b, false));
+    }
+
+    @Test
     void dyWOnARowViewReadsOnlyThoseRows() {
         Random r = new Random(13);
         byte[] b = QuantTest.randomBlocks(GgmlType.Q8_0, 40 * 2, r);
