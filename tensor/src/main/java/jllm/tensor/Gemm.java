@@ -34,7 +34,7 @@ public final class Gemm {
     static final int K_SLAB = 8 * KB;
     /** Tokens (k) per block in {@link #dyTx}. */
     static final int TB = 128;
-    /** Output rows per work unit of {@link #dyTx}. */
+    /** Output rows per work unit of {@link #dyTx}: its packed rows of dy are 3 cache lines long. */
     static final int RB = 8 * M;
 
     private static final ThreadLocal<float[][]> SCRATCH = ThreadLocal.withInitial(() -> new float[4][]);
@@ -128,33 +128,32 @@ public final class Gemm {
 
     /** Columns {@code [c0, c0 + NB)} of dx for token groups {@code [g0, g1)} of the slab, over its k range. */
     private static void dxUnit(Rows w, int in, float[] dyp, int c0, int t0, int nt, int g0, int g1, int k0, int nk, float[] dx, boolean first) {
-        int nc = Math.min(NB, in - c0), strips = (nc + N - 1) / N;
-        float[] wp = scratch(1, KB * strips * N), row = scratch(2, strips * N), buf = scratch(3, M * N);
+        int nc = Math.min(NB, in - c0), strips = (nc + N - 1) / N, ws = OuterTile.stride(nc);
+        float[] wp = scratch(1, KB * ws), buf = scratch(3, M * N);
         for (int kb = 0; kb < nk; kb += KB) {
             int kn = Math.min(KB, nk - kb);
-            decodePanel(w, in, k0 + kb, kn, c0, nc, strips, row, wp);
+            decodePanel(w, in, k0 + kb, kn, c0, nc, strips * N, ws, wp);
             boolean load = !(first && kb == 0);
             for (int s = 0; s < strips; s++) {
                 int col = c0 + s * N, cols = Math.min(N, in - col);
                 for (int g = g0; g < g1; g++) {
                     int t = g * M, tr = Math.min(M, nt - t), a0 = (g * nk + kb) * M, c = (t0 + t) * in + col;
-                    if (tr == M && cols == N) OuterTile.tile(dyp, a0, wp, s * KB * N, kn, dx, c, in, load);
-                    else OuterTile.edgeTile(dyp, a0, wp, s * KB * N, kn, dx, c, in, tr, cols, load, buf);
+                    if (tr == M && cols == N) OuterTile.tile(dyp, a0, M, wp, s * N, ws, kn, dx, c, in, load);
+                    else OuterTile.edgeTile(dyp, a0, M, wp, s * N, ws, kn, dx, c, in, tr, cols, load, buf);
                 }
             }
         }
     }
 
     /**
-     * Weight rows {@code [k0, k0 + kn)}, columns {@code [c0, c0 + nc)} decoded to fp32 (the format's
-     * own vectorised {@link Tensor#read}) and laid out strip by strip, {@code wp[strip][k][N]}, so the
-     * kernel streams one strip contiguously from L1; columns past {@code nc} are zero.
+     * Weight rows {@code [k0, k0 + kn)}, columns {@code [c0, c0 + nc)} decoded to fp32 straight into the
+     * panel (one {@link Tensor#read} per row: the format's own vectorised decoder), rows {@code ws}
+     * floats apart; columns {@code nc .. padded} are zero.
      */
-    private static void decodePanel(Rows w, long in, int k0, int kn, int c0, int nc, int strips, float[] row, float[] wp) {
-        Arrays.fill(row, nc, strips * N, 0f);
+    private static void decodePanel(Rows w, long in, int k0, int kn, int c0, int nc, int padded, int ws, float[] wp) {
         for (int k = 0; k < kn; k++) {
-            w.read((k0 + k) * in + c0, row, 0, nc);
-            for (int s = 0; s < strips; s++) System.arraycopy(row, s * N, wp, (s * KB + k) * N, N);
+            w.read((k0 + k) * in + c0, wp, k * ws, nc);
+            if (padded > nc) Arrays.fill(wp, k * ws + nc, k * ws + padded, 0f);
         }
     }
 
@@ -175,50 +174,47 @@ public final class Gemm {
         int ranges = Math.max(1, Math.min(strips, (4 * par.threads() + blocks - 1) / blocks));
         for (int t0 = 0; t0 < rows; t0 += TB) {
             int nt = Math.min(TB, rows - t0);
-            float[] xp = packX(par, x, in, t0, nt, strips);
+            int xs = OuterTile.stride(in);
+            float[] xp = packX(par, x, in, t0, nt, xs);
             boolean load = accumulate || t0 > 0;
             int first = t0;
             par.forRange(blocks * ranges, 1, (u0, u1) -> {
                 for (int u = u0; u < u1; u++) {
                     int b = u / ranges, r = u % ranges;
-                    dwUnit(dy, xp, first, nt, out, in, b * RB, strips * r / ranges, strips * (r + 1) / ranges, dw, load);
+                    dwUnit(dy, xp, xs, first, nt, out, in, b * RB, strips * r / ranges, strips * (r + 1) / ranges, dw, load);
                 }
             });
         }
     }
 
-    /** Tokens {@code [t0, t0 + nt)} of x as column strips, each token-major: {@code xp[strip][t][N]}, zero-padded. */
-    private static float[] packX(Parallel par, float[] x, int in, int t0, int nt, int strips) {
-        float[] xp = scratch(0, strips * nt * N);
-        par.forRange(strips, 4, (s0, s1) -> {
-            for (int s = s0; s < s1; s++) {
-                int col = s * N, cols = Math.min(N, in - col);
-                for (int t = 0; t < nt; t++) {
-                    int dst = (s * nt + t) * N;
-                    System.arraycopy(x, (t0 + t) * in + col, xp, dst, cols);
-                    if (cols < N) Arrays.fill(xp, dst + cols, dst + N, 0f);
-                }
+    /** Tokens {@code [t0, t0 + nt)} of x, rows {@code xs} floats apart (see {@link OuterTile#stride}), zero-padded to whole strips. */
+    private static float[] packX(Parallel par, float[] x, int in, int t0, int nt, int xs) {
+        float[] xp = scratch(0, nt * xs);
+        int padded = (in + N - 1) / N * N;
+        par.forRange(nt, 16, (a, b) -> {
+            for (int t = a; t < b; t++) {
+                System.arraycopy(x, (t0 + t) * in, xp, t * xs, in);
+                if (padded > in) Arrays.fill(xp, t * xs + in, t * xs + padded, 0f);
             }
         });
         return xp;
     }
 
     /** Rows {@code [r0, r0 + RB)} and strips {@code [s0, s1)} of dW over the tokens of one block. */
-    private static void dwUnit(float[] dy, float[] xp, int t0, int nt, int out, int in, int r0, int s0, int s1, float[] dw, boolean load) {
+    private static void dwUnit(float[] dy, float[] xp, int xs, int t0, int nt, int out, int in, int r0, int s0, int s1, float[] dw, boolean load) {
         int nr = Math.min(RB, out - r0), groups = (nr + M - 1) / M;
-        float[] dyp = scratch(1, groups * nt * M), buf = scratch(3, M * N);
-        for (int g = 0; g < groups; g++)
-            for (int t = 0; t < nt; t++) {
-                int src = (t0 + t) * out + r0 + g * M, dst = (g * nt + t) * M, valid = Math.min(M, nr - g * M);
-                System.arraycopy(dy, src, dyp, dst, valid);
-                if (valid < M) Arrays.fill(dyp, dst + valid, dst + M, 0f);
-            }
+        // this unit's rows of dy, token-major [t][RB]: one copy per token, zero past the last row
+        float[] dyp = scratch(1, nt * RB), buf = scratch(3, M * N);
+        for (int t = 0; t < nt; t++) {
+            System.arraycopy(dy, (t0 + t) * out + r0, dyp, t * RB, nr);
+            if (nr < RB) Arrays.fill(dyp, t * RB + nr, (t + 1) * RB, 0f);
+        }
         for (int s = s0; s < s1; s++) {
             int col = s * N, cols = Math.min(N, in - col);
             for (int g = 0; g < groups; g++) {
                 int r = r0 + g * M, rr = Math.min(M, out - r), c = r * in + col;
-                if (rr == M && cols == N) OuterTile.tile(dyp, g * nt * M, xp, s * nt * N, nt, dw, c, in, load);
-                else OuterTile.edgeTile(dyp, g * nt * M, xp, s * nt * N, nt, dw, c, in, rr, cols, load, buf);
+                if (rr == M && cols == N) OuterTile.tile(dyp, g * M, RB, xp, col, xs, nt, dw, c, in, load);
+                else OuterTile.edgeTile(dyp, g * M, RB, xp, col, xs, nt, dw, c, in, rr, cols, load, buf);
             }
         }
     }

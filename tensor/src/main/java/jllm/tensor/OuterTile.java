@@ -5,8 +5,8 @@ import jdk.incubator.vector.VectorSpecies;
 
 /**
  * The micro-kernel of both backward products: a {@value #M} x {@code N} tile of C gets
- * {@code C[i, j] (+)= sum_k a[k][i] * b[k][j]} from two packed operands, {@code a} {@code M} values
- * per k and {@code b} {@code N = 2} vectors per k. Twelve accumulators stay in registers; per k two
+ * {@code C[i, j] (+)= sum_k a[k][i] * b[k][j]}: {@code a} gives {@code M} adjacent scalars per k (rows
+ * {@code as} floats apart), {@code b} {@code N = 2} vectors per k (rows {@code bs} floats apart). Twelve accumulators stay in registers; per k two
  * vector loads and six broadcasts feed twelve FMAs (an outer product: no horizontal sums), the shape
  * the forward {@link PanelMatmul} kernel reaches ~80% of the FMA peak with.
  *
@@ -24,10 +24,21 @@ final class OuterTile {
     private OuterTile() { }
 
     /**
-     * {@code c[c0 + i * cs + j] = (load ? c[..] : 0) + sum_{k < kn} a[a0 + k * M + i] * b[b0 + k * N + j]}
-     * for {@code i < M}, {@code j < N}.
+     * A row stride of at least {@code n} floats for a packed operand the kernel walks down: a whole
+     * number of tiles, and an odd number of 64-byte lines, so that successive rows fall into different
+     * L1 sets (a stride of a multiple of 4 KiB would put every row of a strip in the same set).
      */
-    static void tile(float[] a, int a0, float[] b, int b0, int kn, float[] c, int c0, int cs, boolean load) {
+    static int stride(int n) {
+        int s = (n + N - 1) / N * N, line = 16;
+        return (s / line) % 2 == 1 ? s : s + line;
+    }
+
+    /**
+     * {@code c[c0 + i * cs + j] = (load ? c[..] : 0) + sum_{k < kn} a[a0 + k * as + i] * b[b0 + k * bs + j]}
+     * for {@code i < M}, {@code j < N}. (The six values of a are adjacent: with a variable distance
+     * between them the kernel lost a third of its speed.)
+     */
+    static void tile(float[] a, int a0, int as, float[] b, int b0, int bs, int kn, float[] c, int c0, int cs, boolean load) {
         int r0 = c0, r1 = r0 + cs, r2 = r1 + cs, r3 = r2 + cs, r4 = r3 + cs, r5 = r4 + cs;
         FloatVector x0, x1, x2, x3, x4, x5, y0, y1, y2, y3, y4, y5;
         if (load) {
@@ -41,7 +52,7 @@ final class OuterTile {
             FloatVector z = FloatVector.zero(F);
             x0 = z; x1 = z; x2 = z; x3 = z; x4 = z; x5 = z; y0 = z; y1 = z; y2 = z; y3 = z; y4 = z; y5 = z;
         }
-        for (int k = 0, ao = a0, bo = b0; k < kn; k++, ao += M, bo += N) {
+        for (int k = 0, ao = a0, bo = b0; k < kn; k++, ao += as, bo += bs) {
             FloatVector u = FloatVector.fromArray(F, b, bo), v = FloatVector.fromArray(F, b, bo + L), s;
             s = FloatVector.broadcast(F, a[ao]); x0 = u.fma(s, x0); y0 = v.fma(s, y0);
             s = FloatVector.broadcast(F, a[ao + 1]); x1 = u.fma(s, x1); y1 = v.fma(s, y1);
@@ -63,12 +74,12 @@ final class OuterTile {
      * real part goes through a small buffer, so each element sees exactly the FMA chain a full tile
      * would give it.
      */
-    static void edgeTile(float[] a, int a0, float[] b, int b0, int kn, float[] c, int c0, int cs, int rows, int cols,
+    static void edgeTile(float[] a, int a0, int as, float[] b, int b0, int bs, int kn, float[] c, int c0, int cs, int rows, int cols,
                          boolean load, float[] buf) {
         if (load) {
             for (int i = 0; i < rows; i++) System.arraycopy(c, c0 + i * cs, buf, i * N, cols);
         }
-        tile(a, a0, b, b0, kn, buf, 0, N, load);
+        tile(a, a0, as, b, b0, bs, kn, buf, 0, N, load);
         for (int i = 0; i < rows; i++) System.arraycopy(buf, i * N, c, c0 + i * cs, cols);
     }
 }

@@ -85,15 +85,18 @@ class GemmTest {
         }
     }
 
-    /** Token and weight-row counts past one slab, so the passes that bound the packed copies chain correctly. */
+    /** Many weight-row blocks and token groups, so the blocks chain correctly in every output element. */
     @Test
-    void dyWChainsSlabsOfTokensAndWeightRows() {
+    void dyWChainsManyBlocksOfWeightRows() {
         Random r = new Random(12);
-        int out = Gemm.K_SLAB + 77, in = 64, rows = Gemm.T_SLAB + 11;
+        int out = 3 * Gemm.KB + 77, in = 64, rows = 200;
         float[] w = gaussian(out * in, r);
         checkDyW(new W("F32 big", F32Tensor.of(w, out, in), w), out, in, rows, r);
         byte[] b = QuantTest.randomBlocks(GgmlType.Q4_K, out, r);
         checkDyW(new W("Q4_K big", Tensors.of(GgmlType.Q4_K, QuantTest.offHeap(b), out, 256), QuantTest.refAll(GgmlType.Q4_K, b)), out, 256, 9, r);
+        // 1024 columns: every dy row starts on the same cache set; the panel stride must still be right
+        float[] w2 = gaussian(40 * 1024, r);
+        checkDyW(new W("F32 1024", F32Tensor.of(w2, 40, 1024), w2), 40, 1024, 13, r);
     }
 
     @Test
