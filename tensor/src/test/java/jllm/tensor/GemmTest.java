@@ -26,19 +26,14 @@ class GemmTest {
             ws.add(new W(t.name(), Tensors.of(t, QuantTest.offHeap(b), out, in), QuantTest.refAll(t, b)));
         }
         for (int in : new int[] {1, 37, 300}) {
-            float[] w = gaussian(out * in, r);
-            byte[] h = new byte[out * in * 2], bf = new byte[out * in * 2];
-            float[] wh = new float[out * in], wb = new float[out * in];
+            float[] w = gaussian(out * in, r), wh = new float[out * in], wb = new float[out * in];
             for (int i = 0; i < w.length; i++) {
-                short x = Float.floatToFloat16(w[i]), y = BF16Tensor.fromFloat(w[i]);
-                h[2 * i] = (byte) x; h[2 * i + 1] = (byte) (x >> 8);
-                bf[2 * i] = (byte) y; bf[2 * i + 1] = (byte) (y >> 8);
-                wh[i] = Float.float16ToFloat(x);
-                wb[i] = BF16Tensor.toFloat(y);
+                wh[i] = Float.float16ToFloat(Float.floatToFloat16(w[i]));
+                wb[i] = BF16Tensor.toFloat(BF16Tensor.fromFloat(w[i]));
             }
             ws.add(new W("F32 in=" + in, F32Tensor.of(w, out, in), w));
-            ws.add(new W("F16 in=" + in, new F16Tensor(QuantTest.offHeap(h), out, in), wh));
-            ws.add(new W("BF16 in=" + in, new BF16Tensor(QuantTest.offHeap(bf), out, in), wb));
+            ws.add(new W("F16 in=" + in, Quantizer.quantize(GgmlType.F16, w, out, in), wh));
+            ws.add(new W("BF16 in=" + in, Quantizer.quantize(GgmlType.BF16, w, out, in), wb));
         }
         return ws;
     }
