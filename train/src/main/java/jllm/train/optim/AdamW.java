@@ -1,7 +1,6 @@
 package jllm.train.optim;
 
 import java.util.ArrayList;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.function.Predicate;
@@ -81,12 +80,7 @@ public final class AdamW extends Optimizer {
 
     @Override
     public Map<String, Object> hyperparameters() {
-        Map<String, Object> h = new LinkedHashMap<>();
-        h.put("beta1", cfg.beta1);
-        h.put("beta2", cfg.beta2);
-        h.put("eps", cfg.eps);
-        h.put("weight_decay", cfg.weightDecay);
-        return h;
+        return ordered("beta1", cfg.beta1, "beta2", cfg.beta2, "eps", cfg.eps, "weight_decay", cfg.weightDecay);
     }
 
     @Override List<String> stateSuffixes() { return List.of("exp_avg", "exp_avg_sq"); }

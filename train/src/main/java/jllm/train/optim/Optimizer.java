@@ -73,6 +73,13 @@ public abstract sealed class Optimizer permits AdamW, Sgd {
     /** Hyperparameters as saved in the state file (the learning rate belongs to the schedule). */
     public abstract Map<String, Object> hyperparameters();
 
+    /** A map of {@code key, value, key, value, ...} in that order (for the state file). */
+    static Map<String, Object> ordered(Object... kv) {
+        Map<String, Object> m = new LinkedHashMap<>();
+        for (int i = 0; i < kv.length; i += 2) m.put((String) kv[i], kv[i + 1]);
+        return m;
+    }
+
     /** Suffixes of the per-parameter state arrays, e.g. {@code exp_avg}. */
     abstract List<String> stateSuffixes();
 

@@ -1,7 +1,6 @@
 package jllm.train.optim;
 
 import java.util.ArrayList;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import jllm.tensor.Parallel;
@@ -60,12 +59,7 @@ public final class Sgd extends Optimizer {
 
     @Override
     public Map<String, Object> hyperparameters() {
-        Map<String, Object> h = new LinkedHashMap<>();
-        h.put("momentum", cfg.momentum);
-        h.put("dampening", cfg.dampening);
-        h.put("weight_decay", cfg.weightDecay);
-        h.put("nesterov", cfg.nesterov);
-        return h;
+        return ordered("momentum", cfg.momentum, "dampening", cfg.dampening, "weight_decay", cfg.weightDecay, "nesterov", cfg.nesterov);
     }
 
     @Override List<String> stateSuffixes() { return cfg.momentum == 0 ? List.of() : List.of("momentum_buffer"); }
