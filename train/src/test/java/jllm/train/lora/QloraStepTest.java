@@ -30,10 +30,10 @@ class QloraStepTest {
         for (int i = 0; i < u.length; i++) u[i] = (float) (r.nextGaussian() * 0.3);
         for (int i = 0; i < v.length; i++) v[i] = (float) (r.nextGaussian() * 0.3);
         for (int i = 0; i < x.length; i++) x[i] = (float) r.nextGaussian();
-        Tensor base = BaseQuantization.convert(F32Tensor.of(w, out, in), GgmlType.Q4_0, Parallel.shared(2));
+        Tensor base = BaseQuantization.convert(F32Tensor.of(w, out, in), GgmlType.Q4_0, Parallel.shared(1));
         // target: the quantized base plus a rank-4 update u v
         float[] target = new float[rows * out];
-        CpuBackend be = new CpuBackend(2);
+        CpuBackend be = new CpuBackend(1);
         be.matmul(base, x, target, rows, null);
         for (int t = 0; t < rows; t++)
             for (int o = 0; o < out; o++)
@@ -49,7 +49,7 @@ class QloraStepTest {
         float[] y = new float[rows * out], dy = new float[rows * out], dx = new float[rows * in];
         for (int s = 0; s < steps; s++) {
             be.matmul(base, x, y, rows, null);
-            LoraWeights.Saved saved = lora.forward(Parallel.shared(2), x, rows, y, s);
+            LoraWeights.Saved saved = lora.forward(Parallel.shared(1), x, rows, y, s);
             double loss = 0;
             for (int i = 0; i < y.length; i++) {
                 double d = y[i] - target[i];
@@ -59,9 +59,9 @@ class QloraStepTest {
             if (s == 0) first = loss;
             last = loss;
             opt.zeroGrad();
-            Gemm.dyW(Parallel.shared(2), base, dy, rows, dx, false);
-            lora.backward(Parallel.shared(2), saved, x, dy, dx);
-            GradClip.clip(opt.params(), 1.0, opt.steps() + 1, Parallel.shared(2));
+            Gemm.dyW(Parallel.shared(1), base, dy, rows, dx, false);
+            lora.backward(Parallel.shared(1), saved, x, dy, dx);
+            GradClip.clip(opt.params(), 1.0, opt.steps() + 1, Parallel.shared(1));
             opt.step(sched.lr(opt.steps()));
         }
         assertTrue(last < first / 100, "loss " + first + " -> " + last);
