@@ -48,12 +48,20 @@ final class GenerateCommand implements Callable<Integer> {
     @Option(names = "--no-stop", description = "Do not stop at end-of-sequence tokens")
     boolean noStop;
 
+    @Option(names = "--min-tokens", defaultValue = "0",
+            description = "End-of-sequence tokens cannot be drawn before this many tokens are generated (transformers' min_new_tokens)")
+    int minTokens;
+
+    @Option(names = "--ignore-eos", description = "End-of-sequence tokens are never drawn: generate exactly --max-tokens tokens (llama.cpp's --ignore-eos)")
+    boolean ignoreEos;
+
     @Option(names = "--threads", description = "Worker threads (default: all cores)")
     Integer threads;
 
     @Override
     public Integer call() {
         if (maxTokens < 0) throw new IllegalArgumentException("--max-tokens must be >= 0");
+        if (minTokens < 0 || minTokens > maxTokens) throw new IllegalArgumentException("--min-tokens must be between 0 and --max-tokens (" + maxTokens + "), got " + minTokens);
         ModelBundle b = Models.bundle(model, tokenizer, null, threads);
         int[] ids = prompt.ids != null ? prompt.ids : b.encodePrompt(prompt.text);
         boolean text = !printIds && b.tokenizer != null;
@@ -61,7 +69,7 @@ final class GenerateCommand implements Callable<Integer> {
         Set<Integer> stops = noStop || printIds ? Set.of() : b.stopIds();
         var streamer = text ? b.new Streamer(s -> { System.out.print(s); System.out.flush(); }) : null;
         var req = new Generator.Request(maxTokens, sampling.sampler(), stops, stop,
-                b.tokenizer == null ? null : x -> b.tokenizer.decode(x, true), streamer);
+                b.tokenizer == null ? null : x -> b.tokenizer.decode(x, true), streamer).withMinTokens(ignoreEos ? maxTokens : minTokens, b.stopIds());
         Generator.Result r = new Generator(b.model).session().generate(ids, req);
         if (text) System.out.println();
         else System.out.println(Arrays.stream(r.ids()).mapToObj(Integer::toString).collect(Collectors.joining(" ")));

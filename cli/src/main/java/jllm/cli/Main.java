@@ -21,6 +21,7 @@ public final class Main implements Runnable {
         cl.addSubcommand(new BenchCommand());
         cl.addSubcommand(new TokenizeCommand());
         cl.addSubcommand(new DecodeCommand());
+        cl.addSubcommand(new TokenizerCommand());
         cl.setExecutionExceptionHandler(Main::handleError);
         return cl;
     }

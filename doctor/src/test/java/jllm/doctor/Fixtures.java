@@ -3,16 +3,16 @@ package jllm.doctor;
 import java.nio.file.Path;
 
 /** Locates ../shared/fixtures (or the jllm.fixtures system property) and the repo's own testdata. */
-final class Fixtures {
+public final class Fixtures {
     private Fixtures() {}
 
-    static Path root() {
+    public static Path root() {
         String p = System.getProperty("jllm.fixtures");
         if (p != null) return Path.of(p);
         return Path.of(System.getProperty("jllm.root", "..")).resolve("../shared/fixtures");
     }
 
-    static Path testdata() {
+    public static Path testdata() {
         return Path.of(System.getProperty("jllm.root", "..")).resolve("testdata");
     }
 }

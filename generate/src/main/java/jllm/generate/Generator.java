@@ -22,23 +22,38 @@ public final class Generator {
 
     /**
      * What to generate. {@code decode} turns ids into text (needed for stop strings); a generated
-     * token in {@code stopIds} ends generation and is not part of the output.
+     * token in {@code stopIds} ends generation and is not part of the output. Until
+     * {@code minTokens} tokens exist the {@code endIds} cannot be drawn at all (their logits are
+     * -inf), as transformers' {@code min_new_tokens} and llama.cpp's {@code --ignore-eos} do.
      */
     public record Request(int maxTokens, Sampler sampler, Set<Integer> stopIds, List<String> stopStrings,
-                          Function<int[], String> decode, TokenListener listener, java.util.function.BooleanSupplier cancelled) {
+                          Function<int[], String> decode, TokenListener listener, java.util.function.BooleanSupplier cancelled,
+                          int minTokens, Set<Integer> endIds) {
         public Request(int maxTokens, Sampler sampler, Set<Integer> stopIds, List<String> stopStrings, Function<int[], String> decode, TokenListener listener) {
             this(maxTokens, sampler, stopIds, stopStrings, decode, listener, null);
         }
 
+        public Request(int maxTokens, Sampler sampler, Set<Integer> stopIds, List<String> stopStrings, Function<int[], String> decode,
+                       TokenListener listener, java.util.function.BooleanSupplier cancelled) {
+            this(maxTokens, sampler, stopIds, stopStrings, decode, listener, cancelled, 0, Set.of());
+        }
+
         public Request {
             if (maxTokens < 0) throw new IllegalArgumentException("max tokens must be >= 0");
+            if (minTokens < 0) throw new IllegalArgumentException("min tokens must be >= 0");
             stopIds = stopIds == null ? Set.of() : stopIds;
             stopStrings = stopStrings == null ? List.of() : stopStrings;
+            endIds = endIds == null ? Set.of() : endIds;
             if (!stopStrings.isEmpty() && decode == null) throw new IllegalArgumentException("stop strings need a tokenizer to decode with");
         }
 
         public static Request greedy(int maxTokens) {
             return new Request(maxTokens, Sampler.GREEDY, Set.of(), List.of(), null, null);
+        }
+
+        /** The same request with {@code endIds} banned until {@code minTokens} tokens are generated. */
+        public Request withMinTokens(int minTokens, Set<Integer> endIds) {
+            return new Request(maxTokens, sampler, stopIds, stopStrings, decode, listener, cancelled, minTokens, endIds);
         }
     }
 
@@ -70,6 +85,7 @@ public final class Generator {
             String reason = "length", text = null;
             while (n < budget) {
                 if (req.cancelled() != null && req.cancelled().getAsBoolean()) { reason = "cancelled"; break; }
+                if (n < req.minTokens()) for (int id : req.endIds()) if (id >= 0 && id < model.spec.vocab) logits[id] = Float.NEGATIVE_INFINITY;
                 int next = req.sampler().sample(logits, 0, model.spec.vocab);
                 if (req.stopIds().contains(next)) { reason = "stop"; break; }
                 out[n++] = next;

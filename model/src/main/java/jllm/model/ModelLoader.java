@@ -44,7 +44,7 @@ public final class ModelLoader {
         Architecture arch = Architectures.forConfig(c);
         Spec spec = arch.spec(c);
         adjust.accept(spec);
-        Weights w = Weights.load(st, spec, arch);
+        Weights w = Weights.load(st, spec, arch, be);
         var extra = Weights.unexpected(st, w);
         extra.removeAll(consumed);
         if (!extra.isEmpty()) throw new FormatException(st.source() + ": unexpected tensors for " + spec.modelType + ": " + extra);

@@ -36,9 +36,6 @@ public final class Spec {
     public boolean qkvBias, oBias, mlpBias;
     public boolean tiedEmbeddings;
 
-    /** Llama 4 NoPE layers: q scaled by log(floor((pos + 1) / floorScale) + 1) * tempScale + 1. */
-    public float attnTempScale, attnTempFloor;
-
     public int bosId = -1;
     public int[] eosIds = new int[0];
 
@@ -55,8 +52,21 @@ public final class Spec {
         L2_AFTER_ROPE
     }
 
-    /** Per-layer differences: which keys attention sees, its RoPE (null = none) and the feed-forward. */
-    public record LayerSpec(AttentionMask mask, Rope rope, Ffn ffn, boolean tempTuning) {}
+    /**
+     * Per-layer differences: which keys attention sees, its RoPE (null = none), the feed-forward, and
+     * an optional per-position query multiplier applied after RoPE (null = none).
+     */
+    public record LayerSpec(AttentionMask mask, Rope rope, Ffn ffn, QueryScale queryScale) {}
+
+    /**
+     * A factor each query row is multiplied by, from its position in the sequence (Llama 4's attention
+     * temperature tuning on NoPE layers). The shared decoder applies it as a per-row scale (its own
+     * backward); the formula lives with the architecture that needs it.
+     */
+    @FunctionalInterface
+    public interface QueryScale {
+        float factor(int position);
+    }
 
     public sealed interface Ffn permits Dense, Moe {}
 

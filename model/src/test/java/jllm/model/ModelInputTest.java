@@ -120,7 +120,7 @@ class ModelInputTest {
             }
             w.write(out.resolve("model.safetensors"));
             Model m = ModelLoader.load(out, new CpuBackend(2), s -> { });
-            assertEquals(dt, m.weights.layers[0].wq.dtype());
+            assertEquals(dt, m.weights.layers[0].q.w.dtype());
             float[] logits = m.forward(m.newState(), new int[] {1, 5, 9, 33}, true, null);
             for (float x : logits) assertTrue(Float.isFinite(x));
         }

@@ -48,6 +48,24 @@ public final class SafetensorsWriter {
     }
 
     public void write(Path target) {
+        Path dir = target.toAbsolutePath().getParent();
+        Path tmp = null;
+        try {
+            Files.createDirectories(dir);
+            tmp = Files.createTempFile(dir, "." + target.getFileName(), ".tmp");
+            try (OutputStream out = Files.newOutputStream(tmp)) {
+                write(out);
+            }
+            Files.move(tmp, target, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
+        } catch (IOException e) {
+            throw new FormatException(target + ": cannot write safetensors: " + e.getMessage(), e);
+        } finally {
+            if (tmp != null) try { Files.deleteIfExists(tmp); } catch (IOException ignored) { }
+        }
+    }
+
+    /** Writes the file's bytes to a stream (e.g. the body of a {@code jllm.formats.io.OutputFile} write). */
+    public void write(OutputStream out) throws IOException {
         ObjectMapper om = new ObjectMapper();
         ObjectNode header = om.createObjectNode();
         if (!metadata.isEmpty()) {
@@ -71,28 +89,15 @@ public final class SafetensorsWriter {
         byte[] h = new byte[padded];
         java.util.Arrays.fill(h, (byte) ' ');
         System.arraycopy(hb, 0, h, 0, hb.length);
-        Path dir = target.toAbsolutePath().getParent();
-        Path tmp = null;
-        try {
-            Files.createDirectories(dir);
-            tmp = Files.createTempFile(dir, "." + target.getFileName(), ".tmp");
-            try (OutputStream out = Files.newOutputStream(tmp)) {
-                out.write(ByteBuffer.allocate(8).order(ByteOrder.LITTLE_ENDIAN).putLong(padded).array());
-                out.write(h);
-                byte[] buf = new byte[1 << 20];
-                for (Item it : items.values()) {
-                    for (long p = 0; p < it.bytes.byteSize(); p += buf.length) {
-                        int n = (int) Math.min(buf.length, it.bytes.byteSize() - p);
-                        MemorySegment.copy(it.bytes, ValueLayout.JAVA_BYTE, p, buf, 0, n);
-                        out.write(buf, 0, n);
-                    }
-                }
+        out.write(ByteBuffer.allocate(8).order(ByteOrder.LITTLE_ENDIAN).putLong(padded).array());
+        out.write(h);
+        byte[] buf = new byte[1 << 20];
+        for (Item it : items.values()) {
+            for (long p = 0; p < it.bytes.byteSize(); p += buf.length) {
+                int n = (int) Math.min(buf.length, it.bytes.byteSize() - p);
+                MemorySegment.copy(it.bytes, ValueLayout.JAVA_BYTE, p, buf, 0, n);
+                out.write(buf, 0, n);
             }
-            Files.move(tmp, target, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
-        } catch (IOException e) {
-            throw new FormatException(target + ": cannot write safetensors: " + e.getMessage(), e);
-        } finally {
-            if (tmp != null) try { Files.deleteIfExists(tmp); } catch (IOException ignored) { }
         }
     }
 }

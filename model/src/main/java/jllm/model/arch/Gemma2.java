@@ -32,7 +32,7 @@ public class Gemma2 extends Gemma {
     protected void defaultPattern(Config c, Spec s, int window) {
         for (int i = 0; i < s.layers; i += 2) {
             Spec.LayerSpec l = s.layer[i];
-            s.layer[i] = new Spec.LayerSpec(AttentionMask.sliding(window), l.rope(), l.ffn(), false);
+            s.layer[i] = new Spec.LayerSpec(AttentionMask.sliding(window), l.rope(), l.ffn(), null);
         }
     }
 }

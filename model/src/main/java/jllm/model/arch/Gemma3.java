@@ -31,7 +31,7 @@ public final class Gemma3 extends Gemma2 {
         for (int i = 0; i < s.layers; i++) {
             Spec.LayerSpec l = s.layer[i];
             boolean sliding = l.mask().kind() == AttentionMask.Kind.SLIDING;
-            s.layer[i] = new Spec.LayerSpec(l.mask(), sliding ? local : global, l.ffn(), false);
+            s.layer[i] = new Spec.LayerSpec(l.mask(), sliding ? local : global, l.ffn(), null);
         }
     }
 
@@ -41,7 +41,7 @@ public final class Gemma3 extends Gemma2 {
         for (int i = 0; i < s.layers; i++) {
             if ((i + 1) % pattern == 0) continue;
             Spec.LayerSpec l = s.layer[i];
-            s.layer[i] = new Spec.LayerSpec(AttentionMask.sliding(window), l.rope(), l.ffn(), false);
+            s.layer[i] = new Spec.LayerSpec(AttentionMask.sliding(window), l.rope(), l.ffn(), null);
         }
     }
 }

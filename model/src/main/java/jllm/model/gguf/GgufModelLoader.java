@@ -42,7 +42,7 @@ public final class GgufModelLoader {
                 if (l.rope() == null) continue;
                 var r = l.rope().withInterleaved(inter);
                 if (ropeFreqs != null) r = r.withFrequencyFactors(ropeFreqs);
-                s.layer[i] = new Spec.LayerSpec(l.mask(), r, l.ffn(), l.tempTuning());
+                s.layer[i] = new Spec.LayerSpec(l.mask(), r, l.ffn(), l.queryScale());
             }
             if (s.normOnePlus && !s.layerNorm) s.normOnePlus = false; // llama.cpp's Gemma converter stored 1 + w
         };
