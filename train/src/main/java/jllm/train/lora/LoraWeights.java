@@ -3,7 +3,12 @@ package jllm.train.lora;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.SplittableRandom;
+import jllm.model.Weights;
+import jllm.tensor.Backend;
+import jllm.tensor.Buf;
+import jllm.tensor.CpuBackend;
 import jllm.tensor.Gemm;
+import jllm.tensor.HeapBuf;
 import jllm.tensor.Parallel;
 import jllm.train.Param;
 
@@ -23,22 +28,26 @@ import jllm.train.Param;
  * <p>Names follow PEFT ({@code base_model.model.MODULE.lora_A.weight}), so the pair saves as an adapter
  * PEFT and llama.cpp load.
  */
-public final class LoraWeights {
+public final class LoraWeights implements Weights.Adapter {
     public final String module;
     public final int in, out, rank;
     public final float scale, dropout;
     public final Param a, b;
+    /** The dropout mask seed of the adapter seam's calls ({@link #setStep}). */
+    private long stepSeed;
 
-    /** What forward keeps for backward: {@code s * drop(x) A^T} and the dropout mask's seed. */
+    /** What forward keeps for backward: {@code s * drop(x) A^T}, the dropout mask's seed and rate. */
     public static final class Saved {
         final int rows;
         final float[] su;
         final long maskSeed;
+        final float p;
 
-        Saved(int rows, float[] su, long maskSeed) {
+        Saved(int rows, float[] su, long maskSeed, float p) {
             this.rows = rows;
             this.su = su;
             this.maskSeed = maskSeed;
+            this.p = p;
         }
 
         public int rows() { return rows; }
@@ -92,16 +101,7 @@ public final class LoraWeights {
 
     /** Adds the adapter's {@code s * drop(x) A^T B^T} into {@code y [rows, out]}; {@code x} is {@code [rows, in]}. */
     public Saved forward(Parallel par, float[] x, int rows, float[] y, long maskSeed) {
-        check(x, rows, in, "x");
-        check(y, rows, out, "y");
-        float[] xd = dropped(par, x, rows, maskSeed);
-        float[] su = new float[rows * rank];
-        // u = xd A^T, as dx = dy W with W = A^T [in, r]
-        Gemm.dyW(par, transpose(a.value, rank, in), in, rank, xd, rows, su, false);
-        for (int i = 0; i < su.length; i++) su[i] *= scale;
-        // y += (s u) B^T, as dx = dy W with W = B^T [r, out]
-        Gemm.dyW(par, transpose(b.value, out, rank), rank, out, su, rows, y, true);
-        return new Saved(rows, su, maskSeed);
+        return forward(par, x, rows, y, maskSeed, dropout, 0, out);
     }
 
     /**
@@ -110,36 +110,120 @@ public final class LoraWeights {
      * output gradient {@code dy [rows, out]}.
      */
     public void backward(Parallel par, Saved saved, float[] x, float[] dy, float[] dx) {
+        backward(par, saved, x, dy, dx, 0, out);
+    }
+
+    /** {@code s * drop(x) A^T} (the part of forward every row range shares). */
+    private Saved project(Parallel par, float[] x, int rows, long maskSeed, float p) {
+        check(x, rows, in, "x");
+        float[] xd = dropped(par, x, rows, maskSeed, p);
+        float[] su = new float[rows * rank];
+        // u = xd A^T, as dx = dy W with W = A^T [in, r]
+        Gemm.dyW(par, transpose(a.value, 0, rank, in), in, rank, xd, rows, su, false);
+        for (int i = 0; i < su.length; i++) su[i] *= scale;
+        return new Saved(rows, su, maskSeed, p);
+    }
+
+    /** Output rows {@code [first, first + count)} of the adapter (a part of a fused projection) added into {@code y [rows, count]}. */
+    private Saved forward(Parallel par, float[] x, int rows, float[] y, long maskSeed, float p, int first, int count) {
+        check(y, rows, count, "y");
+        Saved s = project(par, x, rows, maskSeed, p);
+        // y += (s u) B^T, as dx = dy W with W = B^T [r, count]
+        Gemm.dyW(par, transpose(b.value, first, count, rank), rank, count, s.su, rows, y, true);
+        return s;
+    }
+
+    /** Backward of {@link #forward} for output rows {@code [first, first + count)}; {@code dy} is {@code [rows, count]}. */
+    private void backward(Parallel par, Saved saved, float[] x, float[] dy, float[] dx, int first, int count) {
         int rows = saved.rows;
         check(x, rows, in, "x");
-        check(dy, rows, out, "dy");
+        check(dy, rows, count, "dy");
         if (dx != null) check(dx, rows, in, "dx");
-        // dB += dy^T (s u)
-        Gemm.dyTx(par, dy, saved.su, rows, out, rank, b.grad, true);
+        boolean whole = first == 0 && count == out;
+        // dB[first .. first + count) += dy^T (s u)
+        if (whole) Gemm.dyTx(par, dy, saved.su, rows, count, rank, b.grad, true);
+        else {
+            float[] part = new float[count * rank];
+            Gemm.dyTx(par, dy, saved.su, rows, count, rank, part, false);
+            for (int i = 0; i < part.length; i++) b.grad[first * rank + i] += part[i];
+        }
         // g = dy B, then s g
         float[] sg = new float[rows * rank];
-        Gemm.dyW(par, b.value, out, rank, dy, rows, sg, false);
+        float[] bRows = whole ? b.value : java.util.Arrays.copyOfRange(b.value, first * rank, (first + count) * rank);
+        Gemm.dyW(par, bRows, count, rank, dy, rows, sg, false);
         for (int i = 0; i < sg.length; i++) sg[i] *= scale;
-        float[] xd = dropped(par, x, rows, saved.maskSeed);
+        float[] xd = dropped(par, x, rows, saved.maskSeed, saved.p);
         // dA += (s g)^T drop(x)
         Gemm.dyTx(par, sg, xd, rows, rank, in, a.grad, true);
         if (dx == null) return;
-        if (dropout == 0) {
+        if (saved.p == 0) {
             Gemm.dyW(par, a.value, rank, in, sg, rows, dx, true);
         } else {
             // dx += mask * (s g A) / (1 - p): through a buffer, the product must be masked before it is added
             float[] t = scratch(1, rows * in);
             Gemm.dyW(par, a.value, rank, in, sg, rows, t, false);
-            Dropout.addMasked(par, t, dx, rows * in, dropout, saved.maskSeed);
+            Dropout.addMasked(par, t, dx, rows * in, saved.p, saved.maskSeed);
         }
     }
 
     /** {@code x} itself without dropout, else a masked, rescaled copy in this thread's scratch buffer. */
-    private float[] dropped(Parallel par, float[] x, int rows, long maskSeed) {
-        if (dropout == 0) return x;
+    private float[] dropped(Parallel par, float[] x, int rows, long maskSeed, float p) {
+        if (p == 0) return x;
         float[] xd = scratch(0, rows * in);
-        Dropout.apply(par, x, xd, rows * in, dropout, maskSeed);
+        Dropout.apply(par, x, xd, rows * in, p, maskSeed);
         return xd;
+    }
+
+    // ---------------------------------------------------------------------------------------------
+    // The decoder's adapter seam (Weights.Linear.adapter)
+
+    /** Sets the dropout mask for the next forward/backward pairs: one per run seed, optimizer step and micro-batch. */
+    public void setStep(long runSeed, long step, int microBatch) {
+        this.stepSeed = maskSeed(runSeed, step, microBatch, module);
+    }
+
+    /**
+     * Backward recomputes {@code s * drop(x) A^T} from x (rows x in x r multiply-adds, about r / out of
+     * the base layer's backward) instead of keeping state between the calls: the decoder may run a
+     * layer's forward twice (checkpointing), and the mask is a function of {@link #setStep}'s seed.
+     */
+    @Override
+    public void forward(Backend be, Buf x, Buf y, int rows, boolean training) {
+        forward(parallel(be), HeapBuf.of(x), rows, HeapBuf.of(y), stepSeed, training ? dropout : 0, 0, out);
+    }
+
+    @Override
+    public void backward(Backend be, Buf x, Buf dy, Buf dx, int rows) {
+        Parallel par = parallel(be);
+        float[] xa = HeapBuf.of(x);
+        backward(par, project(par, xa, rows, stepSeed, dropout), xa, HeapBuf.of(dy), HeapBuf.of(dx), 0, out);
+    }
+
+    /**
+     * The adapter of output rows {@code [first, first + count)}: one part of a fused projection the
+     * decoder holds as row views (Phi-3's q, k and v of {@code qkv_proj}). The parts share A and B, so
+     * their gradients add up to exactly those of PEFT's single pair on the fused layer.
+     */
+    public Weights.Adapter rows(int first, int count) {
+        if (first < 0 || count < 1 || first + count > out)
+            throw new IllegalArgumentException("LoRA " + module + ": rows [" + first + ", " + (first + count) + ") outside [0, " + out + ")");
+        return new Weights.Adapter() {
+            @Override
+            public void forward(Backend be, Buf x, Buf y, int rows, boolean training) {
+                LoraWeights.this.forward(parallel(be), HeapBuf.of(x), rows, HeapBuf.of(y), stepSeed, training ? dropout : 0, first, count);
+            }
+
+            @Override
+            public void backward(Backend be, Buf x, Buf dy, Buf dx, int rows) {
+                Parallel par = parallel(be);
+                float[] xa = HeapBuf.of(x);
+                LoraWeights.this.backward(par, project(par, xa, rows, stepSeed, dropout), xa, HeapBuf.of(dy), HeapBuf.of(dx), first, count);
+            }
+        };
+    }
+
+    private static Parallel parallel(Backend be) {
+        return be instanceof CpuBackend c ? c.parallel() : Parallel.shared(be.threads());
     }
 
     /** The merged update {@code s * B A [out, in]} (for merging into W, and for checks). */
@@ -187,11 +271,11 @@ public final class LoraWeights {
         return s[which];
     }
 
-    /** {@code m [rows, cols]} transposed into this thread's scratch buffer 2 (valid until the next call). */
-    private static float[] transpose(float[] m, int rows, int cols) {
+    /** Rows {@code [first, first + rows)} of {@code m [*, cols]} transposed into this thread's scratch buffer 2 (valid until the next call). */
+    private static float[] transpose(float[] m, int first, int rows, int cols) {
         float[] t = scratch(2, rows * cols);
         for (int r = 0; r < rows; r++)
-            for (int c = 0; c < cols; c++) t[c * rows + r] = m[r * cols + c];
+            for (int c = 0; c < cols; c++) t[c * rows + r] = m[(first + r) * cols + c];
         return t;
     }
 
