@@ -48,7 +48,7 @@ public final class OptimizerState {
             if (ByteOrder.nativeOrder() == ByteOrder.LITTLE_ENDIAN) w.add(e.getKey(), DType.F32, shapes.get(e.getKey()), MemorySegment.ofArray(e.getValue()));
             else w.addF32(e.getKey(), e.getValue(), shapes.get(e.getKey()));
         }
-        w.write(dir.resolve(TENSORS));
+        OutputFile.write(dir.resolve(TENSORS), true, java.util.List.of(), (OutputFile.StreamBody) w::write);
         ObjectNode json = OM.createObjectNode();
         json.put("optimizer", opt.kind());
         json.put("step", opt.steps);
