@@ -93,6 +93,16 @@ public final class LoraAdapters {
         return out;
     }
 
+    /**
+     * The settings as {@link jllm.train.peft.PeftAdapter} records them: {@code target_modules} are the
+     * leaf names actually adapted ({@code all-linear} resolved), as PEFT writes them.
+     */
+    public jllm.train.peft.LoraConfig peftConfig(List<String> modulesToSave, String baseModel) {
+        java.util.LinkedHashSet<String> leaves = new java.util.LinkedHashSet<>();
+        for (LoraWeights p : pairs) leaves.add(p.module.substring(p.module.lastIndexOf('.') + 1));
+        return new jllm.train.peft.LoraConfig(config.r(), config.alpha(), config.dropout(), List.copyOf(leaves), config.rsLora(), modulesToSave, baseModel);
+    }
+
     /** Trainable parameters in all pairs. */
     public long parameterCount() {
         long n = 0;

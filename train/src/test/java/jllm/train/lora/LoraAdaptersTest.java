@@ -75,6 +75,11 @@ class LoraAdaptersTest {
         }
         int perLayer = name.equals("phi3") ? 4 : 7;
         assertEquals(perLayer * m.spec.layers, lora.pairs.size());
+        var peft = lora.peftConfig(List.of(), "fixture");
+        assertEquals(name.equals("phi3") ? List.of("qkv_proj", "o_proj", "gate_up_proj", "down_proj")
+                : List.of("q_proj", "k_proj", "v_proj", "o_proj", "gate_proj", "up_proj", "down_proj"), peft.targetModules());
+        assertEquals(2.0, peft.scale());
+        assertEquals(lora.pairs.size(), lora.peftPairs().size());
     }
 
     static double sq(double x) { return x * x; }
