@@ -8,6 +8,7 @@ import java.util.Locale;
 import java.util.Random;
 import java.util.concurrent.Callable;
 import jllm.tensor.CpuBackend;
+import jllm.tensor.Gemm;
 import jllm.tensor.GgmlType;
 import jllm.tensor.Parallel;
 import jllm.tensor.Quantizer;
@@ -76,10 +77,12 @@ final class BenchKernelsCommand implements Callable<Integer> {
         Random rnd = new Random(1);
         float[] x = new float[tokens * cols];
         for (int i = 0; i < x.length; i++) x[i] = (float) rnd.nextGaussian();
+        List<Tensor> firsts = new ArrayList<>();
         for (int k = 0; k < kinds.size(); k++) {
             GgmlType type = kinds.get(k);
             String name = types.get(k);
             List<Tensor> copies = copies(type, rnd);
+            firsts.add(copies.get(0));
             float[] y = new float[tokens * rows];
             double decode = rate(() -> { for (Tensor w : copies) be.matmul(w, x, y, 1, null); }, (double) rows * cols * copies.size());
             double prefill = rate(() -> be.matmul(copies.get(0), x, y, tokens, null), (double) rows * cols * tokens);
@@ -87,8 +90,27 @@ final class BenchKernelsCommand implements Callable<Integer> {
             System.out.printf(Locale.ROOT, "%-6s %12.2f %10.1f %13.0f%% %14.1f %11.0f%%%n",
                     name, decode, gbs, 100 * gbs / bw, prefill, 100 * prefill / peak);
         }
+        backward(par, firsts, x, rnd, peak);
         System.out.printf(Locale.ROOT, "read_gb_s=%.2f fma_gmac_s=%.2f%n", bw, peak);
         return 0;
+    }
+
+    /**
+     * The training products with {@code tokens} tokens: the input gradient {@code dX = dY W} per format
+     * (W decoded on the fly) and the fp32 weight gradient {@code dW = dY^T X}, as shares of the FMA peak.
+     */
+    private void backward(Parallel par, List<Tensor> weights, float[] x, Random rnd, double peak) {
+        float[] dy = new float[tokens * rows], dx = new float[tokens * cols];
+        for (int i = 0; i < dy.length; i++) dy[i] = (float) rnd.nextGaussian();
+        System.out.printf(Locale.ROOT, "backward with %d tokens:%n%-6s %14s %12s%n", tokens, "type", "dX=dY·W GMAC/s", "% of peak");
+        double macs = (double) rows * cols * tokens;
+        for (Tensor w : weights) {
+            double g = rate(() -> Gemm.dyW(par, w, dy, tokens, dx, false), macs);
+            System.out.printf(Locale.ROOT, "%-6s %14.1f %11.0f%%%n", w.dtype().name().toLowerCase(Locale.ROOT), g, 100 * g / peak);
+        }
+        float[] dw = new float[rows * cols];
+        double g = rate(() -> Gemm.dyTx(par, dy, x, tokens, rows, cols, dw, false), macs);
+        System.out.printf(Locale.ROOT, "%-6s %14.1f %11.0f%%  (dW=dY^T·X, fp32)%n", "f32", g, 100 * g / peak);
     }
 
     /** Enough copies of one quantized random matrix to exceed every cache (copied bytes, quantized once). */

@@ -5,6 +5,7 @@ import java.util.Map;
 import jllm.tensor.Backend;
 import jllm.tensor.Buf;
 import jllm.tensor.KvCache;
+import jllm.tensor.Precision;
 
 /**
  * The one decoder every architecture runs through, forward and backward: embeddings, then per
@@ -19,6 +20,12 @@ import jllm.tensor.KvCache;
  * checkpointing, only each layer's input, recomputing the layer in backward). {@link #backward}
  * walks the same steps in reverse, each step next to the forward step it undoes; the LM head and
  * cross-entropy are fused and chunked ({@link #headLoss}).
+ *
+ * <p>{@link Spec#numerics} other than fp32 makes the inference forward round as a bf16/fp16
+ * PyTorch model does, or as an implementation variant does ({@code jllm doctor}): each op's output
+ * is rounded to the activation dtype ({@link #rnd}) and the ops with inner rounding points (norms,
+ * RoPE, attention, the gated product, soft-caps) go to the backend's low-precision forms. With the
+ * default numerics none of that runs and the calls are exactly those of the fp32 forward.
  */
 public final class Model {
     public final Spec spec;
@@ -84,7 +91,8 @@ public final class Model {
         checkTokens(tokens);
         st.ensure(st.length + T);
         Pass c = new Pass(tokens, Positions.continuing(st.length, T), st.cache, st.length, st.buffers(T));
-        be.embed(weights.embed, tokens, T, c.x, spec.embedScale);
+        be.embed(weights.embed, tokens, T, c.x, spec.numerics.embedScale().round(spec.embedScale));
+        rnd(c.x, T * H);
         observe(obs, 0, c.x, T);
         for (int l = 0; l < spec.layers; l++) {
             layerForward(l, c, c.buf.acts);
@@ -102,8 +110,15 @@ public final class Model {
         }
         Buf logits = be.alloc(rows * V);
         be.matmul(weights.lmHead, in, logits, rows, null);
-        if (spec.logitScale != 1f) be.scale(logits, logits, spec.logitScale, rows * V);
-        if (spec.finalSoftcap > 0) be.softcap(logits, rows * V, spec.finalSoftcap);
+        rnd(logits, rows * V);
+        if (spec.logitScale != 1f) {
+            be.scale(logits, logits, spec.logitScale, rows * V);
+            rnd(logits, rows * V);
+        }
+        if (spec.finalSoftcap > 0) {
+            if (lowPrecision()) be.softcapRounded(logits, rows * V, spec.finalSoftcap, spec.numerics);
+            else be.softcap(logits, rows * V, spec.finalSoftcap);
+        }
         float[] out = new float[rows * V];
         be.download(logits, 0, out, 0, rows * V);
         return out;
@@ -170,7 +185,11 @@ public final class Model {
         /** cos and sin for this call's positions, computed once per RoPE and shared by the layers using it. */
         Buf[] rope(Rope r) {
             return ropeTables.computeIfAbsent(r, k -> {
-                float[][] cs = k.tables(p.pos, rows);
+                float[][] cs = k.tables(p.pos, rows, spec.numerics.rope());
+                if (!k.interleaved) { // rotate-half casts cos/sin to the activation dtype; Llama 4's complex form stays fp32
+                    spec.numerics.activations().round(cs[0]);
+                    spec.numerics.activations().round(cs[1]);
+                }
                 return new Buf[] {upload(cs[0]), upload(cs[1])};
             });
         }
@@ -204,12 +223,12 @@ public final class Model {
         Buf in = w.attnNormW == null ? x : norm(x, a.xnA, T, w.attnNormW, w.attnNormB, a.meanA, a.rstdA);
         attentionForward(l, c, a, in);
         Buf o = w.postAttnNormW == null ? a.o : norm(a.o, a.on, T, w.postAttnNormW, w.postAttnNormB, a.meanPA, a.rstdPA);
-        be.addScaled(x, o, spec.residualScale, T * H);
+        residual(x, o, T * H);
         if (a.xMid != null) be.copy(x, 0, a.xMid, 0, T * H);
         in = w.ffnNormW == null ? x : norm(x, a.xnF, T, w.ffnNormW, w.ffnNormB, a.meanF, a.rstdF);
         Buf f = ffnForward(l, c, a, in);
         if (w.postFfnNormW != null) f = norm(f, a.fn != null ? a.fn : f, T, w.postFfnNormW, w.postFfnNormB, a.meanPF, a.rstdPF);
-        be.addScaled(x, f, spec.residualScale, T * H);
+        residual(x, f, T * H);
     }
 
     /**
@@ -247,9 +266,38 @@ public final class Model {
     // ---- norms (RMSNorm or LayerNorm, as the architecture says) ---------------------------------
 
     private Buf norm(Buf x, Buf y, int rows, Buf w, Buf b, Buf mean, Buf rstd) {
-        if (spec.layerNorm) be.layerNorm(x, y, rows, spec.hidden, w, b, spec.normEps, spec.normOnePlus, mean, rstd);
-        else be.rmsNorm(x, y, rows, spec.hidden, w, spec.normEps, spec.normOnePlus, rstd);
+        if (lowPrecision() && spec.layerNorm) be.layerNormRounded(x, y, rows, spec.hidden, w, b, spec.normEps, spec.normOnePlus, spec.numerics);
+        else if (spec.layerNorm) be.layerNorm(x, y, rows, spec.hidden, w, b, spec.normEps, spec.normOnePlus, mean, rstd);
+        else rmsNorm(x, y, rows, spec.hidden, w, spec.normOnePlus, rstd);
         return y;
+    }
+
+    private void rmsNorm(Buf x, Buf y, int rows, int n, Buf w, boolean onePlus, Buf rstd) {
+        if (lowPrecision()) be.rmsNormRounded(x, y, rows, n, w, spec.normEps, onePlus, spec.numerics);
+        else be.rmsNorm(x, y, rows, n, w, spec.normEps, onePlus, rstd);
+    }
+
+    // ---- numerics (doctor's low-precision emulation; nothing here runs with the default fp32 numerics) ----
+
+    private boolean lowPrecision() { return spec.numerics.activations() != Precision.FP32; }
+
+    /** Rounds an op's output to the activation dtype, as a PyTorch model held in that dtype stores it. */
+    private void rnd(Buf x, int n) {
+        if (lowPrecision()) be.round(x, 0, n, spec.numerics.activations());
+    }
+
+    /** {@code x += s * branch}; in a low-precision dtype the product and the sum are two rounded ops. */
+    private void residual(Buf x, Buf branch, int n) {
+        if (!lowPrecision()) {
+            be.addScaled(x, branch, spec.residualScale, n);
+            return;
+        }
+        if (spec.residualScale != 1f) {
+            be.scale(branch, branch, spec.residualScale, n);
+            rnd(branch, n);
+        }
+        be.addScaled(x, branch, 1f, n);
+        rnd(x, n);
     }
 
     private void normBackward(Buf x, Buf w, Buf b, Buf mean, Buf rstd, Buf dy, int rows, Buf dx, boolean accumulate, Grads g) {
@@ -262,6 +310,7 @@ public final class Model {
     private void linear(Weights.Linear l, Buf x, Buf y, int rows, boolean training) {
         be.matmul(l.w, x, y, rows, l.bias);
         if (l.adapter != null) l.adapter.forward(be, x, y, rows, training);
+        rnd(y, rows * l.out());
     }
 
     private void linearBackward(Weights.Linear l, Buf x, Buf dy, int rows, Buf dx, boolean accumulate, Grads g) {
@@ -289,26 +338,34 @@ public final class Model {
         Buf[] qk = qk(l, a);
         switch (spec.qkNorm) {
             case PER_HEAD -> {
-                be.rmsNorm(a.q, qk[0], T * heads, hd, w.qNorm, spec.normEps, spec.normOnePlus, a.rstdQ);
-                be.rmsNorm(a.k, qk[2], T * kvHeads, hd, w.kNorm, spec.normEps, spec.normOnePlus, a.rstdK);
+                rmsNorm(a.q, qk[0], T * heads, hd, w.qNorm, spec.normOnePlus, a.rstdQ);
+                rmsNorm(a.k, qk[2], T * kvHeads, hd, w.kNorm, spec.normOnePlus, a.rstdK);
             }
             case WHOLE -> {
-                be.rmsNorm(a.q, qk[0], T, heads * hd, w.qNorm, spec.normEps, false, a.rstdQ);
-                be.rmsNorm(a.k, qk[2], T, kvD, w.kNorm, spec.normEps, false, a.rstdK);
+                rmsNorm(a.q, qk[0], T, heads * hd, w.qNorm, false, a.rstdQ);
+                rmsNorm(a.k, qk[2], T, kvD, w.kNorm, false, a.rstdK);
             }
             default -> { }
         }
         Rope rope = ls.rope();
         if (rope != null) {
             Buf[] cs = c.rope(rope);
-            be.rope(qk[0], T, heads, hd, rope.rotaryDim, cs[0], cs[1], rope.interleaved, false);
-            be.rope(qk[2], T, kvHeads, hd, rope.rotaryDim, cs[0], cs[1], rope.interleaved, false);
+            if (lowPrecision()) {
+                be.ropeRounded(qk[0], T, heads, hd, rope.rotaryDim, cs[0], cs[1], rope.interleaved, spec.numerics);
+                be.ropeRounded(qk[2], T, kvHeads, hd, rope.rotaryDim, cs[0], cs[1], rope.interleaved, spec.numerics);
+            } else {
+                be.rope(qk[0], T, heads, hd, rope.rotaryDim, cs[0], cs[1], rope.interleaved, false);
+                be.rope(qk[2], T, kvHeads, hd, rope.rotaryDim, cs[0], cs[1], rope.interleaved, false);
+            }
             if (spec.qkNorm == Spec.QkNorm.L2_AFTER_ROPE) {
-                be.rmsNorm(qk[0], qk[1], T * heads, hd, null, spec.normEps, false, a.rstdQl);
-                be.rmsNorm(qk[2], qk[3], T * kvHeads, hd, null, spec.normEps, false, a.rstdKl);
+                rmsNorm(qk[0], qk[1], T * heads, hd, null, false, a.rstdQl);
+                rmsNorm(qk[2], qk[3], T * kvHeads, hd, null, false, a.rstdKl);
             }
         }
-        if (ls.queryScale() != null) be.scaleRows(qk[1], c.factors(ls.queryScale()), T, heads * hd);
+        if (ls.queryScale() != null) {
+            be.scaleRows(qk[1], c.factors(ls.queryScale()), T, heads * hd);
+            rnd(qk[1], T * heads * hd);
+        }
         Buf k = qk[3], v = a.v;
         if (c.cache != null) {
             be.copy(k, 0, c.cache.k(l), c.start * kvD, T * kvD);
@@ -316,7 +373,9 @@ public final class Model {
             k = c.cache.k(l);
             v = c.cache.v(l);
         }
-        be.attention(qk[1], T, c.p.pos, c.p.keyBase, k, v, heads, kvHeads, hd, spec.attnScale, spec.attnSoftcap, ls.mask(), a.att, a.lse);
+        if (spec.numerics.roundsAttention())
+            be.attentionRounded(qk[1], T, c.p.pos, c.p.keyBase, k, v, heads, kvHeads, hd, spec.attnScale, spec.attnSoftcap, ls.mask(), a.att, spec.numerics);
+        else be.attention(qk[1], T, c.p.pos, c.p.keyBase, k, v, heads, kvHeads, hd, spec.attnScale, spec.attnSoftcap, ls.mask(), a.att, a.lse);
         linear(w.o, a.att, a.o, T, c.training);
     }
 
@@ -386,9 +445,11 @@ public final class Model {
         linear(m.up(), in, a.u, rows, training);
         if (m.gate() != null) {
             linear(m.gate(), in, a.g, rows, training);
-            be.gated(spec.act, a.g, a.u, a.h, rows * inter);
+            if (lowPrecision()) be.gatedRounded(spec.act, a.g, a.u, a.h, rows * inter, spec.numerics);
+            else be.gated(spec.act, a.g, a.u, a.h, rows * inter);
         } else {
             be.activate(spec.act, a.u, a.h, rows * inter);
+            rnd(a.h, rows * inter);
         }
         linear(m.down(), a.h, a.f, rows, training);
     }
@@ -433,6 +494,7 @@ public final class Model {
         boolean sigmoid = m.routing() == Spec.Routing.SIGMOID_TOPK;
         linear(w.router, in, a.routerLogits, T, c.training);
         be.route(a.routerLogits, T, E, K, sigmoid, m.renormalize(), a.chosen, a.weights, a.probs);
+        rnd(a.weights, T * K);
         be.fill(a.out, 0, T * H, 0f);
         ExpertRows er = ExpertRows.of(a.chosen, T, K, E);
         for (int e = 0; e < E; e++) {
@@ -442,9 +504,11 @@ public final class Model {
             mlpForward(w.experts[e], c.buf.xe, n, m.intermediate(), c.buf.expert, c.training);
             be.scatterAddRows(c.buf.expert.f, er.rows[e], sigmoid ? null : er.slots[e], a.weights, n, H, a.out);
         }
+        rnd(a.out, T * H); // low precision: the experts' sum rounded once (transformers rounds each expert's share)
         if (w.shared != null) {
             mlpForward(w.shared, in, T, m.sharedIntermediate(), a.shared, c.training);
             be.addScaled(a.out, a.shared.f, 1f, T * H);
+            rnd(a.out, T * H);
         }
     }
 
@@ -522,6 +586,7 @@ public final class Model {
         int T = tokens.length, H = spec.hidden;
         if (T == 0 || p.rows != T) throw new IllegalArgumentException(T + " tokens for " + p.rows + " positions");
         if (!p.selfContained()) throw new IllegalArgumentException("training positions must restart at each example");
+        if (!spec.numerics.isDefault()) throw new IllegalStateException("training runs in fp32; numerics " + spec.numerics + " are an inference emulation");
         checkTokens(tokens);
         Pass c = new Pass(tokens, p, null, 0, new Buffers(T, true, checkpointing));
         Record r = new Record(c, checkpointing);

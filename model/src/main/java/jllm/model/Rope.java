@@ -3,6 +3,8 @@ package jllm.model;
 import com.fasterxml.jackson.databind.JsonNode;
 import java.util.ArrayList;
 import java.util.List;
+import jllm.tensor.Numerics;
+import jllm.tensor.Precision;
 
 /**
  * Rotary position embedding of one layer type, computed as transformers' {@code modeling_rope_utils}
@@ -213,6 +215,16 @@ public final class Rope {
 
     /** cos and sin tables {@code [rows, rotaryDim/2]} for the given positions. */
     public float[][] tables(int[] pos, int rows) {
+        return tables(pos, rows, Precision.FP32);
+    }
+
+    /**
+     * The tables as computed in dtype {@code p} ({@link Numerics#rope}): inverse frequencies,
+     * positions and angles each rounded to p, then cos and sin of the rounded angle (and their
+     * product with the attention factor) rounded to p. In fp32 every rounding is the identity;
+     * bf16 is the well-known bug that merges neighbouring positions beyond a few hundred.
+     */
+    public float[][] tables(int[] pos, int rows, Precision p) {
         int max = 0;
         for (int t = 0; t < rows; t++) max = Math.max(max, pos[t]);
         float[] inv = invFreq(max);
@@ -220,10 +232,11 @@ public final class Rope {
         int half = rotaryDim / 2;
         float[] cos = new float[rows * half], sin = new float[rows * half];
         for (int t = 0; t < rows; t++) {
+            float position = p.round((float) pos[t]);
             for (int i = 0; i < half; i++) {
-                float angle = (float) pos[t] * inv[i];
-                cos[t * half + i] = (float) Math.cos(angle) * s;
-                sin[t * half + i] = (float) Math.sin(angle) * s;
+                float angle = p.round(position * p.round(inv[i]));
+                cos[t * half + i] = p.round(p.round((float) Math.cos(angle)) * s);
+                sin[t * half + i] = p.round(p.round((float) Math.sin(angle)) * s);
             }
         }
         return new float[][] {cos, sin};

@@ -66,6 +66,8 @@ public final class CpuBackend implements Backend {
 
     @Override public Tensor weight(Tensor w) { return w; }
 
+    @Override public void round(Buf x, int off, int n, Precision p) { p.round(HeapBuf.of(x), off, n); }
+
     @Override public KvCache kvCache(int layers, int kvDim) { return new HeapKvCache(layers, kvDim); }
 
     /** Per-layer heap arrays, doubled as the sequence grows; refused up front when they cannot fit in the heap. */
