@@ -18,17 +18,11 @@ import picocli.CommandLine.Parameters;
 /** {@code jllm template render}: renders a Hugging Face chat template exactly as transformers would. */
 @Command(name = "template", mixinStandardHelpOptions = true, description = "Work with Hugging Face Jinja chat templates.",
         subcommands = TemplateCommand.Render.class)
-public final class TemplateCommand implements Runnable {
+public final class TemplateCommand extends CommandGroup {
     /** Exit status when the template itself raises (raise_exception, undefined values, type errors). */
     static final int TEMPLATE_RAISED = 3;
 
-    @CommandLine.Spec
-    CommandLine.Model.CommandSpec spec;
 
-    @Override
-    public void run() {
-        spec.commandLine().usage(spec.commandLine().getOut());
-    }
 
     @Command(name = "render", mixinStandardHelpOptions = true,
             description = "Render TEMPLATE with the variables of a JSON context (messages, add_generation_prompt, bos_token, "
