@@ -90,7 +90,7 @@ public final class Model {
         if (T == 0) throw new IllegalArgumentException("no tokens to run");
         checkTokens(tokens);
         st.ensure(st.length + T);
-        Pass c = new Pass(tokens, Positions.continuing(st.length, T), st.cache, st.length, st.buffers(T));
+        Pass c = new Pass(tokens, Positions.continuing(st.length, T), st.cache, st.length, st.buffers(T), false);
         be.embed(weights.embed, tokens, T, c.x, spec.numerics.embedScale().round(spec.embedScale));
         rnd(c.x, T * H);
         observe(obs, 0, c.x, T);
@@ -171,13 +171,14 @@ public final class Model {
         private final Map<Rope, Buf[]> ropeTables = new IdentityHashMap<>();
         private final Map<Spec.QueryScale, Buf> factors = new IdentityHashMap<>();
 
-        Pass(int[] tokens, Positions p, KvCache cache, int start, Buffers buf) {
+        /** {@code training}: adapters run in training mode (LoRA dropout); only {@link #trainForward} sets it. */
+        Pass(int[] tokens, Positions p, KvCache cache, int start, Buffers buf, boolean training) {
             this.tokens = tokens;
             this.rows = tokens.length;
             this.p = p;
             this.cache = cache;
             this.start = start;
-            this.training = cache == null;
+            this.training = training;
             this.buf = buf;
             this.x = buf.x;
         }
@@ -588,7 +589,7 @@ public final class Model {
         if (!p.selfContained()) throw new IllegalArgumentException("training positions must restart at each example");
         if (!spec.numerics.isDefault()) throw new IllegalStateException("training runs in fp32; numerics " + spec.numerics + " are an inference emulation");
         checkTokens(tokens);
-        Pass c = new Pass(tokens, p, null, 0, new Buffers(T, true, checkpointing));
+        Pass c = new Pass(tokens, p, null, 0, new Buffers(T, true, checkpointing), true);
         Record r = new Record(c, checkpointing);
         be.embed(weights.embed, tokens, T, c.x, spec.embedScale);
         for (int l = 0; l < spec.layers; l++) {
@@ -615,28 +616,52 @@ public final class Model {
      * a mean; 0 = loss only).
      */
     public double headLoss(Record r, int[] labels, float dScale, Grads g) {
-        int T = r.rows(), H = spec.hidden, V = spec.vocab;
+        return headLoss(r.hidden, r.rows(), labels, dScale, g, dScale == 0f ? null : r.dHidden());
+    }
+
+    /** {@link #headLoss(Record, int[], float, Grads)} on final-norm outputs {@code hidden}; {@code dH} null: loss only. */
+    private double headLoss(Buf hidden, int T, int[] labels, float dScale, Grads g, Buf dH) {
+        int H = spec.hidden, V = spec.vocab;
         if (labels.length != T) throw new IllegalArgumentException(labels.length + " labels for " + T + " rows");
         int chunk = Math.max(1, Math.min(T, lossChunkFloats / V));
-        Buf xc = be.alloc(chunk * H), logits = be.alloc(chunk * V), dxc = be.alloc(chunk * H), dH = r.dHidden();
-        Buf dW = g.of(weights.lmHead);
+        Buf xc = be.alloc(chunk * H), logits = be.alloc(chunk * V), dxc = dH == null ? null : be.alloc(chunk * H);
+        Buf dW = dH == null ? null : g.of(weights.lmHead);
+        float ds = dH == null ? 0f : dScale;
         double sum = 0;
         for (int r0 = 0; r0 < T; r0 += chunk) {
             int n = Math.min(chunk, T - r0);
             boolean any = false;
             for (int t = r0; t < r0 + n; t++) any |= labels[t] >= 0;
             if (!any) {
-                be.fill(dH, r0 * H, n * H, 0f);
+                if (dH != null) be.fill(dH, r0 * H, n * H, 0f);
                 continue;
             }
-            be.copy(r.hidden, r0 * H, xc, 0, n * H);
+            be.copy(hidden, r0 * H, xc, 0, n * H);
             be.matmul(weights.lmHead, xc, logits, n, null);
-            sum += be.crossEntropy(logits, n, V, labels, r0, spec.logitScale, spec.finalSoftcap, dScale, null);
-            if (dScale == 0f) continue;
+            sum += be.crossEntropy(logits, n, V, labels, r0, spec.logitScale, spec.finalSoftcap, ds, null);
+            if (dH == null) continue;
             be.matmulBackward(weights.lmHead, xc, logits, n, dxc, false, dW, null);
             be.copy(dxc, 0, dH, r0 * H, n * H);
         }
         return sum;
+    }
+
+    /**
+     * The summed cross-entropy over {@code labels} (entries other than {@link Positions#IGNORE}) of
+     * packed examples, without gradients: evaluation. Adapters run in inference mode (no dropout) and
+     * nothing is kept per layer: one set of activation buffers serves every layer, as in inference.
+     */
+    public double loss(int[] tokens, Positions p, int[] labels) {
+        int T = tokens.length;
+        if (T == 0 || p.rows != T) throw new IllegalArgumentException(T + " tokens for " + p.rows + " positions");
+        if (!p.selfContained()) throw new IllegalArgumentException("positions must restart at each example");
+        if (!spec.numerics.isDefault()) throw new IllegalStateException("training runs in fp32; numerics " + spec.numerics + " are an inference emulation");
+        checkTokens(tokens);
+        Pass c = new Pass(tokens, p, null, 0, new Buffers(T, false, true), false);
+        be.embed(weights.embed, tokens, T, c.x, spec.embedScale);
+        for (int l = 0; l < spec.layers; l++) layerForward(l, c, c.buf.acts);
+        norm(c.x, c.x, T, weights.finalNormW, weights.finalNormB, null, null);
+        return headLoss(c.x, T, labels, 0f, null, null);
     }
 
     /** Gradient buffers of the backward, allocated once per step and reused by every layer. */
