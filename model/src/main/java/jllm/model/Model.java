@@ -233,11 +233,40 @@ public final class Model {
     }
 
     /**
+     * Gradient checkpointing's recomputation of layer {@code l} from its saved input and mid-layer
+     * residual: exactly the forward's values of everything {@link #layerBackward} reads. The output
+     * projections (o_proj, down_proj) only feed the residual stream, which the saved residuals make
+     * unnecessary, so they are skipped unless a post-norm's backward reads their output.
+     */
+    private void layerRecompute(int l, Pass c, LayerActs a, Buf xIn, Buf xMid) {
+        Weights.Layer w = weights.layers[l];
+        int T = c.rows, H = spec.hidden;
+        be.copy(xIn, 0, a.xIn, 0, T * H);
+        Buf in = w.attnNormW == null ? a.xIn : norm(a.xIn, a.xnA, T, w.attnNormW, w.attnNormB, a.meanA, a.rstdA);
+        attentionForward(l, c, a, in, w.postAttnNormW != null);
+        if (w.postAttnNormW != null) norm(a.o, a.on, T, w.postAttnNormW, w.postAttnNormB, a.meanPA, a.rstdPA);
+        be.copy(xMid, 0, a.xMid, 0, T * H);
+        in = w.ffnNormW == null ? a.xMid : norm(a.xMid, a.xnF, T, w.ffnNormW, w.ffnNormB, a.meanF, a.rstdF);
+        Buf f;
+        if (spec.layer[l].ffn() instanceof Spec.Dense d) {
+            mlpForward(w.mlp, in, T, d.intermediate(), a.mlp, c.training, w.postFfnNormW != null);
+            f = a.mlp.f;
+        } else {
+            f = ffnForward(l, c, a, in);
+        }
+        if (w.postFfnNormW != null) norm(f, a.fn != null ? a.fn : f, T, w.postFfnNormW, w.postFfnNormB, a.meanPF, a.rstdPF);
+    }
+
+    /**
      * {@code dx} holds the gradient with respect to the layer's output and leaves holding the
      * gradient with respect to its input: each residual add passes dx through and adds what its
      * branch sends back.
      */
-    private void layerBackward(int l, Pass c, LayerActs a, Buf dx, Grads g, Scratch s) {
+    /**
+     * {@code needDx}: whether the gradient with respect to the layer's input is used (false for the
+     * first layer under a frozen embedding: q, k and v then skip their input-gradient products).
+     */
+    private void layerBackward(int l, Pass c, LayerActs a, Buf dx, boolean needDx, Grads g, Scratch s) {
         Weights.Layer w = weights.layers[l];
         int T = c.rows, H = spec.hidden;
         // x_out = x_mid + r * post_ffn_norm(ffn(ffn_norm(x_mid)))
@@ -259,9 +288,10 @@ public final class Model {
             dO = s.dF;
         }
         boolean attnNorm = w.attnNormW != null;
+        boolean dIn = needDx || g.of(w.attnNormW) != null || g.of(w.attnNormB) != null;
         in = attnNorm ? a.xnA : a.xIn;
-        attentionBackward(l, c, a, in, dO, attnNorm ? s.dXn : dx, !attnNorm, g, s);
-        if (attnNorm) normBackward(a.xIn, w.attnNormW, w.attnNormB, a.meanA, a.rstdA, s.dXn, T, dx, true, g);
+        attentionBackward(l, c, a, in, dO, !dIn ? null : attnNorm ? s.dXn : dx, !attnNorm, g, s);
+        if (attnNorm && dIn) normBackward(a.xIn, w.attnNormW, w.attnNormB, a.meanA, a.rstdA, s.dXn, T, dx, true, g);
     }
 
     // ---- norms (RMSNorm or LayerNorm, as the architecture says) ---------------------------------
@@ -329,7 +359,10 @@ public final class Model {
         return new Buf[] {qr, l2 ? a.ql : qr, kr, l2 ? a.kl : kr};
     }
 
-    private void attentionForward(int l, Pass c, LayerActs a, Buf in) {
+    private void attentionForward(int l, Pass c, LayerActs a, Buf in) { attentionForward(l, c, a, in, true); }
+
+    /** {@code project}: also the output projection (a recomputation whose backward never reads it skips it). */
+    private void attentionForward(int l, Pass c, LayerActs a, Buf in, boolean project) {
         Weights.Layer w = weights.layers[l];
         Spec.LayerSpec ls = spec.layer[l];
         int T = c.rows, hd = spec.headDim, heads = spec.heads, kvHeads = spec.kvHeads, kvD = kvHeads * hd;
@@ -377,7 +410,7 @@ public final class Model {
         if (spec.numerics.roundsAttention())
             be.attentionRounded(qk[1], T, c.p.pos, c.p.keyBase, k, v, heads, kvHeads, hd, spec.attnScale, spec.attnSoftcap, ls.mask(), a.att, spec.numerics);
         else be.attention(qk[1], T, c.p.pos, c.p.keyBase, k, v, heads, kvHeads, hd, spec.attnScale, spec.attnSoftcap, ls.mask(), a.att, a.lse);
-        linear(w.o, a.att, a.o, T, c.training);
+        if (project) linear(w.o, a.att, a.o, T, c.training);
     }
 
     private void attentionBackward(int l, Pass c, LayerActs a, Buf in, Buf dO, Buf dIn, boolean accumulate, Grads g, Scratch s) {
@@ -443,6 +476,11 @@ public final class Model {
 
     /** {@code f = down(act(gate(x)) * up(x))}, or {@code down(act(up(x)))} when not gated. */
     private void mlpForward(Weights.Mlp m, Buf in, int rows, int inter, LayerActs.MlpActs a, boolean training) {
+        mlpForward(m, in, rows, inter, a, training, true);
+    }
+
+    /** {@code down}: also the down projection (a recomputation whose backward never reads it skips it). */
+    private void mlpForward(Weights.Mlp m, Buf in, int rows, int inter, LayerActs.MlpActs a, boolean training, boolean down) {
         linear(m.up(), in, a.u, rows, training);
         if (m.gate() != null) {
             linear(m.gate(), in, a.g, rows, training);
@@ -452,7 +490,7 @@ public final class Model {
             be.activate(spec.act, a.u, a.h, rows * inter);
             rnd(a.h, rows * inter);
         }
-        linear(m.down(), a.h, a.f, rows, training);
+        if (down) linear(m.down(), a.h, a.f, rows, training);
     }
 
     private void mlpBackward(Weights.Mlp m, Buf in, int rows, int inter, LayerActs.MlpActs a, Buf dF, Buf dIn, boolean accumulate,
@@ -547,9 +585,12 @@ public final class Model {
         final Pass pass;
         final boolean checkpointing;
         final LayerActs[] acts;
-        final Buf[] inputs;
+        /** With checkpointing: each layer's input and its residual after attention. */
+        final Buf[] inputs, mids;
         final Buf finalIn, finalMean, finalRstd, hidden;
         Buf dHidden;
+        /** With checkpointing: the shared activations still hold the last layer's forward (its recomputation is skipped). */
+        boolean lastLayerLive;
 
         private Record(Pass pass, boolean checkpointing) {
             this.pass = pass;
@@ -557,9 +598,14 @@ public final class Model {
             int T = pass.rows, H = spec.hidden;
             acts = new LayerActs[spec.layers];
             inputs = checkpointing ? new Buf[spec.layers] : null;
+            mids = checkpointing ? new Buf[spec.layers] : null;
             for (int l = 0; l < spec.layers; l++) {
-                if (checkpointing) inputs[l] = be.alloc(T * H);
-                else acts[l] = new LayerActs(be, spec, spec.layer[l], T, true);
+                if (checkpointing) {
+                    inputs[l] = be.alloc(T * H);
+                    mids[l] = be.alloc(T * H);
+                } else {
+                    acts[l] = new LayerActs(be, spec, spec.layer[l], T, true);
+                }
             }
             finalIn = be.alloc(T * H);
             finalMean = spec.layerNorm ? be.alloc(T) : null;
@@ -595,7 +641,9 @@ public final class Model {
         for (int l = 0; l < spec.layers; l++) {
             if (checkpointing) be.copy(c.x, 0, r.inputs[l], 0, T * H);
             layerForward(l, c, checkpointing ? c.buf.acts : r.acts[l]);
+            if (checkpointing) be.copy(c.buf.acts.xMid, 0, r.mids[l], 0, T * H);
         }
+        r.lastLayerLive = checkpointing;
         be.copy(c.x, 0, r.finalIn, 0, T * H);
         norm(r.finalIn, r.hidden, T, weights.finalNormW, weights.finalNormB, r.finalMean, r.finalRstd);
         return r;
@@ -619,11 +667,23 @@ public final class Model {
         return headLoss(r.hidden, r.rows(), labels, dScale, g, dScale == 0f ? null : r.dHidden());
     }
 
+    /**
+     * Rows per chunk of the LM head: at most {@link #lossChunkFloats} logits, the rows split evenly
+     * over the chunks and, from 32 rows on, a multiple of 32 (a whole number of the GEMMs' token
+     * groups: 65 rows would run as 96).
+     */
+    private int lossChunkRows(int T) {
+        int max = Math.max(1, Math.min(T, lossChunkFloats / spec.vocab));
+        if (max >= 32) max = max / 32 * 32;
+        int chunks = (T + max - 1) / max, rows = (T + chunks - 1) / chunks;
+        return rows >= 32 ? Math.min(max, (rows + 31) / 32 * 32) : rows;
+    }
+
     /** {@link #headLoss(Record, int[], float, Grads)} on final-norm outputs {@code hidden}; {@code dH} null: loss only. */
     private double headLoss(Buf hidden, int T, int[] labels, float dScale, Grads g, Buf dH) {
         int H = spec.hidden, V = spec.vocab;
         if (labels.length != T) throw new IllegalArgumentException(labels.length + " labels for " + T + " rows");
-        int chunk = Math.max(1, Math.min(T, lossChunkFloats / V));
+        int chunk = lossChunkRows(T);
         Buf xc = be.alloc(chunk * H), logits = be.alloc(chunk * V), dxc = dH == null ? null : be.alloc(chunk * H);
         Buf dW = dH == null ? null : g.of(weights.lmHead);
         float ds = dH == null ? 0f : dScale;
@@ -710,11 +770,11 @@ public final class Model {
         for (int l = spec.layers - 1; l >= 0; l--) {
             LayerActs a = r.acts[l];
             if (r.checkpointing) {
-                be.copy(r.inputs[l], 0, c.x, 0, T * H);
                 a = c.buf.acts;
-                layerForward(l, c, a);
+                if (l < spec.layers - 1 || !r.lastLayerLive) layerRecompute(l, c, a, r.inputs[l], r.mids[l]);
+                r.lastLayerLive = false;
             }
-            layerBackward(l, c, a, s.dx, g, s);
+            layerBackward(l, c, a, s.dx, l > 0 || g.of(weights.embed) != null, g, s);
         }
         Buf dE = g.of(weights.embed);
         if (dE != null) be.embedBackward(s.dx, c.tokens, T, H, spec.embedScale, dE);
