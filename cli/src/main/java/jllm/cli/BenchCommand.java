@@ -14,9 +14,9 @@ import jllm.tensor.CpuBackend;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
-@Command(name = "bench", mixinStandardHelpOptions = true, subcommands = {BenchTokenizerCommand.class, BenchKernelsCommand.class},
+@Command(name = "bench", mixinStandardHelpOptions = true, subcommands = {BenchTokenizerCommand.class, BenchKernelsCommand.class, BenchTrainCommand.class},
         description = {"Measure prefill (pp) and decode (tg) speed of a model, or of random weights of a preset geometry;",
-                "`jllm bench tokenizer` measures tokenizer encoding speed; `jllm bench kernels` matmul kernels against the machine's bandwidth and FMA peak.",
+                "`jllm bench tokenizer` measures tokenizer encoding speed; `jllm bench kernels` matmul kernels against the machine's bandwidth and FMA peak; `jllm bench train` training steps.",
                 "The last line is always: pp_tok_s=<float> tg_tok_s=<float>"})
 final class BenchCommand implements Callable<Integer> {
     @Option(names = "--model", description = "Model directory or llama2.c .bin")
