@@ -272,6 +272,38 @@ CASES += [
 ]
 
 
+# resource limits (issue 8): operations rewritten to run in linear time must keep Python's results
+CASES += [
+    ("case_mapping_full", "{{ 'ß'.upper() }} {{ 'ßa'|title }} {{ 'ßa'.title() }} {{ 'ßa'|capitalize }} {{ 'ΑΣ'.lower() }} {{ 'ΑΣ Σ'.lower() }} {{ 'ΑΣ'|title }} {{ 'ΑΣ'.title() }} {{ 'aΣ'.capitalize() }} {{ 'İ'.lower()|length }} {{ 'ﬃ'.upper() }} {{ 'ﬃ'.title() }} {{ 'ß'.casefold() }} {{ 'Ꭰꭰ'.casefold() }} {{ 'ǆ'.title() }} {{ 'ǅ'.swapcase() }} {{ 'ß'.swapcase() }} {{ 'ᾳ'.upper() }} {{ 'ᾳ'.title() }}"),
+    ("case_mapping_sigma_context", "{{ \"A'Σ\".lower() }} {{ \"AΣ'a\".lower() }} {{ 'Σ'.lower() }} {{ 'AΣ.'.lower() }} {{ 'Σa'.lower() }} {{ 'aΣ-b ΣA'|title }} {{ 'ΣΑΣ ΑΣ'.swapcase() }}"),
+    ("case_predicates", "{{ 'Aǅ'.isupper() }} {{ 'ǅa'.istitle() }} {{ 'ǅ' is upper }} {{ 'aǅ' is lower }} {{ 'Hello World'.istitle() }} {{ 'Hello world'.istitle() }} {{ '1A'.istitle() }} {{ 'ǅ'.islower() }}"),
+    ("striptags_edges", "[{{ '<!<!-- x -->-- y -->z'|striptags }}][{{ 'a <b c <!-- d > --> e'|striptags }}][{{ '<!-->x'|striptags }}][{{ '<a <b>c'|striptags }}][{{ 'x <y'|striptags }}][{{ 'a<!--b'|striptags }}]"),
+    ("batch_slice_edges", "{{ [1, 2, 3]|batch(0)|list }} {{ [1, 2, 3]|batch(-1)|list }} {{ []|batch(0)|list }} {{ [1, 2, 3]|slice(-2)|list }} {{ [1, 2, 3, 4]|batch(3, 'x')|list }} {{ [1, 2]|batch(3, none)|list }}"),
+    ("slice_zero_error", "{{ [1, 2, 3]|slice(0)|list }}"),
+    ("expandtabs", "{{ 'a\\tb\\n\\tc'.expandtabs() }}|{{ 'ab\\tc'.expandtabs(4) }}|{{ 'x\\ty'.expandtabs(0) }}|{{ '\\tz'.expandtabs(-1) }}|{{ 'é\\tx'.expandtabs(3) }}"),
+    ("int_digit_limit", "{{ ('1' * 5000)|int }} {{ ('0' * 4999 ~ '7')|int }} {{ ('1' * 4300)|int|string|length }} {{ ('-' ~ '2' * 4300)|int|string|length }}"),
+    ("int_str_digit_limit_error", "{{ 10 ** 5000 }}"),
+    ("int_literal_digit_limit_error", "{{ " + "1" * 5000 + " }}"),
+    ("format_width_too_big", "{{ '%99999999999999999999d' % 1 }}"),
+    ("format_missing_precision", "{{ '{:.f}'.format(1.5) }}"),
+    ("format_spec_too_many_digits", "{{ '{:99999999999999999999}'.format(1) }}"),
+    ("format_precision_too_big", "{{ '{:.99999999999f}'.format(1.5) }}"),
+    ("long_needles", "{{ ('ab' * 50).find('b' * 40) }} {{ ('a' * 100 ~ 'b').find('a' * 40 ~ 'b') }} {{ ('a' * 100 ~ 'b').rfind('a' * 40) }} {{ ('xa' * 60).count('xa' * 35) }} {{ ('a' * 40 ~ 'b' ~ 'a' * 40).split('a' * 33) }} {{ ('a' * 80).rsplit('a' * 33, 1) }} {{ ('a' * 80).replace('a' * 33, '-') }} {{ ('ba' * 40).rpartition('a' * 33) }} {{ 'a' * 33 in 'b' * 50 ~ 'a' * 40 }} {{ ('a' * 80).index('a' * 40, 30) }} {{ ('a' * 80).rindex('a' * 40, 0, 70) }}"),
+    ("slicing_more", "{{ '𝒳y😀z'[::2] }} {{ '𝒳y😀z'[-2:] }} {{ 'abcdef'[1:5:2] }} [{{ 'abc'[10:] }}] {{ '𝒳'[::-1] }} {{ ('ab' * 50)[::-7] }} [{{ 'abc'[2**70:] }}] {{ [1, 2, 3][-2**70:] }} {{ 'abcdef'[-2**70:2**70:2] }}"),
+    ("range_length_overflow", "{{ range(2**63)|length }}"),
+    ("repeat_huge_negative", "[{{ 'a' * -(2**70) }}][{{ [1] * -(2**70) }}]"),
+    ("repeat_huge_error", "{{ 'a' * 2**70 }}"),
+    ("strip_long_chars", "{{ 'xxhixx'.strip('x' * 40 ~ 'y') }} {{ 'yxhixy'.lstrip('xy' * 20) }} {{ 'yxhixy'.rstrip('xy' * 20) }}"),
+    ("attribute_path_digits", "{{ [[1, 2]]|map(attribute='1')|list }} {{ [{'a': [5, 6]}]|map(attribute='a.1')|list }}"),
+    ("accumulate_namespace", "{% set ns = namespace(s='', l=[]) %}{% for i in range(5) %}{% set ns.s = ns.s ~ i ~ ',' %}{% set ns.l = ns.l + [i] + [i * 2] %}{% set t = ns.s %}{% set ns.s = ns.s + '|' %}{% endfor %}{{ ns.s }} {{ ns.l }} {{ t }}"),
+    ("accumulate_undefined_error", "{% set ns = namespace() %}{% set ns.s = ns.s + 'x' %}"),
+    ("accumulate_undefined_concat", "{% set ns = namespace() %}{% set ns.s = ns.s ~ 'x' %}{{ ns.s }}"),
+    ("float_huge_precision", "{{ ('%.2000f' % 0.1)|length }} {{ ('%.1200e' % 0.1)[-12:] }} {{ ('%#.1500g' % 0.1)|length }} {{ '%.1500g' % 0.1 }} {{ ('{:.1300f}'.format(2.5))[-3:] }} {{ 2.5|round(1200) }} {{ -2.5|round(-401) }} {{ 1e300|round(-401) }}"),
+    ("format_field_chain", "{{ '{0[0][1]}|{0[0][0]:>3}|{1.real}'.format([[5, 6]], 7) }}"),
+    ("float_filter_long", "{{ ('1' * 300 ~ 'x')|float }} {{ ('1' * 30 ~ '.5')|float }} {{ ('9' * 400)|float }} {{ '.5e3'|float }} {{ '5.'|float }}"),
+]
+
+
 def main():
     env = _compile_jinja_template()
     out = []

@@ -4,11 +4,11 @@
 Builds ~24 tiny random-weight variant models (other sizes, head counts, rope scalings, biases,
 sliding windows, MoE variants, BF16/F16 checkpoints), saves each with `save_pretrained`, reloads it
 in fp32 with eager attention, and writes `reference.safetensors` in the same format as
-`../shared/fixtures/hf/*/reference.safetensors` (without gradients):
+`../shared/fixtures/hf/*/reference.safetensors` (gradients included):
 
   input_ids int64 [2,T]; logits f32 [2,T,V]; hidden.0..hidden.L f32 [2,T,H];
   generate.prompt int64 [1,8]; generate.output int64 [1,8+N] (greedy, KV cache, no eos stop);
-  loss f32 [1] (labels = input_ids).
+  loss f32 [1] (labels = input_ids); grad.<name> f32 for every parameter (d loss / d parameter).
 
 Usage: python3 make_references.py --out testdata/hf [--only name1,name2]
 Needs torch + transformers 5.17 (+ safetensors, numpy). Runs on CPU in fp32, deterministic seeds.
@@ -265,6 +265,20 @@ def build_one(v, outdir):
     for i, h in enumerate(hs):
         tensors[f"hidden.{i}"] = h.float().contiguous()
 
+    # Loss and every parameter gradient (labels = input_ids, mean over the batch's shifted tokens), as the
+    # shared fixtures hold them: names are transformers' in-memory names (fused experts stay fused; a tied
+    # lm_head is the embedding and appears once). Taken before generate(), which leaves state behind
+    # (dynamic RoPE keeps the frequencies of the longest sequence it saw).
+    m2.zero_grad(set_to_none=True)
+    out_g = m2(input_ids=ids, labels=ids)
+    out_g.loss.backward()
+    grad_loss_diff = float((out_g.loss.detach() - out.loss.detach()).abs())
+    n_grads = 0
+    for pname, p in m2.named_parameters():
+        if p.grad is not None:
+            tensors[f"grad.{pname}"] = p.grad.detach().float().contiguous()
+            n_grads += 1
+    m2.zero_grad(set_to_none=True)
     # greedy generation with KV cache, no eos stopping
     prompt = ids[:1, :PROMPT_LEN].clone()
     disable_eos(m2)
@@ -294,12 +308,12 @@ def build_one(v, outdir):
 
     info = dict(description=v["desc"], model_type=mt, architecture=type(m2).__name__,
                 storage_dtype=v["dtype"], T=T, new_tokens=N, seed=seed,
-                num_hidden_states=len(hs), loss=float(out.loss),
+                num_hidden_states=len(hs), loss=float(out.loss), gradients=n_grads,
                 checks=dict(reload_state_dict_mismatch=mism[:10], reload_logits_max_abs_diff=reload_diff,
                             min_top2_logit_margin_forward=logit_margin(logits),
                             min_top2_logit_margin_generate=gen_margin,
                             generate_equals_nocache_greedy=nocache_match,
-                            nocache_first_diff_index=first_diff))
+                            nocache_first_diff_index=first_diff, grad_pass_loss_diff=grad_loss_diff))
     return info
 
 
@@ -314,7 +328,8 @@ def main():
                 "generator": "tools/hf-reference/make_references.py",
                 "format": "reference.safetensors: input_ids I64[2,T], logits F32[2,T,V], hidden.0..hidden.L F32[2,T,H] "
                           "(output_hidden_states), generate.prompt I64[1,8], generate.output I64[1,8+N] (greedy, "
-                          "KV cache, eos disabled so exactly N new tokens), loss F32[1] (labels=input_ids). "
+                          "KV cache, eos disabled so exactly N new tokens), loss F32[1] (labels=input_ids), grad.<parameter> F32 "
+                          "(gradient of that loss for every parameter, transformers' in-memory names, fused experts fused). "
                           "Reference computed in fp32 on CPU, eager attention, from the checkpoint reloaded from disk.",
                 "weights": "seeded (crc32 of the variant name): norm weights 1+0.1*N(0,1) (0.1*N(0,1) for the (1+w) norms "
                            "of gemma/gemma2/gemma3/nemotron), biases 0.1*N(0,1), embeddings 0.5*N(0,1) (0.5/sqrt(H) for "

@@ -1,6 +1,7 @@
 #!/usr/bin/env python3
 """Check testdata/hf/*: safetensors headers parse, shapes/dtypes match the reference format, loss matches
-the logits (numpy cross-entropy). Needs only numpy. Usage: python3 verify_references.py [testdata/hf]"""
+the logits (numpy cross-entropy), every grad.* is finite F32 and names a model tensor (fused MoE experts
+and Mixtral's renamed router excepted). Needs only numpy. Usage: python3 verify_references.py [testdata/hf]"""
 import json, os, struct, sys
 import numpy as np
 
@@ -45,8 +46,16 @@ def main():
         errs = []
         if dts != {want_dt}:
             errs.append(f"model dtypes {dts}")
-        if set(r) != set(exp):
-            errs.append(f"keys {sorted(set(r) ^ set(exp))}")
+        grads = {k: v for k, v in r.items() if k.startswith("grad.")}
+        if set(r) - set(grads) != set(exp):
+            errs.append(f"keys {sorted((set(r) - set(grads)) ^ set(exp))}")
+        if not grads:
+            errs.append("no grad.* tensors")
+        for k, (dt, a) in grads.items():
+            if dt != "F32" or not np.all(np.isfinite(a)):
+                errs.append(f"{k}: {dt}, finite={bool(np.all(np.isfinite(a)))}")
+            if k[5:] not in m and not any(x in k for x in ("experts.gate_up_proj", "experts.down_proj", "mlp.gate.weight")):
+                errs.append(f"{k}: no such tensor in model.safetensors")
         for k, (dt, shp) in exp.items():
             if k in r and (r[k][0] != dt or list(r[k][1].shape) != shp):
                 errs.append(f"{k}: {r[k][0]} {list(r[k][1].shape)} != {dt} {shp}")

@@ -18,11 +18,9 @@ final class Models {
         return jllm.generate.ModelBundle.open(model, tokenizer, template, backend(threads, exact), System.err::println);
     }
 
-    static CpuBackend backend(Integer threads, boolean exact) {
-        return new CpuBackend(threads == null ? Runtime.getRuntime().availableProcessors() : threads, exact);
-    }
+    static CpuBackend backend(Integer threads, boolean exact) { return new CpuBackend(Threads.resolve(threads), exact); }
 
     /** The text of every --exact option. */
     static final String EXACT = "Keep activations fp32 for quantized weights too (reference comparisons); "
-            + "by default they are quantized to 8 bits per 32 values for decode, as llama.cpp does";
+            + "by default decode quantizes them to 8 bits per 32 values, as llama.cpp does";
 }

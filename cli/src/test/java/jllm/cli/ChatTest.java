@@ -21,6 +21,11 @@ class ChatTest {
     Path dir;
 
     Path tinyLlama3() throws Exception {
+        return tinyLlama3(dir);
+    }
+
+    /** Writes the tiny model, with the Llama 3 tokenizer and chat template, into {@code dir}. */
+    static Path tinyLlama3(Path dir) throws Exception {
         String cfg = """
             {"model_type": "llama", "vocab_size": 128256, "hidden_size": 32, "num_hidden_layers": 1, "num_attention_heads": 2,
              "num_key_value_heads": 1, "intermediate_size": 64, "max_position_embeddings": 4096, "rms_norm_eps": 1e-5,
@@ -51,6 +56,24 @@ class ChatTest {
             // the second turn's prompt starts with the first turn (system, user, assistant reply): only the new part runs
             int reused = Integer.parseInt(stats[1].replaceAll(".*, (\\d+) reused.*", "$1"));
             assertTrue(reused >= 15, stats[1]); // up to the assistant reply, whose re-tokenisation may differ
+        } finally {
+            System.setIn(old);
+        }
+    }
+
+    @Test
+    void aHostileChatTemplateEndsTheChatWithOneLineAndExitThree() throws Exception {
+        Path m = tinyLlama3();
+        InputStream old = System.in;
+        try {
+            for (String bomb : java.util.List.of("{{ 'ß' * 10**9 }}", "{% for m in messages %}{{ m.content * 10**8 }}{% endfor %}",
+                    "{% macro r() %}{{ r() }}{% endmacro %}{{ r() }}", "{{ raise_exception('no system prompts') }}")) {
+                Path t = Files.writeString(dir.resolve("bomb.jinja"), bomb);
+                System.setIn(new ByteArrayInputStream("Hello\n".getBytes(StandardCharsets.UTF_8)));
+                CliTest.Run r = CliTest.run("chat", "--model", m.toString(), "--chat-template", t.toString(), "--max-tokens", "2", "--threads", "1");
+                assertEquals(3, r.code(), bomb + ": " + r.err());
+                assertTrue(r.err().startsWith("error: chat template: ") && r.err().strip().lines().count() == 1, r.err());
+            }
         } finally {
             System.setIn(old);
         }

@@ -96,15 +96,42 @@ class TemplateCommandTest {
     }
 
     @Test
+    void templateBombsAndHostileContextsAreOneLine(@TempDir Path tmp) throws Exception {
+        Path ctx = Files.writeString(tmp.resolve("c.json"), "{\"messages\": [{\"role\": \"user\", \"content\": \"hi\"}]}");
+        for (String bomb : List.of("{{ 'a' * 10**9 }}", "{{ '%999999999d'|format(1) }}", "{{ ' '|center(2**31) }}",
+                "{% set ns = namespace(s='x') %}{% for i in range(100) %}{% set ns.s = ns.s ~ ns.s %}{% endfor %}",
+                "{% for i in range(10**5) %}{% for j in range(10**5) %}{% endfor %}{% endfor %}",
+                "{% macro r() %}{{ r() }}{% endmacro %}{{ r() }}", "{{ " + "(".repeat(100_000) + "1" + ")".repeat(100_000) + " }}")) {
+            Path t = Files.writeString(tmp.resolve("bomb.jinja"), bomb);
+            Run r = run("template", "render", t.toString(), "--context", ctx.toString());
+            assertEquals(3, r.code(), r.err());
+            assertEquals(0, r.out().length);
+            assertTrue(r.err().startsWith("error: ") && r.err().strip().lines().count() == 1, r.err());
+        }
+        // Upper-casing a tool schema a hostile context made of 'ß' used to take seconds (quadratic); now linear.
+        Path upper = Files.writeString(tmp.resolve("u.jinja"), "{% for t in tools %}{{ t.type|upper }}{% endfor %}");
+        Path sz = Files.writeString(tmp.resolve("sz.json"), "{\"tools\": [{\"type\": \"" + "ß".repeat(200_000) + "\"}]}");
+        Run u = run("template", "render", upper.toString(), "--context", sz.toString());
+        assertEquals(0, u.code(), u.err());
+        assertEquals("SS".repeat(200_000), u.outText());
+        // A context nested deeper than JSON parsers accept is refused as bad input.
+        Path deep = Files.writeString(tmp.resolve("deep.json"), "{\"x\": " + "[".repeat(100_000) + "]".repeat(100_000) + "}");
+        Run d = run("template", "render", upper.toString(), "--context", deep.toString());
+        assertEquals(2, d.code(), d.err());
+        assertTrue(d.err().startsWith("error: --context " + deep + ": not valid JSON: Document nesting depth (1001) exceeds the maximum allowed (1000)")
+                && d.err().strip().lines().count() == 1, d.err());
+    }
+
+    @Test
     void badInputIsOneClearLine(@TempDir Path tmp) throws Exception {
         Path t = Files.writeString(tmp.resolve("t.jinja"), "{{ x }}");
         Path badJson = Files.writeString(tmp.resolve("c.json"), "{not json");
         Run r = run("template", "render", t.toString(), "--context", badJson.toString());
         assertEquals(2, r.code());
-        assertTrue(r.err().startsWith("error: context") && r.err().strip().lines().count() == 1, r.err());
+        assertTrue(r.err().startsWith("error: --context " + badJson + ": not valid JSON at line 1, column 2") && r.err().strip().lines().count() == 1, r.err());
         Run missing = run("template", "render", tmp.resolve("nope.jinja").toString(), "--context", badJson.toString());
         assertEquals(2, missing.code());
-        assertTrue(missing.err().startsWith("error: template file not found"), missing.err());
+        assertTrue(missing.err().startsWith("error: template ") && missing.err().contains("nope.jinja: no such file"), missing.err());
         Path syntax = Files.writeString(tmp.resolve("s.jinja"), "{% if %}");
         Path ctx = Files.writeString(tmp.resolve("ok.json"), "{}");
         Run bad = run("template", "render", syntax.toString(), "--context", ctx.toString());

@@ -1,6 +1,5 @@
 package jllm.doctor;
 
-import jllm.testkit.Fixtures;
 import static org.junit.jupiter.api.Assertions.assertTimeoutPreemptively;
 import static org.junit.jupiter.api.Assertions.fail;
 

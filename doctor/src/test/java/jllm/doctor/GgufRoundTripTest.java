@@ -1,6 +1,5 @@
 package jllm.doctor;
 
-import jllm.testkit.Fixtures;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 

@@ -32,7 +32,7 @@ public class Architecture {
             s.headDim = s.hidden / s.heads;
         }
         s.maxPositions = c.size("max_position_embeddings", 1 << 24, 2048);
-        s.normEps = (float) c.num("rms_norm_eps", 1e-6);
+        s.normEps = (float) c.positive("rms_norm_eps", 1e-6);
         s.attnScale = (float) (1.0 / Math.sqrt(s.headDim));
         s.act = Activation.fromHf(c.str("hidden_act", c.str("hidden_activation", "silu")));
         s.qkvBias = c.bool("attention_bias", false);
@@ -44,7 +44,7 @@ public class Architecture {
         int inter = c.size("intermediate_size", Config.MAX_INTERMEDIATE);
         s.layer = new Spec.LayerSpec[s.layers];
         Rope rope = Rope.fromConfig(c, null, s.headDim, false);
-        for (int i = 0; i < s.layers; i++) s.layer[i] = new Spec.LayerSpec(AttentionMask.CAUSAL, rope, new Spec.Dense(inter), false);
+        for (int i = 0; i < s.layers; i++) s.layer[i] = new Spec.LayerSpec(AttentionMask.CAUSAL, rope, new Spec.Dense(inter), null);
         customize(c, s);
         checkSizes(c, s);
         return s;
@@ -65,14 +65,14 @@ public class Architecture {
             String t = types.get(i);
             Spec.LayerSpec l = s.layer[i];
             switch (t) {
-                case "full_attention" -> s.layer[i] = new Spec.LayerSpec(AttentionMask.CAUSAL, l.rope(), l.ffn(), l.tempTuning());
+                case "full_attention" -> s.layer[i] = new Spec.LayerSpec(AttentionMask.CAUSAL, l.rope(), l.ffn(), l.queryScale());
                 case "sliding_attention" -> {
                     if (window <= 0) throw c.bad("layer " + i + " is sliding_attention but sliding_window is not set");
-                    s.layer[i] = new Spec.LayerSpec(AttentionMask.sliding(window), l.rope(), l.ffn(), l.tempTuning());
+                    s.layer[i] = new Spec.LayerSpec(AttentionMask.sliding(window), l.rope(), l.ffn(), l.queryScale());
                 }
                 case "chunked_attention" -> {
                     int chunk = c.size("attention_chunk_size", 1 << 24);
-                    s.layer[i] = new Spec.LayerSpec(AttentionMask.chunked(chunk), l.rope(), l.ffn(), l.tempTuning());
+                    s.layer[i] = new Spec.LayerSpec(AttentionMask.chunked(chunk), l.rope(), l.ffn(), l.queryScale());
                 }
                 default -> throw c.bad("unknown layer type '" + t + "' in layer_types");
             }
@@ -81,13 +81,13 @@ public class Architecture {
 
     protected static void setFfn(Spec s, int layer, Spec.Ffn ffn) {
         Spec.LayerSpec l = s.layer[layer];
-        s.layer[layer] = new Spec.LayerSpec(l.mask(), l.rope(), ffn, l.tempTuning());
+        s.layer[layer] = new Spec.LayerSpec(l.mask(), l.rope(), ffn, l.queryScale());
     }
 
     protected static void setAllMasks(Spec s, AttentionMask m) {
         for (int i = 0; i < s.layers; i++) {
             Spec.LayerSpec l = s.layer[i];
-            s.layer[i] = new Spec.LayerSpec(m, l.rope(), l.ffn(), l.tempTuning());
+            s.layer[i] = new Spec.LayerSpec(m, l.rope(), l.ffn(), l.queryScale());
         }
     }
 
@@ -110,6 +110,34 @@ public class Architecture {
     protected Tensor[] gateUp(TensorStore st, String p, Spec s) {
         Spec.Names n = s.names;
         return new Tensor[] {s.gated ? st.tensor(p + n.gate + ".weight") : null, st.tensor(p + n.up + ".weight")};
+    }
+
+    // ---- where weights sit among transformers' in-memory parameters (gradients, full fine-tuning) ----
+
+    /** Q, K and V: their own tensors by default. */
+    protected Weights.Origin[] qkvOrigins(String p, Spec s) {
+        Spec.Names n = s.names;
+        return new Weights.Origin[] {Weights.Origin.of(p + n.q + ".weight"), Weights.Origin.of(p + n.k + ".weight"), Weights.Origin.of(p + n.v + ".weight")};
+    }
+
+    /** Gate and up of the dense MLP: their own tensors by default. */
+    protected Weights.Origin[] gateUpOrigins(String p, Spec s) {
+        Spec.Names n = s.names;
+        return new Weights.Origin[] {Weights.Origin.of(p + n.gate + ".weight"), Weights.Origin.of(p + n.up + ".weight")};
+    }
+
+    protected Weights.Origin routerOrigin(String p, Spec s) {
+        return Weights.Origin.of(p + s.names.router + ".weight");
+    }
+
+    /**
+     * Expert {@code e}'s gate, up and down. transformers 5 keeps a layer's experts fused whatever the
+     * checkpoint stores: {@code mlp.experts.gate_up_proj [E, 2I, H]} (gate rows first, then up) and
+     * {@code mlp.experts.down_proj [E, H, I]}.
+     */
+    protected Weights.Origin[] expertOrigins(String p, int e, int inter, Spec s) {
+        String gu = p + "mlp.experts.gate_up_proj", down = p + "mlp.experts.down_proj";
+        return new Weights.Origin[] {new Weights.Origin(gu, e, 0, false), new Weights.Origin(gu, e, inter, false), new Weights.Origin(down, e, 0, false)};
     }
 
     /** Gate, up and down weights of expert {@code e}, each {@code [out, in]}. */

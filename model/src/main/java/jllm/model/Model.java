@@ -1,18 +1,38 @@
 package jllm.model;
 
-import java.util.Arrays;
+import java.util.IdentityHashMap;
+import java.util.Map;
 import jllm.tensor.Backend;
+import jllm.tensor.Buf;
+import jllm.tensor.KvCache;
+import jllm.tensor.Precision;
 
 /**
- * The one decoder every architecture runs through: embeddings, then per layer
- * [norm] → attention → [norm] → residual, [norm] → MLP or MoE → [norm] → residual, then the final
- * norm and the LM head. What differs between architectures is data in {@link Spec}; the weights are
- * in {@link Weights}. Activations are fp32 {@code [tokens, width]} arrays.
+ * The one decoder every architecture runs through, forward and backward: embeddings, then per
+ * layer [norm] → attention → [norm] → residual, [norm] → MLP or MoE → [norm] → residual, then the
+ * final norm and the LM head. What differs between architectures is data in {@link Spec} (filled
+ * by the architecture's class); the weights are in {@link Weights}. Every computation is a
+ * {@link Backend} call on backend buffers, so a device backend runs this class unchanged.
+ *
+ * <p>There is one forward. Inference ({@link #forward}) runs it on a KV cache with one set of
+ * buffers shared by all layers; training ({@link #trainForward}) runs the same code on packed
+ * examples and keeps each layer's activations in a {@link Record} (or, with gradient
+ * checkpointing, only each layer's input, recomputing the layer in backward). {@link #backward}
+ * walks the same steps in reverse, each step next to the forward step it undoes; the LM head and
+ * cross-entropy are fused and chunked ({@link #headLoss}).
+ *
+ * <p>{@link Spec#numerics} other than fp32 makes the inference forward round as a bf16/fp16
+ * PyTorch model does, or as an implementation variant does ({@code jllm doctor}): each op's output
+ * is rounded to the activation dtype ({@link #rnd}) and the ops with inner rounding points (norms,
+ * RoPE, attention, the gated product, soft-caps) go to the backend's low-precision forms. With the
+ * default numerics none of that runs and the calls are exactly those of the fp32 forward.
  */
 public final class Model {
     public final Spec spec;
     public final Weights weights;
     private final Backend be;
+    /** Largest logits chunk of the fused LM head + loss, in floats (32 MiB). */
+    private int lossChunkFloats = 1 << 23;
 
     public Model(Spec spec, Weights weights, Backend be) {
         this.spec = spec;
@@ -29,11 +49,14 @@ public final class Model {
         void hidden(int index, float[] x, int rows, int width);
     }
 
-    /** The KV cache of one sequence; grows as tokens arrive, up to {@code max_position_embeddings}. */
+    // ==== inference ==============================================================================
+
+    /** The KV cache of one sequence (created by the backend); grows as tokens arrive. */
     public final class State {
-        final float[][] k = new float[spec.layers][], v = new float[spec.layers][];
+        final KvCache cache = be.kvCache(spec.layers, spec.kvHeads * spec.headDim);
         int length;
-        int capacity;
+        /** Buffers reused by every decode step (calls of up to {@link #REUSED_ROWS} tokens). */
+        private Buffers small;
 
         public int length() { return length; }
 
@@ -43,27 +66,18 @@ public final class Model {
             length = n;
         }
 
-        /**
-         * Makes room for {@code needed} positions. transformers itself runs past
-         * {@code max_position_embeddings} (RoPE scaling exists for that), so the only limit is memory:
-         * a cache that cannot fit in the heap is refused up front instead of failing halfway.
-         */
-        public void ensure(int needed) {
-            long perToken = 2L * spec.layers * spec.kvHeads * spec.headDim * Float.BYTES;
-            long budget = Runtime.getRuntime().maxMemory() / 2;
-            if (needed < 0 || needed * perToken > budget || (long) needed * spec.kvHeads * spec.headDim > Integer.MAX_VALUE - 8)
-                throw new IllegalArgumentException("a KV cache for " + needed + " tokens needs " + (needed * perToken >> 20)
-                        + " MiB, more than half the Java heap (" + (budget >> 20) + " MiB available); use a shorter context or a larger -Xmx");
-            if (needed <= capacity) return;
-            int cap = (int) Math.min(Integer.MAX_VALUE / Math.max(1, spec.kvHeads * spec.headDim) - 8, Math.max(needed, Math.max(16L, capacity * 2L)));
-            int kv = spec.kvHeads * spec.headDim;
-            for (int l = 0; l < spec.layers; l++) {
-                k[l] = k[l] == null ? new float[cap * kv] : Arrays.copyOf(k[l], cap * kv);
-                v[l] = v[l] == null ? new float[cap * kv] : Arrays.copyOf(v[l], cap * kv);
-            }
-            capacity = cap;
+        /** Makes room for {@code needed} positions, or refuses up front when the cache cannot fit. */
+        public void ensure(int needed) { cache.ensure(needed); }
+
+        private Buffers buffers(int rows) {
+            if (rows > REUSED_ROWS) return new Buffers(rows, false, true);
+            if (small == null) small = new Buffers(REUSED_ROWS, false, true);
+            return small;
         }
     }
+
+    /** Decode steps reuse one buffer set of this many rows; a longer prompt gets its own for the call. */
+    private static final int REUSED_ROWS = 16;
 
     public State newState() { return new State(); }
 
@@ -72,196 +86,697 @@ public final class Model {
      * token when {@code allLogits}, else for the last one only.
      */
     public float[] forward(State st, int[] tokens, boolean allLogits, HiddenObserver obs) {
-        int T = tokens.length, H = spec.hidden;
+        int T = tokens.length, H = spec.hidden, V = spec.vocab;
         if (T == 0) throw new IllegalArgumentException("no tokens to run");
+        checkTokens(tokens);
         st.ensure(st.length + T);
-        int[] pos = new int[T];
-        for (int t = 0; t < T; t++) pos[t] = st.length + t;
-
-        float[] x = new float[T * H];
-        for (int t = 0; t < T; t++) {
-            int id = tokens[t];
-            if (id < 0 || id >= spec.vocab) throw new IllegalArgumentException("token id " + id + " outside the vocabulary [0, " + spec.vocab + ")");
-            weights.embed.read((long) id * H, x, t * H, H);
-        }
-        if (spec.embedScale != 1f) for (int i = 0; i < x.length; i++) x[i] *= spec.embedScale;
-        if (obs != null) obs.hidden(0, x, T, H);
-
-        float[] h = new float[T * H];
+        Pass c = new Pass(tokens, Positions.continuing(st.length, T), st.cache, st.length, st.buffers(T), false);
+        be.embed(weights.embed, tokens, T, c.x, spec.numerics.embedScale().round(spec.embedScale));
+        rnd(c.x, T * H);
+        observe(obs, 0, c.x, T);
         for (int l = 0; l < spec.layers; l++) {
-            Weights.Layer w = weights.layers[l];
-            Spec.LayerSpec ls = spec.layer[l];
-            float[] in = normOrSame(x, h, T, w.attnNormW, w.attnNormB);
-            float[] o = attention(st, l, w, ls, in, T, pos);
-            if (w.postAttnNormW != null) norm(o, o, T, w.postAttnNormW, w.postAttnNormB);
-            addResidual(x, o);
-            in = normOrSame(x, h, T, w.ffnNormW, w.ffnNormB);
-            float[] f = switch (ls.ffn()) {
-                case Spec.Dense d -> mlp(w.mlp, in, T, d.intermediate());
-                case Spec.Moe m -> moe(w, m, in, T);
-            };
-            if (w.postFfnNormW != null) norm(f, f, T, w.postFfnNormW, w.postFfnNormB);
-            addResidual(x, f);
-            if (obs != null && l < spec.layers - 1) obs.hidden(l + 1, x, T, H);
+            layerForward(l, c, c.buf.acts);
+            if (l < spec.layers - 1) observe(obs, l + 1, c.x, T);
         }
         st.length += T;
-        norm(x, x, T, weights.finalNormW, weights.finalNormB);
-        if (obs != null) obs.hidden(spec.layers, x, T, H);
+        norm(c.x, c.x, T, weights.finalNormW, weights.finalNormB, null, null);
+        observe(obs, spec.layers, c.x, T);
 
         int rows = allLogits ? T : 1;
-        float[] last = allLogits ? x : Arrays.copyOfRange(x, (T - 1) * H, T * H);
-        float[] logits = new float[rows * spec.vocab];
-        be.matmul(weights.lmHead, last, logits, rows, null);
-        if (spec.logitScale != 1f) for (int i = 0; i < logits.length; i++) logits[i] *= spec.logitScale;
-        if (spec.finalSoftcap > 0) {
-            float c = spec.finalSoftcap;
-            for (int i = 0; i < logits.length; i++) logits[i] = (float) (c * Math.tanh(logits[i] / c));
+        Buf in = c.x;
+        if (!allLogits) {
+            in = be.alloc(H);
+            be.copy(c.x, (T - 1) * H, in, 0, H);
         }
-        return logits;
+        Buf logits = be.alloc(rows * V);
+        be.matmul(weights.lmHead, in, logits, rows, null);
+        rnd(logits, rows * V);
+        if (spec.logitScale != 1f) {
+            be.scale(logits, logits, spec.logitScale, rows * V);
+            rnd(logits, rows * V);
+        }
+        if (spec.finalSoftcap > 0) {
+            if (lowPrecision()) be.softcapRounded(logits, rows * V, spec.finalSoftcap, spec.numerics);
+            else be.softcap(logits, rows * V, spec.finalSoftcap);
+        }
+        float[] out = new float[rows * V];
+        be.download(logits, 0, out, 0, rows * V);
+        return out;
     }
 
-    private float[] attention(State st, int l, Weights.Layer w, Spec.LayerSpec ls, float[] in, int T, int[] pos) {
-        int hd = spec.headDim, qDim = spec.heads * hd, kvDim = spec.kvHeads * hd;
-        float[] q = new float[T * qDim], k = new float[T * kvDim], v = new float[T * kvDim];
-        be.matmul(w.wq, in, q, T, w.bq);
-        be.matmul(w.wk, in, k, T, w.bk);
-        be.matmul(w.wv, in, v, T, w.bv);
+    private void observe(HiddenObserver obs, int index, Buf x, int rows) {
+        if (obs == null) return;
+        float[] h = new float[rows * spec.hidden];
+        be.download(x, 0, h, 0, h.length);
+        obs.hidden(index, h, rows, spec.hidden);
+    }
+
+    private void checkTokens(int[] tokens) {
+        for (int id : tokens)
+            if (id < 0 || id >= spec.vocab) throw new IllegalArgumentException("token id " + id + " outside the vocabulary [0, " + spec.vocab + ")");
+    }
+
+    // ==== buffers of one forward call ============================================================
+
+    /** The residual stream, one layer's activation buffers, and the scratch each MoE expert runs in. */
+    private final class Buffers {
+        final int rows;
+        final Buf x;
+        final LayerActs acts;
+        final Buf xe;
+        final LayerActs.MlpActs expert;
+
+        /** {@code sharedActs}: one activation set for all layers (inference, and training with checkpointing). */
+        Buffers(int rows, boolean training, boolean sharedActs) {
+            this.rows = rows;
+            x = be.alloc(rows * spec.hidden);
+            acts = sharedActs ? new LayerActs(be, spec, null, rows, training) : null;
+            int expertInter = 0;
+            for (Spec.LayerSpec l : spec.layer) if (l.ffn() instanceof Spec.Moe m) expertInter = Math.max(expertInter, m.intermediate());
+            xe = expertInter > 0 ? be.alloc(rows * spec.hidden) : null;
+            expert = expertInter > 0 ? new LayerActs.MlpActs(be, rows, expertInter, spec.hidden, spec.gated, training) : null;
+        }
+    }
+
+    /** One forward call: its rows, positions, KV cache (null in training), buffers, and the per-call RoPE tables and query factors. */
+    private final class Pass {
+        final int[] tokens;
+        final int rows;
+        final Positions p;
+        final KvCache cache;
+        final int start;
+        final boolean training;
+        final Buffers buf;
+        final Buf x;
+        private final Map<Rope, Buf[]> ropeTables = new IdentityHashMap<>();
+        private final Map<Spec.QueryScale, Buf> factors = new IdentityHashMap<>();
+
+        /** {@code training}: adapters run in training mode (LoRA dropout); only {@link #trainForward} sets it. */
+        Pass(int[] tokens, Positions p, KvCache cache, int start, Buffers buf, boolean training) {
+            this.tokens = tokens;
+            this.rows = tokens.length;
+            this.p = p;
+            this.cache = cache;
+            this.start = start;
+            this.training = training;
+            this.buf = buf;
+            this.x = buf.x;
+        }
+
+        /** cos and sin for this call's positions, computed once per RoPE and shared by the layers using it. */
+        Buf[] rope(Rope r) {
+            return ropeTables.computeIfAbsent(r, k -> {
+                float[][] cs = k.tables(p.pos, rows, spec.numerics.rope());
+                if (!k.interleaved) { // rotate-half casts cos/sin to the activation dtype; Llama 4's complex form stays fp32
+                    spec.numerics.activations().round(cs[0]);
+                    spec.numerics.activations().round(cs[1]);
+                }
+                return new Buf[] {upload(cs[0]), upload(cs[1])};
+            });
+        }
+
+        Buf factors(Spec.QueryScale s) {
+            return factors.computeIfAbsent(s, k -> {
+                float[] f = new float[rows];
+                for (int t = 0; t < rows; t++) f[t] = k.factor(p.pos[t]);
+                return upload(f);
+            });
+        }
+    }
+
+    private Buf upload(float[] host) {
+        Buf b = be.alloc(host.length);
+        be.upload(host, 0, b, 0, host.length);
+        return b;
+    }
+
+    // ==== the layer: forward and backward ========================================================
+
+    /**
+     * One decoder layer on the residual stream {@code c.x} (updated in place), writing its
+     * intermediates to {@code a}.
+     */
+    private void layerForward(int l, Pass c, LayerActs a) {
+        Weights.Layer w = weights.layers[l];
+        int T = c.rows, H = spec.hidden;
+        Buf x = c.x;
+        if (a.xIn != null) be.copy(x, 0, a.xIn, 0, T * H);
+        Buf in = w.attnNormW == null ? x : norm(x, a.xnA, T, w.attnNormW, w.attnNormB, a.meanA, a.rstdA);
+        attentionForward(l, c, a, in);
+        Buf o = w.postAttnNormW == null ? a.o : norm(a.o, a.on, T, w.postAttnNormW, w.postAttnNormB, a.meanPA, a.rstdPA);
+        residual(x, o, T * H);
+        if (a.xMid != null) be.copy(x, 0, a.xMid, 0, T * H);
+        in = w.ffnNormW == null ? x : norm(x, a.xnF, T, w.ffnNormW, w.ffnNormB, a.meanF, a.rstdF);
+        Buf f = ffnForward(l, c, a, in);
+        if (w.postFfnNormW != null) f = norm(f, a.fn != null ? a.fn : f, T, w.postFfnNormW, w.postFfnNormB, a.meanPF, a.rstdPF);
+        residual(x, f, T * H);
+    }
+
+    /**
+     * Gradient checkpointing's recomputation of layer {@code l} from its saved input and mid-layer
+     * residual: exactly the forward's values of everything {@link #layerBackward} reads. The output
+     * projections (o_proj, down_proj) only feed the residual stream, which the saved residuals make
+     * unnecessary, so they are skipped unless a post-norm's backward reads their output.
+     */
+    private void layerRecompute(int l, Pass c, LayerActs a, Buf xIn, Buf xMid) {
+        Weights.Layer w = weights.layers[l];
+        int T = c.rows, H = spec.hidden;
+        be.copy(xIn, 0, a.xIn, 0, T * H);
+        Buf in = w.attnNormW == null ? a.xIn : norm(a.xIn, a.xnA, T, w.attnNormW, w.attnNormB, a.meanA, a.rstdA);
+        attentionForward(l, c, a, in, w.postAttnNormW != null);
+        if (w.postAttnNormW != null) norm(a.o, a.on, T, w.postAttnNormW, w.postAttnNormB, a.meanPA, a.rstdPA);
+        be.copy(xMid, 0, a.xMid, 0, T * H);
+        in = w.ffnNormW == null ? a.xMid : norm(a.xMid, a.xnF, T, w.ffnNormW, w.ffnNormB, a.meanF, a.rstdF);
+        Buf f;
+        if (spec.layer[l].ffn() instanceof Spec.Dense d) {
+            mlpForward(w.mlp, in, T, d.intermediate(), a.mlp, c.training, w.postFfnNormW != null);
+            f = a.mlp.f;
+        } else {
+            f = ffnForward(l, c, a, in);
+        }
+        if (w.postFfnNormW != null) norm(f, a.fn != null ? a.fn : f, T, w.postFfnNormW, w.postFfnNormB, a.meanPF, a.rstdPF);
+    }
+
+    /**
+     * {@code dx} holds the gradient with respect to the layer's output and leaves holding the
+     * gradient with respect to its input: each residual add passes dx through and adds what its
+     * branch sends back.
+     */
+    /**
+     * {@code needDx}: whether the gradient with respect to the layer's input is used (false for the
+     * first layer under a frozen embedding: q, k and v then skip their input-gradient products).
+     */
+    private void layerBackward(int l, Pass c, LayerActs a, Buf dx, boolean needDx, Grads g, Scratch s) {
+        Weights.Layer w = weights.layers[l];
+        int T = c.rows, H = spec.hidden;
+        // x_out = x_mid + r * post_ffn_norm(ffn(ffn_norm(x_mid)))
+        be.scale(dx, s.dBranch, spec.residualScale, T * H);
+        Buf f = ffnOutput(l, a), dF = s.dBranch;
+        if (w.postFfnNormW != null) {
+            normBackward(f, w.postFfnNormW, w.postFfnNormB, a.meanPF, a.rstdPF, s.dBranch, T, s.dF, false, g);
+            dF = s.dF;
+        }
+        boolean ffnNorm = w.ffnNormW != null;
+        Buf in = ffnNorm ? a.xnF : a.xMid;
+        ffnBackward(l, c, a, in, dF, ffnNorm ? s.dXn : dx, !ffnNorm, g, s);
+        if (ffnNorm) normBackward(a.xMid, w.ffnNormW, w.ffnNormB, a.meanF, a.rstdF, s.dXn, T, dx, true, g);
+        // x_mid = x_in + r * post_attn_norm(attention(attn_norm(x_in)))
+        be.scale(dx, s.dBranch, spec.residualScale, T * H);
+        Buf dO = s.dBranch;
+        if (w.postAttnNormW != null) {
+            normBackward(a.o, w.postAttnNormW, w.postAttnNormB, a.meanPA, a.rstdPA, s.dBranch, T, s.dF, false, g);
+            dO = s.dF;
+        }
+        boolean attnNorm = w.attnNormW != null;
+        boolean dIn = needDx || g.of(w.attnNormW) != null || g.of(w.attnNormB) != null;
+        in = attnNorm ? a.xnA : a.xIn;
+        attentionBackward(l, c, a, in, dO, !dIn ? null : attnNorm ? s.dXn : dx, !attnNorm, g, s);
+        if (attnNorm && dIn) normBackward(a.xIn, w.attnNormW, w.attnNormB, a.meanA, a.rstdA, s.dXn, T, dx, true, g);
+    }
+
+    // ---- norms (RMSNorm or LayerNorm, as the architecture says) ---------------------------------
+
+    private Buf norm(Buf x, Buf y, int rows, Buf w, Buf b, Buf mean, Buf rstd) {
+        if (lowPrecision() && spec.layerNorm) be.layerNormRounded(x, y, rows, spec.hidden, w, b, spec.normEps, spec.normOnePlus, spec.numerics);
+        else if (spec.layerNorm) be.layerNorm(x, y, rows, spec.hidden, w, b, spec.normEps, spec.normOnePlus, mean, rstd);
+        else rmsNorm(x, y, rows, spec.hidden, w, spec.normOnePlus, rstd);
+        return y;
+    }
+
+    private void rmsNorm(Buf x, Buf y, int rows, int n, Buf w, boolean onePlus, Buf rstd) {
+        if (lowPrecision()) be.rmsNormRounded(x, y, rows, n, w, spec.normEps, onePlus, spec.numerics);
+        else be.rmsNorm(x, y, rows, n, w, spec.normEps, onePlus, rstd);
+    }
+
+    // ---- numerics (doctor's low-precision emulation; nothing here runs with the default fp32 numerics) ----
+
+    private boolean lowPrecision() { return spec.numerics.activations() != Precision.FP32; }
+
+    /** Rounds an op's output to the activation dtype, as a PyTorch model held in that dtype stores it. */
+    private void rnd(Buf x, int n) {
+        if (lowPrecision()) be.round(x, 0, n, spec.numerics.activations());
+    }
+
+    /** {@code x += s * branch}; in a low-precision dtype the product and the sum are two rounded ops. */
+    private void residual(Buf x, Buf branch, int n) {
+        if (!lowPrecision()) {
+            be.addScaled(x, branch, spec.residualScale, n);
+            return;
+        }
+        if (spec.residualScale != 1f) {
+            be.scale(branch, branch, spec.residualScale, n);
+            rnd(branch, n);
+        }
+        be.addScaled(x, branch, 1f, n);
+        rnd(x, n);
+    }
+
+    private void normBackward(Buf x, Buf w, Buf b, Buf mean, Buf rstd, Buf dy, int rows, Buf dx, boolean accumulate, Grads g) {
+        if (spec.layerNorm) be.layerNormBackward(x, w, spec.normOnePlus, mean, rstd, dy, rows, spec.hidden, dx, accumulate, g.of(w), g.of(b));
+        else be.rmsNormBackward(x, w, spec.normOnePlus, rstd, dy, rows, spec.hidden, dx, accumulate, g.of(w));
+    }
+
+    // ---- linear layers (with an optional adapter) ------------------------------------------------
+
+    private void linear(Weights.Linear l, Buf x, Buf y, int rows, boolean training) {
+        be.matmul(l.w, x, y, rows, l.bias);
+        if (l.adapter != null) l.adapter.forward(be, x, y, rows, training);
+        rnd(y, rows * l.out());
+    }
+
+    private void linearBackward(Weights.Linear l, Buf x, Buf dy, int rows, Buf dx, boolean accumulate, Grads g) {
+        be.matmulBackward(l.w, x, dy, rows, dx, accumulate, g.of(l.w), g.of(l.bias));
+        if (l.adapter != null) l.adapter.backward(be, x, dy, dx, rows);
+    }
+
+    // ---- attention ---------------------------------------------------------------------------------
+
+    /** The buffers holding q and k after the QK norm and RoPE ([0], [2]) and as attention reads them ([1], [3]). */
+    private Buf[] qk(int l, LayerActs a) {
+        boolean norm = spec.qkNorm == Spec.QkNorm.PER_HEAD || spec.qkNorm == Spec.QkNorm.WHOLE;
+        boolean l2 = spec.qkNorm == Spec.QkNorm.L2_AFTER_ROPE && spec.layer[l].rope() != null;
+        Buf qr = norm ? a.qn : a.q, kr = norm ? a.kn : a.k;
+        return new Buf[] {qr, l2 ? a.ql : qr, kr, l2 ? a.kl : kr};
+    }
+
+    private void attentionForward(int l, Pass c, LayerActs a, Buf in) { attentionForward(l, c, a, in, true); }
+
+    /** {@code project}: also the output projection (a recomputation whose backward never reads it skips it). */
+    private void attentionForward(int l, Pass c, LayerActs a, Buf in, boolean project) {
+        Weights.Layer w = weights.layers[l];
+        Spec.LayerSpec ls = spec.layer[l];
+        int T = c.rows, hd = spec.headDim, heads = spec.heads, kvHeads = spec.kvHeads, kvD = kvHeads * hd;
+        linear(w.q, in, a.q, T, c.training);
+        linear(w.k, in, a.k, T, c.training);
+        linear(w.v, in, a.v, T, c.training);
+        Buf[] qk = qk(l, a);
         switch (spec.qkNorm) {
             case PER_HEAD -> {
-                be.rmsNorm(q, q, T * spec.heads, hd, w.qNorm, spec.normEps, spec.normOnePlus);
-                be.rmsNorm(k, k, T * spec.kvHeads, hd, w.kNorm, spec.normEps, spec.normOnePlus);
+                rmsNorm(a.q, qk[0], T * heads, hd, w.qNorm, spec.normOnePlus, a.rstdQ);
+                rmsNorm(a.k, qk[2], T * kvHeads, hd, w.kNorm, spec.normOnePlus, a.rstdK);
             }
             case WHOLE -> {
-                be.rmsNorm(q, q, T, qDim, w.qNorm, spec.normEps, false);
-                be.rmsNorm(k, k, T, kvDim, w.kNorm, spec.normEps, false);
+                rmsNorm(a.q, qk[0], T, heads * hd, w.qNorm, false, a.rstdQ);
+                rmsNorm(a.k, qk[2], T, kvD, w.kNorm, false, a.rstdK);
             }
             default -> { }
         }
         Rope rope = ls.rope();
         if (rope != null) {
-            float[][] cs = rope.tables(pos, T);
-            be.rope(q, T, spec.heads, hd, rope.rotaryDim, cs[0], cs[1], rope.interleaved);
-            be.rope(k, T, spec.kvHeads, hd, rope.rotaryDim, cs[0], cs[1], rope.interleaved);
+            Buf[] cs = c.rope(rope);
+            if (lowPrecision()) {
+                be.ropeRounded(qk[0], T, heads, hd, rope.rotaryDim, cs[0], cs[1], rope.interleaved, spec.numerics);
+                be.ropeRounded(qk[2], T, kvHeads, hd, rope.rotaryDim, cs[0], cs[1], rope.interleaved, spec.numerics);
+            } else {
+                be.rope(qk[0], T, heads, hd, rope.rotaryDim, cs[0], cs[1], rope.interleaved, false);
+                be.rope(qk[2], T, kvHeads, hd, rope.rotaryDim, cs[0], cs[1], rope.interleaved, false);
+            }
             if (spec.qkNorm == Spec.QkNorm.L2_AFTER_ROPE) {
-                be.rmsNorm(q, q, T * spec.heads, hd, null, spec.normEps, false);
-                be.rmsNorm(k, k, T * spec.kvHeads, hd, null, spec.normEps, false);
+                rmsNorm(qk[0], qk[1], T * heads, hd, null, false, a.rstdQl);
+                rmsNorm(qk[2], qk[3], T * kvHeads, hd, null, false, a.rstdKl);
             }
         }
-        if (ls.tempTuning()) {
-            for (int t = 0; t < T; t++) {
-                float sc = (float) (Math.log(Math.floor((pos[t] + 1f) / spec.attnTempFloor) + 1.0) * spec.attnTempScale + 1.0);
-                for (int i = t * qDim; i < (t + 1) * qDim; i++) q[i] *= sc;
-            }
+        if (ls.queryScale() != null) {
+            be.scaleRows(qk[1], c.factors(ls.queryScale()), T, heads * hd);
+            rnd(qk[1], T * heads * hd);
         }
-        System.arraycopy(k, 0, st.k[l], st.length * kvDim, T * kvDim);
-        System.arraycopy(v, 0, st.v[l], st.length * kvDim, T * kvDim);
-        float[] att = new float[T * qDim];
-        be.attention(q, T, pos, st.k[l], st.v[l], spec.heads, spec.kvHeads, hd, spec.attnScale, spec.attnSoftcap, ls.mask(), att);
-        float[] o = new float[T * spec.hidden];
-        be.matmul(w.wo, att, o, T, w.bo);
-        return o;
+        Buf k = qk[3], v = a.v;
+        if (c.cache != null) {
+            be.copy(k, 0, c.cache.k(l), c.start * kvD, T * kvD);
+            be.copy(v, 0, c.cache.v(l), c.start * kvD, T * kvD);
+            k = c.cache.k(l);
+            v = c.cache.v(l);
+        }
+        if (spec.numerics.roundsAttention())
+            be.attentionRounded(qk[1], T, c.p.pos, c.p.keyBase, k, v, heads, kvHeads, hd, spec.attnScale, spec.attnSoftcap, ls.mask(), a.att, spec.numerics);
+        else be.attention(qk[1], T, c.p.pos, c.p.keyBase, k, v, heads, kvHeads, hd, spec.attnScale, spec.attnSoftcap, ls.mask(), a.att, a.lse);
+        if (project) linear(w.o, a.att, a.o, T, c.training);
     }
 
-    private float[] mlp(Weights.Mlp m, float[] in, int T, int inter) {
-        float[] u = new float[T * inter];
-        be.matmul(m.up(), in, u, T, m.upB());
-        float[] a;
+    private void attentionBackward(int l, Pass c, LayerActs a, Buf in, Buf dO, Buf dIn, boolean accumulate, Grads g, Scratch s) {
+        Weights.Layer w = weights.layers[l];
+        Spec.LayerSpec ls = spec.layer[l];
+        int T = c.rows, hd = spec.headDim, heads = spec.heads, kvHeads = spec.kvHeads, kvD = kvHeads * hd;
+        linearBackward(w.o, a.att, dO, T, s.dAtt, false, g);
+        Buf[] qk = qk(l, a);
+        be.attentionBackward(qk[1], qk[3], a.v, a.att, a.lse, s.dAtt, T, c.p.pos, c.p.keyBase, heads, kvHeads, hd,
+                spec.attnScale, spec.attnSoftcap, ls.mask(), s.dQ, s.dK, s.dV);
+        if (ls.queryScale() != null) be.scaleRows(s.dQ, c.factors(ls.queryScale()), T, heads * hd);
+        Rope rope = ls.rope();
+        if (rope != null) {
+            if (spec.qkNorm == Spec.QkNorm.L2_AFTER_ROPE) {
+                be.rmsNormBackward(qk[0], null, false, a.rstdQl, s.dQ, T * heads, hd, s.dQ, false, null);
+                be.rmsNormBackward(qk[2], null, false, a.rstdKl, s.dK, T * kvHeads, hd, s.dK, false, null);
+            }
+            Buf[] cs = c.rope(rope);
+            be.rope(s.dQ, T, heads, hd, rope.rotaryDim, cs[0], cs[1], rope.interleaved, true);
+            be.rope(s.dK, T, kvHeads, hd, rope.rotaryDim, cs[0], cs[1], rope.interleaved, true);
+        }
+        switch (spec.qkNorm) {
+            case PER_HEAD -> {
+                be.rmsNormBackward(a.q, w.qNorm, spec.normOnePlus, a.rstdQ, s.dQ, T * heads, hd, s.dQ, false, g.of(w.qNorm));
+                be.rmsNormBackward(a.k, w.kNorm, spec.normOnePlus, a.rstdK, s.dK, T * kvHeads, hd, s.dK, false, g.of(w.kNorm));
+            }
+            case WHOLE -> {
+                be.rmsNormBackward(a.q, w.qNorm, false, a.rstdQ, s.dQ, T, heads * hd, s.dQ, false, g.of(w.qNorm));
+                be.rmsNormBackward(a.k, w.kNorm, false, a.rstdK, s.dK, T, kvD, s.dK, false, g.of(w.kNorm));
+            }
+            default -> { }
+        }
+        linearBackward(w.q, in, s.dQ, T, dIn, accumulate, g);
+        linearBackward(w.k, in, s.dK, T, dIn, true, g);
+        linearBackward(w.v, in, s.dV, T, dIn, true, g);
+    }
+
+    // ---- feed-forward: dense MLP or mixture of experts --------------------------------------------
+
+    private Buf ffnForward(int l, Pass c, LayerActs a, Buf in) {
+        return switch (spec.layer[l].ffn()) {
+            case Spec.Dense d -> {
+                mlpForward(weights.layers[l].mlp, in, c.rows, d.intermediate(), a.mlp, c.training);
+                yield a.mlp.f;
+            }
+            case Spec.Moe m -> {
+                moeForward(weights.layers[l], m, c, a.moe, in);
+                yield a.moe.out;
+            }
+        };
+    }
+
+    private Buf ffnOutput(int l, LayerActs a) {
+        return spec.layer[l].ffn() instanceof Spec.Dense ? a.mlp.f : a.moe.out;
+    }
+
+    private void ffnBackward(int l, Pass c, LayerActs a, Buf in, Buf dF, Buf dIn, boolean accumulate, Grads g, Scratch s) {
+        switch (spec.layer[l].ffn()) {
+            case Spec.Dense d -> mlpBackward(weights.layers[l].mlp, in, c.rows, d.intermediate(), a.mlp, dF, dIn, accumulate, g, s);
+            case Spec.Moe m -> moeBackward(weights.layers[l], m, c, a.moe, in, dF, dIn, accumulate, g, s);
+        }
+    }
+
+    /** {@code f = down(act(gate(x)) * up(x))}, or {@code down(act(up(x)))} when not gated. */
+    private void mlpForward(Weights.Mlp m, Buf in, int rows, int inter, LayerActs.MlpActs a, boolean training) {
+        mlpForward(m, in, rows, inter, a, training, true);
+    }
+
+    /** {@code down}: also the down projection (a recomputation whose backward never reads it skips it). */
+    private void mlpForward(Weights.Mlp m, Buf in, int rows, int inter, LayerActs.MlpActs a, boolean training, boolean down) {
+        linear(m.up(), in, a.u, rows, training);
         if (m.gate() != null) {
-            float[] g = new float[T * inter];
-            be.matmul(m.gate(), in, g, T, m.gateB());
-            a = g;
-            be.gated(spec.act, g, u, a, T * inter);
+            linear(m.gate(), in, a.g, rows, training);
+            if (lowPrecision()) be.gatedRounded(spec.act, a.g, a.u, a.h, rows * inter, spec.numerics);
+            else be.gated(spec.act, a.g, a.u, a.h, rows * inter);
         } else {
-            be.activate(spec.act, u, T * inter);
-            a = u;
+            be.activate(spec.act, a.u, a.h, rows * inter);
+            rnd(a.h, rows * inter);
         }
-        float[] out = new float[T * spec.hidden];
-        be.matmul(m.down(), a, out, T, m.downB());
-        return out;
+        if (down) linear(m.down(), a.h, a.f, rows, training);
     }
 
-    private float[] moe(Weights.Layer w, Spec.Moe m, float[] in, int T) {
-        int H = spec.hidden, E = m.experts(), K = m.topK();
-        float[] logits = new float[T * E];
-        be.matmul(w.router, in, logits, T, null);
-        int[] chosen = new int[T * K];
-        float[] weight = new float[T * K];
-        float[] p = new float[E];
-        for (int t = 0; t < T; t++) {
-            System.arraycopy(logits, t * E, p, 0, E);
-            if (m.routing() == Spec.Routing.SOFTMAX_TOPK) softmax(p);
-            topK(p, K, chosen, t * K);
-            float sum = 0;
-            for (int j = 0; j < K; j++) {
-                float s = p[chosen[t * K + j]];
-                weight[t * K + j] = m.routing() == Spec.Routing.SIGMOID_TOPK ? (float) (1.0 / (1.0 + Math.exp(-s))) : s;
-                sum += weight[t * K + j];
-            }
-            if (m.renormalize()) for (int j = 0; j < K; j++) weight[t * K + j] /= sum;
+    private void mlpBackward(Weights.Mlp m, Buf in, int rows, int inter, LayerActs.MlpActs a, Buf dF, Buf dIn, boolean accumulate,
+                             Grads g, Scratch s) {
+        linearBackward(m.down(), a.h, dF, rows, s.dH, false, g);
+        if (m.gate() != null) {
+            be.gatedBackward(spec.act, a.g, a.u, s.dH, s.dG, s.dU, rows * inter);
+            linearBackward(m.gate(), in, s.dG, rows, dIn, accumulate, g);
+            linearBackward(m.up(), in, s.dU, rows, dIn, true, g);
+        } else {
+            be.activateBackward(spec.act, a.u, s.dH, s.dU, rows * inter);
+            linearBackward(m.up(), in, s.dU, rows, dIn, accumulate, g);
         }
-        float[] out = new float[T * H];
-        int[] rowsOf = new int[T];
-        float[] wOf = new float[T];
+    }
+
+    /** Each expert's tokens (rows) and routing slots ({@code t * k + j}), in token order. */
+    private record ExpertRows(int[][] rows, int[][] slots) {
+        static ExpertRows of(int[] chosen, int tokens, int k, int experts) {
+            int[] count = new int[experts];
+            for (int i = 0; i < tokens * k; i++) count[chosen[i]]++;
+            int[][] rows = new int[experts][], slots = new int[experts][];
+            for (int e = 0; e < experts; e++) { rows[e] = new int[count[e]]; slots[e] = new int[count[e]]; }
+            java.util.Arrays.fill(count, 0);
+            for (int t = 0; t < tokens; t++)
+                for (int j = 0; j < k; j++) {
+                    int e = chosen[t * k + j], n = count[e]++;
+                    rows[e][n] = t;
+                    slots[e][n] = t * k + j;
+                }
+            return new ExpertRows(rows, slots);
+        }
+    }
+
+    /**
+     * Softmax routers (Mixtral, Qwen3-MoE) scale each expert's output by its routing weight; the
+     * sigmoid router (Llama 4) scales the expert's input instead and adds an always-on shared expert.
+     */
+    private void moeForward(Weights.Layer w, Spec.Moe m, Pass c, LayerActs.MoeActs a, Buf in) {
+        int T = c.rows, H = spec.hidden, E = m.experts(), K = m.topK();
+        boolean sigmoid = m.routing() == Spec.Routing.SIGMOID_TOPK;
+        linear(w.router, in, a.routerLogits, T, c.training);
+        be.route(a.routerLogits, T, E, K, sigmoid, m.renormalize(), a.chosen, a.weights, a.probs);
+        rnd(a.weights, T * K);
+        be.fill(a.out, 0, T * H, 0f);
+        ExpertRows er = ExpertRows.of(a.chosen, T, K, E);
         for (int e = 0; e < E; e++) {
-            int n = 0;
-            for (int t = 0; t < T; t++)
-                for (int j = 0; j < K; j++)
-                    if (chosen[t * K + j] == e) { rowsOf[n] = t; wOf[n++] = weight[t * K + j]; }
+            int n = er.rows[e].length;
             if (n == 0) continue;
-            float[] xin = new float[n * H];
-            for (int r = 0; r < n; r++) {
-                System.arraycopy(in, rowsOf[r] * H, xin, r * H, H);
-                // Llama 4 scales the expert's input by the routing score; softmax routers scale its output.
-                if (m.routing() == Spec.Routing.SIGMOID_TOPK) for (int i = 0; i < H; i++) xin[r * H + i] *= wOf[r];
-            }
-            float[] y = mlp(w.experts[e], xin, n, m.intermediate());
-            for (int r = 0; r < n; r++) {
-                float sc = m.routing() == Spec.Routing.SIGMOID_TOPK ? 1f : wOf[r];
-                int o = rowsOf[r] * H;
-                for (int i = 0; i < H; i++) out[o + i] += y[r * H + i] * sc;
-            }
+            be.gatherRows(in, er.rows[e], sigmoid ? er.slots[e] : null, a.weights, n, H, c.buf.xe);
+            mlpForward(w.experts[e], c.buf.xe, n, m.intermediate(), c.buf.expert, c.training);
+            be.scatterAddRows(c.buf.expert.f, er.rows[e], sigmoid ? null : er.slots[e], a.weights, n, H, a.out);
         }
+        rnd(a.out, T * H); // low precision: the experts' sum rounded once (transformers rounds each expert's share)
         if (w.shared != null) {
-            float[] s = mlp(w.shared, in, T, m.sharedIntermediate());
-            for (int i = 0; i < out.length; i++) out[i] = s[i] + out[i];
-        }
-        return out;
-    }
-
-    /** In-place fp32 softmax with the max subtracted. */
-    static void softmax(float[] p) {
-        float max = Float.NEGATIVE_INFINITY;
-        for (float f : p) max = Math.max(max, f);
-        float sum = 0;
-        for (int i = 0; i < p.length; i++) { p[i] = (float) Math.exp(p[i] - max); sum += p[i]; }
-        for (int i = 0; i < p.length; i++) p[i] /= sum;
-    }
-
-    /** Indices of the k largest values, largest first; ties go to the lower index. */
-    static void topK(float[] p, int k, int[] out, int off) {
-        boolean[] taken = new boolean[p.length];
-        for (int j = 0; j < k; j++) {
-            int best = -1;
-            for (int i = 0; i < p.length; i++) if (!taken[i] && (best < 0 || p[i] > p[best])) best = i;
-            taken[best] = true;
-            out[off + j] = best;
+            mlpForward(w.shared, in, T, m.sharedIntermediate(), a.shared, c.training);
+            be.addScaled(a.out, a.shared.f, 1f, T * H);
+            rnd(a.out, T * H);
         }
     }
 
-    private float[] normOrSame(float[] x, float[] scratch, int T, float[] w, float[] b) {
-        if (w == null) return x;
-        norm(x, scratch, T, w, b);
-        return scratch;
+    /** Experts' activations are not kept: each expert's forward is recomputed here from its gathered input. */
+    private void moeBackward(Weights.Layer w, Spec.Moe m, Pass c, LayerActs.MoeActs a, Buf in, Buf dF, Buf dIn, boolean accumulate,
+                             Grads g, Scratch s) {
+        int T = c.rows, H = spec.hidden, E = m.experts(), K = m.topK();
+        boolean sigmoid = m.routing() == Spec.Routing.SIGMOID_TOPK;
+        if (!accumulate) be.fill(dIn, 0, T * H, 0f);
+        if (w.shared != null) mlpBackward(w.shared, in, T, m.sharedIntermediate(), a.shared, dF, dIn, true, g, s);
+        be.fill(s.dWeights, 0, T * K, 0f);
+        ExpertRows er = ExpertRows.of(a.chosen, T, K, E);
+        for (int e = 0; e < E; e++) {
+            int n = er.rows[e].length;
+            if (n == 0) continue;
+            int[] slotsIn = sigmoid ? er.slots[e] : null, slotsOut = sigmoid ? null : er.slots[e];
+            be.gatherRows(in, er.rows[e], slotsIn, a.weights, n, H, c.buf.xe);
+            mlpForward(w.experts[e], c.buf.xe, n, m.intermediate(), c.buf.expert, true);
+            be.scatterAddRowsBackward(dF, er.rows[e], slotsOut, a.weights, c.buf.expert.f, n, H, s.dYe, s.dWeights);
+            mlpBackward(w.experts[e], c.buf.xe, n, m.intermediate(), c.buf.expert, s.dYe, s.dXe, false, g, s);
+            be.gatherRowsBackward(s.dXe, er.rows[e], slotsIn, a.weights, in, n, H, dIn, s.dWeights);
+        }
+        be.routeBackward(a.routerLogits, a.probs, a.chosen, a.weights, s.dWeights, T, E, K, sigmoid, m.renormalize(), s.dRouter);
+        linearBackward(w.router, in, s.dRouter, T, dIn, true, g);
     }
 
-    private void norm(float[] x, float[] y, int T, float[] w, float[] b) {
-        if (spec.layerNorm) be.layerNorm(x, y, T, spec.hidden, w, b, spec.normEps, spec.normOnePlus);
-        else be.rmsNorm(x, y, T, spec.hidden, w, spec.normEps, spec.normOnePlus);
+    // ==== training ===============================================================================
+
+    /**
+     * What a training forward kept for the backward: each layer's activations, or with gradient
+     * checkpointing only each layer's input (the layer is recomputed in backward, bit-identically),
+     * plus the final norm's input and the normalised hidden states fed to the LM head.
+     */
+    public final class Record {
+        final Pass pass;
+        final boolean checkpointing;
+        final LayerActs[] acts;
+        /** With checkpointing: each layer's input and its residual after attention. */
+        final Buf[] inputs, mids;
+        final Buf finalIn, finalMean, finalRstd, hidden;
+        Buf dHidden;
+        /** With checkpointing: the shared activations still hold the last layer's forward (its recomputation is skipped). */
+        boolean lastLayerLive;
+
+        private Record(Pass pass, boolean checkpointing) {
+            this.pass = pass;
+            this.checkpointing = checkpointing;
+            int T = pass.rows, H = spec.hidden;
+            acts = new LayerActs[spec.layers];
+            inputs = checkpointing ? new Buf[spec.layers] : null;
+            mids = checkpointing ? new Buf[spec.layers] : null;
+            for (int l = 0; l < spec.layers; l++) {
+                if (checkpointing) {
+                    inputs[l] = be.alloc(T * H);
+                    mids[l] = be.alloc(T * H);
+                } else {
+                    acts[l] = new LayerActs(be, spec, spec.layer[l], T, true);
+                }
+            }
+            finalIn = be.alloc(T * H);
+            finalMean = spec.layerNorm ? be.alloc(T) : null;
+            finalRstd = be.alloc(T);
+            hidden = be.alloc(T * H);
+        }
+
+        public int rows() { return pass.rows; }
+
+        /** The final-norm output {@code [rows, hidden]} (what the LM head reads). */
+        public Buf hidden() { return hidden; }
+
+        /** The gradient with respect to {@link #hidden}, filled by {@link #headLoss} (or by the caller for another loss). */
+        public Buf dHidden() {
+            if (dHidden == null) dHidden = be.alloc(pass.rows * spec.hidden);
+            return dHidden;
+        }
     }
 
-    private void addResidual(float[] x, float[] branch) {
-        float r = spec.residualScale;
-        if (r == 1f) for (int i = 0; i < x.length; i++) x[i] += branch[i];
-        else for (int i = 0; i < x.length; i++) x[i] += branch[i] * r;
+    /**
+     * The forward pass of training on one packed row of examples ({@code p} says where each starts):
+     * the same layer code as inference, with no KV cache and each example attending only to itself.
+     */
+    public Record trainForward(int[] tokens, Positions p, boolean checkpointing) {
+        int T = tokens.length, H = spec.hidden;
+        if (T == 0 || p.rows != T) throw new IllegalArgumentException(T + " tokens for " + p.rows + " positions");
+        if (!p.selfContained()) throw new IllegalArgumentException("training positions must restart at each example");
+        if (!spec.numerics.isDefault()) throw new IllegalStateException("training runs in fp32; numerics " + spec.numerics + " are an inference emulation");
+        checkTokens(tokens);
+        Pass c = new Pass(tokens, p, null, 0, new Buffers(T, true, checkpointing), true);
+        Record r = new Record(c, checkpointing);
+        be.embed(weights.embed, tokens, T, c.x, spec.embedScale);
+        for (int l = 0; l < spec.layers; l++) {
+            if (checkpointing) be.copy(c.x, 0, r.inputs[l], 0, T * H);
+            layerForward(l, c, checkpointing ? c.buf.acts : r.acts[l]);
+            if (checkpointing) be.copy(c.buf.acts.xMid, 0, r.mids[l], 0, T * H);
+        }
+        r.lastLayerLive = checkpointing;
+        be.copy(c.x, 0, r.finalIn, 0, T * H);
+        norm(r.finalIn, r.hidden, T, weights.finalNormW, weights.finalNormB, r.finalMean, r.finalRstd);
+        return r;
+    }
+
+    /** Rows per chunk of the fused LM head + cross-entropy (tests shrink it to exercise chunking). */
+    public void lossChunkFloats(int floats) {
+        if (floats < 1) throw new IllegalArgumentException("loss chunk of " + floats + " floats");
+        this.lossChunkFloats = floats;
+    }
+
+    /**
+     * The LM head and cross-entropy, fused and chunked by rows so that at most one chunk of fp32
+     * logits exists at a time: per chunk, logits = hidden W^T, the loss and its gradient in place
+     * ({@link Backend#crossEntropy}), then {@code dHidden = dlogits W} and {@code dW += dlogits^T
+     * hidden}. Returns the summed loss over rows whose label is not {@link Positions#IGNORE};
+     * gradients are those of {@code dScale * sum} (dScale = 1 / target tokens of the whole step for
+     * a mean; 0 = loss only).
+     */
+    public double headLoss(Record r, int[] labels, float dScale, Grads g) {
+        return headLoss(r.hidden, r.rows(), labels, dScale, g, dScale == 0f ? null : r.dHidden());
+    }
+
+    /**
+     * Rows per chunk of the LM head: at most {@link #lossChunkFloats} logits, the rows split evenly
+     * over the chunks and, from 32 rows on, a multiple of 32 (a whole number of the GEMMs' token
+     * groups: 65 rows would run as 96).
+     */
+    private int lossChunkRows(int T) {
+        int max = Math.max(1, Math.min(T, lossChunkFloats / spec.vocab));
+        if (max >= 32) max = max / 32 * 32;
+        int chunks = (T + max - 1) / max, rows = (T + chunks - 1) / chunks;
+        return rows >= 32 ? Math.min(max, (rows + 31) / 32 * 32) : rows;
+    }
+
+    /** {@link #headLoss(Record, int[], float, Grads)} on final-norm outputs {@code hidden}; {@code dH} null: loss only. */
+    private double headLoss(Buf hidden, int T, int[] labels, float dScale, Grads g, Buf dH) {
+        int H = spec.hidden, V = spec.vocab;
+        if (labels.length != T) throw new IllegalArgumentException(labels.length + " labels for " + T + " rows");
+        int chunk = lossChunkRows(T);
+        Buf xc = be.alloc(chunk * H), logits = be.alloc(chunk * V), dxc = dH == null ? null : be.alloc(chunk * H);
+        Buf dW = dH == null ? null : g.of(weights.lmHead);
+        float ds = dH == null ? 0f : dScale;
+        double sum = 0;
+        for (int r0 = 0; r0 < T; r0 += chunk) {
+            int n = Math.min(chunk, T - r0);
+            boolean any = false;
+            for (int t = r0; t < r0 + n; t++) any |= labels[t] >= 0;
+            if (!any) {
+                if (dH != null) be.fill(dH, r0 * H, n * H, 0f);
+                continue;
+            }
+            be.copy(hidden, r0 * H, xc, 0, n * H);
+            be.matmul(weights.lmHead, xc, logits, n, null);
+            sum += be.crossEntropy(logits, n, V, labels, r0, spec.logitScale, spec.finalSoftcap, ds, null);
+            if (dH == null) continue;
+            be.matmulBackward(weights.lmHead, xc, logits, n, dxc, false, dW, null);
+            be.copy(dxc, 0, dH, r0 * H, n * H);
+        }
+        return sum;
+    }
+
+    /**
+     * The summed cross-entropy over {@code labels} (entries other than {@link Positions#IGNORE}) of
+     * packed examples, without gradients: evaluation. Adapters run in inference mode (no dropout) and
+     * nothing is kept per layer: one set of activation buffers serves every layer, as in inference.
+     */
+    public double loss(int[] tokens, Positions p, int[] labels) {
+        int T = tokens.length;
+        if (T == 0 || p.rows != T) throw new IllegalArgumentException(T + " tokens for " + p.rows + " positions");
+        if (!p.selfContained()) throw new IllegalArgumentException("positions must restart at each example");
+        if (!spec.numerics.isDefault()) throw new IllegalStateException("training runs in fp32; numerics " + spec.numerics + " are an inference emulation");
+        checkTokens(tokens);
+        Pass c = new Pass(tokens, p, null, 0, new Buffers(T, false, true), false);
+        be.embed(weights.embed, tokens, T, c.x, spec.embedScale);
+        for (int l = 0; l < spec.layers; l++) layerForward(l, c, c.buf.acts);
+        norm(c.x, c.x, T, weights.finalNormW, weights.finalNormB, null, null);
+        return headLoss(c.x, T, labels, 0f, null, null);
+    }
+
+    /** Gradient buffers of the backward, allocated once per step and reused by every layer. */
+    private final class Scratch {
+        final Buf dx, dBranch, dF, dXn, dAtt, dQ, dK, dV, dG, dU, dH, dYe, dXe, dWeights, dRouter;
+
+        Scratch(int T) {
+            int H = spec.hidden, qD = spec.heads * spec.headDim, kvD = spec.kvHeads * spec.headDim;
+            int inter = 0, k = 0, experts = 0;
+            for (Spec.LayerSpec l : spec.layer)
+                switch (l.ffn()) {
+                    case Spec.Dense d -> inter = Math.max(inter, d.intermediate());
+                    case Spec.Moe m -> {
+                        inter = Math.max(inter, Math.max(m.intermediate(), m.sharedIntermediate()));
+                        k = Math.max(k, m.topK());
+                        experts = Math.max(experts, m.experts());
+                    }
+                }
+            dx = be.alloc(T * H);
+            dBranch = be.alloc(T * H);
+            dF = be.alloc(T * H);
+            dXn = be.alloc(T * H);
+            dAtt = be.alloc(T * qD);
+            dQ = be.alloc(T * qD);
+            dK = be.alloc(T * kvD);
+            dV = be.alloc(T * kvD);
+            dG = spec.gated ? be.alloc(T * inter) : null;
+            dU = be.alloc(T * inter);
+            dH = be.alloc(T * inter);
+            dYe = experts > 0 ? be.alloc(T * H) : null;
+            dXe = experts > 0 ? be.alloc(T * H) : null;
+            dWeights = experts > 0 ? be.alloc(T * k) : null;
+            dRouter = experts > 0 ? be.alloc(T * experts) : null;
+        }
+    }
+
+    /**
+     * Backpropagates {@link Record#dHidden} (set by {@link #headLoss}) through the final norm, every
+     * layer in reverse and the embedding, accumulating into the gradients {@code g} holds.
+     */
+    public void backward(Record r, Grads g) {
+        Pass c = r.pass;
+        int T = c.rows, H = spec.hidden;
+        Scratch s = new Scratch(T);
+        normBackward(r.finalIn, weights.finalNormW, weights.finalNormB, r.finalMean, r.finalRstd, r.dHidden(), T, s.dx, false, g);
+        for (int l = spec.layers - 1; l >= 0; l--) {
+            LayerActs a = r.acts[l];
+            if (r.checkpointing) {
+                a = c.buf.acts;
+                if (l < spec.layers - 1 || !r.lastLayerLive) layerRecompute(l, c, a, r.inputs[l], r.mids[l]);
+                r.lastLayerLive = false;
+            }
+            layerBackward(l, c, a, s.dx, l > 0 || g.of(weights.embed) != null, g, s);
+        }
+        Buf dE = g.of(weights.embed);
+        if (dE != null) be.embedBackward(s.dx, c.tokens, T, H, spec.embedScale, dE);
     }
 }

@@ -2,13 +2,15 @@ package jllm.model;
 
 import jllm.tensor.Activation;
 import jllm.tensor.AttentionMask;
+import jllm.tensor.Numerics;
+import jllm.tensor.Precision;
 
 /**
  * Everything the shared decoder needs to know about one model, filled in by its
  * {@link Architecture} from config.json. Defaults are the Llama baseline; an architecture changes
  * only what differs.
  */
-public final class Spec {
+public final class Spec implements Cloneable {
     public String modelType;
     public int vocab, hidden, layers, heads, kvHeads, headDim, maxPositions;
 
@@ -36,14 +38,38 @@ public final class Spec {
     public boolean qkvBias, oBias, mlpBias;
     public boolean tiedEmbeddings;
 
-    /** Llama 4 NoPE layers: q scaled by log(floor((pos + 1) / floorScale) + 1) * tempScale + 1. */
-    public float attnTempScale, attnTempFloor;
+    /**
+     * Where the forward rounds ({@link Numerics}): fp32 throughout unless {@code jllm doctor} emulates
+     * a low-precision run or an implementation variant.
+     */
+    public Numerics numerics = Numerics.FP32;
+    /** How transformers rounds this architecture's RMSNorm in bf16/fp16: the weight applied after the rounding (Llama) or before (Gemma, OLMo 2). */
+    public Numerics.NormUpcast normUpcast = Numerics.NormUpcast.AFTER_WEIGHT;
+    /** The embedding multiplier is cast to the activation dtype before it multiplies (Gemma's normalizer), not applied in fp32. */
+    public boolean embedScaleInActivations;
 
     public int bosId = -1;
     public int[] eosIds = new int[0];
 
     public LayerSpec[] layer;
     public final Names names = new Names();
+
+    /** transformers' numerics for this architecture when the model is held in {@code activations}. */
+    public Numerics numericsFor(Precision activations) {
+        return new Numerics(activations, Precision.FP32, normUpcast, embedScaleInActivations ? activations : Precision.FP32, Precision.FP32);
+    }
+
+    /**
+     * A copy whose scalar fields (activation, norm offset, soft-caps, numerics) can be changed to run
+     * an implementation variant on the same weights; layer specs and names are shared.
+     */
+    public Spec copy() {
+        try {
+            return (Spec) clone();
+        } catch (CloneNotSupportedException e) {
+            throw new AssertionError(e);
+        }
+    }
 
     public enum QkNorm {
         NONE,
@@ -55,8 +81,21 @@ public final class Spec {
         L2_AFTER_ROPE
     }
 
-    /** Per-layer differences: which keys attention sees, its RoPE (null = none) and the feed-forward. */
-    public record LayerSpec(AttentionMask mask, Rope rope, Ffn ffn, boolean tempTuning) {}
+    /**
+     * Per-layer differences: which keys attention sees, its RoPE (null = none), the feed-forward, and
+     * an optional per-position query multiplier applied after RoPE (null = none).
+     */
+    public record LayerSpec(AttentionMask mask, Rope rope, Ffn ffn, QueryScale queryScale) {}
+
+    /**
+     * A factor each query row is multiplied by, from its position in the sequence (Llama 4's attention
+     * temperature tuning on NoPE layers). The shared decoder applies it as a per-row scale (its own
+     * backward); the formula lives with the architecture that needs it.
+     */
+    @FunctionalInterface
+    public interface QueryScale {
+        float factor(int position);
+    }
 
     public sealed interface Ffn permits Dense, Moe {}
 

@@ -131,7 +131,7 @@ class ModelInputTest {
             w.write(half.resolve("model.safetensors"));
             w32.write(widened.resolve("model.safetensors"));
             Model m = ModelLoader.load(half, new CpuBackend(2, true), s -> { });
-            assertEquals(dt, m.weights.layers[0].wq.dtype());
+            assertEquals(dt, m.weights.layers[0].q.w.dtype());
             float[] logits = m.forward(m.newState(), ids, true, null);
             float[] same = logits(widened, ids);
             assertTrue(relL2(logits, same) < 1e-5, dt + " vs the same values in F32: " + relL2(logits, same));

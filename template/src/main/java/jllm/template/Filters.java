@@ -113,6 +113,7 @@ final class Filters {
         if (LAZY.contains(name)) {
             // Generator functions in jinja2: nothing runs (not even argument checks) until iterated.
             Object v = value;
+            in.budget.closure(Budget.LAZY_FILTER);
             return View.lazy(() -> {
                 if (LENIENT_ON_FALSY.contains(name) && !Py.truthy(v)) return new ArrayList<>();
                 return ((View) eager(in, name, v, raw, a, args, kwargs, scope)).items;
@@ -128,57 +129,56 @@ final class Filters {
                 return (long) Py.len(value);
             }
             case "list" -> {
-                return new ArrayList<>(Py.iterate(value));
+                List<Object> l = Py.iterate(value);
+                in.budget.copyOf(l);
+                return new ArrayList<>(l);
             }
             case "first" -> {
+                if (value instanceof String s) return s.isEmpty() ? eager(in, name, List.of(), raw, a, args, kwargs, scope)
+                        : new String(Character.toChars(s.codePointAt(0)));
                 List<Object> l = Py.iterate(value);
                 return l.isEmpty() ? new Undefined(null, Undefined.NO_OBJECT, "No first item, sequence was empty.", "UndefinedError") : l.getFirst();
             }
             case "last" -> {
                 if (value instanceof View w && w.singleUse || !Py.isIterable(value))
                     throw TemplateException.type("'" + Py.typeName(value) + "' object is not reversible");
+                if (value instanceof String s && !s.isEmpty()) return new String(Character.toChars(s.codePointBefore(s.length())));
                 List<Object> l = Py.iterate(value);
                 return l.isEmpty() ? new Undefined(null, Undefined.NO_OBJECT, "No last item, sequence was empty.", "UndefinedError") : l.getLast();
             }
             case "join" -> {
                 String sep = Py.str(a.get(0, "d", ""));
                 Object attr = a.get(1, "attribute", null);
-                StringBuilder sb = new StringBuilder();
-                boolean first = true;
-                for (Object o : Py.iterate(value)) {
-                    in.step();
-                    if (!first) sb.append(sep);
-                    first = false;
-                    sb.append(Py.str(attr == null ? o : attrGet(o, attr)));
-                    in.checkLength(sb.length());
-                }
-                return sb.toString();
+                Joiner j = new Joiner(in.budget, sep);
+                for (Object o : Py.iterate(value)) j.add(Py.str(attr == null ? o : attrGet(o, attr)));
+                return j.result();
             }
             case "trim" -> {
                 Object chars = a.get(0, "chars", null);
                 return Strs.strip(Py.str(value), chars == null ? null : Py.str(chars), true, true);
             }
             case "upper" -> {
-                return Py.str(value).toUpperCase(Locale.ROOT);
+                return Strs.upper(Py.str(value));
             }
             case "lower" -> {
-                return Py.str(value).toLowerCase(Locale.ROOT);
+                return Strs.lower(Py.str(value));
             }
             case "capitalize" -> {
                 return Strs.capitalize(Py.str(value));
             }
             case "title" -> {
-                return title(Py.str(value));
+                return Strs.jinjaTitle(Py.str(value));
             }
             case "replace" -> {
                 Object count = a.get(2, "count", null);
-                return in.checkString(Strs.replace(Py.str(value), Py.str(Py.unwrap(a.req(0, "old"))), Py.str(Py.unwrap(a.req(1, "new"))),
-                        count == null ? -1 : Py.toLong(count)));
+                return Strs.replace(Py.str(value), Py.str(Py.unwrap(a.req(0, "old"))), Py.str(Py.unwrap(a.req(1, "new"))),
+                        count == null ? -1 : Py.toLong(count));
             }
             case "center" -> {
                 long w = Py.toLong(a.get(0, "width", 80L));
-                in.checkLength(w);
-                return Strs.center(Py.str(value), (int) w, ' ');
+                String str = Py.str(value);
+                if (w > Strs.length(str)) in.checkLength(w);
+                return Strs.center(str, (int) Math.min(w, Integer.MAX_VALUE), ' ');
             }
             case "indent" -> {
                 if (!(value instanceof String)) {
@@ -203,18 +203,26 @@ final class Filters {
                         Py.str(a.get(2, "end", "...")), a.get(3, "leeway", null));
             }
             case "wordcount" -> {
-                Matcher m = Pattern.compile("\\w+", Pattern.UNICODE_CHARACTER_CLASS).matcher(Py.str(value));
+                String str = Py.str(value);
+                in.budget.scan(str.length());
+                Matcher m = WORD.matcher(str);
                 long n = 0;
                 while (m.find()) n++;
                 return n;
             }
             case "striptags" -> {
-                String s = Py.str(value).replaceAll("(?s)<!--.*?-->", "").replaceAll("(?s)<[^>]*>", "");
-                s = String.join(" ", Strs.split(s, null, -1, false).stream().map(String.class::cast).toList());
+                String s = Py.str(value);
+                in.budget.string(s.length());
+                s = removeAll(removeAll(s, "<!--", "-->"), "<", ">");
+                Joiner j = new Joiner(in.budget, " ");
+                for (Object w : Strs.split(s, null, -1, false)) j.add((String) w);
+                s = j.result();
+                in.budget.string(s.length());
                 return s.replace("&lt;", "<").replace("&gt;", ">").replace("&#34;", "\"").replace("&#39;", "'").replace("&quot;", "\"").replace("&amp;", "&");
             }
             case "format" -> {
                 if (!args.isEmpty() && !kwargs.isEmpty()) throw new TemplateException("FilterArgumentError", "can't handle positional and keyword arguments at the same time");
+                in.budget.list((long) args.size() + kwargs.size());
                 return Format.percent(in, Py.str(value), kwargs.isEmpty() ? new Tuple(args) : new LinkedHashMap<Object, Object>(kwargs));
             }
             case "int" -> {
@@ -239,6 +247,7 @@ final class Filters {
                 Object seps = a.get(2, "separators", null);
                 boolean sort = Py.truthy(a.get(3, "sort_keys", false));
                 String indent = ind == null ? null : ind instanceof String s ? s : " ".repeat((int) Math.max(0, Math.min(1000, Py.toLong(ind))));
+                if (indent != null) in.budget.string(indent.length());
                 String itemSep = null, keySep = null;
                 if (seps != null) {
                     List<Object> sp = Py.iterate(seps);
@@ -251,6 +260,7 @@ final class Filters {
             case "items" -> {
                 if (value instanceof Undefined) return View.generator(new ArrayList<>());
                 if (!(value instanceof Map<?, ?> m)) throw TemplateException.type("Can only get item pairs from a mapping.");
+                in.budget.pairs(m.size());
                 List<Object> out = new ArrayList<>();
                 for (var e : m.entrySet()) out.add(new Tuple(e.getKey(), e.getValue()));
                 return View.generator(out);
@@ -263,9 +273,10 @@ final class Filters {
                 boolean rev = Py.truthy(a.get(2, "reverse", false));
                 int pos = by.equals("key") ? 0 : by.equals("value") ? 1 : -1;
                 if (pos < 0) throw new TemplateException("FilterArgumentError", "You can only sort by either \"key\" or \"value\"");
+                in.budget.pairs(m.size());
                 List<Object> out = new ArrayList<>();
                 for (var e : m.entrySet()) out.add(new Tuple(e.getKey(), e.getValue()));
-                in.step(out.size());
+                sorting(in, out.size());
                 out.sort((x, y) -> Py.compare(sortKey(((Tuple) x).get(pos), cs), sortKey(((Tuple) y).get(pos), cs), "<"));
                 if (rev) java.util.Collections.reverse(out);
                 return out;
@@ -274,8 +285,10 @@ final class Filters {
                 boolean rev = Py.truthy(a.get(0, "reverse", false));
                 boolean cs = Py.truthy(a.get(1, "case_sensitive", false));
                 Object attr = a.get(2, "attribute", null);
-                List<Object> out = new ArrayList<>(Py.iterate(value));
-                in.step(out.size());
+                List<Object> l = Py.iterate(value);
+                in.budget.copyOf(l);
+                List<Object> out = new ArrayList<>(l);
+                sorting(in, out.size());
                 // jinja2 sorts on a list of keys, so equal keys (Undefined ones included) never reach '<'.
                 Comparator<Object> cmp = (x, y) -> {
                     Object kx = sortKey(attr == null ? x : attrGet(x, attr), cs), ky = sortKey(attr == null ? y : attrGet(y, attr), cs);
@@ -288,8 +301,11 @@ final class Filters {
                 boolean cs = Py.truthy(a.get(0, "case_sensitive", false));
                 Object attr = a.get(1, "attribute", null);
                 List<Object> seen = new ArrayList<>(), out = new ArrayList<>();
-                for (Object o : Py.iterate(value)) {
-                    in.step(1 + seen.size() / 16);
+                List<Object> l = Py.iterate(value);
+                in.budget.copyOf(l);
+                in.budget.copyOf(l);
+                for (Object o : l) {
+                    in.step(1 + seen.size() / 4);
                     Object k = sortKey(attr == null ? o : attrGet(o, attr), cs);
                     boolean dup = false;
                     for (Object s : seen) if (Py.eq(s, k)) { dup = true; break; }
@@ -324,9 +340,11 @@ final class Filters {
                 return total;
             }
             case "reverse" -> {
-                if (value instanceof String s) return String.join("", Ops.slice(Py.chars(s), new Ops.Slice(null, null, -1L), false).stream().map(String.class::cast).toList());
+                if (value instanceof String s) return Strs.slice(s, new Ops.Slice(null, null, -1L));
                 if (!Py.isIterable(value)) throw new TemplateException("FilterArgumentError", "argument must be iterable");
-                List<Object> l = new ArrayList<>(Py.iterate(value));
+                List<Object> items = Py.iterate(value);
+                in.budget.copyOf(items);
+                List<Object> l = new ArrayList<>(items);
                 java.util.Collections.reverse(l);
                 if (value instanceof List<?> && !(value instanceof Tuple)) return new View("list_reverseiterator", l, true, false);
                 if (value instanceof Tuple) return new View("reversed", l, true, false);
@@ -338,7 +356,7 @@ final class Filters {
                     Object attr = kwargs.get("attribute");
                     Object def = kwargs.get("default");
                     for (Object o : Py.iterate(value)) {
-                        in.step();
+                        grow(in);
                         Object v = attrGet(o, attr);
                         out.add(v instanceof Undefined && kwargs.containsKey("default") ? def : v);
                     }
@@ -348,7 +366,7 @@ final class Filters {
                     if (!NAMES.contains(f)) throw new TemplateException("TemplateRuntimeError", "No filter named " + Py.repr(f) + ".");
                     List<Object> rest = args.subList(1, args.size());
                     for (Object o : Py.iterate(value)) {
-                        in.step();
+                        grow(in);
                         out.add(apply(in, f, o, rest, kwargs, scope));
                     }
                 }
@@ -358,7 +376,7 @@ final class Filters {
                 List<Object> out = new ArrayList<>();
                 if (!args.isEmpty()) checkTest(Py.str(args.getFirst()));
                 for (Object o : Py.iterate(value)) {
-                    in.step();
+                    grow(in);
                     boolean ok = args.isEmpty() ? Py.truthy(o) : Py.truthy(Tests.apply(in, Py.str(args.getFirst()), o, args.subList(1, args.size()), scope));
                     if (ok == name.equals("select")) out.add(o);
                 }
@@ -369,7 +387,7 @@ final class Filters {
                 if (args.size() >= 2) checkTest(Py.str(args.get(1)));
                 List<Object> out = new ArrayList<>();
                 for (Object o : Py.iterate(value)) {
-                    in.step();
+                    grow(in);
                     Object v = attrGet(o, attr);
                     boolean ok = args.size() < 2 ? Py.truthy(v) : Py.truthy(Tests.apply(in, Py.str(args.get(1)), v, args.subList(2, args.size()), scope));
                     if (ok == name.equals("selectattr")) out.add(o);
@@ -381,12 +399,19 @@ final class Filters {
             }
             case "batch" -> {
                 long n = Py.toLong(a.req(0, "linecount"));
-                if (n <= 0) throw TemplateException.value("batch size must be positive");
                 Object fill = a.get(1, "fill_with", null);
-                boolean doFill = a.get(1, "fill_with", A.class) != A.class && fill != null;
+                List<Object> items = Py.iterate(value);
+                // Every item lands in one batch and the last batch may be padded to n: all sized before building.
+                long last = n <= 0 ? items.size() : items.size() % n == 0 ? n : items.size() % n;
+                in.budget.copyOf(items);
+                in.budget.list(fill != null && !items.isEmpty() ? Math.max(0, n - last) : 0);
+                long batches = n <= 0 ? 2 : (items.size() + n - 1) / n;
+                in.budget.list(batches);
+                in.budget.lists(batches);
                 List<Object> out = new ArrayList<>();
                 List<Object> cur = new ArrayList<>();
-                for (Object o : Py.iterate(value)) {
+                // jinja2's loop as written: a batch size of 0 or less yields an empty batch, then everything.
+                for (Object o : items) {
                     in.step();
                     if (cur.size() == n) {
                         out.add(cur);
@@ -395,16 +420,21 @@ final class Filters {
                     cur.add(o);
                 }
                 if (!cur.isEmpty()) {
-                    if (doFill) while (cur.size() < n) cur.add(fill);
+                    if (fill != null) while (cur.size() < n) cur.add(fill);
                     out.add(cur);
                 }
                 return View.generator(out);
             }
             case "slice" -> {
                 long slices = Py.toLong(a.req(0, "slices"));
-                if (slices <= 0 || slices > 100_000) throw TemplateException.value("bad number of slices");
+                if (slices == 0) throw new TemplateException("ZeroDivisionError", "integer division or modulo by zero");
                 Object fill = a.get(1, "fill_with", null);
                 List<Object> seq = Py.iterate(value);
+                if (slices < 0) return View.generator(new ArrayList<>());
+                in.budget.list(slices);
+                in.budget.lists(slices);
+                in.budget.copyOf(seq);
+                in.budget.list(fill != null ? slices : 0);
                 int len = seq.size();
                 int per = (int) (len / slices), extra = (int) (len % slices), offset = 0;
                 List<Object> out = new ArrayList<>();
@@ -422,7 +452,13 @@ final class Filters {
                 Object attr = a.req(0, "attribute");
                 Object def = a.get(1, "default", null);
                 boolean cs = Py.truthy(a.get(2, "case_sensitive", false));
-                List<Object> items = new ArrayList<>(Py.iterate(value));
+                List<Object> l = Py.iterate(value);
+                in.budget.copyOf(l);
+                in.budget.list(l.size());
+                in.budget.pairs(l.size());
+                in.budget.lists(l.size());
+                List<Object> items = new ArrayList<>(l);
+                sorting(in, items.size());
                 java.util.function.Function<Object, Object> key = o -> {
                     Object v = attrGet(o, attr);
                     return v instanceof Undefined && def != null ? def : v;
@@ -451,8 +487,12 @@ final class Filters {
     }
 
     private static Object sortedDicts(Object v, int depth) {
-        if (depth > 1000) return v;
+        if (depth > Py.MAX_VALUE_DEPTH) return v;
+        Budget budget = Budget.current();
+        budget.step();
         if (v instanceof Map<?, ?> m) {
+            budget.dict(2L * m.size());
+            sorting(null, m.size());
             List<Map.Entry<?, ?>> entries = new ArrayList<>(m.entrySet());
             entries.sort((x, y) -> {
                 Object a = Py.unwrap(x.getKey()), b = Py.unwrap(y.getKey());
@@ -468,11 +508,13 @@ final class Filters {
             return out;
         }
         if (v instanceof Tuple t) {
+            budget.list(2L * t.size());
             List<Object> out = new ArrayList<>();
             for (Object o : t) out.add(sortedDicts(o, depth + 1));
             return new Tuple(out);
         }
         if (v instanceof List<?> l && !(v instanceof Values.Range)) {
+            budget.list(l.size());
             List<Object> out = new ArrayList<>();
             for (Object o : l) out.add(sortedDicts(o, depth + 1));
             return out;
@@ -489,45 +531,133 @@ final class Filters {
     static Object attrGet(Object o, Object attr) {
         if (Py.isInt(attr)) return Ops.getItem(Py.unwrap(o), attr);
         Object v = o;
-        for (String part : Py.str(attr).split("\\.")) {
-            Object key = part.chars().allMatch(Character::isDigit) && !part.isEmpty() ? (Object) Long.parseLong(part) : part;
+        String path = Py.str(attr);
+        if (path.length() >= 32) Budget.current().scan(path.length());
+        for (String part : path.split("\\.")) {
+            Object key = part.chars().allMatch(Character::isDigit) && !part.isEmpty() ? Py.normInt(Py.parseDecimal(part, false)) : part;
             v = Ops.getItem(Py.unwrap(v), key);
             if (v instanceof Undefined) return v;
         }
         return v;
     }
 
+    /** jinja2's case-insensitive sort key: {@code value.lower()} for strings. */
     private static Object sortKey(Object v, boolean caseSensitive) {
         v = Py.unwrap(v);
-        return !caseSensitive && v instanceof String s ? s.toLowerCase(Locale.ROOT) : v;
+        return !caseSensitive && v instanceof String s ? Strs.lower(s) : v;
     }
 
-    private static final Pattern WORD_BEGIN = Pattern.compile("([-\\s({\\[<]+)", Pattern.UNICODE_CHARACTER_CLASS);
+    private static final Pattern WORD = Pattern.compile("\\w+", Pattern.UNICODE_CHARACTER_CLASS);
 
-    /** jinja2's title filter: capitalizes after spaces, dashes and opening brackets (not str.title). */
-    private static String title(String s) {
-        StringBuilder sb = new StringBuilder();
-        Matcher m = WORD_BEGIN.matcher(s);
-        int last = 0;
-        List<String> parts = new ArrayList<>();
-        while (m.find()) {
-            parts.add(s.substring(last, m.start()));
-            parts.add(m.group());
-            last = m.end();
+    /** Sorting {@code n} items: about n log2 n comparisons, each at least a step (comparisons of long values charge more). */
+    private static void sorting(Interpreter in, long n) {
+        Budget b = in != null ? in.budget : Budget.current();
+        b.step(n * (64 - Long.numberOfLeadingZeros(n)));
+    }
+
+    /**
+     * One more item in a list a filter is building. The item may be new too (a number boxed from a range,
+     * an Undefined for a missing attribute, a bound method): charged as a small object.
+     */
+    private static void grow(Interpreter in) {
+        in.step();
+        in.budget.alloc(Budget.LIST_SLOT + 32);
+    }
+
+    /** A string built from pieces, checked and charged as it grows (joins can repeat one long string many times). */
+    static final class Joiner {
+        private final Budget b;
+        private final String sep;
+        private final StringBuilder sb = new StringBuilder();
+        private boolean first = true;
+
+        Joiner(Budget b, String sep) {
+            this.b = b;
+            this.sep = sep;
         }
-        parts.add(s.substring(last));
-        for (String p : parts) {
-            if (p.isEmpty()) continue;
-            int first = p.codePointAt(0);
-            sb.appendCodePoint(Character.toUpperCase(first)).append(p.substring(Character.charCount(first)).toLowerCase(Locale.ROOT));
+
+        void add(String piece) {
+            b.step();
+            long more = (first ? 0 : sep.length()) + (long) piece.length();
+            b.size(sb.length() + more);
+            b.chars(more);
+            if (!first) sb.append(sep);
+            first = false;
+            sb.append(piece);
         }
-        return sb.toString();
+
+        String result() {
+            b.string(sb.length());
+            b.free(2L * sb.length());
+            return sb.toString();
+        }
+    }
+
+    /**
+     * markupsafe's striptags loop, {@code while (start := v.find(open)) != -1 and (end := v.find(close, start)) != -1:
+     * v = v[:start] + v[end + len(close):]}, in one linear pass. The current text is {@code out + s[i:]};
+     * {@code out} never holds {@code open} except in its last {@code open.length() - 1} characters (a removal
+     * can join two pieces into a new one), so only those few characters are looked at again.
+     */
+    static String removeAll(String s, String open, String close) {
+        StringBuilder out = new StringBuilder();
+        int i = 0;
+        while (true) {
+            int outLen = out.length(), start = -1;
+            for (int p = Math.max(0, outLen - open.length() + 1); p < outLen && start < 0; p++) if (matchesAt(out, s, i, p, open)) start = p;
+            if (start < 0) {
+                int at = Strs.indexOf(s, open, i);
+                if (at < 0) break;
+                start = outLen + (at - i);
+            }
+            int end = -1;
+            for (int p = start; p < outLen && end < 0; p++) if (matchesAt(out, s, i, p, close)) end = p;
+            if (end < 0) {
+                int at = Strs.indexOf(s, close, i + Math.max(0, start - outLen));
+                if (at < 0) break;
+                end = outLen + (at - i);
+            }
+            int cut = end + close.length();
+            if (cut < outLen) {
+                // The closing mark ended inside out (impossible for the marks striptags uses): keep it simple.
+                s = out.substring(cut) + s.substring(i);
+                i = 0;
+                out.setLength(start);
+                continue;
+            }
+            if (start >= outLen) out.append(s, i, i + (start - outLen));
+            else out.setLength(start);
+            i += cut - outLen;
+        }
+        out.append(s, i, s.length());
+        return out.toString();
+    }
+
+    /** Whether {@code pat} occurs at position {@code p} of the text {@code out + s[i:]}. */
+    private static boolean matchesAt(StringBuilder out, String s, int i, int p, String pat) {
+        int n = out.length() + s.length() - i;
+        if (p + pat.length() > n) return false;
+        for (int k = 0; k < pat.length(); k++) {
+            int q = p + k;
+            char c = q < out.length() ? out.charAt(q) : s.charAt(i + q - out.length());
+            if (c != pat.charAt(k)) return false;
+        }
+        return true;
     }
 
     private static String indent(Interpreter in, String s, Object width, boolean first, boolean blank) {
-        String ind = width instanceof String w ? w : " ".repeat((int) Math.max(0, Math.min(in.limits.maxStringChars(), Py.toLong(width))));
         s += "\n";
         List<Object> lines = Strs.splitlines(s, false);
+        // Size the result before building the indentation: width may be huge where it is never used.
+        long uses = first ? 1 : 0, chars = 0;
+        for (int i = 0; i < lines.size(); i++) {
+            String line = (String) lines.get(i);
+            chars += line.length() + 1;
+            if (i > 0 && (blank || !line.isEmpty())) uses++;
+        }
+        long w = width instanceof String ws ? ws.length() : Math.max(0, Py.toLong(width));
+        in.checkLength(chars + Budget.mul(uses, w));
+        String ind = uses == 0 ? "" : width instanceof String ws ? ws : " ".repeat((int) w);
         StringBuilder rv = new StringBuilder();
         if (blank) {
             for (int i = 0; i < lines.size(); i++) {
@@ -541,7 +671,6 @@ final class Filters {
                 rv.append('\n');
                 if (!line.isEmpty()) rv.append(ind);
                 rv.append(line);
-                in.checkLength(rv.length());
             }
         }
         return first ? ind + rv : rv.toString();
@@ -551,12 +680,12 @@ final class Filters {
         long lw = leeway == null ? 5 : Py.toLong(leeway);
         if (length < end.length()) throw new TemplateException("AssertionError", "expected length >= " + end.length() + ", got " + length);
         if (lw < 0) throw new TemplateException("AssertionError", "expected leeway >= 0, got " + lw);
-        int n = s.codePointCount(0, s.length());
-        if (n <= length + lw) return s;
+        int n = Strs.length(s);
+        if (n - length <= lw) return s;
         String head = Strs.slice(s, null, length - end.length());
-        if (killwords) return head + end;
-        List<Object> parts = Strs.split(head, " ", 1, true);
-        return parts.getFirst() + end;
+        if (!killwords) head = (String) Strs.split(head, " ", 1, true).getFirst();
+        Budget.current().string((long) head.length() + end.length());
+        return head + end;
     }
 
     static Object toInt(Object value, Object def, long base) {
@@ -564,6 +693,8 @@ final class Filters {
             if (value instanceof String s && base != 10) {
                 String t = s.strip().toLowerCase(Locale.ROOT).replace("_", "");
                 if (base == 16 && t.startsWith("0x") || base == 8 && t.startsWith("0o") || base == 2 && t.startsWith("0b")) t = t.substring(2);
+                if (base >= 2 && base <= 36 && t.length() * (64 - Long.numberOfLeadingZeros(base)) > 100_000)
+                    throw new TemplateException("LimitError", "integer result too large (more than 100,000 bits)");
                 return Py.normInt(new java.math.BigInteger(t, (int) base));
             }
             if (Py.isInt(value)) return value instanceof Boolean b ? (b ? 1L : 0L) : value;
@@ -574,8 +705,10 @@ final class Filters {
             if (value instanceof String s) {
                 String t = s.strip().replace("_", "");
                 try {
-                    return Py.normInt(new java.math.BigInteger(t));
-                } catch (NumberFormatException e) {
+                    boolean signed = t.startsWith("-") || t.startsWith("+");
+                    return Py.normInt(Py.parseDecimal(signed ? t.substring(1) : t, t.startsWith("-")));
+                } catch (NumberFormatException | TemplateException e) {
+                    // Python's int() refuses more than 4300 digits with a ValueError, which jinja2 answers with int(float(s)).
                     Object f = toFloat(s, null);
                     return f instanceof Double d && !d.isNaN() && !d.isInfinite() ? Py.normInt(new BigDecimal(d).toBigInteger()) : def;
                 }
@@ -585,6 +718,9 @@ final class Filters {
         }
         return def;
     }
+
+    /** Possessive quantifiers: a long run of digits that fails to match must not backtrack quadratically. */
+    private static final Pattern FLOAT = Pattern.compile("[+-]?(\\d++\\.?+\\d*+|\\.\\d++)(e[+-]?+\\d++)?+");
 
     static Object toFloat(Object value, Object def) {
         if (value instanceof Double) return value;
@@ -597,7 +733,7 @@ final class Filters {
                 case "nan", "+nan", "-nan" -> { return Double.NaN; }
                 default -> { }
             }
-            if (!t.matches("[+-]?(\\d+\\.?\\d*|\\.\\d+)(e[+-]?\\d+)?")) return def;
+            if (!FLOAT.matcher(t).matches()) return def;
             return Double.parseDouble(t);
         }
         return def;
@@ -616,6 +752,9 @@ final class Filters {
             if (Py.isInt(value)) return value instanceof Boolean b ? (b ? 1L : 0L) : value;
             double d = (Double) value;
             if (Double.isNaN(d) || Double.isInfinite(d)) return d;
+            // Past a double's last fraction digit rounding changes nothing; past its largest power of ten it gives 0.
+            if (precision > 1100) return d;
+            if (precision < -400) return d < 0 || 1 / d < 0 ? -0.0 : 0.0;
             double r = new BigDecimal(d).setScale((int) precision, RoundingMode.HALF_EVEN).doubleValue();
             return r == 0 && d < 0 ? -0.0 : r;
         }

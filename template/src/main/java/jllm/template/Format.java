@@ -19,6 +19,8 @@ final class Format {
     // ---- printf-style ---------------------------------------------------------------------------
 
     static String percent(Interpreter in, String fmt, Object args) {
+        in.budget.scan(fmt.length());
+        if (args instanceof Tuple t) in.budget.list(t.size());
         List<Object> list = args instanceof Tuple t ? new ArrayList<>(t) : new ArrayList<>(List.of(args == null ? NONE : args));
         Map<?, ?> mapping = args instanceof Map<?, ?> m ? m : null;
         // CPython treats any non-tuple argument with __getitem__ (dict, list, Undefined) as a mapping:
@@ -54,12 +56,12 @@ final class Format {
             while (i < fmt.length() && "-+ #0".indexOf(fmt.charAt(i)) >= 0) flags += fmt.charAt(i++);
             int width = -1, prec = -1;
             int s = i;
-            while (i < fmt.length() && Character.isDigit(fmt.charAt(i))) i++;
-            if (i > s) width = Integer.parseInt(fmt.substring(s, i));
+            while (i < fmt.length() && isAsciiDigit(fmt.charAt(i))) i++;
+            if (i > s) width = size(in, fmt.substring(s, i), "width too big");
             if (i < fmt.length() && fmt.charAt(i) == '.') {
                 s = ++i;
-                while (i < fmt.length() && Character.isDigit(fmt.charAt(i))) i++;
-                prec = i > s ? Integer.parseInt(fmt.substring(s, i)) : 0;
+                while (i < fmt.length() && isAsciiDigit(fmt.charAt(i))) i++;
+                prec = i > s ? size(in, fmt.substring(s, i), "precision too big") : 0;
             }
             if (i >= fmt.length()) throw TemplateException.value("incomplete format");
             char conv = fmt.charAt(i);
@@ -73,15 +75,35 @@ final class Format {
                 if (arg == NONE) arg = null;
             }
             String body = convert(conv, flags, prec, arg);
-            sb.append(pad(body, width, flags.contains("-") ? '<' : '>', flags.contains("0") && "diuxXofFeEgG".indexOf(conv) >= 0 ? '0' : ' '));
-            in.checkLength(sb.length());
+            String piece = pad(body, width, flags.contains("-") ? '<' : '>', flags.contains("0") && "diuxXofFeEgG".indexOf(conv) >= 0 ? '0' : ' ');
+            in.budget.size(sb.length() + (long) piece.length());
+            in.budget.chars(piece.length());
+            sb.append(piece);
         }
+        in.budget.string(sb.length());
         if (!usedMapping && next < list.size() && !mappingLike)
             throw TemplateException.type("not all arguments converted during string formatting");
         return sb.toString();
     }
 
     private static final Object NONE = new Object();
+
+    private static boolean isAsciiDigit(char c) {
+        return c >= '0' && c <= '9';
+    }
+
+    /**
+     * A width or precision written in a format: Python refuses numbers past its index size with this
+     * message; anything wider than a value may be is refused before padding is built.
+     */
+    private static int size(Interpreter in, String digits, String tooBig) {
+        String d = digits.replaceFirst("^0+(?=.)", "");
+        if (d.length() > 18) throw TemplateException.value(tooBig);
+        long n = Long.parseLong(d);
+        if (n > Integer.MAX_VALUE) throw TemplateException.value(tooBig);
+        in.budget.size(n);
+        return (int) n;
+    }
 
     private static String convert(char conv, String flags, int prec, Object arg) {
         arg = Py.unwrap(arg);
@@ -97,7 +119,7 @@ final class Format {
             }
             case 'd', 'i', 'u' -> {
                 Object n = toIntNumber(arg, conv);
-                return sign(flags, n.toString());
+                return sign(flags, Py.intStr(n));
             }
             case 'x', 'X', 'o' -> {
                 Object n = toIntNumber(arg, conv);
@@ -142,6 +164,17 @@ final class Format {
     }
 
     static String formatFloat(double d, char conv, int prec, boolean alt) {
+        // The digits of a double reach at most 309 places before the point: its text is about this long at most.
+        Budget.current().string(prec + 400L);
+        if (prec > EXACT_DIGITS && !Double.isNaN(d) && !Double.isInfinite(d)) {
+            // A double's exact decimal expansion ends within 1074 fraction digits (767 significant ones): every
+            // further digit is a zero. Format to that many and pad, instead of scaling by 10^prec.
+            String base = formatFloat(d, conv, EXACT_DIGITS, alt);
+            if (Character.toLowerCase(conv) == 'g' && !alt) return base;
+            String zeros = "0".repeat(prec - EXACT_DIGITS);
+            int e = Math.max(base.indexOf('e'), base.indexOf('E'));
+            return e < 0 ? base + zeros : base.substring(0, e) + zeros + base.substring(e);
+        }
         if (Double.isNaN(d)) return Character.isUpperCase(conv) ? "NAN" : "nan";
         if (Double.isInfinite(d)) return (d < 0 ? "-" : "") + (Character.isUpperCase(conv) ? "INF" : "inf");
         switch (Character.toLowerCase(conv)) {
@@ -175,16 +208,21 @@ final class Format {
         BigDecimal bd = new BigDecimal(d).round(new java.math.MathContext(prec + 1, RoundingMode.HALF_EVEN));
         int exp = bd.precision() - bd.scale() - 1;
         String digits = bd.unscaledValue().abs().toString();
-        while (digits.length() < prec + 1) digits += "0";
+        if (digits.length() < prec + 1) digits += "0".repeat(prec + 1 - digits.length());
         digits = digits.substring(0, prec + 1);
         String mant = digits.charAt(0) + (prec > 0 ? "." + digits.substring(1) : "");
         return (d < 0 ? "-" : "") + mant + "e" + (exp < 0 ? "-" : "+") + (Math.abs(exp) < 10 ? "0" : "") + Math.abs(exp);
     }
 
+    /** More fraction digits than any double's exact decimal expansion has. */
+    private static final int EXACT_DIGITS = 1100;
+
     static String pad(String s, int width, char align, char fill) {
-        int len = s.codePointCount(0, s.length());
+        if (width <= 0) return s;
+        int len = Strs.length(s);
         if (width <= len) return s;
         int n = width - len;
+        Budget.current().string((long) width + s.length());
         if (fill == '0' && align == '>') {
             int signLen = s.startsWith("-") || s.startsWith("+") || s.startsWith(" ") ? 1 : 0;
             return s.substring(0, signLen) + "0".repeat(n) + s.substring(signLen);
@@ -219,6 +257,7 @@ final class Format {
     // ---- str.format ------------------------------------------------------------------------------
 
     static String strFormat(Interpreter in, String fmt, List<Object> args, Map<String, Object> kwargs) {
+        in.budget.scan(fmt.length());
         StringBuilder sb = new StringBuilder();
         int auto = 0;
         for (int i = 0; i < fmt.length(); i++) {
@@ -262,37 +301,49 @@ final class Format {
                 if (auto >= args.size()) throw new TemplateException("IndexError", "Replacement index " + auto + " out of range for positional args tuple");
                 v = args.get(auto++);
             } else if (head.chars().allMatch(Character::isDigit)) {
-                int k = Integer.parseInt(head);
+                long k = index(head);
                 if (k >= args.size()) throw new TemplateException("IndexError", "Replacement index " + k + " out of range for positional args tuple");
-                v = args.get(k);
+                v = args.get((int) k);
             } else {
                 if (!kwargs.containsKey(head)) throw new TemplateException("KeyError", Py.repr(head));
                 v = kwargs.get(head);
             }
-            String rest = field.substring(head.length());
-            while (!rest.isEmpty()) {
-                if (rest.startsWith(".")) {
-                    int e = rest.length();
-                    for (int k = 1; k < rest.length(); k++) if (rest.charAt(k) == '.' || rest.charAt(k) == '[') { e = k; break; }
-                    String attr = rest.substring(1, e);
+            // The rest of the field, .attr and [key] parts, walked by index (a chain may be long).
+            int at = head.length();
+            while (at < field.length()) {
+                in.step();
+                if (field.charAt(at) == '.') {
+                    int e = field.length();
+                    for (int k = at + 1; k < field.length(); k++) if (field.charAt(k) == '.' || field.charAt(k) == '[') { e = k; break; }
+                    String attr = field.substring(at + 1, e);
                     if (attr.startsWith("_")) throw new TemplateException("SecurityError", "access to attribute '" + attr + "' of '" + Py.typeName(v) + "' object is unsafe.");
                     v = Ops.getAttr(Py.unwrap(v), attr);
-                    rest = rest.substring(e);
+                    at = e;
                 } else {
-                    int e = rest.indexOf(']');
+                    int e = field.indexOf(']', at);
                     if (e < 0) throw TemplateException.value("Missing ']' in format string");
-                    String key = rest.substring(1, e);
-                    v = Ops.getItem(Py.unwrap(v), key.chars().allMatch(Character::isDigit) && !key.isEmpty() ? (Object) Long.parseLong(key) : key);
-                    rest = rest.substring(e + 1);
+                    String key = field.substring(at + 1, e);
+                    v = Ops.getItem(Py.unwrap(v), key.chars().allMatch(Character::isDigit) && !key.isEmpty() ? (Object) index(key) : key);
+                    at = e + 1;
                 }
                 if (v instanceof Undefined u) throw u.error();
             }
             if (conversion == 'r') v = Py.repr(v);
             else if (conversion == 's') v = Py.str(v);
-            sb.append(formatSpec(v, spec));
-            in.checkLength(sb.length());
+            String piece = formatSpec(v, spec);
+            in.budget.size(sb.length() + (long) piece.length());
+            in.budget.chars(piece.length());
+            sb.append(piece);
         }
+        in.budget.string(sb.length());
         return sb.toString();
+    }
+
+    /** A field index in a format string; Python refuses those past its index size. */
+    private static long index(String digits) {
+        String d = digits.replaceFirst("^0+(?=.)", "");
+        if (d.length() > 18) throw TemplateException.value("Too many decimal digits in format string");
+        return Long.parseLong(d);
     }
 
     /** Python's format(value, spec) for the common spec mini-language. */
@@ -329,7 +380,7 @@ final class Format {
         }
         int s = i;
         while (i < spec.length() && Character.isDigit(spec.charAt(i))) i++;
-        int width = i > s ? Integer.parseInt(spec.substring(s, i)) : -1;
+        int width = i > s ? specNumber(spec.substring(s, i), false) : -1;
         boolean comma = false;
         if (i < spec.length() && (spec.charAt(i) == ',' || spec.charAt(i) == '_')) {
             comma = spec.charAt(i) == ',';
@@ -339,7 +390,7 @@ final class Format {
         if (i < spec.length() && spec.charAt(i) == '.') {
             s = ++i;
             while (i < spec.length() && Character.isDigit(spec.charAt(i))) i++;
-            prec = Integer.parseInt(spec.substring(s, i));
+            prec = specNumber(spec.substring(s, i), true);
         }
         char type = i < spec.length() ? spec.charAt(i) : 0;
         String body;
@@ -355,7 +406,7 @@ final class Format {
             else if (type == 0 || type == 'd') {
                 if (v instanceof Double) throw TemplateException.value("Unknown format code 'd' for object of type 'float'");
                 if (prec >= 0) throw TemplateException.value("Precision not allowed in integer format specifier");
-                body = Py.toBig(v).toString();
+                body = Py.intStr(v);
                 if (comma) body = groupThousands(body);
             } else if ("fFeEgG%".indexOf(type) >= 0) {
                 double d = Py.toDouble(v);
@@ -383,6 +434,17 @@ final class Format {
         return pad(body, width, align, fill);
     }
 
+    /** A width or precision in a format spec, with Python's errors for numbers past its index size. */
+    private static int specNumber(String digits, boolean precision) {
+        if (digits.isEmpty()) throw TemplateException.value("Format specifier missing precision");
+        String d = digits.replaceFirst("^0+(?=.)", "");
+        if (d.length() > 18) throw TemplateException.value("Too many decimal digits in format string");
+        long n = Long.parseLong(d);
+        if (precision && n > Integer.MAX_VALUE) throw TemplateException.value("precision too big");
+        Budget.current().size(n);
+        return (int) n;
+    }
+
     private static String groupThousands(String digits) {
         boolean neg = digits.startsWith("-");
         String d = neg ? digits.substring(1) : digits;
@@ -398,13 +460,17 @@ final class Format {
 
     /** C strftime as glibc does it under the C locale (the one transformers' servers run under). */
     static String strftime(LocalDateTime t, String fmt) {
+        Budget b = Budget.current();
+        b.scan(fmt.length());
         StringBuilder sb = new StringBuilder();
         for (int i = 0; i < fmt.length(); i++) {
+            if (sb.length() > b.limits.maxStringChars()) b.size(sb.length());
             char c = fmt.charAt(i);
             if (c != '%' || i + 1 >= fmt.length()) {
                 sb.append(c);
                 continue;
             }
+            b.step(64); // a directive formats numbers and names (String.format): about 64 steps' worth of time
             char f = fmt.charAt(++i);
             boolean noPad = false;
             if ((f == '-') && i + 1 < fmt.length()) {
@@ -458,6 +524,7 @@ final class Format {
             };
             sb.append(v);
         }
+        b.string(sb.length());
         return sb.toString();
     }
 

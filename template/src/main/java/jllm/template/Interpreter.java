@@ -10,19 +10,19 @@ import java.util.Map;
 import jllm.template.Node.*;
 import jllm.template.Values.*;
 
-/** Walks the syntax tree for one render, enforcing the {@link Limits}. Not thread-safe; one per render. */
+/** Walks the syntax tree for one render, charging its {@link Budget}. Not thread-safe; one per render. */
 final class Interpreter {
     private static final int NORMAL = 0, BREAK = 1, CONTINUE = 2;
 
+    final Budget budget;
     final Limits limits;
     final LocalDateTime now;
-    private long steps;
-    private long written;
     private int callDepth;
     private Object hole;
 
-    Interpreter(Limits limits, LocalDateTime now) {
-        this.limits = limits;
+    Interpreter(Budget budget, LocalDateTime now) {
+        this.budget = budget;
+        this.limits = budget.limits;
         this.now = now;
     }
 
@@ -52,38 +52,40 @@ final class Interpreter {
         for (var e : context.entrySet()) root.vars.put(e.getKey(), Py.fromJava(e.getValue(), 0));
         StringBuilder out = new StringBuilder();
         exec(body, root, out);
-        return out.toString();
+        return captured(out);
     }
 
     // ---- limits --------------------------------------------------------------------------------
 
     void step() {
-        if (++steps > limits.maxSteps()) throw limit("template exceeded the step limit (" + limits.maxSteps() + ")");
+        budget.step();
     }
 
     void step(long n) {
-        steps += n;
-        if (steps > limits.maxSteps()) throw limit("template exceeded the step limit (" + limits.maxSteps() + ")");
+        budget.step(n);
     }
 
+    /** A string of {@code n} characters is about to be built. */
     void checkLength(long n) {
-        if (n > limits.maxStringChars()) throw limit("value longer than " + limits.maxStringChars() + " exceeds the limit");
-        step(n / 64);
+        budget.string(n);
     }
 
+    /** Charges a string already built by a bounded operation. */
     String checkString(String s) {
-        checkLength(s.length());
+        budget.string(s.length());
         return s;
     }
 
-    private static TemplateException limit(String msg) {
-        return new TemplateException("LimitError", msg);
+    private void emit(StringBuilder out, String s) {
+        budget.write(s.length());
+        out.append(s);
     }
 
-    private void emit(StringBuilder out, String s) {
-        written += s.length();
-        if (written > limits.maxOutputChars()) throw limit("output exceeds " + limits.maxOutputChars() + " characters");
-        out.append(s);
+    /** The text of an output buffer, a new string of its own; the buffer itself is garbage from then on. */
+    private String captured(StringBuilder buf) {
+        budget.string(buf.length());
+        budget.free(2L * buf.length());
+        return buf.toString();
     }
 
     // ---- statements ----------------------------------------------------------------------------
@@ -98,6 +100,15 @@ final class Interpreter {
 
     private int exec(Stmt stmt, Scope scope, StringBuilder out) {
         step();
+        budget.enter();
+        try {
+            return execStmt(stmt, scope, out);
+        } finally {
+            budget.leave();
+        }
+    }
+
+    private int execStmt(Stmt stmt, Scope scope, StringBuilder out) {
         switch (stmt) {
             case Text t -> emit(out, t.text());
             case Output o -> emit(out, Py.str(eval(o.expr(), scope)));
@@ -112,25 +123,36 @@ final class Interpreter {
             }
             case Set s -> {
                 checkNamespaceTargets(s.target(), scope); // jinja2 checks these before evaluating the value
-                assign(s.target(), eval(s.value(), scope), scope);
+                if (s.target() instanceof AttrTarget t && accumulates(s.value(), t)) accumulate(t, (Binary) s.value(), scope);
+                else {
+                    Object v = eval(s.value(), scope);
+                    assign(s.target(), v, scope);
+                    // A fresh concatenation result held only by this attribute may be given back when replaced.
+                    if (s.target() instanceof AttrTarget t && isConcat(s.value()) && scope.lookup(t.name()) instanceof Namespace ns)
+                        ns.markFresh(t.attr(), Budget.chargeOf(v));
+                }
             }
             case SetBlock s -> {
                 StringBuilder buf = new StringBuilder();
                 exec(s.body(), new Scope(scope), buf);
-                Object v = buf.toString();
+                Object v = captured(buf);
                 if (s.filter() != null) v = withHole(v, s.filter(), scope);
                 assign(s.target(), v, scope);
             }
-            case Macro m -> scope.vars.put(m.name(), new MacroValue(m, scope));
+            case Macro m -> {
+                budget.closure(Budget.MACRO);
+                scope.vars.put(m.name(), new MacroValue(m, scope));
+            }
             case CallBlock c -> {
                 Map<String, Object> extra = new LinkedHashMap<>();
+                budget.closure(Budget.MACRO);
                 extra.put("caller", new MacroValue(c.caller(), scope));
                 emit(out, Py.str(call(c.call(), scope, extra)));
             }
             case FilterBlock f -> {
                 StringBuilder buf = new StringBuilder();
                 exec(f.body(), new Scope(scope), buf);
-                emit(out, Py.str(withHole(buf.toString(), f.filter(), scope)));
+                emit(out, Py.str(withHole(captured(buf), f.filter(), scope)));
             }
             case Break b -> {
                 return BREAK;
@@ -140,7 +162,7 @@ final class Interpreter {
             }
             case With w -> {
                 Scope inner = new Scope(scope);
-                List<Object> values = new ArrayList<>();
+                List<Object> values = new ArrayList<>(w.values().size());
                 for (Expr e : w.values()) values.add(eval(e, scope));
                 for (int k = 0; k < values.size(); k++) assign(w.targets().get(k), values.get(k), inner);
                 return exec(w.body(), inner, out);
@@ -164,6 +186,7 @@ final class Interpreter {
 
     private int forLoop(For f, List<Object> items, Scope scope, StringBuilder out, int depth) {
         if (f.filter() != null) {
+            budget.copyOf(items);
             List<Object> kept = new ArrayList<>();
             for (Object item : items) {
                 step();
@@ -175,6 +198,7 @@ final class Interpreter {
         }
         // The else branch, like set and filter blocks, runs in a scope of its own: its assignments stay inside.
         if (items.isEmpty()) return exec(f.otherwise(), new Scope(scope), out);
+        budget.closure(Budget.LOOP);
         Loop loop = new Loop(this, f, items, scope, depth);
         for (int i = 0; i < items.size(); i++) {
             step();
@@ -214,6 +238,15 @@ final class Interpreter {
 
     Object eval(Expr expr, Scope scope) {
         step();
+        budget.enter();
+        try {
+            return evalExpr(expr, scope);
+        } finally {
+            budget.leave();
+        }
+    }
+
+    private Object evalExpr(Expr expr, Scope scope) {
         switch (expr) {
             case Const c -> {
                 return c.value();
@@ -222,21 +255,23 @@ final class Interpreter {
                 return scope.lookup(n.name());
             }
             case ListLit l -> {
+                budget.list(l.items().size());
                 List<Object> out = new ArrayList<>(l.items().size());
                 for (Expr e : l.items()) out.add(eval(e, scope));
                 return out;
             }
             case TupleLit t -> {
+                budget.list(t.items().size());
                 List<Object> out = new ArrayList<>(t.items().size());
                 for (Expr e : t.items()) out.add(eval(e, scope));
                 return new Tuple(out);
             }
             case DictLit d -> {
+                budget.dict(d.keys().size());
                 Map<Object, Object> out = new LinkedHashMap<>();
                 for (int i = 0; i < d.keys().size(); i++) {
                     Object k = Py.unwrap(eval(d.keys().get(i), scope));
-                    if (k instanceof List<?> && !(k instanceof Tuple) || k instanceof Map)
-                        throw TemplateException.type("unhashable type: '" + Py.typeName(k) + "'");
+                    Py.checkHashable(k);
                     Py.putKey(out, k, eval(d.values().get(i), scope));
                 }
                 return out;
@@ -287,14 +322,7 @@ final class Interpreter {
                 Object l = eval(b.left(), scope);
                 if (b.op().equals("and")) return Py.truthy(l) ? eval(b.right(), scope) : l;
                 if (b.op().equals("or")) return Py.truthy(l) ? l : eval(b.right(), scope);
-                Object r = eval(b.right(), scope);
-                if (b.op().equals("+") && (l instanceof Markup || r instanceof Markup)) return markupAdd(l, r);
-                if (b.op().equals("%") && l instanceof Markup m) return Format.markupPercent(this, m, r);
-                if ((l instanceof Markup || r instanceof Markup) && !b.op().equals("~")) {
-                    Object res = Ops.binary(this, b.op(), Ops.typed(l), Ops.typed(r));
-                    return b.op().equals("*") && res instanceof String str ? new Markup(str) : res;
-                }
-                return Ops.binary(this, b.op(), Py.unwrap(l), Py.unwrap(r));
+                return binary(b, l, eval(b.right(), scope));
             }
             case Compare c -> {
                 Object left = eval(c.first(), scope);
@@ -328,14 +356,80 @@ final class Interpreter {
         }
     }
 
+    /** A binary operator on evaluated operands. */
+    private Object binary(Binary b, Object l, Object r) {
+        Object res;
+        if (b.op().equals("+") && (l instanceof Markup || r instanceof Markup)) res = markupAdd(l, r);
+        else if (b.op().equals("%") && l instanceof Markup m) return Format.markupPercent(this, m, r);
+        else if ((l instanceof Markup || r instanceof Markup) && !b.op().equals("~")) {
+            res = Ops.binary(this, b.op(), Ops.typed(l), Ops.typed(r));
+            if (b.op().equals("*") && res instanceof String str) res = new Markup(str);
+        } else res = Ops.binary(this, b.op(), Py.unwrap(l), Py.unwrap(r));
+        // In a ~ b ~ c the partial result a ~ b is garbage as soon as the next ~ has copied it: give its
+        // bytes back, so long concatenation chains cost their result, not every prefix of it.
+        if (isConcat(b)) {
+            if (isConcat(b.left()) && l != res) budget.free(Budget.chargeOf(l));
+            if (isConcat(b.right()) && r != res) budget.free(Budget.chargeOf(r));
+        }
+        return res;
+    }
+
+    private static boolean isConcat(Expr e) {
+        return e instanceof Binary b && (b.op().equals("~") || b.op().equals("+"));
+    }
+
+    /**
+     * {@code {% set ns.x = ns.x ~ a ~ b %}}, the way templates accumulate a prompt piece by piece. The old
+     * value is copied into the new one; if nothing but this attribute ever held it (it was built by such a
+     * chain and not read since), it is garbage once replaced, and its bytes are given back. Without this
+     * a template accumulating a long conversation would be charged quadratically; Python copies the same
+     * way but frees the old string at once. Evaluation order and errors are those of the plain chain.
+     */
+    private void accumulate(AttrTarget t, Binary chain, Scope scope) {
+        Namespace ns = (Namespace) scope.lookup(t.name());
+        List<Binary> spine = new ArrayList<>();
+        Expr e = chain;
+        while (isConcat(e)) {
+            spine.add((Binary) e);
+            e = ((Binary) e).left();
+        }
+        Object leaf;
+        long leafCharge = 0;
+        if (ns.attrs.containsKey(t.attr())) {
+            step();
+            leaf = ns.attrs.get(t.attr());
+            leafCharge = ns.takeFresh(t.attr());
+        } else leaf = eval(e, scope);
+        long reads = ns.reads;
+        Object acc = leaf;
+        for (int i = spine.size() - 1; i >= 0; i--) {
+            Binary b = spine.get(i);
+            step();
+            Object res = binary(b, acc, eval(b.right(), scope));
+            acc = res;
+        }
+        if (leafCharge > 0 && ns.attrs.get(t.attr()) == leaf && acc != leaf && ns.reads == reads) budget.free(leafCharge);
+        Ops.setAttr(ns, t.attr(), acc);
+        if (acc != leaf) ns.markFresh(t.attr(), Budget.chargeOf(acc));
+    }
+
+    /** The value of a set statement is a chain like {@code ns.x ~ ...} whose first operand is the target itself. */
+    private static boolean accumulates(Expr value, AttrTarget t) {
+        if (!isConcat(value) || t.attr().startsWith("_")) return false;
+        Expr e = value;
+        while (isConcat(e)) e = ((Binary) e).left();
+        return e instanceof GetAttr g && g.name().equals(t.attr()) && g.obj() instanceof Name n && n.name().equals(t.name());
+    }
+
     private Object markupAdd(Object l, Object r) {
         // Markup probes the other operand for __html__, which an Undefined refuses with its own error.
         if (l instanceof Undefined u) throw u.error();
         if (r instanceof Undefined u) throw u.error();
         if (!(Py.unwrap(l) instanceof String) || !(Py.unwrap(r) instanceof String))
             throw TemplateException.type("unsupported operand type(s) for +: '" + Py.typeName(l) + "' and '" + Py.typeName(r) + "'");
-        String s = Markup.of(l).s() + Markup.of(r).s();
-        return new Markup(checkString(s));
+        String a = Markup.of(l).s(), b = Markup.of(r).s();
+        checkLength((long) a.length() + b.length());
+        return new Markup(a + b);
     }
 
     private Object sliceBound(Expr e, Scope scope) {
@@ -348,11 +442,17 @@ final class Interpreter {
 
     private void evalArgs(Args a, Scope scope, List<Object> args, Map<String, Object> kwargs) {
         for (Expr e : a.positional()) args.add(eval(e, scope));
-        if (a.star() != null) args.addAll(Py.iterate(eval(a.star(), scope)));
+        if (a.star() != null) {
+            List<Object> more = Py.iterate(eval(a.star(), scope));
+            budget.list(args.size());
+            budget.copyOf(more);
+            args.addAll(more);
+        }
         for (int i = 0; i < a.kwNames().size(); i++) kwargs.put(a.kwNames().get(i), eval(a.kwValues().get(i), scope));
         if (a.doubleStar() != null) {
             Object m = eval(a.doubleStar(), scope);
             if (!(m instanceof Map<?, ?> map)) throw TemplateException.type("argument after ** must be a mapping, not " + Py.typeName(m));
+            budget.dict(kwargs.size() + (long) map.size());
             for (var e : map.entrySet()) kwargs.put(Py.str(e.getKey()), e.getValue());
         }
     }
@@ -405,6 +505,7 @@ final class Interpreter {
             Macro m = macro;
             List<Param> params = m.params();
             Scope s = new Scope(closure);
+            in.budget.dict(kwargs.size());
             Map<String, Object> kw = new LinkedHashMap<>(kwargs);
             if (args.size() > params.size() && !m.usesVarargs())
                 throw TemplateException.type("macro '" + m.name() + "' takes not more than " + params.size() + " argument(s)");
@@ -427,14 +528,20 @@ final class Interpreter {
                 if (!m.usesCaller()) throw TemplateException.type("macro '" + m.name() + "' was invoked with two values for the special caller argument. This is most likely a bug.");
                 s.vars.put("caller", caller);
             }
-            if (m.usesVarargs()) s.vars.put("varargs", new Tuple(args.size() > params.size() ? args.subList(params.size(), args.size()) : List.of()));
-            if (m.usesKwargs()) s.vars.put("kwargs", new LinkedHashMap<Object, Object>(kw));
+            if (m.usesVarargs()) {
+                in.budget.list(args.size());
+                s.vars.put("varargs", new Tuple(args.size() > params.size() ? args.subList(params.size(), args.size()) : List.of()));
+            }
+            if (m.usesKwargs()) {
+                in.budget.dict(kw.size());
+                s.vars.put("kwargs", new LinkedHashMap<Object, Object>(kw));
+            }
             else if (!kw.isEmpty()) throw TemplateException.type("macro '" + m.name() + "' takes no keyword argument '" + kw.keySet().iterator().next() + "'");
             in.enterCall();
             try {
                 StringBuilder buf = new StringBuilder();
                 in.exec(m.body(), s, buf);
-                return buf.toString();
+                return in.captured(buf);
             } finally {
                 in.callDepth--;
             }
@@ -479,6 +586,7 @@ final class Interpreter {
                     return args.get(index0 % args.size());
                 };
                 case "changed" -> (PyCallable) (i, args, kw) -> {
+                    in.budget.list(args.size());
                     Object v = new Tuple(args);
                     if (lastChanged != NOT_SET && Py.eq(lastChanged, v)) return false;
                     lastChanged = v;
@@ -497,7 +605,7 @@ final class Interpreter {
             try {
                 StringBuilder buf = new StringBuilder();
                 in.forLoop(node, Py.iterate(args.getFirst()), scope, buf, depth + 1);
-                return buf.toString();
+                return in.captured(buf);
             } finally {
                 in.callDepth--;
             }

@@ -16,6 +16,8 @@ final class Lexer {
 
     private final String src;
     private final List<Token> out = new ArrayList<>();
+    /** Tokens are charged like values, so a huge template source is refused instead of exhausting the heap. */
+    private final Budget budget = Budget.current();
     private int pos;
     private int line = 1;
 
@@ -24,6 +26,12 @@ final class Lexer {
         String s = src.replace("\r\n", "\n").replace('\r', '\n');
         // keep_trailing_newline=False: jinja2 drops one newline at the very end of the template.
         this.src = s.endsWith("\n") ? s.substring(0, s.length() - 1) : s;
+    }
+
+    private void emit(Token t) {
+        budget.step();
+        budget.alloc(64 + (t.value() instanceof String v ? 2L * v.length() : 0));
+        out.add(t);
     }
 
     static List<Token> tokenize(String src) {
@@ -57,7 +65,7 @@ final class Lexer {
             else if (kind == '%' && rawStart(p) >= 0) raw(rawStart(p));
             else tag(kind, p);
         }
-        out.add(new Token(Token.Type.EOF, null, line));
+        emit(new Token(Token.Type.EOF, null, line));
     }
 
     private int findTagStart(int from) {
@@ -71,7 +79,7 @@ final class Lexer {
     }
 
     private void emitText(String text) {
-        if (!text.isEmpty()) out.add(new Token(Token.Type.TEXT, text, line));
+        if (!text.isEmpty()) emit(new Token(Token.Type.TEXT, text, line));
     }
 
     /** Consumes a tag end at {@code p} ("-%}", "+%}", "%}" and the like) and applies its whitespace rule. */
@@ -137,7 +145,7 @@ final class Lexer {
 
     private void tag(char kind, int p) {
         boolean var = kind == '{';
-        out.add(new Token(var ? Token.Type.VAR_BEGIN : Token.Type.BLOCK_BEGIN, null, line));
+        emit(new Token(var ? Token.Type.VAR_BEGIN : Token.Type.BLOCK_BEGIN, null, line));
         String close = var ? "}}" : "%}";
         int depth = 0;
         while (true) {
@@ -145,7 +153,7 @@ final class Lexer {
             if (p >= src.length()) throw TemplateException.syntax("unexpected end of template inside a tag", line);
             if (depth == 0 && (src.startsWith(close, p) || src.startsWith("-" + close, p)
                     || (!var && src.startsWith("+" + close, p)))) {
-                out.add(new Token(var ? Token.Type.VAR_END : Token.Type.BLOCK_END, null, line));
+                emit(new Token(var ? Token.Type.VAR_END : Token.Type.BLOCK_END, null, line));
                 pos = p;
                 endTag(p, close, !var);
                 return;
@@ -154,7 +162,7 @@ final class Lexer {
             if (Character.isLetter(c) || c == '_') {
                 int q = p + 1;
                 while (q < src.length() && (Character.isLetterOrDigit(src.charAt(q)) || src.charAt(q) == '_')) q++;
-                out.add(new Token(Token.Type.NAME, src.substring(p, q), line));
+                emit(new Token(Token.Type.NAME, src.substring(p, q), line));
                 p = q;
             } else if (c >= '0' && c <= '9') {
                 p = number(p);
@@ -168,7 +176,7 @@ final class Lexer {
                 if (op == null) throw TemplateException.syntax("unexpected character '" + c + "'", line);
                 if (op.equals("(") || op.equals("[") || op.equals("{")) depth++;
                 if ((op.equals(")") || op.equals("]") || op.equals("}")) && depth > 0) depth--;
-                out.add(new Token(Token.Type.OP, op, line));
+                emit(new Token(Token.Type.OP, op, line));
                 p += op.length();
             }
         }
@@ -182,7 +190,10 @@ final class Lexer {
             int radix = radix0;
             q = p + 2;
             while (q < src.length() && (Character.digit(src.charAt(q), radix) >= 0 || src.charAt(q) == '_')) q++;
-            out.add(new Token(Token.Type.INT, Py.normInt(new BigInteger(src.substring(p + 2, q).replace("_", ""), radix)), line));
+            String digits = src.substring(p + 2, q).replace("_", "");
+            if ((long) digits.length() * (radix == 16 ? 4 : radix == 8 ? 3 : 1) > 100_000)
+                throw new TemplateException("LimitError", "integer literal too large (more than 100,000 bits) on line " + line);
+            emit(new Token(Token.Type.INT, Py.normInt(new BigInteger(digits, radix)), line));
             return q;
         }
         while (q < src.length() && (Character.isDigit(src.charAt(q)) || src.charAt(q) == '_')) q++;
@@ -202,8 +213,8 @@ final class Lexer {
             }
         }
         String text = src.substring(p, q).replace("_", "");
-        out.add(isFloat ? new Token(Token.Type.FLOAT, Double.parseDouble(text), line)
-                : new Token(Token.Type.INT, Py.normInt(new BigInteger(text)), line));
+        emit(isFloat ? new Token(Token.Type.FLOAT, Double.parseDouble(text), line)
+                : new Token(Token.Type.INT, Py.normInt(Py.parseDecimal(text, false)), line));
         return q;
     }
 
@@ -271,7 +282,7 @@ final class Lexer {
         // Adjacent string literals concatenate, as in Python.
         Token prev = out.isEmpty() ? null : out.getLast();
         if (prev != null && prev.type() == Token.Type.STRING) out.set(out.size() - 1, new Token(Token.Type.STRING, prev.value() + sb.toString(), prev.line()));
-        else out.add(new Token(Token.Type.STRING, sb.toString(), line));
+        else emit(new Token(Token.Type.STRING, sb.toString(), line));
         return q + 1;
     }
 

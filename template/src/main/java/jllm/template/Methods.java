@@ -41,21 +41,28 @@ final class Methods {
             switch (name) {
                 case "get" -> {
                     arity(name, a, 1, 2);
-                    for (var e : m.entrySet()) if (Py.eq(e.getKey(), a.getFirst())) return e.getValue();
+                    Object key = a.getFirst();
+                    if (key instanceof String) return m.containsKey(key) ? m.get(key) : a.size() > 1 ? args.get(1) : null;
+                    in.budget.visit(m.size());
+                    for (var e : m.entrySet()) if (Py.eq(e.getKey(), key)) return e.getValue();
                     return a.size() > 1 ? args.get(1) : null;
                 }
                 case "items" -> {
-                    List<Object> out = new ArrayList<>();
+                    in.budget.pairs(m.size());
+                    List<Object> out = new ArrayList<>(m.size());
                     for (var e : m.entrySet()) out.add(new Tuple(e.getKey(), e.getValue()));
                     return new View("dict_items", out, false, true);
                 }
                 case "keys" -> {
+                    in.budget.list(m.size());
                     return new View("dict_keys", new ArrayList<>(m.keySet()), false, true);
                 }
                 case "values" -> {
+                    in.budget.list(m.size());
                     return new View("dict_values", new ArrayList<>(m.values()), false, true);
                 }
                 case "copy" -> {
+                    in.budget.dict(m.size());
                     return new LinkedHashMap<>(m);
                 }
                 default -> { }
@@ -66,16 +73,19 @@ final class Methods {
             switch (name) {
                 case "index" -> {
                     arity(name, a, 1, 1);
+                    in.budget.visit(l.size());
                     for (int i = 0; i < l.size(); i++) if (Py.eq(l.get(i), a.getFirst())) return (long) i;
                     throw TemplateException.value(Py.repr(a.getFirst()) + " is not in list");
                 }
                 case "count" -> {
                     arity(name, a, 1, 1);
+                    in.budget.visit(l.size());
                     long n = 0;
                     for (Object o : l) if (Py.eq(o, a.getFirst())) n++;
                     return n;
                 }
                 case "copy" -> {
+                    in.budget.list(l.size());
                     return new ArrayList<>(l);
                 }
                 default -> { }
@@ -112,9 +122,7 @@ final class Methods {
                 Object max = a.size() > 1 ? a.get(1) : kwargs.getOrDefault("maxsplit", -1L);
                 if (sep != null && !(sep instanceof String)) throw TemplateException.type("must be str or None, not " + Py.typeName(sep));
                 if ("".equals(sep)) throw TemplateException.value("empty separator");
-                List<Object> out = Strs.split(s, (String) sep, Py.toLong(max), name.equals("rsplit"));
-                in.step(out.size());
-                return out;
+                return Strs.split(s, (String) sep, Py.toLong(max), name.equals("rsplit"));
             }
             case "splitlines" -> {
                 boolean keep = Py.truthy(a.isEmpty() ? kwargs.getOrDefault("keepends", false) : a.getFirst());
@@ -124,6 +132,7 @@ final class Methods {
                 arity(name, a, 1, 3);
                 String t = Strs.slice(s, a.size() > 1 ? a.get(1) : null, a.size() > 2 ? a.get(2) : null);
                 List<Object> cands = a.getFirst() instanceof Tuple tu ? tu : List.of(a.getFirst());
+                in.budget.visit(cands.size());
                 for (Object c : cands) {
                     if (!(Py.unwrap(c) instanceof String p))
                         throw TemplateException.type(name + " first arg must be str or a tuple of str, not " + Py.typeName(c));
@@ -137,13 +146,16 @@ final class Methods {
                 Object newV = a.size() > 1 ? a.get(1) : kwargs.get("new");
                 Object count = a.size() > 2 ? a.get(2) : kwargs.getOrDefault("count", -1L);
                 if (!(oldV instanceof String o) || !(newV instanceof String n)) throw TemplateException.type("replace() argument must be str");
-                return in.checkString(Strs.replace(s, o, n, Py.toLong(count)));
+                return Strs.replace(s, o, n, Py.toLong(count));
             }
             case "upper" -> {
-                return s.toUpperCase(Locale.ROOT);
+                return Strs.upper(s);
             }
-            case "lower", "casefold" -> {
-                return s.toLowerCase(Locale.ROOT);
+            case "lower" -> {
+                return Strs.lower(s);
+            }
+            case "casefold" -> {
+                return Strs.casefold(s);
             }
             case "title" -> {
                 return Strs.title(s);
@@ -152,85 +164,61 @@ final class Methods {
                 return Strs.capitalize(s);
             }
             case "swapcase" -> {
-                StringBuilder sb = new StringBuilder();
-                s.codePoints().forEach(c -> sb.appendCodePoint(Character.isUpperCase(c) ? Character.toLowerCase(c) : Character.toUpperCase(c)));
-                return sb.toString();
+                return Strs.swapcase(s);
             }
             case "find", "rfind", "index", "rindex", "count" -> {
                 arity(name, a, 1, 3);
                 String sub = strArg(a.getFirst(), name);
-                List<Object> cps = Py.chars(s);
-                int n = cps.size();
+                int n = Strs.length(s);
                 int start = a.size() > 1 && a.get(1) != null ? (int) norm(Py.toLong(a.get(1)), n) : 0;
                 int end = a.size() > 2 && a.get(2) != null ? (int) norm(Py.toLong(a.get(2)), n) : n;
                 String region = start <= end ? Strs.slice(s, (long) start, (long) end) : "";
                 if (name.equals("count")) {
                     if (start > n) return 0L;
-                    if (sub.isEmpty()) return (long) region.codePointCount(0, region.length()) + 1;
+                    if (sub.isEmpty()) return (long) Strs.length(region) + 1;
                     long c = 0;
-                    for (int i = region.indexOf(sub); i >= 0; i = region.indexOf(sub, i + sub.length())) c++;
+                    for (int i = Strs.indexOf(region, sub, 0); i >= 0; i = Strs.indexOf(region, sub, i + sub.length())) c++;
                     return c;
                 }
-                int at = start > n ? -1 : name.startsWith("r") ? region.lastIndexOf(sub) : region.indexOf(sub);
-                if (at >= 0) return (long) (region.codePointCount(0, at) + start);
+                int at = start > n ? -1 : name.startsWith("r") ? Strs.lastIndexOf(region, sub, region.length()) : Strs.indexOf(region, sub, 0);
+                if (at >= 0) return (long) (Strs.length(region.substring(0, at)) + start);
                 if (name.endsWith("index")) throw TemplateException.value("substring not found");
                 return -1L;
             }
             case "join" -> {
                 arity(name, a, 1, 1);
-                StringBuilder sb = new StringBuilder();
-                boolean first = true;
+                Filters.Joiner j = new Filters.Joiner(in.budget, s);
                 for (Object o : Py.iterate(a.getFirst())) {
                     if (!(Py.unwrap(o) instanceof String str))
                         throw TemplateException.type("sequence item: expected str instance, " + Py.typeName(o) + " found");
-                    if (!first) sb.append(s);
-                    first = false;
-                    sb.append(str);
-                    in.checkLength(sb.length());
+                    j.add(str);
                 }
-                return sb.toString();
+                return j.result();
             }
             case "format" -> {
                 return Format.strFormat(in, s, a, kwargs);
             }
-            case "isdigit", "isdecimal", "isnumeric" -> {
-                return !s.isEmpty() && s.codePoints().allMatch(Character::isDigit);
+            case "isdigit", "isdecimal", "isnumeric", "isalpha", "isalnum", "isspace", "isidentifier", "isascii" -> {
+                in.budget.scan(s.length());
+                return isKind(s, name);
             }
-            case "isalpha" -> {
-                return !s.isEmpty() && s.codePoints().allMatch(Character::isLetter);
+            case "isupper" -> {
+                return Strs.isUpper(s);
             }
-            case "isalnum" -> {
-                return !s.isEmpty() && s.codePoints().allMatch(Character::isLetterOrDigit);
-            }
-            case "isspace" -> {
-                return !s.isEmpty() && s.codePoints().allMatch(Strs::isSpace);
-            }
-            case "isupper", "islower" -> {
-                boolean cased = false;
-                for (int c : s.codePoints().toArray()) {
-                    if (name.equals("isupper") ? Character.isLowerCase(c) : Character.isUpperCase(c)) return false;
-                    if (Character.isUpperCase(c) || Character.isLowerCase(c)) cased = true;
-                }
-                return cased;
+            case "islower" -> {
+                return Strs.isLower(s);
             }
             case "istitle" -> {
-                return Strs.title(s).equals(s) && s.codePoints().anyMatch(c -> Character.isUpperCase(c) || Character.isTitleCase(c));
-            }
-            case "isidentifier" -> {
-                return !s.isEmpty() && (Character.isLetter(s.codePointAt(0)) || s.charAt(0) == '_')
-                        && s.codePoints().allMatch(c -> Character.isLetterOrDigit(c) || c == '_');
-            }
-            case "isascii" -> {
-                return s.chars().allMatch(c -> c < 128);
+                return Strs.isTitle(s);
             }
             case "zfill" -> {
                 arity(name, a, 1, 1);
-                return Format.pad(s, checkedWidth(in, a.getFirst()), '>', '0');
+                return Format.pad(s, checkedWidth(in, s, a.getFirst()), '>', '0');
             }
             case "center", "ljust", "rjust" -> {
                 arity(name, a, 1, 2);
                 String fill = a.size() > 1 ? strArg(a.get(1), name) : " ";
-                int w = checkedWidth(in, a.getFirst());
+                int w = checkedWidth(in, s, a.getFirst());
                 if (name.equals("center")) return Strs.center(s, w, fill.charAt(0));
                 return Format.pad(s, w, name.equals("ljust") ? '<' : '>', fill.charAt(0));
             }
@@ -238,29 +226,72 @@ final class Methods {
                 arity(name, a, 1, 1);
                 String sep = strArg(a.getFirst(), name);
                 if (sep.isEmpty()) throw TemplateException.value("empty separator");
-                int at = name.equals("partition") ? s.indexOf(sep) : s.lastIndexOf(sep);
+                int at = name.equals("partition") ? Strs.indexOf(s, sep, 0) : Strs.lastIndexOf(s, sep, s.length());
                 if (at < 0) return name.equals("partition") ? new Tuple(s, "", "") : new Tuple("", "", s);
+                in.budget.string(s.length());
                 return new Tuple(s.substring(0, at), sep, s.substring(at + sep.length()));
             }
             case "removeprefix" -> {
                 String p = strArg(a.getFirst(), name);
-                return s.startsWith(p) ? s.substring(p.length()) : s;
+                if (!s.startsWith(p) || p.isEmpty()) return s;
+                in.budget.string(s.length() - p.length());
+                return s.substring(p.length());
             }
             case "removesuffix" -> {
                 String p = strArg(a.getFirst(), name);
-                return !p.isEmpty() && s.endsWith(p) ? s.substring(0, s.length() - p.length()) : s;
+                if (p.isEmpty() || !s.endsWith(p)) return s;
+                in.budget.string(s.length() - p.length());
+                return s.substring(0, s.length() - p.length());
             }
             case "expandtabs" -> {
-                return s.replace("\t", "        ");
+                arity(name, a, 0, 1);
+                return expandTabs(in, s, a.isEmpty() ? 8 : Py.toLong(a.getFirst()));
             }
             default -> throw new TemplateException("AttributeError", "'str' object has no attribute '" + name + "'");
         }
     }
 
-    private static int checkedWidth(Interpreter in, Object w) {
+    /** Python's character-class predicates over a whole string. */
+    private static boolean isKind(String s, String name) {
+        return switch (name) {
+            case "isdigit", "isdecimal", "isnumeric" -> !s.isEmpty() && s.codePoints().allMatch(Character::isDigit);
+            case "isalpha" -> !s.isEmpty() && s.codePoints().allMatch(Character::isLetter);
+            case "isalnum" -> !s.isEmpty() && s.codePoints().allMatch(Character::isLetterOrDigit);
+            case "isspace" -> !s.isEmpty() && s.codePoints().allMatch(Strs::isSpace);
+            case "isidentifier" -> !s.isEmpty() && (Character.isLetter(s.codePointAt(0)) || s.charAt(0) == '_')
+                    && s.codePoints().allMatch(c -> Character.isLetterOrDigit(c) || c == '_');
+            default -> s.chars().allMatch(c -> c < 128);
+        };
+    }
+
+    /** A padding width: a result wider than the string is sized before it is built. */
+    private static int checkedWidth(Interpreter in, String s, Object w) {
         long n = Py.toLong(w);
-        in.checkLength(n);
-        return (int) n;
+        if (n > s.length()) in.checkLength(n + s.length());
+        return (int) Math.max(Integer.MIN_VALUE, Math.min(Integer.MAX_VALUE, n));
+    }
+
+    /** Python's str.expandtabs: each tab pads to the next multiple of tabsize columns; newlines reset the column. */
+    private static String expandTabs(Interpreter in, String s, long tabsize) {
+        StringBuilder sb = new StringBuilder(s.length());
+        long col = 0;
+        for (int i = 0; i < s.length(); i++) {
+            char c = s.charAt(i);
+            if (c == '\t') {
+                if (tabsize > 0) {
+                    long pad = tabsize - col % tabsize;
+                    in.budget.size(sb.length() + pad);
+                    in.budget.chars(pad);
+                    sb.repeat(' ', (int) pad);
+                    col += pad;
+                }
+            } else {
+                sb.append(c);
+                col = c == '\n' || c == '\r' ? 0 : Character.isLowSurrogate(c) ? col : col + 1;
+            }
+        }
+        in.budget.string(sb.length());
+        return sb.toString();
     }
 
     private static long norm(long i, int n) {

@@ -56,9 +56,14 @@ final class Ops {
             case "//" -> floorDiv(a, b);
             case "%" -> a instanceof String s ? Format.percent(in, s, b) : mod(a, b);
             case "**" -> pow(in, a, b);
-            case "~" -> in.checkString(Py.str(a) + Py.str(b));
+            case "~" -> concat(in, Py.str(a), Py.str(b));
             default -> throw new IllegalStateException(op);
         };
+    }
+
+    private static String concat(Interpreter in, String a, String b) {
+        in.checkLength((long) a.length() + b.length());
+        return a + b;
     }
 
     private static TemplateException unsupported(String op, Object a, Object b) {
@@ -67,15 +72,13 @@ final class Ops {
 
     private static Object add(Interpreter in, Object a, Object b) {
         if (a instanceof String s) {
-            if (b instanceof String t) {
-                in.checkLength((long) s.length() + t.length());
-                return s + t;
-            }
+            if (b instanceof String t) return concat(in, s, t);
             throw TemplateException.type("can only concatenate str (not \"" + Py.typeName(b) + "\") to str");
         }
         if (a instanceof List<?> l && b instanceof List<?> m && (a instanceof Tuple) == (b instanceof Tuple) && !(a instanceof Range) && !(b instanceof Range)) {
-            in.checkLength((long) l.size() + m.size());
-            List<Object> out = new ArrayList<>(l);
+            in.budget.list((long) l.size() + m.size());
+            List<Object> out = new ArrayList<>(l.size() + m.size());
+            out.addAll(l);
             out.addAll(m);
             return a instanceof Tuple ? new Tuple(out) : out;
         }
@@ -92,6 +95,7 @@ final class Ops {
         }
         if (a instanceof BigInteger || b instanceof BigInteger) {
             BigInteger x = Py.toBig(a), y = Py.toBig(b);
+            bigWork(x, y, op.equals("*"));
             return Py.normInt(op.equals("+") ? x.add(y) : op.equals("-") ? x.subtract(y) : x.multiply(y));
         }
         long x = Py.toLong(a), y = Py.toLong(b);
@@ -100,6 +104,17 @@ final class Ops {
         } catch (ArithmeticException e) {
             return arith(BigInteger.valueOf(x), BigInteger.valueOf(y), op);
         }
+    }
+
+    /**
+     * Big integers stay below 100,000 bits, but one multiplication or division of two such numbers is
+     * still a million word operations: charge it (schoolbook cost, an upper bound) and the result's bytes.
+     */
+    private static void bigWork(BigInteger x, BigInteger y, boolean quadratic) {
+        long wx = 1 + x.bitLength() / 64, wy = 1 + y.bitLength() / 64;
+        Budget b = Budget.current();
+        b.step(quadratic ? wx * wy / 16 : (wx + wy) / 16);
+        b.alloc(16 + 8 * (quadratic ? wx + wy : Math.max(wx, wy) + 1));
     }
 
     private static Object mul(Interpreter in, Object a, Object b) {
@@ -117,14 +132,15 @@ final class Ops {
     }
 
     private static Object repeat(Interpreter in, Object seq, Object times) {
+        if (Py.toBig(times).bitLength() > 63) throw new TemplateException("OverflowError", "cannot fit 'int' into an index-sized integer");
         long n = Math.max(0, Py.toLong(times));
         if (seq instanceof String s) {
-            in.checkLength(s.length() * n);
+            in.checkLength(Budget.mul(s.length(), n));
             return s.repeat((int) n);
         }
         List<?> l = (List<?>) seq;
-        in.checkLength(l.size() * n);
-        List<Object> out = new ArrayList<>();
+        in.budget.list(Budget.mul(l.size(), n));
+        List<Object> out = new ArrayList<>((int) (l.size() * n));
         for (long i = 0; i < n; i++) out.addAll(l);
         return seq instanceof Tuple ? new Tuple(out) : out;
     }
@@ -145,6 +161,7 @@ final class Ops {
         }
         BigInteger y = Py.toBig(b);
         if (y.signum() == 0) throw new TemplateException("ZeroDivisionError", "integer division or modulo by zero");
+        bigWork(Py.toBig(a), y, true);
         BigInteger[] qr = Py.toBig(a).divideAndRemainder(y);
         BigInteger q = qr[0];
         if (qr[1].signum() != 0 && qr[1].signum() != y.signum()) q = q.subtract(BigInteger.ONE);
@@ -162,6 +179,7 @@ final class Ops {
         }
         BigInteger y = Py.toBig(b);
         if (y.signum() == 0) throw new TemplateException("ZeroDivisionError", "integer modulo by zero");
+        bigWork(Py.toBig(a), y, true);
         BigInteger r = Py.toBig(a).mod(y.abs());
         if (y.signum() < 0 && r.signum() != 0) r = r.add(y);
         return Py.normInt(r);
@@ -181,8 +199,11 @@ final class Ops {
         }
         BigInteger base = Py.toBig(a);
         long e = Py.toLong(b);
-        if (base.bitLength() * e > 100_000) throw new TemplateException("LimitError", "integer result too large");
-        in.step(1 + base.bitLength() * e / 1000);
+        if (base.bitLength() > 100_000 || Budget.mul(base.bitLength(), e) > 100_000)
+            throw new TemplateException("LimitError", "integer result too large (more than 100,000 bits)");
+        long words = 1 + base.bitLength() * e / 64;
+        in.step(1 + words * words / 16);
+        in.budget.alloc(16 + 8 * words);
         return Py.normInt(base.pow((int) e));
     }
 
@@ -217,7 +238,7 @@ final class Ops {
         if (obj instanceof Undefined u) throw u.error();
         Object attr = pythonAttr(obj, name);
         if (attr != null) return attr;
-        if (obj instanceof Namespace ns && ns.attrs.containsKey(name)) return ns.attrs.get(name);
+        if (obj instanceof Namespace ns && ns.attrs.containsKey(name)) return ns.read(name);
         return Undefined.attr(obj, name);
     }
 
@@ -243,7 +264,8 @@ final class Ops {
 
     private static Object lookupItemOrMissing(Object obj, Object key) {
         if (obj instanceof Map<?, ?> m) {
-            if (key instanceof Long || key instanceof Boolean || key instanceof Double) {
+            if (key instanceof Long || key instanceof Boolean || key instanceof Double || key instanceof BigInteger) {
+                Budget.current().visit(m.size());
                 for (var e : m.entrySet()) if (Py.eq(e.getKey(), key)) return e.getValue();
                 return MISSING;
             }
@@ -258,16 +280,16 @@ final class Ops {
             return i >= 0 && i < l.size() ? l.get((int) i) : MISSING;
         }
         if (obj instanceof String s) {
-            if (key instanceof Slice sl) return String.join("", slice(Py.chars(s), sl, false).stream().map(String.class::cast).toList());
+            if (key instanceof Slice sl) return Strs.slice(s, sl);
             if (!Py.isInt(key)) return MISSING;
             long i = Py.toLong(key);
-            int n = s.codePointCount(0, s.length());
+            int n = Strs.length(s);
             if (i < 0) i += n;
             if (i < 0 || i >= n) return MISSING;
-            int at = s.offsetByCodePoints(0, (int) i);
+            int at = n == s.length() ? (int) i : s.offsetByCodePoints(0, (int) i);
             return new String(Character.toChars(s.codePointAt(at)));
         }
-        if (obj instanceof Namespace ns && key instanceof String k) return ns.attrs.containsKey(k) ? ns.attrs.get(k) : MISSING;
+        if (obj instanceof Namespace ns && key instanceof String k) return ns.attrs.containsKey(k) ? ns.read(k) : MISSING;
         return MISSING;
     }
 
@@ -288,21 +310,35 @@ final class Ops {
     }
 
     static List<Object> slice(List<?> l, Slice s, boolean tuple) {
-        int n = l.size();
-        long step = s.step() == null ? 1 : Py.toLong(s.step());
+        long[] r = sliceRange(l.size(), s);
+        long start = r[0], step = r[1], count = r[2];
+        Budget.current().list(count);
+        if (l instanceof Range) Budget.current().alloc(Budget.BOXED * count);
+        List<Object> out = new ArrayList<>((int) count);
+        for (long k = 0, i = start; k < count; k++, i += step) out.add(l.get((int) i));
+        return tuple ? new Tuple(out) : out;
+    }
+
+    /** Python's slice.indices for a sequence of {@code n} items: {start, step, number of items}. */
+    static long[] sliceRange(int n, Slice s) {
+        long step = s.step() == null ? 1 : clampIndex(s.step());
         if (step == 0) throw TemplateException.value("slice step cannot be zero");
         long start, stop;
         if (step > 0) {
-            start = s.start() == null ? 0 : clamp(Py.toLong(s.start()), n, 0, n);
-            stop = s.stop() == null ? n : clamp(Py.toLong(s.stop()), n, 0, n);
+            start = s.start() == null ? 0 : clamp(clampIndex(s.start()), n, 0, n);
+            stop = s.stop() == null ? n : clamp(clampIndex(s.stop()), n, 0, n);
         } else {
-            start = s.start() == null ? n - 1 : clamp(Py.toLong(s.start()), n, -1, n - 1);
-            stop = s.stop() == null ? -1 : clamp(Py.toLong(s.stop()), n, -1, n - 1);
+            start = s.start() == null ? n - 1 : clamp(clampIndex(s.start()), n, -1, n - 1);
+            stop = s.stop() == null ? -1 : clamp(clampIndex(s.stop()), n, -1, n - 1);
         }
-        List<Object> out = new ArrayList<>();
-        if (step > 0) for (long i = start; i < stop; i += step) out.add(l.get((int) i));
-        else for (long i = start; i > stop; i += step) out.add(l.get((int) i));
-        return tuple ? new Tuple(out) : out;
+        long count = step > 0 ? (stop > start ? (stop - start - 1) / step + 1 : 0) : (start > stop ? (start - stop - 1) / -step + 1 : 0);
+        return new long[]{start, step, count};
+    }
+
+    /** Slice bounds beyond 64 bits clamp, as Python's do (they only ever select nothing or everything). */
+    private static long clampIndex(Object v) {
+        if (v instanceof BigInteger b && b.bitLength() > 62) return b.signum() > 0 ? Long.MAX_VALUE / 2 : Long.MIN_VALUE / 2;
+        return Math.max(Long.MIN_VALUE / 2, Math.min(Long.MAX_VALUE / 2, Py.toLong(v)));
     }
 
     private static long clamp(long i, int n, long lo, long hi) {
@@ -345,6 +381,7 @@ final class Ops {
     static void setAttr(Object obj, String name, Object value) {
         if (obj instanceof Namespace ns) {
             ns.attrs.put(name, value);
+            ns.markFresh(name, 0);
             return;
         }
         throw new TemplateException("TemplateRuntimeError", "cannot assign attribute on non-namespace object");

@@ -49,12 +49,7 @@ final class Tests {
             case "lower", "upper" -> {
                 // jinja2 tests str(value), so a dict or list can be "lower" too.
                 String str = Py.str(raw);
-                boolean cased = false;
-                for (int c : str.codePoints().toArray()) {
-                    if (name.equals("lower") ? Character.isUpperCase(c) || Character.isTitleCase(c) : Character.isLowerCase(c) || Character.isTitleCase(c)) yield false;
-                    if (Character.isUpperCase(c) || Character.isLowerCase(c) || Character.isTitleCase(c)) cased = true;
-                }
-                yield cased;
+                yield name.equals("lower") ? Strs.isLower(str) : Strs.isUpper(str);
             }
             case "even", "odd" -> {
                 Object r = Ops.binary(in, "%", value, 2L);

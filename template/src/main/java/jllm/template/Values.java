@@ -99,7 +99,14 @@ final class Values {
             if (pending != null && !consumed) {
                 var body = pending;
                 pending = null;
-                items = body.get();
+                // Filters chained in a loop nest generators without bound; Python stops them with a RecursionError.
+                Budget b = Budget.current();
+                b.enter();
+                try {
+                    items = body.get();
+                } finally {
+                    b.leave();
+                }
             }
             if (!singleUse) return items;
             if (consumed) return List.of();
@@ -111,6 +118,32 @@ final class Values {
     /** jinja2's {@code namespace()}: the one object templates may assign attributes to. */
     static final class Namespace {
         final Map<String, Object> attrs = new LinkedHashMap<>();
+        /**
+         * Attributes whose value was built by a concatenation in the statement that set it and has not been
+         * read since, with the bytes it was charged: nothing else can hold it, so replacing it frees them.
+         */
+        private final Map<String, Long> fresh = new java.util.HashMap<>();
+
+        void markFresh(String attr, long charge) {
+            if (charge > 0) fresh.put(attr, charge);
+            else fresh.remove(attr);
+        }
+
+        /** The charge of a fresh attribute (0 if it is not), which stops being fresh: its value is now in use. */
+        long takeFresh(String attr) {
+            Long c = fresh.remove(attr);
+            return c == null ? 0 : c;
+        }
+
+        /** Reads of any attribute so far: one during an accumulation means its old value may be kept elsewhere. */
+        long reads;
+
+        /** Any read may keep the value elsewhere. */
+        Object read(String attr) {
+            reads++;
+            fresh.remove(attr);
+            return attrs.get(attr);
+        }
     }
 
     /** jinja2's Undefined: falsy, prints empty, iterates empty; most other uses raise its error. */
@@ -158,7 +191,22 @@ final class Values {
      */
     record Markup(String s) {
         static String escape(String v) {
-            StringBuilder sb = new StringBuilder(v.length());
+            long extra = 0;
+            for (int i = 0; i < v.length(); i++) {
+                switch (v.charAt(i)) {
+                    case '&', '\'' -> extra += 4;
+                    case '<', '>' -> extra += 3;
+                    case '"' -> extra += 4;
+                    default -> { }
+                }
+            }
+            if (extra == 0) {
+                Budget.current().scan(v.length());
+                return v;
+            }
+            Budget.current().scan(v.length());
+            Budget.current().string(v.length() + extra);
+            StringBuilder sb = new StringBuilder((int) (v.length() + extra));
             for (int i = 0; i < v.length(); i++) {
                 char c = v.charAt(i);
                 switch (c) {

@@ -48,9 +48,12 @@
  * transformers would show them.
  *
  * <h2>Untrusted templates</h2>
- * {@link jllm.template.Limits} caps evaluation steps, output size, string/list sizes, macro and
- * recursive-loop depth and syntactic nesting; exceeding one raises a {@code LimitError}, never a hang,
- * an OutOfMemoryError or a StackOverflowError.
+ * {@link jllm.template.Limits} caps the work (steps), the memory of the values built, the output, the
+ * size of any one string or list, macro and recursive-loop depth and syntactic nesting; every operation
+ * charges its cost to the render's {@code Budget} before it allocates or loops, so exceeding a limit
+ * raises a {@code LimitError} (deep recursion a {@code RecursionError}), never a hang, an
+ * OutOfMemoryError or a StackOverflowError. Renders run on a thread of their own with a known stack.
+ * docs/template-sandbox.md lists the limits, their defaults and the tests that show each.
  *
  * <h2>Not supported</h2>
  * {@code include}/{@code import}/{@code extends}/{@code block} (a syntax error: chat templates are

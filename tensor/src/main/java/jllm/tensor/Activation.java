@@ -26,4 +26,21 @@ public enum Activation {
             case RELU2 -> { float r = Math.max(x, 0f); yield r * r; }
         };
     }
+
+    /** d act / dx, the backward partner of {@link #apply}. */
+    public float derivative(float x) {
+        return switch (this) {
+            case SILU -> {
+                double s = 1.0 / (1.0 + Math.exp(-x));
+                yield (float) (s * (1.0 + x * (1.0 - s)));
+            }
+            case GELU_EXACT -> (float) (0.5 * (1.0 + MathUtil.erf(x / Math.sqrt(2.0))) + x * Math.exp(-0.5 * x * x) / Math.sqrt(2 * Math.PI));
+            case GELU_TANH -> {
+                double k = 0.7978845608028654, u = k * (x + 0.044715 * x * x * x), t = Math.tanh(u);
+                yield (float) (0.5 * (1.0 + t) + 0.5 * x * (1.0 - t * t) * k * (1.0 + 3 * 0.044715 * x * x));
+            }
+            case RELU -> x > 0 ? 1f : 0f;
+            case RELU2 -> x > 0 ? 2f * x : 0f;
+        };
+    }
 }

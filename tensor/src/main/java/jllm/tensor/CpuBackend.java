@@ -1,35 +1,159 @@
 package jllm.tensor;
 
 import jdk.incubator.vector.FloatVector;
-import jdk.incubator.vector.VectorOperators;
 
-/** The CPU backend: Vector API kernels in the tensor types, rows spread over a thread pool. */
+/**
+ * The CPU backend: Vector API kernels in the tensor types, rows spread over a thread pool. Buffers
+ * are {@link HeapBuf}s; the kernels of each op family live beside their backward partners in
+ * {@link CpuNorms}, {@link CpuAttention}, {@link CpuMoe} and {@link CpuLoss}; this class holds
+ * memory, the linear layer, the embedding and the element-wise ops.
+ */
 public final class CpuBackend implements Backend {
-    private final Parallel par;
-    private final boolean exact;
+    final Parallel par;
+    private final boolean exact, reproducible;
 
-    /** Quantized weights multiply int8-quantized activations (llama.cpp's speed and rounding). */
-    public CpuBackend(int threads) { this(threads, false); }
+    /** Quantized weights multiply int8-quantized activations in decode (llama.cpp's speed and rounding). */
+    public CpuBackend(int threads) { this(threads, false, false); }
 
     /**
      * {@code exact}: activations stay fp32 for every weight format (the reference path for comparisons
-     * with transformers); otherwise quantized formats ({@link QuantMatmul}) quantize
-     * the activations to 8 bits per 32-value block, as llama.cpp does.
+     * with transformers); otherwise quantized formats ({@link QuantMatmul}) quantize the activations
+     * of decode steps to 8 bits per 32-value block, as llama.cpp does.
      */
-    public CpuBackend(int threads, boolean exact) {
+    public CpuBackend(int threads, boolean exact) { this(threads, exact, false); }
+
+    private CpuBackend(int threads, boolean exact, boolean reproducible) {
         this.par = Parallel.shared(threads);
         this.exact = exact;
+        this.reproducible = reproducible;
     }
 
     public boolean exact() { return exact; }
 
     public static CpuBackend withAllCores() { return new CpuBackend(Runtime.getRuntime().availableProcessors()); }
 
+    /**
+     * A backend whose results are the same bits on every run and in every JIT tier, for training
+     * (gradient checkpointing recomputes layers; a seed must reproduce a loss exactly). Every kernel
+     * here is, except the formats' per-row matmul kernels used below {@link PanelMatmul}'s token
+     * count: they reduce vector lanes, whose order C2 may change. This backend sends those shapes to
+     * a row-decoding kernel with a fixed reduction instead (slower for single-token decoding, which
+     * training never does). Quantized weights keep their panel kernels ({@link QuantMatmul}): they
+     * reduce no lanes, and in this mode run with fp32 activations.
+     */
+    public static CpuBackend reproducible(int threads) { return new CpuBackend(threads, true, true); }
+
     @Override public String name() { return "cpu"; }
 
     @Override public int threads() { return par.threads(); }
 
+    /** The thread pool (for kernels written against plain arrays, e.g. {@link Gemm}). */
+    public Parallel parallel() { return par; }
+
+    // ---- memory ------------------------------------------------------------------------------
+
+    @Override public Buf alloc(int n) { return new HeapBuf(n); }
+
+    @Override public Buf wrap(float[] host) { return new HeapBuf(host); }
+
     @Override
+    public void upload(float[] src, int srcOff, Buf dst, int dstOff, int n) {
+        System.arraycopy(src, srcOff, HeapBuf.of(dst), dstOff, n);
+    }
+
+    @Override
+    public void download(Buf src, int srcOff, float[] dst, int dstOff, int n) {
+        System.arraycopy(HeapBuf.of(src), srcOff, dst, dstOff, n);
+    }
+
+    @Override
+    public void copy(Buf src, int srcOff, Buf dst, int dstOff, int n) {
+        System.arraycopy(HeapBuf.of(src), srcOff, HeapBuf.of(dst), dstOff, n);
+    }
+
+    @Override
+    public void fill(Buf x, int off, int n, float value) {
+        java.util.Arrays.fill(HeapBuf.of(x), off, off + n, value);
+    }
+
+    @Override public Tensor weight(Tensor w) { return w; }
+
+    @Override public void round(Buf x, int off, int n, Precision p) { p.round(HeapBuf.of(x), off, n); }
+
+    @Override public KvCache kvCache(int layers, int kvDim) { return new HeapKvCache(layers, kvDim); }
+
+    /** Per-layer heap arrays, doubled as the sequence grows; refused up front when they cannot fit in the heap. */
+    private static final class HeapKvCache implements KvCache {
+        private final int layers, kvDim;
+        private final HeapBuf[] k, v;
+        private int capacity;
+
+        HeapKvCache(int layers, int kvDim) {
+            this.layers = layers;
+            this.kvDim = kvDim;
+            this.k = new HeapBuf[layers];
+            this.v = new HeapBuf[layers];
+        }
+
+        @Override public int capacity() { return capacity; }
+
+        @Override public Buf k(int layer) { return k[layer]; }
+
+        @Override public Buf v(int layer) { return v[layer]; }
+
+        /**
+         * transformers itself runs past {@code max_position_embeddings} (RoPE scaling exists for that),
+         * so the only limit is memory: a cache that cannot fit in the heap is refused up front instead
+         * of failing halfway.
+         */
+        @Override
+        public void ensure(int needed) {
+            long perToken = 2L * layers * kvDim * Float.BYTES;
+            long budget = Runtime.getRuntime().maxMemory() / 2;
+            if (needed < 0 || needed * perToken > budget || (long) needed * kvDim > Integer.MAX_VALUE - 8)
+                throw new IllegalArgumentException("a KV cache for " + needed + " tokens needs " + (needed * perToken >> 20)
+                        + " MiB, more than half the Java heap (" + (budget >> 20) + " MiB available); use a shorter context or a larger -Xmx");
+            if (needed <= capacity) return;
+            int cap = (int) Math.min(Integer.MAX_VALUE / Math.max(1, kvDim) - 8, Math.max(needed, Math.max(16L, capacity * 2L)));
+            for (int l = 0; l < layers; l++) {
+                k[l] = grown(k[l], cap * kvDim);
+                v[l] = grown(v[l], cap * kvDim);
+            }
+            capacity = cap;
+        }
+
+        private static HeapBuf grown(HeapBuf old, int n) {
+            HeapBuf b = new HeapBuf(n);
+            if (old != null) System.arraycopy(old.array(), 0, b.array(), 0, old.size());
+            return b;
+        }
+    }
+
+    // ---- linear ------------------------------------------------------------------------------
+
+    @Override
+    public void matmul(Tensor w, Buf x, Buf y, int rows, Buf bias) {
+        float[] xa = HeapBuf.of(x), ya = HeapBuf.of(y), b = HeapBuf.of(bias);
+        if (reproducible && !QuantMatmul.applies(w) && !PanelMatmul.applies(w, rows)) decodedRowsMatmul(w, xa, ya, rows, b);
+        else matmul(w, xa, ya, rows, b);
+    }
+
+    /** {@code y = x W^T + b}, each weight row decoded to fp32 once and dotted with every token in a fixed order. */
+    private void decodedRowsMatmul(Tensor w, float[] x, float[] y, int rows, float[] bias) {
+        int out = w.dim(0), in = w.dim(1);
+        if ((long) rows * in > x.length || (long) rows * out > y.length)
+            throw new IllegalArgumentException("matmul " + w + " with " + rows + " rows: buffers too small");
+        par.forRange(out, Math.max(1, (1 << 14) / Math.max(1, in * rows)), (r0, r1) -> {
+            float[] row = new float[in];
+            for (int r = r0; r < r1; r++) {
+                w.read((long) r * in, row, 0, in);
+                float b = bias == null ? 0f : bias[r];
+                for (int t = 0; t < rows; t++) y[t * out + r] = dot(row, 0, x, t * in, in) + b;
+            }
+        });
+    }
+
+    /** The forward product on plain arrays (kernel benchmarks and tests call it directly). */
     public void matmul(Tensor w, float[] x, float[] y, int rows, float[] bias) {
         int out = w.dim(0), in = w.dim(1);
         if ((long) rows * in > x.length || (long) rows * out > y.length)
@@ -53,112 +177,245 @@ public final class CpuBackend implements Backend {
     }
 
     @Override
-    public void rmsNorm(float[] x, float[] y, int rows, int n, float[] w, float eps, boolean onePlus) {
-        par.forRange(rows, Math.max(1, ELEMENTWISE_CHUNK / n), (r0, r1) -> rmsNormRows(x, y, r0, r1, n, w, eps, onePlus));
+    public void matmulBackward(Tensor w, Buf x, Buf dy, int rows, Buf dx, boolean accumulate, Buf dw, Buf db) {
+        int out = w.dim(0), in = w.dim(1);
+        float[] g = HeapBuf.of(dy);
+        if (dx != null) Gemm.dyW(par, w, g, rows, HeapBuf.of(dx), accumulate);
+        if (dw != null) Gemm.dyTx(par, g, HeapBuf.of(x), rows, out, in, HeapBuf.of(dw), true);
+        if (db != null) columnSums(g, rows, out, HeapBuf.of(db));
     }
 
-    private static void rmsNormRows(float[] x, float[] y, int r0, int r1, int n, float[] w, float eps, boolean onePlus) {
-        for (int r = r0; r < r1; r++) {
-            int o = r * n;
-            double ss = 0;
-            for (int i = 0; i < n; i++) ss += (double) x[o + i] * x[o + i];
-            float inv = (float) (1.0 / Math.sqrt((float) (ss / n) + eps));
-            for (int i = 0; i < n; i++) {
-                float v = x[o + i] * inv;
-                y[o + i] = w == null ? v : v * (onePlus ? 1f + w[i] : w[i]);
-            }
-        }
-    }
-
-    @Override
-    public void layerNorm(float[] x, float[] y, int rows, int n, float[] w, float[] b, float eps, boolean onePlus) {
-        for (int r = 0; r < rows; r++) {
-            int o = r * n;
-            double s = 0;
-            for (int i = 0; i < n; i++) s += x[o + i];
-            float mean = (float) (s / n);
-            double ss = 0;
-            for (int i = 0; i < n; i++) { double d = x[o + i] - mean; ss += d * d; }
-            float inv = (float) (1.0 / Math.sqrt((float) (ss / n) + eps));
-            for (int i = 0; i < n; i++) {
-                float v = (x[o + i] - mean) * inv;
-                if (w != null) v *= onePlus ? 1f + w[i] : w[i];
-                y[o + i] = b == null ? v : v + b[i];
-            }
-        }
-    }
-
-    @Override
-    public void rope(float[] x, int rows, int heads, int headDim, int rotaryDim, float[] cos, float[] sin, boolean interleaved) {
-        int half = rotaryDim / 2;
-        for (int t = 0; t < rows; t++) {
-            int cs = t * half;
-            for (int h = 0; h < heads; h++) {
-                int o = (t * heads + h) * headDim;
-                for (int i = 0; i < half; i++) {
-                    float c = cos[cs + i], s = sin[cs + i];
-                    int a = interleaved ? o + 2 * i : o + i, b = interleaved ? a + 1 : a + half;
-                    float x0 = x[a], x1 = x[b];
-                    x[a] = x0 * c - x1 * s;
-                    x[b] = x1 * c + x0 * s;
-                }
-            }
-        }
-    }
-
-    @Override
-    public void attention(float[] q, int rows, int[] pos, float[] k, float[] v, int heads, int kvHeads, int hd,
-                          float scale, float softcap, AttentionMask mask, float[] out) {
-        int group = heads / kvHeads, kvStride = kvHeads * hd;
-        par.forRange(rows * heads, 1, (from, to) -> {
-            float[] scores = new float[pos[rows - 1] + 1 > 0 ? maxPos(pos, rows) + 1 : 1];
-            for (int th = from; th < to; th++) {
-                int t = th / heads, h = th % heads, kvh = h / group, p = pos[t];
-                int qo = (t * heads + h) * hd, j0 = mask.firstKey(p);
-                float max = Float.NEGATIVE_INFINITY;
-                for (int j = j0; j <= p; j++) {
-                    float s = dot(q, qo, k, j * kvStride + kvh * hd, hd) * scale;
-                    if (softcap > 0) s = (float) (softcap * Math.tanh(s / softcap));
-                    scores[j] = s;
-                    if (s > max) max = s;
-                }
-                float inv = 1f / expInPlace(scores, j0, p + 1, max);
-                int oo = qo;
-                java.util.Arrays.fill(out, oo, oo + hd, 0f);
-                for (int j = j0; j <= p; j++) axpy(scores[j] * inv, v, j * kvStride + kvh * hd, out, oo, hd);
+    /**
+     * {@code acc[c] += sum_t m[t, c]}, columns split over threads and each column summed over t in
+     * order: a parameter gradient must not depend on which thread got which rows.
+     */
+    void columnSums(float[] m, int rows, int n, float[] acc) {
+        par.forRange(n, Math.max(16, ELEMENTWISE_CHUNK / Math.max(1, rows)), (c0, c1) -> {
+            for (int t = 0; t < rows; t++) {
+                int o = t * n;
+                for (int c = c0; c < c1; c++) acc[c] += m[o + c];
             }
         });
     }
 
-    /**
-     * {@code s[i] = exp(s[i] - max)} over {@code [from, to)}, returning the sum (fp32, as torch's
-     * softmax). Vector EXP (the JDK's intrinsic, within 1 ulp of Math.exp): a scalar libm call per
-     * score made attention cost more than the weights at 1k tokens of context.
-     */
-    static float expInPlace(float[] s, int from, int to, float max) {
-        FloatVector acc = FloatVector.zero(F);
-        int i = from;
-        for (; i <= to - F.length(); i += F.length()) {
-            FloatVector e = FloatVector.fromArray(F, s, i).sub(max).lanewise(VectorOperators.EXP);
-            e.intoArray(s, i);
-            acc = acc.add(e);
-        }
-        float sum = acc.reduceLanes(VectorOperators.ADD);
-        for (; i < to; i++) {
-            float e = (float) Math.exp(s[i] - max);
-            s[i] = e;
-            sum += e;
-        }
-        return sum;
+    // ---- embedding ---------------------------------------------------------------------------
+
+    @Override
+    public void embed(Tensor table, int[] ids, int rows, Buf out, float scale) {
+        float[] x = HeapBuf.of(out);
+        int n = table.dim(1);
+        for (int t = 0; t < rows; t++) table.read((long) ids[t] * n, x, t * n, n);
+        if (scale != 1f) for (int i = 0; i < rows * n; i++) x[i] *= scale;
     }
 
-    private static int maxPos(int[] pos, int rows) {
-        int m = 0;
-        for (int t = 0; t < rows; t++) m = Math.max(m, pos[t]);
-        return m;
+    @Override
+    public void embedBackward(Buf dy, int[] ids, int rows, int width, float scale, Buf dTable) {
+        float[] g = HeapBuf.of(dy), d = HeapBuf.of(dTable);
+        // A token id may repeat: columns are split over threads and tokens added in order (deterministic).
+        par.forRange(width, 16, (c0, c1) -> {
+            for (int t = 0; t < rows; t++) {
+                int src = t * width, dst = ids[t] * width;
+                for (int c = c0; c < c1; c++) d[dst + c] += scale * g[src + c];
+            }
+        });
     }
 
-    private static final jdk.incubator.vector.VectorSpecies<Float> F = FloatVector.SPECIES_PREFERRED;
+    // ---- norms, rope, attention, experts, loss: see the op-family classes ---------------------
+
+    @Override
+    public void rmsNorm(Buf x, Buf y, int rows, int n, Buf w, float eps, boolean onePlus, Buf rstd) {
+        CpuNorms.rmsNorm(par, HeapBuf.of(x), HeapBuf.of(y), rows, n, HeapBuf.of(w), eps, onePlus, HeapBuf.of(rstd));
+    }
+
+    @Override
+    public void rmsNormBackward(Buf x, Buf w, boolean onePlus, Buf rstd, Buf dy, int rows, int n, Buf dx, boolean accumulate, Buf dw) {
+        CpuNorms.rmsNormBackward(par, HeapBuf.of(x), HeapBuf.of(w), onePlus, HeapBuf.of(rstd), HeapBuf.of(dy), rows, n,
+                HeapBuf.of(dx), accumulate, HeapBuf.of(dw));
+    }
+
+    @Override
+    public void layerNorm(Buf x, Buf y, int rows, int n, Buf w, Buf b, float eps, boolean onePlus, Buf mean, Buf rstd) {
+        CpuNorms.layerNorm(par, HeapBuf.of(x), HeapBuf.of(y), rows, n, HeapBuf.of(w), HeapBuf.of(b), eps, onePlus,
+                HeapBuf.of(mean), HeapBuf.of(rstd));
+    }
+
+    @Override
+    public void layerNormBackward(Buf x, Buf w, boolean onePlus, Buf mean, Buf rstd, Buf dy, int rows, int n,
+                                  Buf dx, boolean accumulate, Buf dw, Buf db) {
+        if (db != null) columnSums(HeapBuf.of(dy), rows, n, HeapBuf.of(db));
+        CpuNorms.layerNormBackward(par, HeapBuf.of(x), HeapBuf.of(w), onePlus, HeapBuf.of(mean), HeapBuf.of(rstd),
+                HeapBuf.of(dy), rows, n, HeapBuf.of(dx), accumulate, HeapBuf.of(dw), HeapBuf.of(db));
+    }
+
+    @Override
+    public void rope(Buf x, int rows, int heads, int headDim, int rotaryDim, Buf cos, Buf sin, boolean interleaved, boolean inverse) {
+        CpuAttention.rope(HeapBuf.of(x), rows, heads, headDim, rotaryDim, HeapBuf.of(cos), HeapBuf.of(sin), interleaved, inverse);
+    }
+
+    @Override
+    public void attention(Buf q, int rows, int[] pos, int[] keyBase, Buf k, Buf v, int heads, int kvHeads, int hd,
+                          float scale, float softcap, AttentionMask mask, Buf out, Buf lse) {
+        CpuAttention.forward(par, HeapBuf.of(q), rows, pos, keyBase, HeapBuf.of(k), HeapBuf.of(v), heads, kvHeads, hd,
+                scale, softcap, mask, HeapBuf.of(out), HeapBuf.of(lse));
+    }
+
+    @Override
+    public void attentionBackward(Buf q, Buf k, Buf v, Buf out, Buf lse, Buf dOut, int rows, int[] pos, int[] keyBase,
+                                  int heads, int kvHeads, int hd, float scale, float softcap, AttentionMask mask,
+                                  Buf dq, Buf dk, Buf dv) {
+        CpuAttention.backward(par, HeapBuf.of(q), HeapBuf.of(k), HeapBuf.of(v), HeapBuf.of(out), HeapBuf.of(lse), HeapBuf.of(dOut),
+                rows, pos, keyBase, heads, kvHeads, hd, scale, softcap, mask, HeapBuf.of(dq), HeapBuf.of(dk), HeapBuf.of(dv));
+    }
+
+    @Override
+    public void gatherRows(Buf src, int[] rows, int[] scaleIdx, Buf scale, int n, int width, Buf dst) {
+        CpuMoe.gatherRows(par, HeapBuf.of(src), rows, scaleIdx, HeapBuf.of(scale), n, width, HeapBuf.of(dst));
+    }
+
+    @Override
+    public void gatherRowsBackward(Buf dDst, int[] rows, int[] scaleIdx, Buf scale, Buf src, int n, int width, Buf dSrc, Buf dScale) {
+        CpuMoe.gatherRowsBackward(par, HeapBuf.of(dDst), rows, scaleIdx, HeapBuf.of(scale), HeapBuf.of(src), n, width,
+                HeapBuf.of(dSrc), HeapBuf.of(dScale));
+    }
+
+    @Override
+    public void scatterAddRows(Buf src, int[] rows, int[] scaleIdx, Buf scale, int n, int width, Buf dst) {
+        CpuMoe.scatterAddRows(par, HeapBuf.of(src), rows, scaleIdx, HeapBuf.of(scale), n, width, HeapBuf.of(dst));
+    }
+
+    @Override
+    public void scatterAddRowsBackward(Buf dDst, int[] rows, int[] scaleIdx, Buf scale, Buf src, int n, int width, Buf dSrc, Buf dScale) {
+        CpuMoe.scatterAddRowsBackward(par, HeapBuf.of(dDst), rows, scaleIdx, HeapBuf.of(scale), HeapBuf.of(src), n, width,
+                HeapBuf.of(dSrc), HeapBuf.of(dScale));
+    }
+
+    @Override
+    public void route(Buf logits, int rows, int experts, int k, boolean sigmoid, boolean renormalize, int[] chosen, Buf weights, Buf probs) {
+        CpuMoe.route(HeapBuf.of(logits), rows, experts, k, sigmoid, renormalize, chosen, HeapBuf.of(weights), HeapBuf.of(probs));
+    }
+
+    @Override
+    public void routeBackward(Buf logits, Buf probs, int[] chosen, Buf weights, Buf dWeights, int rows, int experts, int k,
+                              boolean sigmoid, boolean renormalize, Buf dLogits) {
+        CpuMoe.routeBackward(HeapBuf.of(probs), chosen, HeapBuf.of(weights), HeapBuf.of(dWeights), rows, experts, k,
+                sigmoid, renormalize, HeapBuf.of(dLogits));
+    }
+
+    @Override
+    public double crossEntropy(Buf logits, int rows, int vocab, int[] labels, int labelOff, float logitScale, float softcap,
+                               float dScale, Buf rowLoss) {
+        return CpuLoss.crossEntropy(par, HeapBuf.of(logits), rows, vocab, labels, labelOff, logitScale, softcap, dScale, HeapBuf.of(rowLoss));
+    }
+
+    // ---- element-wise ------------------------------------------------------------------------
+
+    @Override
+    public void gated(Activation act, Buf gate, Buf up, Buf out, int n) {
+        float[] g = HeapBuf.of(gate), u = HeapBuf.of(up), o = HeapBuf.of(out);
+        // Element-wise with a libm exp/tanh per element: in prefill this is worth spreading over the cores.
+        par.forRange(n, ELEMENTWISE_CHUNK, (a, b) -> {
+            for (int i = a; i < b; i++) o[i] = act.apply(g[i]) * u[i];
+        });
+    }
+
+    @Override
+    public void gatedBackward(Activation act, Buf gate, Buf up, Buf dy, Buf dGate, Buf dUp, int n) {
+        float[] g = HeapBuf.of(gate), u = HeapBuf.of(up), d = HeapBuf.of(dy), dg = HeapBuf.of(dGate), du = HeapBuf.of(dUp);
+        par.forRange(n, ELEMENTWISE_CHUNK, (a, b) -> {
+            if (act == Activation.SILU) {
+                // one exp for both: silu(g) = g s, silu'(g) = s (1 + g (1 - s)), s = sigmoid(g)
+                for (int i = a; i < b; i++) {
+                    float gi = g[i], di = d[i];
+                    double sg = 1.0 / (1.0 + Math.exp(-gi));
+                    dg[i] = di * u[i] * (float) (sg * (1.0 + gi * (1.0 - sg)));
+                    du[i] = di * (float) (gi * sg);
+                }
+                return;
+            }
+            for (int i = a; i < b; i++) {
+                float gi = g[i], di = d[i];
+                dg[i] = di * u[i] * act.derivative(gi);
+                du[i] = di * act.apply(gi);
+            }
+        });
+    }
+
+    @Override
+    public void activate(Activation act, Buf x, Buf y, int n) {
+        float[] a = HeapBuf.of(x), o = HeapBuf.of(y);
+        par.forRange(n, ELEMENTWISE_CHUNK, (s, e) -> {
+            for (int i = s; i < e; i++) o[i] = act.apply(a[i]);
+        });
+    }
+
+    @Override
+    public void activateBackward(Activation act, Buf x, Buf dy, Buf dx, int n) {
+        float[] a = HeapBuf.of(x), d = HeapBuf.of(dy), o = HeapBuf.of(dx);
+        par.forRange(n, ELEMENTWISE_CHUNK, (s, e) -> {
+            for (int i = s; i < e; i++) o[i] = d[i] * act.derivative(a[i]);
+        });
+    }
+
+    @Override
+    public void addScaled(Buf x, Buf y, float s, int n) {
+        float[] a = HeapBuf.of(x), b = HeapBuf.of(y);
+        if (s == 1f) for (int i = 0; i < n; i++) a[i] += b[i];
+        else for (int i = 0; i < n; i++) a[i] += b[i] * s;
+    }
+
+    @Override
+    public void scale(Buf x, Buf y, float s, int n) {
+        float[] a = HeapBuf.of(x), b = HeapBuf.of(y);
+        for (int i = 0; i < n; i++) b[i] = a[i] * s;
+    }
+
+    @Override
+    public void dropout(Buf x, Buf y, int n, float p, long seed) {
+        if (!(p >= 0f && p < 1f)) throw new IllegalArgumentException("dropout probability " + p + " outside [0, 1)");
+        float[] a = HeapBuf.of(x), b = HeapBuf.of(y);
+        float keepScale = 1f / (1f - p);
+        // keep element i when the top 24 bits of mix(seed, i), as a fraction of 2^24, reach p
+        int threshold = (int) Math.ceil(p * (double) (1 << 24));
+        par.forRange(n, ELEMENTWISE_CHUNK, (s0, s1) -> {
+            for (int i = s0; i < s1; i++) b[i] = (int) (mix(seed, i) >>> 40) >= threshold ? a[i] * keepScale : 0f;
+        });
+    }
+
+    /** SplitMix64's finaliser of seed + i: a counter-based random stream (any element, any order, same bits). */
+    static long mix(long seed, long i) {
+        long z = seed + (i + 1) * 0x9E3779B97F4A7C15L;
+        z = (z ^ (z >>> 30)) * 0xBF58476D1CE4E5B9L;
+        z = (z ^ (z >>> 27)) * 0x94D049BB133111EBL;
+        return z ^ (z >>> 31);
+    }
+
+    @Override
+    public void scaleRows(Buf x, Buf f, int rows, int width) {
+        float[] a = HeapBuf.of(x), s = HeapBuf.of(f);
+        for (int t = 0; t < rows; t++) {
+            float c = s[t];
+            for (int i = t * width; i < (t + 1) * width; i++) a[i] *= c;
+        }
+    }
+
+    @Override
+    public void softcap(Buf x, int n, float c) {
+        float[] a = HeapBuf.of(x);
+        for (int i = 0; i < n; i++) a[i] = (float) (c * Math.tanh(a[i] / c));
+    }
+
+    @Override
+    public void softcapBackward(Buf y, Buf dy, Buf dx, int n, float c) {
+        float[] a = HeapBuf.of(y), d = HeapBuf.of(dy), o = HeapBuf.of(dx);
+        for (int i = 0; i < n; i++) {
+            float t = a[i] / c;
+            o[i] = d[i] * (1f - t * t);
+        }
+    }
+
+    // ---- vector helpers shared by the kernels --------------------------------------------------
+
+    static final jdk.incubator.vector.VectorSpecies<Float> F = FloatVector.SPECIES_PREFERRED;
 
     static float dot(float[] a, int ao, float[] b, int bo, int n) {
         int i = 0;
@@ -167,7 +424,7 @@ public final class CpuBackend implements Backend {
             FloatVector acc = FloatVector.fromArray(F, a, ao).mul(FloatVector.fromArray(F, b, bo));
             for (i = F.length(); i <= n - F.length(); i += F.length())
                 acc = FloatVector.fromArray(F, a, ao + i).fma(FloatVector.fromArray(F, b, bo + i), acc);
-            s = acc.reduceLanes(VectorOperators.ADD);
+            s = VecMath.sum(acc);
         }
         for (; i < n; i++) s += a[ao + i] * b[bo + i];
         return s;
@@ -182,20 +439,5 @@ public final class CpuBackend implements Backend {
         for (; i < n; i++) y[yo + i] += a * x[xo + i];
     }
 
-    @Override
-    public void gated(Activation act, float[] gate, float[] up, float[] out, int n) {
-        // Element-wise with a libm exp/tanh per element: in prefill this is worth spreading over the cores.
-        par.forRange(n, ELEMENTWISE_CHUNK, (a, b) -> {
-            for (int i = a; i < b; i++) out[i] = act.apply(gate[i]) * up[i];
-        });
-    }
-
-    @Override
-    public void activate(Activation act, float[] x, int n) {
-        par.forRange(n, ELEMENTWISE_CHUNK, (a, b) -> {
-            for (int i = a; i < b; i++) x[i] = act.apply(x[i]);
-        });
-    }
-
-    private static final int ELEMENTWISE_CHUNK = 1 << 13;
+    static final int ELEMENTWISE_CHUNK = 1 << 13;
 }

@@ -1,46 +1,221 @@
 package jllm.tensor;
 
+import static jllm.tensor.OuterTile.M;
+import static jllm.tensor.OuterTile.N;
+
+import java.util.Arrays;
+
 /**
  * The two products a linear layer's backward pass needs, for every weight format. The forward
  * product {@code y = x W^T} is {@link Backend#matmul}; here are its partners:
  * <ul>
  *   <li>{@link #dyW}: {@code dx = dy W} (the input gradient; W frozen or trainable, stored in any
- *       format, quantized ones decoded on the fly);</li>
+ *       format, quantized ones decoded on the fly: the transposed quantized product QLoRA needs);</li>
  *   <li>{@link #dyTx}: {@code dW = dy^T x} (the weight gradient of a trainable fp32 weight).</li>
  * </ul>
  * Activations are row-major fp32 {@code [rows, n]} arrays as everywhere in the backend.
+ *
+ * <p>Both are packed fp32 GEMMs around one outer-product micro-kernel ({@link OuterTile}): the
+ * reduction operand is cut into fixed blocks of k ({@link #KB} weight rows, {@link #TB} tokens) and
+ * each output element is one FMA chain per block, added to the output block after block. Workers own
+ * disjoint output tiles and the cuts never depend on the thread count, so the result is bit-identical
+ * for any number of threads and any scheduling.
  */
 public final class Gemm {
     private Gemm() { }
 
+    /** Weight rows (k) per decoded panel in {@link #dyW}: one FMA chain per output element per block. */
+    static final int KB = 128;
+    /** Weight columns per decoded panel: a whole number of blocks of every ggml type (32 or 256 values). */
+    static final int NB = 256;
+    /** Tokens per pass of {@link #dyW}: bounds the packed copy of dy; each pass decodes W once more. */
+    static final int T_SLAB = 128 * M;
+    /** Weight rows per pass of {@link #dyW}: bounds the packed copy of dy (a multiple of {@link #KB}). */
+    static final int K_SLAB = 8 * KB;
+    /** Tokens (k) per block in {@link #dyTx}. */
+    static final int TB = 128;
+    /** Output rows per work unit of {@link #dyTx}: its packed rows of dy are 3 cache lines long. */
+    static final int RB = 8 * M;
+
+    private static final ThreadLocal<float[][]> SCRATCH = ThreadLocal.withInitial(() -> new float[4][]);
+
+    private static float[] scratch(int which, int n) {
+        float[][] s = SCRATCH.get();
+        if (s[which] == null || s[which].length < n) s[which] = new float[n];
+        return s[which];
+    }
+
+    // ---------------------------------------------------------------------------------------------
+    // dx = dy W
+
+    /** Where {@link #dyW} reads weight rows from: a {@link Tensor}'s decoder or a plain fp32 array. */
+    @FunctionalInterface
+    private interface Rows {
+        /** Elements {@code [from, from + n)} of the row-major weight as fp32 into {@code dst[off..]}. */
+        void read(long from, float[] dst, int off, int n);
+    }
+
     /** {@code dx[t, c] (+)= sum_r dy[t, r] W[r, c]} for {@code t < rows}; W is {@code [out, in]}, dy {@code [rows, out]}, dx {@code [rows, in]}. */
     public static void dyW(Parallel par, Tensor w, float[] dy, int rows, float[] dx, boolean accumulate) {
-        int out = w.dim(0), in = w.dim(1);
-        if ((long) rows * out > dy.length || (long) rows * in > dx.length)
-            throw new IllegalArgumentException("dyW " + w + " with " + rows + " rows: buffers too small");
-        if (!accumulate) java.util.Arrays.fill(dx, 0, rows * in, 0f);
-        // Simple reference schedule: each worker owns a range of dx rows and streams W once per row.
-        float[] wr = new float[in];
-        for (int r = 0; r < out; r++) {
-            w.read((long) r * in, wr, 0, in);
-            for (int t = 0; t < rows; t++) {
-                float g = dy[t * out + r];
-                if (g != 0f) CpuBackend.axpy(g, wr, 0, dx, t * in, in);
+        if (w.rank() != 2) throw new IllegalArgumentException("dyW needs a matrix, got " + w);
+        dyW(par, w::read, w, w.dim(0), w.dim(1), dy, rows, dx, accumulate);
+    }
+
+    /**
+     * As {@link #dyW(Parallel, Tensor, float[], int, float[], boolean)} for an fp32 weight held in an
+     * array {@code w [out, in]} (trainable weights: full fine-tuning, LoRA factors). Gives the same
+     * bits as the {@link Tensor} form over the same values.
+     */
+    public static void dyW(Parallel par, float[] w, int out, int in, float[] dy, int rows, float[] dx, boolean accumulate) {
+        if (out < 0 || in < 0 || (long) out * in > w.length)
+            throw new IllegalArgumentException("dyW [" + out + ", " + in + "]: weight array of " + w.length + " is too small");
+        dyW(par, (from, dst, off, n) -> System.arraycopy(w, (int) from, dst, off, n), null, out, in, dy, rows, dx, accumulate);
+    }
+
+    private static void dyW(Parallel par, Rows w, Tensor what, int out, int in, float[] dy, int rows, float[] dx, boolean accumulate) {
+        if (rows < 0 || (long) rows * out > dy.length || (long) rows * in > dx.length)
+            throw new IllegalArgumentException("dyW " + (what != null ? what : "[" + out + ", " + in + "]") + " with " + rows + " rows: buffers too small");
+        if (rows == 0 || in == 0) return;
+        if (out == 0) {
+            if (!accumulate) Arrays.fill(dx, 0, rows * in, 0f);
+            return;
+        }
+        for (int t0 = 0; t0 < rows; t0 += T_SLAB) {
+            int nt = Math.min(T_SLAB, rows - t0);
+            for (int k0 = 0; k0 < out; k0 += K_SLAB) {
+                int nk = Math.min(K_SLAB, out - k0);
+                float[] dyp = packDy(par, dy, out, t0, nt, k0, nk);
+                dxSlab(par, w, in, dyp, t0, nt, k0, nk, dx, !accumulate && k0 == 0);
             }
         }
     }
 
+    /** {@code dy[t0 .. t0 + nt, k0 .. k0 + nk]} as groups of M tokens, each k-major: {@code dyp[g][k][M]}, zero-padded. */
+    private static float[] packDy(Parallel par, float[] dy, int out, int t0, int nt, int k0, int nk) {
+        int groups = (nt + M - 1) / M;
+        float[] dyp = scratch(0, groups * nk * M);
+        par.forRange(groups, 4, (g0, g1) -> {
+            for (int g = g0; g < g1; g++) {
+                int base = g * nk * M;
+                for (int i = 0; i < M; i++) {
+                    int t = g * M + i;
+                    if (t < nt) {
+                        int src = (t0 + t) * out + k0;
+                        for (int k = 0; k < nk; k++) dyp[base + k * M + i] = dy[src + k];
+                    } else {
+                        for (int k = 0; k < nk; k++) dyp[base + k * M + i] = 0f;
+                    }
+                }
+            }
+        });
+        return dyp;
+    }
+
+    /**
+     * One slab: work units are (column panel, token range) pairs. Token ranges only split when there
+     * are too few panels to keep the threads busy, since each range decodes its panel again.
+     */
+    private static void dxSlab(Parallel par, Rows w, int in, float[] dyp, int t0, int nt, int k0, int nk, float[] dx, boolean first) {
+        int panels = (in + NB - 1) / NB, groups = (nt + M - 1) / M;
+        int ranges = Math.max(1, Math.min(groups, (2 * par.threads() + panels - 1) / panels));
+        par.forRange(panels * ranges, 1, (u0, u1) -> {
+            for (int u = u0; u < u1; u++) {
+                int p = u / ranges, r = u % ranges;
+                dxUnit(w, in, dyp, p * NB, t0, nt, groups * r / ranges, groups * (r + 1) / ranges, k0, nk, dx, first);
+            }
+        });
+    }
+
+    /** Columns {@code [c0, c0 + NB)} of dx for token groups {@code [g0, g1)} of the slab, over its k range. */
+    private static void dxUnit(Rows w, int in, float[] dyp, int c0, int t0, int nt, int g0, int g1, int k0, int nk, float[] dx, boolean first) {
+        int nc = Math.min(NB, in - c0), strips = (nc + N - 1) / N, ws = OuterTile.stride(nc);
+        float[] wp = scratch(1, KB * ws), buf = scratch(3, M * N);
+        for (int kb = 0; kb < nk; kb += KB) {
+            int kn = Math.min(KB, nk - kb);
+            decodePanel(w, in, k0 + kb, kn, c0, nc, strips * N, ws, wp);
+            boolean load = !(first && kb == 0);
+            for (int s = 0; s < strips; s++) {
+                int col = c0 + s * N, cols = Math.min(N, in - col);
+                for (int g = g0; g < g1; g++) {
+                    int t = g * M, tr = Math.min(M, nt - t), a0 = (g * nk + kb) * M, c = (t0 + t) * in + col;
+                    if (tr == M && cols == N) OuterTile.tile(dyp, a0, M, wp, s * N, ws, kn, dx, c, in, load);
+                    else OuterTile.edgeTile(dyp, a0, M, wp, s * N, ws, kn, dx, c, in, tr, cols, load, buf);
+                }
+            }
+        }
+    }
+
+    /**
+     * Weight rows {@code [k0, k0 + kn)}, columns {@code [c0, c0 + nc)} decoded to fp32 straight into the
+     * panel (one {@link Tensor#read} per row: the format's own vectorised decoder), rows {@code ws}
+     * floats apart; columns {@code nc .. padded} are zero.
+     */
+    private static void decodePanel(Rows w, long in, int k0, int kn, int c0, int nc, int padded, int ws, float[] wp) {
+        for (int k = 0; k < kn; k++) {
+            w.read((k0 + k) * in + c0, wp, k * ws, nc);
+            if (padded > nc) Arrays.fill(wp, k * ws + nc, k * ws + padded, 0f);
+        }
+    }
+
+    // ---------------------------------------------------------------------------------------------
+    // dW = dy^T x
+
     /** {@code dw[r, c] (+)= sum_t dy[t, r] x[t, c]}; dy {@code [rows, out]}, x {@code [rows, in]}, dw {@code [out, in]}. */
     public static void dyTx(Parallel par, float[] dy, float[] x, int rows, int out, int in, float[] dw, boolean accumulate) {
-        if ((long) rows * out > dy.length || (long) rows * in > x.length || (long) out * in > dw.length)
+        if (rows < 0 || out < 0 || in < 0 || (long) rows * out > dy.length || (long) rows * in > x.length || (long) out * in > dw.length)
             throw new IllegalArgumentException("dyTx [" + out + ", " + in + "] with " + rows + " rows: buffers too small");
-        if (!accumulate) java.util.Arrays.fill(dw, 0, out * in, 0f);
-        par.forRange(out, 1, (r0, r1) -> {
-            for (int r = r0; r < r1; r++)
-                for (int t = 0; t < rows; t++) {
-                    float g = dy[t * out + r];
-                    if (g != 0f) CpuBackend.axpy(g, x, t * in, dw, r * in, in);
+        if (out == 0 || in == 0) return;
+        if (rows == 0) {
+            if (!accumulate) Arrays.fill(dw, 0, out * in, 0f);
+            return;
+        }
+        int strips = (in + N - 1) / N, blocks = (out + RB - 1) / RB;
+        // Units: (row block, strip range). Strip ranges split only when there are few row blocks (e.g. LoRA's dA, r rows).
+        int ranges = Math.max(1, Math.min(strips, (4 * par.threads() + blocks - 1) / blocks));
+        for (int t0 = 0; t0 < rows; t0 += TB) {
+            int nt = Math.min(TB, rows - t0);
+            int xs = OuterTile.stride(in);
+            float[] xp = packX(par, x, in, t0, nt, xs);
+            boolean load = accumulate || t0 > 0;
+            int first = t0;
+            par.forRange(blocks * ranges, 1, (u0, u1) -> {
+                for (int u = u0; u < u1; u++) {
+                    int b = u / ranges, r = u % ranges;
+                    dwUnit(dy, xp, xs, first, nt, out, in, b * RB, strips * r / ranges, strips * (r + 1) / ranges, dw, load);
                 }
+            });
+        }
+    }
+
+    /** Tokens {@code [t0, t0 + nt)} of x, rows {@code xs} floats apart (see {@link OuterTile#stride}), zero-padded to whole strips. */
+    private static float[] packX(Parallel par, float[] x, int in, int t0, int nt, int xs) {
+        float[] xp = scratch(0, nt * xs);
+        int padded = (in + N - 1) / N * N;
+        par.forRange(nt, 16, (a, b) -> {
+            for (int t = a; t < b; t++) {
+                System.arraycopy(x, (t0 + t) * in, xp, t * xs, in);
+                if (padded > in) Arrays.fill(xp, t * xs + in, t * xs + padded, 0f);
+            }
         });
+        return xp;
+    }
+
+    /** Rows {@code [r0, r0 + RB)} and strips {@code [s0, s1)} of dW over the tokens of one block. */
+    private static void dwUnit(float[] dy, float[] xp, int xs, int t0, int nt, int out, int in, int r0, int s0, int s1, float[] dw, boolean load) {
+        int nr = Math.min(RB, out - r0), groups = (nr + M - 1) / M;
+        // this unit's rows of dy, token-major [t][RB]: one copy per token, zero past the last row
+        float[] dyp = scratch(1, nt * RB), buf = scratch(3, M * N);
+        for (int t = 0; t < nt; t++) {
+            System.arraycopy(dy, (t0 + t) * out + r0, dyp, t * RB, nr);
+            if (nr < RB) Arrays.fill(dyp, t * RB + nr, (t + 1) * RB, 0f);
+        }
+        for (int s = s0; s < s1; s++) {
+            int col = s * N, cols = Math.min(N, in - col);
+            for (int g = 0; g < groups; g++) {
+                int r = r0 + g * M, rr = Math.min(M, out - r), c = r * in + col;
+                if (rr == M && cols == N) OuterTile.tile(dyp, g * M, RB, xp, col, xs, nt, dw, c, in, load);
+                else OuterTile.edgeTile(dyp, g * M, RB, xp, col, xs, nt, dw, c, in, rr, cols, load, buf);
+            }
+        }
     }
 }

@@ -25,13 +25,13 @@ public final class Gemma3 extends Gemma2 {
             var p = (com.fasterxml.jackson.databind.node.ObjectNode) c.json().deepCopy();
             p.remove("rope_scaling");
             p.remove("rope_parameters");
-            p.put("rope_theta", c.num("rope_local_base_freq", 10000.0));
+            p.put("rope_theta", c.positive("rope_local_base_freq", 10000.0));
             local = Rope.fromConfig(new Config(p, c.source()), null, s.headDim, false);
         }
         for (int i = 0; i < s.layers; i++) {
             Spec.LayerSpec l = s.layer[i];
             boolean sliding = l.mask().kind() == AttentionMask.Kind.SLIDING;
-            s.layer[i] = new Spec.LayerSpec(l.mask(), sliding ? local : global, l.ffn(), false);
+            s.layer[i] = new Spec.LayerSpec(l.mask(), sliding ? local : global, l.ffn(), null);
         }
     }
 
@@ -41,7 +41,7 @@ public final class Gemma3 extends Gemma2 {
         for (int i = 0; i < s.layers; i++) {
             if ((i + 1) % pattern == 0) continue;
             Spec.LayerSpec l = s.layer[i];
-            s.layer[i] = new Spec.LayerSpec(AttentionMask.sliding(window), l.rope(), l.ffn(), false);
+            s.layer[i] = new Spec.LayerSpec(AttentionMask.sliding(window), l.rope(), l.ffn(), null);
         }
     }
 }

@@ -6,6 +6,7 @@ import jllm.model.Architecture;
 import jllm.model.Config;
 import jllm.model.Rope;
 import jllm.model.Spec;
+import jllm.model.Weights;
 import jllm.tensor.F32Tensor;
 import jllm.tensor.Tensor;
 
@@ -25,21 +26,20 @@ public final class Llama4 extends Architecture {
         var noRope = c.ints("no_rope_layers");
         int interval = c.size("no_rope_layer_interval", 1 << 10, 4);
         boolean tempTuning = c.bool("attn_temperature_tuning", true);
+        Spec.QueryScale temperature = temperatureTuning((float) c.finite("attn_scale", 0.1), (float) c.positive("floor_scale", 8192));
         int denseInter = c.size("intermediate_size_mlp", 1 << 20, c.size("intermediate_size", 1 << 20));
         for (int i = 0; i < s.layers; i++) {
             boolean useRope = noRope.isEmpty() ? (i + 1) % interval != 0 : noRope.get(i) != 0;
-            s.layer[i] = new Spec.LayerSpec(s.layer[i].mask(), useRope ? rope : null, new Spec.Dense(denseInter), !useRope && tempTuning);
+            s.layer[i] = new Spec.LayerSpec(s.layer[i].mask(), useRope ? rope : null, new Spec.Dense(denseInter), !useRope && tempTuning ? temperature : null);
         }
         applyLayerTypes(c, s, 0);
         if (c.strings("layer_types").isEmpty() && c.has("attention_chunk_size"))
             for (int i = 0; i < s.layers; i++)
                 if (s.layer[i].rope() != null) {
                     Spec.LayerSpec l = s.layer[i];
-                    s.layer[i] = new Spec.LayerSpec(jllm.tensor.AttentionMask.chunked(c.size("attention_chunk_size", 1 << 24)), l.rope(), l.ffn(), l.tempTuning());
+                    s.layer[i] = new Spec.LayerSpec(jllm.tensor.AttentionMask.chunked(c.size("attention_chunk_size", 1 << 24)), l.rope(), l.ffn(), l.queryScale());
                 }
         if (c.bool("use_qk_norm", true)) s.qkNorm = Spec.QkNorm.L2_AFTER_ROPE;
-        s.attnTempScale = (float) c.num("attn_scale", 0.1);
-        s.attnTempFloor = (float) c.num("floor_scale", 8192);
         int experts = c.size("num_local_experts", 1 << 12), topK = c.size("num_experts_per_tok", experts);
         int inter = c.size("intermediate_size", 1 << 20);
         var moeLayers = c.ints("moe_layers");
@@ -56,6 +56,14 @@ public final class Llama4 extends Architecture {
         s.names.expert = "feed_forward.experts.";
     }
 
+    /**
+     * NoPE layers scale queries by {@code log(floor((pos + 1) / floor_scale) + 1) * attn_scale + 1}
+     * so attention stays sharp over long contexts without positions.
+     */
+    static Spec.QueryScale temperatureTuning(float attnScale, float floorScale) {
+        return pos -> (float) (Math.log(Math.floor((pos + 1f) / floorScale) + 1.0) * attnScale + 1.0);
+    }
+
     @Override
     protected Tensor[] expert(TensorStore st, String p, int e, Spec s) {
         Tensor gateUp = st.tensor(p + "feed_forward.experts.gate_up_proj"), down = st.tensor(p + "feed_forward.experts.down_proj");
@@ -66,6 +74,13 @@ public final class Llama4 extends Architecture {
         // Stored input-major for batched matmul; our kernels want [out, in] rows, so transpose once at load.
         return new Tensor[] {transposed(gateUp, e, h, 2 * inter, 0, inter), transposed(gateUp, e, h, 2 * inter, inter, inter),
                 transposed(down, e, inter, h, 0, h)};
+    }
+
+    /** The experts stay fused and input-major in memory too: {@code gate_up_proj [E, H, 2I]}, {@code down_proj [E, I, H]}. */
+    @Override
+    protected Weights.Origin[] expertOrigins(String p, int e, int inter, Spec s) {
+        String gu = p + "feed_forward.experts.gate_up_proj", down = p + "feed_forward.experts.down_proj";
+        return new Weights.Origin[] {new Weights.Origin(gu, e, 0, true), new Weights.Origin(gu, e, inter, true), new Weights.Origin(down, e, 0, true)};
     }
 
     /** Columns {@code [c0, c0 + n)} of matrix {@code e} ({@code [rows, cols]}) of a 3-D tensor, as an {@code [n, rows]} fp32 tensor. */

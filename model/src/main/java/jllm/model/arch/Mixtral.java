@@ -3,6 +3,7 @@ package jllm.model.arch;
 import jllm.model.Architecture;
 import jllm.model.Config;
 import jllm.model.Spec;
+import jllm.model.Weights;
 import jllm.tensor.AttentionMask;
 
 /** Mistral whose every MLP is a softmax-routed mixture of experts (w1 = gate, w3 = up, w2 = down). */
@@ -20,5 +21,11 @@ public final class Mixtral extends Architecture {
         s.names.expertGate = "w1";
         s.names.expertUp = "w3";
         s.names.expertDown = "w2";
+    }
+
+    /** transformers 5 renames the checkpoint's {@code block_sparse_moe} to {@code mlp} in memory. */
+    @Override
+    protected Weights.Origin routerOrigin(String p, Spec s) {
+        return Weights.Origin.of(p + "mlp.gate.weight");
     }
 }

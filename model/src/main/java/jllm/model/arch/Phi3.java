@@ -4,6 +4,7 @@ import jllm.formats.TensorStore;
 import jllm.model.Architecture;
 import jllm.model.Config;
 import jllm.model.Spec;
+import jllm.model.Weights;
 import jllm.tensor.AttentionMask;
 import jllm.tensor.Tensor;
 
@@ -29,6 +30,20 @@ public final class Phi3 extends Architecture {
         if (w.rank() != 2 || w.dim(0) != q + 2 * kv)
             throw new jllm.formats.FormatException(st.source() + ": " + p + "self_attn.qkv_proj.weight is " + w + ", expected [" + (q + 2 * kv) + ", " + s.hidden + "]");
         return new Tensor[] {w.rows(0, q), w.rows(q, kv), w.rows(q + kv, kv)};
+    }
+
+    @Override
+    protected Weights.Origin[] qkvOrigins(String p, Spec s) {
+        String n = p + "self_attn.qkv_proj.weight";
+        int q = s.heads * s.headDim, kv = s.kvHeads * s.headDim;
+        return new Weights.Origin[] {new Weights.Origin(n, -1, 0, false), new Weights.Origin(n, -1, q, false), new Weights.Origin(n, -1, q + kv, false)};
+    }
+
+    @Override
+    protected Weights.Origin[] gateUpOrigins(String p, Spec s) {
+        String n = p + "mlp.gate_up_proj.weight";
+        int inter = ((Spec.Dense) s.layer[0].ffn()).intermediate();
+        return new Weights.Origin[] {new Weights.Origin(n, -1, 0, false), new Weights.Origin(n, -1, inter, false)};
     }
 
     @Override

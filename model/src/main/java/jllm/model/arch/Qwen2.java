@@ -31,7 +31,7 @@ public class Qwen2 extends Architecture {
         int from = (int) c.num("max_window_layers", s.layers);
         for (int i = from; i < s.layers; i++) {
             Spec.LayerSpec l = s.layer[i];
-            s.layer[i] = new Spec.LayerSpec(AttentionMask.sliding(window), l.rope(), l.ffn(), false);
+            s.layer[i] = new Spec.LayerSpec(AttentionMask.sliding(window), l.rope(), l.ffn(), null);
         }
     }
 }

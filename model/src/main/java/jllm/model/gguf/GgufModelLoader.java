@@ -42,13 +42,21 @@ public final class GgufModelLoader {
                 if (l.rope() == null) continue;
                 var r = l.rope().withInterleaved(inter);
                 if (ropeFreqs != null) r = r.withFrequencyFactors(ropeFreqs);
-                s.layer[i] = new Spec.LayerSpec(l.mask(), r, l.ffn(), l.tempTuning());
+                s.layer[i] = new Spec.LayerSpec(l.mask(), r, l.ffn(), l.queryScale());
             }
             if (s.normOnePlus && !s.layerNorm) s.normOnePlus = false; // llama.cpp's Gemma converter stored 1 + w
         };
         // The spec decides the names, so map lazily: the store resolves HF names on first use.
         MappedStore ms = new MappedStore(gs, () -> holder[0]);
-        return ModelLoader.build(c, ms, be, warn, adjust, Set.of());
+        Model m = ModelLoader.build(c, ms, be, warn, adjust, Set.of());
+        if (TensorMap.permutesQk(arch))
+            // Q/K rows stay in the file's pair order (RoPE runs interleaved); gradients and trained weights map back through the origin
+            for (jllm.model.Weights.Layer l : m.weights.layers)
+                for (Object w : new Object[] {l.q.w, l.k.w, l.q.bias, l.k.bias}) {
+                    var o = w == null ? null : m.weights.origins().get(w);
+                    if (o != null) m.weights.origin(w, new jllm.model.Weights.Origin(o.name(), o.expert(), o.offset(), o.transposed(), m.spec.headDim));
+                }
+        return m;
     }
 
     /** HF-named view of a GGUF file's tensors. */
