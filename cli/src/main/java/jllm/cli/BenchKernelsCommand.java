@@ -31,7 +31,7 @@ final class BenchKernelsCommand implements Callable<Integer> {
     Integer threads;
 
     @Option(names = "--types", split = ",", defaultValue = "f16,q8_0,q4_0,q4_1,q5_0,q5_1,q4_k,q5_k,q6_k",
-            description = "Weight types (default ${DEFAULT-VALUE})")
+            description = "Weight types, spelled as for convert and init (q4_k_m measures its main kernel, q4_k) (default ${DEFAULT-VALUE})")
     List<String> types;
 
     @Option(names = "--rows", defaultValue = "8192", description = "Output features of the matrix (default ${DEFAULT-VALUE})")
@@ -52,9 +52,21 @@ final class BenchKernelsCommand implements Callable<Integer> {
 
     @Override
     public Integer call() {
-        if (rows < 1 || cols < 256 || cols % 256 != 0 || tokens < 1 || seconds <= 0 || streamMib < 1 || streamMib > 1 << 16)
-            throw new IllegalArgumentException("--rows >= 1, --cols a positive multiple of 256, --tokens >= 1, --seconds > 0, --stream-mib 1..65536");
-        int n = threads == null ? Runtime.getRuntime().availableProcessors() : threads;
+        if (rows < 1 || cols < 256 || cols % 256 != 0 || tokens < 1 || !(seconds > 0 && seconds <= 600) || streamMib < 1 || streamMib > 1 << 16)
+            throw new IllegalArgumentException("--rows >= 1, --cols a positive multiple of 256, --tokens >= 1, --seconds in (0, 600], --stream-mib 1..65536");
+        // fp32 copies of the matrix and of the activations are Java arrays: keep them well inside an array's reach
+        long limit = 1L << 28;
+        if ((long) rows * cols > limit || (long) tokens * cols > limit || (long) tokens * rows > limit)
+            throw new IllegalArgumentException("--rows x --cols, --tokens x --cols and --tokens x --rows must each stay below " + limit + " values");
+        List<GgmlType> kinds = new ArrayList<>();
+        for (String name : types) {
+            try {
+                kinds.add(WeightTypes.kernel(name));
+            } catch (IllegalArgumentException e) {
+                throw new IllegalArgumentException("--types: " + e.getMessage());
+            }
+        }
+        int n = Threads.resolve(threads);
         Parallel par = Parallel.shared(n);
         CpuBackend be = new CpuBackend(n);
         double bw = Roofline.readGBs(par, streamMib << 20, seconds), peak = Roofline.fmaGmacs(par, seconds);
@@ -66,8 +78,9 @@ final class BenchKernelsCommand implements Callable<Integer> {
         float[] x = new float[tokens * cols];
         for (int i = 0; i < x.length; i++) x[i] = (float) rnd.nextGaussian();
         List<Tensor> firsts = new ArrayList<>();
-        for (String name : types) {
-            GgmlType type = GgmlType.valueOf(name.toUpperCase(Locale.ROOT));
+        for (int k = 0; k < kinds.size(); k++) {
+            GgmlType type = kinds.get(k);
+            String name = types.get(k);
             List<Tensor> copies = copies(type, rnd);
             firsts.add(copies.get(0));
             float[] y = new float[tokens * rows];

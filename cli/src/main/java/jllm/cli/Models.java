@@ -10,12 +10,10 @@ final class Models {
     private Models() {}
 
     static Model load(Path path, Integer threads) {
-        int n = threads == null ? Runtime.getRuntime().availableProcessors() : threads;
-        return ModelLoader.load(path, new CpuBackend(n), System.err::println);
+        return ModelLoader.load(path, new CpuBackend(Threads.resolve(threads)), System.err::println);
     }
 
     static jllm.generate.ModelBundle bundle(Path model, Path tokenizer, Path template, Integer threads) {
-        int n = threads == null ? Runtime.getRuntime().availableProcessors() : threads;
-        return jllm.generate.ModelBundle.open(model, tokenizer, template, new CpuBackend(n), System.err::println);
+        return jllm.generate.ModelBundle.open(model, tokenizer, template, new CpuBackend(Threads.resolve(threads)), System.err::println);
     }
 }
