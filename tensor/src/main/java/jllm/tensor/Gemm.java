@@ -232,15 +232,23 @@ public final class Gemm {
             u = FloatVector.fromArray(F, x, x3 + k);
             a30 = v0.fma(u, a30); a31 = v1.fma(u, a31); a32 = v2.fma(u, a32); a33 = v3.fma(u, a33);
         }
-        FloatVector[] acc = {a00, a01, a02, a03, a10, a11, a12, a13, a20, a21, a22, a23, a30, a31, a32, a33};
-        for (int i = 0; i < 4; i++)
-            for (int j = 0; j < 4; j++) {
-                float s = VecMath.sum(acc[i * 4 + j]);
-                int wo = (o0 + j) * in, xo = (t0 + i) * in;
-                for (int k = vend; k < in; k++) s += w[wo + k] * x[xo + k];
-                int yo = (t0 + i) * out + o0 + j;
-                y[yo] = accumulate ? y[yo] + s : s;
-            }
+        // each reduced on its own (an array of vectors would box them)
+        int y0 = t0 * out + o0, y1 = y0 + out, y2 = y1 + out, y3 = y2 + out;
+        finish(a00, w, w0, x, x0, vend, in, y, y0, accumulate); finish(a01, w, w1, x, x0, vend, in, y, y0 + 1, accumulate);
+        finish(a02, w, w2, x, x0, vend, in, y, y0 + 2, accumulate); finish(a03, w, w3, x, x0, vend, in, y, y0 + 3, accumulate);
+        finish(a10, w, w0, x, x1, vend, in, y, y1, accumulate); finish(a11, w, w1, x, x1, vend, in, y, y1 + 1, accumulate);
+        finish(a12, w, w2, x, x1, vend, in, y, y1 + 2, accumulate); finish(a13, w, w3, x, x1, vend, in, y, y1 + 3, accumulate);
+        finish(a20, w, w0, x, x2, vend, in, y, y2, accumulate); finish(a21, w, w1, x, x2, vend, in, y, y2 + 1, accumulate);
+        finish(a22, w, w2, x, x2, vend, in, y, y2 + 2, accumulate); finish(a23, w, w3, x, x2, vend, in, y, y2 + 3, accumulate);
+        finish(a30, w, w0, x, x3, vend, in, y, y3, accumulate); finish(a31, w, w1, x, x3, vend, in, y, y3 + 1, accumulate);
+        finish(a32, w, w2, x, x3, vend, in, y, y3 + 2, accumulate); finish(a33, w, w3, x, x3, vend, in, y, y3 + 3, accumulate);
+    }
+
+    /** The lanes of one output's accumulator in the fixed tree, then the scalar tail in order. */
+    private static void finish(FloatVector acc, float[] w, int wo, float[] x, int xo, int vend, int in, float[] y, int yo, boolean accumulate) {
+        float s = VecMath.sum(acc);
+        for (int k = vend; k < in; k++) s += w[wo + k] * x[xo + k];
+        y[yo] = accumulate ? y[yo] + s : s;
     }
 
     // ---------------------------------------------------------------------------------------------
