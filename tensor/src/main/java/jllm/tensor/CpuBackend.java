@@ -312,8 +312,12 @@ public final class CpuBackend implements Backend {
     @Override
     public void gated(Activation act, Buf gate, Buf up, Buf out, int n) {
         float[] g = HeapBuf.of(gate), u = HeapBuf.of(up), o = HeapBuf.of(out);
-        // Element-wise with a libm exp/tanh per element: in prefill this is worth spreading over the cores.
+        // Element-wise with an exp/tanh per element: in prefill this is worth spreading over the cores.
         par.forRange(n, ELEMENTWISE_CHUNK, (a, b) -> {
+            if (act == Activation.SILU) {
+                Silu.forward(g, u, o, a, b);
+                return;
+            }
             for (int i = a; i < b; i++) o[i] = act.apply(g[i]) * u[i];
         });
     }
@@ -323,13 +327,7 @@ public final class CpuBackend implements Backend {
         float[] g = HeapBuf.of(gate), u = HeapBuf.of(up), d = HeapBuf.of(dy), dg = HeapBuf.of(dGate), du = HeapBuf.of(dUp);
         par.forRange(n, ELEMENTWISE_CHUNK, (a, b) -> {
             if (act == Activation.SILU) {
-                // one exp for both: silu(g) = g s, silu'(g) = s (1 + g (1 - s)), s = sigmoid(g)
-                for (int i = a; i < b; i++) {
-                    float gi = g[i], di = d[i];
-                    double sg = 1.0 / (1.0 + Math.exp(-gi));
-                    dg[i] = di * u[i] * (float) (sg * (1.0 + gi * (1.0 - sg)));
-                    du[i] = di * (float) (gi * sg);
-                }
+                Silu.backward(g, u, d, dg, du, a, b);
                 return;
             }
             for (int i = a; i < b; i++) {
