@@ -26,11 +26,14 @@ final class DoctorOutputs {
         if (html != null) OutputFile.check(html, overwrite, inputs);
     }
 
+    /** Where the "chart: PATH" / "report: PATH" notes go (stderr when stdout carries JSON). */
+    java.io.PrintStream notes = System.out;
+
     void writeChart(LineChart c, List<Path> inputs) {
-        if (chart != null) System.out.println("chart: " + c.write(chart, overwrite, inputs));
+        if (chart != null) notes.println("chart: " + c.write(chart, overwrite, inputs));
     }
 
     void writeReport(jllm.doctor.report.HtmlReport r, List<Path> inputs) {
-        if (html != null) System.out.println("report: " + r.write(html, overwrite, inputs));
+        if (html != null) notes.println("report: " + r.write(html, overwrite, inputs));
     }
 }

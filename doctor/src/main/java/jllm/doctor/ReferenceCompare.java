@@ -3,8 +3,10 @@ package jllm.doctor;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
 import jllm.formats.FormatException;
 import jllm.formats.safetensors.SafetensorsFile;
@@ -77,15 +79,7 @@ public final class ReferenceCompare {
      */
     public static Result run(Model model, Path reference, double tolerance, Set<Integer> endIds) {
         SafetensorsFile ref = SafetensorsFile.open(reference);
-        long[] shape = inputShape(ref);
-        int B = (int) shape[0], T = (int) shape[1], L = model.spec.layers;
-        Trace got = Trace.of(model, ref.longs("input_ids"), B, T);
-        List<Row> rows = new ArrayList<>();
-        for (int i = 0; i <= L; i++) {
-            String name = Trace.name(i);
-            if (ref.has(name)) rows.add(row(name, got.hidden()[i], expect(ref, name, got.hidden()[i].length)));
-        }
-        if (ref.has("logits")) rows.add(row("logits", got.logits(), expect(ref, "logits", got.logits().length)));
+        List<Row> rows = Expected.read(ref, model).rows(model);
         String greedy = "n/a";
         int[] want = null, out = null;
         if (ref.has("generate.prompt") && ref.has("generate.output")) {
@@ -102,6 +96,44 @@ public final class ReferenceCompare {
             greedy = Arrays.equals(want, out) ? "match" : "mismatch";
         }
         return new Result(rows, greedy, want, out, tolerance);
+    }
+
+    /**
+     * What a reference file holds for a model to be compared with, read once: its {@code input_ids}
+     * ({@code [batch, T]}) and, by name, the hidden states and logits it has ({@code hidden.0 ...
+     * hidden.L}, {@code logits}), each checked against the size the model produces.
+     */
+    public record Expected(long[] ids, int batch, int tokens, Map<String, float[]> tensors) {
+        public static Expected read(SafetensorsFile ref, Model model) {
+            long[] shape = inputShape(ref);
+            int B = (int) shape[0], T = (int) shape[1], L = model.spec.layers, H = model.spec.hidden, V = model.spec.vocab;
+            if (shape[0] * shape[1] * Math.max(H, V) > Integer.MAX_VALUE - 8)
+                throw new FormatException(ref.source() + ": input_ids " + Arrays.toString(shape) + " is too large to compare with this model");
+            long[] ids = ref.longs("input_ids");
+            for (long id : ids)
+                if (id < 0 || id >= V)
+                    throw new FormatException(ref.source() + ": input_ids holds " + id + ", outside the model's vocabulary (0.." + (V - 1)
+                            + "): reference made for a different model?");
+            Map<String, float[]> t = new LinkedHashMap<>();
+            for (int i = 0; i <= L; i++)
+                if (ref.has(Trace.name(i))) t.put(Trace.name(i), expect(ref, Trace.name(i), B * T * H));
+            if (ref.has("logits")) t.put("logits", expect(ref, "logits", B * T * model.spec.vocab));
+            return new Expected(ids, B, T, t);
+        }
+
+        /** Runs {@code model} on the ids and measures each tensor the reference has. */
+        public List<Row> rows(Model model) {
+            return rows(Trace.of(model, ids, batch, tokens));
+        }
+
+        public List<Row> rows(Trace got) {
+            List<Row> rows = new ArrayList<>();
+            for (var e : tensors.entrySet()) {
+                float[] mine = e.getKey().equals("logits") ? got.logits() : got.hidden()[Integer.parseInt(e.getKey().substring("hidden.".length()))];
+                rows.add(row(e.getKey(), mine, e.getValue()));
+            }
+            return rows;
+        }
     }
 
     /** The {@code [batch, T]} shape of a reference's {@code input_ids}, checked. */

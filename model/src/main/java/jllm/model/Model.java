@@ -6,6 +6,7 @@ import jllm.tensor.Backend;
 import jllm.tensor.Buf;
 import jllm.tensor.KvCache;
 import jllm.tensor.KvType;
+import jllm.tensor.Precision;
 
 /**
  * The one decoder every architecture runs through, forward and backward: embeddings, then per
@@ -20,6 +21,12 @@ import jllm.tensor.KvType;
  * checkpointing, only each layer's input, recomputing the layer in backward). {@link #backward}
  * walks the same steps in reverse, each step next to the forward step it undoes; the LM head and
  * cross-entropy are fused and chunked ({@link #headLoss}).
+ *
+ * <p>{@link Spec#numerics} other than fp32 makes the inference forward round as a bf16/fp16
+ * PyTorch model does, or as an implementation variant does ({@code jllm doctor}): each op's output
+ * is rounded to the activation dtype ({@link #rnd}) and the ops with inner rounding points (norms,
+ * RoPE, attention, the gated product, soft-caps) go to the backend's low-precision forms. With the
+ * default numerics none of that runs and the calls are exactly those of the fp32 forward.
  */
 public final class Model {
     public final Spec spec;
@@ -98,8 +105,9 @@ public final class Model {
         if (T == 0) throw new IllegalArgumentException("no tokens to run");
         checkTokens(tokens);
         st.ensure(st.length + T);
-        Pass c = new Pass(tokens, Positions.continuing(st.length, T), st.cache, st.length, st.buffers(T));
-        be.embed(weights.embed, tokens, T, c.x, spec.embedScale);
+        Pass c = new Pass(tokens, Positions.continuing(st.length, T), st.cache, st.length, st.buffers(T), false);
+        be.embed(weights.embed, tokens, T, c.x, spec.numerics.embedScale().round(spec.embedScale));
+        rnd(c.x, T * H);
         observe(obs, 0, c.x, T);
         for (int l = 0; l < spec.layers; l++) {
             layerForward(l, c, c.buf.acts);
@@ -117,8 +125,15 @@ public final class Model {
         }
         Buf logits = be.alloc(rows * V);
         be.matmul(weights.lmHead, in, logits, rows, null);
-        if (spec.logitScale != 1f) be.scale(logits, logits, spec.logitScale, rows * V);
-        if (spec.finalSoftcap > 0) be.softcap(logits, rows * V, spec.finalSoftcap);
+        rnd(logits, rows * V);
+        if (spec.logitScale != 1f) {
+            be.scale(logits, logits, spec.logitScale, rows * V);
+            rnd(logits, rows * V);
+        }
+        if (spec.finalSoftcap > 0) {
+            if (lowPrecision()) be.softcapRounded(logits, rows * V, spec.finalSoftcap, spec.numerics);
+            else be.softcap(logits, rows * V, spec.finalSoftcap);
+        }
         float[] out = new float[rows * V];
         be.download(logits, 0, out, 0, rows * V);
         return out;
@@ -171,13 +186,14 @@ public final class Model {
         private final Map<Rope, Buf[]> ropeTables = new IdentityHashMap<>();
         private final Map<Spec.QueryScale, Buf> factors = new IdentityHashMap<>();
 
-        Pass(int[] tokens, Positions p, KvCache cache, int start, Buffers buf) {
+        /** {@code training}: adapters run in training mode (LoRA dropout); only {@link #trainForward} sets it. */
+        Pass(int[] tokens, Positions p, KvCache cache, int start, Buffers buf, boolean training) {
             this.tokens = tokens;
             this.rows = tokens.length;
             this.p = p;
             this.cache = cache;
             this.start = start;
-            this.training = cache == null;
+            this.training = training;
             this.buf = buf;
             this.x = buf.x;
         }
@@ -185,7 +201,11 @@ public final class Model {
         /** cos and sin for this call's positions, computed once per RoPE and shared by the layers using it. */
         Buf[] rope(Rope r) {
             return ropeTables.computeIfAbsent(r, k -> {
-                float[][] cs = k.tables(p.pos, rows);
+                float[][] cs = k.tables(p.pos, rows, spec.numerics.rope());
+                if (!k.interleaved) { // rotate-half casts cos/sin to the activation dtype; Llama 4's complex form stays fp32
+                    spec.numerics.activations().round(cs[0]);
+                    spec.numerics.activations().round(cs[1]);
+                }
                 return new Buf[] {upload(cs[0]), upload(cs[1])};
             });
         }
@@ -219,12 +239,37 @@ public final class Model {
         Buf in = w.attnNormW == null ? x : norm(x, a.xnA, T, w.attnNormW, w.attnNormB, a.meanA, a.rstdA);
         attentionForward(l, c, a, in);
         Buf o = w.postAttnNormW == null ? a.o : norm(a.o, a.on, T, w.postAttnNormW, w.postAttnNormB, a.meanPA, a.rstdPA);
-        be.addScaled(x, o, spec.residualScale, T * H);
+        residual(x, o, T * H);
         if (a.xMid != null) be.copy(x, 0, a.xMid, 0, T * H);
         in = w.ffnNormW == null ? x : norm(x, a.xnF, T, w.ffnNormW, w.ffnNormB, a.meanF, a.rstdF);
         Buf f = ffnForward(l, c, a, in);
         if (w.postFfnNormW != null) f = norm(f, a.fn != null ? a.fn : f, T, w.postFfnNormW, w.postFfnNormB, a.meanPF, a.rstdPF);
-        be.addScaled(x, f, spec.residualScale, T * H);
+        residual(x, f, T * H);
+    }
+
+    /**
+     * Gradient checkpointing's recomputation of layer {@code l} from its saved input and mid-layer
+     * residual: exactly the forward's values of everything {@link #layerBackward} reads. The output
+     * projections (o_proj, down_proj) only feed the residual stream, which the saved residuals make
+     * unnecessary, so they are skipped unless a post-norm's backward reads their output.
+     */
+    private void layerRecompute(int l, Pass c, LayerActs a, Buf xIn, Buf xMid) {
+        Weights.Layer w = weights.layers[l];
+        int T = c.rows, H = spec.hidden;
+        be.copy(xIn, 0, a.xIn, 0, T * H);
+        Buf in = w.attnNormW == null ? a.xIn : norm(a.xIn, a.xnA, T, w.attnNormW, w.attnNormB, a.meanA, a.rstdA);
+        attentionForward(l, c, a, in, w.postAttnNormW != null);
+        if (w.postAttnNormW != null) norm(a.o, a.on, T, w.postAttnNormW, w.postAttnNormB, a.meanPA, a.rstdPA);
+        be.copy(xMid, 0, a.xMid, 0, T * H);
+        in = w.ffnNormW == null ? a.xMid : norm(a.xMid, a.xnF, T, w.ffnNormW, w.ffnNormB, a.meanF, a.rstdF);
+        Buf f;
+        if (spec.layer[l].ffn() instanceof Spec.Dense d) {
+            mlpForward(w.mlp, in, T, d.intermediate(), a.mlp, c.training, w.postFfnNormW != null);
+            f = a.mlp.f;
+        } else {
+            f = ffnForward(l, c, a, in);
+        }
+        if (w.postFfnNormW != null) norm(f, a.fn != null ? a.fn : f, T, w.postFfnNormW, w.postFfnNormB, a.meanPF, a.rstdPF);
     }
 
     /**
@@ -232,7 +277,11 @@ public final class Model {
      * gradient with respect to its input: each residual add passes dx through and adds what its
      * branch sends back.
      */
-    private void layerBackward(int l, Pass c, LayerActs a, Buf dx, Grads g, Scratch s) {
+    /**
+     * {@code needDx}: whether the gradient with respect to the layer's input is used (false for the
+     * first layer under a frozen embedding: q, k and v then skip their input-gradient products).
+     */
+    private void layerBackward(int l, Pass c, LayerActs a, Buf dx, boolean needDx, Grads g, Scratch s) {
         Weights.Layer w = weights.layers[l];
         int T = c.rows, H = spec.hidden;
         // x_out = x_mid + r * post_ffn_norm(ffn(ffn_norm(x_mid)))
@@ -254,17 +303,47 @@ public final class Model {
             dO = s.dF;
         }
         boolean attnNorm = w.attnNormW != null;
+        boolean dIn = needDx || g.of(w.attnNormW) != null || g.of(w.attnNormB) != null;
         in = attnNorm ? a.xnA : a.xIn;
-        attentionBackward(l, c, a, in, dO, attnNorm ? s.dXn : dx, !attnNorm, g, s);
-        if (attnNorm) normBackward(a.xIn, w.attnNormW, w.attnNormB, a.meanA, a.rstdA, s.dXn, T, dx, true, g);
+        attentionBackward(l, c, a, in, dO, !dIn ? null : attnNorm ? s.dXn : dx, !attnNorm, g, s);
+        if (attnNorm && dIn) normBackward(a.xIn, w.attnNormW, w.attnNormB, a.meanA, a.rstdA, s.dXn, T, dx, true, g);
     }
 
     // ---- norms (RMSNorm or LayerNorm, as the architecture says) ---------------------------------
 
     private Buf norm(Buf x, Buf y, int rows, Buf w, Buf b, Buf mean, Buf rstd) {
-        if (spec.layerNorm) be.layerNorm(x, y, rows, spec.hidden, w, b, spec.normEps, spec.normOnePlus, mean, rstd);
-        else be.rmsNorm(x, y, rows, spec.hidden, w, spec.normEps, spec.normOnePlus, rstd);
+        if (lowPrecision() && spec.layerNorm) be.layerNormRounded(x, y, rows, spec.hidden, w, b, spec.normEps, spec.normOnePlus, spec.numerics);
+        else if (spec.layerNorm) be.layerNorm(x, y, rows, spec.hidden, w, b, spec.normEps, spec.normOnePlus, mean, rstd);
+        else rmsNorm(x, y, rows, spec.hidden, w, spec.normOnePlus, rstd);
         return y;
+    }
+
+    private void rmsNorm(Buf x, Buf y, int rows, int n, Buf w, boolean onePlus, Buf rstd) {
+        if (lowPrecision()) be.rmsNormRounded(x, y, rows, n, w, spec.normEps, onePlus, spec.numerics);
+        else be.rmsNorm(x, y, rows, n, w, spec.normEps, onePlus, rstd);
+    }
+
+    // ---- numerics (doctor's low-precision emulation; nothing here runs with the default fp32 numerics) ----
+
+    private boolean lowPrecision() { return spec.numerics.activations() != Precision.FP32; }
+
+    /** Rounds an op's output to the activation dtype, as a PyTorch model held in that dtype stores it. */
+    private void rnd(Buf x, int n) {
+        if (lowPrecision()) be.round(x, 0, n, spec.numerics.activations());
+    }
+
+    /** {@code x += s * branch}; in a low-precision dtype the product and the sum are two rounded ops. */
+    private void residual(Buf x, Buf branch, int n) {
+        if (!lowPrecision()) {
+            be.addScaled(x, branch, spec.residualScale, n);
+            return;
+        }
+        if (spec.residualScale != 1f) {
+            be.scale(branch, branch, spec.residualScale, n);
+            rnd(branch, n);
+        }
+        be.addScaled(x, branch, 1f, n);
+        rnd(x, n);
     }
 
     private void normBackward(Buf x, Buf w, Buf b, Buf mean, Buf rstd, Buf dy, int rows, Buf dx, boolean accumulate, Grads g) {
@@ -277,6 +356,7 @@ public final class Model {
     private void linear(Weights.Linear l, Buf x, Buf y, int rows, boolean training) {
         be.matmul(l.w, x, y, rows, l.bias);
         if (l.adapter != null) l.adapter.forward(be, x, y, rows, training);
+        rnd(y, rows * l.out());
     }
 
     private void linearBackward(Weights.Linear l, Buf x, Buf dy, int rows, Buf dx, boolean accumulate, Grads g) {
@@ -294,7 +374,10 @@ public final class Model {
         return new Buf[] {qr, l2 ? a.ql : qr, kr, l2 ? a.kl : kr};
     }
 
-    private void attentionForward(int l, Pass c, LayerActs a, Buf in) {
+    private void attentionForward(int l, Pass c, LayerActs a, Buf in) { attentionForward(l, c, a, in, true); }
+
+    /** {@code project}: also the output projection (a recomputation whose backward never reads it skips it). */
+    private void attentionForward(int l, Pass c, LayerActs a, Buf in, boolean project) {
         Weights.Layer w = weights.layers[l];
         Spec.LayerSpec ls = spec.layer[l];
         int T = c.rows, hd = spec.headDim, heads = spec.heads, kvHeads = spec.kvHeads, kvD = kvHeads * hd;
@@ -304,33 +387,45 @@ public final class Model {
         Buf[] qk = qk(l, a);
         switch (spec.qkNorm) {
             case PER_HEAD -> {
-                be.rmsNorm(a.q, qk[0], T * heads, hd, w.qNorm, spec.normEps, spec.normOnePlus, a.rstdQ);
-                be.rmsNorm(a.k, qk[2], T * kvHeads, hd, w.kNorm, spec.normEps, spec.normOnePlus, a.rstdK);
+                rmsNorm(a.q, qk[0], T * heads, hd, w.qNorm, spec.normOnePlus, a.rstdQ);
+                rmsNorm(a.k, qk[2], T * kvHeads, hd, w.kNorm, spec.normOnePlus, a.rstdK);
             }
             case WHOLE -> {
-                be.rmsNorm(a.q, qk[0], T, heads * hd, w.qNorm, spec.normEps, false, a.rstdQ);
-                be.rmsNorm(a.k, qk[2], T, kvD, w.kNorm, spec.normEps, false, a.rstdK);
+                rmsNorm(a.q, qk[0], T, heads * hd, w.qNorm, false, a.rstdQ);
+                rmsNorm(a.k, qk[2], T, kvD, w.kNorm, false, a.rstdK);
             }
             default -> { }
         }
         Rope rope = ls.rope();
         if (rope != null) {
             Buf[] cs = c.rope(rope);
-            be.rope(qk[0], T, heads, hd, rope.rotaryDim, cs[0], cs[1], rope.interleaved, false);
-            be.rope(qk[2], T, kvHeads, hd, rope.rotaryDim, cs[0], cs[1], rope.interleaved, false);
+            if (lowPrecision()) {
+                be.ropeRounded(qk[0], T, heads, hd, rope.rotaryDim, cs[0], cs[1], rope.interleaved, spec.numerics);
+                be.ropeRounded(qk[2], T, kvHeads, hd, rope.rotaryDim, cs[0], cs[1], rope.interleaved, spec.numerics);
+            } else {
+                be.rope(qk[0], T, heads, hd, rope.rotaryDim, cs[0], cs[1], rope.interleaved, false);
+                be.rope(qk[2], T, kvHeads, hd, rope.rotaryDim, cs[0], cs[1], rope.interleaved, false);
+            }
             if (spec.qkNorm == Spec.QkNorm.L2_AFTER_ROPE) {
-                be.rmsNorm(qk[0], qk[1], T * heads, hd, null, spec.normEps, false, a.rstdQl);
-                be.rmsNorm(qk[2], qk[3], T * kvHeads, hd, null, spec.normEps, false, a.rstdKl);
+                rmsNorm(qk[0], qk[1], T * heads, hd, null, false, a.rstdQl);
+                rmsNorm(qk[2], qk[3], T * kvHeads, hd, null, false, a.rstdKl);
             }
         }
-        if (ls.queryScale() != null) be.scaleRows(qk[1], c.factors(ls.queryScale()), T, heads * hd);
+        if (ls.queryScale() != null) {
+            be.scaleRows(qk[1], c.factors(ls.queryScale()), T, heads * hd);
+            rnd(qk[1], T * heads * hd);
+        }
+        boolean rounded = spec.numerics.roundsAttention();
         if (c.cache != null) {
             be.kvStore(c.cache, l, qk[3], a.v, c.start, T);
-            be.attention(qk[1], T, c.p.pos, c.cache, l, heads, hd, spec.attnScale, spec.attnSoftcap, ls.mask(), a.att);
+            if (rounded) be.attentionRounded(qk[1], T, c.p.pos, c.cache, l, heads, hd, spec.attnScale, spec.attnSoftcap, ls.mask(), a.att, spec.numerics);
+            else be.attention(qk[1], T, c.p.pos, c.cache, l, heads, hd, spec.attnScale, spec.attnSoftcap, ls.mask(), a.att);
+        } else if (rounded) {
+            be.attentionRounded(qk[1], T, c.p.pos, c.p.keyBase, qk[3], a.v, heads, kvHeads, hd, spec.attnScale, spec.attnSoftcap, ls.mask(), a.att, spec.numerics);
         } else {
             be.attention(qk[1], T, c.p.pos, c.p.keyBase, qk[3], a.v, heads, kvHeads, hd, spec.attnScale, spec.attnSoftcap, ls.mask(), a.att, a.lse);
         }
-        linear(w.o, a.att, a.o, T, c.training);
+        if (project) linear(w.o, a.att, a.o, T, c.training);
     }
 
     private void attentionBackward(int l, Pass c, LayerActs a, Buf in, Buf dO, Buf dIn, boolean accumulate, Grads g, Scratch s) {
@@ -396,14 +491,21 @@ public final class Model {
 
     /** {@code f = down(act(gate(x)) * up(x))}, or {@code down(act(up(x)))} when not gated. */
     private void mlpForward(Weights.Mlp m, Buf in, int rows, int inter, LayerActs.MlpActs a, boolean training) {
+        mlpForward(m, in, rows, inter, a, training, true);
+    }
+
+    /** {@code down}: also the down projection (a recomputation whose backward never reads it skips it). */
+    private void mlpForward(Weights.Mlp m, Buf in, int rows, int inter, LayerActs.MlpActs a, boolean training, boolean down) {
         linear(m.up(), in, a.u, rows, training);
         if (m.gate() != null) {
             linear(m.gate(), in, a.g, rows, training);
-            be.gated(spec.act, a.g, a.u, a.h, rows * inter);
+            if (lowPrecision()) be.gatedRounded(spec.act, a.g, a.u, a.h, rows * inter, spec.numerics);
+            else be.gated(spec.act, a.g, a.u, a.h, rows * inter);
         } else {
             be.activate(spec.act, a.u, a.h, rows * inter);
+            rnd(a.h, rows * inter);
         }
-        linear(m.down(), a.h, a.f, rows, training);
+        if (down) linear(m.down(), a.h, a.f, rows, training);
     }
 
     private void mlpBackward(Weights.Mlp m, Buf in, int rows, int inter, LayerActs.MlpActs a, Buf dF, Buf dIn, boolean accumulate,
@@ -446,6 +548,7 @@ public final class Model {
         boolean sigmoid = m.routing() == Spec.Routing.SIGMOID_TOPK;
         linear(w.router, in, a.routerLogits, T, c.training);
         be.route(a.routerLogits, T, E, K, sigmoid, m.renormalize(), a.chosen, a.weights, a.probs);
+        rnd(a.weights, T * K);
         be.fill(a.out, 0, T * H, 0f);
         ExpertRows er = ExpertRows.of(a.chosen, T, K, E);
         for (int e = 0; e < E; e++) {
@@ -455,9 +558,11 @@ public final class Model {
             mlpForward(w.experts[e], c.buf.xe, n, m.intermediate(), c.buf.expert, c.training);
             be.scatterAddRows(c.buf.expert.f, er.rows[e], sigmoid ? null : er.slots[e], a.weights, n, H, a.out);
         }
+        rnd(a.out, T * H); // low precision: the experts' sum rounded once (transformers rounds each expert's share)
         if (w.shared != null) {
             mlpForward(w.shared, in, T, m.sharedIntermediate(), a.shared, c.training);
             be.addScaled(a.out, a.shared.f, 1f, T * H);
+            rnd(a.out, T * H);
         }
     }
 
@@ -495,9 +600,12 @@ public final class Model {
         final Pass pass;
         final boolean checkpointing;
         final LayerActs[] acts;
-        final Buf[] inputs;
+        /** With checkpointing: each layer's input and its residual after attention. */
+        final Buf[] inputs, mids;
         final Buf finalIn, finalMean, finalRstd, hidden;
         Buf dHidden;
+        /** With checkpointing: the shared activations still hold the last layer's forward (its recomputation is skipped). */
+        boolean lastLayerLive;
 
         private Record(Pass pass, boolean checkpointing) {
             this.pass = pass;
@@ -505,9 +613,14 @@ public final class Model {
             int T = pass.rows, H = spec.hidden;
             acts = new LayerActs[spec.layers];
             inputs = checkpointing ? new Buf[spec.layers] : null;
+            mids = checkpointing ? new Buf[spec.layers] : null;
             for (int l = 0; l < spec.layers; l++) {
-                if (checkpointing) inputs[l] = be.alloc(T * H);
-                else acts[l] = new LayerActs(be, spec, spec.layer[l], T, true);
+                if (checkpointing) {
+                    inputs[l] = be.alloc(T * H);
+                    mids[l] = be.alloc(T * H);
+                } else {
+                    acts[l] = new LayerActs(be, spec, spec.layer[l], T, true);
+                }
             }
             finalIn = be.alloc(T * H);
             finalMean = spec.layerNorm ? be.alloc(T) : null;
@@ -535,14 +648,17 @@ public final class Model {
         int T = tokens.length, H = spec.hidden;
         if (T == 0 || p.rows != T) throw new IllegalArgumentException(T + " tokens for " + p.rows + " positions");
         if (!p.selfContained()) throw new IllegalArgumentException("training positions must restart at each example");
+        if (!spec.numerics.isDefault()) throw new IllegalStateException("training runs in fp32; numerics " + spec.numerics + " are an inference emulation");
         checkTokens(tokens);
-        Pass c = new Pass(tokens, p, null, 0, new Buffers(T, true, checkpointing));
+        Pass c = new Pass(tokens, p, null, 0, new Buffers(T, true, checkpointing), true);
         Record r = new Record(c, checkpointing);
         be.embed(weights.embed, tokens, T, c.x, spec.embedScale);
         for (int l = 0; l < spec.layers; l++) {
             if (checkpointing) be.copy(c.x, 0, r.inputs[l], 0, T * H);
             layerForward(l, c, checkpointing ? c.buf.acts : r.acts[l]);
+            if (checkpointing) be.copy(c.buf.acts.xMid, 0, r.mids[l], 0, T * H);
         }
+        r.lastLayerLive = checkpointing;
         be.copy(c.x, 0, r.finalIn, 0, T * H);
         norm(r.finalIn, r.hidden, T, weights.finalNormW, weights.finalNormB, r.finalMean, r.finalRstd);
         return r;
@@ -563,28 +679,64 @@ public final class Model {
      * a mean; 0 = loss only).
      */
     public double headLoss(Record r, int[] labels, float dScale, Grads g) {
-        int T = r.rows(), H = spec.hidden, V = spec.vocab;
+        return headLoss(r.hidden, r.rows(), labels, dScale, g, dScale == 0f ? null : r.dHidden());
+    }
+
+    /**
+     * Rows per chunk of the LM head: at most {@link #lossChunkFloats} logits, the rows split evenly
+     * over the chunks and, from 32 rows on, a multiple of 32 (a whole number of the GEMMs' token
+     * groups: 65 rows would run as 96).
+     */
+    private int lossChunkRows(int T) {
+        int max = Math.max(1, Math.min(T, lossChunkFloats / spec.vocab));
+        if (max >= 32) max = max / 32 * 32;
+        int chunks = (T + max - 1) / max, rows = (T + chunks - 1) / chunks;
+        return rows >= 32 ? Math.min(max, (rows + 31) / 32 * 32) : rows;
+    }
+
+    /** {@link #headLoss(Record, int[], float, Grads)} on final-norm outputs {@code hidden}; {@code dH} null: loss only. */
+    private double headLoss(Buf hidden, int T, int[] labels, float dScale, Grads g, Buf dH) {
+        int H = spec.hidden, V = spec.vocab;
         if (labels.length != T) throw new IllegalArgumentException(labels.length + " labels for " + T + " rows");
-        int chunk = Math.max(1, Math.min(T, lossChunkFloats / V));
-        Buf xc = be.alloc(chunk * H), logits = be.alloc(chunk * V), dxc = be.alloc(chunk * H), dH = r.dHidden();
-        Buf dW = g.of(weights.lmHead);
+        int chunk = lossChunkRows(T);
+        Buf xc = be.alloc(chunk * H), logits = be.alloc(chunk * V), dxc = dH == null ? null : be.alloc(chunk * H);
+        Buf dW = dH == null ? null : g.of(weights.lmHead);
+        float ds = dH == null ? 0f : dScale;
         double sum = 0;
         for (int r0 = 0; r0 < T; r0 += chunk) {
             int n = Math.min(chunk, T - r0);
             boolean any = false;
             for (int t = r0; t < r0 + n; t++) any |= labels[t] >= 0;
             if (!any) {
-                be.fill(dH, r0 * H, n * H, 0f);
+                if (dH != null) be.fill(dH, r0 * H, n * H, 0f);
                 continue;
             }
-            be.copy(r.hidden, r0 * H, xc, 0, n * H);
+            be.copy(hidden, r0 * H, xc, 0, n * H);
             be.matmul(weights.lmHead, xc, logits, n, null);
-            sum += be.crossEntropy(logits, n, V, labels, r0, spec.logitScale, spec.finalSoftcap, dScale, null);
-            if (dScale == 0f) continue;
+            sum += be.crossEntropy(logits, n, V, labels, r0, spec.logitScale, spec.finalSoftcap, ds, null);
+            if (dH == null) continue;
             be.matmulBackward(weights.lmHead, xc, logits, n, dxc, false, dW, null);
             be.copy(dxc, 0, dH, r0 * H, n * H);
         }
         return sum;
+    }
+
+    /**
+     * The summed cross-entropy over {@code labels} (entries other than {@link Positions#IGNORE}) of
+     * packed examples, without gradients: evaluation. Adapters run in inference mode (no dropout) and
+     * nothing is kept per layer: one set of activation buffers serves every layer, as in inference.
+     */
+    public double loss(int[] tokens, Positions p, int[] labels) {
+        int T = tokens.length;
+        if (T == 0 || p.rows != T) throw new IllegalArgumentException(T + " tokens for " + p.rows + " positions");
+        if (!p.selfContained()) throw new IllegalArgumentException("positions must restart at each example");
+        if (!spec.numerics.isDefault()) throw new IllegalStateException("training runs in fp32; numerics " + spec.numerics + " are an inference emulation");
+        checkTokens(tokens);
+        Pass c = new Pass(tokens, p, null, 0, new Buffers(T, false, true), false);
+        be.embed(weights.embed, tokens, T, c.x, spec.embedScale);
+        for (int l = 0; l < spec.layers; l++) layerForward(l, c, c.buf.acts);
+        norm(c.x, c.x, T, weights.finalNormW, weights.finalNormB, null, null);
+        return headLoss(c.x, T, labels, 0f, null, null);
     }
 
     /** Gradient buffers of the backward, allocated once per step and reused by every layer. */
@@ -633,11 +785,11 @@ public final class Model {
         for (int l = spec.layers - 1; l >= 0; l--) {
             LayerActs a = r.acts[l];
             if (r.checkpointing) {
-                be.copy(r.inputs[l], 0, c.x, 0, T * H);
                 a = c.buf.acts;
-                layerForward(l, c, a);
+                if (l < spec.layers - 1 || !r.lastLayerLive) layerRecompute(l, c, a, r.inputs[l], r.mids[l]);
+                r.lastLayerLive = false;
             }
-            layerBackward(l, c, a, s.dx, g, s);
+            layerBackward(l, c, a, s.dx, l > 0 || g.of(weights.embed) != null, g, s);
         }
         Buf dE = g.of(weights.embed);
         if (dE != null) be.embedBackward(s.dx, c.tokens, T, H, spec.embedScale, dE);

@@ -16,6 +16,13 @@ public final class Presets {
         CONFIGS.put("llama-3.2-1b", llama(2048, 16, 32, 8, 64, 8192, true, 131072));
         CONFIGS.put("llama-3.2-3b", llama(3072, 28, 24, 8, 128, 8192, true, 131072));
         CONFIGS.put("llama-3.1-8b", llama(4096, 32, 32, 8, 128, 14336, false, 131072));
+        // The training benchmark's geometry (issue 9; ../shared/tools/torch_lora_bench.py measures PyTorch on the same shape):
+        // a Llama 3 style model of ~276M parameters, 131M of them the tied embedding. Not a published model.
+        CONFIGS.put("small-270m", """
+                {"model_type": "llama", "architectures": ["LlamaForCausalLM"], "vocab_size": 128256, "hidden_size": 1024,
+                 "num_hidden_layers": 12, "num_attention_heads": 16, "num_key_value_heads": 4, "head_dim": 64,
+                 "intermediate_size": 3072, "hidden_act": "silu", "max_position_embeddings": 8192, "rms_norm_eps": 1e-5,
+                 "rope_theta": 500000.0, "tie_word_embeddings": true, "bos_token_id": 128000, "eos_token_id": 128001}""");
         // A toy geometry for smoke tests of the bench and random-model paths (not a published model).
         CONFIGS.put("tiny-llama", """
                 {"model_type": "llama", "vocab_size": 96, "hidden_size": 256, "num_hidden_layers": 2, "num_attention_heads": 4,

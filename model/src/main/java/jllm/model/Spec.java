@@ -2,13 +2,15 @@ package jllm.model;
 
 import jllm.tensor.Activation;
 import jllm.tensor.AttentionMask;
+import jllm.tensor.Numerics;
+import jllm.tensor.Precision;
 
 /**
  * Everything the shared decoder needs to know about one model, filled in by its
  * {@link Architecture} from config.json. Defaults are the Llama baseline; an architecture changes
  * only what differs.
  */
-public final class Spec {
+public final class Spec implements Cloneable {
     public String modelType;
     public int vocab, hidden, layers, heads, kvHeads, headDim, maxPositions;
 
@@ -36,11 +38,38 @@ public final class Spec {
     public boolean qkvBias, oBias, mlpBias;
     public boolean tiedEmbeddings;
 
+    /**
+     * Where the forward rounds ({@link Numerics}): fp32 throughout unless {@code jllm doctor} emulates
+     * a low-precision run or an implementation variant.
+     */
+    public Numerics numerics = Numerics.FP32;
+    /** How transformers rounds this architecture's RMSNorm in bf16/fp16: the weight applied after the rounding (Llama) or before (Gemma, OLMo 2). */
+    public Numerics.NormUpcast normUpcast = Numerics.NormUpcast.AFTER_WEIGHT;
+    /** The embedding multiplier is cast to the activation dtype before it multiplies (Gemma's normalizer), not applied in fp32. */
+    public boolean embedScaleInActivations;
+
     public int bosId = -1;
     public int[] eosIds = new int[0];
 
     public LayerSpec[] layer;
     public final Names names = new Names();
+
+    /** transformers' numerics for this architecture when the model is held in {@code activations}. */
+    public Numerics numericsFor(Precision activations) {
+        return new Numerics(activations, Precision.FP32, normUpcast, embedScaleInActivations ? activations : Precision.FP32, Precision.FP32);
+    }
+
+    /**
+     * A copy whose scalar fields (activation, norm offset, soft-caps, numerics) can be changed to run
+     * an implementation variant on the same weights; layer specs and names are shared.
+     */
+    public Spec copy() {
+        try {
+            return (Spec) clone();
+        } catch (CloneNotSupportedException e) {
+            throw new AssertionError(e);
+        }
+    }
 
     public enum QkNorm {
         NONE,

@@ -54,6 +54,12 @@ class RandomWeightsTest {
         assertEquals(java.util.List.of(8192L, 2048L), java.util.Arrays.stream(w.info("model.layers.0.mlp.up_proj.weight").shape()).boxed().toList());
         // 1.236e9 weights in 34/32 bytes each, plus norms
         assertEquals(1_313_251_328L, w.bytes(), 2_000_000L);
+        // small-270m (the training benchmark's geometry): 12 layers of 7 projections + 2 norms, tied head
+        RandomWeights s = new RandomWeights(Presets.config("small-270m"), GgmlType.F32, 1, 1);
+        assertEquals(12 * 9 + 2, s.names().size());
+        assertEquals(java.util.List.of(256L, 1024L), java.util.Arrays.stream(s.info("model.layers.11.self_attn.k_proj.weight").shape()).boxed().toList());
+        // 128256 * 1024 embedding + 12 * (2 * 1024^2 + 2 * 256 * 1024 + 3 * 3072 * 1024 + 2 * 1024) + 1024 fp32 values
+        assertEquals(4L * 276_063_232L, s.bytes());
         assertThrows(IllegalArgumentException.class, () -> Presets.config("gpt-5"));
         assertThrows(IllegalArgumentException.class, () -> new RandomWeights(Presets.config("tiny-llama"), GgmlType.Q2_K, 1, 1));
     }

@@ -232,4 +232,85 @@ public interface Backend {
      */
     double crossEntropy(Buf logits, int rows, int vocab, int[] labels, int labelOff, float logitScale, float softcap,
                         float dScale, Buf rowLoss);
+
+    // ---- low-precision emulation (jllm doctor) ------------------------------------------------
+    // The forward under non-default Numerics: a PyTorch model held in bf16/fp16, or an implementation
+    // variant. Inference only (no statistics kept for a backward). The defaults compute on host
+    // copies (LowPrecisionOps, written for clarity, not speed); a device backend may override them.
+
+    /** Rounds {@code x[off, off + n)} to {@code p} in place, as casting a tensor to that dtype does. */
+    default void round(Buf x, int off, int n, Precision p) {
+        if (p == Precision.FP32 || n == 0) return;
+        float[] h = new float[n];
+        download(x, off, h, 0, n);
+        p.round(h, 0, n);
+        upload(h, 0, x, off, n);
+    }
+
+    /** {@link #rmsNorm} rounding as {@code nx} says ({@link Numerics#normUpcast}: the weight before or after the rounding). */
+    default void rmsNormRounded(Buf x, Buf y, int rows, int n, Buf w, float eps, boolean onePlus, Numerics nx) {
+        float[] out = new float[rows * n];
+        LowPrecisionOps.rmsNorm(host(x, rows * n), out, rows, n, w == null ? null : host(w, n), eps, onePlus, nx);
+        upload(out, 0, y, 0, rows * n);
+    }
+
+    /** {@link #layerNorm} as {@code F.layer_norm} computes it on a tensor in the activation dtype. */
+    default void layerNormRounded(Buf x, Buf y, int rows, int n, Buf w, Buf b, float eps, boolean onePlus, Numerics nx) {
+        float[] out = new float[rows * n];
+        LowPrecisionOps.layerNorm(host(x, rows * n), out, rows, n, w == null ? null : host(w, n), b == null ? null : host(b, n), eps,
+                onePlus, nx.activations());
+        upload(out, 0, y, 0, rows * n);
+    }
+
+    /** {@link #rope} (forward) with each product and sum rounded to the activation dtype. */
+    default void ropeRounded(Buf x, int rows, int heads, int headDim, int rotaryDim, Buf cos, Buf sin, boolean interleaved, Numerics nx) {
+        int n = rows * heads * headDim, half = rotaryDim / 2;
+        float[] h = host(x, n);
+        LowPrecisionOps.rope(h, rows, heads, headDim, rotaryDim, host(cos, rows * half), host(sin, rows * half), interleaved, nx.activations());
+        upload(h, 0, x, 0, n);
+    }
+
+    /** {@link #attention} (no lse kept) with scores, soft-cap, softmax and output rounded as {@code nx} says. */
+    default void attentionRounded(Buf q, int rows, int[] pos, int[] keyBase, Buf k, Buf v, int heads, int kvHeads, int hd,
+                           float scale, float softcap, AttentionMask mask, Buf out, Numerics nx) {
+        float[] o = new float[rows * heads * hd];
+        LowPrecisionOps.attention(host(q, rows * heads * hd), rows, pos, keyBase, host(k, k.size()), host(v, v.size()), heads, kvHeads, hd,
+                scale, softcap, mask, o, nx);
+        upload(o, 0, out, 0, o.length);
+    }
+
+    /**
+     * {@link #attentionRounded} against layer {@code layer} of a KV cache: reads positions
+     * {@code 0 .. max(pos)} back as fp32 (a reference-comparison mode, not a fast path).
+     */
+    default void attentionRounded(Buf q, int rows, int[] pos, KvCache cache, int layer, int heads, int hd,
+                                  float scale, float softcap, AttentionMask mask, Buf out, Numerics nx) {
+        int n = 0;
+        for (int t = 0; t < rows; t++) n = Math.max(n, pos[t] + 1);
+        float[][] kv = cache.read(layer, n);
+        int kvHeads = n == 0 ? 1 : kv[0].length / (n * hd);
+        float[] o = new float[rows * heads * hd];
+        LowPrecisionOps.attention(host(q, rows * heads * hd), rows, pos, null, kv[0], kv[1], heads, kvHeads, hd, scale, softcap, mask, o, nx);
+        upload(o, 0, out, 0, o.length);
+    }
+
+    /** {@link #gated} with the activation and the product each rounded to the activation dtype. */
+    default void gatedRounded(Activation act, Buf gate, Buf up, Buf out, int n, Numerics nx) {
+        float[] o = new float[n];
+        LowPrecisionOps.gated(act, host(gate, n), host(up, n), o, n, nx.activations());
+        upload(o, 0, out, 0, n);
+    }
+
+    /** {@link #softcap} with the division, tanh and product each rounded to the activation dtype. */
+    default void softcapRounded(Buf x, int n, float c, Numerics nx) {
+        float[] h = host(x, n);
+        LowPrecisionOps.softcap(h, n, c, nx.activations());
+        upload(h, 0, x, 0, n);
+    }
+
+    private float[] host(Buf b, int n) {
+        float[] h = new float[n];
+        download(b, 0, h, 0, n);
+        return h;
+    }
 }

@@ -187,6 +187,25 @@ final class CpuKvCache implements KvCache {
         return dst;
     }
 
+    @Override
+    public float[][] read(int layer, int positions) {
+        if (layer < 0 || layer >= layers || positions < 0 || positions > capacity)
+            throw new IllegalArgumentException("layer " + layer + ", " + positions + " positions of a cache of " + layers + " layers, " + capacity + " positions");
+        int kvDim = kvHeads * hd, tiles = (positions + TILE - 1) / TILE;
+        float[] k = new float[positions * kvDim], v = new float[positions * kvDim];
+        float[] kt = new float[tiles * hd * TILE], vr = new float[positions * hd];
+        for (int h = 0; h < kvHeads; h++) {
+            int i = layer * kvHeads + h;
+            float[] keys = keyTiles(i, 0, tiles, kt), vals = valueRows(i, 0, positions, vr);
+            for (int p = 0; p < positions; p++)
+                for (int d = 0; d < hd; d++) {
+                    k[p * kvDim + h * hd + d] = keys[keyAt(p) + d * TILE];
+                    v[p * kvDim + h * hd + d] = vals[p * hd + d];
+                }
+        }
+        return new float[][] {k, v};
+    }
+
     /** A plain loop: C2 compiles it to {@code vcvtph2ps} (22 G values/s on one core here), which the Vector API cannot name. */
     private static void halfToFloat(short[] src, int from, float[] dst, int n) {
         for (int i = 0; i < n; i++) dst[i] = Float.float16ToFloat(src[from + i]);

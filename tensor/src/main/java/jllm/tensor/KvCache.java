@@ -17,4 +17,11 @@ public interface KvCache {
      * before allocating anything.
      */
     void ensure(int positions);
+
+    /**
+     * Keys and values of positions {@code 0 .. positions - 1} of layer {@code layer} as fp32
+     * {@code [positions, kvHeads * headDim]} host arrays (what the cache's type keeps of them), for
+     * reference modes and tests; not a fast path.
+     */
+    float[][] read(int layer, int positions);
 }

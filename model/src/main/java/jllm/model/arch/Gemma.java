@@ -4,6 +4,7 @@ import jllm.model.Architecture;
 import jllm.model.Config;
 import jllm.model.Spec;
 import jllm.tensor.Activation;
+import jllm.tensor.Numerics;
 
 /**
  * Gemma 1: (1 + w) RMSNorm, embeddings times sqrt(hidden) rounded to the activation dtype, tanh
@@ -22,6 +23,8 @@ public class Gemma extends Architecture {
     protected void customize(Config c, Spec s) {
         s.normOnePlus = true;
         s.embedScale = (float) Math.sqrt(s.hidden);
+        s.embedScaleInActivations = true;
+        s.normUpcast = Numerics.NormUpcast.BEFORE_WEIGHT; // (x * (1 + w.float())).type_as(x)
         s.act = Activation.fromHf(c.str("hidden_activation", c.str("hidden_act", "gelu_pytorch_tanh")));
     }
 }
