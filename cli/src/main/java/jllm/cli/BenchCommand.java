@@ -10,7 +10,9 @@ import jllm.model.ModelLoader;
 import jllm.model.Presets;
 import jllm.model.RandomWeights;
 import jllm.model.gguf.GgufConverter;
+import jllm.tensor.Backend;
 import jllm.tensor.CpuBackend;
+import jllm.train.bench.PhaseTimer;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
@@ -58,6 +60,10 @@ final class BenchCommand implements Callable<Integer> {
     @picocli.CommandLine.Mixin
     KvCacheOption kv;
 
+    @Option(names = "--breakdown", description = "Also time every backend call of the timed decode steps and print, per depth, the share of"
+            + " weight matmuls, LM head, attention (+ RoPE, KV store) and the rest (norms, element-wise)")
+    boolean breakdown;
+
     static final class PresetNames implements Iterable<String> {
         @Override public java.util.Iterator<String> iterator() { return Presets.names().iterator(); }
     }
@@ -78,17 +84,21 @@ final class BenchCommand implements Callable<Integer> {
         long t0 = System.nanoTime();
         Model m;
         String what;
+        java.util.concurrent.atomic.AtomicReference<jllm.tensor.Tensor> head = new java.util.concurrent.atomic.AtomicReference<>();
+        PhaseTimer timer = breakdown ? new PhaseTimer(new CpuBackend(n, exact), head::get) : null;
+        Backend be = timer != null ? timer : new CpuBackend(n, exact);
         if (preset != null) {
             Config c = Presets.config(preset);
             RandomWeights rw = new RandomWeights(c, GgufConverter.matrixTypes(c, type), WeightTypes.name(type), seed, n);
             // The weights live in memory (no file to map): refuse up front what cannot fit.
             MemoryCheck.requireNative(rw.bytes(), "--preset " + preset + " --type " + WeightTypes.name(type));
-            m = ModelLoader.build(c, rw, new CpuBackend(n, exact), null);
+            m = ModelLoader.build(c, rw, be, null);
             what = preset + " (random " + WeightTypes.name(type) + ")";
         } else {
-            m = Models.load(model, n, exact);
+            m = ModelLoader.load(model, be, System.err::println);
             what = model.toString();
         }
+        head.set(m.weights.lmHead);
         double loadS = (System.nanoTime() - t0) / 1e9;
         kv.apply(m);
         int deepest = ds[ds.length - 1];
@@ -114,11 +124,11 @@ final class BenchCommand implements Callable<Integer> {
                 System.out.printf(Locale.ROOT, "%-16s %8d %10.3f %12.2f %12s%n", "fill " + filled + ".." + depth, depth - filled,
                         (System.nanoTime() - f0) / 1e9, (depth - filled) / ((System.nanoTime() - f0) / 1e9), "");
             filled = depth;
-            for (int w = 0; w < warmup; w++) run(m, st, depth, ids, Math.min(gen, 4));
+            for (int w = 0; w < warmup; w++) run(m, st, depth, ids, Math.min(gen, 4), null, null);
             // Best of several runs: on a shared machine other processes only ever slow a run down.
-            double[] ppS = new double[reps], tgS = new double[reps];
+            double[] ppS = new double[reps], tgS = new double[reps], phases = new double[PhaseTimer.Phase.values().length];
             for (int i = 0; i < reps; i++) {
-                double[] r = run(m, st, depth, ids, gen);
+                double[] r = run(m, st, depth, ids, gen, timer, phases);
                 ppS[i] = r[0];
                 tgS[i] = r[1];
             }
@@ -129,6 +139,7 @@ final class BenchCommand implements Callable<Integer> {
             String at = depth > 0 ? " @ d" + depth : "";
             System.out.printf(Locale.ROOT, "%-16s %8d %10.3f %12.2f %12.2f%n", "pp" + prompt + at, prompt, ppS[0], pp, prompt / ppS[reps / 2]);
             if (gen > 0) System.out.printf(Locale.ROOT, "%-16s %8d %10.3f %12.2f %12.2f%n", "tg" + gen + at, gen, tgS[0], tg, gen / tgS[reps / 2]);
+            if (timer != null && gen > 0) printBreakdown(phases, java.util.Arrays.stream(tgS).sum());
         }
         System.out.printf(Locale.ROOT, "peak RSS  %.0f MiB%n", peakRssKb() / 1024.0);
         System.out.printf(Locale.ROOT, "pp_tok_s=%.2f tg_tok_s=%.2f%n", pp, tg);
@@ -138,15 +149,29 @@ final class BenchCommand implements Callable<Integer> {
     /** Tokens per forward call when filling the context (llama.cpp's default micro-batch). */
     private static final int FILL_STEP = 512;
 
-    /** Prefill seconds and decode seconds (greedy continuation of the prompt) after the first {@code depth} cached tokens. */
-    private static double[] run(Model m, Model.State st, int depth, int[] ids, int gen) {
+    /**
+     * Prefill seconds and decode seconds (greedy continuation of the prompt) after the first
+     * {@code depth} cached tokens; with a timer, adds the decode steps' seconds per phase to {@code phases}.
+     */
+    private static double[] run(Model m, Model.State st, int depth, int[] ids, int gen, PhaseTimer timer, double[] phases) {
         st.truncate(depth);
         long a = System.nanoTime();
         float[] logits = m.forward(st, ids, false, null);
+        if (timer != null) timer.reset();
         long b = System.nanoTime();
         for (int i = 0; i < gen; i++) logits = m.forward(st, new int[] {argmax(logits)}, false, null);
         long c = System.nanoTime();
+        if (timer != null)
+            for (PhaseTimer.Phase p : PhaseTimer.Phase.values()) phases[p.ordinal()] += timer.seconds(p);
         return new double[] {(b - a) / 1e9, (c - b) / 1e9};
+    }
+
+    /** Where the decode steps' time went (inference runs only forward phases; the remainder is host work between calls). */
+    private static void printBreakdown(double[] phases, double total) {
+        double gemm = phases[PhaseTimer.Phase.FWD_GEMM.ordinal()], headS = phases[PhaseTimer.Phase.HEAD_FWD.ordinal()];
+        double attn = phases[PhaseTimer.Phase.FWD_ATTN.ordinal()], other = phases[PhaseTimer.Phase.FWD_OTHER.ordinal()];
+        System.out.printf(Locale.ROOT, "  decode time: matmuls %.1f%%, LM head %.1f%%, attention+RoPE+KV store %.1f%%, norms/element-wise %.1f%%, between calls %.1f%%%n",
+                100 * gemm / total, 100 * headS / total, 100 * attn / total, 100 * other / total, 100 * (total - gemm - headS - attn - other) / total);
     }
 
     private static int argmax(float[] v) {

@@ -173,6 +173,14 @@ public final class PhaseTimer implements Backend {
         add(attn(false), t0, 0);
     }
 
+    /** Storing keys and values in an inference cache counts as attention. */
+    @Override
+    public void kvStore(KvCache cache, int layer, Buf k, Buf v, int start, int rows) {
+        long t0 = System.nanoTime();
+        be.kvStore(cache, layer, k, v, start, rows);
+        add(attn(false), t0, 0);
+    }
+
     @Override
     public void attention(Buf q, int rows, int[] pos, KvCache cache, int layer, int heads, int hd, float scale, float softcap,
                           AttentionMask mask, Buf out) {
@@ -361,6 +369,4 @@ public final class PhaseTimer implements Backend {
     @Override public Tensor weight(Tensor w) { return be.weight(w); }
 
     @Override public KvCache kvCache(int layers, int kvHeads, int headDim, KvType type) { return be.kvCache(layers, kvHeads, headDim, type); }
-
-    @Override public void kvStore(KvCache cache, int layer, Buf k, Buf v, int start, int rows) { be.kvStore(cache, layer, k, v, start, rows); }
 }
