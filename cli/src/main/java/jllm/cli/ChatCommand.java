@@ -22,8 +22,11 @@ import picocli.CommandLine.Option;
  */
 @Command(name = "chat", mixinStandardHelpOptions = true, description = "Chat with a model through its chat template.")
 final class ChatCommand implements Callable<Integer> {
-    @Option(names = "--model", required = true, description = "Model: HF directory, .gguf, or llama2.c .bin")
+    @Option(names = "--model", description = "Model: HF directory, .gguf, or llama2.c .bin, or 'default' (models/default; also when omitted)")
     Path model;
+
+    @Option(names = "--adapter", description = "LoRA adapter directory (PEFT layout) applied without merging")
+    Path adapter;
 
     @Option(names = "--tokenizer", description = "Tokenizer to use instead of the one beside the model")
     Path tokenizer;
@@ -48,7 +51,8 @@ final class ChatCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
-        ModelBundle b = Models.bundle(model, tokenizer, chatTemplate, threads);
+        ModelBundle b = Models.bundle(Models.resolve(model), tokenizer, chatTemplate, threads);
+        Adapters.attach(b.model, adapter);
         b.requireTokenizer();
         if (!b.hasChatTemplate()) throw new IllegalArgumentException("this model has no chat template; pass --chat-template FILE");
         Generator.Session session = new Generator(b.model).session();

@@ -22,6 +22,7 @@ public final class Main implements Runnable {
         cl.addSubcommand(new TokenizeCommand());
         cl.addSubcommand(new DecodeCommand());
         cl.addSubcommand(new TokenizerCommand());
+        cl.addSubcommand(new PredictCommand());
         cl.setExecutionExceptionHandler(Main::handleError);
         return cl;
     }
