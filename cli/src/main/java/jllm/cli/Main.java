@@ -23,6 +23,7 @@ public final class Main implements Runnable {
         cl.addSubcommand(new DecodeCommand());
         cl.addSubcommand(new TokenizerCommand());
         cl.addSubcommand(new PredictCommand());
+        cl.addSubcommand(new MergeCommand());
         cl.setExecutionExceptionHandler(Main::handleError);
         return cl;
     }

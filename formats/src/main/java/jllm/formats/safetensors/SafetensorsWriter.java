@@ -23,6 +23,11 @@ import jllm.tensor.Shapes;
 public final class SafetensorsWriter {
     public record Item(DType dtype, long[] shape, MemorySegment bytes) {}
 
+    /** A tensor whose bytes are made when the file reaches it (one at a time, so a large model is never all in memory). */
+    private record Lazy(DType dtype, long[] shape, java.util.function.Supplier<MemorySegment> bytes) {}
+
+    private final Map<String, Lazy> lazy = new LinkedHashMap<>();
+
     private final Map<String, Item> items = new LinkedHashMap<>();
     private final Map<String, String> metadata = new LinkedHashMap<>();
 
@@ -31,7 +36,14 @@ public final class SafetensorsWriter {
     public SafetensorsWriter add(String name, DType dtype, long[] shape, MemorySegment bytes) {
         if (Shapes.numel(shape) * dtype.bytes != bytes.byteSize())
             throw new IllegalArgumentException(name + ": " + dtype + Shapes.str(shape) + " does not match " + bytes.byteSize() + " bytes");
-        if (items.put(name, new Item(dtype, shape.clone(), bytes)) != null) throw new IllegalArgumentException("duplicate tensor " + name);
+        if (lazy.containsKey(name) || items.put(name, new Item(dtype, shape.clone(), bytes)) != null) throw new IllegalArgumentException("duplicate tensor " + name);
+        return this;
+    }
+
+    /** A tensor computed while writing: {@code bytes} is called once, in file order, and must give {@code numel * dtype.bytes} bytes. */
+    public SafetensorsWriter add(String name, DType dtype, long[] shape, java.util.function.Supplier<MemorySegment> bytes) {
+        if (items.containsKey(name) || lazy.put(name, new Lazy(dtype, shape.clone(), bytes)) != null) throw new IllegalArgumentException("duplicate tensor " + name);
+        items.put(name, new Item(dtype, shape.clone(), null));
         return this;
     }
 
@@ -81,7 +93,7 @@ public final class SafetensorsWriter {
             for (long d : it.shape) sh.add(d);
             ArrayNode o = t.putArray("data_offsets");
             o.add(off);
-            off += it.bytes.byteSize();
+            off += size(it);
             o.add(off);
         }
         byte[] hb = header.toString().getBytes(StandardCharsets.UTF_8);
@@ -92,12 +104,18 @@ public final class SafetensorsWriter {
         out.write(ByteBuffer.allocate(8).order(ByteOrder.LITTLE_ENDIAN).putLong(padded).array());
         out.write(h);
         byte[] buf = new byte[1 << 20];
-        for (Item it : items.values()) {
-            for (long p = 0; p < it.bytes.byteSize(); p += buf.length) {
-                int n = (int) Math.min(buf.length, it.bytes.byteSize() - p);
-                MemorySegment.copy(it.bytes, ValueLayout.JAVA_BYTE, p, buf, 0, n);
+        for (var e : items.entrySet()) {
+            Item it = e.getValue();
+            MemorySegment bytes = it.bytes != null ? it.bytes : lazy.get(e.getKey()).bytes().get();
+            if (bytes.byteSize() != size(it))
+                throw new IllegalStateException(e.getKey() + ": " + bytes.byteSize() + " bytes made for " + it.dtype + Shapes.str(it.shape));
+            for (long p = 0; p < bytes.byteSize(); p += buf.length) {
+                int n = (int) Math.min(buf.length, bytes.byteSize() - p);
+                MemorySegment.copy(bytes, ValueLayout.JAVA_BYTE, p, buf, 0, n);
                 out.write(buf, 0, n);
             }
         }
     }
+
+    private static long size(Item it) { return it.bytes != null ? it.bytes.byteSize() : Shapes.numel(it.shape) * it.dtype.bytes; }
 }

@@ -24,26 +24,26 @@ import org.junit.jupiter.params.provider.ValueSource;
  * gives the model that trained it, bit for bit; on a GGUF copy of the base (Q/K rows in llama.cpp's
  * pair order) it gives the same logits to fp32 round-off, both ways.
  */
-class AdapterLoadTest {
+public class AdapterLoadTest {
     @TempDir Path dir;
 
-    static Model load(Path p) { return ModelLoader.load(p, CpuBackend.reproducible(2), w -> { }); }
+    public static Model load(Path p) { return ModelLoader.load(p, CpuBackend.reproducible(2), w -> { }); }
 
     static Path fixture(String name) { return Fixtures.root().resolve("hf").resolve(name); }
 
-    static LoraAdapters randomAdapter(Model m, LoraConfig cfg) {
+    public static LoraAdapters randomAdapter(Model m, LoraConfig cfg) {
         LoraAdapters lora = LoraAdapters.attach(m.weights, cfg, 5);
         Random r = new Random(9);
         for (LoraWeights p : lora.pairs) for (int i = 0; i < p.b.value.length; i++) p.b.value[i] = (float) (r.nextGaussian() * 0.1);
         return lora;
     }
 
-    static float[] logits(Model m) {
+    public static float[] logits(Model m) {
         int[] t = LoraAdaptersTest.tokens(m, 12, 3);
         return m.forward(m.newState(), t, true, null);
     }
 
-    static Path save(LoraAdapters lora, Path to) {
+    public static Path save(LoraAdapters lora, Path to) {
         return new PeftAdapter(lora.peftConfig(List.of(), "base"), lora.peftPairs(), List.of(), null).write(to, false, List.of());
     }
 
