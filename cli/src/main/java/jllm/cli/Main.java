@@ -24,6 +24,7 @@ public final class Main implements Runnable {
         cl.addSubcommand(new TokenizerCommand());
         cl.addSubcommand(new PredictCommand());
         cl.addSubcommand(new MergeCommand());
+        cl.addSubcommand(new ExportCommand());
         cl.setExecutionExceptionHandler(Main::handleError);
         return cl;
     }
