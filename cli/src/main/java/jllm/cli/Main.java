@@ -22,6 +22,8 @@ public final class Main implements Runnable {
         cl.addSubcommand(new TokenizeCommand());
         cl.addSubcommand(new DecodeCommand());
         cl.addSubcommand(new TokenizerCommand());
+        cl.addSubcommand(new TrainCommand());
+        cl.addSubcommand(new FinetuneCommand());
         cl.addSubcommand(new PredictCommand());
         cl.addSubcommand(new MergeCommand());
         cl.addSubcommand(new ExportCommand());
