@@ -68,10 +68,11 @@ final class FinetuneCommand implements Callable<Integer> {
     @Option(names = "--train-on-inputs", description = "Train on every token, not only the responses")
     boolean trainOnInputs;
 
-    @Option(names = "--no-pack", description = "One example per row (default: short examples are packed, attention kept within each)")
-    boolean noPack;
+    @Option(names = "--pack", description = "Pack several short examples into each row of --max-seq tokens (attention kept within each); "
+            + "default: one example per row, --batch-size of them per micro-batch (no padding either way)")
+    boolean pack;
 
-    @Option(names = "--max-seq", defaultValue = "512", description = "Longest row in tokens (default ${DEFAULT-VALUE})")
+    @Option(names = "--max-seq", defaultValue = "1024", description = "Longest example in tokens; longer ones are dropped (text split) with a warning (default ${DEFAULT-VALUE})")
     int maxSeq;
 
     @Option(names = "--full", description = "Train every weight instead of a LoRA adapter")
@@ -113,7 +114,7 @@ final class FinetuneCommand implements Callable<Integer> {
         Path base = Models.resolve(model);
         List<Path> inputs = RunDriver.inputs(base, data, tokenizer, chatTemplate);
         if (!Files.isRegularFile(data)) throw new FormatException(data + ": no such file");
-        Path out = RunDriver.prepare(run, inputs);
+        RunDriver.precheck(run);
         if (recorded != null) RunRecord.checkFingerprint(recorded.get("data"), data);
 
         int threads = run.threads();
@@ -127,7 +128,7 @@ final class FinetuneCommand implements Callable<Integer> {
             throw new FormatException(chatTemplate + ": cannot read: " + e.getMessage());
         }
         TrainingData.Options o = new TrainingData.Options(data, promptTemplate, outputColumn, outputTemplate, system, trainOnInputs, maxSeq,
-                run.valFraction, run.seed, !noPack);
+                run.valFraction, run.seed, pack);
         TrainingData td;
         if (recorded != null) {
             // The recorded format (its date included), so the examples are the same tokens as before.
@@ -140,6 +141,7 @@ final class FinetuneCommand implements Callable<Integer> {
         System.err.printf(Locale.ROOT, "data: %d rows -> %d examples (%,d tokens, %,d trained), %d training rows, %d validation rows%n", st.rows(),
                 st.examples(), st.tokens(), st.trainedTokens(), st.trainRows(), st.valRows());
 
+        Path out = RunDriver.prepare(run, inputs);
         Model m = b.model;
         if (full && base.getFileName().toString().endsWith(".gguf"))
             throw new IllegalArgumentException("--full writes a Hugging Face model; start from the Hugging Face checkpoint rather than a GGUF file");

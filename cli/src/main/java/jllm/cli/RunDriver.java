@@ -22,6 +22,23 @@ final class RunDriver {
 
     private RunDriver() { }
 
+    /** Checks the output directory before any slow work (loading, tokenizing), without creating anything. */
+    static void precheck(TrainingOptions o) {
+        if (o.resume) {
+            if (!Files.isDirectory(o.out)) throw new FormatException(o.out + ": no such directory; nothing to resume");
+            return;
+        }
+        Path parent = o.out.toAbsolutePath().normalize().getParent();
+        if (parent == null || !Files.isDirectory(parent)) throw new FormatException(o.out + ": parent directory " + parent + " does not exist");
+        if (Files.exists(o.out) && !Files.isDirectory(o.out)) throw new FormatException(o.out + ": exists and is not a directory");
+        try (var s = Files.isDirectory(o.out) ? Files.list(o.out) : java.util.stream.Stream.<Path>empty()) {
+            if (s.findAny().isPresent() && !o.overwrite)
+                throw new FormatException(o.out + ": already exists and is not empty; pass --overwrite to start a new run there (or --resume to continue it)");
+        } catch (IOException e) {
+            throw new FormatException(o.out + ": cannot read: " + OutputFile.describe(e), e);
+        }
+    }
+
     /**
      * A new run: the output directory, created (an existing non-empty one only with --overwrite, and
      * then the files of an earlier run in it are removed first). A resumed run: it must exist.

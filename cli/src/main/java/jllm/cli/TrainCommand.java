@@ -64,6 +64,10 @@ final class TrainCommand implements Callable<Integer> {
     @Option(names = "--steps", description = "Optimizer steps (same as --max-steps)")
     Long steps;
 
+    @Option(names = "--eos-after", description = "Document separator: the text is cut after each occurrence and an end-of-sequence token put there "
+            + "(Java escapes: '\\n\\n' = blank line), so the model learns to stop; validation does not score those tokens")
+    String eosAfter;
+
     @Mixin TrainingOptions run;
 
     @Override
@@ -82,18 +86,19 @@ final class TrainCommand implements Callable<Integer> {
         if (!Files.isRegularFile(data)) throw new FormatException(data + ": no such file");
         Tokenizer tok = Tokenizer.load(tokenizer);
         ObjectNode cfg = recorded != null ? (ObjectNode) recorded.get("config") : modelConfig(tok);
-        Path out = RunDriver.prepare(run, inputs);
+        RunDriver.precheck(run);
         if (recorded != null) RunRecord.checkFingerprint(recorded.get("data"), data);
 
         int threads = run.threads();
         long t0 = System.nanoTime();
-        TextCorpus corpus = TextCorpus.read(data, tok, run.valFraction);
+        TextCorpus corpus = TextCorpus.read(data, tok, run.valFraction, eosAfter == null ? null : unescape(eosAfter));
         System.err.printf(Locale.ROOT, "data: %,d characters -> %,d training tokens (%.2f chars/token), %,d validation tokens (%,d characters) in %.1f s%n",
                 corpus.trainChars(), corpus.train().length, (double) corpus.trainChars() / corpus.train().length, corpus.validation().length,
                 corpus.validationChars(), (System.nanoTime() - t0) / 1e9);
         int bos = ExampleEncoder.addsBos(tok) ? tok.bosId().getAsInt() : -1;
-        BatchSource src = Batches.text(corpus.train(), corpus.validation(), corpus.validationChars(), maxSeq, bos, run.seed);
+        BatchSource src = Batches.text(corpus.train(), corpus.validation(), corpus.validationChars(), maxSeq, bos, corpus.validationIgnored(), run.seed);
 
+        Path out = RunDriver.prepare(run, inputs);
         Config c = new Config(cfg, "config");
         Model m = ModelLoader.build(c, PretrainInit.weights(c, run.seed, threads), CpuBackend.reproducible(threads), System.err::println);
         Trainable trainable = Trainable.full(m, n -> true);
@@ -158,6 +163,18 @@ final class TrainCommand implements Callable<Integer> {
         }
         cfg.put("dtype", "float32");
         return cfg;
+    }
+
+    /** {@code \n}, {@code \t}, {@code \\} as a shell cannot easily type them. */
+    static String unescape(String s) {
+        StringBuilder b = new StringBuilder();
+        for (int i = 0; i < s.length(); i++) {
+            char c = s.charAt(i);
+            if (c != '\\' || i + 1 == s.length()) { b.append(c); continue; }
+            char n = s.charAt(++i);
+            b.append(switch (n) { case 'n' -> '\n'; case 't' -> '\t'; case 'r' -> '\r'; default -> n; });
+        }
+        return b.toString();
     }
 
     private static String describe(ObjectNode c) {

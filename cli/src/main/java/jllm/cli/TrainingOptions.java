@@ -22,7 +22,7 @@ final class TrainingOptions {
     @Option(names = "--max-steps", defaultValue = "0", description = "Optimizer steps to take (0: --epochs decides)")
     long maxSteps;
 
-    @Option(names = "--batch-size", defaultValue = "8", description = "Rows per micro-batch (default ${DEFAULT-VALUE})")
+    @Option(names = "--batch-size", defaultValue = "8", description = "Examples (rows) per micro-batch (default ${DEFAULT-VALUE})")
     int batchSize;
 
     @Option(names = "--grad-accum", defaultValue = "1", description = "Micro-batches per optimizer step; the loss is normalised by all their target tokens (default ${DEFAULT-VALUE})")

@@ -75,6 +75,11 @@ public final class Batches {
      * epoch; validation chunks in text order.
      */
     public static BatchSource text(int[] train, int[] validation, long validationChars, int seq, int bos, long seed) {
+        return text(train, validation, validationChars, seq, bos, -1, seed);
+    }
+
+    /** As above; {@code notScored} is a token id that validation does not score (inserted document ends), or -1. */
+    public static BatchSource text(int[] train, int[] validation, long validationChars, int seq, int bos, int notScored, long seed) {
         if (seq < (bos >= 0 ? 2 : 1)) throw new IllegalArgumentException("--max-seq " + seq + " is too short");
         int nTrain = chunks(train.length, seq, bos);
         if (nTrain == 0) throw new IllegalArgumentException("the training text has fewer than 2 tokens");
@@ -102,7 +107,9 @@ public final class Batches {
                 for (int c = 0; c < n; c += unitsPerBatch) {
                     int[] idx = new int[Math.min(unitsPerBatch, n - c)];
                     for (int i = 0; i < idx.length; i++) idx[i] = c + i;
-                    out.add(chunkBatch(validation, seq, bos, idx));
+                    TrainStep.Batch b = chunkBatch(validation, seq, bos, idx);
+                    if (notScored >= 0) for (int i = 0; i < b.targets().length; i++) if (b.targets()[i] == notScored) b.targets()[i] = Positions.IGNORE;
+                    out.add(b);
                 }
                 return out;
             }
