@@ -49,6 +49,9 @@ final class TrainingOptions {
     @Option(names = "--eval-every", description = "Evaluate on the validation set every N steps (default: 10 times per run; 0: at the start and the end only)")
     Integer evalEvery;
 
+    @Option(names = "--eval-tokens", defaultValue = "0", description = "Evaluations during the run look at the first N validation tokens (the last one at all; default 0: all)")
+    long evalTokens;
+
     @Option(names = "--save-every", description = "Write a checkpoint every N steps (default: at each evaluation; 0: only when stopped)")
     Integer saveEvery;
 
@@ -65,7 +68,7 @@ final class TrainingOptions {
         long total = probe.totalSteps(units);
         int eval = evalEvery != null ? evalEvery : (int) Math.max(1, total / 10);
         int save = saveEvery != null ? saveEvery : eval;
-        return new TrainingRun.Settings(epochs, maxSteps, batchSize, gradAccum, eval, save);
+        return new TrainingRun.Settings(epochs, maxSteps, batchSize, gradAccum, eval, save, evalTokens);
     }
 
     LrSchedule schedule(double lr, long total, String defaultKind) {

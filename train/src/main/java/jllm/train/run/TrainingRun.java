@@ -22,8 +22,17 @@ import jllm.train.TrainStep;
  * reaches the same losses bit for bit (same thread count).
  */
 public final class TrainingRun {
-    public record Settings(int epochs, long maxSteps, int batchSize, int gradAccum, int evalEvery, int saveEvery) {
+    /**
+     * @param evalTokens tokens of the validation set the evaluations during the run look at (its first
+     *                   micro-batches, the same every time; 0: all); the final evaluation sees all of it
+     */
+    public record Settings(int epochs, long maxSteps, int batchSize, int gradAccum, int evalEvery, int saveEvery, long evalTokens) {
+        public Settings(int epochs, long maxSteps, int batchSize, int gradAccum, int evalEvery, int saveEvery) {
+            this(epochs, maxSteps, batchSize, gradAccum, evalEvery, saveEvery, 0);
+        }
+
         public Settings {
+            if (evalTokens < 0) throw new IllegalArgumentException("--eval-tokens must be >= 0 (0: all), not " + evalTokens);
             if (batchSize < 1) throw new IllegalArgumentException("--batch-size must be at least 1, not " + batchSize);
             if (gradAccum < 1) throw new IllegalArgumentException("--grad-accum must be at least 1, not " + gradAccum);
             if (maxSteps < 0) throw new IllegalArgumentException("--max-steps must be >= 1 (or 0 for --epochs), not " + maxSteps);
@@ -104,8 +113,8 @@ public final class TrainingRun {
      */
     public Outcome run(BooleanSupplier stop) {
         long total = totalSteps(), first = ts.steps();
-        List<TrainStep.Batch> val = src.validation(s.batchSize());
-        if (first == 0) evaluate(val);
+        List<TrainStep.Batch> val = src.validation(s.batchSize()), partial = prefix(val, s.evalTokens());
+        if (first == 0) evaluate(partial);
         long t0 = System.nanoTime(), tokens = 0;
         for (long k = first; k < total; k++) {
             TrainStep.Result r = ts.step(batches(k));
@@ -120,12 +129,23 @@ public final class TrainingRun {
             listener.step(info);
             long done = k + 1;
             boolean last = done == total;
-            if (!val.isEmpty() && (last || (s.evalEvery() > 0 && done % s.evalEvery() == 0))) evaluate(val);
+            if (!val.isEmpty() && (last || (s.evalEvery() > 0 && done % s.evalEvery() == 0))) evaluate(last ? val : partial);
             boolean stopping = !last && stop.getAsBoolean();
             if (stopping || (!last && s.saveEvery() > 0 && done % s.saveEvery() == 0)) save(done);
             if (stopping) return Outcome.STOPPED;
         }
         return Outcome.FINISHED;
+    }
+
+    /** The first micro-batches holding about {@code tokens} tokens (all when 0). */
+    static List<TrainStep.Batch> prefix(List<TrainStep.Batch> val, long tokens) {
+        if (tokens <= 0) return val;
+        long n = 0;
+        for (int i = 0; i < val.size(); i++) {
+            n += val.get(i).tokens().length;
+            if (n >= tokens) return val.subList(0, i + 1);
+        }
+        return val;
     }
 
     private double epochOf(long stepsDone) {
@@ -148,9 +168,12 @@ public final class TrainingRun {
         if (val.isEmpty()) return null;
         double[] lt = ts.evaluate(val);
         long chars = src.validationChars();
-        EvalInfo e = new EvalInfo(ts.steps(), lt[0], (long) lt[1], chars > 0 ? lt[0] * lt[1] / chars : Double.NaN);
+        long all = 0;
+        for (TrainStep.Batch b : val) all += b.targetCount();
+        // Loss per character only over the whole validation text (a prefix's characters are not known).
+        EvalInfo e = new EvalInfo(ts.steps(), lt[0], (long) lt[1], chars > 0 && all == totalValTargets() ? lt[0] * lt[1] / chars : Double.NaN);
         ObjectNode line = MetricsLog.line().put("step", e.step()).put("val_loss", e.loss()).put("val_ppl", e.perplexity()).put("val_targets", e.targets());
-        if (chars > 0) line.put("val_nats_per_char", e.natsPerChar());
+        if (!Double.isNaN(e.natsPerChar())) line.put("val_nats_per_char", e.natsPerChar());
         metrics.append(line);
         evals.add(e);
         listener.eval(e);
@@ -158,6 +181,16 @@ public final class TrainingRun {
     }
 
     public List<EvalInfo> evals() { return List.copyOf(evals); }
+
+    private long totalValTargets = -1;
+
+    private long totalValTargets() {
+        if (totalValTargets < 0) {
+            totalValTargets = 0;
+            for (TrainStep.Batch b : src.validation(s.batchSize())) totalValTargets += b.targetCount();
+        }
+        return totalValTargets;
+    }
 
     private static double round(double v, int digits) {
         double f = Math.pow(10, digits);
