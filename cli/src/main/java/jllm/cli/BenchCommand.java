@@ -4,17 +4,19 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Locale;
 import java.util.concurrent.Callable;
+import jllm.model.Config;
 import jllm.model.Model;
+import jllm.model.ModelLoader;
 import jllm.model.Presets;
 import jllm.model.RandomWeights;
+import jllm.model.gguf.GgufConverter;
 import jllm.tensor.CpuBackend;
-import jllm.tensor.GgmlType;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
-@Command(name = "bench", mixinStandardHelpOptions = true, subcommands = {BenchTokenizerCommand.class, BenchKernelsCommand.class},
+@Command(name = "bench", mixinStandardHelpOptions = true, subcommands = {BenchTokenizerCommand.class, BenchKernelsCommand.class, BenchTrainCommand.class},
         description = {"Measure prefill (pp) and decode (tg) speed of a model, or of random weights of a preset geometry;",
-                "`jllm bench tokenizer` measures tokenizer encoding speed; `jllm bench kernels` matmul kernels against the machine's bandwidth and FMA peak.",
+                "`jllm bench tokenizer` measures tokenizer encoding speed; `jllm bench kernels` matmul kernels against the machine's bandwidth and FMA peak; `jllm bench train` training steps.",
                 "The last line is always: pp_tok_s=<float> tg_tok_s=<float>"})
 final class BenchCommand implements Callable<Integer> {
     @Option(names = "--model", description = "Model directory or llama2.c .bin")
@@ -24,11 +26,15 @@ final class BenchCommand implements Callable<Integer> {
             completionCandidates = PresetNames.class)
     String preset;
 
-    @Option(names = "--type", defaultValue = "q8_0", description = "Weight type for --preset: f32, f16, bf16, q8_0, q4_0, q4_1, q5_0, q5_1, q4_k, q5_k, q6_k (default ${DEFAULT-VALUE})")
-    String type;
+    @Option(names = "--type", defaultValue = "q8_0", converter = WeightTypes.Converter.class,
+            description = "Weight type for --preset, as `init --type` would write it: " + WeightTypes.LIST + " (default ${DEFAULT-VALUE})")
+    GgufConverter.FileType type;
 
     @Option(names = "--threads", description = "Worker threads (default: all cores)")
     Integer threads;
+
+    @Option(names = "--exact", description = Models.EXACT)
+    boolean exact;
 
     @Option(names = "--prompt", defaultValue = "128", description = "Prompt tokens to prefill (default ${DEFAULT-VALUE})")
     int prompt;
@@ -52,22 +58,27 @@ final class BenchCommand implements Callable<Integer> {
     @Override
     public Integer call() {
         if ((model == null) == (preset == null)) throw new IllegalArgumentException("give exactly one of --model or --preset");
-        if (prompt < 1 || gen < 0 || warmup < 0 || reps < 1) throw new IllegalArgumentException("--prompt and --reps must be >= 1, --gen and --warmup >= 0");
-        int n = threads == null ? Runtime.getRuntime().availableProcessors() : threads;
+        if (prompt < 1) throw new IllegalArgumentException("--prompt must be >= 1, got " + prompt);
+        if (gen < 0) throw new IllegalArgumentException("--gen must be >= 0, got " + gen);
+        if (warmup < 0 || warmup > 100) throw new IllegalArgumentException("--warmup must be in 0..100, got " + warmup);
+        if (reps < 1 || reps > 1000) throw new IllegalArgumentException("--reps must be in 1..1000, got " + reps);
+        int n = Threads.resolve(threads);
         long t0 = System.nanoTime();
         Model m;
         String what;
         if (preset != null) {
-            GgmlType t = parseType(type);
-            m = RandomWeights.model(Presets.config(preset), t, seed, new CpuBackend(n));
-            what = preset + " (random " + t + ")";
+            Config c = Presets.config(preset);
+            RandomWeights rw = new RandomWeights(c, GgufConverter.matrixTypes(c, type), WeightTypes.name(type), seed, n);
+            // The weights live in memory (no file to map): refuse up front what cannot fit.
+            MemoryCheck.requireNative(rw.bytes(), "--preset " + preset + " --type " + WeightTypes.name(type));
+            m = ModelLoader.build(c, rw, new CpuBackend(n, exact), null);
+            what = preset + " (random " + WeightTypes.name(type) + ")";
         } else {
-            if (!Files.exists(model)) throw new IllegalArgumentException(model + ": no such file or directory");
-            m = Models.load(model, n);
+            m = Models.load(model, n, exact);
             what = model.toString();
         }
         double loadS = (System.nanoTime() - t0) / 1e9;
-        if (prompt + gen > m.spec.maxPositions) throw new IllegalArgumentException("--prompt + --gen exceeds the model's context " + m.spec.maxPositions);
+        if ((long) prompt + gen > m.spec.maxPositions) throw new IllegalArgumentException("--prompt + --gen exceeds the model's context " + m.spec.maxPositions);
         java.util.Random rnd = new java.util.Random(seed);
         int[] ids = new int[prompt];
         for (int i = 0; i < prompt; i++) ids[i] = rnd.nextInt(m.spec.vocab);
@@ -106,16 +117,6 @@ final class BenchCommand implements Callable<Integer> {
         int best = 0;
         for (int i = 1; i < v.length; i++) if (v[i] > v[best]) best = i;
         return best;
-    }
-
-    static GgmlType parseType(String s) {
-        try {
-            GgmlType t = GgmlType.valueOf(s.toUpperCase(Locale.ROOT));
-            if (t.supported) return t;
-        } catch (IllegalArgumentException e) {
-            // fall through to the message below
-        }
-        throw new IllegalArgumentException("unknown or unsupported --type '" + s + "'");
     }
 
     /** VmHWM of /proc/self/status in KiB (0 where there is no procfs). */

@@ -31,7 +31,7 @@ final class BenchKernelsCommand implements Callable<Integer> {
     Integer threads;
 
     @Option(names = "--types", split = ",", defaultValue = "f16,q8_0,q4_0,q4_1,q5_0,q5_1,q4_k,q5_k,q6_k",
-            description = "Weight types (default ${DEFAULT-VALUE})")
+            description = "Weight types, spelled as for convert and init (q4_k_m measures its main kernel, q4_k) (default ${DEFAULT-VALUE})")
     List<String> types;
 
     @Option(names = "--rows", defaultValue = "8192", description = "Output features of the matrix (default ${DEFAULT-VALUE})")
@@ -46,17 +46,32 @@ final class BenchKernelsCommand implements Callable<Integer> {
     @Option(names = "--seconds", defaultValue = "1", description = "Time per measurement (default ${DEFAULT-VALUE})")
     double seconds;
 
+    @Option(names = "--exact", description = Models.EXACT)
+    boolean exact;
+
     @Option(names = "--stream-mib", defaultValue = "512",
             description = "MiB streamed per decode pass and by the bandwidth probe: well above the caches (default ${DEFAULT-VALUE})")
     long streamMib;
 
     @Override
     public Integer call() {
-        if (rows < 1 || cols < 256 || cols % 256 != 0 || tokens < 1 || seconds <= 0 || streamMib < 1 || streamMib > 1 << 16)
-            throw new IllegalArgumentException("--rows >= 1, --cols a positive multiple of 256, --tokens >= 1, --seconds > 0, --stream-mib 1..65536");
-        int n = threads == null ? Runtime.getRuntime().availableProcessors() : threads;
+        if (rows < 1 || cols < 256 || cols % 256 != 0 || tokens < 1 || !(seconds > 0 && seconds <= 600) || streamMib < 1 || streamMib > 1 << 16)
+            throw new IllegalArgumentException("--rows >= 1, --cols a positive multiple of 256, --tokens >= 1, --seconds in (0, 600], --stream-mib 1..65536");
+        // fp32 copies of the matrix and of the activations are Java arrays: keep them well inside an array's reach
+        long limit = 1L << 28;
+        if ((long) rows * cols > limit || (long) tokens * cols > limit || (long) tokens * rows > limit)
+            throw new IllegalArgumentException("--rows x --cols, --tokens x --cols and --tokens x --rows must each stay below " + limit + " values");
+        List<GgmlType> kinds = new ArrayList<>();
+        for (String name : types) {
+            try {
+                kinds.add(WeightTypes.kernel(name));
+            } catch (IllegalArgumentException e) {
+                throw new IllegalArgumentException("--types: " + e.getMessage());
+            }
+        }
+        int n = Threads.resolve(threads);
         Parallel par = Parallel.shared(n);
-        CpuBackend be = new CpuBackend(n);
+        CpuBackend be = new CpuBackend(n, exact);
         double bw = Roofline.readGBs(par, streamMib << 20, seconds), peak = Roofline.fmaGmacs(par, seconds);
         System.out.printf(Locale.ROOT, "%d threads: read bandwidth %.1f GB/s, fp32 FMA peak %.1f GMAC/s%n", n, bw, peak);
         System.out.printf(Locale.ROOT, "matrix [%d, %d]; decode over >= %d MiB of weights, prefill with %d tokens%n",
@@ -66,8 +81,9 @@ final class BenchKernelsCommand implements Callable<Integer> {
         float[] x = new float[tokens * cols];
         for (int i = 0; i < x.length; i++) x[i] = (float) rnd.nextGaussian();
         List<Tensor> firsts = new ArrayList<>();
-        for (String name : types) {
-            GgmlType type = GgmlType.valueOf(name.toUpperCase(Locale.ROOT));
+        for (int k = 0; k < kinds.size(); k++) {
+            GgmlType type = kinds.get(k);
+            String name = types.get(k);
             List<Tensor> copies = copies(type, rnd);
             firsts.add(copies.get(0));
             float[] y = new float[tokens * rows];
@@ -116,12 +132,19 @@ final class BenchKernelsCommand implements Callable<Integer> {
         return out;
     }
 
-    /** Units per second (G): warms up, then repeats {@code body} for the configured time. */
+    /**
+     * Units per second (G) of the fastest run: warms up, then repeats {@code body} for the configured
+     * time. The best run, not the mean: on a shared machine other processes only ever slow a run down.
+     */
     private double rate(Runnable body, double unitsPerRun) {
         long w0 = System.nanoTime();
         do body.run(); while (System.nanoTime() - w0 < seconds * 0.5e9);
-        long t0 = System.nanoTime(), runs = 0;
-        do { body.run(); runs++; } while (System.nanoTime() - t0 < seconds * 1e9);
-        return unitsPerRun * runs / (System.nanoTime() - t0);
+        long best = Long.MAX_VALUE, end = System.nanoTime() + (long) (seconds * 1e9);
+        do {
+            long t0 = System.nanoTime();
+            body.run();
+            best = Math.min(best, System.nanoTime() - t0);
+        } while (System.nanoTime() < end);
+        return unitsPerRun / best;
     }
 }

@@ -1,5 +1,6 @@
 package jllm.cli;
 
+import jllm.formats.io.InputFile;
 import jllm.tokenizer.Tokenizer;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -26,9 +27,9 @@ final class BenchTokenizerCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws IOException {
-        if (!Files.isRegularFile(file)) throw new IllegalArgumentException(file + ": no such file");
+        if (!(seconds > 0 && seconds <= 600)) throw new IllegalArgumentException("--seconds must be in (0, 600], got " + seconds);
+        String text = InputFile.text(file, "--file");
         Tokenizer tok = Tokenizer.load(tokenizer);
-        String text = Files.readString(file, StandardCharsets.UTF_8);
         String[] lines = text.split("(?<=\n)");
         long bytes = text.getBytes(StandardCharsets.UTF_8).length;
         long tokens = 0;

@@ -1,5 +1,6 @@
 package jllm.cli;
 
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.concurrent.Callable;
 import jllm.model.gguf.GgufConverter;
@@ -16,15 +17,23 @@ final class ConvertCommand implements Callable<Integer> {
     @Option(names = "--to", required = true, description = "Output .gguf file")
     Path out;
 
-    @Option(names = "--type", defaultValue = "f16", description = "f32, f16, bf16, q8_0, q4_0, q4_1, q5_0, q5_1, q4_k_m, q5_k_m, q6_k (default ${DEFAULT-VALUE})")
-    String type;
+    @Option(names = "--type", defaultValue = "f16", converter = WeightTypes.Converter.class,
+            description = WeightTypes.LIST + " (default ${DEFAULT-VALUE})")
+    GgufConverter.FileType type;
+
+    @Option(names = "--overwrite", description = "Replace the output file if it exists")
+    boolean overwrite;
 
     @Override
     public Integer call() {
-        GgufConverter.FileType ft = GgufConverter.FileType.parse(type);
+        if (!Files.isDirectory(hfDir))
+            throw new IllegalArgumentException(hfDir + (Files.exists(hfDir) ? ": not a directory; convert reads a Hugging Face model directory" : ": no such directory"));
+        if (!Files.isRegularFile(hfDir.resolve("config.json")))
+            throw new IllegalArgumentException(hfDir + ": no config.json; convert reads a Hugging Face model directory");
         long t0 = System.nanoTime();
-        GgufConverter.convert(hfDir, out, ft, w -> TokenizerMetadata.add(hfDir, w), Progress.stderr("convert"));
-        System.err.printf("wrote %s (%s) in %.1f s%n", out, ft, (System.nanoTime() - t0) / 1e9);
+        GgufConverter.convert(hfDir, out, type, overwrite, w -> TokenizerMetadata.add(hfDir, w), Progress.stderr("convert"));
+        Progress.done();
+        System.err.printf("wrote %s (%s) in %.1f s%n", out, WeightTypes.name(type), (System.nanoTime() - t0) / 1e9);
         return 0;
     }
 }

@@ -8,12 +8,6 @@ import picocli.CommandLine.Command;
                 DoctorNumericsCommand.class},
         description = "Diagnose models: compare layer by layer, lint a release for known bugs, find untrained tokens, "
                 + "cross-check tokenizers, explain number formats.")
-final class DoctorCommand implements Runnable {
-    @CommandLine.Spec
-    CommandLine.Model.CommandSpec spec;
+final class DoctorCommand extends CommandGroup {
 
-    @Override
-    public void run() {
-        spec.commandLine().usage(System.out);
-    }
 }

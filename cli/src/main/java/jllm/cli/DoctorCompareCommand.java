@@ -95,6 +95,7 @@ final class DoctorCompareCommand implements Callable<Integer> {
         if (reference == null && against == null && !comparePrecisions)
             throw new IllegalArgumentException("give --reference FILE, --against MODEL, both, or --precision P to compare precisions");
         if (grads && reference == null) throw new IllegalArgumentException("--grads needs --reference");
+        if (!(tolerance >= 0) || Double.isInfinite(tolerance)) throw new IllegalArgumentException("--tolerance must be a finite number >= 0, got " + tolerance);
         if (variants && (reference == null || against != null || grads))
             throw new IllegalArgumentException("--variants needs --reference and takes no --against or --grads");
         if (json && !variants) throw new IllegalArgumentException("--json is for --variants");
@@ -176,7 +177,7 @@ final class DoctorCompareCommand implements Callable<Integer> {
 
     /** A fresh load of {@code path} computing in {@code p}. */
     private Model load(Path path, Precision p) {
-        return LowPrecision.hold(Models.load(path, threads), p);
+        return LowPrecision.hold(Models.load(path, threads, true), p); // a reference comparison: fp32 activations
     }
 
     /** The dtype the reference was computed in, from its {@code compute_dtype} metadata; fp32 when it does not say. */

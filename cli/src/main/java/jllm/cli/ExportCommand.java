@@ -56,7 +56,7 @@ final class ExportCommand implements Callable<Integer> {
         if (ollama) OutputFile.check(modelfile, overwrite, inputs);
         long t0 = System.nanoTime();
         PeftAdapter a = adapter == null ? null : PeftAdapter.read(adapter);
-        int n = threads == null ? Runtime.getRuntime().availableProcessors() : threads;
+        int n = Threads.resolve(threads);
         try (BaseCheckpoint b = BaseCheckpoint.open(base)) {
             TensorStore tensors = a == null ? b.tensors() : new MergedTensors(b.tensors(), a, Parallel.shared(n));
             if (b.gguf() != null) System.err.println("note: " + base + " is a GGUF file: its weights are re-encoded as " + ft

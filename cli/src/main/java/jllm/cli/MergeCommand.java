@@ -41,7 +41,7 @@ final class MergeCommand implements Callable<Integer> {
         List<Path> inputs = List.of(base, adapter);
         long t0 = System.nanoTime();
         PeftAdapter a = PeftAdapter.read(adapter);
-        int n = threads == null ? Runtime.getRuntime().availableProcessors() : threads;
+        int n = Threads.resolve(threads);
         try (BaseCheckpoint b = BaseCheckpoint.open(base)) {
             b.requireHfExpressible();
             MergedTensors merged = new MergedTensors(b.tensors(), a, Parallel.shared(n));

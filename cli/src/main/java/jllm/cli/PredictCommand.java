@@ -76,8 +76,8 @@ final class PredictCommand implements Callable<Integer> {
         if (adapter != null) inputs.add(adapter);
         OutputFile.check(out, overwrite, inputs);
         DatasetReader.Table table = DatasetReader.read(data);
-        int n = threads == null ? Runtime.getRuntime().availableProcessors() : threads;
-        ModelBundle b = Models.bundle(modelPath, tokenizer, null, n);
+        int n = Threads.resolve(threads);
+        ModelBundle b = Models.bundle(modelPath, tokenizer, null, n, false);
         var tok = b.requireTokenizer();
         PeftAdapter a = Adapters.attach(b.model, adapter);
         PromptFormat format = a == null ? null : a.promptFormat;

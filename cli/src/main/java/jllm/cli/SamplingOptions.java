@@ -27,13 +27,19 @@ final class SamplingOptions {
     @Option(names = "--presence-penalty", defaultValue = "0", description = "OpenAI-style: minus p for every token generated at least once")
     double presencePenalty;
 
-    @Option(names = "--logit-bias", split = ",", description = "Add to logits before sampling: ID=BIAS[,ID=BIAS...] (-Infinity bans)")
+    @Option(names = "--logit-bias", split = ",", description = "Add to logits before sampling: ID=BIAS[,ID=BIAS...] (a finite number; -Infinity bans the token)")
     java.util.Map<Integer, Float> logitBias;
 
     @Option(names = "--seed", defaultValue = "42", description = "Random seed: the same seed gives the same output")
     long seed;
 
+    /** The sampler; a value out of its domain is an error naming the flag. */
     LogitSampler sampler() {
-        return new LogitSampler(new SamplingParams(temperature, topK, topP, minP, repetitionPenalty, frequencyPenalty, presencePenalty, seed, logitBias));
+        try {
+            return new LogitSampler(new SamplingParams(temperature, topK, topP, minP, repetitionPenalty, frequencyPenalty, presencePenalty, seed, logitBias));
+        } catch (IllegalArgumentException e) {
+            // SamplingParams names each knob as the flag is spelled ("top-p must be ..."), without the dashes
+            throw new IllegalArgumentException("--" + e.getMessage());
+        }
     }
 }

@@ -4,11 +4,10 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import java.io.IOException;
 import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
-import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.util.Map;
 import java.util.concurrent.Callable;
+import jllm.formats.io.InputFile;
 import jllm.template.ChatTemplate;
 import jllm.template.TemplateException;
 import picocli.CommandLine;
@@ -19,17 +18,11 @@ import picocli.CommandLine.Parameters;
 /** {@code jllm template render}: renders a Hugging Face chat template exactly as transformers would. */
 @Command(name = "template", mixinStandardHelpOptions = true, description = "Work with Hugging Face Jinja chat templates.",
         subcommands = TemplateCommand.Render.class)
-public final class TemplateCommand implements Runnable {
+public final class TemplateCommand extends CommandGroup {
     /** Exit status when the template itself raises (raise_exception, undefined values, type errors). */
     static final int TEMPLATE_RAISED = 3;
 
-    @CommandLine.Spec
-    CommandLine.Model.CommandSpec spec;
 
-    @Override
-    public void run() {
-        spec.commandLine().usage(spec.commandLine().getOut());
-    }
 
     @Command(name = "render", mixinStandardHelpOptions = true,
             description = "Render TEMPLATE with the variables of a JSON context (messages, add_generation_prompt, bos_token, "
@@ -48,12 +41,12 @@ public final class TemplateCommand implements Runnable {
         @Override
         @SuppressWarnings("unchecked")
         public Integer call() throws IOException {
-            String source = read(template, "template");
+            String source = InputFile.text(template, "template");
             Object vars;
             try {
-                vars = new ObjectMapper().readValue(read(context, "context"), Object.class);
+                vars = new ObjectMapper().readValue(InputFile.bytes(context, "--context"), Object.class);
             } catch (com.fasterxml.jackson.core.JacksonException e) {
-                throw new IllegalArgumentException("context " + context + " is not valid JSON: " + e.getOriginalMessage());
+                throw new IllegalArgumentException("--context " + context + ": " + InputFile.jsonError(e));
             }
             if (!(vars instanceof Map)) throw new IllegalArgumentException("context " + context + " must hold a JSON object");
             Object now = ((Map<String, Object>) vars).get(ChatTemplate.NOW_KEY);
@@ -77,16 +70,6 @@ public final class TemplateCommand implements Runnable {
             ps.write(out.getBytes(StandardCharsets.UTF_8));
             ps.flush();
             return 0;
-        }
-
-        private static String read(Path p, String what) throws IOException {
-            try {
-                return Files.readString(p, StandardCharsets.UTF_8);
-            } catch (NoSuchFileException e) {
-                throw new IllegalArgumentException(what + " file not found: " + p);
-            } catch (java.nio.charset.MalformedInputException e) {
-                throw new IllegalArgumentException(what + " file is not valid UTF-8: " + p);
-            }
         }
     }
 }

@@ -2,18 +2,17 @@ package jllm.cli;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import jllm.formats.io.InputFile;
 import jllm.tokenizer.Tokenizer;
 import picocli.CommandLine.ArgGroup;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
-import java.io.BufferedReader;
 import java.io.BufferedWriter;
 import java.io.IOException;
 import java.io.OutputStreamWriter;
 import java.io.PrintWriter;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.concurrent.Callable;
 
@@ -43,22 +42,17 @@ final class TokenizeCommand implements Callable<Integer> {
             out.println(json(tok.encode(input.text, addSpecial)));
         } else {
             ObjectMapper om = new ObjectMapper();
-            try (BufferedReader r = Files.newBufferedReader(input.jsonl, StandardCharsets.UTF_8)) {
-                String line;
-                int no = 0;
-                while ((line = r.readLine()) != null) {
-                    no++;
-                    if (line.isBlank()) continue;
-                    JsonNode n;
-                    try {
-                        n = om.readTree(line);
-                    } catch (IOException e) {
-                        throw new IllegalArgumentException(input.jsonl + ":" + no + ": not valid JSON");
-                    }
-                    if (n == null || !n.path("text").isTextual()) throw new IllegalArgumentException(input.jsonl + ":" + no + ": expected {\"text\": \"...\"}");
-                    out.println(json(tok.encode(n.get("text").asText(), addSpecial)));
+            InputFile.lines(input.jsonl, "--jsonl", (no, line) -> {
+                if (line.isBlank()) return;
+                JsonNode n;
+                try {
+                    n = om.readTree(line);
+                } catch (IOException e) {
+                    throw new IllegalArgumentException(input.jsonl + ":" + no + ": not valid JSON");
                 }
-            }
+                if (n == null || !n.path("text").isTextual()) throw new IllegalArgumentException(input.jsonl + ":" + no + ": expected {\"text\": \"...\"}");
+                out.println(json(tok.encode(n.get("text").asText(), addSpecial)));
+            });
         }
         out.flush();
         return 0;

@@ -17,14 +17,8 @@ import picocli.CommandLine.Option;
 /** {@code jllm tokenizer train}: learns a BPE tokenizer from a text file. */
 @Command(name = "tokenizer", mixinStandardHelpOptions = true, description = "Make tokenizers.",
         subcommands = TokenizerCommand.Train.class)
-public final class TokenizerCommand implements Runnable {
-    @CommandLine.Spec
-    CommandLine.Model.CommandSpec spec;
+public final class TokenizerCommand extends CommandGroup {
 
-    @Override
-    public void run() {
-        spec.commandLine().usage(spec.commandLine().getOut());
-    }
 
     @Command(name = "train", mixinStandardHelpOptions = true,
             description = "Learn a BPE tokenizer from a UTF-8 text file and write tokenizer.json + tokenizer_config.json "

@@ -61,7 +61,7 @@ final class TrainingOptions {
     @Option(names = "--threads", description = "Worker threads (default: all cores; a resumed run should use the same number to repeat the same bits)")
     Integer threads;
 
-    int threads() { return threads == null ? Runtime.getRuntime().availableProcessors() : threads; }
+    int threads() { return Threads.resolve(threads); }
 
     TrainingRun.Settings settings(int units) {
         TrainingRun.Settings probe = new TrainingRun.Settings(epochs, maxSteps, batchSize, gradAccum, 0, 0);

@@ -21,6 +21,11 @@ class ChatTest {
     Path dir;
 
     Path tinyLlama3() throws Exception {
+        return tinyLlama3(dir);
+    }
+
+    /** Writes the tiny model, with the Llama 3 tokenizer and chat template, into {@code dir}. */
+    static Path tinyLlama3(Path dir) throws Exception {
         String cfg = """
             {"model_type": "llama", "vocab_size": 128256, "hidden_size": 32, "num_hidden_layers": 1, "num_attention_heads": 2,
              "num_key_value_heads": 1, "intermediate_size": 64, "max_position_embeddings": 4096, "rms_norm_eps": 1e-5,

@@ -106,12 +106,19 @@ public final class ReferenceCompare {
     public record Expected(long[] ids, int batch, int tokens, Map<String, float[]> tensors) {
         public static Expected read(SafetensorsFile ref, Model model) {
             long[] shape = inputShape(ref);
-            int B = (int) shape[0], T = (int) shape[1], L = model.spec.layers, H = model.spec.hidden;
+            int B = (int) shape[0], T = (int) shape[1], L = model.spec.layers, H = model.spec.hidden, V = model.spec.vocab;
+            if (shape[0] * shape[1] * Math.max(H, V) > Integer.MAX_VALUE - 8)
+                throw new FormatException(ref.source() + ": input_ids " + Arrays.toString(shape) + " is too large to compare with this model");
+            long[] ids = ref.longs("input_ids");
+            for (long id : ids)
+                if (id < 0 || id >= V)
+                    throw new FormatException(ref.source() + ": input_ids holds " + id + ", outside the model's vocabulary (0.." + (V - 1)
+                            + "): reference made for a different model?");
             Map<String, float[]> t = new LinkedHashMap<>();
             for (int i = 0; i <= L; i++)
                 if (ref.has(Trace.name(i))) t.put(Trace.name(i), expect(ref, Trace.name(i), B * T * H));
             if (ref.has("logits")) t.put("logits", expect(ref, "logits", B * T * model.spec.vocab));
-            return new Expected(ref.longs("input_ids"), B, T, t);
+            return new Expected(ids, B, T, t);
         }
 
         /** Runs {@code model} on the ids and measures each tensor the reference has. */

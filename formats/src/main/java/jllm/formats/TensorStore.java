@@ -20,8 +20,17 @@ public interface TensorStore extends AutoCloseable {
     /** The tensor as stored (F32/F16/BF16 views, no copy); integer tensors are not floats. */
     Tensor tensor(String name);
 
+    /**
+     * The tensor with any memory it needs (a store that makes or converts tensors) allocated in
+     * {@code arena}, which the caller closes when done with it; stores that map files need none.
+     */
+    default Tensor tensor(String name, java.lang.foreign.Arena arena) { return tensor(name); }
+
     /** Integer tensor (e.g. token ids) widened to long. */
     long[] longs(String name);
+
+    /** The files this store reads (so that a command never writes its output over one of them). */
+    default java.util.List<java.nio.file.Path> files() { return java.util.List.of(); }
 
     @Override
     default void close() {}

@@ -40,6 +40,16 @@ public final class LogitSampler implements Sampler {
         return this;
     }
 
+    /**
+     * Checks the parameters that depend on the model: every biased token id must be in the vocabulary
+     * (a bias on an id the model never produces would silently do nothing).
+     */
+    public void checkVocabulary(int vocab) {
+        for (int id : p.logitBias().keySet())
+            if (id < 0 || id >= vocab)
+                throw new IllegalArgumentException("logit-bias: token id " + id + " is outside the vocabulary (0.." + (vocab - 1) + ")");
+    }
+
     @Override
     public int sample(float[] logits, int off, int vocab) {
         float[] l = Arrays.copyOfRange(logits, off, off + vocab);
@@ -49,18 +59,30 @@ public final class LogitSampler implements Sampler {
             if (seen[id] && rep != 1) l[id] = (float) (l[id] > 0 ? l[id] / rep : l[id] * rep);
             if (counts[id] > 0) l[id] -= (float) (counts[id] * p.frequencyPenalty() + p.presencePenalty());
         }
-        if (p.greedy()) return Sampler.GREEDY.sample(l, 0, vocab);
+        // A NaN (a broken model, or infinities cancelling) can never be sampled; it must not win an argmax either.
+        int best = -1;
+        for (int i = 0; i < vocab; i++) {
+            if (Float.isNaN(l[i])) l[i] = Float.NEGATIVE_INFINITY;
+            if (best < 0 || l[i] > l[best]) best = i;
+        }
+        if (best < 0 || l[best] == Float.NEGATIVE_INFINITY)
+            throw new IllegalArgumentException("no token can be sampled: every logit is -Infinity or NaN (are all tokens banned by a logit bias?)");
+        if (p.greedy()) return best;
 
         double t = p.temperature();
-        for (int i = 0; i < vocab; i++) l[i] = (float) (l[i] / t);
         // Sort indices by logit once; every truncation below keeps a prefix of this order.
         int[] idx = sortedDescending(l);
         int keep = vocab;
         if (p.topK() > 0) keep = Math.min(keep, p.topK());
+        // softmax(l / T) with the maximum subtracted before dividing, so that a tiny temperature
+        // (1e-40) tends to argmax instead of overflowing to inf / inf; +Infinity logits share all the mass.
         double max = l[idx[0]];
         double[] prob = new double[keep];
         double sum = 0;
-        for (int j = 0; j < keep; j++) sum += prob[j] = Math.exp(l[idx[j]] - max);
+        for (int j = 0; j < keep; j++) {
+            double v = l[idx[j]];
+            sum += prob[j] = max == Double.POSITIVE_INFINITY ? (v == max ? 1 : 0) : Math.exp((v - max) / t);
+        }
         for (int j = 0; j < keep; j++) prob[j] /= sum;
         if (p.topP() < 1) {
             double cum = 0;

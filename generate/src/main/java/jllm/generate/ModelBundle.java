@@ -1,7 +1,5 @@
 package jllm.generate;
 
-import com.fasterxml.jackson.databind.ObjectMapper;
-import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -12,6 +10,7 @@ import java.util.Map;
 import java.util.Set;
 import java.util.function.Consumer;
 import jllm.formats.FormatException;
+import jllm.formats.io.InputFile;
 import jllm.model.Model;
 import jllm.model.ModelLoader;
 import jllm.tensor.Backend;
@@ -57,12 +56,8 @@ public final class ModelBundle {
         if (tok != null && tok.vocabSize() > m.spec.vocab)
             throw new FormatException("tokenizer " + tok.source() + " has " + tok.vocabSize() + " tokens but the model's vocabulary has " + m.spec.vocab);
         String tpl = null;
-        try {
-            if (templatePath != null) tpl = Files.readString(templatePath);
-            else if (tok != null) tpl = tok.chatTemplate().orElse(null);
-        } catch (IOException e) {
-            throw new FormatException(templatePath + ": cannot read template: " + e.getMessage(), e);
-        }
+        if (templatePath != null) tpl = InputFile.text(templatePath, "chat template");
+        else if (tok != null) tpl = tok.chatTemplate().orElse(null);
         Set<Integer> stops = new LinkedHashSet<>();
         for (int e : m.spec.eosIds) stops.add(e);
         stops.addAll(generationConfigEos(modelPath));
@@ -78,22 +73,16 @@ public final class ModelBundle {
             if (Files.exists(modelPath.resolve("tokenizer.json")) || Files.exists(modelPath.resolve("tokenizer.model"))) return modelPath;
             return null;
         }
-        String n = modelPath.getFileName().toString();
-        if (n.endsWith(".gguf")) return modelPath;
-        return null;
+        return jllm.formats.gguf.GgufFile.isGguf(modelPath) ? modelPath : null;
     }
 
     private static Set<Integer> generationConfigEos(Path modelPath) {
         Set<Integer> out = new LinkedHashSet<>();
         Path gc = Files.isDirectory(modelPath) ? modelPath.resolve("generation_config.json") : null;
         if (gc == null || !Files.exists(gc)) return out;
-        try {
-            var n = new ObjectMapper().readTree(gc.toFile()).get("eos_token_id");
-            if (n != null && n.isArray()) n.forEach(e -> out.add(e.asInt()));
-            else if (n != null && n.canConvertToInt()) out.add(n.asInt());
-        } catch (IOException e) {
-            throw new FormatException(gc + ": cannot parse: " + e.getMessage(), e);
-        }
+        var n = InputFile.json(gc, null).get("eos_token_id");
+        if (n != null && n.isArray()) n.forEach(e -> out.add(e.asInt()));
+        else if (n != null && n.canConvertToInt()) out.add(n.asInt());
         return out;
     }
 

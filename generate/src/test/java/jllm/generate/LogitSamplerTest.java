@@ -100,4 +100,48 @@ class LogitSamplerTest {
         int[] idx = LogitSampler.sortedDescending(new float[] {1f, 3f, -2f, 3f, Float.NEGATIVE_INFINITY, -0f, 0f});
         assertEquals("[1, 3, 0, 5, 6, 2, 4]", java.util.Arrays.toString(idx));
     }
+
+    @Test
+    void aTinyTemperatureTendsToArgmaxInsteadOfOverflowing() {
+        for (double t : new double[] {1e-40, 1e-300, Double.MIN_VALUE})
+            assertEquals(Set.of(1), draws(params(t, 0, 1, 0, 1, 0, 0, 3, null), logits, 200));
+        // ties at the top share the draw
+        assertEquals(Set.of(0, 2), draws(params(1e-40, 0, 1, 0, 1, 0, 0, 3, null), new float[] {5f, 1f, 5f}, 200));
+    }
+
+    @Test
+    void nanLogitsNeverWinAndInfiniteOnesTakeAllTheMass() {
+        float[] nan = {Float.NaN, 1f, 2f};
+        assertEquals(2, new LogitSampler(SamplingParams.GREEDY).sample(nan, 0, 3));
+        assertEquals(Set.of(1, 2), draws(params(50, 0, 1, 0, 1, 0, 0, 3, null), nan, 300));
+        float[] inf = {Float.POSITIVE_INFINITY, 1f, Float.POSITIVE_INFINITY};
+        assertEquals(Set.of(0, 2), draws(params(1, 0, 1, 0, 1, 0, 0, 3, null), inf, 300));
+        // a repetition penalty tiny enough to overflow a logit still samples a token
+        LogitSampler rep = new LogitSampler(params(1, 0, 1, 0, 1e-300, 0, 0, 3, null));
+        rep.observePrompt(new int[] {3});
+        assertEquals(3, rep.sample(logits, 0, 5));
+    }
+
+    @Test
+    void everyTokenBannedIsAnErrorNotAToken() {
+        Map<Integer, Float> ban = new HashMap<>();
+        for (int i = 0; i < 5; i++) ban.put(i, Float.NEGATIVE_INFINITY);
+        for (double t : new double[] {0, 1}) {
+            var e = assertThrows(IllegalArgumentException.class, () -> new LogitSampler(params(t, 0, 1, 0, 1, 0, 0, 0, ban)).sample(logits, 0, 5));
+            assertTrue(e.getMessage().contains("no token can be sampled"), e.getMessage());
+        }
+    }
+
+    @Test
+    void logitBiasValuesMustBeFiniteOrABan() {
+        for (float b : new float[] {Float.NaN, Float.POSITIVE_INFINITY}) {
+            var e = assertThrows(IllegalArgumentException.class, () -> params(1, 0, 1, 0, 1, 0, 0, 0, Map.of(2, b)));
+            assertTrue(e.getMessage().startsWith("logit-bias for token 2"), e.getMessage());
+        }
+        assertThrows(IllegalArgumentException.class, () -> params(1, 0, 1, 0, 1, 0, 0, 0, Map.of(-1, 1f)));
+        assertThrows(IllegalArgumentException.class, () -> params(1, 0, 1, 0, 1, Double.NaN, 0, 0, null));
+        assertThrows(IllegalArgumentException.class, () -> params(1, 0, 1, 0, 1, 0, Double.POSITIVE_INFINITY, 0, null));
+        assertThrows(IllegalArgumentException.class, () -> params(Double.NaN, 0, 1, 0, 1, 0, 0, 0, null));
+        assertThrows(IllegalArgumentException.class, () -> params(1, 0, Double.NaN, 0, 1, 0, 0, 0, null));
+    }
 }

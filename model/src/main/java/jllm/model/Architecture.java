@@ -32,7 +32,7 @@ public class Architecture {
             s.headDim = s.hidden / s.heads;
         }
         s.maxPositions = c.size("max_position_embeddings", 1 << 24, 2048);
-        s.normEps = (float) c.num("rms_norm_eps", 1e-6);
+        s.normEps = (float) c.positive("rms_norm_eps", 1e-6);
         s.attnScale = (float) (1.0 / Math.sqrt(s.headDim));
         s.act = Activation.fromHf(c.str("hidden_act", c.str("hidden_activation", "silu")));
         s.qkvBias = c.bool("attention_bias", false);

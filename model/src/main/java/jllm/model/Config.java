@@ -28,13 +28,9 @@ public final class Config {
     }
 
     public static Config read(Path file) {
-        try {
-            JsonNode n = new ObjectMapper().readTree(Files.readString(file));
-            if (n == null || !n.isObject()) throw new FormatException(file + ": config is not a JSON object");
-            return new Config((ObjectNode) n, file.toString());
-        } catch (IOException e) {
-            throw new FormatException(file + ": cannot read config.json: " + e.getMessage(), e);
-        }
+        JsonNode n = jllm.formats.io.InputFile.json(file, null);
+        if (!n.isObject()) throw new FormatException(file + ": config is not a JSON object");
+        return new Config((ObjectNode) n, file.toString());
     }
 
     public static Config of(String json) {
@@ -63,6 +59,30 @@ public final class Config {
         JsonNode n = json.get(key);
         if (!n.isNumber()) throw bad("'" + key + "' must be a number, got " + n);
         return n.asDouble();
+    }
+
+    /**
+     * A number that must be finite and greater than 0 (epsilons, RoPE bases and factors, scales): 0, a
+     * negative value or 1e999 (read as infinity) would give NaN or infinite activations, so it is refused
+     * like an implausible size. The value must also survive the fp32 the model computes in.
+     */
+    public double positive(String key, double def) {
+        double v = num(key, def);
+        checkPositive("'" + key + "'", v);
+        return v;
+    }
+
+    /** A number that must be finite (may be 0 or negative). */
+    public double finite(String key, double def) {
+        double v = num(key, def);
+        if (!Double.isFinite(v) || Math.abs(v) > Float.MAX_VALUE) throw bad("'" + key + "' = " + v + " must be a finite number");
+        return v;
+    }
+
+    /** Refuses {@code v} unless it is a finite number > 0 that fp32 can hold; {@code what} names it. */
+    public void checkPositive(String what, double v) {
+        if (!(v > 0) || !Double.isFinite(v) || v > Float.MAX_VALUE || (float) v == 0f)
+            throw bad(what + " = " + v + " must be a finite number greater than 0");
     }
 
     public boolean bool(String key, boolean def) { return has(key) ? json.get(key).asBoolean() : def; }

@@ -90,7 +90,7 @@ public final class Model {
         if (T == 0) throw new IllegalArgumentException("no tokens to run");
         checkTokens(tokens);
         st.ensure(st.length + T);
-        Pass c = new Pass(tokens, Positions.continuing(st.length, T), st.cache, st.length, st.buffers(T));
+        Pass c = new Pass(tokens, Positions.continuing(st.length, T), st.cache, st.length, st.buffers(T), false);
         be.embed(weights.embed, tokens, T, c.x, spec.numerics.embedScale().round(spec.embedScale));
         rnd(c.x, T * H);
         observe(obs, 0, c.x, T);
@@ -171,13 +171,14 @@ public final class Model {
         private final Map<Rope, Buf[]> ropeTables = new IdentityHashMap<>();
         private final Map<Spec.QueryScale, Buf> factors = new IdentityHashMap<>();
 
-        Pass(int[] tokens, Positions p, KvCache cache, int start, Buffers buf) {
+        /** {@code training}: adapters run in training mode (LoRA dropout); only {@link #trainForward} sets it. */
+        Pass(int[] tokens, Positions p, KvCache cache, int start, Buffers buf, boolean training) {
             this.tokens = tokens;
             this.rows = tokens.length;
             this.p = p;
             this.cache = cache;
             this.start = start;
-            this.training = cache == null;
+            this.training = training;
             this.buf = buf;
             this.x = buf.x;
         }
@@ -232,11 +233,40 @@ public final class Model {
     }
 
     /**
+     * Gradient checkpointing's recomputation of layer {@code l} from its saved input and mid-layer
+     * residual: exactly the forward's values of everything {@link #layerBackward} reads. The output
+     * projections (o_proj, down_proj) only feed the residual stream, which the saved residuals make
+     * unnecessary, so they are skipped unless a post-norm's backward reads their output.
+     */
+    private void layerRecompute(int l, Pass c, LayerActs a, Buf xIn, Buf xMid) {
+        Weights.Layer w = weights.layers[l];
+        int T = c.rows, H = spec.hidden;
+        be.copy(xIn, 0, a.xIn, 0, T * H);
+        Buf in = w.attnNormW == null ? a.xIn : norm(a.xIn, a.xnA, T, w.attnNormW, w.attnNormB, a.meanA, a.rstdA);
+        attentionForward(l, c, a, in, w.postAttnNormW != null);
+        if (w.postAttnNormW != null) norm(a.o, a.on, T, w.postAttnNormW, w.postAttnNormB, a.meanPA, a.rstdPA);
+        be.copy(xMid, 0, a.xMid, 0, T * H);
+        in = w.ffnNormW == null ? a.xMid : norm(a.xMid, a.xnF, T, w.ffnNormW, w.ffnNormB, a.meanF, a.rstdF);
+        Buf f;
+        if (spec.layer[l].ffn() instanceof Spec.Dense d) {
+            mlpForward(w.mlp, in, T, d.intermediate(), a.mlp, c.training, w.postFfnNormW != null);
+            f = a.mlp.f;
+        } else {
+            f = ffnForward(l, c, a, in);
+        }
+        if (w.postFfnNormW != null) norm(f, a.fn != null ? a.fn : f, T, w.postFfnNormW, w.postFfnNormB, a.meanPF, a.rstdPF);
+    }
+
+    /**
      * {@code dx} holds the gradient with respect to the layer's output and leaves holding the
      * gradient with respect to its input: each residual add passes dx through and adds what its
      * branch sends back.
      */
-    private void layerBackward(int l, Pass c, LayerActs a, Buf dx, Grads g, Scratch s) {
+    /**
+     * {@code needDx}: whether the gradient with respect to the layer's input is used (false for the
+     * first layer under a frozen embedding: q, k and v then skip their input-gradient products).
+     */
+    private void layerBackward(int l, Pass c, LayerActs a, Buf dx, boolean needDx, Grads g, Scratch s) {
         Weights.Layer w = weights.layers[l];
         int T = c.rows, H = spec.hidden;
         // x_out = x_mid + r * post_ffn_norm(ffn(ffn_norm(x_mid)))
@@ -258,9 +288,10 @@ public final class Model {
             dO = s.dF;
         }
         boolean attnNorm = w.attnNormW != null;
+        boolean dIn = needDx || g.of(w.attnNormW) != null || g.of(w.attnNormB) != null;
         in = attnNorm ? a.xnA : a.xIn;
-        attentionBackward(l, c, a, in, dO, attnNorm ? s.dXn : dx, !attnNorm, g, s);
-        if (attnNorm) normBackward(a.xIn, w.attnNormW, w.attnNormB, a.meanA, a.rstdA, s.dXn, T, dx, true, g);
+        attentionBackward(l, c, a, in, dO, !dIn ? null : attnNorm ? s.dXn : dx, !attnNorm, g, s);
+        if (attnNorm && dIn) normBackward(a.xIn, w.attnNormW, w.attnNormB, a.meanA, a.rstdA, s.dXn, T, dx, true, g);
     }
 
     // ---- norms (RMSNorm or LayerNorm, as the architecture says) ---------------------------------
@@ -328,7 +359,10 @@ public final class Model {
         return new Buf[] {qr, l2 ? a.ql : qr, kr, l2 ? a.kl : kr};
     }
 
-    private void attentionForward(int l, Pass c, LayerActs a, Buf in) {
+    private void attentionForward(int l, Pass c, LayerActs a, Buf in) { attentionForward(l, c, a, in, true); }
+
+    /** {@code project}: also the output projection (a recomputation whose backward never reads it skips it). */
+    private void attentionForward(int l, Pass c, LayerActs a, Buf in, boolean project) {
         Weights.Layer w = weights.layers[l];
         Spec.LayerSpec ls = spec.layer[l];
         int T = c.rows, hd = spec.headDim, heads = spec.heads, kvHeads = spec.kvHeads, kvD = kvHeads * hd;
@@ -376,7 +410,7 @@ public final class Model {
         if (spec.numerics.roundsAttention())
             be.attentionRounded(qk[1], T, c.p.pos, c.p.keyBase, k, v, heads, kvHeads, hd, spec.attnScale, spec.attnSoftcap, ls.mask(), a.att, spec.numerics);
         else be.attention(qk[1], T, c.p.pos, c.p.keyBase, k, v, heads, kvHeads, hd, spec.attnScale, spec.attnSoftcap, ls.mask(), a.att, a.lse);
-        linear(w.o, a.att, a.o, T, c.training);
+        if (project) linear(w.o, a.att, a.o, T, c.training);
     }
 
     private void attentionBackward(int l, Pass c, LayerActs a, Buf in, Buf dO, Buf dIn, boolean accumulate, Grads g, Scratch s) {
@@ -442,6 +476,11 @@ public final class Model {
 
     /** {@code f = down(act(gate(x)) * up(x))}, or {@code down(act(up(x)))} when not gated. */
     private void mlpForward(Weights.Mlp m, Buf in, int rows, int inter, LayerActs.MlpActs a, boolean training) {
+        mlpForward(m, in, rows, inter, a, training, true);
+    }
+
+    /** {@code down}: also the down projection (a recomputation whose backward never reads it skips it). */
+    private void mlpForward(Weights.Mlp m, Buf in, int rows, int inter, LayerActs.MlpActs a, boolean training, boolean down) {
         linear(m.up(), in, a.u, rows, training);
         if (m.gate() != null) {
             linear(m.gate(), in, a.g, rows, training);
@@ -451,7 +490,7 @@ public final class Model {
             be.activate(spec.act, a.u, a.h, rows * inter);
             rnd(a.h, rows * inter);
         }
-        linear(m.down(), a.h, a.f, rows, training);
+        if (down) linear(m.down(), a.h, a.f, rows, training);
     }
 
     private void mlpBackward(Weights.Mlp m, Buf in, int rows, int inter, LayerActs.MlpActs a, Buf dF, Buf dIn, boolean accumulate,
@@ -546,9 +585,12 @@ public final class Model {
         final Pass pass;
         final boolean checkpointing;
         final LayerActs[] acts;
-        final Buf[] inputs;
+        /** With checkpointing: each layer's input and its residual after attention. */
+        final Buf[] inputs, mids;
         final Buf finalIn, finalMean, finalRstd, hidden;
         Buf dHidden;
+        /** With checkpointing: the shared activations still hold the last layer's forward (its recomputation is skipped). */
+        boolean lastLayerLive;
 
         private Record(Pass pass, boolean checkpointing) {
             this.pass = pass;
@@ -556,9 +598,14 @@ public final class Model {
             int T = pass.rows, H = spec.hidden;
             acts = new LayerActs[spec.layers];
             inputs = checkpointing ? new Buf[spec.layers] : null;
+            mids = checkpointing ? new Buf[spec.layers] : null;
             for (int l = 0; l < spec.layers; l++) {
-                if (checkpointing) inputs[l] = be.alloc(T * H);
-                else acts[l] = new LayerActs(be, spec, spec.layer[l], T, true);
+                if (checkpointing) {
+                    inputs[l] = be.alloc(T * H);
+                    mids[l] = be.alloc(T * H);
+                } else {
+                    acts[l] = new LayerActs(be, spec, spec.layer[l], T, true);
+                }
             }
             finalIn = be.alloc(T * H);
             finalMean = spec.layerNorm ? be.alloc(T) : null;
@@ -588,13 +635,15 @@ public final class Model {
         if (!p.selfContained()) throw new IllegalArgumentException("training positions must restart at each example");
         if (!spec.numerics.isDefault()) throw new IllegalStateException("training runs in fp32; numerics " + spec.numerics + " are an inference emulation");
         checkTokens(tokens);
-        Pass c = new Pass(tokens, p, null, 0, new Buffers(T, true, checkpointing));
+        Pass c = new Pass(tokens, p, null, 0, new Buffers(T, true, checkpointing), true);
         Record r = new Record(c, checkpointing);
         be.embed(weights.embed, tokens, T, c.x, spec.embedScale);
         for (int l = 0; l < spec.layers; l++) {
             if (checkpointing) be.copy(c.x, 0, r.inputs[l], 0, T * H);
             layerForward(l, c, checkpointing ? c.buf.acts : r.acts[l]);
+            if (checkpointing) be.copy(c.buf.acts.xMid, 0, r.mids[l], 0, T * H);
         }
+        r.lastLayerLive = checkpointing;
         be.copy(c.x, 0, r.finalIn, 0, T * H);
         norm(r.finalIn, r.hidden, T, weights.finalNormW, weights.finalNormB, r.finalMean, r.finalRstd);
         return r;
@@ -615,28 +664,64 @@ public final class Model {
      * a mean; 0 = loss only).
      */
     public double headLoss(Record r, int[] labels, float dScale, Grads g) {
-        int T = r.rows(), H = spec.hidden, V = spec.vocab;
+        return headLoss(r.hidden, r.rows(), labels, dScale, g, dScale == 0f ? null : r.dHidden());
+    }
+
+    /**
+     * Rows per chunk of the LM head: at most {@link #lossChunkFloats} logits, the rows split evenly
+     * over the chunks and, from 32 rows on, a multiple of 32 (a whole number of the GEMMs' token
+     * groups: 65 rows would run as 96).
+     */
+    private int lossChunkRows(int T) {
+        int max = Math.max(1, Math.min(T, lossChunkFloats / spec.vocab));
+        if (max >= 32) max = max / 32 * 32;
+        int chunks = (T + max - 1) / max, rows = (T + chunks - 1) / chunks;
+        return rows >= 32 ? Math.min(max, (rows + 31) / 32 * 32) : rows;
+    }
+
+    /** {@link #headLoss(Record, int[], float, Grads)} on final-norm outputs {@code hidden}; {@code dH} null: loss only. */
+    private double headLoss(Buf hidden, int T, int[] labels, float dScale, Grads g, Buf dH) {
+        int H = spec.hidden, V = spec.vocab;
         if (labels.length != T) throw new IllegalArgumentException(labels.length + " labels for " + T + " rows");
-        int chunk = Math.max(1, Math.min(T, lossChunkFloats / V));
-        Buf xc = be.alloc(chunk * H), logits = be.alloc(chunk * V), dxc = be.alloc(chunk * H), dH = r.dHidden();
-        Buf dW = g.of(weights.lmHead);
+        int chunk = lossChunkRows(T);
+        Buf xc = be.alloc(chunk * H), logits = be.alloc(chunk * V), dxc = dH == null ? null : be.alloc(chunk * H);
+        Buf dW = dH == null ? null : g.of(weights.lmHead);
+        float ds = dH == null ? 0f : dScale;
         double sum = 0;
         for (int r0 = 0; r0 < T; r0 += chunk) {
             int n = Math.min(chunk, T - r0);
             boolean any = false;
             for (int t = r0; t < r0 + n; t++) any |= labels[t] >= 0;
             if (!any) {
-                be.fill(dH, r0 * H, n * H, 0f);
+                if (dH != null) be.fill(dH, r0 * H, n * H, 0f);
                 continue;
             }
-            be.copy(r.hidden, r0 * H, xc, 0, n * H);
+            be.copy(hidden, r0 * H, xc, 0, n * H);
             be.matmul(weights.lmHead, xc, logits, n, null);
-            sum += be.crossEntropy(logits, n, V, labels, r0, spec.logitScale, spec.finalSoftcap, dScale, null);
-            if (dScale == 0f) continue;
+            sum += be.crossEntropy(logits, n, V, labels, r0, spec.logitScale, spec.finalSoftcap, ds, null);
+            if (dH == null) continue;
             be.matmulBackward(weights.lmHead, xc, logits, n, dxc, false, dW, null);
             be.copy(dxc, 0, dH, r0 * H, n * H);
         }
         return sum;
+    }
+
+    /**
+     * The summed cross-entropy over {@code labels} (entries other than {@link Positions#IGNORE}) of
+     * packed examples, without gradients: evaluation. Adapters run in inference mode (no dropout) and
+     * nothing is kept per layer: one set of activation buffers serves every layer, as in inference.
+     */
+    public double loss(int[] tokens, Positions p, int[] labels) {
+        int T = tokens.length;
+        if (T == 0 || p.rows != T) throw new IllegalArgumentException(T + " tokens for " + p.rows + " positions");
+        if (!p.selfContained()) throw new IllegalArgumentException("positions must restart at each example");
+        if (!spec.numerics.isDefault()) throw new IllegalStateException("training runs in fp32; numerics " + spec.numerics + " are an inference emulation");
+        checkTokens(tokens);
+        Pass c = new Pass(tokens, p, null, 0, new Buffers(T, false, true), false);
+        be.embed(weights.embed, tokens, T, c.x, spec.embedScale);
+        for (int l = 0; l < spec.layers; l++) layerForward(l, c, c.buf.acts);
+        norm(c.x, c.x, T, weights.finalNormW, weights.finalNormB, null, null);
+        return headLoss(c.x, T, labels, 0f, null, null);
     }
 
     /** Gradient buffers of the backward, allocated once per step and reused by every layer. */
@@ -685,11 +770,11 @@ public final class Model {
         for (int l = spec.layers - 1; l >= 0; l--) {
             LayerActs a = r.acts[l];
             if (r.checkpointing) {
-                be.copy(r.inputs[l], 0, c.x, 0, T * H);
                 a = c.buf.acts;
-                layerForward(l, c, a);
+                if (l < spec.layers - 1 || !r.lastLayerLive) layerRecompute(l, c, a, r.inputs[l], r.mids[l]);
+                r.lastLayerLive = false;
             }
-            layerBackward(l, c, a, s.dx, g, s);
+            layerBackward(l, c, a, s.dx, l > 0 || g.of(weights.embed) != null, g, s);
         }
         Buf dE = g.of(weights.embed);
         if (dE != null) be.embedBackward(s.dx, c.tokens, T, H, spec.embedScale, dE);

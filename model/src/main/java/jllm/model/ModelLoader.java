@@ -9,7 +9,7 @@ import jllm.formats.llama2c.Llama2cCheckpoint;
 import jllm.formats.safetensors.ShardedSafetensors;
 import jllm.tensor.Backend;
 
-/** Opens a model from a path: a Hugging Face directory (config.json + safetensors) or a llama2.c {@code .bin}. */
+/** Opens a model from a path: a Hugging Face directory (config.json + safetensors), a GGUF file or a llama2.c {@code .bin}. */
 public final class ModelLoader {
     private ModelLoader() {}
 
@@ -22,8 +22,10 @@ public final class ModelLoader {
             TensorStore st = ShardedSafetensors.openDirectory(path);
             return build(c, st, be, warn);
         }
+        if (!Files.isRegularFile(path)) throw new FormatException(path + ": not a model file (a device, FIFO or socket)");
         String name = path.getFileName().toString();
-        if (name.endsWith(".gguf")) return jllm.model.gguf.GgufModelLoader.load(path, be, warn);
+        // GGUF by its magic, not its name: Ollama stores models as sha256-... blobs.
+        if (jllm.formats.gguf.GgufFile.isGguf(path) || name.endsWith(".gguf")) return jllm.model.gguf.GgufModelLoader.load(path, be, warn);
         if (name.endsWith(".bin")) {
             Llama2cCheckpoint ck = Llama2cCheckpoint.open(path);
             return build(Config.of(ck.configJson()), ck, be, warn);

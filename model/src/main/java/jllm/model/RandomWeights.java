@@ -23,15 +23,31 @@ import jllm.tensor.Tensors;
  */
 public final class RandomWeights implements TensorStore {
     private final Map<String, long[]> shapes = new LinkedHashMap<>();
-    private final Map<String, Tensor> made = new LinkedHashMap<>();
-    private final GgmlType type;
+    /**
+     * Tensors already made, weakly: a model built from this store keeps its tensors (and asking twice,
+     * as tied embeddings do, gives the same one), while a file writer drops each tensor once written,
+     * so writing a checkpoint larger than memory holds one tensor at a time.
+     */
+    private final Map<String, java.lang.ref.WeakReference<Tensor>> made = new java.util.HashMap<>();
+    /** The type of each matrix (vectors are F32). */
+    private final java.util.function.BiFunction<String, long[], GgmlType> typeOf;
+    private final String typeName;
     private final long seed;
     private final Parallel par;
     private final float normValue;
 
     public RandomWeights(Config c, GgmlType type, long seed, int threads) {
+        this(c, (name, shape) -> type, type.toString(), seed, threads);
         if (!type.supported) throw new IllegalArgumentException("no tensors of type " + type);
-        this.type = type;
+    }
+
+    /**
+     * Random weights whose matrices each get their own type ({@code typeOf(name, shape)}), e.g. a
+     * llama.cpp mixed recipe such as Q4_K_M; {@code typeName} names the mix in messages.
+     */
+    public RandomWeights(Config c, java.util.function.BiFunction<String, long[], GgmlType> typeOf, String typeName, long seed, int threads) {
+        this.typeOf = typeOf;
+        this.typeName = typeName;
         this.seed = seed;
         this.par = Parallel.shared(threads);
         Spec s = Architectures.forConfig(c).spec(c);
@@ -81,18 +97,27 @@ public final class RandomWeights implements TensorStore {
     /** Bytes all tensors take (what a file of this checkpoint would hold, headers aside). */
     public long bytes() {
         long b = 0;
-        for (var e : shapes.entrySet()) b += e.getValue().length == 1 ? 4 * e.getValue()[0] : type.bytes(e.getValue());
+        for (var e : shapes.entrySet()) b += e.getValue().length == 1 ? 4 * e.getValue()[0] : type(e.getKey()).bytes(e.getValue());
         return b;
     }
 
-    @Override public String source() { return "random " + type + " weights"; }
+    /** The stored type of a tensor: F32 for vectors, else the matrix type. */
+    public GgmlType type(String name) {
+        long[] shape = shape(name);
+        if (shape.length == 1) return GgmlType.F32;
+        GgmlType t = typeOf.apply(name, shape);
+        if (!t.supported) throw new IllegalArgumentException("no tensors of type " + t);
+        return t;
+    }
+
+    @Override public String source() { return "random " + typeName + " weights"; }
 
     @Override public Set<String> names() { return shapes.keySet(); }
 
     @Override
     public Info info(String name) {
         long[] shape = shape(name);
-        return new Info(name, shape.length == 1 ? DType.F32 : DType.valueOf(type.name()), shape);
+        return new Info(name, DType.valueOf(type(name).name()), shape);
     }
 
     private long[] shape(String name) {
@@ -103,13 +128,21 @@ public final class RandomWeights implements TensorStore {
 
     @Override
     public synchronized Tensor tensor(String name) {
-        Tensor t = made.get(name);
+        var ref = made.get(name);
+        Tensor t = ref == null ? null : ref.get();
         if (t == null) {
             long[] shape = shape(name);
-            t = shape.length == 1 ? vector(name, (int) shape[0]) : matrix(name, shape[0], shape[1]);
-            made.put(name, t);
+            t = shape.length == 1 ? vector(name, (int) shape[0]) : matrix(name, shape[0], shape[1], Arena.ofAuto());
+            made.put(name, new java.lang.ref.WeakReference<>(t));
         }
         return t;
+    }
+
+    /** Made afresh in {@code arena} and not kept: for writing a checkpoint one tensor at a time. */
+    @Override
+    public Tensor tensor(String name, Arena arena) {
+        long[] shape = shape(name);
+        return shape.length == 1 ? vector(name, (int) shape[0]) : matrix(name, shape[0], shape[1], arena);
     }
 
     private Tensor vector(String name, int n) {
@@ -119,9 +152,10 @@ public final class RandomWeights implements TensorStore {
         return F32Tensor.of(v, n);
     }
 
-    private Tensor matrix(String name, long rows, long cols) {
+    private Tensor matrix(String name, long rows, long cols, Arena arena) {
+        GgmlType type = type(name);
         long rb = type.rowBytes(cols);
-        MemorySegment seg = Arena.ofAuto().allocate(rows * rb, 64);
+        MemorySegment seg = arena.allocate(rows * rb, 64);
         long h = hash(name);
         float amp = (float) Math.sqrt(3.0 / cols);
         int c = Math.toIntExact(cols);

@@ -61,8 +61,8 @@ public final class Rope {
     /** Reads the parameters of {@code layerType} (null = the model's single RoPE). */
     public static Rope fromConfig(Config c, String layerType, int headDim, boolean interleaved) {
         JsonNode p = c.ropeParameters(layerType);
-        double theta = p.path("rope_theta").asDouble(10000.0);
-        double partial = p.has("partial_rotary_factor") ? p.get("partial_rotary_factor").asDouble() : c.num("partial_rotary_factor", 1.0);
+        double theta = positive(c, p, "rope_theta", 10000.0);
+        double partial = p.has("partial_rotary_factor") ? positive(c, p, "partial_rotary_factor", 1.0) : c.positive("partial_rotary_factor", 1.0);
         int dim = (int) (headDim * partial);
         if (dim < 2 || dim > headDim || dim % 2 != 0) throw c.bad("rotary dimension " + dim + " (head_dim " + headDim + " x partial_rotary_factor " + partial + ") must be even and in 2.." + headDim);
         String type = p.path("rope_type").asText("default");
@@ -77,7 +77,8 @@ public final class Rope {
             }
             case "dynamic" -> {
                 double f = req(c, p, "factor");
-                int orig = p.has("original_max_position_embeddings") ? p.get("original_max_position_embeddings").asInt() : maxPos;
+                int orig = p.has("original_max_position_embeddings") ? (int) positive(c, p, "original_max_position_embeddings", maxPos) : maxPos;
+                if (orig < 1) throw c.bad("rope parameter 'original_max_position_embeddings' must be >= 1");
                 return new Rope(type, dim, interleaved, inv, 1f, theta, f, orig, null, 1f);
             }
             case "yarn" -> { return yarn(c, p, theta, dim, maxPos, interleaved); }
@@ -87,9 +88,19 @@ public final class Rope {
         }
     }
 
+    /** A required RoPE parameter, a finite number > 0 (a factor of 0 divides by zero, a negative one reverses rotations). */
     private static double req(Config c, JsonNode p, String key) {
         if (!p.has(key) || !p.get(key).isNumber()) throw c.bad("rope parameters need a numeric '" + key + "'");
-        return p.get(key).asDouble();
+        return positive(c, p, key, 0);
+    }
+
+    /** An optional RoPE parameter that must be a finite number > 0 when present. */
+    private static double positive(Config c, JsonNode p, String key, double def) {
+        JsonNode n = p.get(key);
+        if (n == null || n.isNull()) return def;
+        if (!n.isNumber()) throw c.bad("rope parameter '" + key + "' must be a number, got " + n);
+        c.checkPositive("rope parameter '" + key + "'", n.asDouble());
+        return n.asDouble();
     }
 
     /** {@code 1 / theta^(2i/d)}, each step rounded to fp32 as torch computes it. */
@@ -104,13 +115,16 @@ public final class Rope {
 
     private static Rope yarn(Config c, JsonNode p, double theta, int dim, int maxPos, boolean interleaved) {
         double factor = req(c, p, "factor");
-        int orig = p.has("original_max_position_embeddings") ? p.get("original_max_position_embeddings").asInt() : maxPos;
+        int orig = p.has("original_max_position_embeddings") ? (int) positive(c, p, "original_max_position_embeddings", maxPos) : maxPos;
+        if (orig < 1) throw c.bad("rope parameter 'original_max_position_embeddings' must be >= 1");
         if (p.has("original_max_position_embeddings")) factor = (double) maxPos / orig;
-        Double attn = p.hasNonNull("attention_factor") ? p.get("attention_factor").asDouble() : null;
+        Double attn = p.hasNonNull("attention_factor") ? positive(c, p, "attention_factor", 1) : null;
         double mscale = p.path("mscale").asDouble(0), mscaleAll = p.path("mscale_all_dim").asDouble(0);
         if (attn == null) attn = (mscale != 0 && mscaleAll != 0) ? yarnMscale(factor, mscale) / yarnMscale(factor, mscaleAll) : yarnMscale(factor, 1);
-        double betaFast = p.path("beta_fast").asDouble(0) == 0 ? 32 : p.get("beta_fast").asDouble();
-        double betaSlow = p.path("beta_slow").asDouble(0) == 0 ? 1 : p.get("beta_slow").asDouble();
+        c.checkPositive("yarn attention factor (from attention_factor or mscale / mscale_all_dim)", attn);
+        // transformers: `beta_fast or 32`, so 0 means the default
+        double betaFast = p.path("beta_fast").asDouble(0) == 0 ? 32 : positive(c, p, "beta_fast", 32);
+        double betaSlow = p.path("beta_slow").asDouble(0) == 0 ? 1 : positive(c, p, "beta_slow", 1);
         boolean truncate = p.path("truncate").asBoolean(true);
         double low = correctionDim(betaFast, dim, theta, orig), high = correctionDim(betaSlow, dim, theta, orig);
         if (truncate) { low = Math.floor(low); high = Math.ceil(high); }
@@ -138,11 +152,12 @@ public final class Rope {
 
     private static Rope longrope(Config c, JsonNode p, double theta, int dim, int maxPos, boolean interleaved) {
         float[] shortF = factors(c, p, "short_factor", dim), longF = factors(c, p, "long_factor", dim);
-        int orig = p.has("original_max_position_embeddings") ? p.get("original_max_position_embeddings").asInt()
-                : (int) c.num("original_max_position_embeddings", maxPos);
+        int orig = p.has("original_max_position_embeddings") ? (int) positive(c, p, "original_max_position_embeddings", maxPos)
+                : (int) c.positive("original_max_position_embeddings", maxPos);
+        if (orig < 1) throw c.bad("rope parameter 'original_max_position_embeddings' must be >= 1");
         double factor = c.has("original_max_position_embeddings") || p.has("original_max_position_embeddings")
                 ? (double) maxPos / orig : p.path("factor").asDouble(1.0);
-        double attn = p.hasNonNull("attention_factor") ? p.get("attention_factor").asDouble()
+        double attn = p.hasNonNull("attention_factor") ? positive(c, p, "attention_factor", 1)
                 : factor <= 1.0 ? 1.0 : Math.sqrt(1 + Math.log(factor) / Math.log(orig));
         float[] sInv = new float[dim / 2], lInv = new float[dim / 2];
         for (int i = 0; i < sInv.length; i++) {
@@ -157,13 +172,18 @@ public final class Rope {
         JsonNode a = p.get(key);
         if (a == null || !a.isArray() || a.size() != dim / 2) throw c.bad("longrope '" + key + "' must be a list of " + dim / 2 + " numbers");
         float[] f = new float[dim / 2];
-        for (int i = 0; i < f.length; i++) f[i] = (float) a.get(i).asDouble();
+        for (int i = 0; i < f.length; i++) {
+            if (!a.get(i).isNumber()) throw c.bad("longrope '" + key + "' must be a list of " + dim / 2 + " numbers");
+            c.checkPositive("longrope '" + key + "'[" + i + "]", a.get(i).asDouble());
+            f[i] = (float) a.get(i).asDouble();
+        }
         return f;
     }
 
     private static Rope llama3(Config c, JsonNode p, double theta, int dim, boolean interleaved) {
         float factor = (float) req(c, p, "factor"), low = (float) req(c, p, "low_freq_factor"), high = (float) req(c, p, "high_freq_factor");
         float old = (float) req(c, p, "original_max_position_embeddings");
+        if (!(high > low)) throw c.bad("rope parameters need high_freq_factor > low_freq_factor, got " + high + " and " + low);
         float lowWave = old / low, highWave = old / high;
         float[] inv = defaultInvFreq(theta, dim);
         for (int i = 0; i < inv.length; i++) {

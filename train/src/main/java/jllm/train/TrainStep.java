@@ -242,8 +242,7 @@ public final class TrainStep {
     public double[] evaluate(List<Batch> batches) {
         long targets = check(batches, optimizer.steps());
         double sum = 0;
-        // TEMP (until h-trainer's Model.loss lands): loss only through the training forward (dropout must be 0 here)
-        for (Batch b : batches) sum += model.headLoss(model.trainForward(b.tokens, b.positions, true), b.targets, 0f, new jllm.model.Grads());
+        for (Batch b : batches) sum += model.loss(b.tokens, b.positions, b.targets);
         return new double[] {sum / targets, targets};
     }
 

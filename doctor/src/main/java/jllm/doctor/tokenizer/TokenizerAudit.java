@@ -125,7 +125,7 @@ public final class TokenizerAudit {
             GgufWriter w = new GgufWriter();
             w.string("general.architecture", "llama");
             GgufVocabWriter.addTo(dir, w);
-            w.write(tmp);
+            w.write(tmp, true, java.util.List.of());   // our own empty temporary file
             return Tokenizer.load(tmp);
         } catch (IOException e) {
             throw new FormatException("cannot write a temporary GGUF vocabulary: " + e.getMessage(), e);

@@ -1,6 +1,7 @@
 package jllm.formats.gguf;
 
 import jllm.formats.FormatException;
+import jllm.tensor.GgmlType;
 
 import java.io.IOException;
 import java.lang.foreign.Arena;
@@ -121,10 +122,27 @@ public final class GgufFile implements AutoCloseable {
             tensors.add(t);
             tensorsByName.put(name, t);
         }
+        checkOverlaps();
+    }
+
+    /**
+     * Two tensors sharing bytes would alias each other (writing one changes the other, and a hostile
+     * file could make every tensor point at the same few bytes): refused as for safetensors.
+     */
+    private void checkOverlaps() {
+        List<GgufTensorInfo> sorted = new ArrayList<>();
+        for (GgufTensorInfo t : tensors) if (t.data().byteSize() > 0) sorted.add(t);
+        sorted.sort(java.util.Comparator.comparingLong(GgufTensorInfo::offset));
+        for (int i = 1; i < sorted.size(); i++) {
+            GgufTensorInfo a = sorted.get(i - 1), b = sorted.get(i);
+            if (b.offset() < a.offset() + a.data().byteSize())
+                throw fail("tensors '" + a.name() + "' and '" + b.name() + "' overlap in the data section");
+        }
     }
 
     /** Maps and parses a GGUF file; the mapping lives until {@link #close()}. */
     public static GgufFile open(Path path) {
+        jllm.formats.io.InputFile.requireFile(path, null);
         Arena arena = Arena.ofShared();
         try (FileChannel ch = FileChannel.open(path, StandardOpenOption.READ)) {
             MemorySegment seg = ch.map(FileChannel.MapMode.READ_ONLY, 0, ch.size(), arena);
@@ -143,6 +161,7 @@ public final class GgufFile implements AutoCloseable {
      * it: for models, whose tensors are views into the mapping and live as long as the model does.
      */
     public static GgufFile openManaged(Path path) {
+        jllm.formats.io.InputFile.requireFile(path, null);
         try (FileChannel ch = FileChannel.open(path, StandardOpenOption.READ)) {
             return new GgufFile(path.toString(), null, ch.map(FileChannel.MapMode.READ_ONLY, 0, ch.size(), Arena.ofAuto()));
         } catch (IOException e) {
@@ -157,6 +176,7 @@ public final class GgufFile implements AutoCloseable {
 
     /** True when the file starts with the GGUF magic (cheap format sniffing). */
     public static boolean isGguf(Path path) {
+        if (!java.nio.file.Files.isRegularFile(path)) return false;
         try (var in = java.nio.file.Files.newInputStream(path)) {
             byte[] b = in.readNBytes(4);
             return b.length == 4 && b[0] == 'G' && b[1] == 'G' && b[2] == 'U' && b[3] == 'F';
@@ -380,8 +400,9 @@ public final class GgufFile implements AutoCloseable {
     }
 
     private long tensorBytes(String name, long[] dims, int type) {
-        int bv = GgmlTypes.blockValues(type);
-        if (bv == 0) throw fail("tensor '" + name + "' has unknown ggml type " + type);
+        GgmlType t = GgmlType.byId(type);
+        if (t == null) throw fail("tensor '" + name + "' has unknown ggml type " + type);
+        int bv = t.blockSize, bb = t.blockBytes;
         if (dims.length > 0 && dims[0] % bv != 0) {
             throw fail("tensor '" + name + "' first dimension " + dims[0] + " is not a multiple of the block size " + bv);
         }
@@ -391,8 +412,8 @@ public final class GgufFile implements AutoCloseable {
             n *= d;
         }
         long blocks = n / bv;
-        if (blocks > Long.MAX_VALUE / GgmlTypes.blockBytes(type)) throw fail("tensor '" + name + "' size overflows");
-        return blocks * GgmlTypes.blockBytes(type);
+        if (blocks > Long.MAX_VALUE / bb) throw fail("tensor '" + name + "' size overflows");
+        return blocks * bb;
     }
 
     private static long alignUp(long x, int a) { return (x + a - 1) & -(long) a; }

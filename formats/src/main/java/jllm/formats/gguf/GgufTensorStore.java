@@ -26,6 +26,16 @@ public final class GgufTensorStore implements TensorStore {
 
     @Override public String source() { return file.source(); }
 
+    @Override
+    public java.util.List<java.nio.file.Path> files() {
+        try {
+            java.nio.file.Path p = java.nio.file.Path.of(file.source());
+            return java.nio.file.Files.exists(p) ? java.util.List.of(p) : java.util.List.of();
+        } catch (java.nio.file.InvalidPathException e) {
+            return java.util.List.of();
+        }
+    }
+
     @Override public Set<String> names() { return byName.keySet(); }
 
     private GgufTensorInfo get(String name) {

@@ -1,31 +1,34 @@
 package jllm.formats.gguf;
 
+import jllm.tensor.GgmlType;
+
 import java.io.IOException;
 import java.io.OutputStream;
+import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
 import java.util.ArrayList;
+import java.util.Collection;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import jllm.formats.FormatException;
+import java.util.function.Function;
+import jllm.formats.io.OutputFile;
 
 /**
  * Writes GGUF version 3 files as llama.cpp's reader expects them: metadata in insertion order,
  * tensor infos with ggml-order dims, each tensor's offset the running sum of the padded sizes before
- * it, the data section and every tensor padded to {@code general.alignment}. Written to a temporary
- * file beside the target and renamed, so an interrupted write never leaves a half file.
+ * it, the data section and every tensor padded to {@code general.alignment}. Written through
+ * {@link OutputFile}, so an interrupted write never leaves a half file or replaces a user's file.
  */
 public final class GgufWriter {
     private record Value(GgufValueType type, GgufValueType elem, Object v) {}
 
-    private record TensorEntry(String name, long[] ne, int type, long size, java.util.function.Supplier<MemorySegment> bytes) {}
+    private record TensorEntry(String name, long[] ne, int type, long size, Function<Arena, MemorySegment> bytes) {}
 
     private final Map<String, Value> kv = new LinkedHashMap<>();
     private final List<TensorEntry> tensors = new ArrayList<>();
@@ -77,13 +80,23 @@ public final class GgufWriter {
      * writing (one tensor in memory at a time when converting large models).
      */
     public GgufWriter tensor(String name, int ggmlType, long[] shape, long byteSize, java.util.function.Supplier<MemorySegment> bytes) {
+        return tensor(name, ggmlType, shape, byteSize, arena -> bytes.get());
+    }
+
+    /**
+     * As above, with memory the producer allocates for the bytes in {@code arena}, which is closed as soon
+     * as the tensor is written: converting a model holds one tensor's memory at a time, not whatever the
+     * garbage collector has not yet reclaimed.
+     */
+    public GgufWriter tensor(String name, int ggmlType, long[] shape, long byteSize, Function<Arena, MemorySegment> bytes) {
         if (name.getBytes(StandardCharsets.UTF_8).length >= 64) throw new IllegalArgumentException("tensor name longer than 63 bytes: " + name);
         if (tensorNames.put(name, true) != null) throw new IllegalArgumentException("duplicate tensor " + name);
         if (shape.length == 0 || shape.length > 4) throw new IllegalArgumentException(name + ": GGUF tensors have 1..4 dims");
         long n = 1;
         for (long d : shape) n = Math.multiplyExact(n, d);
-        int bv = GgmlTypes.blockValues(ggmlType), bb = GgmlTypes.blockBytes(ggmlType);
-        if (bv == 0) throw new IllegalArgumentException(name + ": unknown ggml type " + ggmlType);
+        GgmlType t = GgmlType.byId(ggmlType);
+        if (t == null) throw new IllegalArgumentException(name + ": unknown ggml type " + ggmlType);
+        int bv = t.blockSize, bb = t.blockBytes;
         if (shape[shape.length - 1] % bv != 0) throw new IllegalArgumentException(name + ": row length " + shape[shape.length - 1] + " is not a multiple of the block size " + bv);
         if (n / bv * bb != byteSize) throw new IllegalArgumentException(name + ": " + byteSize + " bytes, expected " + n / bv * bb);
         long[] ne = new long[shape.length];
@@ -94,56 +107,57 @@ public final class GgufWriter {
 
     private long padded(long size) { return (size + alignment - 1) / alignment * alignment; }
 
-    public void write(Path target) {
-        Path dir = target.toAbsolutePath().getParent();
-        Path tmp = null;
-        try {
-            Files.createDirectories(dir);
-            tmp = Files.createTempFile(dir, "." + target.getFileName(), ".tmp");
-            try (OutputStream raw = Files.newOutputStream(tmp); Out out = new Out(new java.io.BufferedOutputStream(raw, 1 << 20))) {
-                out.i32(0x46554747);
-                out.i32(3);
-                out.i64(tensors.size());
-                out.i64(kv.size());
-                for (var e : kv.entrySet()) {
-                    out.str(e.getKey());
-                    Value v = e.getValue();
-                    out.i32(v.type.id);
-                    if (v.type == GgufValueType.ARRAY) {
-                        out.i32(v.elem.id);
-                        array(out, v.elem, v.v);
-                    } else {
-                        scalar(out, v.type, v.v);
-                    }
+    /** Writes a new file; an existing {@code target} is refused (see {@link OutputFile}). */
+    public void write(Path target) { write(target, false, List.of()); }
+
+    /**
+     * Writes the file through {@link OutputFile}: atomically, never over one of {@code inputs}, an
+     * existing target only with {@code overwrite}. Tensor bytes are produced one tensor at a time.
+     */
+    public Path write(Path target, boolean overwrite, Collection<Path> inputs) {
+        return OutputFile.write(target, overwrite, inputs, (OutputFile.StreamBody) raw -> {
+            Out out = new Out(new java.io.BufferedOutputStream(raw, 1 << 20));
+            out.i32(0x46554747);
+            out.i32(3);
+            out.i64(tensors.size());
+            out.i64(kv.size());
+            for (var e : kv.entrySet()) {
+                out.str(e.getKey());
+                Value v = e.getValue();
+                out.i32(v.type.id);
+                if (v.type == GgufValueType.ARRAY) {
+                    out.i32(v.elem.id);
+                    array(out, v.elem, v.v);
+                } else {
+                    scalar(out, v.type, v.v);
                 }
-                long offset = 0;
-                for (TensorEntry t : tensors) {
-                    out.str(t.name);
-                    out.i32(t.ne.length);
-                    for (long d : t.ne) out.i64(d);
-                    out.i32(t.type);
-                    out.i64(offset);
-                    offset += padded(t.size);
-                }
-                if (!tensors.isEmpty()) out.pad(alignment);
-                byte[] buf = new byte[1 << 20];
-                for (TensorEntry t : tensors) {
-                    MemorySegment seg = t.bytes.get();
+            }
+            long offset = 0;
+            for (TensorEntry t : tensors) {
+                out.str(t.name);
+                out.i32(t.ne.length);
+                for (long d : t.ne) out.i64(d);
+                out.i32(t.type);
+                out.i64(offset);
+                offset += padded(t.size);
+            }
+            if (!tensors.isEmpty()) out.pad(alignment);
+            byte[] buf = new byte[1 << 20];
+            for (TensorEntry t : tensors) {
+                // shared: producers fill their tensors from several threads
+                try (Arena arena = Arena.ofShared()) {
+                    MemorySegment seg = t.bytes.apply(arena);
                     if (seg.byteSize() != t.size) throw new IllegalStateException(t.name + ": produced " + seg.byteSize() + " bytes, declared " + t.size);
                     for (long p = 0; p < seg.byteSize(); p += buf.length) {
                         int n = (int) Math.min(buf.length, seg.byteSize() - p);
                         MemorySegment.copy(seg, ValueLayout.JAVA_BYTE, p, buf, 0, n);
                         out.write(buf, 0, n);
                     }
-                    out.pad(alignment);
                 }
+                out.pad(alignment);
             }
-            Files.move(tmp, target, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
-        } catch (IOException e) {
-            throw new FormatException(target + ": cannot write GGUF: " + e.getMessage(), e);
-        } finally {
-            if (tmp != null) try { Files.deleteIfExists(tmp); } catch (IOException ignored) { }
-        }
+            out.flush();
+        });
     }
 
     private static void scalar(Out out, GgufValueType t, Object v) throws IOException {

@@ -75,7 +75,8 @@ public final class OutputFile {
             for (Path in : inputs) {
                 if (in == null) continue;
                 if (sameFile(real, in))
-                    throw new FormatException(target + ": is also an input of this command (" + in + "); write the output elsewhere");
+                    throw new FormatException(target + ": is one of this command's inputs" + (in.equals(target) ? "" : " (" + in + ")")
+                            + "; write the output elsewhere");
             }
             if (!overwrite) throw new FormatException(target + ": already exists; pass --overwrite to replace it");
         }
@@ -95,7 +96,7 @@ public final class OutputFile {
                 ch.force(true);
             }
             keepMode(real, tmp);
-            Temps.commit(tmp, real);
+            Temps.commit(tmp, real, overwrite, target);
             tmp = null;
             syncDirectory(real.toAbsolutePath().getParent());
             return real;
@@ -201,6 +202,8 @@ public final class OutputFile {
         if (e instanceof FileAlreadyExistsException) return "already exists: " + m;
         if (e instanceof java.nio.file.AccessDeniedException) return "permission denied: " + m;
         if (m.contains("No space left")) return "no space left on device";
+        if (m.contains("File too large")) return "file too large (the file system's or the process's file size limit, ulimit -f)";
+        if (m.contains("Disk quota exceeded")) return "disk quota exceeded";
         return m.isEmpty() ? e.getClass().getSimpleName() : m;
     }
 
@@ -237,9 +240,34 @@ public final class OutputFile {
             }
         }
 
-        static void commit(Path tmp, Path real) throws IOException {
+        /**
+         * Puts the finished temporary file in place. Without {@code overwrite} a file that appeared at the
+         * target while we were writing (another process, a second jllm) is not replaced: the new file is
+         * hard-linked in, which fails if the name exists, instead of renamed over it.
+         */
+        static void commit(Path tmp, Path real, boolean overwrite, Path target) throws IOException {
             synchronized (Temps.class) {
                 if (shuttingDown) throw new IOException("interrupted");
+                if (!overwrite) {
+                    boolean linked;
+                    try {
+                        Files.createLink(real, tmp);
+                        linked = true;
+                    } catch (FileAlreadyExistsException e) {
+                        throw new FormatException(target + ": was created by someone else while jllm was writing it; "
+                                + "pass --overwrite to replace it");
+                    } catch (UnsupportedOperationException | IOException e) {
+                        // no hard links on this filesystem: check, then rename as below
+                        if (Files.exists(real, LinkOption.NOFOLLOW_LINKS))
+                            throw new FormatException(target + ": already exists; pass --overwrite to replace it");
+                        linked = false;
+                    }
+                    if (linked) {
+                        Files.deleteIfExists(tmp);
+                        LIVE.remove(tmp);
+                        return;
+                    }
+                }
                 Files.move(tmp, real, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
                 LIVE.remove(tmp);
             }

@@ -25,7 +25,8 @@ public final class TextFile {
     public static String readUtf8(Path file) {
         long size;
         try {
-            if (Files.isDirectory(file)) throw new FormatException(file + ": is a directory, not a text file");
+            // Not only directories: /dev/zero or a FIFO would be read forever.
+            InputFile.requireFile(file, null);
             size = Files.size(file);
         } catch (IOException e) {
             throw new FormatException(file + ": cannot read: " + OutputFile.describe(e), e);

@@ -83,6 +83,7 @@ public final class Llama2cCheckpoint implements TensorStore {
     }
 
     public static Llama2cCheckpoint open(Path path) {
+        jllm.formats.io.InputFile.requireFile(path, null);
         try (FileChannel ch = FileChannel.open(path, StandardOpenOption.READ)) {
             return new Llama2cCheckpoint(path, ch.map(FileChannel.MapMode.READ_ONLY, 0, ch.size(), Arena.ofAuto()));
         } catch (IOException e) {

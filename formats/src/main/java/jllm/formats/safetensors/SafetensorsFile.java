@@ -53,6 +53,7 @@ public final class SafetensorsFile implements TensorStore {
     }
 
     public static SafetensorsFile open(Path path) {
+        jllm.formats.io.InputFile.requireFile(path, null);
         MemorySegment file;
         try (FileChannel ch = FileChannel.open(path, StandardOpenOption.READ)) {
             long size = ch.size();
@@ -163,6 +164,8 @@ public final class SafetensorsFile implements TensorStore {
     @Override public String source() { return path.toString(); }
 
     public Path path() { return path; }
+
+    @Override public java.util.List<Path> files() { return java.util.List.of(path); }
 
     public Map<String, String> metadata() { return metadata; }
 

@@ -3,30 +3,33 @@ package jllm.formats.safetensors;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import java.io.BufferedOutputStream;
 import java.io.IOException;
 import java.io.OutputStream;
+import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
+import java.util.Collection;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
-import jllm.formats.FormatException;
+import java.util.function.Function;
+import java.util.function.Supplier;
+import jllm.formats.io.OutputFile;
 import jllm.tensor.DType;
 import jllm.tensor.Shapes;
 
-/** Writes safetensors files atomically (a temporary file beside the target, then a rename). */
+/**
+ * Writes safetensors files through {@link OutputFile} (atomically, never over an input or, without
+ * overwrite, an existing file). Tensor bytes may be produced while writing, one tensor at a time, so
+ * a model larger than memory can be written.
+ */
 public final class SafetensorsWriter {
-    public record Item(DType dtype, long[] shape, MemorySegment bytes) {}
-
-    /** A tensor whose bytes are made when the file reaches it (one at a time, so a large model is never all in memory). */
-    private record Lazy(DType dtype, long[] shape, java.util.function.Supplier<MemorySegment> bytes) {}
-
-    private final Map<String, Lazy> lazy = new LinkedHashMap<>();
+    private record Item(DType dtype, long[] shape, long byteSize, Function<Arena, MemorySegment> bytes) {}
 
     private final Map<String, Item> items = new LinkedHashMap<>();
     private final Map<String, String> metadata = new LinkedHashMap<>();
@@ -34,16 +37,20 @@ public final class SafetensorsWriter {
     public SafetensorsWriter metadata(String k, String v) { metadata.put(k, v); return this; }
 
     public SafetensorsWriter add(String name, DType dtype, long[] shape, MemorySegment bytes) {
-        if (Shapes.numel(shape) * dtype.bytes != bytes.byteSize())
-            throw new IllegalArgumentException(name + ": " + dtype + Shapes.str(shape) + " does not match " + bytes.byteSize() + " bytes");
-        if (lazy.containsKey(name) || items.put(name, new Item(dtype, shape.clone(), bytes)) != null) throw new IllegalArgumentException("duplicate tensor " + name);
-        return this;
+        return add(name, dtype, shape, bytes.byteSize(), () -> bytes);
     }
 
-    /** A tensor computed while writing: {@code bytes} is called once, in file order, and must give {@code numel * dtype.bytes} bytes. */
-    public SafetensorsWriter add(String name, DType dtype, long[] shape, java.util.function.Supplier<MemorySegment> bytes) {
-        if (items.containsKey(name) || lazy.put(name, new Lazy(dtype, shape.clone(), bytes)) != null) throw new IllegalArgumentException("duplicate tensor " + name);
-        items.put(name, new Item(dtype, shape.clone(), null));
+    /** A tensor whose bytes are produced only while writing ({@code byteSize} of them). */
+    public SafetensorsWriter add(String name, DType dtype, long[] shape, long byteSize, Supplier<MemorySegment> bytes) {
+        return add(name, dtype, shape, byteSize, arena -> bytes.get());
+    }
+
+    /** As above, the producer's memory allocated in {@code arena}, which is closed once the tensor is written. */
+    public SafetensorsWriter add(String name, DType dtype, long[] shape, long byteSize, Function<Arena, MemorySegment> bytes) {
+        if (Shapes.numel(shape) * dtype.bytes != byteSize)
+            throw new IllegalArgumentException(name + ": " + dtype + Shapes.str(shape) + " does not match " + byteSize + " bytes");
+        if (items.containsKey(name)) throw new IllegalArgumentException("duplicate tensor " + name);
+        items.put(name, new Item(dtype, shape.clone(), byteSize, bytes));
         return this;
     }
 
@@ -59,25 +66,18 @@ public final class SafetensorsWriter {
         return add(name, DType.I64, shape, s);
     }
 
-    public void write(Path target) {
-        Path dir = target.toAbsolutePath().getParent();
-        Path tmp = null;
-        try {
-            Files.createDirectories(dir);
-            tmp = Files.createTempFile(dir, "." + target.getFileName(), ".tmp");
-            try (OutputStream out = Files.newOutputStream(tmp)) {
-                write(out);
-            }
-            Files.move(tmp, target, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
-        } catch (IOException e) {
-            throw new FormatException(target + ": cannot write safetensors: " + e.getMessage(), e);
-        } finally {
-            if (tmp != null) try { Files.deleteIfExists(tmp); } catch (IOException ignored) { }
-        }
+    /** Writes a new file; an existing {@code target} is refused (see {@link OutputFile}). */
+    public void write(Path target) { write(target, false, List.of()); }
+
+    public Path write(Path target, boolean overwrite, Collection<Path> inputs) {
+        return OutputFile.write(target, overwrite, inputs, (OutputFile.StreamBody) this::write);
     }
 
-    /** Writes the file's bytes to a stream (e.g. the body of a {@code jllm.formats.io.OutputFile} write). */
-    public void write(OutputStream out) throws IOException {
+    /**
+     * Writes the file's bytes to a stream (e.g. the body of an {@link OutputFile} write); lazily added
+     * tensors are produced here, one at a time.
+     */
+    public void write(OutputStream raw) throws IOException {
         ObjectMapper om = new ObjectMapper();
         ObjectNode header = om.createObjectNode();
         if (!metadata.isEmpty()) {
@@ -93,7 +93,7 @@ public final class SafetensorsWriter {
             for (long d : it.shape) sh.add(d);
             ArrayNode o = t.putArray("data_offsets");
             o.add(off);
-            off += size(it);
+            off += it.byteSize;
             o.add(off);
         }
         byte[] hb = header.toString().getBytes(StandardCharsets.UTF_8);
@@ -101,21 +101,23 @@ public final class SafetensorsWriter {
         byte[] h = new byte[padded];
         java.util.Arrays.fill(h, (byte) ' ');
         System.arraycopy(hb, 0, h, 0, hb.length);
+        OutputStream out = new BufferedOutputStream(raw, 1 << 20);
         out.write(ByteBuffer.allocate(8).order(ByteOrder.LITTLE_ENDIAN).putLong(padded).array());
         out.write(h);
         byte[] buf = new byte[1 << 20];
         for (var e : items.entrySet()) {
             Item it = e.getValue();
-            MemorySegment bytes = it.bytes != null ? it.bytes : lazy.get(e.getKey()).bytes().get();
-            if (bytes.byteSize() != size(it))
-                throw new IllegalStateException(e.getKey() + ": " + bytes.byteSize() + " bytes made for " + it.dtype + Shapes.str(it.shape));
-            for (long p = 0; p < bytes.byteSize(); p += buf.length) {
-                int n = (int) Math.min(buf.length, bytes.byteSize() - p);
-                MemorySegment.copy(bytes, ValueLayout.JAVA_BYTE, p, buf, 0, n);
-                out.write(buf, 0, n);
+            try (Arena arena = Arena.ofShared()) {
+                MemorySegment seg = it.bytes.apply(arena);
+                if (seg.byteSize() != it.byteSize)
+                    throw new IllegalStateException(e.getKey() + ": produced " + seg.byteSize() + " bytes, declared " + it.byteSize);
+                for (long p = 0; p < seg.byteSize(); p += buf.length) {
+                    int n = (int) Math.min(buf.length, seg.byteSize() - p);
+                    MemorySegment.copy(seg, ValueLayout.JAVA_BYTE, p, buf, 0, n);
+                    out.write(buf, 0, n);
+                }
             }
         }
+        out.flush();
     }
-
-    private static long size(Item it) { return it.bytes != null ? it.bytes.byteSize() : Shapes.numel(it.shape) * it.dtype.bytes; }
 }

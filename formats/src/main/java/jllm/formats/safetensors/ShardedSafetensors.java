@@ -1,8 +1,6 @@
 package jllm.formats.safetensors;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
-import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Collections;
@@ -33,12 +31,7 @@ public final class ShardedSafetensors implements TensorStore {
     }
 
     public static ShardedSafetensors open(Path indexFile) {
-        JsonNode root;
-        try {
-            root = new ObjectMapper().readTree(indexFile.toFile());
-        } catch (IOException e) {
-            throw new FormatException(indexFile + ": cannot parse index: " + e.getMessage(), e);
-        }
+        JsonNode root = jllm.formats.io.InputFile.json(indexFile, null);
         JsonNode map = root == null ? null : root.get("weight_map");
         if (map == null || !map.isObject()) throw new FormatException(indexFile + ": missing weight_map");
         Path dir = indexFile.toAbsolutePath().getParent();
@@ -69,6 +62,14 @@ public final class ShardedSafetensors implements TensorStore {
     @Override public String source() { return index.toString(); }
 
     @Override public Set<String> names() { return byTensor.keySet(); }
+
+    @Override
+    public java.util.List<Path> files() {
+        java.util.Set<Path> out = new java.util.LinkedHashSet<>();
+        out.add(index);
+        for (SafetensorsFile f : byTensor.values()) out.add(f.path());
+        return java.util.List.copyOf(out);
+    }
 
     @Override public Info info(String name) { return shard(name).info(name); }
 

@@ -70,6 +70,27 @@ class GgufFileTest {
     }
 
     @Test
+    void overlappingTensorDataIsRefusedAsForSafetensors() throws Exception {
+        // two 4x2 f32 tensors whose data both start at offset 0 (the second aliases the first)
+        W w = new W().header(3, 2, 0);
+        w.str("a").u32(2).u64(4).u64(2).u32(0).u64(0);
+        w.str("b").u32(2).u64(4).u64(2).u32(0).u64(0);
+        w.pad(32);
+        for (int i = 0; i < 8; i++) w.f32(i);
+        Path p = write(w.bytes());
+        var e = assertThrows(FormatException.class, () -> GgufFile.open(p));
+        assertTrue(e.getMessage().startsWith(p.toString()) && e.getMessage().contains("'a' and 'b' overlap"), e.getMessage());
+        // partly overlapping: b starts in the middle of a
+        W v = new W().header(3, 2, 0);
+        v.str("a").u32(1).u64(16).u32(0).u64(0);
+        v.str("b").u32(1).u64(8).u32(0).u64(32);
+        v.pad(32);
+        for (int i = 0; i < 16; i++) v.f32(i);
+        var e2 = assertThrows(FormatException.class, () -> GgufFile.open(write(v.bytes())));
+        assertTrue(e2.getMessage().contains("overlap"), e2.getMessage());
+    }
+
+    @Test
     void readsFixtureVocab() {
         Path fx = fixtures().resolve("llamacpp/vocab/ggml-vocab-llama-spm.gguf");
         try (GgufFile f = GgufFile.open(fx)) {
@@ -81,8 +102,7 @@ class GgufFileTest {
     }
 
     static Path fixtures() {
-        String p = System.getProperty("jllm.fixtures");
-        return p != null ? Path.of(p) : Path.of("../shared/fixtures");
+        return jllm.testkit.Fixtures.root();
     }
 
     void assertBad(byte[] b, String fragment) throws Exception {

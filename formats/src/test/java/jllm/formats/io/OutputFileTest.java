@@ -95,4 +95,51 @@ class OutputFileTest {
         OutputFile.directory(d, true, List.of());
         assertThrows(FormatException.class, () -> OutputFile.directory(dir.resolve("x/y"), false, List.of()));
     }
+
+    @Test
+    void aFileThatAppearsWhileWritingIsNotReplacedWithoutOverwrite() throws IOException {
+        Path f = dir.resolve("race.bin");
+        var e = assertThrows(FormatException.class, () -> OutputFile.write(f, false, List.of(), (OutputFile.StreamBody) out -> {
+            out.write(1);
+            Files.writeString(f, "someone else's");   // another process creates the target meanwhile
+        }));
+        assertTrue(e.getMessage().contains("--overwrite"), e.getMessage());
+        assertEquals("someone else's", Files.readString(f));
+        try (var s = Files.list(dir)) { assertEquals(List.of(f), s.toList()); }
+    }
+
+    @Test
+    void modelWritersGoThroughOutputFile() throws IOException {
+        Path g = dir.resolve("m.gguf"), st = dir.resolve("m.safetensors");
+        new jllm.formats.gguf.GgufWriter().string("general.name", "x").write(g);
+        new jllm.formats.safetensors.SafetensorsWriter().addF32("w", new float[] {1, 2}, 2).write(st);
+        // a second write without overwrite is refused; with it, an input is still refused
+        var e = assertThrows(FormatException.class, () -> new jllm.formats.gguf.GgufWriter().string("general.name", "y").write(g));
+        assertTrue(e.getMessage().contains("--overwrite"), e.getMessage());
+        e = assertThrows(FormatException.class, () -> new jllm.formats.safetensors.SafetensorsWriter().addF32("w", new float[] {3}, 1)
+                .write(st, true, List.of(st)));
+        assertTrue(e.getMessage().contains("inputs"), e.getMessage());
+        e = assertThrows(FormatException.class, () -> new jllm.formats.gguf.GgufWriter().write(Path.of("/dev/null"), true, List.of()));
+        assertTrue(e.getMessage().contains("not a regular file"), e.getMessage());
+        assertEquals(1, jllm.formats.safetensors.SafetensorsFile.open(st).names().size());
+    }
+
+    @Test
+    void symlinkToADirectoryOrADanglingLink() throws IOException {
+        Path d = Files.createDirectory(dir.resolve("d"));
+        Path toDir = Files.createSymbolicLink(dir.resolve("todir"), d);
+        var e = assertThrows(FormatException.class, () -> OutputFile.writeString(toDir, true, "x"));
+        assertTrue(e.getMessage().contains("is a directory"), e.getMessage());
+        // a dangling link is followed: the file it names is created, the link stays a link
+        Path dangling = Files.createSymbolicLink(dir.resolve("dangling"), dir.resolve("target.txt"));
+        OutputFile.writeString(dangling, false, "x");
+        assertTrue(Files.isSymbolicLink(dangling));
+        assertEquals("x", Files.readString(dir.resolve("target.txt")));
+        // a link loop is an error, not a hang
+        Path a = dir.resolve("a"), b = dir.resolve("b");
+        Files.createSymbolicLink(a, b);
+        Files.createSymbolicLink(b, a);
+        e = assertThrows(FormatException.class, () -> OutputFile.writeString(a, true, "x"));
+        assertTrue(e.getMessage().contains("symbolic links"), e.getMessage());
+    }
 }

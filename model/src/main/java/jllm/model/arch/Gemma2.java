@@ -20,9 +20,9 @@ public class Gemma2 extends Gemma {
         s.names.postAttnNorm = "post_attention_layernorm";
         s.names.ffnNorm = "pre_feedforward_layernorm";
         s.names.postFfnNorm = "post_feedforward_layernorm";
-        s.attnScale = (float) Math.pow(c.num("query_pre_attn_scalar", s.headDim), -0.5);
-        s.attnSoftcap = (float) c.num("attn_logit_softcapping", 0);
-        s.finalSoftcap = (float) c.num("final_logit_softcapping", 0);
+        s.attnScale = (float) Math.pow(c.positive("query_pre_attn_scalar", s.headDim), -0.5);
+        s.attnSoftcap = (float) c.finite("attn_logit_softcapping", 0);
+        s.finalSoftcap = (float) c.finite("final_logit_softcapping", 0);
         int window = c.has("sliding_window") ? c.size("sliding_window", 1 << 30) : 0;
         if (!c.strings("layer_types").isEmpty()) applyLayerTypes(c, s, window);
         else if (window > 0) defaultPattern(c, s, window);

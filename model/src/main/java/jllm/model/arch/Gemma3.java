@@ -25,7 +25,7 @@ public final class Gemma3 extends Gemma2 {
             var p = (com.fasterxml.jackson.databind.node.ObjectNode) c.json().deepCopy();
             p.remove("rope_scaling");
             p.remove("rope_parameters");
-            p.put("rope_theta", c.num("rope_local_base_freq", 10000.0));
+            p.put("rope_theta", c.positive("rope_local_base_freq", 10000.0));
             local = Rope.fromConfig(new Config(p, c.source()), null, s.headDim, false);
         }
         for (int i = 0; i < s.layers; i++) {

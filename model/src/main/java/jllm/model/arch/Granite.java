@@ -10,9 +10,9 @@ public final class Granite extends Architecture {
 
     @Override
     protected void customize(Config c, Spec s) {
-        s.embedScale = (float) c.num("embedding_multiplier", 1.0);
-        s.residualScale = (float) c.num("residual_multiplier", 1.0);
-        s.logitScale = (float) (1.0 / c.num("logits_scaling", 1.0));
-        s.attnScale = (float) c.num("attention_multiplier", s.attnScale);
+        s.embedScale = (float) c.finite("embedding_multiplier", 1.0);
+        s.residualScale = (float) c.finite("residual_multiplier", 1.0);
+        s.logitScale = (float) (1.0 / c.positive("logits_scaling", 1.0));
+        s.attnScale = (float) c.finite("attention_multiplier", s.attnScale);
     }
 }

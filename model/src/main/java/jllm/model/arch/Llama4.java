@@ -26,7 +26,7 @@ public final class Llama4 extends Architecture {
         var noRope = c.ints("no_rope_layers");
         int interval = c.size("no_rope_layer_interval", 1 << 10, 4);
         boolean tempTuning = c.bool("attn_temperature_tuning", true);
-        Spec.QueryScale temperature = temperatureTuning((float) c.num("attn_scale", 0.1), (float) c.num("floor_scale", 8192));
+        Spec.QueryScale temperature = temperatureTuning((float) c.finite("attn_scale", 0.1), (float) c.positive("floor_scale", 8192));
         int denseInter = c.size("intermediate_size_mlp", 1 << 20, c.size("intermediate_size", 1 << 20));
         for (int i = 0; i < s.layers; i++) {
             boolean useRope = noRope.isEmpty() ? (i + 1) % interval != 0 : noRope.get(i) != 0;

@@ -16,7 +16,7 @@ public final class Nemotron extends Architecture {
         if (!c.has("num_key_value_heads")) throw c.bad("nemotron needs 'num_key_value_heads'");
         s.layerNorm = true;
         s.normOnePlus = true;
-        s.normEps = (float) c.num("norm_eps", 1e-5);
+        s.normEps = (float) c.positive("norm_eps", 1e-5);
         s.gated = false;
     }
 }

@@ -12,6 +12,7 @@ import java.util.function.Consumer;
 import jllm.formats.FormatException;
 import jllm.formats.TensorStore;
 import jllm.formats.gguf.GgufWriter;
+import jllm.formats.io.OutputFile;
 import jllm.model.Architecture;
 import jllm.model.Architectures;
 import jllm.model.Config;
@@ -28,7 +29,11 @@ import jllm.tensor.Tensor;
  * stacked. Vectors (norms, biases) stay F32; matrices get the requested type.
  */
 public final class GgufConverter {
-    /** Target file types: a uniform type, or llama.cpp's mixed Q4_K_M recipe. */
+    /**
+     * Target file types: a uniform type, or one of llama.cpp's mixed recipes (Q4_K_M, Q5_K_M). A
+     * file-level choice with llama.cpp's {@code general.file_type} number, not a second table of tensor
+     * types: each names its base {@link GgmlType}, where everything about the type itself lives.
+     */
     public enum FileType {
         F32(0, GgmlType.F32), F16(1, GgmlType.F16), BF16(32, GgmlType.BF16), Q8_0(7, GgmlType.Q8_0), Q4_0(2, GgmlType.Q4_0),
         Q4_1(3, GgmlType.Q4_1), Q5_0(8, GgmlType.Q5_0), Q5_1(9, GgmlType.Q5_1), Q4_K_M(15, GgmlType.Q4_K), Q5_K_M(17, GgmlType.Q5_K),
@@ -87,36 +92,39 @@ public final class GgufConverter {
         int nLayers = s.layers;
         for (TensorMap.Entry e : entries) {
             if (e.role() == TensorMap.Role.EXPERT || !st.has(e.hf())) continue;
-            Tensor t = st.tensor(e.hf());
-            long[] shape = t.shape();
+            // Only the shape now: the tensor itself is read (or, for random weights, made) while writing,
+            // one at a time, so converting never holds the whole model in memory.
+            TensorStore.Info info = st.info(e.hf());
+            long[] shape = info.shape();
             boolean isNorm = shape.length == 1 && e.gguf().contains("norm");
             int rowsPerHead = s.headDim;
             GgmlType gt = pick(type, e.gguf(), shape, nLayers);
             boolean qk = permute && (e.role() == TensorMap.Role.Q || e.role() == TensorMap.Role.K);
-            w.tensor(e.gguf(), gt.id, shape, bytes(gt, shape), () -> {
-                if (t.dtype().name().equals(gt.name()) && !(plusOne && isNorm)) {
+            w.tensor(e.gguf(), gt.id, shape, bytes(gt, shape), arena -> {
+                Tensor t = st.tensor(e.hf(), arena);
+                if (info.dtype().name().equals(gt.name()) && !(plusOne && isNorm)) {
                     // Already in the target type: copy (or move whole rows), never requantize.
                     progress.accept(String.format("[%d/%d] %s %s %s", ++done[0], totalTensors, e.gguf(), gt, java.util.Arrays.toString(shape)));
-                    return qk ? permuteRowBytes(t.segment(), shape, rowsPerHead) : t.segment();
+                    return qk ? permuteRowBytes(t.segment(), shape, rowsPerHead, arena) : t.segment();
                 }
                 float[] v = t.toFloatArray();
                 if (permute && (e.role() == TensorMap.Role.Q || e.role() == TensorMap.Role.K)) v = permuteRows(v, shape, rowsPerHead);
                 if (plusOne && isNorm) for (int i = 0; i < v.length; i++) v[i] += 1f;
                 progress.accept(String.format("[%d/%d] %s %s %s", ++done[0], totalTensors, e.gguf(), gt, java.util.Arrays.toString(shape)));
-                return encode(gt, v, shape);
+                return encode(gt, v, shape, arena);
             });
         }
         for (var stack : stacks.entrySet()) {
             List<TensorMap.Entry> es = stack.getValue();
-            long[] one = st.tensor(es.get(0).hf()).shape();
+            long[] one = st.info(es.get(0).hf()).shape();
             long[] shape = {es.size(), one[0], one[1]};
             GgmlType gt = pick(type, stack.getKey(), new long[] {one[0], one[1]}, nLayers);
-            w.tensor(stack.getKey(), gt.id, shape, bytes(gt, shape), () -> {
+            w.tensor(stack.getKey(), gt.id, shape, bytes(gt, shape), arena -> {
                 int per = Math.toIntExact(one[0] * one[1]);
-                float[] v = new float[per * es.size()];
-                for (TensorMap.Entry e : es) st.tensor(e.hf()).read(0, v, e.expert() * per, per);
+                float[] v = new float[Math.toIntExact((long) per * es.size())];
+                for (TensorMap.Entry e : es) st.tensor(e.hf(), arena).read(0, v, e.expert() * per, per);
                 progress.accept(String.format("[%d/%d] %s %s %s", ++done[0], totalTensors, stack.getKey(), gt, java.util.Arrays.toString(shape)));
-                return encode(gt, v, shape);
+                return encode(gt, v, shape, arena);
             });
         }
         ropeTensors(w, c, s);
@@ -126,6 +134,17 @@ public final class GgufConverter {
         long n = 1;
         for (long d : shape) n *= d;
         return n / t.blockSize * t.blockBytes;
+    }
+
+    /**
+     * The type each matrix of {@code c}'s model gets in a file of type {@code ft}, by Hugging Face
+     * name and shape: random weights made with it are exactly what {@code convert} would write.
+     */
+    public static java.util.function.BiFunction<String, long[], GgmlType> matrixTypes(Config c, FileType ft) {
+        Spec s = Architectures.forConfig(c).spec(c);
+        java.util.Map<String, String> gguf = new java.util.HashMap<>();
+        for (TensorMap.Entry e : TensorMap.entries(s)) gguf.put(e.hf(), e.gguf());
+        return (hf, shape) -> pick(ft, gguf.getOrDefault(hf, hf), shape, s.layers);
     }
 
     /** The type of one tensor: vectors F32; matrices the file type, with llama.cpp's Q4_K_M / Q5_K_M upgrades. */
@@ -148,7 +167,12 @@ public final class GgufConverter {
     }
 
     static MemorySegment encode(GgmlType t, float[] v, long[] shape) {
-        MemorySegment out = Arena.ofAuto().allocate(bytes(t, shape), 64);
+        return encode(t, v, shape, Arena.ofAuto());
+    }
+
+    /** {@code v} in type {@code t}, in memory of {@code arena}. */
+    static MemorySegment encode(GgmlType t, float[] v, long[] shape, Arena arena) {
+        MemorySegment out = arena.allocate(bytes(t, shape), 64);
         switch (t) {
             case F32 -> MemorySegment.copy(v, 0, out, ValueLayout.JAVA_FLOAT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN), 0, v.length);
             case F16 -> { for (int i = 0; i < v.length; i++) out.set(ValueLayout.JAVA_SHORT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN), 2L * i, Float.floatToFloat16(v[i])); }
@@ -159,10 +183,10 @@ public final class GgufConverter {
     }
 
     /** {@link #permuteRows} on stored rows of any type (a row is a whole number of blocks). */
-    static MemorySegment permuteRowBytes(MemorySegment src, long[] shape, int headDim) {
+    static MemorySegment permuteRowBytes(MemorySegment src, long[] shape, int headDim, Arena arena) {
         int rows = (int) shape[0];
         long rb = src.byteSize() / rows;
-        MemorySegment out = Arena.ofAuto().allocate(src.byteSize(), 64);
+        MemorySegment out = arena.allocate(src.byteSize(), 64);
         int half = headDim / 2;
         for (int r = 0; r < rows; r++) {
             int h = r / headDim, j = r % headDim, which = j / half, i = j % half;
@@ -285,14 +309,28 @@ public final class GgufConverter {
         if (s.eosIds.length > 0 && !w.has("tokenizer.ggml.eos_token_id")) w.u32("tokenizer.ggml.eos_token_id", s.eosIds[0]);
     }
 
+    /** Converts to a new file ({@code out} must not exist). */
     public static void convert(Path hfDir, Path out, FileType type, Consumer<GgufWriter> extraMetadata, Consumer<String> progress) {
+        convert(hfDir, out, type, false, extraMetadata, progress);
+    }
+
+    /**
+     * Converts {@code hfDir} to a GGUF file at {@code out}, which may not be one of the files the
+     * conversion reads and, unless {@code overwrite}, may not exist; checked before any work.
+     */
+    public static void convert(Path hfDir, Path out, FileType type, boolean overwrite, Consumer<GgufWriter> extraMetadata, Consumer<String> progress) {
         Config c = Config.read(hfDir.resolve("config.json"));
         try (TensorStore st = jllm.formats.safetensors.ShardedSafetensors.openDirectory(hfDir)) {
+            List<Path> inputs = new ArrayList<>(st.files());
+            for (String f : List.of("config.json", "generation_config.json", "tokenizer.json", "tokenizer_config.json", "tokenizer.model",
+                    "special_tokens_map.json", "chat_template.jinja", "model.safetensors.index.json"))
+                if (java.nio.file.Files.exists(hfDir.resolve(f))) inputs.add(hfDir.resolve(f));
+            OutputFile.check(out, overwrite, inputs);
             GgufWriter w = new GgufWriter();
             addModel(w, c, st, type, hfDir.toAbsolutePath().normalize().getFileName().toString(), progress);
             extraMetadata.accept(w);
             finishMetadata(w, c);
-            w.write(out);
+            w.write(out, overwrite, inputs);
         }
     }
 }

@@ -1,12 +1,14 @@
 package jllm.model.gguf;
 
 import java.nio.file.Path;
+import java.util.List;
 import java.util.function.Consumer;
 import jllm.formats.gguf.GgufFile;
 import jllm.formats.gguf.GgufTensorInfo;
 import jllm.formats.gguf.GgufTensorStore;
 import jllm.formats.gguf.GgufValueType;
 import jllm.formats.gguf.GgufWriter;
+import jllm.formats.io.OutputFile;
 import jllm.tensor.GgmlType;
 import jllm.tensor.Tensor;
 
@@ -14,9 +16,9 @@ import jllm.tensor.Tensor;
 public final class GgufRequantizer {
     private GgufRequantizer() {}
 
-    public static void requantize(Path in, Path out, GgufConverter.FileType type, Consumer<String> progress) {
-        if (in.toAbsolutePath().normalize().equals(out.toAbsolutePath().normalize()))
-            throw new IllegalArgumentException("output must differ from the input (the input is memory-mapped while writing)");
+    /** Rewrites {@code in} as {@code out}; never over the input (compared by real path), nor over an existing file without {@code overwrite}. */
+    public static void requantize(Path in, Path out, GgufConverter.FileType type, boolean overwrite, Consumer<String> progress) {
+        OutputFile.check(out, overwrite, List.of(in));
         try (GgufFile f = GgufFile.open(in)) {
             GgufTensorStore st = new GgufTensorStore(f);
             GgufWriter w = new GgufWriter();
@@ -44,14 +46,14 @@ public final class GgufRequantizer {
                 long bytes = 1;
                 for (long d : shape) bytes *= d;
                 bytes = bytes / gt.blockSize * gt.blockBytes;
-                w.tensor(ti.name(), gt.id, shape, bytes, () -> {
+                w.tensor(ti.name(), gt.id, shape, bytes, arena -> {
                     Tensor t = st.tensor(ti.name());
                     float[] v = t.toFloatArray();
                     progress.accept(String.format("[%d/%d] %s %s -> %s", idx, n, ti.name(), src, gt));
-                    return GgufConverter.encode(gt, v, shape);
+                    return GgufConverter.encode(gt, v, shape, arena);
                 });
             }
-            w.write(out);
+            w.write(out, overwrite, List.of(in));
         }
     }
 }

@@ -121,6 +121,15 @@ public final class GgufVocabWriter {
      * the directory has one and tokenizer.json is absent or SentencePiece-derived (byte_fallback BPE).
      */
     public static Vocabulary read(Path hfDir) {
+        return read(hfDir, null);
+    }
+
+    /**
+     * As {@link #read(Path)} for a tokenizer that goes with another model than the directory's own
+     * config.json (e.g. random weights of a preset): {@code modelConfig} gives vocab_size and the
+     * special ids instead.
+     */
+    public static Vocabulary read(Path hfDir, JsonNode modelConfig) {
         Path tj = hfDir.resolve("tokenizer.json"), spm = hfDir.resolve("tokenizer.model");
         JsonNode root = null;
         if (Files.isRegularFile(tj)) {
@@ -130,7 +139,8 @@ public final class GgufVocabWriter {
             throw new FormatException(hfDir + ": no tokenizer.json or tokenizer.model");
         }
         JsonNode cfg = Files.isRegularFile(hfDir.resolve("tokenizer_config.json")) ? readJson(hfDir.resolve("tokenizer_config.json")) : JSON.createObjectNode();
-        JsonNode mc = Files.isRegularFile(hfDir.resolve("config.json")) ? readJson(hfDir.resolve("config.json")) : JSON.createObjectNode();
+        JsonNode mc = modelConfig != null ? modelConfig
+                : Files.isRegularFile(hfDir.resolve("config.json")) ? readJson(hfDir.resolve("config.json")) : JSON.createObjectNode();
         try {
             SentencePieceModel sp = null;
             boolean spDerivedJson = root == null || root.path("model").path("byte_fallback").asBoolean(false);
@@ -252,11 +262,11 @@ public final class GgufVocabWriter {
 
     private static JsonNode readJson(Path p) {
         try {
-            return JSON.readTree(p.toFile());
+            return JSON.readTree(jllm.formats.io.InputFile.requireUtf8(jllm.formats.io.InputFile.bytes(p, null), p.toString()));
+        } catch (com.fasterxml.jackson.core.JacksonException e) {
+            throw new FormatException(p + ": " + jllm.formats.io.InputFile.jsonError(e), e);
         } catch (IOException e) {
-            String m = e.getMessage() == null ? "" : e.getMessage();
-            int nl = m.indexOf('\n');
-            throw new FormatException(p + ": not valid JSON: " + (nl < 0 ? m : m.substring(0, nl)), e);
+            throw new FormatException(p + ": cannot read: " + jllm.formats.io.OutputFile.describe(e), e);
         }
     }
 
@@ -664,10 +674,6 @@ public final class GgufVocabWriter {
     }
 
     private static String readString(Path p) {
-        try {
-            return Files.readString(p);
-        } catch (IOException e) {
-            throw new FormatException(p + ": cannot read: " + e.getMessage(), e);
-        }
+        return jllm.formats.io.InputFile.text(p, null);
     }
 }

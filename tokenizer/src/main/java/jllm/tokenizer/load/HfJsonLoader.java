@@ -62,7 +62,8 @@ public final class HfJsonLoader {
      * Jackson tree of a 262k-token vocabulary and 500k merges costs seconds and hundreds of MB.
      */
     private JsonNode readStreaming(Path p) {
-        try (com.fasterxml.jackson.core.JsonParser jp = JSON.createParser(p.toFile())) {
+        byte[] bytes = jllm.formats.io.InputFile.requireUtf8(jllm.formats.io.InputFile.bytes(p, null), p.toString());
+        try (com.fasterxml.jackson.core.JsonParser jp = JSON.createParser(bytes)) {
             if (jp.nextToken() != com.fasterxml.jackson.core.JsonToken.START_OBJECT) throw fail("not a tokenizer.json (not a JSON object)");
             com.fasterxml.jackson.databind.node.ObjectNode root = JSON.createObjectNode();
             while (jp.nextToken() == com.fasterxml.jackson.core.JsonToken.FIELD_NAME) {
@@ -77,9 +78,10 @@ public final class HfJsonLoader {
                             streamedVocab = new HashMap<>(1 << 16);
                             while (jp.nextToken() == com.fasterxml.jackson.core.JsonToken.FIELD_NAME) {
                                 String k = jp.currentName();
-                                if (jp.nextToken() != com.fasterxml.jackson.core.JsonToken.VALUE_NUMBER_INT || jp.getIntValue() < 0) {
+                                if (jp.nextToken() != com.fasterxml.jackson.core.JsonToken.VALUE_NUMBER_INT || jp.getLongValue() < 0) {
                                     throw fail("bad id for token '" + k + "'");
                                 }
+                                if (jp.getLongValue() > Vocab.MAX_ID) throw fail(Vocab.outOfRange("token '" + k + "'", jp.getLongValue()));
                                 streamedVocab.put(k, jp.getIntValue());
                             }
                             m.putObject("vocab");
@@ -117,8 +119,10 @@ public final class HfJsonLoader {
                 }
             }
             return root;
+        } catch (com.fasterxml.jackson.core.JacksonException e) {
+            throw new FormatException(p + ": " + jllm.formats.io.InputFile.jsonError(e));
         } catch (IOException e) {
-            throw new FormatException(p + ": not valid JSON: " + firstLine(e.getMessage()));
+            throw new FormatException(p + ": cannot read: " + jllm.formats.io.OutputFile.describe(e));
         }
     }
 
@@ -129,17 +133,7 @@ public final class HfJsonLoader {
     }
 
     static JsonNode readJson(Path p) {
-        try {
-            return JSON.readTree(p.toFile());
-        } catch (IOException e) {
-            throw new FormatException(p + ": not valid JSON: " + firstLine(e.getMessage()));
-        }
-    }
-
-    private static String firstLine(String s) {
-        if (s == null) return "";
-        int i = s.indexOf('\n');
-        return i < 0 ? s : s.substring(0, i);
+        return jllm.formats.io.InputFile.json(p, null);
     }
 
     private FormatException fail(String msg) { return new FormatException(src + ": " + msg); }
@@ -155,6 +149,8 @@ public final class HfJsonLoader {
         if (at != null && at.isArray()) {
             for (JsonNode t : at) {
                 if (!t.has("id") || !t.has("content")) throw fail("added token without id/content: " + t);
+                if (!t.get("id").canConvertToLong() || t.get("id").asLong() < 0 || t.get("id").asLong() > Vocab.MAX_ID)
+                    throw fail(Vocab.outOfRange("added token " + t.get("content"), t.get("id").asLong()));
                 // tokenizers gives an added token that is also a model token the model's id, whatever the file says.
                 int modelId = model.tokenToId(t.get("content").asText());
                 added.add(new AddedToken(modelId >= 0 ? modelId : t.get("id").asInt(), t.get("content").asText(), t.path("special").asBoolean(false),
@@ -280,6 +276,7 @@ public final class HfJsonLoader {
         for (var it = v.properties().iterator(); it.hasNext(); ) {
             var e = it.next();
             if (!e.getValue().canConvertToInt() || e.getValue().asInt() < 0) throw fail("bad id for token '" + e.getKey() + "'");
+            if (e.getValue().asInt() > Vocab.MAX_ID) throw fail(Vocab.outOfRange("token '" + e.getKey() + "'", e.getValue().asInt()));
             ids.put(e.getKey(), e.getValue().asInt());
         }
         return new Vocab(ids);
@@ -323,7 +320,10 @@ public final class HfJsonLoader {
             toks[i] = e.get(0).asText();
             scores[i] = e.get(1).asDouble();
         }
-        int unk = m.path("unk_id").asInt(-1);
+        JsonNode uj = m.get("unk_id");
+        int unk = uj == null || uj.isNull() ? -1 : uj.asInt(-1);
+        if (unk >= toks.length || (uj != null && !uj.isNull() && unk < 0))
+            throw fail("Unigram unk_id " + uj + " is not an id of its " + toks.length + "-token vocabulary");
         return new Unigram(Vocab.of(toks), scores, unk, m.path("byte_fallback").asBoolean(false), true, null);
     }
 
@@ -451,7 +451,10 @@ public final class HfJsonLoader {
                         JsonNode st = specials.get(id);
                         if (st == null) throw fail("TemplateProcessing uses undefined special token '" + id + "'");
                         int[] ids = new int[st.path("ids").size()];
-                        for (int i = 0; i < ids.length; i++) ids[i] = st.path("ids").get(i).asInt();
+                        for (int i = 0; i < ids.length; i++) {
+                            ids[i] = st.path("ids").get(i).asInt(-1);
+                            if (ids[i] < 0 || ids[i] > Vocab.MAX_ID) throw fail(Vocab.outOfRange("TemplateProcessing special token '" + id + "'", ids[i]));
+                        }
                         items.add(ids);
                     } else throw fail("unknown TemplateProcessing item " + it);
                 }

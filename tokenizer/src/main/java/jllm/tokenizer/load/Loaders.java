@@ -19,7 +19,7 @@ public final class Loaders {
             if (Files.isRegularFile(path.resolve("tokenizer.model"))) return SentencePieceLoader.load(path.resolve("tokenizer.model"));
             throw new FormatException(path + ": no tokenizer.json or tokenizer.model in this directory");
         }
-        if (!Files.isRegularFile(path)) throw new FormatException(path + ": no such file");
+        jllm.formats.io.InputFile.requireFile(path, null);
         byte[] head;
         try (InputStream in = Files.newInputStream(path)) {
             head = in.readNBytes(16);

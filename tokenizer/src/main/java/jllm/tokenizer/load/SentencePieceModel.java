@@ -25,6 +25,7 @@ public record SentencePieceModel(String[] pieces, float[] scores, int[] types, i
     public boolean bpe() { return modelType == 2; }
 
     public static SentencePieceModel read(Path path) {
+        jllm.formats.io.InputFile.requireFile(path, null);
         byte[] bytes;
         try {
             bytes = Files.readAllBytes(path);

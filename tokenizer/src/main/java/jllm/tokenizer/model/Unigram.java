@@ -26,7 +26,8 @@ public final class Unigram implements Model {
     public Unigram(Vocab vocab, double[] scores, int unkId, boolean byteFallback, boolean fuseUnk, boolean[] usable) {
         this.vocab = vocab;
         this.scores = scores;
-        this.unkId = unkId;
+        // An unknown-token id that is not in the vocabulary is no unknown token at all.
+        this.unkId = unkId >= 0 && unkId < vocab.size() ? unkId : -1;
         this.byteFallback = byteFallback;
         this.fuseUnk = fuseUnk;
         double min = Double.MAX_VALUE;
@@ -84,13 +85,20 @@ public final class Unigram implements Model {
             int a = starts.get(k);
             int b = k > 0 ? starts.get(k - 1) : n;
             if (byteFallback) {
-                for (byte x : s.substring(a, b).getBytes(StandardCharsets.UTF_8)) out.add(byteIds[x & 0xFF] >= 0 ? byteIds[x & 0xFF] : unkId);
+                for (byte x : s.substring(a, b).getBytes(StandardCharsets.UTF_8)) out.add(byteIds[x & 0xFF] >= 0 ? byteIds[x & 0xFF] : unk(s, a, b));
                 prevUnk = false;
             } else {
-                if (!(fuseUnk && prevUnk)) out.add(unkId);
+                if (!(fuseUnk && prevUnk)) out.add(unk(s, a, b));
                 prevUnk = true;
             }
         }
+    }
+
+    /** The unknown token for {@code s[a, b)}; without one (as tokenizers does) the text cannot be encoded. */
+    private int unk(String s, int a, int b) {
+        if (unkId < 0)
+            throw new IllegalArgumentException("cannot encode '" + s.substring(a, b) + "': the Unigram vocabulary has no piece for it and no unknown token");
+        return unkId;
     }
 
     @Override public String idToToken(int id) { return vocab.token(id); }

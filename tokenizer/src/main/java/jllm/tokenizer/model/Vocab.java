@@ -5,13 +5,23 @@ import java.util.Map;
 
 /** Bidirectional token table. Ids may be sparse; the array is sized to the largest id + 1. */
 public final class Vocab {
+    /**
+     * Ids beyond this are refused: the table is sized by the largest id, so one id of 2,000,000,000 in
+     * a hostile file would otherwise ask for gigabytes. Real vocabularies stay below 2^19.
+     */
+    public static final int MAX_ID = (1 << 24) - 1;
+
     final Map<String, Integer> ids;
     final String[] tokens;
 
     public Vocab(Map<String, Integer> ids) {
         this.ids = ids;
         int max = -1;
-        for (int v : ids.values()) max = Math.max(max, v);
+        for (var e : ids.entrySet()) {
+            int v = e.getValue();
+            if (v < 0 || v > MAX_ID) throw new jllm.formats.FormatException(outOfRange("token '" + e.getKey() + "'", v));
+            max = Math.max(max, v);
+        }
         tokens = new String[max + 1];
         for (var e : ids.entrySet()) tokens[e.getValue()] = e.getKey();
     }
@@ -28,6 +38,11 @@ public final class Vocab {
     private Vocab(Map<String, Integer> ids, String[] tokens) {
         this.ids = ids;
         this.tokens = tokens.clone();
+    }
+
+    /** The message for a token id outside 0..MAX_ID. */
+    public static String outOfRange(String what, long id) {
+        return what + " has id " + id + ", outside 0.." + MAX_ID + " (no real vocabulary is that large)";
     }
 
     public int id(String token) {

@@ -21,6 +21,7 @@ import jllm.formats.io.OutputFile;
 import jllm.formats.safetensors.SafetensorsWriter;
 import jllm.tensor.BF16Tensor;
 import jllm.tensor.DType;
+import jllm.tensor.Shapes;
 import jllm.tensor.Tensor;
 
 /**
@@ -54,7 +55,7 @@ public final class HfCheckpointWriter {
         for (String name : names) {
             TensorStore.Info info = base.info(name);
             if (!info.dtype().floating) {
-                w.add(name, info.dtype(), info.shape(), () -> base.tensor(name).segment());
+                w.add(name, info.dtype(), info.shape(), Shapes.numel(info.shape()) * info.dtype().bytes, () -> base.tensor(name).segment());
                 continue;
             }
             DType dt = switch (info.dtype()) {
@@ -62,7 +63,7 @@ public final class HfCheckpointWriter {
                 default -> quantizedAs;
             };
             used.merge(dt, 1, Integer::sum);
-            w.add(name, dt, info.shape(), () -> {
+            w.add(name, dt, info.shape(), Shapes.numel(info.shape()) * dt.bytes, () -> {
                 Tensor t = tensors.tensor(name);
                 progress.accept(String.format(Locale.ROOT, "[%d/%d] %s %s", ++done[0], names.size(), name, dt));
                 return t.dtype() == dt ? t.segment() : encode(name, t.toFloatArray(), dt);
