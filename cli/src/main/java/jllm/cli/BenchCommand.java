@@ -33,6 +33,9 @@ final class BenchCommand implements Callable<Integer> {
     @Option(names = "--threads", description = "Worker threads (default: all cores)")
     Integer threads;
 
+    @Option(names = "--exact", description = Models.EXACT)
+    boolean exact;
+
     @Option(names = "--prompt", defaultValue = "128", description = "Prompt tokens to prefill (default ${DEFAULT-VALUE})")
     int prompt;
 
@@ -68,10 +71,10 @@ final class BenchCommand implements Callable<Integer> {
             RandomWeights rw = new RandomWeights(c, GgufConverter.matrixTypes(c, type), WeightTypes.name(type), seed, n);
             // The weights live in memory (no file to map): refuse up front what cannot fit.
             MemoryCheck.requireNative(rw.bytes(), "--preset " + preset + " --type " + WeightTypes.name(type));
-            m = ModelLoader.build(c, rw, new CpuBackend(n), null);
+            m = ModelLoader.build(c, rw, new CpuBackend(n, exact), null);
             what = preset + " (random " + WeightTypes.name(type) + ")";
         } else {
-            m = Models.load(model, n);
+            m = Models.load(model, n, exact);
             what = model.toString();
         }
         double loadS = (System.nanoTime() - t0) / 1e9;

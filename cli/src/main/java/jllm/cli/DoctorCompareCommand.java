@@ -177,7 +177,7 @@ final class DoctorCompareCommand implements Callable<Integer> {
 
     /** A fresh load of {@code path} computing in {@code p}. */
     private Model load(Path path, Precision p) {
-        return LowPrecision.hold(Models.load(path, threads), p);
+        return LowPrecision.hold(Models.load(path, threads, true), p); // a reference comparison: fp32 activations
     }
 
     /** The dtype the reference was computed in, from its {@code compute_dtype} metadata; fp32 when it does not say. */

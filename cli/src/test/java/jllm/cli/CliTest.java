@@ -12,7 +12,7 @@ import org.junit.jupiter.api.Test;
 
 class CliTest {
     static Path fixtures() {
-        return Path.of(System.getProperty("jllm.fixtures", "../../shared/fixtures"));
+        return jllm.testkit.Fixtures.root();
     }
 
     record Run(int code, String out, String err) {}

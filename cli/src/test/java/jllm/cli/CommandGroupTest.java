@@ -20,5 +20,6 @@ class CommandGroupTest {
         assertEquals(Main.BAD_INPUT, cl.execute(group));
         assertTrue(err.toString().contains("Usage: jllm " + group), err.toString());
         assertEquals("", out.toString());
+        assertTrue(err.toString().strip().lines().reduce((a, b) -> b).orElse("").startsWith("error: `jllm " + group + "` needs a subcommand: "), err.toString());
     }
 }

@@ -2,7 +2,6 @@ package jllm.cli;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
-import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import java.io.ByteArrayOutputStream;
@@ -43,14 +42,14 @@ class TemplateCommandTest {
     }
 
     static Path templates() {
-        return Path.of(System.getProperty("jllm.fixtures", "../../shared/fixtures")).resolve("chat-templates");
+        return jllm.testkit.Fixtures.path("chat-templates");
     }
 
     @Test
     @SuppressWarnings("unchecked")
     void rendersARealTemplateByteForByte(@TempDir Path tmp) throws Exception {
         Path dir = templates();
-        assumeTrue(Files.isRegularFile(dir.resolve("reference.json")), "fixtures not found");
+        assertTrue(Files.isRegularFile(dir.resolve("reference.json")), "fixtures not found");
         Map<String, Object> convs = JSON.readValue(dir.resolve("conversations.json").toFile(), Map.class);
         List<Object> tools = JSON.readValue(dir.resolve("tools.json").toFile(), List.class);
         Map<String, Object> ref = JSON.readValue(dir.resolve("reference.json").toFile(), Map.class);
@@ -85,7 +84,7 @@ class TemplateCommandTest {
     @Test
     void templateRaiseExitsWithThreeAndTheTemplatesMessage(@TempDir Path tmp) throws Exception {
         Path dir = templates();
-        assumeTrue(Files.isDirectory(dir), "fixtures not found");
+        assertTrue(Files.isDirectory(dir), "fixtures not found");
         Path ctx = Files.writeString(tmp.resolve("c.json"),
                 "{\"messages\": [{\"role\": \"assistant\", \"content\": \"a\"}, {\"role\": \"assistant\", \"content\": \"b\"}],"
                         + " \"bos_token\": \"<s>\", \"eos_token\": \"</s>\", \"add_generation_prompt\": true}");

@@ -44,7 +44,7 @@ class HfParityTest {
     @ParameterizedTest(name = "{0}")
     @MethodSource("models")
     void matchesTransformers(Path dir) {
-        Model m = ModelLoader.load(dir, new CpuBackend(2), w -> { });
+        Model m = ModelLoader.load(dir, new CpuBackend(2, true), w -> { });
         ReferenceCompare.Result r = ReferenceCompare.run(m, dir.resolve("reference.safetensors"), 1e-5);
         StringBuilder sb = new StringBuilder(dir.getFileName() + ":");
         r.rows().forEach(row -> sb.append(String.format(" %s=%.2e", row.name(), row.relL2())));

@@ -37,7 +37,7 @@ class Llama2cTest {
 
     @Test
     void realCheckpointLoads() {
-        Path p = Path.of(System.getProperty("jllm.fixtures", "../../shared/fixtures")).resolve("llama2c/stories260K.bin");
+        Path p = jllm.testkit.Fixtures.path("llama2c/stories260K.bin");
         Llama2cCheckpoint ck = Llama2cCheckpoint.open(p);
         assertTrue(ck.names().contains("model.layers.4.mlp.down_proj.weight"));
         assertTrue(ck.configJson().contains("\"num_key_value_heads\": 4"));

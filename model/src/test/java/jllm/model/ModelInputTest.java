@@ -29,7 +29,7 @@ class ModelInputTest {
     Path dir;
 
     static Path fixture(String name) {
-        return Path.of(System.getProperty("jllm.fixtures", "../../shared/fixtures")).resolve("hf").resolve(name);
+        return jllm.testkit.Fixtures.path("hf/" + name);
     }
 
     /** Copies a fixture model into {@code dir}, letting the caller edit config and tensors. */
@@ -102,28 +102,53 @@ class ModelInputTest {
         assertTrue(loadError(p).contains("model.norm.weight"));
     }
 
+    /**
+     * BF16 and F16 checkpoints compute in fp32: their logits equal, to fp32 round-off, those of an F32
+     * checkpoint holding the same rounded values, and stay within the type's rounding of the original.
+     */
     @Test
     void bf16AndF16CheckpointsLoadAndComputeInFp32() throws IOException {
+        Path src = fixture("llama2");
+        int[] ids = {1, 5, 9, 33};
+        float[] original = logits(src, ids);
         for (DType dt : new DType[] {DType.BF16, DType.F16}) {
-            Path src = fixture("llama2");
-            Path out = Files.createTempDirectory(dir, dt.name());
-            Files.copy(src.resolve("config.json"), out.resolve("config.json"));
+            Path half = Files.createTempDirectory(dir, dt.name()), widened = Files.createTempDirectory(dir, dt.name() + "-as-f32");
             SafetensorsFile f = SafetensorsFile.open(src.resolve("model.safetensors"));
-            SafetensorsWriter w = new SafetensorsWriter();
+            SafetensorsWriter w = new SafetensorsWriter(), w32 = new SafetensorsWriter();
             for (var e : f.entries().values()) {
                 float[] v = f.tensor(e.name()).toFloatArray();
-                MemorySegment s = MemorySegment.ofArray(new byte[v.length * 2]);
-                for (int i = 0; i < v.length; i++)
-                    s.set(ValueLayout.JAVA_SHORT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN), 2L * i,
-                            dt == DType.BF16 ? jllm.tensor.BF16Tensor.fromFloat(v[i]) : Float.floatToFloat16(v[i]));
+                MemorySegment s = MemorySegment.ofArray(new byte[v.length * 2]), s32 = MemorySegment.ofArray(new byte[v.length * 4]);
+                for (int i = 0; i < v.length; i++) {
+                    short h = dt == DType.BF16 ? jllm.tensor.BF16Tensor.fromFloat(v[i]) : Float.floatToFloat16(v[i]);
+                    s.set(ValueLayout.JAVA_SHORT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN), 2L * i, h);
+                    float r = dt == DType.BF16 ? jllm.tensor.BF16Tensor.toFloat(h) : Float.float16ToFloat(h);
+                    s32.set(ValueLayout.JAVA_FLOAT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN), 4L * i, r);
+                }
                 w.add(e.name(), dt, e.shape(), s);
+                w32.add(e.name(), DType.F32, e.shape(), s32);
             }
-            w.write(out.resolve("model.safetensors"));
-            Model m = ModelLoader.load(out, new CpuBackend(2), s -> { });
+            for (Path out : new Path[] {half, widened}) Files.copy(src.resolve("config.json"), out.resolve("config.json"));
+            w.write(half.resolve("model.safetensors"));
+            w32.write(widened.resolve("model.safetensors"));
+            Model m = ModelLoader.load(half, new CpuBackend(2, true), s -> { });
             assertEquals(dt, m.weights.layers[0].q.w.dtype());
-            float[] logits = m.forward(m.newState(), new int[] {1, 5, 9, 33}, true, null);
-            for (float x : logits) assertTrue(Float.isFinite(x));
+            float[] logits = m.forward(m.newState(), ids, true, null);
+            float[] same = logits(widened, ids);
+            assertTrue(relL2(logits, same) < 1e-5, dt + " vs the same values in F32: " + relL2(logits, same));
+            double rounding = relL2(logits, original);
+            assertTrue(rounding > 0 && rounding < (dt == DType.BF16 ? 3e-2 : 3e-3), dt + " vs the F32 original: " + rounding);
         }
+    }
+
+    private static float[] logits(Path model, int[] ids) {
+        Model m = ModelLoader.load(model, new CpuBackend(2, true), s -> { });
+        return m.forward(m.newState(), ids, true, null);
+    }
+
+    private static double relL2(float[] a, float[] b) {
+        double d = 0, n = 0;
+        for (int i = 0; i < a.length; i++) { d += (a[i] - (double) b[i]) * (a[i] - (double) b[i]); n += (double) b[i] * b[i]; }
+        return Math.sqrt(d / n);
     }
 
     @Test

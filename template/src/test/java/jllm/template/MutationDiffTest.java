@@ -1,7 +1,7 @@
 package jllm.template;
 
+import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import java.io.InputStream;
@@ -26,7 +26,7 @@ class MutationDiffTest {
     @SuppressWarnings("unchecked")
     void editedRealTemplatesMatchJinja2() throws Exception {
         Path dir = Fixtures.chatTemplates();
-        assumeTrue(Files.isDirectory(dir), "fixtures not found at " + dir);
+        assertTrue(Files.isDirectory(dir), "fixtures not found at " + dir);
         ObjectMapper json = new ObjectMapper();
         Map<String, Object> doc;
         try (InputStream in = getClass().getResourceAsStream("mutation-diff.json")) {

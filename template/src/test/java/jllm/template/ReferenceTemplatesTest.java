@@ -1,7 +1,7 @@
 package jllm.template;
 
+import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import java.nio.file.Files;
@@ -20,7 +20,7 @@ class ReferenceTemplatesTest {
     @SuppressWarnings("unchecked")
     void rendersLikeTransformers() throws Exception {
         Path dir = Fixtures.chatTemplates();
-        assumeTrue(Files.isRegularFile(dir.resolve("reference.json")), "fixtures not found at " + dir);
+        assertTrue(Files.isRegularFile(dir.resolve("reference.json")), "fixtures not found at " + dir);
         Map<String, Object> ref = JSON.readValue(dir.resolve("reference.json").toFile(), Map.class);
         Map<String, Object> convs = JSON.readValue(dir.resolve("conversations.json").toFile(), Map.class);
         List<Object> tools = JSON.readValue(dir.resolve("tools.json").toFile(), List.class);

@@ -1,7 +1,7 @@
 package jllm.template;
 
+import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import java.io.InputStream;
@@ -28,7 +28,7 @@ class TemplateMatrixTest {
     @SuppressWarnings("unchecked")
     void realTemplatesOverMoreConversations() throws Exception {
         Path dir = Fixtures.chatTemplates();
-        assumeTrue(Files.isDirectory(dir), "fixtures not found at " + dir);
+        assertTrue(Files.isDirectory(dir), "fixtures not found at " + dir);
         Map<String, Object> doc;
         try (InputStream in = getClass().getResourceAsStream("template-matrix.json")) {
             doc = new ObjectMapper().readValue(in, Map.class);

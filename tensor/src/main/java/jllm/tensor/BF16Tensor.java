@@ -17,6 +17,8 @@ public final class BF16Tensor extends SegmentTensor {
 
     public BF16Tensor(MemorySegment seg, long... shape) { super(seg, shape); }
 
+    @Override public long nonFinite() { return countExponentAllOnes(0x7f80); }
+
     @Override public DType dtype() { return DType.BF16; }
 
     @Override Tensor make(MemorySegment s, long[] shape) { return new BF16Tensor(s, shape); }

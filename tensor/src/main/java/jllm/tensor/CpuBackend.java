@@ -10,14 +10,25 @@ import jdk.incubator.vector.FloatVector;
  */
 public final class CpuBackend implements Backend {
     final Parallel par;
-    private final boolean reproducible;
+    private final boolean exact, reproducible;
 
-    public CpuBackend(int threads) { this(threads, false); }
+    /** Quantized weights multiply int8-quantized activations in decode (llama.cpp's speed and rounding). */
+    public CpuBackend(int threads) { this(threads, false, false); }
 
-    private CpuBackend(int threads, boolean reproducible) {
+    /**
+     * {@code exact}: activations stay fp32 for every weight format (the reference path for comparisons
+     * with transformers); otherwise quantized formats ({@link QuantMatmul}) quantize the activations
+     * of decode steps to 8 bits per 32-value block, as llama.cpp does.
+     */
+    public CpuBackend(int threads, boolean exact) { this(threads, exact, false); }
+
+    private CpuBackend(int threads, boolean exact, boolean reproducible) {
         this.par = Parallel.shared(threads);
+        this.exact = exact;
         this.reproducible = reproducible;
     }
+
+    public boolean exact() { return exact; }
 
     public static CpuBackend withAllCores() { return new CpuBackend(Runtime.getRuntime().availableProcessors()); }
 
@@ -27,9 +38,10 @@ public final class CpuBackend implements Backend {
      * here is, except the formats' per-row matmul kernels used below {@link PanelMatmul}'s token
      * count: they reduce vector lanes, whose order C2 may change. This backend sends those shapes to
      * a row-decoding kernel with a fixed reduction instead (slower for single-token decoding, which
-     * training never does).
+     * training never does). Quantized weights keep their panel kernels ({@link QuantMatmul}): they
+     * reduce no lanes, and in this mode run with fp32 activations.
      */
-    public static CpuBackend reproducible(int threads) { return new CpuBackend(threads, true); }
+    public static CpuBackend reproducible(int threads) { return new CpuBackend(threads, true, true); }
 
     @Override public String name() { return "cpu"; }
 
@@ -122,7 +134,7 @@ public final class CpuBackend implements Backend {
     @Override
     public void matmul(Tensor w, Buf x, Buf y, int rows, Buf bias) {
         float[] xa = HeapBuf.of(x), ya = HeapBuf.of(y), b = HeapBuf.of(bias);
-        if (reproducible && !PanelMatmul.applies(w, rows)) decodedRowsMatmul(w, xa, ya, rows, b);
+        if (reproducible && !QuantMatmul.applies(w) && !PanelMatmul.applies(w, rows)) decodedRowsMatmul(w, xa, ya, rows, b);
         else matmul(w, xa, ya, rows, b);
     }
 
@@ -146,6 +158,10 @@ public final class CpuBackend implements Backend {
         int out = w.dim(0), in = w.dim(1);
         if ((long) rows * in > x.length || (long) rows * out > y.length)
             throw new IllegalArgumentException("matmul " + w + " with " + rows + " rows: buffers too small");
+        if (QuantMatmul.applies(w)) {
+            QuantMatmul.matmul(par, (QuantTensor) w, x, y, rows, bias, exact);
+            return;
+        }
         if (PanelMatmul.applies(w, rows)) {
             PanelMatmul.matmul(par, w, x, y, rows, bias);
             return;
@@ -296,8 +312,12 @@ public final class CpuBackend implements Backend {
     @Override
     public void gated(Activation act, Buf gate, Buf up, Buf out, int n) {
         float[] g = HeapBuf.of(gate), u = HeapBuf.of(up), o = HeapBuf.of(out);
-        // Element-wise with a libm exp/tanh per element: in prefill this is worth spreading over the cores.
+        // Element-wise with an exp/tanh per element: in prefill this is worth spreading over the cores.
         par.forRange(n, ELEMENTWISE_CHUNK, (a, b) -> {
+            if (act == Activation.SILU) {
+                Silu.forward(g, u, o, a, b);
+                return;
+            }
             for (int i = a; i < b; i++) o[i] = act.apply(g[i]) * u[i];
         });
     }
@@ -307,13 +327,7 @@ public final class CpuBackend implements Backend {
         float[] g = HeapBuf.of(gate), u = HeapBuf.of(up), d = HeapBuf.of(dy), dg = HeapBuf.of(dGate), du = HeapBuf.of(dUp);
         par.forRange(n, ELEMENTWISE_CHUNK, (a, b) -> {
             if (act == Activation.SILU) {
-                // one exp for both: silu(g) = g s, silu'(g) = s (1 + g (1 - s)), s = sigmoid(g)
-                for (int i = a; i < b; i++) {
-                    float gi = g[i], di = d[i];
-                    double sg = 1.0 / (1.0 + Math.exp(-gi));
-                    dg[i] = di * u[i] * (float) (sg * (1.0 + gi * (1.0 - sg)));
-                    du[i] = di * (float) (gi * sg);
-                }
+                Silu.backward(g, u, d, dg, du, a, b);
                 return;
             }
             for (int i = a; i < b; i++) {

@@ -20,6 +20,8 @@ public final class F16Tensor extends SegmentTensor {
 
     public F16Tensor(MemorySegment seg, long... shape) { super(seg, shape); }
 
+    @Override public long nonFinite() { return countExponentAllOnes(0x7c00); }
+
     @Override public DType dtype() { return DType.F16; }
 
     @Override Tensor make(MemorySegment s, long[] shape) { return new F16Tensor(s, shape); }

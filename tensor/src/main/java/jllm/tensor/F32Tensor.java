@@ -19,6 +19,8 @@ public final class F32Tensor extends SegmentTensor {
         return new F32Tensor(s, shape);
     }
 
+    @Override public long nonFinite() { return countExponentAllOnes(0x7f800000); }
+
     @Override public DType dtype() { return DType.F32; }
 
     @Override Tensor make(MemorySegment s, long[] shape) { return new F32Tensor(s, shape); }

@@ -4,6 +4,8 @@ import static jllm.tensor.OuterTile.M;
 import static jllm.tensor.OuterTile.N;
 
 import java.util.Arrays;
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorSpecies;
 
 /**
  * The two products a linear layer's backward pass needs, for every weight format. The forward
@@ -155,6 +157,98 @@ public final class Gemm {
             w.read((k0 + k) * in + c0, wp, k * ws, nc);
             if (padded > nc) Arrays.fill(wp, k * ws + nc, k * ws + padded, 0f);
         }
+    }
+
+    // ---------------------------------------------------------------------------------------------
+    // y = x W^T for a weight of few rows
+
+    /**
+     * {@code y[t, o] (+)= sum_k x[t, k] w[o, k]}: the forward product {@code x W^T} for an fp32 weight
+     * {@code w [out, in]} with few rows (LoRA's {@code A [r, in]}, or {@code B^T} for {@code dY B}). The
+     * packed GEMMs would waste most of a tile on an output r = 16 wide and copy all of x into their
+     * packed layout; this is a dot-product kernel that reads x and w in place: 4 tokens x 4 outputs per
+     * tile, 16 vector accumulators fed by 8 loads per 16 FMAs. Each output is the same FMA chain over k
+     * (lane-wise, in order), summed in {@link VecMath#sum}'s fixed tree, plus the scalar tail in order,
+     * whatever the tile or thread: bit-identical on any thread count.
+     */
+    public static void xWt(Parallel par, float[] w, int out, int in, float[] x, int rows, float[] y, boolean accumulate) {
+        if (rows < 0 || out < 0 || in < 0 || (long) out * in > w.length || (long) rows * in > x.length || (long) rows * out > y.length)
+            throw new IllegalArgumentException("xWt [" + out + ", " + in + "] with " + rows + " rows: buffers too small");
+        if (rows == 0 || out == 0) return;
+        int groups = (rows + 3) / 4;
+        long perGroup = 4L * out * Math.max(1, in);
+        par.forRange(groups, (int) Math.max(1, (1 << 15) / perGroup), (g0, g1) -> {
+            for (int g = g0; g < g1; g++) {
+                int t0 = 4 * g, nt = Math.min(4, rows - t0);
+                for (int o0 = 0; o0 < out; o0 += 4) {
+                    int no = Math.min(4, out - o0);
+                    if (nt == 4 && no == 4) dots4x4(w, o0, in, x, t0, y, out, accumulate);
+                    else
+                        for (int t = t0; t < t0 + nt; t++)
+                            for (int o = o0; o < o0 + no; o++) {
+                                float d = dot(w, o * in, x, t * in, in);
+                                y[t * out + o] = accumulate ? y[t * out + o] + d : d;
+                            }
+                }
+            }
+        });
+    }
+
+    private static final VectorSpecies<Float> F = OuterTile.F;
+    private static final int L = OuterTile.L;
+
+    /** One output of {@link #xWt}: the chain every tile gives it. */
+    private static float dot(float[] a, int ao, float[] b, int bo, int n) {
+        int vend = n / L * L;
+        FloatVector acc = FloatVector.zero(F);
+        for (int k = 0; k < vend; k += L)
+            acc = FloatVector.fromArray(F, a, ao + k).fma(FloatVector.fromArray(F, b, bo + k), acc);
+        float s = VecMath.sum(acc);
+        for (int k = vend; k < n; k++) s += a[ao + k] * b[bo + k];
+        return s;
+    }
+
+    /** Tokens {@code t0..t0+3} against weight rows {@code o0..o0+3}. */
+    private static void dots4x4(float[] w, int o0, int in, float[] x, int t0, float[] y, int out, boolean accumulate) {
+        int vend = in / L * L;
+        int w0 = o0 * in, w1 = w0 + in, w2 = w1 + in, w3 = w2 + in;
+        int x0 = t0 * in, x1 = x0 + in, x2 = x1 + in, x3 = x2 + in;
+        var z = FloatVector.zero(F);
+        var a00 = z; var a01 = z; var a02 = z; var a03 = z;
+        var a10 = z; var a11 = z; var a12 = z; var a13 = z;
+        var a20 = z; var a21 = z; var a22 = z; var a23 = z;
+        var a30 = z; var a31 = z; var a32 = z; var a33 = z;
+        for (int k = 0; k < vend; k += L) {
+            var v0 = FloatVector.fromArray(F, w, w0 + k);
+            var v1 = FloatVector.fromArray(F, w, w1 + k);
+            var v2 = FloatVector.fromArray(F, w, w2 + k);
+            var v3 = FloatVector.fromArray(F, w, w3 + k);
+            var u = FloatVector.fromArray(F, x, x0 + k);
+            a00 = v0.fma(u, a00); a01 = v1.fma(u, a01); a02 = v2.fma(u, a02); a03 = v3.fma(u, a03);
+            u = FloatVector.fromArray(F, x, x1 + k);
+            a10 = v0.fma(u, a10); a11 = v1.fma(u, a11); a12 = v2.fma(u, a12); a13 = v3.fma(u, a13);
+            u = FloatVector.fromArray(F, x, x2 + k);
+            a20 = v0.fma(u, a20); a21 = v1.fma(u, a21); a22 = v2.fma(u, a22); a23 = v3.fma(u, a23);
+            u = FloatVector.fromArray(F, x, x3 + k);
+            a30 = v0.fma(u, a30); a31 = v1.fma(u, a31); a32 = v2.fma(u, a32); a33 = v3.fma(u, a33);
+        }
+        // each reduced on its own (an array of vectors would box them)
+        int y0 = t0 * out + o0, y1 = y0 + out, y2 = y1 + out, y3 = y2 + out;
+        finish(a00, w, w0, x, x0, vend, in, y, y0, accumulate); finish(a01, w, w1, x, x0, vend, in, y, y0 + 1, accumulate);
+        finish(a02, w, w2, x, x0, vend, in, y, y0 + 2, accumulate); finish(a03, w, w3, x, x0, vend, in, y, y0 + 3, accumulate);
+        finish(a10, w, w0, x, x1, vend, in, y, y1, accumulate); finish(a11, w, w1, x, x1, vend, in, y, y1 + 1, accumulate);
+        finish(a12, w, w2, x, x1, vend, in, y, y1 + 2, accumulate); finish(a13, w, w3, x, x1, vend, in, y, y1 + 3, accumulate);
+        finish(a20, w, w0, x, x2, vend, in, y, y2, accumulate); finish(a21, w, w1, x, x2, vend, in, y, y2 + 1, accumulate);
+        finish(a22, w, w2, x, x2, vend, in, y, y2 + 2, accumulate); finish(a23, w, w3, x, x2, vend, in, y, y2 + 3, accumulate);
+        finish(a30, w, w0, x, x3, vend, in, y, y3, accumulate); finish(a31, w, w1, x, x3, vend, in, y, y3 + 1, accumulate);
+        finish(a32, w, w2, x, x3, vend, in, y, y3 + 2, accumulate); finish(a33, w, w3, x, x3, vend, in, y, y3 + 3, accumulate);
+    }
+
+    /** The lanes of one output's accumulator in the fixed tree, then the scalar tail in order. */
+    private static void finish(FloatVector acc, float[] w, int wo, float[] x, int xo, int vend, int in, float[] y, int yo, boolean accumulate) {
+        float s = VecMath.sum(acc);
+        for (int k = vend; k < in; k++) s += w[wo + k] * x[xo + k];
+        y[yo] = accumulate ? y[yo] + s : s;
     }
 
     // ---------------------------------------------------------------------------------------------

@@ -21,6 +21,18 @@ final class KQuant {
     /** Bytes 8..11. */
     static int high4(MemorySegment s, long sc) { return s.get(LEI, sc + 8); }
 
+    /** {@link #low8(MemorySegment, long)} from a byte array. */
+    static long low8(byte[] b, int sc) {
+        long v = 0;
+        for (int i = 7; i >= 0; i--) v = v << 8 | (b[sc + i] & 0xff);
+        return v;
+    }
+
+    /** {@link #high4(MemorySegment, long)} from a byte array. */
+    static int high4(byte[] b, int sc) {
+        return (b[sc + 8] & 0xff) | (b[sc + 9] & 0xff) << 8 | (b[sc + 10] & 0xff) << 16 | (b[sc + 11] & 0xff) << 24;
+    }
+
     private static int b(long lo, int hi, int k) { return (int) (k < 8 ? lo >>> (8 * k) : hi >>> (8 * (k - 8))) & 0xff; }
 
     static int scale(long lo, int hi, int j) {

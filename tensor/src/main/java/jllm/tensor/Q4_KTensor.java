@@ -1,22 +1,19 @@
 package jllm.tensor;
 
 import java.lang.foreign.MemorySegment;
-import jdk.incubator.vector.ByteVector;
 
-/** Q4_K: 256 values per block in 8 sub-blocks of 32 with 6-bit scales and mins under fp16 super-scales; {@code x = d sc q - dmin m}. */
+/** Q4_K: 256 values per block in 8 sub-blocks of 32 with 6-bit scales and mins under fp16 super-scales; {@code x = d sc q - dmin m}. Kernels: {@link KBlocks}. */
 public final class Q4_KTensor extends QuantTensor {
     public Q4_KTensor(MemorySegment seg, long... shape) { super(GgmlType.Q4_K, seg, shape); }
 
-    @Override public DType dtype() { return DType.Q4_K; }
+    private static final int[] SCALES_AT = {0, 2};
+
+    @Override int[] scaleOffsets() { return SCALES_AT; }
 
     @Override Q4_KTensor make(MemorySegment s, long[] shape) { return new Q4_KTensor(s, shape); }
 
     @Override
     void decodeBlock(long off, float[] dst, int o) {
-        if (L == 16) {
-            kDecodeBlock(off, dst, o, 16, -1);
-            return;
-        }
         float d = half(off), dmin = half(off + 2);
         long lo = KQuant.low8(seg, off + 4);
         int hi = KQuant.high4(seg, off + 4);
@@ -31,21 +28,17 @@ public final class Q4_KTensor extends QuantTensor {
         }
     }
 
+    @Override boolean hasPanels() { return true; }
 
-    /**
-     * Fused dot, one 32-value sub-block per iteration of a single flat loop (bodies with a whole
-     * 64- or 256-value step exceeded C2's inlining node budget and lost the intrinsics).
-     */
+    @Override long panelBytes() { return (long) dim(1) / 256 * KBlocks.blockUnits(false) * Panels.P; }
+
+    @Override void repackPanel(byte[] src, byte[] dst) { KBlocks.repack(false, dim(1) / 256, src, dst); }
+
     @Override
-    float dotBlocks(long blk, int nb, float[] x, int xOff) {
-        return L == 16 ? kQuantDot(blk, nb, x, xOff, 16, -1) : super.dotBlocks(blk, nb, x, xOff);
+    void int8Rows(MemorySegment pk, Int8Activations a, float[] y, int p0, int p1, float[] bias) {
+        KBlocks.int8Rows(false, this, pk, a, y, p0, p1, bias);
     }
 
-    /** Row dots (prefill goes through the panel GEMM). See {@link QuantTensor} for why the loop is here. */
     @Override
-    public void matmulRows(float[] x, int tokens, float[] y, int r0, int r1, float[] bias) {
-        int in = dim(1), out = dim(0), nb = in / bs;
-        for (int r = r0; r < r1; r++)
-            for (int t = 0; t < tokens; t++) y[t * out + r] = dotBlocks((long) r * nb, nb, x, t * in) + (bias == null ? 0f : bias[r]);
-    }
+    void expand(MemorySegment pk, long off, int k0, int kn, float[] wk) { KBlocks.expand(false, pk, off, k0, kn, wk); }
 }

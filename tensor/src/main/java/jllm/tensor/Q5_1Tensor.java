@@ -1,26 +1,20 @@
 package jllm.tensor;
 
 import java.lang.foreign.MemorySegment;
-import jdk.incubator.vector.ByteVector;
 
-
-/** Q5_1: 32 values per block, fp16 scale and min, high bits and nibbles as Q5_0; {@code x = q d + m}. */
+/** Q5_1: 32 values per block, fp16 scale and min, high bits and nibbles as Q5_0; {@code x = q d + m}. Kernels: {@link SmallBlocks}. */
 public final class Q5_1Tensor extends QuantTensor {
+    private static final int[] SCALES_AT = {0, 2};
+
     public Q5_1Tensor(MemorySegment seg, long... shape) { super(GgmlType.Q5_1, seg, shape); }
 
-    @Override public DType dtype() { return DType.Q5_1; }
+    @Override int[] scaleOffsets() { return SCALES_AT; }
 
     @Override Q5_1Tensor make(MemorySegment s, long[] shape) { return new Q5_1Tensor(s, shape); }
 
     @Override
     void decodeBlock(long off, float[] dst, int o) {
         float d = half(off), m = half(off + 2);
-        if (L == 16) {
-            ByteVector qh = bytes16(off + 4), v = bytes16(off + 8);
-            widen16(v.and((byte) 15).or(fifthBitsLow(qh))).mul(d).add(m).intoArray(dst, o);
-            widen16(shr(v, 4).or(fifthBitsHigh(qh))).mul(d).add(m).intoArray(dst, o + 16);
-            return;
-        }
         int qh = seg.get(java.lang.foreign.ValueLayout.JAVA_INT_UNALIGNED.withOrder(LE), off + 4);
         for (int j = 0; j < 16; j++) {
             int q = u8(off + 8 + j);
@@ -29,16 +23,17 @@ public final class Q5_1Tensor extends QuantTensor {
         }
     }
 
+    @Override boolean hasPanels() { return true; }
+
+    @Override long panelBytes() { return (long) dim(1) / 32 * bb * Panels.P; }
+
+    @Override void repackPanel(byte[] src, byte[] dst) { SmallBlocks.repack(SmallBlocks.Q5_1, dim(1) / 32, src, dst); }
+
     @Override
-    float dotBlocks(long blk, int nb, float[] x, int xOff) {
-        return L == 16 ? scaleMinDot(blk, nb, x, xOff, 8, 4) : super.dotBlocks(blk, nb, x, xOff);
+    void int8Rows(MemorySegment pk, Int8Activations a, float[] y, int p0, int p1, float[] bias) {
+        SmallBlocks.int8Rows(SmallBlocks.Q5_1, this, pk, a, y, p0, p1, bias);
     }
 
-    /** Row dots (prefill goes through the panel GEMM). See {@link QuantTensor} for why the loop is here. */
     @Override
-    public void matmulRows(float[] x, int tokens, float[] y, int r0, int r1, float[] bias) {
-        int in = dim(1), out = dim(0), nb = in / bs;
-        for (int r = r0; r < r1; r++)
-            for (int t = 0; t < tokens; t++) y[t * out + r] = dotBlocks((long) r * nb, nb, x, t * in) + (bias == null ? 0f : bias[r]);
-    }
+    void expand(MemorySegment pk, long off, int k0, int kn, float[] wk) { SmallBlocks.expand(SmallBlocks.Q5_1, pk, off, k0, kn, wk); }
 }

@@ -1,23 +1,19 @@
 package jllm.tensor;
 
 import java.lang.foreign.MemorySegment;
-import jdk.incubator.vector.ByteVector;
 
-
-/** Q5_K: Q4_K plus a fifth bit per value (32 bytes qh: bit 2i / 2i+1 of byte l for the two halves of chunk i). */
+/** Q5_K: Q4_K plus a fifth bit per value (32 bytes qh: bit 2i / 2i+1 of byte l for the two halves of chunk i). Kernels: {@link KBlocks}. */
 public final class Q5_KTensor extends QuantTensor {
     public Q5_KTensor(MemorySegment seg, long... shape) { super(GgmlType.Q5_K, seg, shape); }
 
-    @Override public DType dtype() { return DType.Q5_K; }
+    private static final int[] SCALES_AT = {0, 2};
+
+    @Override int[] scaleOffsets() { return SCALES_AT; }
 
     @Override Q5_KTensor make(MemorySegment s, long[] shape) { return new Q5_KTensor(s, shape); }
 
     @Override
     void decodeBlock(long off, float[] dst, int o) {
-        if (L == 16) {
-            kDecodeBlock(off, dst, o, 48, 16);
-            return;
-        }
         float d = half(off), dmin = half(off + 2);
         long lo = KQuant.low8(seg, off + 4);
         int hi = KQuant.high4(seg, off + 4);
@@ -32,18 +28,17 @@ public final class Q5_KTensor extends QuantTensor {
         }
     }
 
+    @Override boolean hasPanels() { return true; }
 
-    /** As {@link Q4_KTensor#dotBlocks}, the fifth bit of each value or-ed in from the 32 bytes at 16. */
+    @Override long panelBytes() { return (long) dim(1) / 256 * KBlocks.blockUnits(true) * Panels.P; }
+
+    @Override void repackPanel(byte[] src, byte[] dst) { KBlocks.repack(true, dim(1) / 256, src, dst); }
+
     @Override
-    float dotBlocks(long blk, int nb, float[] x, int xOff) {
-        return L == 16 ? kQuantDot(blk, nb, x, xOff, 48, 16) : super.dotBlocks(blk, nb, x, xOff);
+    void int8Rows(MemorySegment pk, Int8Activations a, float[] y, int p0, int p1, float[] bias) {
+        KBlocks.int8Rows(true, this, pk, a, y, p0, p1, bias);
     }
 
-    /** Row dots (prefill goes through the panel GEMM). See {@link QuantTensor} for why the loop is here. */
     @Override
-    public void matmulRows(float[] x, int tokens, float[] y, int r0, int r1, float[] bias) {
-        int in = dim(1), out = dim(0), nb = in / bs;
-        for (int r = r0; r < r1; r++)
-            for (int t = 0; t < tokens; t++) y[t * out + r] = dotBlocks((long) r * nb, nb, x, t * in) + (bias == null ? 0f : bias[r]);
-    }
+    void expand(MemorySegment pk, long off, int k0, int kn, float[] wk) { KBlocks.expand(true, pk, off, k0, kn, wk); }
 }

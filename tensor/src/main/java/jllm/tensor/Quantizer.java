@@ -40,25 +40,10 @@ public final class Quantizer {
 
     /** Writes {@code n} values (a whole number of blocks) of {@code src[off..]} as {@code type} at {@code dst[dstOff..]}. */
     public static void quantizeInto(GgmlType type, float[] src, int off, int n, MemorySegment dst, long dstOff) {
+        if (type.encoder == null) throw new IllegalArgumentException("no quantizer for " + type);
         byte[] out = new byte[Math.toIntExact(type.rowBytes(n))];
         int bs = type.blockSize, bb = type.blockBytes;
-        for (int b = 0; b < n / bs; b++) {
-            int s = off + b * bs, o = b * bb;
-            switch (type) {
-                case F32 -> putFloat(out, o, src[s]);
-                case F16 -> putShort(out, o, Float.floatToFloat16(src[s]));
-                case BF16 -> putShort(out, o, BF16Tensor.fromFloat(src[s]));
-                case Q8_0 -> q8_0(src, s, out, o);
-                case Q4_0 -> qSym(src, s, out, o, false);
-                case Q5_0 -> qSym(src, s, out, o, true);
-                case Q4_1 -> qAsym(src, s, out, o, false);
-                case Q5_1 -> qAsym(src, s, out, o, true);
-                case Q4_K -> qK(src, s, out, o, false);
-                case Q5_K -> qK(src, s, out, o, true);
-                case Q6_K -> q6K(src, s, out, o);
-                default -> throw new IllegalArgumentException("no quantizer for " + type);
-            }
-        }
+        for (int b = 0; b < n / bs; b++) type.encoder.encode(src, off + b * bs, out, b * bb);
         MemorySegment.copy(out, 0, dst, ValueLayout.JAVA_BYTE, dstOff, out.length);
     }
 
@@ -77,9 +62,30 @@ public final class Quantizer {
         for (int i = 0; i < 4; i++) b[o + i] = (byte) (v >> (8 * i));
     }
 
+    // One encoder per type, with the shape GgmlType.Encoder takes (the registry points at them).
+    static void f32(float[] x, int s, byte[] out, int o) { putFloat(out, o, x[s]); }
+
+    static void f16(float[] x, int s, byte[] out, int o) { putShort(out, o, Float.floatToFloat16(x[s])); }
+
+    static void bf16(float[] x, int s, byte[] out, int o) { putShort(out, o, BF16Tensor.fromFloat(x[s])); }
+
+    static void q4_0(float[] x, int s, byte[] out, int o) { qSym(x, s, out, o, false); }
+
+    static void q5_0(float[] x, int s, byte[] out, int o) { qSym(x, s, out, o, true); }
+
+    static void q4_1(float[] x, int s, byte[] out, int o) { qAsym(x, s, out, o, false); }
+
+    static void q5_1(float[] x, int s, byte[] out, int o) { qAsym(x, s, out, o, true); }
+
+    static void q4_K(float[] x, int s, byte[] out, int o) { qK(x, s, out, o, false); }
+
+    static void q5_K(float[] x, int s, byte[] out, int o) { qK(x, s, out, o, true); }
+
+    static void q6_K(float[] x, int s, byte[] out, int o) { q6K(x, s, out, o); }
+
     private static float fp16(float f) { return Float.float16ToFloat(Float.floatToFloat16(f)); }
 
-    private static void q8_0(float[] x, int s, byte[] out, int o) {
+    static void q8_0(float[] x, int s, byte[] out, int o) {
         float amax = 0;
         for (int j = 0; j < 32; j++) amax = Math.max(amax, Math.abs(x[s + j]));
         float d = amax / 127, id = d != 0 ? 1 / d : 0;

@@ -58,6 +58,23 @@ public abstract class Tensor {
         }
     }
 
+    /**
+     * How many elements are NaN or infinite. Formats override this with a scan of the stored bits
+     * (dense types) or of the block scales alone (block-quantized types: integer codes times a finite
+     * scale are always finite), so checking a model at load costs a pass over the bytes at most, not
+     * a decode of every weight.
+     */
+    public long nonFinite() {
+        float[] buf = new float[1 << 14];
+        long bad = 0;
+        for (long off = 0; off < numel; off += buf.length) {
+            int n = (int) Math.min(buf.length, numel - off);
+            read(off, buf, 0, n);
+            for (int i = 0; i < n; i++) if (!Float.isFinite(buf[i])) bad++;
+        }
+        return bad;
+    }
+
     /** The raw bytes behind this tensor, when it has any (for writers and hashing). */
     public abstract MemorySegment segment();
 

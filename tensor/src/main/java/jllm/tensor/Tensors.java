@@ -13,20 +13,8 @@ public final class Tensors {
      */
     public static Tensor of(GgmlType type, MemorySegment seg, long... shape) {
         for (long d : shape) if (d < 0) throw new IllegalArgumentException("negative dimension in " + Shapes.str(shape));
-        return switch (type) {
-            case F32 -> new F32Tensor(seg, shape);
-            case F16 -> new F16Tensor(seg, shape);
-            case BF16 -> new BF16Tensor(seg, shape);
-            case Q8_0 -> new Q8_0Tensor(seg, shape);
-            case Q4_0 -> new Q4_0Tensor(seg, shape);
-            case Q4_1 -> new Q4_1Tensor(seg, shape);
-            case Q5_0 -> new Q5_0Tensor(seg, shape);
-            case Q5_1 -> new Q5_1Tensor(seg, shape);
-            case Q4_K -> new Q4_KTensor(seg, shape);
-            case Q5_K -> new Q5_KTensor(seg, shape);
-            case Q6_K -> new Q6_KTensor(seg, shape);
-            default -> throw new IllegalArgumentException("ggml type " + type + " (id " + type.id + ") has no tensor implementation");
-        };
+        if (type.factory == null) throw new IllegalArgumentException("ggml type " + type + " (id " + type.id + ") has no tensor implementation");
+        return type.factory.make(seg, shape);
     }
 
     /** As {@link #of(GgmlType, MemorySegment, long...)} from a ggml type id. */

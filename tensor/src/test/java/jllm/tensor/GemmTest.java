@@ -149,6 +149,36 @@ class GemmTest {
     }
 
     @Test
+    void xWtMatchesADoublePrecisionProductOnAnyThreads() {
+        Random r = new Random(23);
+        for (int rows : new int[] {1, 5, 8, 67})
+            for (int out : new int[] {1, 4, 7, 16})
+                for (int in : new int[] {1, 15, 16, 37, 300}) {
+                    float[] w = gaussian(out * in, r), x = gaussian(rows * in, r), init = gaussian(rows * out + 3, r);
+                    for (boolean acc : new boolean[] {false, true}) {
+                        float[] first = null;
+                        for (int threads : new int[] {1, 2, 3}) {
+                            float[] y = init.clone();
+                            Gemm.xWt(Parallel.shared(threads), w, out, in, x, rows, y, acc);
+                            for (int t = 0; t < rows; t++)
+                                for (int o = 0; o < out; o++) {
+                                    double sum = acc ? init[t * out + o] : 0, mag = Math.abs(sum);
+                                    for (int k = 0; k < in; k++) {
+                                        double p = (double) x[t * in + k] * w[o * in + k];
+                                        sum += p;
+                                        mag += Math.abs(p);
+                                    }
+                                    assertEquals(sum, y[t * out + o], 1e-6 * mag + 1e-30, "y[" + t + ", " + o + "] rows=" + rows + " out=" + out + " in=" + in);
+                                }
+                            for (int i = rows * out; i < y.length; i++) assertEquals(init[i], y[i], "xWt wrote past y");
+                            if (first == null) first = y;
+                            else assertArrayEquals(first, y, threads + " threads must give the bits of 1");
+                        }
+                    }
+                }
+    }
+
+    @Test
     void emptyProductsClearOrKeepTheOutput() {
         float[] dw = {1, 2, 3, 4};
         Gemm.dyTx(Parallel.shared(2), new float[0], new float[0], 0, 2, 2, dw, true);

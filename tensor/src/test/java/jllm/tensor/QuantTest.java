@@ -264,12 +264,12 @@ class QuantTest {
         float[] bias = new float[out];
         for (int i = 0; i < out; i++) bias[i] = (float) r.nextGaussian();
         for (int tokens : new int[] {PanelMatmul.MIN_TOKENS, 45, 70, 300}) {
-            assertTrue(PanelMatmul.applies(w, tokens), name + " should take the panel path at " + tokens + " tokens");
+            assertTrue(w instanceof QuantTensor ? QuantMatmul.applies(w) : PanelMatmul.applies(w, tokens), name + " should take the panel path at " + tokens + " tokens");
             float[] x = new float[tokens * in];
             for (int i = 0; i < x.length; i++) x[i] = (float) r.nextGaussian();
             for (int threads : new int[] {1, 2}) {
                 float[] y = new float[tokens * out];
-                new CpuBackend(threads).matmul(w, x, y, tokens, bias);
+                new CpuBackend(threads, true).matmul(w, x, y, tokens, bias);
                 for (int t = 0; t < tokens; t++)
                     for (int o = 0; o < out; o++) {
                         double sum = bias[o], mag = Math.abs(bias[o]);
@@ -281,5 +281,35 @@ class QuantTest {
                     }
             }
         }
+    }
+
+    /** The load-time check counts from scales (quantized) or bits (dense) exactly what a full decode would find. */
+    @Test
+    void nonFiniteCountsWhatADecodeFinds() {
+        Random r = new Random(9);
+        for (GgmlType t : TYPES) {
+            byte[] b = randomBlocks(t, 6, r);
+            int at = switch (t) { case Q6_K -> 208; case Q4_1, Q5_1, Q4_K, Q5_K -> 2; default -> 0; };
+            b[t.blockBytes + at + 1] = (byte) 0x7c; // block 1: an infinite scale (or min)
+            b[4 * t.blockBytes + at] = 0;
+            b[4 * t.blockBytes + at + 1] = (byte) 0x7e; // block 4: a NaN one
+            Tensor w = Tensors.of(t, offHeap(b), 6 * t.blockSize);
+            assertEquals(decodedNonFinite(w), w.nonFinite(), t.name());
+            assertEquals(2L * t.blockSize, w.nonFinite(), t.name());
+        }
+        float[] v = new float[1000];
+        for (int i = 0; i < v.length; i++) v[i] = (float) r.nextGaussian();
+        v[3] = Float.NaN; v[500] = Float.POSITIVE_INFINITY; v[999] = Float.NEGATIVE_INFINITY;
+        for (GgmlType t : List.of(GgmlType.F32, GgmlType.F16, GgmlType.BF16)) {
+            Tensor w = Quantizer.quantize(t, v, v.length);
+            assertEquals(3, w.nonFinite(), t.name());
+            assertEquals(3, decodedNonFinite(w), t.name());
+        }
+    }
+
+    private static long decodedNonFinite(Tensor w) {
+        long n = 0;
+        for (float f : w.toFloatArray()) if (!Float.isFinite(f)) n++;
+        return n;
     }
 }

@@ -8,19 +8,14 @@ import java.nio.file.Path;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 
-/** Locates the shared fixtures and caches loaded tokenizers across test classes. */
+/** The shared fixtures ({@link jllm.testkit.Fixtures}) and loaded tokenizers cached across test classes. */
 public final class Fixtures {
     private Fixtures() {}
 
     private static final Map<String, Tokenizer> CACHE = new ConcurrentHashMap<>();
     private static JsonNode reference;
 
-    public static Path root() {
-        String p = System.getProperty("jllm.fixtures");
-        if (p != null) return Path.of(p);
-        String r = System.getProperty("jllm.root");
-        return r != null ? Path.of(r).resolve("../shared/fixtures") : Path.of("../shared/fixtures");
-    }
+    public static Path root() { return jllm.testkit.Fixtures.root(); }
 
     public static Tokenizer hf(String name) {
         return CACHE.computeIfAbsent("hf:" + name, k -> Tokenizer.load(root().resolve("tokenizers").resolve(name)));

@@ -5,18 +5,13 @@ import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import jllm.tokenizer.Tokenizer;
 
-/** The shared reference fixtures (-Djllm.fixtures, default ../shared/fixtures beside the project). */
+/** The shared reference fixtures, located by {@link jllm.testkit.Fixtures} (missing ones fail the test). */
 public final class Fixtures {
     private static final Map<String, Tokenizer> TOKENIZERS = new ConcurrentHashMap<>();
 
     private Fixtures() { }
 
-    public static Path root() {
-        String p = System.getProperty("jllm.fixtures");
-        if (p != null) return Path.of(p);
-        String r = System.getProperty("jllm.root");
-        return r != null ? Path.of(r).resolve("../shared/fixtures") : Path.of("../shared/fixtures");
-    }
+    public static Path root() { return jllm.testkit.Fixtures.root(); }
 
     public static Path dataset(String name) { return root().resolve("datasets").resolve(name); }
 

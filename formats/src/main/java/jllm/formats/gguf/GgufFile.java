@@ -1,6 +1,7 @@
 package jllm.formats.gguf;
 
 import jllm.formats.FormatException;
+import jllm.tensor.GgmlType;
 
 import java.io.IOException;
 import java.lang.foreign.Arena;
@@ -399,8 +400,9 @@ public final class GgufFile implements AutoCloseable {
     }
 
     private long tensorBytes(String name, long[] dims, int type) {
-        int bv = GgmlTypes.blockValues(type);
-        if (bv == 0) throw fail("tensor '" + name + "' has unknown ggml type " + type);
+        GgmlType t = GgmlType.byId(type);
+        if (t == null) throw fail("tensor '" + name + "' has unknown ggml type " + type);
+        int bv = t.blockSize, bb = t.blockBytes;
         if (dims.length > 0 && dims[0] % bv != 0) {
             throw fail("tensor '" + name + "' first dimension " + dims[0] + " is not a multiple of the block size " + bv);
         }
@@ -410,8 +412,8 @@ public final class GgufFile implements AutoCloseable {
             n *= d;
         }
         long blocks = n / bv;
-        if (blocks > Long.MAX_VALUE / GgmlTypes.blockBytes(type)) throw fail("tensor '" + name + "' size overflows");
-        return blocks * GgmlTypes.blockBytes(type);
+        if (blocks > Long.MAX_VALUE / bb) throw fail("tensor '" + name + "' size overflows");
+        return blocks * bb;
     }
 
     private static long alignUp(long x, int a) { return (x + a - 1) & -(long) a; }

@@ -1,5 +1,7 @@
 package jllm.formats.gguf;
 
+import jllm.tensor.GgmlType;
+
 import java.io.IOException;
 import java.io.OutputStream;
 import java.lang.foreign.Arena;
@@ -57,6 +59,8 @@ public final class GgufWriter {
 
     public boolean has(String key) { return kv.containsKey(key); }
 
+    public boolean hasTensor(String name) { return tensorNames.containsKey(name); }
+
     public GgufWriter alignment(int a) {
         if (a <= 0 || Integer.bitCount(a) != 1) throw new IllegalArgumentException("alignment must be a power of two");
         alignment = a;
@@ -90,8 +94,9 @@ public final class GgufWriter {
         if (shape.length == 0 || shape.length > 4) throw new IllegalArgumentException(name + ": GGUF tensors have 1..4 dims");
         long n = 1;
         for (long d : shape) n = Math.multiplyExact(n, d);
-        int bv = GgmlTypes.blockValues(ggmlType), bb = GgmlTypes.blockBytes(ggmlType);
-        if (bv == 0) throw new IllegalArgumentException(name + ": unknown ggml type " + ggmlType);
+        GgmlType t = GgmlType.byId(ggmlType);
+        if (t == null) throw new IllegalArgumentException(name + ": unknown ggml type " + ggmlType);
+        int bv = t.blockSize, bb = t.blockBytes;
         if (shape[shape.length - 1] % bv != 0) throw new IllegalArgumentException(name + ": row length " + shape[shape.length - 1] + " is not a multiple of the block size " + bv);
         if (n / bv * bb != byteSize) throw new IllegalArgumentException(name + ": " + byteSize + " bytes, expected " + n / bv * bb);
         long[] ne = new long[shape.length];

@@ -102,8 +102,7 @@ class GgufFileTest {
     }
 
     static Path fixtures() {
-        String p = System.getProperty("jllm.fixtures");
-        return p != null ? Path.of(p) : Path.of("../shared/fixtures");
+        return jllm.testkit.Fixtures.root();
     }
 
     void assertBad(byte[] b, String fragment) throws Exception {

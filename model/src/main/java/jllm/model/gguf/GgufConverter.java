@@ -29,7 +29,11 @@ import jllm.tensor.Tensor;
  * stacked. Vectors (norms, biases) stay F32; matrices get the requested type.
  */
 public final class GgufConverter {
-    /** Target file types: a uniform type, or llama.cpp's mixed Q4_K_M recipe. */
+    /**
+     * Target file types: a uniform type, or one of llama.cpp's mixed recipes (Q4_K_M, Q5_K_M). A
+     * file-level choice with llama.cpp's {@code general.file_type} number, not a second table of tensor
+     * types: each names its base {@link GgmlType}, where everything about the type itself lives.
+     */
     public enum FileType {
         F32(0, GgmlType.F32), F16(1, GgmlType.F16), BF16(32, GgmlType.BF16), Q8_0(7, GgmlType.Q8_0), Q4_0(2, GgmlType.Q4_0),
         Q4_1(3, GgmlType.Q4_1), Q5_0(8, GgmlType.Q5_0), Q5_1(9, GgmlType.Q5_1), Q4_K_M(15, GgmlType.Q4_K), Q5_K_M(17, GgmlType.Q5_K),

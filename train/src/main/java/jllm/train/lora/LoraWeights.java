@@ -118,8 +118,8 @@ public final class LoraWeights implements Weights.Adapter {
         check(x, rows, in, "x");
         float[] xd = dropped(par, x, rows, maskSeed, p);
         float[] su = new float[rows * rank];
-        // u = xd A^T, as dx = dy W with W = A^T [in, r]
-        Gemm.dyW(par, transpose(a.value, 0, rank, in), in, rank, xd, rows, su, false);
+        // u = xd A^T: r outputs per token, x read in place
+        Gemm.xWt(par, a.value, rank, in, xd, rows, su, false);
         for (int i = 0; i < su.length; i++) su[i] *= scale;
         return new Saved(rows, su, maskSeed, p);
     }
@@ -147,10 +147,9 @@ public final class LoraWeights implements Weights.Adapter {
             Gemm.dyTx(par, dy, saved.su, rows, count, rank, part, false);
             for (int i = 0; i < part.length; i++) b.grad[first * rank + i] += part[i];
         }
-        // g = dy B, then s g
+        // g = dy B = dy (B^T)^T, then s g
         float[] sg = new float[rows * rank];
-        float[] bRows = whole ? b.value : java.util.Arrays.copyOfRange(b.value, first * rank, (first + count) * rank);
-        Gemm.dyW(par, bRows, count, rank, dy, rows, sg, false);
+        Gemm.xWt(par, transpose(b.value, first, count, rank), rank, count, dy, rows, sg, false);
         for (int i = 0; i < sg.length; i++) sg[i] *= scale;
         float[] xd = dropped(par, x, rows, saved.maskSeed, saved.p);
         // dA += (s g)^T drop(x)

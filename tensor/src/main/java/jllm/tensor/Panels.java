@@ -1,0 +1,159 @@
+package jllm.tensor;
+
+import java.lang.foreign.MemorySegment;
+import java.nio.ByteOrder;
+import jdk.incubator.vector.ByteVector;
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.IntVector;
+import jdk.incubator.vector.ShortVector;
+import jdk.incubator.vector.VectorOperators;
+import jdk.incubator.vector.VectorShape;
+import jdk.incubator.vector.VectorSpecies;
+
+/**
+ * The "rows as lanes" layout every quantized format is repacked into for its kernels
+ * ({@link QuantMatmul}): its shape constants, species and per-thread buffers.
+ *
+ * <p>Output rows are grouped in panels of {@link #P} rows, one per 16-bit lane of the preferred
+ * vector (32 at 512 bits, 16 at 256, 8 at 128), so every kernel works at every width. Within a panel
+ * the codes of one column {@code k} (or of two columns sharing a byte) for all P rows sit next to each
+ * other: a kernel step over {@code k} is one load widened to 16-bit lanes, and there is no horizontal
+ * reduction anywhere. Scales are stored per row in the same lane order.
+ *
+ * <p>The lanes are ordered rows 0, P/2, 1, P/2 + 1, ...: read as 32-bit lanes, the low halves are rows
+ * [0, P/2) and the high halves rows [P/2, P), so widening 16-bit sums (or fp16 scales) to fp32 is a
+ * couple of shifts per half and the two halves come out as rows in order.
+ *
+ * <p><b>Why the kernels repeat their vector code instead of calling shared helpers.</b> C2 inlines
+ * the Vector API's own methods unconditionally (they are {@code @ForceInline}), but a helper of ours
+ * is inlined only while the compilation is under its node budget (NodeCountInliningCutoff, 18000
+ * nodes; each vector operation costs 400-1500 nodes before it is intrinsified). Past the budget a
+ * helper becomes a real call and every vector it takes or returns is boxed: a K-quant kernel ran at
+ * 60% of its speed that way, depending on which methods C2 happened to inline into which. So inside
+ * kernels vectors never cross a method of ours; kernels hand data to each other through per-thread
+ * arrays ({@link Scratch}), which costs an L1 store and load per block.
+ */
+final class Panels {
+    static final VectorSpecies<Short> S = ShortVector.SPECIES_PREFERRED;
+    /** Rows per panel: one per 16-bit lane. */
+    static final int P = S.length();
+    /** Half a panel: the rows of one fp32 vector. */
+    static final int H = P / 2;
+    /** P bytes: one byte per row, widened to {@link #S}. */
+    static final VectorSpecies<Byte> BP = VectorSpecies.of(byte.class, VectorShape.forBitSize(S.vectorBitSize() / 2));
+    static final VectorSpecies<Integer> I = VectorSpecies.of(int.class, VectorShape.forBitSize(S.vectorBitSize()));
+    static final VectorSpecies<Float> F = VectorSpecies.of(float.class, VectorShape.forBitSize(S.vectorBitSize()));
+    static final ByteOrder LE = ByteOrder.LITTLE_ENDIAN;
+    /** 128- to 512-bit vectors (a wider machine would need another panel shape; such tensors keep the per-row path). */
+    static final boolean SUPPORTED = P >= 8 && P <= 32 && F.length() == FloatVector.SPECIES_PREFERRED.length();
+
+    private Panels() { }
+
+    /** Row of panel lane {@code lane}: 0, P/2, 1, P/2 + 1, ... */
+    static int laneRow(int lane) { return (lane & 1) == 0 ? lane >> 1 : H + (lane >> 1); }
+
+    /**
+     * A 16-bit value in both halves of an int: x codes ({@link Int8Activations#q2}) and centring terms
+     * are broadcast to every 16-bit lane as {@code IntVector.broadcast(I, twice(v)).reinterpretAsShorts()},
+     * one 32-bit broadcast load (a 16-bit broadcast costs a shuffle-port op on x86).
+     */
+    static int twice(int v) { return v & 0xffff | v << 16; }
+
+    /**
+     * 2^112: rebiases an fp16 exponent (bias 15) placed in an fp32 exponent field (bias 127). Kernels
+     * widen a pair of fp16 scales held in one 32-bit lane (rows i and P/2 + i) as
+     * {@code (h << 16) >>> 3 & 0x8fffffff} (low half) or {@code (h & 0xffff0000) >> 3 & 0x8fffffff}
+     * (high half), reinterpreted as fp32 and multiplied by this: the arithmetic shift puts sign,
+     * exponent and mantissa into fp32's fields, the mask clears the three sign copies. Exact for normal
+     * and subnormal values; inf/NaN scales (a broken file, which the loader reports) come out finite.
+     */
+    static final float REBIAS = 0x1p112f;
+
+    /**
+     * Stores a panel's outputs for one token ({@code acc[ao .. ao + P)}, rows in order) at
+     * {@code y[yo + row0 ..]} plus the bias; rows at or past {@code out} (a padded last panel) are dropped.
+     */
+    static void store(float[] acc, int ao, float[] y, int yo, int row0, int out, float[] bias) {
+        if (row0 + P <= out) {
+            for (int i = 0; i < P; i += H) {
+                FloatVector v = FloatVector.fromArray(F, acc, ao + i);
+                if (bias != null) v = v.add(FloatVector.fromArray(F, bias, row0 + i));
+                v.intoArray(y, yo + row0 + i);
+            }
+            return;
+        }
+        for (int i = 0; i < P && row0 + i < out; i++) y[yo + row0 + i] = acc[ao + i] + (bias == null ? 0f : bias[row0 + i]);
+    }
+
+    /** Per-thread buffers of the kernels that hand 16-bit sums or scales from one helper method to the next. */
+    static final class Scratch {
+        short[] sums = new short[0];
+        int[] ints = new int[0];
+        float[] f = new float[0];
+        float[] acc = new float[0];
+
+        short[] sums(int n) { if (sums.length < n) sums = new short[n]; return sums; }
+
+        int[] ints(int n) { if (ints.length < n) ints = new int[n]; return ints; }
+
+        float[] f(int n) { if (f.length < n) f = new float[n]; return f; }
+
+        float[] acc(int n) { if (acc.length < n) acc = new float[n]; return acc; }
+    }
+
+    private static final ThreadLocal<Scratch> SCRATCH = ThreadLocal.withInitial(Scratch::new);
+
+    static Scratch scratch() { return SCRATCH.get(); }
+
+    private static final java.lang.invoke.MethodHandle MMAP, MUNMAP;
+
+    static {
+        java.lang.invoke.MethodHandle mmap = null, munmap = null;
+        try {
+            if (System.getProperty("os.name", "").startsWith("Linux")) {
+                var l = java.lang.foreign.Linker.nativeLinker();
+                var lib = l.defaultLookup();
+                var A = java.lang.foreign.ValueLayout.ADDRESS;
+                var J = java.lang.foreign.ValueLayout.JAVA_LONG;
+                var N = java.lang.foreign.ValueLayout.JAVA_INT;
+                mmap = l.downcallHandle(lib.find("mmap").orElseThrow(), java.lang.foreign.FunctionDescriptor.of(A, A, J, N, N, N, J));
+                munmap = l.downcallHandle(lib.find("munmap").orElseThrow(), java.lang.foreign.FunctionDescriptor.of(N, A, J));
+            }
+        } catch (Throwable t) {
+            mmap = null; // no native access: plain allocations
+        }
+        MMAP = mmap;
+        MUNMAP = munmap;
+    }
+
+    /**
+     * A zeroed buffer for a repacked tensor, freed when unreachable. On Linux an anonymous mapping:
+     * the kernel zeroes each page at its first touch, which happens in the repacking threads, where
+     * {@code Arena.allocate} would first memset the whole buffer on one thread (a quarter of the
+     * repack time of a 150 MB tensor). 2 MiB transparent huge pages were tried and dropped: filling
+     * them cost 3x the repack time on the Xeon VM (docs/quantization-and-speed.md).
+     */
+    static MemorySegment allocate(long bytes) {
+        if (MMAP != null && bytes >= 1 << 20) {
+            try {
+                MemorySegment m = (MemorySegment) MMAP.invokeExact(MemorySegment.NULL, bytes, 0x3 /* PROT_READ | PROT_WRITE */,
+                        0x22 /* MAP_PRIVATE | MAP_ANONYMOUS */, -1, 0L);
+                if (m.address() != -1L) {
+                    long at = m.address();
+                    return m.reinterpret(bytes, java.lang.foreign.Arena.ofAuto(), s -> unmap(at, bytes));
+                }
+            } catch (Throwable t) {
+                // fall back to a plain allocation
+            }
+        }
+        return java.lang.foreign.Arena.ofAuto().allocate(bytes, 64);
+    }
+
+    private static void unmap(long at, long bytes) {
+        try {
+            int ignored = (int) MUNMAP.invokeExact(MemorySegment.ofAddress(at), bytes);
+        } catch (Throwable t) {
+            // the mapping stays until exit
+        }
+    }
+}

@@ -1,0 +1,76 @@
+package jllm.tensor;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.util.List;
+import java.util.Random;
+import org.junit.jupiter.api.Test;
+
+/**
+ * The quantized-weight kernels over the {@link Panels} layout, against the reference decoder
+ * ({@link QuantTest#ref}) in double precision: with int8 activations (fast mode, few tokens) the
+ * expected product uses the activations quantized by llama.cpp's rule, written out here; with fp32
+ * activations (exact mode, and prefill in either mode) it uses x itself. Shapes leave a partial last
+ * panel; token counts cover the decode, tile and remainder paths; one and two threads.
+ * CI runs this class at 512-, 256- and 128-bit vectors (surefire executions with -XX:MaxVectorSize).
+ */
+class QuantMatmulTest {
+    static final List<GgmlType> TYPES = List.of(GgmlType.Q4_0, GgmlType.Q8_0, GgmlType.Q4_K, GgmlType.Q6_K, GgmlType.Q4_1, GgmlType.Q5_0, GgmlType.Q5_1, GgmlType.Q5_K);
+
+    /** llama.cpp's activation quantization: per 32 values d = max|x| / 127, q = roundf(x / d). */
+    static float[] quantizedX(float[] x) {
+        float[] out = new float[x.length];
+        for (int b = 0; b < x.length / 32; b++) {
+            float max = 0;
+            for (int j = 0; j < 32; j++) max = Math.max(max, Math.abs(x[b * 32 + j]));
+            float d = max / 127, id = max == 0 ? 0 : 127 / max;
+            for (int j = 0; j < 32; j++) out[b * 32 + j] = Quantizer.roundf(x[b * 32 + j] * id) * d;
+        }
+        return out;
+    }
+
+    @Test
+    void kernelsEqualTheReferenceDecoderInBothModes() {
+        assertTrue(Panels.SUPPORTED, "vector shape " + Panels.S);
+        System.out.println("QuantMatmulTest at " + Panels.S);
+        Random r = new Random(11);
+        int P = Panels.P;
+        for (GgmlType t : TYPES) {
+            for (int[] shape : new int[][] {{2 * P + 5, 3 * t.blockSize}, {P, t.blockSize}, {3, 2 * t.blockSize}, {P + 1, 2 * QuantMatmul.CHUNK + 3 * t.blockSize}}) {
+                int out = shape[0], in = Math.max(shape[1], 64);
+                byte[] b = QuantTest.randomBlocks(t, out * in / t.blockSize, r);
+                Tensor w = Tensors.of(t, QuantTest.offHeap(b), out, in);
+                assertTrue(QuantMatmul.applies(w), t + " has panel kernels");
+                float[] ref = QuantTest.refAll(t, b);
+                float[] bias = new float[out];
+                for (int i = 0; i < out; i++) bias[i] = (float) r.nextGaussian();
+                for (int tokens : new int[] {1, 3, QuantMatmul.TILE + 1, QuantMatmul.MIN_FP32_TOKENS - 1, QuantMatmul.MIN_FP32_TOKENS + 5}) {
+                    float[] x = new float[tokens * in];
+                    for (int i = 0; i < x.length; i++) x[i] = (float) r.nextGaussian() * (i % 7 == 0 ? 5 : 1);
+                    for (boolean exact : new boolean[] {false, true}) {
+                        float[] xr = !exact && tokens < QuantMatmul.MIN_FP32_TOKENS ? quantizedX(x) : x;
+                        for (int threads : new int[] {1, 2}) {
+                            float[] y = new float[tokens * out];
+                            new CpuBackend(threads, exact).matmul(w, x, y, tokens, bias);
+                            String what = t + " [" + out + ", " + in + "] " + (exact ? "exact" : "fast") + " threads " + threads + " tokens " + tokens;
+                            check(ref, xr, bias, y, tokens, out, in, what);
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    private static void check(float[] ref, float[] x, float[] bias, float[] y, int tokens, int out, int in, String what) {
+        for (int tk = 0; tk < tokens; tk++)
+            for (int o = 0; o < out; o++) {
+                double s = bias[o], mag = Math.abs(bias[o]);
+                for (int k = 0; k < in; k++) {
+                    s += (double) ref[o * in + k] * x[tk * in + k];
+                    mag += Math.abs((double) ref[o * in + k] * x[tk * in + k]);
+                }
+                assertEquals(s, y[tk * out + o], 2e-6 * mag + 1e-30, what + ": token " + tk + " row " + o);
+            }
+    }
+}
