@@ -96,7 +96,7 @@ final class FinetuneCommand implements Callable<Integer> {
     @Option(names = "--base-type", description = "QLoRA: hold the frozen base's linear layers in this type (q4_0, q4_k, q8_0, ...)")
     String baseType;
 
-    @Option(names = "--lr", description = "Peak learning rate (default 2e-4 for LoRA, 2e-5 for --full)")
+    @Option(names = "--lr", description = "Peak learning rate (default for LoRA: 2e-4 at hidden size 4096 and above, 2e-4 x sqrt(4096/hidden) below, at most 2e-3; 2e-5 for --full)")
     Double lr;
 
     @Mixin TrainingOptions run;
@@ -148,7 +148,7 @@ final class FinetuneCommand implements Callable<Integer> {
         if (baseType != null) quantizeBase(m, BaseQuantization.parseType(baseType), threads);
         Trainable trainable = full ? Trainable.full(m, n -> true)
                 : Trainable.lora(m, new LoraConfig(loraR, loraAlpha, loraDropout, rsLora, LoraConfig.parseTargets(target)), run.seed);
-        double peak = lr != null ? lr : full ? 2e-5 : 2e-4;
+        double peak = lr != null ? lr : full ? 2e-5 : defaultLoraLr(m.spec.hidden);
         TrainingRun.Settings settings = run.settings(td.train().size());
         long total = settings.totalSteps(td.train().size());
         LrSchedule schedule = run.schedule(peak, total, "linear");
@@ -209,5 +209,15 @@ final class FinetuneCommand implements Callable<Integer> {
             if (q != old) m.weights.replace(old, q);
         }
         System.err.printf(Locale.ROOT, "base linear layers as %s: %.1f MiB -> %.1f MiB%n", type, before / 1048576.0, after / 1048576.0);
+    }
+
+    /**
+     * 2e-4 is the usual LoRA rate for models of 4096 and wider; narrow models need a larger one (with B
+     * starting at zero, a small model's adapter barely moves in a few hundred steps at 2e-4: the
+     * tiny test model fine-tuned on 600 Titanic rows for 3 epochs answers 0.61 of 100 unseen rows right at
+     * 2e-4 and 0.81-0.84 at 6.5e-4..2e-3). Scaled with 1/sqrt(width), capped at 2e-3.
+     */
+    static double defaultLoraLr(int hidden) {
+        return Math.min(2e-3, 2e-4 * Math.sqrt(Math.max(1.0, 4096.0 / Math.max(1, hidden))));
     }
 }
