@@ -56,11 +56,26 @@ class LlamaCppParityTest {
         asLlamaCppComputesIt(model.resolve("config.json"), fixture);
         CliTest.Run r = FinetuneCommandTest.run(FinetuneCommandTest.finetuneArgs(model, data, ft, "--max-steps", "3", "--lr", "1e-2", "--target", "all-linear"));
         assertEquals(0, r.code(), r.err());
+        compare(fixture, work, model, ft, "Passenger: class 1, female, age 38");
+    }
+
+    /** The default model (when present), exported without an adapter: the model the README runs, in llama.cpp. */
+    @org.junit.jupiter.api.Test
+    void defaultModelDecodesTheSameInLlamaCpp() throws Exception {
+        Path model = Models.defaultModel();
+        org.junit.jupiter.api.Assumptions.assumeTrue(Files.isDirectory(model), "no default model at " + model);
+        compare("default", Files.createDirectories(dir.resolve("default")), model, null, "ROMEO:\nWhat say you, my lord?\n");
+    }
+
+    /** Exports {@code model} (+ {@code adapter}) as f32 and q8_0 and compares greedy decoding of {@code text} in both engines. */
+    static void compare(String name, Path work, Path model, Path adapter, String text) throws Exception {
         for (String type : List.of("f32", "q8_0")) {
-            Path gguf = work.resolve(fixture + "-" + type + ".gguf");
-            CliTest.Run ex = CliTest.run("export", "--model", model.toString(), "--adapter", ft.toString(), "--to", gguf.toString(), "--type", type);
+            Path gguf = work.resolve(name + "-" + type + ".gguf");
+            List<String> args = new ArrayList<>(List.of("export", "--model", model.toString(), "--to", gguf.toString(), "--type", type));
+            if (adapter != null) args.addAll(List.of("--adapter", adapter.toString()));
+            CliTest.Run ex = CliTest.run(args.toArray(String[]::new));
             assertEquals(0, ex.code(), ex.err());
-            CliTest.Run tok = CliTest.run("tokenize", "--tokenizer", gguf.toString(), "--add-special", "--text", "Passenger: class 1, female, age 38");
+            CliTest.Run tok = CliTest.run("tokenize", "--tokenizer", gguf.toString(), "--add-special", "--text", text);
             assertEquals(0, tok.code(), tok.err());
             List<String> prompt = Arrays.stream(tok.out().replaceAll("[^0-9]+", " ").trim().split(" ")).toList();
             assertTrue(prompt.size() > 5, tok.out());
@@ -83,15 +98,15 @@ class LlamaCppParityTest {
                 worst = Math.max(worst, gap);
             }
             System.err.printf(java.util.Locale.ROOT, "llama.cpp parity %s %s: free-running ids %s; teacher-forced: %d/%d steps llama.cpp's argmax, largest logit gap %.3g%n",
-                    fixture, type, free.equals(jl.out().trim()) ? "identical" : "differ", same, TOKENS, worst);
+                    name, type, free.equals(jl.out().trim()) ? "identical" : "differ", same, TOKENS, worst);
             // Random tiny models have flat distributions: a near-tie may fall either way. Exact argmax on
             // (nearly) every step, and where not, a gap of round-off size (f32) or of activation
             // quantization size (q8_0: both quantize activations to 8 bits per 32 values, at other points).
             // Mixture-of-experts q8_0 is reported but not held to it: a near-tie in the (quantized) router
             // picks other experts and moves the logits by far more than round-off (seen: 1.9 on one step of 32).
-            if (fixture.equals("mixtral") && !type.equals("f32")) continue;
+            if (name.equals("mixtral") && !type.equals("f32")) continue;
             double tol = type.equals("f32") ? 1e-4 : 3e-2;
-            assertTrue(worst <= tol && same >= TOKENS - 2, fixture + " " + type + ": llama.cpp disagrees with jllm's greedy tokens beyond "
+            assertTrue(worst <= tol && same >= TOKENS - 2, name + " " + type + ": llama.cpp disagrees with jllm's greedy tokens beyond "
                     + tol + " (teacher-forced argmax:gap per step: " + String.join(" ", steps) + ")");
         }
     }
