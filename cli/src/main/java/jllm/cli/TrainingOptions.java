@@ -28,7 +28,7 @@ final class TrainingOptions {
     @Option(names = "--grad-accum", defaultValue = "1", description = "Micro-batches per optimizer step; the loss is normalised by all their target tokens (default ${DEFAULT-VALUE})")
     int gradAccum;
 
-    @Option(names = "--warmup", description = "Warmup steps of the learning rate (default: 5% of the steps, at most 100)")
+    @Option(names = "--warmup", description = "Warmup steps of the learning rate (default: 5%% of the steps, at most 100)")
     Long warmup;
 
     @Option(names = "--schedule", description = "Learning-rate schedule after warmup: linear, cosine or constant")

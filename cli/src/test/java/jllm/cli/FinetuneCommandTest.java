@@ -52,6 +52,15 @@ class FinetuneCommandTest {
         assertEquals(12, lines.size());
         for (String l : lines) assertTrue(l.startsWith("{\"output\":"), l);
         assertTrue(p.out().strip().matches("exact_match=\\d\\.\\d{4} n=12"), p.out());
+        // predict's bad inputs: an existing --out, rows without a column the recorded template names, no adapter there
+        List<String> again = List.of("predict", "--model", model.toString(), "--adapter", out.toString(), "--data", rows.toString(), "--out", pred.toString());
+        expect(again, "--overwrite");
+        assertEquals(lines, Files.readAllLines(pred), "a refused predict leaves the earlier predictions as they were");
+        Path noSex = Files.writeString(dir.resolve("nosex.csv"), "Pclass,Age,SibSp,Parch,Fare,Embarked,Survived\n1,22,1,0,7.25,S,0\n");
+        expect(List.of("predict", "--model", model.toString(), "--adapter", out.toString(), "--data", noSex.toString(), "--out", dir.resolve("p2.jsonl").toString()), "Sex");
+        expect(List.of("predict", "--model", model.toString(), "--adapter", dir.resolve("no-adapter").toString(), "--data", rows.toString(),
+                "--out", dir.resolve("p3.jsonl").toString()), "no-adapter");
+        assertFalse(Files.exists(dir.resolve("p2.jsonl")) || Files.exists(dir.resolve("p3.jsonl")));
 
         // merge, then generate: the same greedy tokens as generate --adapter
         Path merged = dir.resolve("merged");
