@@ -81,8 +81,8 @@ final class FinetuneCommand implements Callable<Integer> {
     @Option(names = "--lora-r", defaultValue = "16", description = "LoRA rank (default ${DEFAULT-VALUE})")
     int loraR;
 
-    @Option(names = "--lora-alpha", defaultValue = "16", description = "LoRA alpha; scale alpha/r (default ${DEFAULT-VALUE})")
-    double loraAlpha;
+    @Option(names = "--lora-alpha", description = "LoRA alpha; scale alpha/r (default 2 x --lora-r)")
+    Double loraAlpha;
 
     @Option(names = "--lora-dropout", defaultValue = "0", description = "LoRA dropout (default ${DEFAULT-VALUE})")
     double loraDropout;
@@ -147,7 +147,7 @@ final class FinetuneCommand implements Callable<Integer> {
             throw new IllegalArgumentException("--full writes a Hugging Face model; start from the Hugging Face checkpoint rather than a GGUF file");
         if (baseType != null) quantizeBase(m, BaseQuantization.parseType(baseType), threads);
         Trainable trainable = full ? Trainable.full(m, n -> true)
-                : Trainable.lora(m, new LoraConfig(loraR, loraAlpha, loraDropout, rsLora, LoraConfig.parseTargets(target)), run.seed);
+                : Trainable.lora(m, new LoraConfig(loraR, loraAlpha != null ? loraAlpha : defaultLoraAlpha(loraR), loraDropout, rsLora, LoraConfig.parseTargets(target)), run.seed);
         double peak = lr != null ? lr : full ? 2e-5 : defaultLoraLr(m.spec.hidden);
         TrainingRun.Settings settings = run.settings(td.train().size());
         long total = settings.totalSteps(td.train().size());
@@ -219,5 +219,16 @@ final class FinetuneCommand implements Callable<Integer> {
      */
     static double defaultLoraLr(int hidden) {
         return Math.min(2e-3, 2e-4 * Math.sqrt(Math.max(1.0, 4096.0 / Math.max(1, hidden))));
+    }
+
+    /**
+     * alpha = 2r (scale 2), the common rule of thumb, rather than Unsloth's alpha = r: with the lr above
+     * and alpha = r, jllm's default model (hidden 256) fine-tuned on 560 Titanic rows for 3 epochs still
+     * answered only the majority class on 140 unseen rows (0.60); with alpha = 2r it learns "women
+     * survive" (0.82). Its answer tokens "0"/"1" never occur in its pretraining text, so their logits
+     * start far below the rest and the adapter has further to go.
+     */
+    static double defaultLoraAlpha(int r) {
+        return 2.0 * r;
     }
 }
