@@ -173,7 +173,8 @@ class BackendGradTest {
 
     // ---- attention ------------------------------------------------------------------------------
 
-    private static double[] attentionRef(double[] q, double[] k, double[] v, int rows, int[] pos, int[] base, int heads, int kvHeads, int hd,
+    /** fp64 attention (also the reference of {@link KvCacheAttentionTest}). */
+    static double[] attentionRef(double[] q, double[] k, double[] v, int rows, int[] pos, int[] base, int heads, int kvHeads, int hd,
                                          double scale, double cap, AttentionMask mask) {
         double[] out = new double[rows * heads * hd];
         int group = heads / kvHeads;

@@ -27,27 +27,15 @@ class KvCacheAttentionTest {
     /** fp64 attention of rows at positions start.. over keys/values [positions, kvHeads * hd] from 0. */
     static double[] reference(float[] q, float[] k, float[] v, int rows, int start, int heads, int kvHeads, int hd,
                               double scale, double cap, AttentionMask mask) {
-        double[] out = new double[rows * heads * hd];
-        int group = heads / kvHeads;
-        for (int t = 0; t < rows; t++)
-            for (int h = 0; h < heads; h++) {
-                int p = start + t, j0 = mask.firstKey(p), kvh = h / group;
-                double[] s = new double[p + 1];
-                double max = Double.NEGATIVE_INFINITY;
-                for (int j = j0; j <= p; j++) {
-                    double d = 0;
-                    for (int i = 0; i < hd; i++) d += (double) q[(t * heads + h) * hd + i] * k[(j * kvHeads + kvh) * hd + i];
-                    d *= scale;
-                    if (cap > 0) d = cap * Math.tanh(d / cap);
-                    s[j] = d;
-                    max = Math.max(max, d);
-                }
-                double sum = 0;
-                for (int j = j0; j <= p; j++) sum += s[j] = Math.exp(s[j] - max);
-                for (int j = j0; j <= p; j++)
-                    for (int i = 0; i < hd; i++) out[(t * heads + h) * hd + i] += s[j] / sum * v[(j * kvHeads + kvh) * hd + i];
-            }
-        return out;
+        int[] pos = new int[rows];
+        for (int t = 0; t < rows; t++) pos[t] = start + t;
+        return BackendGradTest.attentionRef(wide(q), wide(k), wide(v), rows, pos, new int[rows], heads, kvHeads, hd, scale, cap, mask);
+    }
+
+    private static double[] wide(float[] a) {
+        double[] d = new double[a.length];
+        for (int i = 0; i < a.length; i++) d[i] = a[i];
+        return d;
     }
 
     /** Relative L2 error of got against want. */
