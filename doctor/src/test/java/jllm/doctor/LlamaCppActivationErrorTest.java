@@ -99,14 +99,24 @@ class LlamaCppActivationErrorTest {
         return s / x.length;
     }
 
-    /** jllm's logits at the scored positions of every chunk, the chunk fed one token at a time (BOS first, as llama.cpp does). */
-    static float[][] jllmLogits(Model m, LogProbs lp, int bos) {
+    /**
+     * jllm's logits at the scored positions of every chunk (BOS first, as llama.cpp does): fed one
+     * token at a time (decode, where int8 activations act) or, for the exact reference, as one prefill.
+     */
+    static float[][] jllmLogits(Model m, LogProbs lp, int bos, boolean tokenByToken) {
         float[][] rows = new float[lp.chunks() * lp.perChunk()][];
+        int V = m.spec.vocab, n = lp.ctx() - 1;
         for (int c = 0, r = 0; c < lp.chunks(); c++) {
+            int[] ids = java.util.Arrays.copyOfRange(lp.tokens(), c * lp.ctx(), c * lp.ctx() + n);
+            if (bos >= 0) ids[0] = bos;
             Model.State st = m.newState();
-            for (int t = 0; t <= lp.ctx() - 2; t++) {
-                int id = t == 0 && bos >= 0 ? bos : lp.tokens()[c * lp.ctx() + t];
-                float[] logits = m.forward(st, new int[] {id}, false, null);
+            if (!tokenByToken) {
+                float[] all = m.forward(st, ids, true, null);
+                for (int t = lp.first(); t < n; t++) rows[r++] = java.util.Arrays.copyOfRange(all, t * V, (t + 1) * V);
+                continue;
+            }
+            for (int t = 0; t < n; t++) {
+                float[] logits = m.forward(st, new int[] {ids[t]}, false, null);
                 if (t >= lp.first()) rows[r++] = logits.clone();
             }
         }
@@ -122,8 +132,8 @@ class LlamaCppActivationErrorTest {
             // llama.cpp puts BOS first in every chunk when the vocabulary adds one; the file keeps the text's tokens
             int bos = ref.tokens()[0] == 128000 ? 128000 : -1;
             Path gguf = dir.resolve("l1b-" + type + ".gguf");
-            float[][] exact = jllmLogits(ModelLoader.load(gguf, new CpuBackend(2, true), w -> { }), ref, bos);
-            float[][] int8 = jllmLogits(ModelLoader.load(gguf, new CpuBackend(2), w -> { }), ref, bos);
+            float[][] exact = jllmLogits(ModelLoader.load(gguf, new CpuBackend(2, true), w -> { }), ref, bos, false);
+            float[][] int8 = jllmLogits(ModelLoader.load(gguf, new CpuBackend(2), w -> { }), ref, bos, true);
             Err llama = Err.of(ref.rows(), q8.rows()), ours = Err.of(exact, int8), agree = Err.of(ref.rows(), exact);
             System.out.printf(Locale.ROOT, "%s: llama.cpp q8_0-activation vs its fp32 (dequantized F32 file): %s%n", type, llama);
             System.out.printf(Locale.ROOT, "%s: jllm int8 activations vs jllm exact:                          %s%n", type, ours);
