@@ -10,7 +10,7 @@ ROUNDS="$1"; OUTF="$2"; shift 2
 LL="${LLAMACPP:-/work/llamacpp/build/bin}"
 JARGS="${JLLM_ARGS:-}"
 JLLM="${JLLM:-$ROOT/jllm}"  # a frozen copy (tools/freeze-jllm.sh) keeps edits made during a run out of it
-for r in $(seq 1 "$ROUNDS"); do
+for r in $(seq "${FIRST_ROUND:-1}" "$ROUNDS"); do  # FIRST_ROUND: continue an earlier run
   for f in "$@"; do
     # alternate which tool goes first, so neither always runs on the heels of the other
     if (( r % 2 )); then order="llama jllm"; else order="jllm llama"; fi
