@@ -135,7 +135,7 @@ class LlamaCppActivationErrorTest {
             float[][] exact = jllmLogits(ModelLoader.load(gguf, new CpuBackend(2, true), w -> { }), ref, bos, false);
             float[][] int8 = jllmLogits(ModelLoader.load(gguf, new CpuBackend(2), w -> { }), ref, bos, true);
             Err llama = Err.of(ref.rows(), q8.rows()), ours = Err.of(exact, int8), agree = Err.of(ref.rows(), exact);
-            System.out.printf(Locale.ROOT, "%s: llama.cpp q8_0-activation vs its fp32 (dequantized F32 file): %s%n", type, llama);
+            System.out.printf(Locale.ROOT, "%s: llama.cpp int8 (q8_0/q8_K) or fp16 activations vs its fp32 (dequantized F32 file): %s%n", type, llama);
             System.out.printf(Locale.ROOT, "%s: jllm int8 activations vs jllm exact:                          %s%n", type, ours);
             System.out.printf(Locale.ROOT, "%s: jllm exact vs llama.cpp fp32 (same tokens, sanity):           %s%n", type, agree);
             // the 16-bit codes of llama.cpp's file alone put a floor of ~1e-9 under its KLD; allow noise of a few percent
