@@ -61,11 +61,11 @@ class GgufRoundTripTest {
         // the bounds are what each type's rounding error predicts for it, not what a trained model sees.
         Path dir = Fixtures.root().resolve("hf/llama3");
         double[] bound = {0, 3e-3, 1e-2, 3e-2, 0.4, 0.4, 0.2, 0.2};
-        // int8 activations against exact, per type: nothing for the float types (they keep fp32
-        // activations), and for the quantized ones what rounding x to 8 bits per 32 values costs this
+        // int8 activations against exact, per type: fp32 round-off for the float types (they keep fp32
+        // activations; the fast kernels may sum in another order than exact mode: 1.4-2.9e-7 seen), and for the quantized ones what rounding x to 8 bits per 32 values costs this
         // model: 1.5-1.6e-2 measured for every type (the weights' own rounding does not enter), about
         // what llama.cpp's q8_0 activations cost it (LlamaCppActivationErrorTest compares the two on a 1B model)
-        double[] int8Bound = {0, 0, 0, INT8_BOUND, INT8_BOUND, INT8_BOUND, INT8_BOUND, INT8_BOUND};
+        double[] int8Bound = {1e-6, 1e-6, 1e-6, INT8_BOUND, INT8_BOUND, INT8_BOUND, INT8_BOUND, INT8_BOUND};
         GgufConverter.FileType[] types = {GgufConverter.FileType.F32, GgufConverter.FileType.F16, GgufConverter.FileType.BF16,
                 GgufConverter.FileType.Q8_0, GgufConverter.FileType.Q4_0, GgufConverter.FileType.Q4_1, GgufConverter.FileType.Q5_0,
                 GgufConverter.FileType.Q5_1};
