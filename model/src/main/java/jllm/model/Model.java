@@ -33,6 +33,10 @@ public final class Model {
     private final Backend be;
     /** Largest logits chunk of the fused LM head + loss, in floats (32 MiB). */
     private int lossChunkFloats = 1 << 23;
+    /** The last training step's record, backward scratch and LM head chunk buffers {xc, logits, dxc}, reused by the next step of the same shape. */
+    private Record lastRecord;
+    private Scratch lastScratch;
+    private Buf[] headBufs;
 
     public Model(Spec spec, Weights weights, Backend be) {
         this.spec = spec;
@@ -592,9 +596,21 @@ public final class Model {
         /** With checkpointing: the shared activations still hold the last layer's forward (its recomputation is skipped). */
         boolean lastLayerLive;
 
-        private Record(Pass pass, boolean checkpointing) {
+        /** {@code reuse}: the previous step's record of the same shape, whose buffers this one takes over (null: allocate). */
+        private Record(Pass pass, boolean checkpointing, Record reuse) {
             this.pass = pass;
             this.checkpointing = checkpointing;
+            if (reuse != null) {
+                acts = reuse.acts;
+                inputs = reuse.inputs;
+                mids = reuse.mids;
+                finalIn = reuse.finalIn;
+                finalMean = reuse.finalMean;
+                finalRstd = reuse.finalRstd;
+                hidden = reuse.hidden;
+                dHidden = reuse.dHidden;
+                return;
+            }
             int T = pass.rows, H = spec.hidden;
             acts = new LayerActs[spec.layers];
             inputs = checkpointing ? new Buf[spec.layers] : null;
@@ -615,6 +631,8 @@ public final class Model {
 
         public int rows() { return pass.rows; }
 
+        private boolean fits(int rows, boolean checkpointing) { return pass.rows == rows && this.checkpointing == checkpointing; }
+
         /** The final-norm output {@code [rows, hidden]} (what the LM head reads). */
         public Buf hidden() { return hidden; }
 
@@ -628,6 +646,11 @@ public final class Model {
     /**
      * The forward pass of training on one packed row of examples ({@code p} says where each starts):
      * the same layer code as inference, with no KV cache and each example attending only to itself.
+     * The record is valid until the next {@code trainForward} on this model: a call of the same shape
+     * (rows, checkpointing) takes over its buffers, as {@link #backward} takes over the last step's
+     * scratch and the LM head its chunk buffers. A step allocates nothing large after the first, so
+     * the heap stays at one step's working set (fresh buffers each step grew it by ~95 MiB a step
+     * for small-270m at 256 tokens until a full collection).
      */
     public Record trainForward(int[] tokens, Positions p, boolean checkpointing) {
         int T = tokens.length, H = spec.hidden;
@@ -635,8 +658,10 @@ public final class Model {
         if (!p.selfContained()) throw new IllegalArgumentException("training positions must restart at each example");
         if (!spec.numerics.isDefault()) throw new IllegalStateException("training runs in fp32; numerics " + spec.numerics + " are an inference emulation");
         checkTokens(tokens);
-        Pass c = new Pass(tokens, p, null, 0, new Buffers(T, true, checkpointing), true);
-        Record r = new Record(c, checkpointing);
+        Record reuse = lastRecord != null && lastRecord.fits(T, checkpointing) ? lastRecord : null;
+        Pass c = new Pass(tokens, p, null, 0, reuse != null ? reuse.pass.buf : new Buffers(T, true, checkpointing), true);
+        Record r = new Record(c, checkpointing, reuse);
+        lastRecord = r;
         be.embed(weights.embed, tokens, T, c.x, spec.embedScale);
         for (int l = 0; l < spec.layers; l++) {
             if (checkpointing) be.copy(c.x, 0, r.inputs[l], 0, T * H);
@@ -684,7 +709,9 @@ public final class Model {
         int H = spec.hidden, V = spec.vocab;
         if (labels.length != T) throw new IllegalArgumentException(labels.length + " labels for " + T + " rows");
         int chunk = lossChunkRows(T);
-        Buf xc = be.alloc(chunk * H), logits = be.alloc(chunk * V), dxc = dH == null ? null : be.alloc(chunk * H);
+        if (headBufs == null || headBufs[0].size() != chunk * H) headBufs = new Buf[] {be.alloc(chunk * H), be.alloc(chunk * V), null};
+        if (dH != null && headBufs[2] == null) headBufs[2] = be.alloc(chunk * H);
+        Buf xc = headBufs[0], logits = headBufs[1], dxc = dH == null ? null : headBufs[2];
         Buf dW = dH == null ? null : g.of(weights.lmHead);
         float ds = dH == null ? 0f : dScale;
         double sum = 0;
@@ -726,9 +753,11 @@ public final class Model {
 
     /** Gradient buffers of the backward, allocated once per step and reused by every layer. */
     private final class Scratch {
+        final int rows;
         final Buf dx, dBranch, dF, dXn, dAtt, dQ, dK, dV, dG, dU, dH, dYe, dXe, dWeights, dRouter;
 
         Scratch(int T) {
+            rows = T;
             int H = spec.hidden, qD = spec.heads * spec.headDim, kvD = spec.kvHeads * spec.headDim;
             int inter = 0, k = 0, experts = 0;
             for (Spec.LayerSpec l : spec.layer)
@@ -765,7 +794,8 @@ public final class Model {
     public void backward(Record r, Grads g) {
         Pass c = r.pass;
         int T = c.rows, H = spec.hidden;
-        Scratch s = new Scratch(T);
+        Scratch s = lastScratch != null && lastScratch.rows == T ? lastScratch : new Scratch(T);
+        lastScratch = s;
         normBackward(r.finalIn, weights.finalNormW, weights.finalNormB, r.finalMean, r.finalRstd, r.dHidden(), T, s.dx, false, g);
         for (int l = spec.layers - 1; l >= 0; l--) {
             LayerActs a = r.acts[l];
