@@ -35,7 +35,7 @@ public final class TrainBench {
 
     /** The benchmark's settings; {@code baseType} null = as stored ({@code --model}) or bf16 (preset). */
     public record Options(String preset, Path model, int seq, int batch, boolean full, LoraConfig lora, int threads, boolean checkpointing,
-                          int steps, int warmup, String baseType, long seed, double peakSeconds) {
+                          int steps, int warmup, String baseType, long seed, double peakSeconds, long checkpointKeepMib) {
         public Options {
             if ((preset == null) == (model == null)) throw new IllegalArgumentException("give exactly one of --model or --preset");
             if (seq < 2) throw new IllegalArgumentException("--seq must be >= 2, got " + seq);
@@ -44,6 +44,7 @@ public final class TrainBench {
             if (threads < 1) throw new IllegalArgumentException("--threads must be >= 1, got " + threads);
             if (steps < 1 || warmup < 0) throw new IllegalArgumentException("--steps must be >= 1 and --warmup >= 0");
             if (!full && lora == null) throw new IllegalArgumentException("give LoRA settings or --full");
+            if (checkpointKeepMib < 0) throw new IllegalArgumentException("--checkpoint-keep must be >= 0 MiB, got " + checkpointKeepMib);
         }
     }
 
@@ -74,6 +75,7 @@ public final class TrainBench {
             }
         }
         holder[0] = m;
+        m.checkpointKeepBytes(o.checkpointKeepMib << 20);
         long params = 0;
         for (Weights.Entry e : m.weights.params) params += Arrays.stream(e.shape()).reduce(1, (a, b) -> a * b);
         Trainable t = o.full ? Trainable.full(m, n -> true) : Trainable.lora(m, o.lora, o.seed);
@@ -101,6 +103,11 @@ public final class TrainBench {
         out.printf(Locale.ROOT, "batch      %d x %d tokens; %d threads; fp32 FMA peak %.1f GMAC/s (measured now); load %.1f s%n", B, T, o.threads, peak, loadS);
 
         out.printf(Locale.ROOT, "memory     after load: rss %d MiB, peak %d MiB%n", statusKb("VmRSS:") / 1024, peakRssKb() / 1024);
+        if (ts.checkpointing()) {
+            int kept = m.trainForward(tokens, Positions.batch(B, T), true).layersKeepingProjections();
+            out.printf(Locale.ROOT, "checkpoint %d of %d layers keep their q/k/v/gate/up outputs (budget %d MiB), the others recompute them%n",
+                    kept, m.spec.layers, o.checkpointKeepMib);
+        }
         for (int w = 0; w < o.warmup; w++) ts.step(batch);
         double[] secs = new double[o.steps], cpus = new double[o.steps];
         double best = Double.MAX_VALUE, loss = 0;
