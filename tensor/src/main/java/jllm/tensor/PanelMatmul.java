@@ -29,15 +29,7 @@ final class PanelMatmul {
     /** Weight rows decoded per step: small enough to stay in L2 next to one token group. */
     private static final int ROW_BLOCK = 8 * ROWS;
 
-    /**
-     * Weights and tokens walked per pass of the kernel: a 48-row block's slice (24 KiB) and one token
-     * group's (16 KiB) stay in L1 while every six rows and every group meet, instead of streaming the
-     * whole row length from L2 for each pair (as the backward's {@link OuterTile} GEMMs do). The partial sums wait in
-     * {@code acc} between passes, so every output is still one FMA chain over k in order: the same bits.
-     */
-    private static final int K_BLOCK = 128;
-
-    private static final ThreadLocal<float[][]> SCRATCH = ThreadLocal.withInitial(() -> new float[3][]);
+    private static final ThreadLocal<float[][]> SCRATCH = ThreadLocal.withInitial(() -> new float[2][]);
 
     private PanelMatmul() { }
 
@@ -85,66 +77,52 @@ final class PanelMatmul {
 
     private static void rows(Tensor w, float[] xp, int first, int tokens, int in, int out, float[] y, float[] bias, int r0, int r1) {
         float[] wb = scratch(1, ROW_BLOCK * in);
-        int groups = (tokens + TOKENS - 1) / TOKENS, tile = 2 * ROWS * L, sextets = ROW_BLOCK / ROWS;
-        float[] acc = scratch(2, groups * sextets * tile);
+        float[] acc = new float[2 * ROWS * L];
+        int groups = (tokens + TOKENS - 1) / TOKENS;
         for (int rb = r0; rb < r1; rb += ROW_BLOCK) {
             int n = Math.min(ROW_BLOCK, r1 - rb), padded = (n + ROWS - 1) / ROWS * ROWS;
             w.read((long) rb * in, wb, 0, n * in);
             if (padded > n) java.util.Arrays.fill(wb, n * in, padded * in, 0f);
-            for (int k0 = 0; k0 < in || k0 == 0; k0 += K_BLOCK) { // in == 0: one empty pass, zero sums
-                int k1 = Math.min(in, k0 + K_BLOCK);
-                for (int g = 0; g < groups; g++)
-                    for (int r = 0; r < padded; r += ROWS)
-                        kernel(wb, r * in, in, k0, k1, xp, g * TOKENS * in, acc, (g * sextets + r / ROWS) * tile);
-            }
             for (int g = 0; g < groups; g++) {
                 int t0 = g * TOKENS, valid = Math.min(TOKENS, tokens - t0);
-                for (int r = 0; r < padded; r += ROWS)
-                    store(acc, (g * sextets + r / ROWS) * tile, y, out, rb + r, Math.min(ROWS, n - r), first + t0, valid, bias);
+                int yt = first + t0;
+                for (int r = 0; r < padded; r += ROWS) {
+                    kernel(wb, r * in, in, xp, g * TOKENS * in, acc);
+                    store(acc, y, out, rb + r, Math.min(ROWS, n - r), yt, valid, bias);
+                }
             }
         }
     }
 
     /**
-     * Six rows of {@code w} (from {@code w0}, row stride {@code in}) against one packed token group over
-     * {@code k0 <= k < k1}, continuing the partial sums in {@code acc} (from zero when {@code k0 == 0}):
-     * {@code acc[a0 + (half * ROWS + row) * L + lane]} = output for token {@code half * L + lane}.
+     * Six rows of {@code w} (from {@code w0}, row stride {@code in}) against one packed token group:
+     * {@code acc[(half * ROWS + row) * L + lane]} = output for token {@code half * L + lane}.
      */
-    private static void kernel(float[] w, int w0, int in, int k0, int k1, float[] xp, int x0, float[] acc, int a0) {
-        FloatVector a0v, a1, a2, a3, a4, a5, b0, b1, b2, b3, b4, b5;
-        if (k0 == 0) {
-            FloatVector z = FloatVector.zero(F);
-            a0v = z; a1 = z; a2 = z; a3 = z; a4 = z; a5 = z; b0 = z; b1 = z; b2 = z; b3 = z; b4 = z; b5 = z;
-        } else {
-            a0v = FloatVector.fromArray(F, acc, a0); a1 = FloatVector.fromArray(F, acc, a0 + L);
-            a2 = FloatVector.fromArray(F, acc, a0 + 2 * L); a3 = FloatVector.fromArray(F, acc, a0 + 3 * L);
-            a4 = FloatVector.fromArray(F, acc, a0 + 4 * L); a5 = FloatVector.fromArray(F, acc, a0 + 5 * L);
-            b0 = FloatVector.fromArray(F, acc, a0 + 6 * L); b1 = FloatVector.fromArray(F, acc, a0 + 7 * L);
-            b2 = FloatVector.fromArray(F, acc, a0 + 8 * L); b3 = FloatVector.fromArray(F, acc, a0 + 9 * L);
-            b4 = FloatVector.fromArray(F, acc, a0 + 10 * L); b5 = FloatVector.fromArray(F, acc, a0 + 11 * L);
-        }
+    private static void kernel(float[] w, int w0, int in, float[] xp, int x0, float[] acc) {
+        FloatVector z = FloatVector.zero(F);
+        FloatVector a0 = z, a1 = z, a2 = z, a3 = z, a4 = z, a5 = z, b0 = z, b1 = z, b2 = z, b3 = z, b4 = z, b5 = z;
         int o0 = w0, o1 = o0 + in, o2 = o1 + in, o3 = o2 + in, o4 = o3 + in, o5 = o4 + in;
-        for (int k = k0, xo = x0 + k0 * TOKENS; k < k1; k++, xo += TOKENS) {
+        for (int k = 0, xo = x0; k < in; k++, xo += TOKENS) {
             FloatVector u = FloatVector.fromArray(F, xp, xo), v = FloatVector.fromArray(F, xp, xo + L), s;
-            s = FloatVector.broadcast(F, w[o0 + k]); a0v = u.fma(s, a0v); b0 = v.fma(s, b0);
+            s = FloatVector.broadcast(F, w[o0 + k]); a0 = u.fma(s, a0); b0 = v.fma(s, b0);
             s = FloatVector.broadcast(F, w[o1 + k]); a1 = u.fma(s, a1); b1 = v.fma(s, b1);
             s = FloatVector.broadcast(F, w[o2 + k]); a2 = u.fma(s, a2); b2 = v.fma(s, b2);
             s = FloatVector.broadcast(F, w[o3 + k]); a3 = u.fma(s, a3); b3 = v.fma(s, b3);
             s = FloatVector.broadcast(F, w[o4 + k]); a4 = u.fma(s, a4); b4 = v.fma(s, b4);
             s = FloatVector.broadcast(F, w[o5 + k]); a5 = u.fma(s, a5); b5 = v.fma(s, b5);
         }
-        a0v.intoArray(acc, a0); a1.intoArray(acc, a0 + L); a2.intoArray(acc, a0 + 2 * L);
-        a3.intoArray(acc, a0 + 3 * L); a4.intoArray(acc, a0 + 4 * L); a5.intoArray(acc, a0 + 5 * L);
-        b0.intoArray(acc, a0 + 6 * L); b1.intoArray(acc, a0 + 7 * L); b2.intoArray(acc, a0 + 8 * L);
-        b3.intoArray(acc, a0 + 9 * L); b4.intoArray(acc, a0 + 10 * L); b5.intoArray(acc, a0 + 11 * L);
+        a0.intoArray(acc, 0); a1.intoArray(acc, L); a2.intoArray(acc, 2 * L);
+        a3.intoArray(acc, 3 * L); a4.intoArray(acc, 4 * L); a5.intoArray(acc, 5 * L);
+        b0.intoArray(acc, 6 * L); b1.intoArray(acc, 7 * L); b2.intoArray(acc, 8 * L);
+        b3.intoArray(acc, 9 * L); b4.intoArray(acc, 10 * L); b5.intoArray(acc, 11 * L);
     }
 
-    private static void store(float[] acc, int a0, float[] y, int out, int r0, int rows, int t0, int tokens, float[] bias) {
+    private static void store(float[] acc, float[] y, int out, int r0, int rows, int t0, int tokens, float[] bias) {
         for (int r = 0; r < rows; r++) {
             float b = bias == null ? 0f : bias[r0 + r];
             for (int i = 0; i < tokens; i++) {
                 int half = i / L, lane = i % L;
-                y[(t0 + i) * out + r0 + r] = acc[a0 + (half * ROWS + r) * L + lane] + b;
+                y[(t0 + i) * out + r0 + r] = acc[(half * ROWS + r) * L + lane] + b;
             }
         }
     }
