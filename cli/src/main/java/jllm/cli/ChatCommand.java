@@ -23,8 +23,11 @@ import picocli.CommandLine.Option;
  */
 @Command(name = "chat", mixinStandardHelpOptions = true, description = "Chat with a model through its chat template.")
 final class ChatCommand implements Callable<Integer> {
-    @Option(names = "--model", required = true, description = "Model: HF directory, .gguf, or llama2.c .bin")
+    @Option(names = "--model", description = "Model: HF directory, .gguf, or llama2.c .bin, or 'default' (models/default; also when omitted)")
     Path model;
+
+    @Option(names = "--adapter", description = "LoRA adapter directory (PEFT layout) applied without merging")
+    Path adapter;
 
     @Option(names = "--tokenizer", description = "Tokenizer to use instead of the one beside the model")
     Path tokenizer;
@@ -58,7 +61,8 @@ final class ChatCommand implements Callable<Integer> {
     public Integer call() throws Exception {
         if (maxTokens < 0) throw new IllegalArgumentException("--max-tokens must be >= 0, got " + maxTokens);
         var sampler = sampling.sampler();
-        ModelBundle b = Models.bundle(model, tokenizer, chatTemplate, threads, exact);
+        ModelBundle b = Models.bundle(Models.resolve(model), tokenizer, chatTemplate, threads, exact);
+        Adapters.attach(b.model, adapter);
         b.requireTokenizer();
         if (!b.hasChatTemplate()) throw new IllegalArgumentException("this model has no chat template; pass --chat-template FILE");
         try {

@@ -16,8 +16,11 @@ import picocli.CommandLine.Option;
 @Command(name = "generate", mixinStandardHelpOptions = true,
         description = "Generate text from a prompt (prefill, then decode on the KV cache), streaming it as it comes.")
 final class GenerateCommand implements Callable<Integer> {
-    @Option(names = "--model", required = true, description = "Model: HF directory (config.json + safetensors), .gguf, or llama2.c .bin")
+    @Option(names = "--model", description = "Model: HF directory (config.json + safetensors), .gguf, or llama2.c .bin, or 'default' (models/default; also when omitted)")
     Path model;
+
+    @Option(names = "--adapter", description = "LoRA adapter directory (PEFT layout) applied without merging")
+    Path adapter;
 
     @Option(names = "--tokenizer", description = "Tokenizer to use instead of the one beside the model")
     Path tokenizer;
@@ -71,7 +74,8 @@ final class GenerateCommand implements Callable<Integer> {
         if (minTokens < 0 || minTokens > maxTokens) throw new IllegalArgumentException("--min-tokens must be between 0 and --max-tokens (" + maxTokens + "), got " + minTokens);
         if (prompt.ids != null && prompt.ids.length == 0) throw new IllegalArgumentException("--prompt-ids: give at least one token id");
         var sampler = sampling.sampler();
-        ModelBundle b = Models.bundle(model, tokenizer, null, threads, exact);
+        ModelBundle b = Models.bundle(Models.resolve(model), tokenizer, null, threads, exact);
+        Adapters.attach(b.model, adapter);
         int[] ids = prompt.ids != null ? prompt.ids : b.encodePrompt(prompt.text);
         int vocab = b.model.spec.vocab;
         if (prompt.ids != null)

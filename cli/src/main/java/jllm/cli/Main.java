@@ -37,6 +37,11 @@ public final class Main implements java.util.concurrent.Callable<Integer> {
         cl.addSubcommand(new TokenizeCommand());
         cl.addSubcommand(new DecodeCommand());
         cl.addSubcommand(new TokenizerCommand());
+        cl.addSubcommand(new TrainCommand());
+        cl.addSubcommand(new FinetuneCommand());
+        cl.addSubcommand(new PredictCommand());
+        cl.addSubcommand(new MergeCommand());
+        cl.addSubcommand(new ExportCommand());
         cl.setExecutionExceptionHandler(Main::handleError);
         cl.setParameterExceptionHandler(Main::handleParameterError);
         cl.registerConverter(Path.class, Main::path);

@@ -108,9 +108,13 @@ public final class TokenizerCommand extends CommandGroup {
             return 0;
         }
 
-        /** The first 1-f of the text, cut at a character boundary (nanoGPT cuts the character sequence the same way). */
+        /**
+         * The first 1-f of the text, cut at a character boundary: {@code int(n * (1 - f))} as nanoGPT cuts
+         * the character sequence and as {@code jllm train} splits it, so the tokenizer never sees a
+         * character of the validation text.
+         */
         static int splitPoint(String text, double f) {
-            int cut = (int) Math.round(text.length() * (1 - f));
+            int cut = (int) (text.length() * (1 - f));
             if (cut > 0 && cut < text.length() && Character.isLowSurrogate(text.charAt(cut))) cut--;
             return cut;
         }

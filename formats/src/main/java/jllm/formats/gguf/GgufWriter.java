@@ -59,6 +59,8 @@ public final class GgufWriter {
 
     public boolean has(String key) { return kv.containsKey(key); }
 
+    public boolean hasTensor(String name) { return tensorNames.containsKey(name); }
+
     public GgufWriter alignment(int a) {
         if (a <= 0 || Integer.bitCount(a) != 1) throw new IllegalArgumentException("alignment must be a power of two");
         alignment = a;

@@ -23,17 +23,20 @@ public final class LoraAdapters {
     public final LoraConfig config;
     /** The adapted modules in the model's order. */
     public final List<LoraWeights> pairs;
+    /** Per pair: the head size when the layer's rows are in llama.cpp's pair order (Q/K of a Llama GGUF), else 0. */
+    private final int[] pairedHeadDim;
 
-    private LoraAdapters(LoraConfig config, List<LoraWeights> pairs) {
+    private LoraAdapters(LoraConfig config, List<LoraWeights> pairs, int[] pairedHeadDim) {
         this.config = config;
         this.pairs = List.copyOf(pairs);
+        this.pairedHeadDim = pairedHeadDim;
     }
 
     /** One linear layer of the decoder and the rows of its module it computes. */
-    private record Part(Weights.Linear linear, int first) { }
+    private record Part(Weights.Linear linear, int first, Weights.Origin origin) { }
 
-    /** Creates and attaches the adapters {@code cfg} selects (PEFT init from {@code seed}). */
-    public static LoraAdapters attach(Weights w, LoraConfig cfg, long seed) {
+    /** The model's adaptable linear layers by Hugging Face module name (fused modules: several row ranges). */
+    private static Map<String, List<Part>> modules(Weights w) {
         Map<Tensor, Weights.Origin> origin = new IdentityHashMap<>();
         for (Weights.Entry e : w.params) if (e.key() instanceof Tensor t) origin.put(t, e.origin());
         Map<String, List<Part>> modules = new LinkedHashMap<>();
@@ -46,22 +49,102 @@ public final class LoraAdapters {
                 Weights.Origin o = origin.get(lin.w);
                 if (o == null || o.expert() >= 0 || o.transposed() || !o.name().endsWith(".weight")) continue;
                 String module = o.name().substring(0, o.name().length() - ".weight".length());
-                modules.computeIfAbsent(module, k -> new ArrayList<>()).add(new Part(lin, o.offset()));
+                modules.computeIfAbsent(module, k -> new ArrayList<>()).add(new Part(lin, o.offset(), o));
             }
         }
+        return modules;
+    }
+
+    /** Creates and attaches the adapters {@code cfg} selects (PEFT init from {@code seed}). */
+    public static LoraAdapters attach(Weights w, LoraConfig cfg, long seed) {
+        Map<String, List<Part>> modules = modules(w);
         List<LoraWeights> pairs = new ArrayList<>();
-        for (String module : cfg.resolve(modules.keySet())) {
+        List<String> chosen = cfg.resolve(modules.keySet());
+        int[] paired = new int[chosen.size()];
+        for (String module : chosen) {
             List<Part> parts = modules.get(module);
-            int in = parts.get(0).linear.in(), out = 0;
-            for (Part p : parts) out = Math.max(out, p.first + p.linear.out());
-            LoraWeights lora = LoraWeights.create(module, in, out, cfg, seed);
-            for (Part p : parts) {
-                if (p.linear.adapter != null) throw new IllegalStateException(module + " already has an adapter");
-                p.linear.adapter = p.first == 0 && p.linear.out() == out ? lora : lora.rows(p.first, p.linear.out());
-            }
+            LoraWeights lora = LoraWeights.create(module, parts.get(0).linear.in(), outRows(parts), cfg, seed);
+            paired[pairs.size()] = pairedHeadDim(parts);
+            plug(module, parts, lora);
             pairs.add(lora);
         }
-        return new LoraAdapters(cfg, pairs);
+        return new LoraAdapters(cfg, pairs, paired);
+    }
+
+    /**
+     * Attaches a saved adapter (jllm's or one written by PEFT) to a loaded model, without merging: each
+     * pair goes on the module of the same Hugging Face name, with the adapter's scale (alpha / r, or
+     * alpha / sqrt(r) with rsLoRA). B's rows are put in the model's row order where a GGUF file keeps
+     * Q/K in llama.cpp's pair order. Every pair must find its module with the same shape.
+     */
+    public static LoraAdapters load(Weights w, jllm.train.peft.PeftAdapter adapter) {
+        jllm.train.peft.LoraConfig pc = adapter.config;
+        if (!adapter.saved.isEmpty())
+            throw new IllegalArgumentException("the adapter trains whole modules too (modules_to_save: " + String.join(", ", adapter.saved.keySet())
+                    + "); only LoRA pairs can be applied without merging");
+        Map<String, List<Part>> modules = modules(w);
+        List<LoraWeights> pairs = new ArrayList<>();
+        int[] paired = new int[adapter.layers.size()];
+        java.util.LinkedHashSet<String> leaves = new java.util.LinkedHashSet<>();
+        for (LoraPair p : adapter.layers.values()) {
+            List<Part> parts = modules.get(p.module());
+            if (parts == null) {
+                List<String> some = modules.keySet().stream().limit(4).toList();
+                throw new IllegalArgumentException("the adapter's module " + p.module() + " is not a linear layer of this model (it has e.g. "
+                        + String.join(", ", some) + "); was it trained on another architecture?");
+            }
+            int in = parts.get(0).linear.in(), out = outRows(parts);
+            if (p.in() != in || p.out() != out)
+                throw new IllegalArgumentException("the adapter's " + p.module() + " is [" + p.out() + ", " + p.in() + "] but the model's layer is ["
+                        + out + ", " + in + "]; was it trained on another model?");
+            int hd = pairedHeadDim(parts);
+            float[] b = hd == 0 ? p.b().clone() : permuteRows(p.b(), p.r(), parts.get(0).origin, false);
+            LoraWeights lora = new LoraWeights(p.module(), new Param(LoraWeights.peftName(p.module(), "A"), new long[] {p.r(), in}, p.a().clone()),
+                    new Param(LoraWeights.peftName(p.module(), "B"), new long[] {out, p.r()}, b), pc.scale(), pc.dropout());
+            paired[pairs.size()] = hd;
+            plug(p.module(), parts, lora);
+            pairs.add(lora);
+            leaves.add(p.module().substring(p.module().lastIndexOf('.') + 1));
+        }
+        LoraConfig cfg = new LoraConfig(pc.r(), pc.alpha(), pc.dropout(), pc.useRslora(), List.copyOf(leaves));
+        return new LoraAdapters(cfg, pairs, paired);
+    }
+
+    /** Takes the adapters off the model again (the layers compute their base product only). */
+    public static void detachAll(Weights w) {
+        for (Weights.Linear l : w.linears()) l.adapter = null;
+    }
+
+    private static int outRows(List<Part> parts) {
+        int out = 0;
+        for (Part p : parts) out = Math.max(out, p.first + p.linear.out());
+        return out;
+    }
+
+    private static int pairedHeadDim(List<Part> parts) {
+        return parts.size() == 1 ? parts.get(0).origin.pairedHeadDim() : 0;
+    }
+
+    private static void plug(String module, List<Part> parts, LoraWeights lora) {
+        for (Part p : parts) {
+            if (p.linear.adapter != null) throw new IllegalStateException(module + " already has an adapter");
+            p.linear.adapter = p.first == 0 && p.linear.out() == lora.out ? lora : lora.rows(p.first, p.linear.out());
+        }
+    }
+
+    /**
+     * B's rows between transformers' order and the model's (llama.cpp's pair order): model row r is
+     * transformers' row {@code origin.hfRow(r)}. {@code toHf}: model order in, transformers' order out.
+     */
+    private static float[] permuteRows(float[] b, int r, Weights.Origin origin, boolean toHf) {
+        float[] out = new float[b.length];
+        int rows = b.length / r;
+        for (int row = 0; row < rows; row++) {
+            int hf = origin.hfRow(row);
+            if (toHf) System.arraycopy(b, row * r, out, hf * r, r);
+            else System.arraycopy(b, hf * r, out, row * r, r);
+        }
+        return out;
     }
 
     private static void addMlp(List<Weights.Linear> out, Weights.Mlp m) {
@@ -86,10 +169,18 @@ public final class LoraAdapters {
         for (LoraWeights p : pairs) p.setStep(runSeed, step, microBatch);
     }
 
-    /** The pairs as {@link jllm.train.peft.PeftAdapter} saves them (the arrays themselves, not copies). */
+    /**
+     * The pairs as {@link jllm.train.peft.PeftAdapter} saves them: the arrays themselves, except B of a
+     * layer whose rows the model holds in llama.cpp's pair order (a copy in transformers' order).
+     */
     public List<LoraPair> peftPairs() {
         List<LoraPair> out = new ArrayList<>();
-        for (LoraWeights p : pairs) out.add(new LoraPair(p.module, p.rank, p.in, p.out, p.a.value, p.b.value));
+        for (int i = 0; i < pairs.size(); i++) {
+            LoraWeights p = pairs.get(i);
+            float[] b = pairedHeadDim[i] == 0 ? p.b.value
+                    : permuteRows(p.b.value, p.rank, new Weights.Origin("", -1, 0, false, pairedHeadDim[i]), true);
+            out.add(new LoraPair(p.module, p.rank, p.in, p.out, p.a.value, b));
+        }
         return out;
     }
 

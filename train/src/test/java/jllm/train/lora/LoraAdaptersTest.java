@@ -26,12 +26,12 @@ import org.junit.jupiter.params.provider.ValueSource;
  * included; with dropout, checkpointing (which runs each layer's forward again) gives the same bits
  * and another step another mask.
  */
-class LoraAdaptersTest {
+public class LoraAdaptersTest {
     static Model load(String name) {
         return ModelLoader.load(Fixtures.root().resolve("hf").resolve(name), CpuBackend.reproducible(2), w -> { });
     }
 
-    static int[] tokens(Model m, int n, long seed) {
+    public static int[] tokens(Model m, int n, long seed) {
         Random r = new Random(seed);
         int[] t = new int[n];
         for (int i = 0; i < n; i++) t[i] = 3 + r.nextInt(m.spec.vocab - 3);
