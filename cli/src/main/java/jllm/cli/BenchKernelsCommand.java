@@ -53,6 +53,12 @@ final class BenchKernelsCommand implements Callable<Integer> {
             description = "MiB streamed per decode pass and by the bandwidth probe: well above the caches (default ${DEFAULT-VALUE})")
     long streamMib;
 
+    @Option(names = "--cpu-time", description = "Rates per CPU-second of jllm's threads instead of per wall-clock second: on a machine "
+            + "busy with other work the wall clock mostly shows how much of the cores jllm got (best with --threads 1)")
+    boolean cpuTime;
+
+    private java.util.function.LongSupplier clock = Roofline.WALL;
+
     @Override
     public Integer call() {
         if (rows < 1 || cols < 256 || cols % 256 != 0 || tokens < 1 || !(seconds > 0 && seconds <= 600) || streamMib < 1 || streamMib > 1 << 16)
@@ -72,8 +78,10 @@ final class BenchKernelsCommand implements Callable<Integer> {
         int n = Threads.resolve(threads);
         Parallel par = Parallel.shared(n);
         CpuBackend be = new CpuBackend(n, exact);
-        double bw = Roofline.readGBs(par, streamMib << 20, seconds), peak = Roofline.fmaGmacs(par, seconds);
-        System.out.printf(Locale.ROOT, "%d threads: read bandwidth %.1f GB/s, fp32 FMA peak %.1f GMAC/s%n", n, bw, peak);
+        if (cpuTime) clock = Roofline.CPU;
+        double bw = Roofline.readGBs(par, streamMib << 20, seconds, clock), peak = Roofline.fmaGmacs(par, seconds, clock);
+        System.out.printf(Locale.ROOT, "%d threads: read bandwidth %.1f GB/s, fp32 FMA peak %.1f GMAC/s%s%n", n, bw, peak,
+                cpuTime ? " (per CPU-second: all rates below are per CPU-second of jllm's threads)" : "");
         System.out.printf(Locale.ROOT, "matrix [%d, %d]; decode over >= %d MiB of weights, prefill with %d tokens%n",
                 rows, cols, streamMib, tokens);
         System.out.printf(Locale.ROOT, "%-6s %12s %10s %14s %14s %12s%n", "type", "decode Gw/s", "GB/s", "% of bandwidth", "prefill GMAC/s", "% of peak");
@@ -141,9 +149,9 @@ final class BenchKernelsCommand implements Callable<Integer> {
         do body.run(); while (System.nanoTime() - w0 < seconds * 0.5e9);
         long best = Long.MAX_VALUE, end = System.nanoTime() + (long) (seconds * 1e9);
         do {
-            long t0 = System.nanoTime();
+            long t0 = clock.getAsLong();
             body.run();
-            best = Math.min(best, System.nanoTime() - t0);
+            best = Math.min(best, clock.getAsLong() - t0);
         } while (System.nanoTime() < end);
         return unitsPerRun / best;
     }

@@ -28,6 +28,9 @@ class GgufRoundTripTest {
     @TempDir
     static Path tmp;
 
+    /** Logits rel L2 of int8 activations against exact on these tiny models (measured 1.5-1.6e-2 for every quantized type). */
+    static final double INT8_BOUND = 0.025;
+
     static Stream<Path> convertible() throws IOException {
         return Stream.concat(HfParityTest.models(), Stream.empty()).filter(p -> {
             String t = Config.read(p.resolve("config.json")).str("model_type", "");
@@ -58,6 +61,11 @@ class GgufRoundTripTest {
         // the bounds are what each type's rounding error predicts for it, not what a trained model sees.
         Path dir = Fixtures.root().resolve("hf/llama3");
         double[] bound = {0, 3e-3, 1e-2, 3e-2, 0.4, 0.4, 0.2, 0.2};
+        // int8 activations against exact, per type: nothing for the float types (they keep fp32
+        // activations), and for the quantized ones what rounding x to 8 bits per 32 values costs this
+        // model: 1.5-1.6e-2 measured for every type (the weights' own rounding does not enter), about
+        // what llama.cpp's q8_0 activations cost it (LlamaCppActivationErrorTest compares the two on a 1B model)
+        double[] int8Bound = {0, 0, 0, INT8_BOUND, INT8_BOUND, INT8_BOUND, INT8_BOUND, INT8_BOUND};
         GgufConverter.FileType[] types = {GgufConverter.FileType.F32, GgufConverter.FileType.F16, GgufConverter.FileType.BF16,
                 GgufConverter.FileType.Q8_0, GgufConverter.FileType.Q4_0, GgufConverter.FileType.Q4_1, GgufConverter.FileType.Q5_0,
                 GgufConverter.FileType.Q5_1};
@@ -72,7 +80,7 @@ class GgufRoundTripTest {
             System.out.printf("llama3 %s: logits rel L2 vs transformers %.3e (exact), int8 activations vs exact %.3e, greedy %s%n",
                     types[i], logits, int8, r.greedy());
             assertTrue(logits <= Math.max(bound[i], 1e-5), types[i] + " logits rel " + logits);
-            assertTrue(int8 <= 0.05, types[i] + " int8 vs exact " + int8);
+            assertTrue(int8 <= int8Bound[i], types[i] + " int8 vs exact " + int8 + ", bound " + int8Bound[i]);
         }
     }
 
@@ -113,7 +121,8 @@ class GgufRoundTripTest {
                     e.getKey(), types, exact, int8, act);
             if (e.getKey() != GgufConverter.FileType.F32)
                 assertTrue(types.stream().allMatch(t -> t.endsWith("_K")), e.getKey() + " stored as " + types);
-            assertTrue(exact <= bound[i] && int8 <= bound[i] && act <= 0.05, e.getKey() + " rel " + exact + " / " + int8 + " / " + act);
+            double actBound = e.getKey() == GgufConverter.FileType.F32 ? 0 : INT8_BOUND;
+            assertTrue(exact <= bound[i] && int8 <= bound[i] && act <= actBound, e.getKey() + " rel " + exact + " / " + int8 + " / " + act);
             i++;
         }
     }
