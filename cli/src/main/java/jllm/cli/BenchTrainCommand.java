@@ -45,6 +45,10 @@ final class BenchTrainCommand implements Callable<Integer> {
     @Option(names = "--checkpointing", description = "Recompute layers in backward (the default for LoRA; off by default with --full)")
     boolean checkpointing;
 
+    @Option(names = "--checkpoint-keep", defaultValue = "256", paramLabel = "MiB",
+            description = "Memory checkpointing may spend keeping layers' q/k/v/gate/up outputs instead of recomputing them (default ${DEFAULT-VALUE}; 0 = recompute all)")
+    long checkpointKeep;
+
     @Option(names = "--threads", description = "Worker threads (default: all cores)")
     Integer threads;
 
@@ -66,7 +70,7 @@ final class BenchTrainCommand implements Callable<Integer> {
         int n = threads == null ? Runtime.getRuntime().availableProcessors() : threads;
         boolean ckpt = checkpointing || (!noCheckpointing && !full);
         var lora = full ? null : TrainBench.lora(loraR, loraAlpha, loraDropout, loraTargets);
-        TrainBench.run(new TrainBench.Options(preset, model, seq, batch, full, lora, n, ckpt, steps, warmup, baseType, seed, 1.0),
+        TrainBench.run(new TrainBench.Options(preset, model, seq, batch, full, lora, n, ckpt, steps, warmup, baseType, seed, 1.0, checkpointKeep),
                 System.out, System.err::println);
         return 0;
     }

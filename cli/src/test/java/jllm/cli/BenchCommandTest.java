@@ -23,6 +23,33 @@ class BenchCommandTest {
     }
 
     @Test
+    void trainBenchOnAFixtureEndsWithTheMachineReadableLine() {
+        String model = CliTest.fixtures().resolve("hf/llama3").toString();
+        CliTest.Run r = CliTest.run("bench", "train", "--model", model, "--seq", "24", "--steps", "2", "--warmup", "0", "--threads", "2", "--lora-r", "4");
+        assertEquals(0, r.code(), r.err());
+        String[] lines = r.out().strip().split("\n");
+        assertTrue(lines[lines.length - 1].matches("train_tok_s=[0-9.]+ peak_rss_mb=[0-9]+"), lines[lines.length - 1]);
+        assertTrue(r.out().contains("layers keep their q/k/v/gate/up outputs"), r.out());
+        assertTrue(r.out().contains("tokens per CPU-second"), r.out());
+    }
+
+    @Test
+    void trainBenchRefusesBadHyperparametersInOneLine() {
+        String model = CliTest.fixtures().resolve("hf/llama3").toString();
+        CliTest.Run r0 = CliTest.run("bench", "train", "--model", model, "--lora-r", "0");
+        assertEquals(2, r0.code());
+        assertEquals("error: LoRA: rank r must be an integer >= 1, got 0", r0.err().strip());
+        CliTest.Run ra = CliTest.run("bench", "train", "--model", model, "--lora-alpha", "-1");
+        assertEquals(2, ra.code());
+        assertEquals("error: LoRA: alpha must be a finite number > 0, got -1", ra.err().strip());
+        CliTest.Run rt = CliTest.run("bench", "train", "--model", model, "--lora-targets", "q_prj");
+        assertEquals(2, rt.code());
+        assertEquals("error: LoRA: unknown target module 'q_prj'; valid: q_proj, k_proj, v_proj, o_proj, gate_proj, up_proj, down_proj or all-linear",
+                rt.err().strip());
+        assertEquals(2, CliTest.run("bench", "train", "--model", model, "--checkpoint-keep", "-1").code());
+    }
+
+    @Test
     void kernelBenchReportsEveryTypeAgainstTheMachinesCeilings() {
         CliTest.Run r = CliTest.run("bench", "kernels", "--threads", "2", "--rows", "64", "--cols", "256", "--tokens", "40",
                 "--seconds", "0.02", "--stream-mib", "8", "--types", "f16,q8_0,q4_k");

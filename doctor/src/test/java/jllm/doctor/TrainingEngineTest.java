@@ -11,6 +11,7 @@ import jllm.model.Grads;
 import jllm.model.Model;
 import jllm.model.ModelLoader;
 import jllm.model.Positions;
+import jllm.model.Spec;
 import jllm.tensor.CpuBackend;
 import jllm.train.Gradients;
 import jllm.train.HfTensors;
@@ -75,6 +76,15 @@ class TrainingEngineTest {
         Run plain = run(m, tokens, p, targets, false);
         assertSameBits(plain, run(m, tokens, p, targets, true), name + " checkpointing");
         assertSameBits(plain, run(m, tokens, p, targets, false), name + " second run");
+        // checkpointing's recomputation with no projection outputs kept, and with them kept for one layer only
+        m.checkpointKeepBytes(0);
+        assertSameBits(plain, run(m, tokens, p, targets, true), name + " checkpointing, everything recomputed");
+        if (m.spec.layer[0].ffn() instanceof Spec.Dense d) {
+            int qD = m.spec.heads * m.spec.headDim, kvD = m.spec.kvHeads * m.spec.headDim;
+            m.checkpointKeepBytes(4L * tokens.length * (qD + 2L * kvD + (m.spec.gated ? 2L : 1L) * d.intermediate()) * 3 / 2);
+            assertEquals(1, m.trainForward(tokens, p, true).layersKeepingProjections(), name);
+            assertSameBits(plain, run(m, tokens, p, targets, true), name + " checkpointing, one layer's projections kept");
+        }
         m.lossChunkFloats(3 * m.spec.vocab);
         assertClose(plain, run(m, tokens, p, targets, false), 1e-6, name + " loss in 3-row chunks");
     }

@@ -34,6 +34,11 @@ public final class Model {
     private final Backend be;
     /** Largest logits chunk of the fused LM head + loss, in floats (32 MiB). */
     private int lossChunkFloats = 1 << 23;
+    private long checkpointKeepBytes = 256L << 20;
+    /** The last training step's record, backward scratch and LM head chunk buffers {xc, logits, dxc}, reused by the next step of the same shape. */
+    private Record lastRecord;
+    private Scratch lastScratch;
+    private Buf[] headBufs;
 
     public Model(Spec spec, Weights weights, Backend be) {
         this.spec = spec;
@@ -183,6 +188,12 @@ public final class Model {
         final boolean training;
         final Buffers buf;
         final Buf x;
+        /**
+         * Training with checkpointing: per layer, the kept outputs of its input projections {q, k, v, up, gate}
+         * (null: the layer recomputes them); {@code recomputing}: backward's recomputation reads them instead.
+         */
+        Buf[][] kept;
+        boolean recomputing;
         private final Map<Rope, Buf[]> ropeTables = new IdentityHashMap<>();
         private final Map<Spec.QueryScale, Buf> factors = new IdentityHashMap<>();
 
@@ -264,7 +275,7 @@ public final class Model {
         in = w.ffnNormW == null ? a.xMid : norm(a.xMid, a.xnF, T, w.ffnNormW, w.ffnNormB, a.meanF, a.rstdF);
         Buf f;
         if (spec.layer[l].ffn() instanceof Spec.Dense d) {
-            mlpForward(w.mlp, in, T, d.intermediate(), a.mlp, c.training, w.postFfnNormW != null);
+            mlpForward(w.mlp, in, T, d.intermediate(), a.mlp, c.training, w.postFfnNormW != null, c.kept == null ? null : c.kept[l], true);
             f = a.mlp.f;
         } else {
             f = ffnForward(l, c, a, in);
@@ -381,9 +392,21 @@ public final class Model {
         Weights.Layer w = weights.layers[l];
         Spec.LayerSpec ls = spec.layer[l];
         int T = c.rows, hd = spec.headDim, heads = spec.heads, kvHeads = spec.kvHeads, kvD = kvHeads * hd;
-        linear(w.q, in, a.q, T, c.training);
-        linear(w.k, in, a.k, T, c.training);
-        linear(w.v, in, a.v, T, c.training);
+        Buf[] kept = c.kept == null ? null : c.kept[l];
+        if (kept != null && c.recomputing) {
+            be.copy(kept[0], 0, a.q, 0, T * heads * hd);
+            be.copy(kept[1], 0, a.k, 0, T * kvD);
+            be.copy(kept[2], 0, a.v, 0, T * kvD);
+        } else {
+            linear(w.q, in, a.q, T, c.training);
+            linear(w.k, in, a.k, T, c.training);
+            linear(w.v, in, a.v, T, c.training);
+            if (kept != null) {
+                be.copy(a.q, 0, kept[0], 0, T * heads * hd);
+                be.copy(a.k, 0, kept[1], 0, T * kvD);
+                be.copy(a.v, 0, kept[2], 0, T * kvD);
+            }
+        }
         Buf[] qk = qk(l, a);
         switch (spec.qkNorm) {
             case PER_HEAD -> {
@@ -468,7 +491,7 @@ public final class Model {
     private Buf ffnForward(int l, Pass c, LayerActs a, Buf in) {
         return switch (spec.layer[l].ffn()) {
             case Spec.Dense d -> {
-                mlpForward(weights.layers[l].mlp, in, c.rows, d.intermediate(), a.mlp, c.training);
+                mlpForward(weights.layers[l].mlp, in, c.rows, d.intermediate(), a.mlp, c.training, true, c.kept == null ? null : c.kept[l], false);
                 yield a.mlp.f;
             }
             case Spec.Moe m -> {
@@ -491,14 +514,22 @@ public final class Model {
 
     /** {@code f = down(act(gate(x)) * up(x))}, or {@code down(act(up(x)))} when not gated. */
     private void mlpForward(Weights.Mlp m, Buf in, int rows, int inter, LayerActs.MlpActs a, boolean training) {
-        mlpForward(m, in, rows, inter, a, training, true);
+        mlpForward(m, in, rows, inter, a, training, true, null, false);
     }
 
-    /** {@code down}: also the down projection (a recomputation whose backward never reads it skips it). */
-    private void mlpForward(Weights.Mlp m, Buf in, int rows, int inter, LayerActs.MlpActs a, boolean training, boolean down) {
-        linear(m.up(), in, a.u, rows, training);
+    /**
+     * {@code down}: also the down projection (a recomputation whose backward never reads it skips it);
+     * {@code kept}: where the up and gate outputs are kept ([3], [4]), {@code restore}: read them from there instead of computing them.
+     */
+    private void mlpForward(Weights.Mlp m, Buf in, int rows, int inter, LayerActs.MlpActs a, boolean training, boolean down, Buf[] kept,
+                            boolean restore) {
+        if (kept != null && restore) be.copy(kept[3], 0, a.u, 0, rows * inter);
+        else linear(m.up(), in, a.u, rows, training);
+        if (kept != null && !restore) be.copy(a.u, 0, kept[3], 0, rows * inter);
         if (m.gate() != null) {
-            linear(m.gate(), in, a.g, rows, training);
+            if (kept != null && restore) be.copy(kept[4], 0, a.g, 0, rows * inter);
+            else linear(m.gate(), in, a.g, rows, training);
+            if (kept != null && !restore) be.copy(a.g, 0, kept[4], 0, rows * inter);
             if (lowPrecision()) be.gatedRounded(spec.act, a.g, a.u, a.h, rows * inter, spec.numerics);
             else be.gated(spec.act, a.g, a.u, a.h, rows * inter);
         } else {
@@ -602,18 +633,34 @@ public final class Model {
         final LayerActs[] acts;
         /** With checkpointing: each layer's input and its residual after attention. */
         final Buf[] inputs, mids;
+        /** With checkpointing: the layers that keep their input projections' outputs (see {@link #checkpointKeepBytes}). */
+        final Buf[][] kept;
         final Buf finalIn, finalMean, finalRstd, hidden;
         Buf dHidden;
         /** With checkpointing: the shared activations still hold the last layer's forward (its recomputation is skipped). */
         boolean lastLayerLive;
 
-        private Record(Pass pass, boolean checkpointing) {
+        /** {@code reuse}: the previous step's record of the same shape, whose buffers this one takes over (null: allocate). */
+        private Record(Pass pass, boolean checkpointing, Record reuse) {
             this.pass = pass;
             this.checkpointing = checkpointing;
+            if (reuse != null) {
+                acts = reuse.acts;
+                inputs = reuse.inputs;
+                mids = reuse.mids;
+                kept = reuse.kept;
+                finalIn = reuse.finalIn;
+                finalMean = reuse.finalMean;
+                finalRstd = reuse.finalRstd;
+                hidden = reuse.hidden;
+                dHidden = reuse.dHidden;
+                return;
+            }
             int T = pass.rows, H = spec.hidden;
             acts = new LayerActs[spec.layers];
             inputs = checkpointing ? new Buf[spec.layers] : null;
             mids = checkpointing ? new Buf[spec.layers] : null;
+            kept = checkpointing ? keptProjections(T) : null;
             for (int l = 0; l < spec.layers; l++) {
                 if (checkpointing) {
                     inputs[l] = be.alloc(T * H);
@@ -630,6 +677,15 @@ public final class Model {
 
         public int rows() { return pass.rows; }
 
+        /** Layers whose recomputation in backward reads their kept projections instead of running them. */
+        public int layersKeepingProjections() {
+            int n = 0;
+            if (kept != null) for (Buf[] k : kept) if (k != null) n++;
+            return n;
+        }
+
+        private boolean fits(int rows, boolean checkpointing) { return pass.rows == rows && this.checkpointing == checkpointing; }
+
         /** The final-norm output {@code [rows, hidden]} (what the LM head reads). */
         public Buf hidden() { return hidden; }
 
@@ -643,6 +699,11 @@ public final class Model {
     /**
      * The forward pass of training on one packed row of examples ({@code p} says where each starts):
      * the same layer code as inference, with no KV cache and each example attending only to itself.
+     * The record is valid until the next {@code trainForward} on this model: a call of the same shape
+     * (rows, checkpointing) takes over its buffers, as {@link #backward} takes over the last step's
+     * scratch and the LM head its chunk buffers. A step allocates nothing large after the first, so
+     * the heap stays at one step's working set (fresh buffers each step grew it by ~95 MiB a step
+     * for small-270m at 256 tokens until a full collection).
      */
     public Record trainForward(int[] tokens, Positions p, boolean checkpointing) {
         int T = tokens.length, H = spec.hidden;
@@ -650,8 +711,11 @@ public final class Model {
         if (!p.selfContained()) throw new IllegalArgumentException("training positions must restart at each example");
         if (!spec.numerics.isDefault()) throw new IllegalStateException("training runs in fp32; numerics " + spec.numerics + " are an inference emulation");
         checkTokens(tokens);
-        Pass c = new Pass(tokens, p, null, 0, new Buffers(T, true, checkpointing), true);
-        Record r = new Record(c, checkpointing);
+        Record reuse = lastRecord != null && lastRecord.fits(T, checkpointing) ? lastRecord : null;
+        Pass c = new Pass(tokens, p, null, 0, reuse != null ? reuse.pass.buf : new Buffers(T, true, checkpointing), true);
+        Record r = new Record(c, checkpointing, reuse);
+        lastRecord = r;
+        c.kept = r.kept;
         be.embed(weights.embed, tokens, T, c.x, spec.embedScale);
         for (int l = 0; l < spec.layers; l++) {
             if (checkpointing) be.copy(c.x, 0, r.inputs[l], 0, T * H);
@@ -662,6 +726,35 @@ public final class Model {
         be.copy(c.x, 0, r.finalIn, 0, T * H);
         norm(r.finalIn, r.hidden, T, weights.finalNormW, weights.finalNormB, r.finalMean, r.finalRstd);
         return r;
+    }
+
+    /**
+     * Memory that gradient checkpointing may spend keeping the input projections' outputs (q, k, v, up,
+     * gate) of dense layers, so that backward's recomputation of those layers copies them instead of
+     * running their GEMMs (for small-270m at 256 tokens: 7.5 MiB a layer, 22 of a step's 163 GMAC).
+     * Layers keep them from the first on while the total fits; the last layer is never recomputed.
+     * 0 = recompute everything (plain per-layer checkpointing). Gradients are the same bits either way.
+     */
+    public void checkpointKeepBytes(long bytes) {
+        if (bytes < 0) throw new IllegalArgumentException("checkpoint keep budget of " + bytes + " bytes");
+        this.checkpointKeepBytes = bytes;
+        lastRecord = null;
+    }
+
+    /** Per layer, buffers for its kept projections {q, k, v, up, gate (null when not gated)}, or null where the budget ends. */
+    private Buf[][] keptProjections(int T) {
+        Buf[][] kept = new Buf[spec.layers][];
+        long left = checkpointKeepBytes;
+        int qD = spec.heads * spec.headDim, kvD = spec.kvHeads * spec.headDim;
+        for (int l = 0; l < spec.layers - 1; l++) {
+            if (!(spec.layer[l].ffn() instanceof Spec.Dense d)) continue;
+            int inter = d.intermediate();
+            long bytes = 4L * T * (qD + 2L * kvD + (spec.gated ? 2L : 1L) * inter);
+            if (bytes > left) break;
+            left -= bytes;
+            kept[l] = new Buf[] {be.alloc(T * qD), be.alloc(T * kvD), be.alloc(T * kvD), be.alloc(T * inter), spec.gated ? be.alloc(T * inter) : null};
+        }
+        return kept;
     }
 
     /** Rows per chunk of the fused LM head + cross-entropy (tests shrink it to exercise chunking). */
@@ -699,7 +792,9 @@ public final class Model {
         int H = spec.hidden, V = spec.vocab;
         if (labels.length != T) throw new IllegalArgumentException(labels.length + " labels for " + T + " rows");
         int chunk = lossChunkRows(T);
-        Buf xc = be.alloc(chunk * H), logits = be.alloc(chunk * V), dxc = dH == null ? null : be.alloc(chunk * H);
+        if (headBufs == null || headBufs[0].size() != chunk * H) headBufs = new Buf[] {be.alloc(chunk * H), be.alloc(chunk * V), null};
+        if (dH != null && headBufs[2] == null) headBufs[2] = be.alloc(chunk * H);
+        Buf xc = headBufs[0], logits = headBufs[1], dxc = dH == null ? null : headBufs[2];
         Buf dW = dH == null ? null : g.of(weights.lmHead);
         float ds = dH == null ? 0f : dScale;
         double sum = 0;
@@ -741,9 +836,11 @@ public final class Model {
 
     /** Gradient buffers of the backward, allocated once per step and reused by every layer. */
     private final class Scratch {
+        final int rows;
         final Buf dx, dBranch, dF, dXn, dAtt, dQ, dK, dV, dG, dU, dH, dYe, dXe, dWeights, dRouter;
 
         Scratch(int T) {
+            rows = T;
             int H = spec.hidden, qD = spec.heads * spec.headDim, kvD = spec.kvHeads * spec.headDim;
             int inter = 0, k = 0, experts = 0;
             for (Spec.LayerSpec l : spec.layer)
@@ -780,7 +877,9 @@ public final class Model {
     public void backward(Record r, Grads g) {
         Pass c = r.pass;
         int T = c.rows, H = spec.hidden;
-        Scratch s = new Scratch(T);
+        Scratch s = lastScratch != null && lastScratch.rows == T ? lastScratch : new Scratch(T);
+        lastScratch = s;
+        c.recomputing = true;
         normBackward(r.finalIn, weights.finalNormW, weights.finalNormB, r.finalMean, r.finalRstd, r.dHidden(), T, s.dx, false, g);
         for (int l = spec.layers - 1; l >= 0; l--) {
             LayerActs a = r.acts[l];

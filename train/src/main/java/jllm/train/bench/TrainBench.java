@@ -35,7 +35,7 @@ public final class TrainBench {
 
     /** The benchmark's settings; {@code baseType} null = as stored ({@code --model}) or bf16 (preset). */
     public record Options(String preset, Path model, int seq, int batch, boolean full, LoraConfig lora, int threads, boolean checkpointing,
-                          int steps, int warmup, String baseType, long seed, double peakSeconds) {
+                          int steps, int warmup, String baseType, long seed, double peakSeconds, long checkpointKeepMib) {
         public Options {
             if ((preset == null) == (model == null)) throw new IllegalArgumentException("give exactly one of --model or --preset");
             if (seq < 2) throw new IllegalArgumentException("--seq must be >= 2, got " + seq);
@@ -44,6 +44,7 @@ public final class TrainBench {
             if (threads < 1) throw new IllegalArgumentException("--threads must be >= 1, got " + threads);
             if (steps < 1 || warmup < 0) throw new IllegalArgumentException("--steps must be >= 1 and --warmup >= 0");
             if (!full && lora == null) throw new IllegalArgumentException("give LoRA settings or --full");
+            if (checkpointKeepMib < 0) throw new IllegalArgumentException("--checkpoint-keep must be >= 0 MiB, got " + checkpointKeepMib);
         }
     }
 
@@ -74,6 +75,7 @@ public final class TrainBench {
             }
         }
         holder[0] = m;
+        m.checkpointKeepBytes(o.checkpointKeepMib << 20);
         long params = 0;
         for (Weights.Entry e : m.weights.params) params += Arrays.stream(e.shape()).reduce(1, (a, b) -> a * b);
         Trainable t = o.full ? Trainable.full(m, n -> true) : Trainable.lora(m, o.lora, o.seed);
@@ -100,21 +102,29 @@ public final class TrainBench {
                         + String.join(",", o.lora.targetModules()) + ")", t.parameterCount() / 1e6, ts.checkpointing() ? "on" : "off");
         out.printf(Locale.ROOT, "batch      %d x %d tokens; %d threads; fp32 FMA peak %.1f GMAC/s (measured now); load %.1f s%n", B, T, o.threads, peak, loadS);
 
+        out.printf(Locale.ROOT, "memory     after load: rss %d MiB, peak %d MiB%n", statusKb("VmRSS:") / 1024, peakRssKb() / 1024);
+        if (ts.checkpointing()) {
+            int kept = m.trainForward(tokens, Positions.batch(B, T), true).layersKeepingProjections();
+            out.printf(Locale.ROOT, "checkpoint %d of %d layers keep their q/k/v/gate/up outputs (budget %d MiB), the others recompute them%n",
+                    kept, m.spec.layers, o.checkpointKeepMib);
+        }
         for (int w = 0; w < o.warmup; w++) ts.step(batch);
-        double[] secs = new double[o.steps];
+        double[] secs = new double[o.steps], cpus = new double[o.steps];
         double best = Double.MAX_VALUE, loss = 0;
         double[] bestPhases = null, bestMacs = null;
         for (int s = 0; s < o.steps; s++) {
             timer.reset();
-            long a = System.nanoTime();
+            long a = System.nanoTime(), ca = processCpuNanos();
             TrainStep.Result r = ts.step(batch);
             secs[s] = (System.nanoTime() - a) / 1e9;
+            cpus[s] = (processCpuNanos() - ca) / 1e9;
             loss = r.loss();
             timer.add(PhaseTimer.Phase.UPDATE, r.updateSeconds());
             double timed = 0;
             for (PhaseTimer.Phase p : PhaseTimer.Phase.values()) timed += timer.seconds(p);
             timer.add(PhaseTimer.Phase.HOST, Math.max(0, secs[s] - timed));
-            out.printf(Locale.ROOT, "step %d     %.3f s  loss %.4f  grad norm %.3f%n", r.step(), secs[s], r.loss(), r.gradNorm());
+            out.printf(Locale.ROOT, "step %d     %.3f s  (cpu %.3f s)  loss %.4f  grad norm %.3f  rss %d MiB%n", r.step(), secs[s], cpus[s], r.loss(), r.gradNorm(),
+                    statusKb("VmRSS:") / 1024);
             if (secs[s] < best) {
                 best = secs[s];
                 bestPhases = snapshot(timer, false);
@@ -141,6 +151,12 @@ public final class TrainBench {
                 gemmM, gemmS, gemmM / gemmS, 100 * share, 100 * gemmS / best);
         out.printf(Locale.ROOT, "whole step: %.1f GMAC (incl. LoRA) in %.3f s = %.0f%% of the fp32 FMA peak%n", allM, best, 100 * allM / best / peak);
         out.printf(Locale.ROOT, "step       best %.3f s, median %.3f s: %.1f tok/s best, %.1f tok/s median%n", best, median, tokS, B * T / median);
+        double[] cpuSorted = cpus.clone();
+        Arrays.sort(cpuSorted);
+        // CPU time is what a step costs whatever else runs on the machine (wall time on a shared box is not):
+        // tokens per CPU-second x threads is the wall-clock rate the step would have with its cores to itself.
+        out.printf(Locale.ROOT, "cpu        least %.3f s, median %.3f s per step (all threads): %.1f tokens per CPU-second x %d threads = %.1f tok/s unshared%n",
+                cpuSorted[0], cpuSorted[cpuSorted.length / 2], B * T / cpuSorted[0], o.threads, o.threads * B * T / cpuSorted[0]);
         long rss = peakRssKb() / 1024;
         out.printf(Locale.ROOT, "peak RSS   %d MiB%n", rss);
         out.printf(Locale.ROOT, "train_tok_s=%.2f peak_rss_mb=%d%n", tokS, rss);
@@ -155,11 +171,19 @@ public final class TrainBench {
 
     private static String fmt(double v) { return v == Math.rint(v) ? Long.toString((long) v) : Double.toString(v); }
 
+    /** CPU time of this process, every thread (JIT and GC included), in nanoseconds; 0 where the JVM cannot tell. */
+    private static long processCpuNanos() {
+        return java.lang.management.ManagementFactory.getOperatingSystemMXBean() instanceof com.sun.management.OperatingSystemMXBean os
+                ? Math.max(0, os.getProcessCpuTime()) : 0;
+    }
+
     /** VmHWM of /proc/self/status in KiB (0 where there is no procfs). */
-    public static long peakRssKb() {
+    public static long peakRssKb() { return statusKb("VmHWM:"); }
+
+    private static long statusKb(String key) {
         try {
             for (String line : Files.readAllLines(Path.of("/proc/self/status")))
-                if (line.startsWith("VmHWM:")) return Long.parseLong(line.replaceAll("[^0-9]", ""));
+                if (line.startsWith(key)) return Long.parseLong(line.replaceAll("[^0-9]", ""));
         } catch (Exception e) {
             // not Linux: no figure
         }
