@@ -103,12 +103,7 @@ final class FinetuneCommand implements Callable<Integer> {
 
     @Override
     public Integer call() {
-        ObjectNode recorded = null;
-        if (run.resume) {
-            RunRecord.refuseSettingsWithResume(spec);
-            recorded = RunRecord.read(run.out);
-            RunRecord.restore(spec, recorded.get("options"), run.out.resolve(RunRecord.FILE));
-        }
+        ObjectNode recorded = RunRecord.resume(spec, run.resume, run.out);
         if (data == null) throw new IllegalArgumentException("--data FILE is required");
         if (full && baseType != null) throw new IllegalArgumentException("--base-type (QLoRA) is for LoRA; --full trains the weights themselves");
         Path base = Models.resolve(model);

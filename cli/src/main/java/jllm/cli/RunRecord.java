@@ -77,6 +77,18 @@ final class RunRecord {
         }
     }
 
+    /**
+     * For {@code --resume}: refuses settings given beside it, then reads the run's record and puts its
+     * options back on the command; returns the record (null without {@code --resume}).
+     */
+    static ObjectNode resume(CommandSpec spec, boolean resume, Path outDir) {
+        if (!resume) return null;
+        refuseSettingsWithResume(spec);
+        ObjectNode recorded = read(outDir);
+        restore(spec, recorded.get("options"), outDir.resolve(FILE));
+        return recorded;
+    }
+
     static void write(Path outDir, ObjectNode record) {
         OutputFile.writeString(outDir.resolve(FILE), true, record.toPrettyString() + "\n");
     }

@@ -72,12 +72,7 @@ final class TrainCommand implements Callable<Integer> {
 
     @Override
     public Integer call() {
-        ObjectNode recorded = null;
-        if (run.resume) {
-            RunRecord.refuseSettingsWithResume(spec);
-            recorded = RunRecord.read(run.out);
-            RunRecord.restore(spec, recorded.get("options"), run.out.resolve(RunRecord.FILE));
-        }
+        ObjectNode recorded = RunRecord.resume(spec, run.resume, run.out);
         if (data == null) throw new IllegalArgumentException("--data TEXT is required");
         if (tokenizer == null) throw new IllegalArgumentException("--tokenizer DIR is required (make one with: jllm tokenizer train --data TEXT --vocab N --out DIR)");
         if ((config == null) == (preset == null)) throw new IllegalArgumentException("give --config FILE or --preset NAME (one of them)");
