@@ -33,7 +33,13 @@ public final class Model {
     public final Weights weights;
     private final Backend be;
     /** Largest logits chunk of the fused LM head + loss, in floats (32 MiB). */
-    private int lossChunkFloats = 1 << 23;
+    /**
+     * Logits per LM head chunk: 128 MiB of fp32. Each chunk decodes the whole head matrix twice (logits
+     * and dX), so rows per chunk are the head's arithmetic intensity: 256 rows of a 128,256 vocabulary
+     * against 64 (the 32 MiB this was) made a small-270m LoRA step 10% cheaper (3.65 vs 4.02 CPU-s,
+     * AMD EPYC Zen 4, 1 thread), for 60 MiB more peak RSS.
+     */
+    private int lossChunkFloats = 1 << 25;
     private long checkpointKeepBytes = 256L << 20;
     /** The last training step's record, backward scratch and LM head chunk buffers {xc, logits, dxc}, reused by the next step of the same shape. */
     private Record lastRecord;

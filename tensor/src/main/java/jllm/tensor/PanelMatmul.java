@@ -45,27 +45,32 @@ final class PanelMatmul {
         int out = w.dim(0), in = w.dim(1);
         for (int t0 = 0; t0 < tokens; t0 += SLAB) {
             int n = Math.min(SLAB, tokens - t0), first = t0;
-            float[] xp = pack(x, t0, n, in);
+            float[] xp = pack(par, x, t0, n, in);
             par.forRange(out, ROWS, ROWS, (r0, r1) -> rows(w, xp, first, n, in, out, y, bias, r0, r1));
         }
     }
 
-    /** Tokens {@code [t0, t0 + tokens)} of {@code x [*, in]} as zero-padded groups of TOKENS, each stored k-major. */
-    private static float[] pack(float[] x, int t0, int tokens, int in) {
+    /**
+     * Tokens {@code [t0, t0 + tokens)} of {@code x [*, in]} as zero-padded groups of TOKENS, each stored
+     * k-major; groups spread over the threads (done by the caller alone it was ~4% of a 2-thread GEMM).
+     */
+    private static float[] pack(Parallel par, float[] x, int t0, int tokens, int in) {
         int groups = (tokens + TOKENS - 1) / TOKENS;
         float[] xp = scratch(0, groups * TOKENS * in);
-        for (int g = 0; g < groups; g++) {
-            int base = g * TOKENS * in;
-            for (int i = 0; i < TOKENS; i++) {
-                int t = g * TOKENS + i;
-                if (t < tokens) {
-                    int src = (t0 + t) * in;
-                    for (int k = 0; k < in; k++) xp[base + k * TOKENS + i] = x[src + k];
-                } else {
-                    for (int k = 0; k < in; k++) xp[base + k * TOKENS + i] = 0f;
+        par.forRange(groups, 1, (g0, g1) -> {
+            for (int g = g0; g < g1; g++) {
+                int base = g * TOKENS * in;
+                for (int i = 0; i < TOKENS; i++) {
+                    int t = g * TOKENS + i;
+                    if (t < tokens) {
+                        int src = (t0 + t) * in;
+                        for (int k = 0; k < in; k++) xp[base + k * TOKENS + i] = x[src + k];
+                    } else {
+                        for (int k = 0; k < in; k++) xp[base + k * TOKENS + i] = 0f;
+                    }
                 }
             }
-        }
+        });
         return xp;
     }
 
@@ -117,12 +122,19 @@ final class PanelMatmul {
         b3.intoArray(acc, 9 * L); b4.intoArray(acc, 10 * L); b5.intoArray(acc, 11 * L);
     }
 
+    /**
+     * Token by token, so each token's outputs are written as one run of adjacent floats: row by row
+     * (a stride of {@code out} floats per write) cost 15% of the whole GEMM (72% -> 83% of the FMA
+     * peak, bf16 [3072, 1024] x 256 tokens, 1 thread, AMD EPYC Zen 4).
+     */
     private static void store(float[] acc, float[] y, int out, int r0, int rows, int t0, int tokens, float[] bias) {
-        for (int r = 0; r < rows; r++) {
-            float b = bias == null ? 0f : bias[r0 + r];
-            for (int i = 0; i < tokens; i++) {
-                int half = i / L, lane = i % L;
-                y[(t0 + i) * out + r0 + r] = acc[(half * ROWS + r) * L + lane] + b;
+        for (int i = 0; i < tokens; i++) {
+            int a = (i / L) * ROWS * L + i % L, o = (t0 + i) * out + r0;
+            if (rows == ROWS && bias == null) {
+                y[o] = acc[a]; y[o + 1] = acc[a + L]; y[o + 2] = acc[a + 2 * L];
+                y[o + 3] = acc[a + 3 * L]; y[o + 4] = acc[a + 4 * L]; y[o + 5] = acc[a + 5 * L];
+            } else {
+                for (int r = 0; r < rows; r++) y[o + r] = acc[a + r * L] + (bias == null ? 0f : bias[r0 + r]);
             }
         }
     }
