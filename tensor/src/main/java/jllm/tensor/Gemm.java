@@ -232,21 +232,21 @@ public final class Gemm {
             u = FloatVector.fromArray(F, x, x3 + k);
             a30 = v0.fma(u, a30); a31 = v1.fma(u, a31); a32 = v2.fma(u, a32); a33 = v3.fma(u, a33);
         }
-        // each reduced on its own (an array of vectors would box them)
-        int y0 = t0 * out + o0, y1 = y0 + out, y2 = y1 + out, y3 = y2 + out;
-        finish(a00, w, w0, x, x0, vend, in, y, y0, accumulate); finish(a01, w, w1, x, x0, vend, in, y, y0 + 1, accumulate);
-        finish(a02, w, w2, x, x0, vend, in, y, y0 + 2, accumulate); finish(a03, w, w3, x, x0, vend, in, y, y0 + 3, accumulate);
-        finish(a10, w, w0, x, x1, vend, in, y, y1, accumulate); finish(a11, w, w1, x, x1, vend, in, y, y1 + 1, accumulate);
-        finish(a12, w, w2, x, x1, vend, in, y, y1 + 2, accumulate); finish(a13, w, w3, x, x1, vend, in, y, y1 + 3, accumulate);
-        finish(a20, w, w0, x, x2, vend, in, y, y2, accumulate); finish(a21, w, w1, x, x2, vend, in, y, y2 + 1, accumulate);
-        finish(a22, w, w2, x, x2, vend, in, y, y2 + 2, accumulate); finish(a23, w, w3, x, x2, vend, in, y, y2 + 3, accumulate);
-        finish(a30, w, w0, x, x3, vend, in, y, y3, accumulate); finish(a31, w, w1, x, x3, vend, in, y, y3 + 1, accumulate);
-        finish(a32, w, w2, x, x3, vend, in, y, y3 + 2, accumulate); finish(a33, w, w3, x, x3, vend, in, y, y3 + 3, accumulate);
+        // Reduced from an array: a vector handed to a method of ours is boxed whenever C2 does not
+        // inline it, and here it often did not (the caller is too big): 18 GMAC/s on a 59 GMAC/s core.
+        float[] acc = scratch(2, 16 * L);
+        a00.intoArray(acc, 0); a01.intoArray(acc, L); a02.intoArray(acc, 2 * L); a03.intoArray(acc, 3 * L);
+        a10.intoArray(acc, 4 * L); a11.intoArray(acc, 5 * L); a12.intoArray(acc, 6 * L); a13.intoArray(acc, 7 * L);
+        a20.intoArray(acc, 8 * L); a21.intoArray(acc, 9 * L); a22.intoArray(acc, 10 * L); a23.intoArray(acc, 11 * L);
+        a30.intoArray(acc, 12 * L); a31.intoArray(acc, 13 * L); a32.intoArray(acc, 14 * L); a33.intoArray(acc, 15 * L);
+        for (int t = 0; t < 4; t++)
+            for (int o = 0; o < 4; o++)
+                finish(acc, (4 * t + o) * L, w, w0 + o * in, x, x0 + t * in, vend, in, y, t0 * out + o0 + t * out + o, accumulate);
     }
 
-    /** The lanes of one output's accumulator in the fixed tree, then the scalar tail in order. */
-    private static void finish(FloatVector acc, float[] w, int wo, float[] x, int xo, int vend, int in, float[] y, int yo, boolean accumulate) {
-        float s = VecMath.sum(acc);
+    /** The lanes of one output's accumulator ({@code acc[ao ..]}) in the fixed tree, then the scalar tail in order. */
+    private static void finish(float[] acc, int ao, float[] w, int wo, float[] x, int xo, int vend, int in, float[] y, int yo, boolean accumulate) {
+        float s = VecMath.sum(FloatVector.fromArray(F, acc, ao));
         for (int k = vend; k < in; k++) s += w[wo + k] * x[xo + k];
         y[yo] = accumulate ? y[yo] + s : s;
     }
