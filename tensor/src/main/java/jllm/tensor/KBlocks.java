@@ -43,7 +43,7 @@ import jdk.incubator.vector.ShortVector;
  * (sub-block scales and mins, d, dmin). The methods hand each other arrays, not vectors (see {@link Panels}).
  */
 final class KBlocks {
-    /** Offsets within a block's metadata (d, dmin, scales), which follows the codes. */
+    /** SCALES: the scales' offset within the block's metadata ({@link #meta}); QH: Q5_K's fifth bits' within the block. */
     static final int SCALES = 4 * P, QH = 0;
 
     private KBlocks() { }
