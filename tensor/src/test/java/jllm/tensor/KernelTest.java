@@ -165,4 +165,42 @@ class KernelTest {
             for (int o = 0; o < out; o++) assertEquals(o == 3 || o == 5, !Float.isFinite(ys[o]), "in " + in + " row " + o);
         }
     }
+
+    /**
+     * A large F16 tensor in a read-only file mapping is copied onto huge pages at its first matmul and
+     * the mapping's pages released: decode, prefill, get and read give what a heap copy of the same
+     * bytes gives.
+     */
+    @Test
+    void f16CopiedOffTheMappingComputesTheSame() throws Exception {
+        int out = 2112, in = 2048;
+        byte[] bytes = new byte[out * in * 2];
+        MemorySegment heap = MemorySegment.ofArray(bytes);
+        Random rnd = new Random(5);
+        for (int i = 0; i < out * in; i++) heap.set(LES, 2L * i, Float.floatToFloat16((float) rnd.nextGaussian()));
+        java.nio.file.Path f = java.nio.file.Files.createTempFile("f16", ".bin");
+        try (java.lang.foreign.Arena arena = java.lang.foreign.Arena.ofShared()) {
+            java.nio.file.Files.write(f, bytes);
+            MemorySegment mapped;
+            try (java.nio.channels.FileChannel ch = java.nio.channels.FileChannel.open(f)) {
+                mapped = ch.map(java.nio.channels.FileChannel.MapMode.READ_ONLY, 0, bytes.length, arena);
+            }
+            F16Tensor ref = new F16Tensor(heap, out, in), w = new F16Tensor(mapped, out, in);
+            for (int tokens : new int[] {1, 3, 5, 40}) {
+                float[] x = new float[tokens * in], y1 = new float[tokens * out], y2 = new float[tokens * out];
+                for (int i = 0; i < x.length; i++) x[i] = (float) rnd.nextGaussian();
+                new CpuBackend(1).matmul(ref, x, y1, tokens, null);
+                new CpuBackend(2).matmul(w, x, y2, tokens, null);
+                // sums of 2048 products of N(0, 1) values (sum of |w x| ~1300): fp32 round-off of other orders stays far below 1e-3
+                for (int i = 0; i < y1.length; i++) assertEquals(y1[i], y2[i], 1e-3f, "tokens " + tokens + " at " + i);
+            }
+            float[] a = new float[in + 3], b = new float[in + 3];
+            ref.read(777L * in + 5, a, 3, in);
+            w.read(777L * in + 5, b, 3, in);
+            for (int i = 0; i < a.length; i++) assertEquals(a[i], b[i], 0f);
+            for (long i = 0; i < (long) out * in; i += 4099) assertEquals(ref.get(i), w.get(i), 0f);
+        } finally {
+            java.nio.file.Files.deleteIfExists(f);
+        }
+    }
 }
