@@ -117,6 +117,7 @@ public final class CpuBackend implements Backend {
         int out = w.dim(0), in = w.dim(1);
         if ((long) rows * in > x.length || (long) rows * out > y.length)
             throw new IllegalArgumentException("matmul " + w + " with " + rows + " rows: buffers too small");
+        if (w instanceof F16Tensor f) f.prepare(par);
         if (QuantMatmul.applies(w)) {
             QuantMatmul.matmul(par, (QuantTensor) w, x, y, rows, bias, exact);
             return;

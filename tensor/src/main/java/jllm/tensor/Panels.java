@@ -105,10 +105,10 @@ final class Panels {
 
     static Scratch scratch() { return SCRATCH.get(); }
 
-    private static final java.lang.invoke.MethodHandle MMAP, MUNMAP;
+    private static final java.lang.invoke.MethodHandle MMAP, MUNMAP, MADVISE;
 
     static {
-        java.lang.invoke.MethodHandle mmap = null, munmap = null;
+        java.lang.invoke.MethodHandle mmap = null, munmap = null, madvise = null;
         try {
             if (System.getProperty("os.name", "").startsWith("Linux")) {
                 var l = java.lang.foreign.Linker.nativeLinker();
@@ -118,12 +118,14 @@ final class Panels {
                 var N = java.lang.foreign.ValueLayout.JAVA_INT;
                 mmap = l.downcallHandle(lib.find("mmap").orElseThrow(), java.lang.foreign.FunctionDescriptor.of(A, A, J, N, N, N, J));
                 munmap = l.downcallHandle(lib.find("munmap").orElseThrow(), java.lang.foreign.FunctionDescriptor.of(N, A, J));
+                madvise = l.downcallHandle(lib.find("madvise").orElseThrow(), java.lang.foreign.FunctionDescriptor.of(N, A, J, N));
             }
         } catch (Throwable t) {
             mmap = null; // no native access: plain allocations
         }
         MMAP = mmap;
         MUNMAP = munmap;
+        MADVISE = madvise;
     }
 
     /**
@@ -147,6 +149,29 @@ final class Panels {
             }
         }
         return java.lang.foreign.Arena.ofAuto().allocate(bytes, 64);
+    }
+
+    private static final long HUGE = 2L << 20;
+
+    /**
+     * As {@link #allocate}, 2 MiB aligned and advised for transparent huge pages
+     * ({@code MADV_HUGEPAGE}), or null where that is not available. For buffers that kernels stream
+     * through once per token: with 4 KiB pages a row stream crosses a page (a TLB miss, and a
+     * hardware prefetcher that stops at the boundary) every 4 KiB.
+     */
+    static MemorySegment allocateHuge(long bytes) {
+        if (MMAP == null || MADVISE == null) return null;
+        try {
+            long len = bytes + HUGE;
+            MemorySegment m = (MemorySegment) MMAP.invokeExact(MemorySegment.NULL, len, 0x3 /* PROT_READ | PROT_WRITE */,
+                    0x22 /* MAP_PRIVATE | MAP_ANONYMOUS */, -1, 0L);
+            if (m.address() == -1L) return null;
+            long at = m.address(), aligned = (at + HUGE - 1) / HUGE * HUGE;
+            int ignored = (int) MADVISE.invokeExact(MemorySegment.ofAddress(aligned), bytes, 14 /* MADV_HUGEPAGE */);
+            return MemorySegment.ofAddress(aligned).reinterpret(bytes, java.lang.foreign.Arena.ofAuto(), s -> unmap(at, len));
+        } catch (Throwable t) {
+            return null;
+        }
     }
 
     private static void unmap(long at, long bytes) {

@@ -114,4 +114,93 @@ class KernelTest {
                 }
         }
     }
+
+    /**
+     * F16 decode widens finite tensors in registers and others through the JDK's conversion: every
+     * finite bit pattern must come out exact (one-hot x), results must match {@link F16Tensor#dot}
+     * (the same summation order; not compared bit for bit, as the interpreter's and C2's
+     * {@code reduceLanes} may add lanes in different orders), and an inf/NaN weight must still poison
+     * its row.
+     */
+    @Test
+    void f16DecodeIsExactForEveryFiniteHalfAndKeepsNaNs() {
+        int cols = 32, rows = 65536 / cols;
+        MemorySegment finite = allShorts();
+        for (int i = 0; i < 65536; i++) if ((i & 0x7c00) == 0x7c00) finite.set(LES, 2L * i, (short) 0);
+        F16Tensor t = new F16Tensor(finite, rows, cols);
+        float[] x = new float[cols], y = new float[rows];
+        for (int j = 0; j < cols; j++) {
+            java.util.Arrays.fill(x, 0f);
+            x[j] = 1f;
+            t.matmulRows(x, 1, y, 0, rows, null);
+            for (int r = 0; r < rows; r++) {
+                int i = r * cols + j;
+                float want = (i & 0x7c00) == 0x7c00 ? 0f : Float.float16ToFloat((short) i);
+                assertEquals(want, y[r], 0f, "half 0x" + Integer.toHexString(i));
+            }
+        }
+        Random rnd = new Random(3);
+        for (int in : new int[] {1, 7, 16, 48, 100, 2048}) {
+            int out = 9;
+            MemorySegment s = MemorySegment.ofArray(new byte[out * in * 2]);
+            for (int i = 0; i < out * in; i++) s.set(LES, 2L * i, Float.floatToFloat16((float) rnd.nextGaussian()));
+            for (int tokens = 1; tokens <= 3; tokens++) {
+                float[] xs = new float[tokens * in], ys = new float[tokens * out];
+                for (int i = 0; i < xs.length; i++) xs[i] = (float) rnd.nextGaussian();
+                F16Tensor w = new F16Tensor(s, out, in);
+                w.matmulRows(xs, tokens, ys, 0, out, null);
+                for (int tk = 0; tk < tokens; tk++)
+                    for (int o = 0; o < out; o++) {
+                        double mag = 0;
+                        for (int i = 0; i < in; i++) mag += Math.abs((double) w.get((long) o * in + i) * xs[tk * in + i]);
+                        assertEquals(w.dot((long) o * in, xs, tk * in, in), ys[tk * out + o], 1e-6 * mag, "in " + in + " token " + tk + " row " + o);
+                    }
+            }
+            s.set(LES, 2L * (3 * in + in / 2), (short) 0x7e00); // NaN in row 3
+            s.set(LES, 2L * (5 * in), (short) 0x7c00); // +inf in row 5
+            F16Tensor w = new F16Tensor(s, out, in);
+            float[] xs = new float[in], ys = new float[out];
+            java.util.Arrays.fill(xs, 1f);
+            w.matmulRows(xs, 1, ys, 0, out, null);
+            for (int o = 0; o < out; o++) assertEquals(o == 3 || o == 5, !Float.isFinite(ys[o]), "in " + in + " row " + o);
+        }
+    }
+
+    /**
+     * A large F16 tensor in a read-only file mapping is copied onto huge pages at its first matmul and
+     * the mapping's pages released: decode, prefill, get and read give what a heap copy of the same
+     * bytes gives.
+     */
+    @Test
+    void f16CopiedOffTheMappingComputesTheSame() throws Exception {
+        int out = 2112, in = 2048;
+        byte[] bytes = new byte[out * in * 2];
+        MemorySegment heap = MemorySegment.ofArray(bytes);
+        Random rnd = new Random(5);
+        for (int i = 0; i < out * in; i++) heap.set(LES, 2L * i, Float.floatToFloat16((float) rnd.nextGaussian()));
+        java.nio.file.Path f = java.nio.file.Files.createTempFile("f16", ".bin");
+        try (java.lang.foreign.Arena arena = java.lang.foreign.Arena.ofShared()) {
+            java.nio.file.Files.write(f, bytes);
+            MemorySegment mapped;
+            try (java.nio.channels.FileChannel ch = java.nio.channels.FileChannel.open(f)) {
+                mapped = ch.map(java.nio.channels.FileChannel.MapMode.READ_ONLY, 0, bytes.length, arena);
+            }
+            F16Tensor ref = new F16Tensor(heap, out, in), w = new F16Tensor(mapped, out, in);
+            for (int tokens : new int[] {1, 3, 5, 40}) {
+                float[] x = new float[tokens * in], y1 = new float[tokens * out], y2 = new float[tokens * out];
+                for (int i = 0; i < x.length; i++) x[i] = (float) rnd.nextGaussian();
+                new CpuBackend(1).matmul(ref, x, y1, tokens, null);
+                new CpuBackend(2).matmul(w, x, y2, tokens, null);
+                // sums of 2048 products of N(0, 1) values (sum of |w x| ~1300): fp32 round-off of other orders stays far below 1e-3
+                for (int i = 0; i < y1.length; i++) assertEquals(y1[i], y2[i], 1e-3f, "tokens " + tokens + " at " + i);
+            }
+            float[] a = new float[in + 3], b = new float[in + 3];
+            ref.read(777L * in + 5, a, 3, in);
+            w.read(777L * in + 5, b, 3, in);
+            for (int i = 0; i < a.length; i++) assertEquals(a[i], b[i], 0f);
+            for (long i = 0; i < (long) out * in; i += 4099) assertEquals(ref.get(i), w.get(i), 0f);
+        } finally {
+            java.nio.file.Files.deleteIfExists(f);
+        }
+    }
 }
