@@ -85,7 +85,7 @@ public final class F16Tensor extends SegmentTensor {
             allFinite(); // scanned here, before the mapping's pages are released
             MemorySegment d = seg;
             long bytes = seg.byteSize();
-            if (HUGE_COPY && seg.isNative() && bytes >= 8L << 20) {
+            if (hugeCopy && seg.isNative() && bytes >= 8L << 20) {
                 MemorySegment h = Panels.allocateHuge(bytes);
                 if (h != null) {
                     long per = 2L << 20;
@@ -106,7 +106,12 @@ public final class F16Tensor extends SegmentTensor {
         }
     }
 
-    private static final boolean HUGE_COPY = !"false".equals(System.getProperty("jllm.f16.hugepages"));
+    /**
+     * Off by default: on the development VMs filling huge pages cost 0.2-2.7 s per GiB at the first
+     * matmul (host-side faults), i.e. 2-3 s more to the first token of a 1B F16 model, for ~6% faster
+     * decode (AMD EPYC). {@code -Djllm.f16.hugepages=true} turns it on (tests switch it here).
+     */
+    static volatile boolean hugeCopy = Boolean.getBoolean("jllm.f16.hugepages");
 
     private MemorySegment data() { MemorySegment d = data; return d != null ? d : seg; }
 
