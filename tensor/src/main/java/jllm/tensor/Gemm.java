@@ -94,22 +94,8 @@ public final class Gemm {
 
     /** {@code dy[t0 .. t0 + nt, k0 .. k0 + nk]} as groups of M tokens, each k-major: {@code dyp[g][k][M]}, zero-padded. */
     private static float[] packDy(Parallel par, float[] dy, int out, int t0, int nt, int k0, int nk) {
-        int groups = (nt + M - 1) / M;
-        float[] dyp = scratch(0, groups * nk * M);
-        par.forRange(groups, 4, (g0, g1) -> {
-            for (int g = g0; g < g1; g++) {
-                int base = g * nk * M;
-                for (int i = 0; i < M; i++) {
-                    int t = g * M + i;
-                    if (t < nt) {
-                        int src = (t0 + t) * out + k0;
-                        for (int k = 0; k < nk; k++) dyp[base + k * M + i] = dy[src + k];
-                    } else {
-                        for (int k = 0; k < nk; k++) dyp[base + k * M + i] = 0f;
-                    }
-                }
-            }
-        });
+        float[] dyp = scratch(0, (nt + M - 1) / M * nk * M);
+        OuterTile.packGroups(par, dy, out, t0, nt, k0, nk, M, dyp);
         return dyp;
     }
 

@@ -82,4 +82,27 @@ final class OuterTile {
         tile(a, a0, as, b, b0, bs, kn, buf, 0, N, load);
         for (int i = 0; i < rows; i++) System.arraycopy(buf, i * N, c, c0 + i * cs, cols);
     }
+
+    /**
+     * Rows {@code [t0, t0 + nt)}, columns {@code [k0, k0 + nk)} of a row-major {@code src} (rows
+     * {@code stride} apart) as groups of {@code group} rows, each stored k-major ({@code dst[g][k][group]},
+     * zero past the last row): the broadcast operand of the GEMM kernels, groups spread over the threads.
+     */
+    static void packGroups(Parallel par, float[] src, int stride, int t0, int nt, int k0, int nk, int group, float[] dst) {
+        int groups = (nt + group - 1) / group;
+        par.forRange(groups, 1, (g0, g1) -> {
+            for (int g = g0; g < g1; g++) {
+                int base = g * nk * group;
+                for (int i = 0; i < group; i++) {
+                    int t = g * group + i;
+                    if (t < nt) {
+                        int from = (t0 + t) * stride + k0;
+                        for (int k = 0; k < nk; k++) dst[base + k * group + i] = src[from + k];
+                    } else {
+                        for (int k = 0; k < nk; k++) dst[base + k * group + i] = 0f;
+                    }
+                }
+            }
+        });
+    }
 }

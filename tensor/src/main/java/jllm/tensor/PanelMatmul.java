@@ -55,22 +55,8 @@ final class PanelMatmul {
      * k-major; groups spread over the threads (done by the caller alone it was ~4% of a 2-thread GEMM).
      */
     private static float[] pack(Parallel par, float[] x, int t0, int tokens, int in) {
-        int groups = (tokens + TOKENS - 1) / TOKENS;
-        float[] xp = scratch(0, groups * TOKENS * in);
-        par.forRange(groups, 1, (g0, g1) -> {
-            for (int g = g0; g < g1; g++) {
-                int base = g * TOKENS * in;
-                for (int i = 0; i < TOKENS; i++) {
-                    int t = g * TOKENS + i;
-                    if (t < tokens) {
-                        int src = (t0 + t) * in;
-                        for (int k = 0; k < in; k++) xp[base + k * TOKENS + i] = x[src + k];
-                    } else {
-                        for (int k = 0; k < in; k++) xp[base + k * TOKENS + i] = 0f;
-                    }
-                }
-            }
-        });
+        float[] xp = scratch(0, (tokens + TOKENS - 1) / TOKENS * TOKENS * in);
+        OuterTile.packGroups(par, x, in, t0, tokens, 0, in, TOKENS, xp);
         return xp;
     }
 
