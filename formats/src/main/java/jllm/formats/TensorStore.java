@@ -15,7 +15,14 @@ public interface TensorStore extends AutoCloseable {
 
     default boolean has(String name) { return names().contains(name); }
 
-    Info info(String name);
+    /**
+     * The tensor's dtype and shape. This default asks {@link #tensor(String)}, right for stores that
+     * hold or build their tensors anyway; stores that map files answer from their index instead.
+     */
+    default Info info(String name) {
+        Tensor t = tensor(name);
+        return new Info(name, t.dtype(), t.shape());
+    }
 
     /** The tensor as stored (F32/F16/BF16 views, no copy); integer tensors are not floats. */
     Tensor tensor(String name);

@@ -164,11 +164,12 @@ public final class Gemm {
         int groups = (rows + 3) / 4;
         long perGroup = 4L * out * Math.max(1, in);
         par.forRange(groups, (int) Math.max(1, (1 << 15) / perGroup), (g0, g1) -> {
+            float[] acc = scratch(2, 16 * L);
             for (int g = g0; g < g1; g++) {
                 int t0 = 4 * g, nt = Math.min(4, rows - t0);
                 for (int o0 = 0; o0 < out; o0 += 4) {
                     int no = Math.min(4, out - o0);
-                    if (nt == 4 && no == 4) dots4x4(w, o0, in, x, t0, y, out, accumulate);
+                    if (nt == 4 && no == 4) dots4x4(w, o0, in, x, t0, y, out, accumulate, acc);
                     else
                         for (int t = t0; t < t0 + nt; t++)
                             for (int o = o0; o < o0 + no; o++) {
@@ -195,7 +196,7 @@ public final class Gemm {
     }
 
     /** Tokens {@code t0..t0+3} against weight rows {@code o0..o0+3}. */
-    private static void dots4x4(float[] w, int o0, int in, float[] x, int t0, float[] y, int out, boolean accumulate) {
+    private static void dots4x4(float[] w, int o0, int in, float[] x, int t0, float[] y, int out, boolean accumulate, float[] acc) {
         int vend = in / L * L;
         int w0 = o0 * in, w1 = w0 + in, w2 = w1 + in, w3 = w2 + in;
         int x0 = t0 * in, x1 = x0 + in, x2 = x1 + in, x3 = x2 + in;
@@ -220,7 +221,6 @@ public final class Gemm {
         }
         // Reduced from an array: a vector handed to a method of ours is boxed whenever C2 does not
         // inline it, and here it often did not (the caller is too big): 18 GMAC/s on a 59 GMAC/s core.
-        float[] acc = scratch(2, 16 * L);
         a00.intoArray(acc, 0); a01.intoArray(acc, L); a02.intoArray(acc, 2 * L); a03.intoArray(acc, 3 * L);
         a10.intoArray(acc, 4 * L); a11.intoArray(acc, 5 * L); a12.intoArray(acc, 6 * L); a13.intoArray(acc, 7 * L);
         a20.intoArray(acc, 8 * L); a21.intoArray(acc, 9 * L); a22.intoArray(acc, 10 * L); a23.intoArray(acc, 11 * L);

@@ -13,7 +13,6 @@ import java.util.Map;
 import java.util.Set;
 import jllm.formats.FormatException;
 import jllm.formats.TensorStore;
-import jllm.tensor.DType;
 import jllm.tensor.F32Tensor;
 import jllm.tensor.Tensor;
 
@@ -135,12 +134,6 @@ public final class Llama2cCheckpoint implements TensorStore {
     @Override public String source() { return path.toString(); }
 
     @Override public Set<String> names() { return tensors.keySet(); }
-
-    @Override
-    public Info info(String name) {
-        Tensor t = tensor(name);
-        return new Info(name, DType.F32, t.shape());
-    }
 
     @Override
     public Tensor tensor(String name) {

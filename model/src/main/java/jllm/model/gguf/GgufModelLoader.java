@@ -91,12 +91,6 @@ public final class GgufModelLoader {
         private final Map<String, Tensor> cache = new HashMap<>();
 
         @Override
-        public Info info(String name) {
-            Tensor t = tensor(name);
-            return new Info(name, t.dtype(), t.shape());
-        }
-
-        @Override
         public Tensor tensor(String name) {
             TensorMap.Entry e = map().get(name);
             if (e == null) throw missing(name);

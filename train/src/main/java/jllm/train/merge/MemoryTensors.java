@@ -45,12 +45,6 @@ public final class MemoryTensors implements TensorStore {
     @Override public Set<String> names() { return tensors.keySet(); }
 
     @Override
-    public Info info(String name) {
-        Tensor t = tensor(name);
-        return new Info(name, t.dtype(), t.shape());
-    }
-
-    @Override
     public Tensor tensor(String name) {
         Tensor t = tensors.get(name);
         if (t == null) throw missing(name);
