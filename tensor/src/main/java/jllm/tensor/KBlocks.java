@@ -188,6 +188,34 @@ final class KBlocks {
         }
     }
 
+    /**
+     * Q4_K's {@link QuantTensor#expand16}: codes {@code q - 8} (32 of them times int8 activations stay
+     * within 16 bits: 32 * 8 * 127 = 32512), scale {@code d sc_j}, offset {@code 8 d sc_j - dmin m_j}.
+     * Q5_K's centred codes reach 16 and would not fit.
+     */
+    static boolean expand16(MemorySegment pk, long o, int k0, int kn, short[] wk, int wo, int ws, float[] sc, float[] mn, int so) {
+        float[] s = Panels.scratch().f(32 * H);
+        int bu = blockUnits(false);
+        o += (long) k0 / 256 * bu * P;
+        for (int b = 0; b < kn / 256; b++, o += (long) bu * P) {
+            expandScales(pk, o + meta(false), s);
+            for (int c = 0; c < 8; c++) {
+                int sub = 8 * b + c, to = so + sub * ws;
+                FloatVector dLo = FloatVector.fromArray(F, s, 4 * c * H), dHi = FloatVector.fromArray(F, s, (4 * c + 1) * H);
+                dLo.intoArray(sc, to);
+                dHi.intoArray(sc, to + H);
+                dLo.mul(8f).sub(FloatVector.fromArray(F, s, (4 * c + 2) * H)).intoArray(mn, to);
+                dHi.mul(8f).sub(FloatVector.fromArray(F, s, (4 * c + 3) * H)).intoArray(mn, to + H);
+                long g = o + 32L * P * (c >> 1);
+                int shift = 4 * (c & 1);
+                for (int l = 0, k = wo + 32 * sub * ws; l < 32; l++, g += P, k += ws)
+                    ((ShortVector) ByteVector.fromMemorySegment(BP, pk, g, LE).convertShape(ZERO_EXTEND_B2S, S, 0))
+                            .lanewise(LSHR, shift).and((short) 15).sub((short) 8).intoArray(wk, k);
+            }
+        }
+        return true;
+    }
+
     /** Per sub-block j: {@code d sc_j} then {@code dmin m_j}, rows [0, P/2) and [P/2, P), at {@code sc[4 j H ..]}. */
     private static void expandScales(MemorySegment pk, long o, float[] sc) {
         IntVector d = IntVector.fromMemorySegment(I, pk, o, LE), dm = IntVector.fromMemorySegment(I, pk, o + 2L * P, LE);

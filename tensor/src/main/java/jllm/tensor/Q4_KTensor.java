@@ -39,6 +39,13 @@ public final class Q4_KTensor extends QuantTensor {
         KBlocks.int8Rows(false, this, pk, a, y, p0, p1, bias);
     }
 
+    @Override boolean hasInt16() { return true; }
+
+    @Override
+    boolean expand16(MemorySegment pk, long off, int k0, int kn, short[] wk, int wo, int ws, float[] sc, float[] mn, int so) {
+        return KBlocks.expand16(pk, off, k0, kn, wk, wo, ws, sc, mn, so);
+    }
+
     @Override
     void expand(MemorySegment pk, long off, int k0, int kn, float[] wk) { KBlocks.expand(false, pk, off, k0, kn, wk); }
 }

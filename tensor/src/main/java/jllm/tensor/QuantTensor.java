@@ -78,6 +78,21 @@ public abstract sealed class QuantTensor extends Tensor
         throw new UnsupportedOperationException(type + " has no panel kernels");
     }
 
+    /** Whether this format has {@link #expand16}, the 16-bit codes of the int8-activation prefill tile. */
+    boolean hasInt16() { return false; }
+
+    /**
+     * Columns {@code [k0, k0 + kn)} of the panel at {@code pk[off..]} for the int8-activation prefill
+     * tile ({@link QuantMatmul}): centred codes {@code wk[wo + (k - k0) ws + lane]} in panel lane order,
+     * small enough that 32 of them times int8 activations sum within 16 bits, and per 32 columns
+     * {@code b} the rows' scale {@code sc[so + b ws + r]} and offset {@code mn[so + b ws + r]} (rows in
+     * order), so that the weight is {@code sc code + mn}. Returns false when every offset is zero
+     * (then {@code mn} is not written). {@code k0} and {@code kn} are whole blocks.
+     */
+    boolean expand16(MemorySegment pk, long off, int k0, int kn, short[] wk, int wo, int ws, float[] sc, float[] mn, int so) {
+        throw new UnsupportedOperationException(type + " has no 16-bit tile");
+    }
+
     /**
      * The repacked layout, built once (in parallel on {@code par}). The stored bytes stay this
      * tensor's {@link #segment()}; where they are a read-only file mapping, its pages are released

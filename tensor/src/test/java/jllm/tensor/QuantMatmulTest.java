@@ -11,7 +11,7 @@ import org.junit.jupiter.api.Test;
  * The quantized-weight kernels over the {@link Panels} layout, against the reference decoder
  * ({@link QuantTest#ref}) in double precision: with int8 activations (fast mode, few tokens) the
  * expected product uses the activations quantized by llama.cpp's rule, written out here; with fp32
- * activations (exact mode, and prefill in either mode) it uses x itself. Shapes leave a partial last
+ * activations (exact mode, and prefill of the formats without a 16-bit tile) it uses x itself. Shapes leave a partial last
  * panel; token counts cover the decode, tile and remainder paths; one and two threads.
  * CI runs this class at 512-, 256- and 128-bit vectors (surefire executions with -XX:MaxVectorSize).
  */
@@ -37,7 +37,7 @@ class QuantMatmulTest {
         Random r = new Random(11);
         int P = Panels.P;
         for (GgmlType t : TYPES) {
-            for (int[] shape : new int[][] {{2 * P + 5, 3 * t.blockSize}, {P, t.blockSize}, {3, 2 * t.blockSize}, {P + 1, 2 * QuantMatmul.CHUNK + 3 * t.blockSize}}) {
+            for (int[] shape : new int[][] {{2 * P + 5, 3 * t.blockSize}, {P, t.blockSize}, {3, 2 * t.blockSize}, {P + 1, 2 * QuantMatmul.CHUNK + 3 * t.blockSize}, {3 * P + 3, QuantMatmul.CHUNK16 + t.blockSize}}) {
                 int out = shape[0], in = Math.max(shape[1], 64);
                 byte[] b = QuantTest.randomBlocks(t, out * in / t.blockSize, r);
                 Tensor w = Tensors.of(t, QuantTest.offHeap(b), out, in);
@@ -49,7 +49,7 @@ class QuantMatmulTest {
                     float[] x = new float[tokens * in];
                     for (int i = 0; i < x.length; i++) x[i] = (float) r.nextGaussian() * (i % 7 == 0 ? 5 : 1);
                     for (boolean exact : new boolean[] {false, true}) {
-                        float[] xr = !exact && tokens < QuantMatmul.MIN_FP32_TOKENS ? quantizedX(x) : x;
+                        float[] xr = QuantMatmul.int8Activations(w, tokens, exact) ? quantizedX(x) : x;
                         for (int threads : new int[] {1, 2}) {
                             float[] y = new float[tokens * out];
                             new CpuBackend(threads, exact).matmul(w, x, y, tokens, bias);
