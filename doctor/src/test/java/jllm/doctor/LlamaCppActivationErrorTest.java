@@ -20,7 +20,8 @@ import org.junit.jupiter.api.condition.EnabledIfSystemProperty;
  * llama.cpp multiplies quantized weights by activations quantized to q8_0 (fp16 for F16 weights); its
  * fp32-activation reference is the same weights dequantized to an F32 file. Both runs' log-probs come
  * from {@code llama-perplexity --kl-divergence-base} (tokens included); this test runs jllm on those
- * tokens, once with int8 activations (token by token, as decode runs) and once exact, and compares
+ * tokens with int8 activations (token by token, as decode runs), in fast mode as one prefill (int8
+ * activations where the format has a 16-bit prefill tile, Q4_0 and Q4_K) and exact, and compares
  * the two errors with the same measures. Heavy (a 1B model, minutes), so opt-in:
  * {@code -Djllm.llamacpp.logprobs=DIR}, a folder holding {@code l1b-T.gguf}, {@code lp-T.bin} and
  * {@code lp-T-deq-f32.bin} for the types in {@code -Djllm.llamacpp.types} (default q8_0,q4_0,q4_k_m,f16);
@@ -133,14 +134,17 @@ class LlamaCppActivationErrorTest {
             int bos = ref.tokens()[0] == 128000 ? 128000 : -1;
             Path gguf = dir.resolve("l1b-" + type + ".gguf");
             float[][] exact = jllmLogits(ModelLoader.load(gguf, new CpuBackend(2, true), w -> { }), ref, bos, false);
-            float[][] int8 = jllmLogits(ModelLoader.load(gguf, new CpuBackend(2), w -> { }), ref, bos, true);
-            Err llama = Err.of(ref.rows(), q8.rows()), ours = Err.of(exact, int8), agree = Err.of(ref.rows(), exact);
+            Model fast = ModelLoader.load(gguf, new CpuBackend(2), w -> { });
+            float[][] int8 = jllmLogits(fast, ref, bos, true), int8Prefill = jllmLogits(fast, ref, bos, false);
+            Err llama = Err.of(ref.rows(), q8.rows()), ours = Err.of(exact, int8), oursPrefill = Err.of(exact, int8Prefill), agree = Err.of(ref.rows(), exact);
             System.out.printf(Locale.ROOT, "%s: llama.cpp int8 (q8_0/q8_K) or fp16 activations vs its fp32 (dequantized F32 file): %s%n", type, llama);
             System.out.printf(Locale.ROOT, "%s: jllm int8 activations vs jllm exact:                          %s%n", type, ours);
+            System.out.printf(Locale.ROOT, "%s: jllm fast prefill vs jllm exact (int8 where a 16-bit tile):   %s%n", type, oursPrefill);
             System.out.printf(Locale.ROOT, "%s: jllm exact vs llama.cpp fp32 (same tokens, sanity):           %s%n", type, agree);
             // the 16-bit codes of llama.cpp's file alone put a floor of ~1e-9 under its KLD; allow noise of a few percent
             assertTrue(agree.kld() < 0.1 * llama.kld() + 1e-6, type + ": jllm exact and llama.cpp fp32 disagree: " + agree);
             assertTrue(ours.kld() <= 1.1 * llama.kld() + 1e-6, type + ": our int8 error " + ours + " exceeds llama.cpp's " + llama);
+            assertTrue(oursPrefill.kld() <= 1.1 * llama.kld() + 1e-6, type + ": our fast prefill's error " + oursPrefill + " exceeds llama.cpp's " + llama);
         }
     }
 }
