@@ -13,7 +13,13 @@ import jdk.incubator.vector.VectorOperators;
  * <li><b>int8 activations</b> (decode and small batches, unless exact): x quantized per 32 values as
  *     llama.cpp does ({@link Int8Activations}), each format's panel kernel multiplying codes in
  *     16-bit lanes ({@link QuantTensor#int8Rows}).
- * <li><b>fp32 activations</b> (prefill, and every call in exact mode): each panel's weights expanded
+ * <li><b>int8 activations, 16-bit tile</b> (prefill in fast mode of the formats whose centred codes
+ *     times int8 activations sum over a block of 32 within 16 bits: Q4_0, Q4_K): two panels' codes
+ *     expanded once per {@value #CHUNK16} columns to 16 bits, then {@value #TILE16} tokens at a time
+ *     multiplied with 16-bit multiply-adds, one fp32 epilogue per block ({@link #tile16},
+ *     {@link #scale16}). On Zen 4 16-bit multiply-adds run at ~1.7x the fp32 FMA rate; the tile
+ *     reaches 1.3x the fp32 tile's GMAC/s. The activations' rounding is llama.cpp's (its int8 error).
+ * <li><b>fp32 activations</b> (prefill of the other formats, and every call in exact mode): each panel's weights expanded
  *     once to fp32 in column-major order ({@link QuantTensor#expand}), then {@value #TILE} tokens at a
  *     time multiplied by broadcasting each token's x[k] against the panel's two fp32 row vectors: 12
  *     independent FMAs per column, outputs already in row order. From about a dozen tokens this
@@ -218,22 +224,23 @@ final class QuantMatmul {
      * outputs: {@code part[po + i 2P + h P + r] += dx_i (sc_r sum + mn_r sum(x codes))}.
      */
     private static void scale16(short[] sums, float[] sc, float[] mn, int so, float[] d, float[] dsum, int xb, float[] part, int po) {
-        for (int i = 0; i < TILE16; i++) {
-            FloatVector dx = FloatVector.broadcast(Panels.F, d[xb + i]), ds = FloatVector.broadcast(Panels.F, dsum[xb + i]);
-            for (int h = 0; h < 2; h++) {
-                IntVector s = ShortVector.fromArray(Panels.S, sums, (2 * i + h) * P).reinterpretAsInts();
-                int o = po + (2 * i + h) * P, c = so + h * P;
-                FloatVector lo = ((FloatVector) s.lanewise(VectorOperators.LSHL, 16).lanewise(VectorOperators.ASHR, 16).convert(VectorOperators.I2F, 0))
-                        .mul(FloatVector.fromArray(Panels.F, sc, c)).fma(dx, FloatVector.fromArray(Panels.F, part, o));
-                FloatVector hi = ((FloatVector) s.lanewise(VectorOperators.ASHR, 16).convert(VectorOperators.I2F, 0))
-                        .mul(FloatVector.fromArray(Panels.F, sc, c + H)).fma(dx, FloatVector.fromArray(Panels.F, part, o + H));
-                if (mn != null) {
-                    lo = FloatVector.fromArray(Panels.F, mn, c).fma(ds, lo);
-                    hi = FloatVector.fromArray(Panels.F, mn, c + H).fma(ds, hi);
-                }
-                lo.intoArray(part, o);
-                hi.intoArray(part, o + H);
-            }
+        boolean mins = mn != null;
+        if (!mins) mn = sc;
+        FloatVector s0 = FloatVector.fromArray(Panels.F, sc, so), s1 = FloatVector.fromArray(Panels.F, sc, so + H);
+        FloatVector s2 = FloatVector.fromArray(Panels.F, sc, so + P), s3 = FloatVector.fromArray(Panels.F, sc, so + P + H);
+        FloatVector m0 = FloatVector.fromArray(Panels.F, mn, so), m1 = FloatVector.fromArray(Panels.F, mn, so + H);
+        FloatVector m2 = FloatVector.fromArray(Panels.F, mn, so + P), m3 = FloatVector.fromArray(Panels.F, mn, so + P + H);
+        for (int i = 0, o = po; i < TILE16; i++, o += 2 * P) {
+            FloatVector dx = FloatVector.broadcast(Panels.F, d[xb + i]), ds = FloatVector.broadcast(Panels.F, mins ? dsum[xb + i] : 0f);
+            IntVector u = ShortVector.fromArray(Panels.S, sums, 2 * i * P).reinterpretAsInts();
+            IntVector v = ShortVector.fromArray(Panels.S, sums, (2 * i + 1) * P).reinterpretAsInts();
+            FloatVector r0 = FloatVector.fromArray(Panels.F, part, o), r1 = FloatVector.fromArray(Panels.F, part, o + H);
+            FloatVector r2 = FloatVector.fromArray(Panels.F, part, o + P), r3 = FloatVector.fromArray(Panels.F, part, o + P + H);
+            if (mins) { r0 = m0.fma(ds, r0); r1 = m1.fma(ds, r1); r2 = m2.fma(ds, r2); r3 = m3.fma(ds, r3); }
+            ((FloatVector) u.lanewise(VectorOperators.LSHL, 16).lanewise(VectorOperators.ASHR, 16).convert(VectorOperators.I2F, 0)).mul(s0).fma(dx, r0).intoArray(part, o);
+            ((FloatVector) u.lanewise(VectorOperators.ASHR, 16).convert(VectorOperators.I2F, 0)).mul(s1).fma(dx, r1).intoArray(part, o + H);
+            ((FloatVector) v.lanewise(VectorOperators.LSHL, 16).lanewise(VectorOperators.ASHR, 16).convert(VectorOperators.I2F, 0)).mul(s2).fma(dx, r2).intoArray(part, o + P);
+            ((FloatVector) v.lanewise(VectorOperators.ASHR, 16).convert(VectorOperators.I2F, 0)).mul(s3).fma(dx, r3).intoArray(part, o + P + H);
         }
     }
 
