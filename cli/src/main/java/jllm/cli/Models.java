@@ -59,5 +59,5 @@ final class Models {
 
     /** The text of every --exact option. */
     static final String EXACT = "Keep activations fp32 for quantized weights too (reference comparisons); "
-            + "by default decode quantizes them to 8 bits per 32 values, as llama.cpp does";
+            + "by default decode, and prefill of Q4_0, Q4_1 and Q4_K weights, quantize them to 8 bits per 32 values, as llama.cpp does";
 }

@@ -76,11 +76,16 @@ class GgufRoundTripTest {
             Model exact = ModelLoader.load(out, new CpuBackend(2, true), w -> { });
             ReferenceCompare.Result r = ReferenceCompare.run(exact, dir.resolve("reference.safetensors"), 1);
             double logits = r.rows().get(r.rows().size() - 1).relL2();
-            double int8 = relL2(logits(ModelLoader.load(out, new CpuBackend(2), w -> { }), ids), logits(exact, ids));
-            System.out.printf("llama3 %s: logits rel L2 vs transformers %.3e (exact), int8 activations vs exact %.3e, greedy %s%n",
-                    types[i], logits, int8, r.greedy());
+            Model fast = ModelLoader.load(out, new CpuBackend(2), w -> { });
+            double int8 = relL2(logits(fast, ids), logits(exact, ids));
+            // prefill: Q4_0 and Q4_1 (and Q4_K) run int8 activations through the 16-bit tile from 16 tokens on
+            assertTrue(ids.length >= 16, "the reference input is long enough for the prefill kernels: " + ids.length);
+            double prefill = relL2(prefillLogits(fast, ids), prefillLogits(exact, ids));
+            System.out.printf("llama3 %s: logits rel L2 vs transformers %.3e (exact), int8 activations vs exact %.3e (decode), %.3e (prefill), greedy %s%n",
+                    types[i], logits, int8, prefill, r.greedy());
             assertTrue(logits <= Math.max(bound[i], 1e-5), types[i] + " logits rel " + logits);
             assertTrue(int8 <= int8Bound[i], types[i] + " int8 vs exact " + int8 + ", bound " + int8Bound[i]);
+            assertTrue(prefill <= int8Bound[i], types[i] + " fast prefill vs exact " + prefill + ", bound " + int8Bound[i]);
         }
     }
 
@@ -95,7 +100,8 @@ class GgufRoundTripTest {
     void kQuantMixesApplyAndStayClose() throws IOException {
         Config c = jllm.model.Presets.config("tiny-llama");
         jllm.model.RandomWeights rw = new jllm.model.RandomWeights(c, jllm.tensor.GgmlType.F32, 5, 2);
-        int[] ids = {1, 5, 9, 17, 33, 2, 60, 7, 80, 11, 3};
+        // 17 tokens: prefill of 16 or more runs Q4_K's 16-bit tile
+        int[] ids = {1, 5, 9, 17, 33, 2, 60, 7, 80, 11, 3, 42, 19, 71, 4, 25, 8};
         Map<GgufConverter.FileType, Path> files = new java.util.LinkedHashMap<>();
         for (GgufConverter.FileType ft : new GgufConverter.FileType[] {GgufConverter.FileType.F32, GgufConverter.FileType.Q4_K_M,
                 GgufConverter.FileType.Q5_K_M, GgufConverter.FileType.Q6_K}) {
@@ -115,14 +121,18 @@ class GgufRoundTripTest {
                 for (var t : f.tensors()) if (t.dims().length == 2) types.add(jllm.tensor.GgmlType.fromId(t.ggmlType()).name());
             }
             float[] exactLogits = logits(ModelLoader.load(e.getValue(), new CpuBackend(2, true), w -> { }), ids);
-            float[] int8Logits = logits(ModelLoader.load(e.getValue(), new CpuBackend(2), w -> { }), ids);
+            Model fast = ModelLoader.load(e.getValue(), new CpuBackend(2), w -> { });
+            float[] int8Logits = logits(fast, ids);
             double exact = relL2(exactLogits, ref), int8 = relL2(int8Logits, ref), act = relL2(int8Logits, exactLogits);
-            System.out.printf("tiny-llama %s %s: logits rel L2 vs F32 %.3e (exact), %.3e (int8 activations); int8 vs exact %.3e%n",
-                    e.getKey(), types, exact, int8, act);
+            double prefill = relL2(prefillLogits(fast, ids), exactLogits);
+            System.out.printf("tiny-llama %s %s: logits rel L2 vs F32 %.3e (exact), %.3e (int8 activations); int8 vs exact %.3e (decode), %.3e (prefill)%n",
+                    e.getKey(), types, exact, int8, act, prefill);
             if (e.getKey() != GgufConverter.FileType.F32)
                 assertTrue(types.stream().allMatch(t -> t.endsWith("_K")), e.getKey() + " stored as " + types);
             double actBound = e.getKey() == GgufConverter.FileType.F32 ? 0 : INT8_BOUND;
             assertTrue(exact <= bound[i] && int8 <= bound[i] && act <= actBound, e.getKey() + " rel " + exact + " / " + int8 + " / " + act);
+            // exact decode and exact prefill differ only in summation order (F32: the same 1e-6 as act's 0 allows for)
+            assertTrue(prefill <= Math.max(actBound, 1e-6), e.getKey() + " fast prefill vs exact " + prefill);
             i++;
         }
     }
@@ -137,16 +147,16 @@ class GgufRoundTripTest {
         return ids;
     }
 
-    /**
-     * The logits after each of {@code ids}, fed one token at a time as decoding does (prefill of many
-     * tokens runs fp32 activations in either mode, so this is where int8 activations act).
-     */
+    /** The logits after each of {@code ids}, fed one token at a time as decoding does (int8 activations for every quantized type in fast mode). */
     static float[] logits(Model m, int[] ids) {
         Model.State st = m.newState();
         float[] all = new float[ids.length * m.spec.vocab];
         for (int t = 0; t < ids.length; t++) System.arraycopy(m.forward(st, new int[] {ids[t]}, false, null), 0, all, t * m.spec.vocab, m.spec.vocab);
         return all;
     }
+
+    /** The logits after each of {@code ids} from one prefill (fast mode: int8 activations for the formats with a 16-bit prefill tile, fp32 for the rest). */
+    static float[] prefillLogits(Model m, int[] ids) { return m.forward(m.newState(), ids, true, null); }
 
     static double relL2(float[] a, float[] b) {
         double d = 0, n = 0;

@@ -21,7 +21,7 @@ import org.junit.jupiter.api.condition.EnabledIfSystemProperty;
  * fp32-activation reference is the same weights dequantized to an F32 file. Both runs' log-probs come
  * from {@code llama-perplexity --kl-divergence-base} (tokens included); this test runs jllm on those
  * tokens with int8 activations (token by token, as decode runs), in fast mode as one prefill (int8
- * activations where the format has a 16-bit prefill tile, Q4_0 and Q4_K) and exact, and compares
+ * activations where the format has a 16-bit prefill tile: Q4_0, Q4_1, Q4_K) and exact, and compares
  * the two errors with the same measures. Heavy (a 1B model, minutes), so opt-in:
  * {@code -Djllm.llamacpp.logprobs=DIR}, a folder holding {@code l1b-T.gguf}, {@code lp-T.bin} and
  * {@code lp-T-deq-f32.bin} for the types in {@code -Djllm.llamacpp.types} (default q8_0,q4_0,q4_k_m,f16);

@@ -33,6 +33,13 @@ public final class Q4_1Tensor extends QuantTensor {
         SmallBlocks.int8Rows(SmallBlocks.Q4_1, this, pk, a, y, p0, p1, bias);
     }
 
+    @Override boolean hasInt16() { return true; }
+
+    @Override
+    boolean expand16(MemorySegment pk, long off, int k0, int kn, short[] wk, int wo, int ws, float[] sc, float[] mn, int so) {
+        return SmallBlocks.expand16Q4_1(pk, off, k0, kn, wk, wo, ws, sc, mn, so);
+    }
+
     @Override
     void expand(MemorySegment pk, long off, int k0, int kn, float[] wk) { SmallBlocks.expand(SmallBlocks.Q4_1, pk, off, k0, kn, wk); }
 }

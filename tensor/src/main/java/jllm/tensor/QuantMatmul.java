@@ -14,7 +14,7 @@ import jdk.incubator.vector.VectorOperators;
  *     llama.cpp does ({@link Int8Activations}), each format's panel kernel multiplying codes in
  *     16-bit lanes ({@link QuantTensor#int8Rows}).
  * <li><b>int8 activations, 16-bit tile</b> (prefill in fast mode of the formats whose centred codes
- *     times int8 activations sum over a block of 32 within 16 bits: Q4_0, Q4_K): two panels' codes
+ *     times int8 activations sum over a block of 32 within 16 bits: Q4_0, Q4_1, Q4_K): two panels' codes
  *     expanded once per {@value #CHUNK16} columns to 16 bits, then {@value #TILE16} tokens at a time
  *     multiplied with 16-bit multiply-adds, one fp32 epilogue per block ({@link #tile16},
  *     {@link #scale16}). On Zen 4 16-bit multiply-adds run at ~1.7x the fp32 FMA rate; the tile
