@@ -32,7 +32,6 @@ public final class Model {
     public final Spec spec;
     public final Weights weights;
     private final Backend be;
-    /** Largest logits chunk of the fused LM head + loss, in floats (32 MiB). */
     /**
      * Logits per LM head chunk: 128 MiB of fp32. Each chunk decodes the whole head matrix twice (logits
      * and dX), so rows per chunk are the head's arithmetic intensity: 256 rows of a 128,256 vocabulary

@@ -85,7 +85,9 @@ public final class F16Tensor extends SegmentTensor {
             allFinite(); // scanned here, before the mapping's pages are released
             MemorySegment d = seg;
             long bytes = seg.byteSize();
-            if (hugeCopy && seg.isNative() && bytes >= 8L << 20) {
+            // long rows decode from their own row-interleaved copy; a huge-page copy as well would hold the weights twice
+            boolean grouping = dim(1) > LONG_ROW && dim(1) % (2 * F.length()) == 0 && dim(0) >= GROUP && allFinite();
+            if (hugeCopy && !grouping && seg.isNative() && bytes >= 8L << 20) {
                 MemorySegment h = Panels.allocateHuge(bytes);
                 if (h != null) {
                     long per = 2L << 20;
@@ -102,7 +104,7 @@ public final class F16Tensor extends SegmentTensor {
                     d = h;
                 }
             }
-            if (dim(1) > LONG_ROW && dim(1) % (2 * F.length()) == 0 && dim(0) >= GROUP && allFinite()) grouped = group(d, par);
+            if (grouping) grouped = group(d, par);
             data = d;
         }
     }
@@ -164,7 +166,6 @@ public final class F16Tensor extends SegmentTensor {
         y[yo + 2] = c0.add(c1).reduceLanes(VectorOperators.ADD) + (bias == null ? 0f : bias[r + 2]);
         y[yo + 3] = d0.add(d1).reduceLanes(VectorOperators.ADD) + (bias == null ? 0f : bias[r + 3]);
     }
-
 
     /**
      * Off by default: on the development VMs filling huge pages cost 0.2-2.7 s per GiB at the first

@@ -105,19 +105,7 @@ public final class Q4_0Tensor extends QuantTensor {
 
     @Override
     boolean expand16(MemorySegment pk, long o, int k0, int kn, short[] wk, int wo, int ws, float[] sc, float[] mn, int so) {
-        o += (long) k0 / QK * BB * P;
-        for (int b = 0; b < kn / QK; b++, o += (long) BB * P) {
-            IntVector h = IntVector.fromMemorySegment(I, pk, o, LE);
-            h.lanewise(LSHL, 16).lanewise(ASHR, 3).and(0x8fffffff).reinterpretAsFloats().mul(Panels.REBIAS).intoArray(sc, so + b * ws);
-            h.and(0xffff0000).lanewise(ASHR, 3).and(0x8fffffff).reinterpretAsFloats().mul(Panels.REBIAS).intoArray(sc, so + b * ws + H);
-            long g = o + 2L * P;
-            for (int j = 0, k = wo + b * QK * ws; j < 16; j++, g += P, k += ws) {
-                ShortVector w = (ShortVector) ByteVector.fromMemorySegment(BP, pk, g, LE).convertShape(ZERO_EXTEND_B2S, S, 0);
-                w.and((short) 15).sub((short) 8).intoArray(wk, k);
-                w.lanewise(LSHR, 4).sub((short) 8).intoArray(wk, k + 16 * ws);
-            }
-        }
-        return false;
+        return SmallBlocks.expand16Nibbles(pk, o, BB, 2 * P, -1, k0, kn, wk, wo, ws, sc, mn, so);
     }
 
     @Override

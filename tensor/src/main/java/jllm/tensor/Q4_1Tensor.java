@@ -37,7 +37,7 @@ public final class Q4_1Tensor extends QuantTensor {
 
     @Override
     boolean expand16(MemorySegment pk, long off, int k0, int kn, short[] wk, int wo, int ws, float[] sc, float[] mn, int so) {
-        return SmallBlocks.expand16Q4_1(pk, off, k0, kn, wk, wo, ws, sc, mn, so);
+        return SmallBlocks.expand16Nibbles(pk, off, SmallBlocks.Q4_1.bb(), SmallBlocks.Q4_1.panelQs(), SmallBlocks.Q4_1.panelMin(), k0, kn, wk, wo, ws, sc, mn, so);
     }
 
     @Override

@@ -48,6 +48,7 @@ final class QuantMatmul {
         int out = w.dim(0), in = w.dim(1), panels = (out + P - 1) / P;
         MemorySegment pk = w.panels(par);
         Parallel.RangeBody body;
+        int align = 1;
         if (!exact && tokens < MIN_FP32_TOKENS) {
             Int8Activations a = Int8Activations.of(par, x, tokens, in);
             body = (p0, p1) -> w.int8Rows(pk, a, y, p0, p1, bias);
@@ -55,15 +56,13 @@ final class QuantMatmul {
             Int8Activations a = Int8Activations.of(par, x, tokens, in);
             Tiles16 xt = Tiles16.of(par, a);
             body = (p0, p1) -> int16Rows(w, pk, xt, y, p0, p1, bias);
-            if ((long) out * in * tokens < SERIAL_WORK) body.run(0, panels);
-            else par.forRange(panels, 1, 2, body);
-            return;
+            align = 2; // int16Rows takes panels in pairs
         } else {
             float[] xp = pack(x, tokens, in);
             body = (p0, p1) -> fp32Rows(w, pk, x, xp, tokens, y, p0, p1, bias);
         }
         if ((long) out * in * tokens < SERIAL_WORK) body.run(0, panels);
-        else par.forRange(panels, 1, body);
+        else par.forRange(panels, 1, align, body);
     }
 
     /** Whether {@code tokens} rows of x are quantized to int8 for {@code w} (else they stay fp32). */

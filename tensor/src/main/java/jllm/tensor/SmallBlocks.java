@@ -122,34 +122,37 @@ final class SmallBlocks {
         hi.intoArray(acc, H);
     }
 
-    /** {@code q d + m}, or {@code (q - c) d} without a min, exactly as the formats' decodeBlock computes them. */
     /**
-     * Q4_1's {@link QuantTensor#expand16}: codes {@code q - 8} (32 * 8 * 127 = 32512 fits in 16 bits),
-     * scale d, offset {@code m + 8 d}. Q5_0 and Q5_1's centred codes reach 16 and would not fit.
+     * {@link QuantTensor#expand16} of the 4-bit nibble formats (Q4_0, Q4_1): codes {@code q - 8}
+     * (32 * 8 * 127 = 32512 fits in 16 bits), scale d, offset {@code m + 8 d} where the format has a
+     * min (at byte {@code min} of the panel block; -1: none). Blocks of {@code bb} P bytes: d (P fp16,
+     * lane order) first, the nibble groups at {@code codes}. Q5_0 and Q5_1's centred codes reach 16
+     * and would not fit.
      */
-    static boolean expand16Q4_1(MemorySegment pk, long o, int k0, int kn, short[] wk, int wo, int ws, float[] sc, float[] mn, int so) {
-        Shape f = Q4_1;
-        o += (long) k0 / 32 * f.bb * P;
-        for (int b = 0; b < kn / 32; b++, o += (long) f.bb * P) {
-            IntVector h = IntVector.fromMemorySegment(I, pk, o, LE), m = IntVector.fromMemorySegment(I, pk, o + f.panelMin(), LE);
+    static boolean expand16Nibbles(MemorySegment pk, long o, int bb, int codes, int min, int k0, int kn, short[] wk, int wo, int ws, float[] sc, float[] mn, int so) {
+        o += (long) k0 / 32 * bb * P;
+        for (int b = 0; b < kn / 32; b++, o += (long) bb * P) {
+            IntVector h = IntVector.fromMemorySegment(I, pk, o, LE);
             FloatVector dl = h.lanewise(LSHL, 16).lanewise(ASHR, 3).and(0x8fffffff).reinterpretAsFloats().mul(Panels.REBIAS);
             FloatVector dh = h.and(0xffff0000).lanewise(ASHR, 3).and(0x8fffffff).reinterpretAsFloats().mul(Panels.REBIAS);
-            FloatVector ml = m.lanewise(LSHL, 16).lanewise(ASHR, 3).and(0x8fffffff).reinterpretAsFloats().mul(Panels.REBIAS);
-            FloatVector mh = m.and(0xffff0000).lanewise(ASHR, 3).and(0x8fffffff).reinterpretAsFloats().mul(Panels.REBIAS);
             dl.intoArray(sc, so + b * ws);
             dh.intoArray(sc, so + b * ws + H);
-            dl.mul(8f).add(ml).intoArray(mn, so + b * ws);
-            dh.mul(8f).add(mh).intoArray(mn, so + b * ws + H);
-            long g = o + f.panelQs();
+            if (min >= 0) {
+                IntVector m = IntVector.fromMemorySegment(I, pk, o + min, LE);
+                dl.mul(8f).add(m.lanewise(LSHL, 16).lanewise(ASHR, 3).and(0x8fffffff).reinterpretAsFloats().mul(Panels.REBIAS)).intoArray(mn, so + b * ws);
+                dh.mul(8f).add(m.and(0xffff0000).lanewise(ASHR, 3).and(0x8fffffff).reinterpretAsFloats().mul(Panels.REBIAS)).intoArray(mn, so + b * ws + H);
+            }
+            long g = o + codes;
             for (int j = 0, k = wo + b * 32 * ws; j < 16; j++, g += P, k += ws) {
                 ShortVector v = (ShortVector) ByteVector.fromMemorySegment(BP, pk, g, LE).convertShape(ZERO_EXTEND_B2S, S, 0);
                 v.and((short) 15).sub((short) 8).intoArray(wk, k);
                 v.lanewise(LSHR, 4).sub((short) 8).intoArray(wk, k + 16 * ws);
             }
         }
-        return true;
+        return min >= 0;
     }
 
+    /** {@code q d + m}, or {@code (q - c) d} without a min, exactly as the formats' decodeBlock computes them. */
     static void expand(Shape f, MemorySegment pk, long o, int k0, int kn, float[] wk) {
         o += (long) k0 / 32 * f.bb * P;
         int qs = f.panelQs(), qh = f.qh >= 0 ? f.panelQh() : -1, c = f.min >= 0 ? 0 : f.centre;
