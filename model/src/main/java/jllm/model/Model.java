@@ -7,6 +7,7 @@ import jllm.tensor.Buf;
 import jllm.tensor.KvCache;
 import jllm.tensor.KvType;
 import jllm.tensor.Precision;
+import jllm.tensor.Tensor;
 
 /**
  * The one decoder every architecture runs through, forward and backward: embeddings, then per
@@ -375,6 +376,21 @@ public final class Model {
         rnd(y, rows * l.out());
     }
 
+    /** {@link #linear} of several layers reading the same x (q/k/v, gate/up), which the backend may run as one job. */
+    private void linears(Weights.Linear[] ls, Buf x, Buf[] ys, int rows, boolean training) {
+        Tensor[] ws = new Tensor[ls.length];
+        Buf[] bias = new Buf[ls.length];
+        for (int i = 0; i < ls.length; i++) {
+            ws[i] = ls[i].w;
+            bias[i] = ls[i].bias;
+        }
+        be.matmuls(ws, x, ys, rows, bias);
+        for (int i = 0; i < ls.length; i++) {
+            if (ls[i].adapter != null) ls[i].adapter.forward(be, x, ys[i], rows, training);
+            rnd(ys[i], rows * ls[i].out());
+        }
+    }
+
     private void linearBackward(Weights.Linear l, Buf x, Buf dy, int rows, Buf dx, boolean accumulate, Grads g) {
         be.matmulBackward(l.w, x, dy, rows, dx, accumulate, g.of(l.w), g.of(l.bias));
         if (l.adapter != null) l.adapter.backward(be, x, dy, dx, rows);
@@ -403,9 +419,7 @@ public final class Model {
             be.copy(kept[1], 0, a.k, 0, T * kvD);
             be.copy(kept[2], 0, a.v, 0, T * kvD);
         } else {
-            linear(w.q, in, a.q, T, c.training);
-            linear(w.k, in, a.k, T, c.training);
-            linear(w.v, in, a.v, T, c.training);
+            linears(new Weights.Linear[] {w.q, w.k, w.v}, in, new Buf[] {a.q, a.k, a.v}, T, c.training);
             if (kept != null) {
                 be.copy(a.q, 0, kept[0], 0, T * heads * hd);
                 be.copy(a.k, 0, kept[1], 0, T * kvD);
@@ -528,13 +542,19 @@ public final class Model {
      */
     private void mlpForward(Weights.Mlp m, Buf in, int rows, int inter, LayerActs.MlpActs a, boolean training, boolean down, Buf[] kept,
                             boolean restore) {
-        if (kept != null && restore) be.copy(kept[3], 0, a.u, 0, rows * inter);
-        else linear(m.up(), in, a.u, rows, training);
-        if (kept != null && !restore) be.copy(a.u, 0, kept[3], 0, rows * inter);
-        if (m.gate() != null) {
-            if (kept != null && restore) be.copy(kept[4], 0, a.g, 0, rows * inter);
-            else linear(m.gate(), in, a.g, rows, training);
-            if (kept != null && !restore) be.copy(a.g, 0, kept[4], 0, rows * inter);
+        boolean gated = m.gate() != null;
+        if (kept != null && restore) {
+            be.copy(kept[3], 0, a.u, 0, rows * inter);
+            if (gated) be.copy(kept[4], 0, a.g, 0, rows * inter);
+        } else {
+            if (gated) linears(new Weights.Linear[] {m.up(), m.gate()}, in, new Buf[] {a.u, a.g}, rows, training);
+            else linear(m.up(), in, a.u, rows, training);
+            if (kept != null) {
+                be.copy(a.u, 0, kept[3], 0, rows * inter);
+                if (gated) be.copy(a.g, 0, kept[4], 0, rows * inter);
+            }
+        }
+        if (gated) {
             if (lowPrecision()) be.gatedRounded(spec.act, a.g, a.u, a.h, rows * inter, spec.numerics);
             else be.gated(spec.act, a.g, a.u, a.h, rows * inter);
         } else {

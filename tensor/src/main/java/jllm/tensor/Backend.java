@@ -61,6 +61,16 @@ public interface Backend {
     void matmul(Tensor w, Buf x, Buf y, int rows, Buf bias);
 
     /**
+     * Several products of the same input, {@code ys[i] = x ws[i]^T (+ biases[i])} (a null
+     * {@code biases}: none), each exactly as {@link #matmul} computes it. Decode's q/k/v and gate/up
+     * projections: a backend may run them as one job (one hand-off to the threads, one quantization of
+     * x) instead of several small ones.
+     */
+    default void matmuls(Tensor[] ws, Buf x, Buf[] ys, int rows, Buf[] biases) {
+        for (int i = 0; i < ws.length; i++) matmul(ws[i], x, ys[i], rows, biases == null ? null : biases[i]);
+    }
+
+    /**
      * Backward of {@link #matmul}: {@code dx (+)= dy W} (when dx is not null; accumulated if
      * {@code accumulate}), {@code dw += dy^T x}, {@code db += sum_t dy[t]}. W may be frozen and in
      * any format (decoded on the fly for dx).

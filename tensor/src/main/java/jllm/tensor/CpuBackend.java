@@ -97,6 +97,26 @@ public final class CpuBackend implements Backend {
         else matmul(w, xa, ya, rows, b);
     }
 
+    /**
+     * Decode of several quantized matrices over the same x (q/k/v, gate/up) runs as one parallel job
+     * over all their panels, with x quantized once ({@link QuantMatmul#decodeTogether}). Small
+     * matrices stream more slowly than large ones at 2 threads; one job instead of five per layer made
+     * these products of a 1B model's shapes 3-7% faster (AMD EPYC, Q4_0 / Q8_0 / Q4_K; paired passes).
+     * The same for F16's row kernels measured no change (1.005x), so everything else runs matrix by
+     * matrix. Each output is computed by the same kernel either way.
+     */
+    @Override
+    public void matmuls(Tensor[] ws, Buf x, Buf[] ys, int rows, Buf[] biases) {
+        float[][] y = new float[ws.length][], b = new float[ws.length][];
+        for (int i = 0; i < ws.length; i++) {
+            y[i] = HeapBuf.of(ys[i]);
+            b[i] = biases == null ? null : HeapBuf.of(biases[i]);
+        }
+        float[] xa = HeapBuf.of(x);
+        if (!QuantMatmul.decodeTogether(par, ws, xa, y, rows, b, exact))
+            for (int i = 0; i < ws.length; i++) matmul(ws[i], x, ys[i], rows, biases == null ? null : biases[i]);
+    }
+
     /** {@code y = x W^T + b}, each weight row decoded to fp32 once and dotted with every token in a fixed order. */
     private void decodedRowsMatmul(Tensor w, float[] x, float[] y, int rows, float[] bias) {
         int out = w.dim(0), in = w.dim(1);

@@ -65,6 +65,38 @@ final class QuantMatmul {
         else par.forRange(panels, 1, align, body);
     }
 
+    /**
+     * {@link #matmul} of several matrices over the same x as one job, when each would take the int8
+     * decode path (all quantized, same input width, fewer than {@value #MIN_FP32_TOKENS} tokens, fast
+     * mode): x is quantized once and the threads share out the panels of all the matrices. Returns
+     * false, doing nothing, otherwise.
+     */
+    static boolean decodeTogether(Parallel par, Tensor[] ws, float[] x, float[][] y, int tokens, float[][] bias, boolean exact) {
+        if (exact || tokens >= MIN_FP32_TOKENS || ws.length == 0) return false;
+        int in = ws[0].dim(1);
+        for (Tensor w : ws) if (!applies(w) || w.dim(1) != in) return false;
+        int n = ws.length;
+        int[] first = new int[n + 1];
+        MemorySegment[] pk = new MemorySegment[n];
+        for (int i = 0; i < n; i++) {
+            pk[i] = ((QuantTensor) ws[i]).panels(par);
+            first[i + 1] = first[i] + (ws[i].dim(0) + P - 1) / P;
+            if ((long) tokens * ws[i].dim(0) > y[i].length || (long) tokens * in > x.length)
+                throw new IllegalArgumentException("matmul " + ws[i] + " with " + tokens + " rows: buffers too small");
+        }
+        Int8Activations a = Int8Activations.of(par, x, tokens, in);
+        Parallel.RangeBody body = (p0, p1) -> {
+            for (int i = 0; i < n; i++) {
+                int from = Math.max(p0, first[i]), to = Math.min(p1, first[i + 1]);
+                if (from < to) ((QuantTensor) ws[i]).int8Rows(pk[i], a, y[i], from - first[i], to - first[i], bias[i]);
+            }
+        };
+        long work = (long) first[n] * P * in * tokens;
+        if (work < SERIAL_WORK) body.run(0, first[n]);
+        else par.forRange(first[n], 1, body);
+        return true;
+    }
+
     /** Whether {@code tokens} rows of x are quantized to int8 for {@code w} (else they stay fp32). */
     static boolean int8Activations(Tensor w, int tokens, boolean exact) {
         return !exact && (tokens < MIN_FP32_TOKENS || w instanceof QuantTensor q && q.hasInt16());

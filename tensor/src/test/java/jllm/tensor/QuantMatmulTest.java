@@ -1,5 +1,6 @@
 package jllm.tensor;
 
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -60,6 +61,51 @@ class QuantMatmulTest {
                 }
             }
         }
+    }
+
+    /**
+     * {@link CpuBackend#matmuls} (decode's q/k/v and gate/up as one job) gives each product bit for bit
+     * as {@link CpuBackend#matmul} does alone: mixed quantized formats (Q4_K_M's Q4_K beside Q6_K),
+     * partial last panels; with and without bias, decode and prefill token counts, both modes, one and
+     * two threads.
+     */
+    @Test
+    void severalProductsOfOneInputEqualEachAlone() {
+        Random r = new Random(12);
+        int P = Panels.P;
+        int in = 512;
+        GgmlType[] types = {GgmlType.Q4_K, GgmlType.Q6_K, GgmlType.Q4_0, GgmlType.Q8_0};
+        int[] outs = {2 * P + 5, P, 3, 4 * P};
+        Tensor[] ws = new Tensor[types.length];
+        for (int i = 0; i < types.length; i++) {
+            float[] w = new float[outs[i] * in];
+            for (int k = 0; k < w.length; k++) w[k] = (float) r.nextGaussian() * 0.1f;
+            ws[i] = Quantizer.quantize(types[i], w, outs[i], in);
+        }
+        for (int tokens : new int[] {1, 3, 5, QuantMatmul.MIN_FP32_TOKENS + 1})
+            for (boolean exact : new boolean[] {false, true})
+                for (int threads : new int[] {1, 2})
+                    for (boolean withBias : new boolean[] {false, true}) {
+                        CpuBackend be = new CpuBackend(threads, exact);
+                        float[] x = new float[tokens * in];
+                        for (int i = 0; i < x.length; i++) x[i] = (float) r.nextGaussian();
+                        Buf[] ys = new Buf[ws.length], bias = withBias ? new Buf[ws.length] : null;
+                        for (int i = 0; i < ws.length; i++) {
+                            ys[i] = be.alloc(tokens * outs[i]);
+                            if (withBias) {
+                                float[] b = new float[outs[i]];
+                                for (int k = 0; k < b.length; k++) b[k] = (float) r.nextGaussian();
+                                bias[i] = be.wrap(b);
+                            }
+                        }
+                        be.matmuls(ws, be.wrap(x), ys, tokens, bias);
+                        for (int i = 0; i < ws.length; i++) {
+                            float[] alone = new float[tokens * outs[i]];
+                            be.matmul(ws[i], x, alone, tokens, withBias ? HeapBuf.of(bias[i]) : null);
+                            assertArrayEquals(alone, HeapBuf.of(ys[i]), types[i] + " [" + outs[i] + ", " + in + "] tokens " + tokens
+                                    + (exact ? " exact" : " fast") + " threads " + threads + (withBias ? " bias" : ""));
+                        }
+                    }
     }
 
     private static void check(float[] ref, float[] x, float[] bias, float[] y, int tokens, int out, int in, String what) {
