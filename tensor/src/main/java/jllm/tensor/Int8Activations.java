@@ -30,6 +30,14 @@ final class Int8Activations {
     int[] sum = new int[0];
     /** {@code [tokens][cols / 8]}: sums of 8 consecutive codes (formats that widen every 8 columns centre with them). */
     int[] sum8 = new int[0];
+    /**
+     * {@code [tokens][cols / 2]}: per block and {@code j < 16}, the code {@code q[j + 16] - 16 q[j]}
+     * (stored as in {@link #q2}). A kernel that multiplies a whole nibble byte {@code lo + 16 hi} by
+     * {@code q[j]} and its high nibble by this gets {@code lo q[j] + hi q[j + 16]}: one mask fewer per
+     * byte (Q4_0 decode, ~3% on the AMD EPYC). The 16-bit products wrap, but their sum over a block is
+     * exact: the true sum fits in 16 bits.
+     */
+    int[] hi2 = new int[0];
 
     private static final ThreadLocal<Int8Activations> SCRATCH = ThreadLocal.withInitial(Int8Activations::new);
 
@@ -46,7 +54,7 @@ final class Int8Activations {
         this.cols = cols;
         this.blocks = cols / BLOCK;
         int n = tokens * cols, nb = tokens * blocks;
-        if (q2.length < n) q2 = new int[n];
+        if (q2.length < n) { q2 = new int[n]; hi2 = new int[n / 2]; }
         if (d.length < nb) { d = new float[nb]; sum = new int[nb]; sum8 = new int[4 * nb]; }
         if (par == null || tokens == 1) {
             quantizeBlocks(x, 0, nb);
@@ -71,6 +79,7 @@ final class Int8Activations {
                 q.and(0xffff).or(q.lanewise(VectorOperators.LSHL, 16)).intoArray(q2, o + j);
             }
             d[b] = scale;
+            for (int j = 0; j < 16; j++) hi2[b * 16 + j] = Panels.twice((short) q2[o + j + 16] - 16 * (short) q2[o + j]);
             int total = 0;
             for (int e = 0; e < 4; e++) {
                 int s8 = 0;
