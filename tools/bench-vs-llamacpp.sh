@@ -15,6 +15,10 @@ for r in $(seq "${FIRST_ROUND:-1}" "$ROUNDS"); do  # FIRST_ROUND: continue an ea
     # alternate which tool goes first, so neither always runs on the heels of the other
     if (( r % 2 )); then order="llama jllm"; else order="jllm llama"; fi
     for tool in $order; do
+      # Both tools read the file through the page cache (llama.cpp's mapping, and jllm's F16 weights);
+      # on VMs whose host pages out cold file pages (DAMON), a run after a pause would otherwise
+      # start by reading part of the model from disk.
+      cat "$f" > /dev/null
       la="$(cut -d' ' -f1 /proc/loadavg)"
       if [ "$tool" = llama ]; then
         LD_LIBRARY_PATH="$LL" "$LL/llama-bench" -m "$f" -t 2 -p 128 -n 32 -r 3 -o jsonl 2>/dev/null \
