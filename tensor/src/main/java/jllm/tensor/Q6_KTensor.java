@@ -104,18 +104,19 @@ public final class Q6_KTensor extends QuantTensor {
     }
 
     /**
-     * The block's 32 runs of 8 columns, each summed in 16 bits (at most 8 * 32 * 127 = 32512) and
-     * widened: rows [0, P/2) of run h at {@code sums[2 h H ..]}, rows [P/2, P) at {@code sums[(2 h + 1) H ..]}.
+     * The block's 32 runs of 8 columns, each summed in 16 bits (at most 8 * 32 * 127 = 32512; even and
+     * odd columns in two accumulators, two chains of adds as in Q4_0: +2% per core) and widened: rows
+     * [0, P/2) of run h at {@code sums[2 h H ..]}, rows [P/2, P) at {@code sums[(2 h + 1) H ..]}.
      */
     private static void int8Sums(MemorySegment pk, long g, int[] q2, int x, int[] sums) {
         for (int h = 0; h < 32; h++) {
-            ShortVector s = ShortVector.zero(S);
+            ShortVector s = ShortVector.zero(S), t = s;
             for (int i = 0; i < 4; i++, g += 2L * P, x += 2) {
                 ShortVector w = ShortVector.fromMemorySegment(S, pk, g, LE);
-                s = s.add(w.lanewise(LSHL, 8).lanewise(ASHR, 8).mul(IntVector.broadcast(I, q2[x]).reinterpretAsShorts()))
-                        .add(w.lanewise(ASHR, 8).mul(IntVector.broadcast(I, q2[x + 1]).reinterpretAsShorts()));
+                s = s.add(w.lanewise(LSHL, 8).lanewise(ASHR, 8).mul(IntVector.broadcast(I, q2[x]).reinterpretAsShorts()));
+                t = t.add(w.lanewise(ASHR, 8).mul(IntVector.broadcast(I, q2[x + 1]).reinterpretAsShorts()));
             }
-            IntVector si = s.reinterpretAsInts();
+            IntVector si = s.add(t).reinterpretAsInts();
             si.lanewise(LSHL, 16).lanewise(ASHR, 16).intoArray(sums, 2 * h * H);
             si.lanewise(ASHR, 16).intoArray(sums, (2 * h + 1) * H);
         }
