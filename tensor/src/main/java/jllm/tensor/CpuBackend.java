@@ -153,7 +153,8 @@ public final class CpuBackend implements Backend {
             w.matmulRows(x, rows, y, 0, out, bias);
             return;
         }
-        par.forRange(out, 4, 4, (r0, r1) -> w.matmulRows(x, rows, y, r0, r1, bias));
+        // decode streams each weight once: a few long runs per thread (Parallel.streamChunk)
+        par.forRange(out, rows < 4 ? Math.max(4, par.streamChunk(out)) : 4, 4, (r0, r1) -> w.matmulRows(x, rows, y, r0, r1, bias));
     }
 
     @Override

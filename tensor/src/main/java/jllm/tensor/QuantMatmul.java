@@ -48,10 +48,11 @@ final class QuantMatmul {
         int out = w.dim(0), in = w.dim(1), panels = (out + P - 1) / P;
         MemorySegment pk = w.panels(par);
         Parallel.RangeBody body;
-        int align = 1;
+        int align = 1, minChunk = 1;
         if (!exact && tokens < MIN_FP32_TOKENS) {
             Int8Activations a = Int8Activations.of(par, x, tokens, in);
             body = (p0, p1) -> w.int8Rows(pk, a, y, p0, p1, bias);
+            minChunk = par.streamChunk(panels);
         } else if (int8Activations(w, tokens, exact)) {
             Int8Activations a = Int8Activations.of(par, x, tokens, in);
             Tiles16 xt = Tiles16.of(par, a);
@@ -62,7 +63,7 @@ final class QuantMatmul {
             body = (p0, p1) -> fp32Rows(w, pk, x, xp, tokens, y, p0, p1, bias);
         }
         if ((long) out * in * tokens < SERIAL_WORK) body.run(0, panels);
-        else par.forRange(panels, 1, align, body);
+        else par.forRange(panels, minChunk, align, body);
     }
 
     /**
@@ -93,7 +94,7 @@ final class QuantMatmul {
         };
         long work = (long) first[n] * P * in * tokens;
         if (work < SERIAL_WORK) body.run(0, first[n]);
-        else par.forRange(first[n], 1, body);
+        else par.forRange(first[n], par.streamChunk(first[n]), body);
         return true;
     }
 
