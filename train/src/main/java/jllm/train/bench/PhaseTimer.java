@@ -118,6 +118,16 @@ public final class PhaseTimer implements Backend {
         add(w == lmHead.get() ? Phase.HEAD_FWD : gemm(), t0, (double) rows * w.dim(0) * w.dim(1));
     }
 
+    /** Timed as one call, so that a breakdown measures the fused job the backend runs (q/k/v, gate/up). */
+    @Override
+    public void matmuls(Tensor[] ws, Buf x, Buf[] ys, int rows, Buf[] biases) {
+        long t0 = System.nanoTime();
+        be.matmuls(ws, x, ys, rows, biases);
+        double flops = 0;
+        for (Tensor w : ws) flops += (double) rows * w.dim(0) * w.dim(1);
+        add(gemm(), t0, flops);
+    }
+
     @Override
     public void matmulBackward(Tensor w, Buf x, Buf dy, int rows, Buf dx, boolean accumulate, Buf dw, Buf db) {
         double m = (double) rows * w.dim(0) * w.dim(1);
