@@ -113,8 +113,7 @@ public final class CpuBackend implements Backend {
             b[i] = biases == null ? null : HeapBuf.of(biases[i]);
         }
         float[] xa = HeapBuf.of(x);
-        if (!QuantMatmul.decodeTogether(par, ws, xa, y, rows, b, exact))
-            for (int i = 0; i < ws.length; i++) matmul(ws[i], x, ys[i], rows, biases == null ? null : biases[i]);
+        if (!QuantMatmul.decodeTogether(par, ws, xa, y, rows, b, exact)) Backend.super.matmuls(ws, x, ys, rows, biases);
     }
 
     /** {@code y = x W^T + b}, each weight row decoded to fp32 once and dotted with every token in a fixed order. */

@@ -45,15 +45,12 @@ final class QuantMatmul {
     static boolean applies(Tensor w) { return Panels.SUPPORTED && w instanceof QuantTensor q && q.hasPanels() && w.rank() == 2; }
 
     static void matmul(Parallel par, QuantTensor w, float[] x, float[] y, int tokens, float[] bias, boolean exact) {
+        if (decodeTogether(par, new Tensor[] {w}, x, new float[][] {y}, tokens, new float[][] {bias}, exact)) return;
         int out = w.dim(0), in = w.dim(1), panels = (out + P - 1) / P;
         MemorySegment pk = w.panels(par);
         Parallel.RangeBody body;
-        int align = 1, minChunk = 1;
-        if (!exact && tokens < MIN_FP32_TOKENS) {
-            Int8Activations a = Int8Activations.of(par, x, tokens, in);
-            body = (p0, p1) -> w.int8Rows(pk, a, y, p0, p1, bias);
-            minChunk = par.streamChunk(panels);
-        } else if (int8Activations(w, tokens, exact)) {
+        int align = 1;
+        if (int8Activations(w, tokens, exact)) {
             Int8Activations a = Int8Activations.of(par, x, tokens, in);
             Tiles16 xt = Tiles16.of(par, a);
             body = (p0, p1) -> int16Rows(w, pk, xt, y, p0, p1, bias);
@@ -63,14 +60,14 @@ final class QuantMatmul {
             body = (p0, p1) -> fp32Rows(w, pk, x, xp, tokens, y, p0, p1, bias);
         }
         if ((long) out * in * tokens < SERIAL_WORK) body.run(0, panels);
-        else par.forRange(panels, minChunk, align, body);
+        else par.forRange(panels, 1, align, body);
     }
 
     /**
-     * {@link #matmul} of several matrices over the same x as one job, when each would take the int8
-     * decode path (all quantized, same input width, fewer than {@value #MIN_FP32_TOKENS} tokens, fast
-     * mode): x is quantized once and the threads share out the panels of all the matrices. Returns
-     * false, doing nothing, otherwise.
+     * The int8 decode path (fast mode, fewer than {@value #MIN_FP32_TOKENS} tokens) of one matrix
+     * ({@link #matmul}) or of several over the same x as one job (all quantized, same input width):
+     * x is quantized once and the threads share out the panels of all the matrices, in a few long
+     * runs each ({@link Parallel#streamChunk}). Returns false, doing nothing, when it does not apply.
      */
     static boolean decodeTogether(Parallel par, Tensor[] ws, float[] x, float[][] y, int tokens, float[][] bias, boolean exact) {
         if (exact || tokens >= MIN_FP32_TOKENS || ws.length == 0) return false;
@@ -79,9 +76,11 @@ final class QuantMatmul {
         int n = ws.length;
         int[] first = new int[n + 1];
         MemorySegment[] pk = new MemorySegment[n];
+        long work = 0;
         for (int i = 0; i < n; i++) {
             pk[i] = ((QuantTensor) ws[i]).panels(par);
             first[i + 1] = first[i] + (ws[i].dim(0) + P - 1) / P;
+            work += (long) ws[i].dim(0) * in * tokens;
             if ((long) tokens * ws[i].dim(0) > y[i].length || (long) tokens * in > x.length)
                 throw new IllegalArgumentException("matmul " + ws[i] + " with " + tokens + " rows: buffers too small");
         }
@@ -92,7 +91,6 @@ final class QuantMatmul {
                 if (from < to) ((QuantTensor) ws[i]).int8Rows(pk[i], a, y[i], from - first[i], to - first[i], bias[i]);
             }
         };
-        long work = (long) first[n] * P * in * tokens;
         if (work < SERIAL_WORK) body.run(0, first[n]);
         else par.forRange(first[n], par.streamChunk(first[n]), body);
         return true;
