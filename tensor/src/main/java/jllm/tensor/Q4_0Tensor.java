@@ -83,14 +83,16 @@ public final class Q4_0Tensor extends QuantTensor {
      * see {@link Panels}; the byte times x[j] plus its high nibble times {@link Int8Activations#hi2}),
      * then per block and half-panel one conversion and one FMA with the rows' scales.
      *
-     * <p>Why four panels at once: streaming from memory, a decode kernel runs at about
-     * {@code 1 / (1 / compute + 1 / bandwidth)} on the AMD EPYC, as if the hardware prefetchers did not
-     * run ahead of it: the loads in flight are those in the out-of-order window, so fewer instructions
-     * per weight byte mean more bytes in flight. Sharing each group's two broadcasts of x between four
-     * panels cuts them to a quarter (paired passes, 1 thread: 1.30x from memory, 1.13x in L2 against one
-     * panel at a time; two panels gave 1.12x / 1.04x; 1B Q4_0 decode at 2 threads 34 -> 43 tok/s). Each product of a byte has its own accumulator:
-     * one chain of two dependent 512-bit adds per group bound the loop. The epilogue is written out per
-     * panel: through arrays (a loop over the panels, as vectors cannot be indexed) it cost ~6% in L2.
+     * <p>Why four panels at once: one panel at a time, this kernel streamed from memory at about
+     * {@code 1 / (1 / compute + 1 / bandwidth)} on the AMD EPYC (28 Gw/s per core, against 47 in L2
+     * and 43 for the bare read stream), as if little of the stream ran ahead of the arithmetic. Fewer
+     * instructions per weight byte leave more loads in flight in the out-of-order window: sharing
+     * each group's two broadcasts of x between four panels cuts them to a quarter. Paired passes, one
+     * thread, against one panel at a time: 1.33x from memory, 1.13x in L2 (two panels: 1.12x /
+     * 1.04x); 1B Q4_0 decode at 2 threads 34 -> 43 tok/s. Each product of a byte has its own
+     * accumulator: one chain of two dependent 512-bit adds per group bound the loop. The epilogue is
+     * written out per panel: through arrays (a loop over the panels, as vectors cannot be indexed) it
+     * cost ~6% in L2.
      */
     private static void int8Panels(MemorySegment pk, long o0, long o1, long o2, long o3, Int8Activations a, int t, float[] acc) {
         int nb = a.blocks, xb = t * nb, xq = t * a.cols;
