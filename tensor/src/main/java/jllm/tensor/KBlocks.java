@@ -25,9 +25,13 @@ import jdk.incubator.vector.ShortVector;
  * (Q4_K) or 5-bit ones (Q5_K: a fifth bit per value in 32 bytes, bit j of byte l for value l of
  * sub-block j).
  *
- * <p>Panel layout per block: Q5_K's 32 fifth-bit bytes as 32 groups of P bytes; 4 chunks of 32 groups
- * of P bytes, group l of chunk c holding each row's nibble byte {@code 32c + l} (low nibble: value l of
- * sub-block 2c, high: value l of 2c + 1); then the metadata ({@link #meta}): d and dmin (P fp16 each,
+ * <p>Panel layout per block: Q5_K's 32 fifth-bit bytes as 32 groups of P bytes; then the codes, 128
+ * groups of P bytes. Q5_K keeps the file's order: 4 chunks of 32 groups, group l of chunk c holding
+ * each row's nibble byte {@code 32c + l} (low nibble: value l of sub-block 2c, high: value l of
+ * 2c + 1). Q4_K's nibbles are regrouped at load so that a byte holds two values of one sub-block, as
+ * in Q4_0: group {@code 16 j + i} holds value i (low nibble) and i + 16 (high) of sub-block j, and the
+ * kernel multiplies whole bytes ({@link Int8Activations#hi2}), one mask fewer per byte (paired, one
+ * thread: 1.05x in L2, 1.015x from memory). Then the metadata ({@link #meta}): d and dmin (P fp16 each,
  * lane order) and per sub-block j a 16-bit lane per row holding {@code sc_j | m_j << 8} (the 6-bit
  * packing unpacked once at load). 148 P (Q4_K) or 180 P (Q5_K) bytes per block: 4 more per row than
  * the file.
@@ -73,7 +77,13 @@ final class KBlocks {
                     dst[m + SCALES + 2 * P * j + 2 * l + 1] = (byte) KQuant.min(lo, hi, j);
                 }
                 if (five) for (int q = 0; q < 32; q++) dst[o + QH + q * P + l] = src[s + 16 + q];
-                for (int q = 0; q < 128; q++) dst[o + codes + q * P + l] = src[s + qs + q];
+                if (five) for (int q = 0; q < 128; q++) dst[o + codes + q * P + l] = src[s + qs + q];
+                else
+                    for (int j = 0; j < 8; j++)
+                        for (int i = 0; i < 16; i++) {
+                            int sh = 4 * (j & 1), v0 = src[s + qs + 32 * (j >> 1) + i] >> sh & 15, v1 = src[s + qs + 32 * (j >> 1) + 16 + i] >> sh & 15;
+                            dst[o + codes + (16 * j + i) * P + l] = (byte) (v0 | v1 << 4);
+                        }
             }
         }
     }
@@ -103,11 +113,14 @@ final class KBlocks {
                 for (int b = 0; b < nb; b++) {
                     long step = (long) b * bu * P;
                     int xb = t * a.blocks + 8 * b, xq = t * a.cols + 256 * b;
-                    for (int c = 0; c < 4; c++) {
-                        long g = step + codes + 32L * P * c;
-                        if (five) chunk5(pk, o[0] + g, o[0] + step + QH, 2 * c, a, xq + 64 * c, 4 * (xb + 2 * c), sums, 0);
-                        else chunk4(pk, o[0] + g, o[1] + g, o[2] + g, o[3] + g, a, xq + 64 * c, xb + 2 * c, sums, 2 * c);
-                    }
+                    if (five)
+                        for (int c = 0; c < 4; c++)
+                            chunk5(pk, o[0] + step + codes + 32L * P * c, o[0] + step + QH, 2 * c, a, xq + 64 * c, 4 * (xb + 2 * c), sums, 0);
+                    else
+                        for (int j = 0; j < 8; j++) {
+                            long g = step + 16L * P * j;
+                            sub4(pk, o[0] + g, o[1] + g, o[2] + g, o[3] + g, a, xq + 32 * j, xb + j, sums, j);
+                        }
                     for (int k = 0; k < group; k++) block(pk, o[k] + step + meta, a, xb, sums, k * 8 * P, acc, k * P, centre);
                 }
                 for (int k = 0; k < n; k++) Panels.store(acc, k * P, y, t * out, (p + k) * P, out, bias);
@@ -116,51 +129,45 @@ final class KBlocks {
     }
 
     /**
-     * Q4_K chunk of four panels: two sub-blocks of {@code sum((q - 8) x)} in 16 bits (started at the
-     * centring terms), widened into {@code sums} (panel k's at {@code k 8 P}).
+     * Q4_K sub-block j of four panels: {@code sum((q - 8) x)} over its 32 columns in 16 bits (started
+     * at the centring term), as Q4_0's block: the whole byte (values i and i + 16) times x[i], its high
+     * nibble times {@link Int8Activations#hi2}; widened into {@code sums} (panel k's at {@code k 8 P}).
      */
-    private static void chunk4(MemorySegment pk, long g0, long g1, long g2, long g3, Int8Activations a, int x, int xb, int[] sums, int j) {
-        ShortVector a0 = IntVector.broadcast(I, Panels.twice(-8 * a.sum[xb])).reinterpretAsShorts(), a1 = a0, a2 = a0, a3 = a0;
-        ShortVector b0 = IntVector.broadcast(I, Panels.twice(-8 * a.sum[xb + 1])).reinterpretAsShorts(), b1 = b0, b2 = b0, b3 = b0;
-        int[] q2 = a.q2;
-        for (int l = 0; l < 32; l++) {
-            long d = (long) l * P;
-            ShortVector xa = IntVector.broadcast(I, q2[x + l]).reinterpretAsShorts(), xc = IntVector.broadcast(I, q2[x + 32 + l]).reinterpretAsShorts();
+    private static void sub4(MemorySegment pk, long g0, long g1, long g2, long g3, Int8Activations a, int x, int xb, int[] sums, int j) {
+        ShortVector s0 = IntVector.broadcast(I, Panels.twice(-8 * a.sum[xb])).reinterpretAsShorts(), s1 = s0, s2 = s0, s3 = s0;
+        ShortVector h0 = ShortVector.zero(S), h1 = h0, h2 = h0, h3 = h0;
+        int[] q2 = a.q2, hi2 = a.hi2;
+        int xh = x / 2;
+        for (int i = 0; i < 16; i++) {
+            long d = (long) i * P;
+            ShortVector xl = IntVector.broadcast(I, q2[x + i]).reinterpretAsShorts(), xu = IntVector.broadcast(I, hi2[xh + i]).reinterpretAsShorts();
             ShortVector w0 = (ShortVector) ByteVector.fromMemorySegment(BP, pk, g0 + d, LE).convertShape(ZERO_EXTEND_B2S, S, 0);
             ShortVector w1 = (ShortVector) ByteVector.fromMemorySegment(BP, pk, g1 + d, LE).convertShape(ZERO_EXTEND_B2S, S, 0);
             ShortVector w2 = (ShortVector) ByteVector.fromMemorySegment(BP, pk, g2 + d, LE).convertShape(ZERO_EXTEND_B2S, S, 0);
             ShortVector w3 = (ShortVector) ByteVector.fromMemorySegment(BP, pk, g3 + d, LE).convertShape(ZERO_EXTEND_B2S, S, 0);
-            a0 = a0.add(w0.and((short) 15).mul(xa));
-            b0 = b0.add(w0.lanewise(LSHR, 4).mul(xc));
-            a1 = a1.add(w1.and((short) 15).mul(xa));
-            b1 = b1.add(w1.lanewise(LSHR, 4).mul(xc));
-            a2 = a2.add(w2.and((short) 15).mul(xa));
-            b2 = b2.add(w2.lanewise(LSHR, 4).mul(xc));
-            a3 = a3.add(w3.and((short) 15).mul(xa));
-            b3 = b3.add(w3.lanewise(LSHR, 4).mul(xc));
+            s0 = s0.add(w0.mul(xl));
+            h0 = h0.add(w0.lanewise(LSHR, 4).mul(xu));
+            s1 = s1.add(w1.mul(xl));
+            h1 = h1.add(w1.lanewise(LSHR, 4).mul(xu));
+            s2 = s2.add(w2.mul(xl));
+            h2 = h2.add(w2.lanewise(LSHR, 4).mul(xu));
+            s3 = s3.add(w3.mul(xl));
+            h3 = h3.add(w3.lanewise(LSHR, 4).mul(xu));
         }
         // widened to 32 bits at sums[k 8 P + 2 j H ..] (lanes hold rows i and P/2 + i); written out
         // per panel, as C2 boxed the vectors handed to a helper here (5 instead of 41 Gw/s)
-        IntVector iA0 = a0.reinterpretAsInts(), iB0 = b0.reinterpretAsInts();
-        iA0.lanewise(LSHL, 16).lanewise(ASHR, 16).intoArray(sums, 0 * 8 * P + 2 * j * H);
-        iA0.lanewise(ASHR, 16).intoArray(sums, 0 * 8 * P + (2 * j + 1) * H);
-        iB0.lanewise(LSHL, 16).lanewise(ASHR, 16).intoArray(sums, 0 * 8 * P + (2 * j + 2) * H);
-        iB0.lanewise(ASHR, 16).intoArray(sums, 0 * 8 * P + (2 * j + 3) * H);
-        IntVector iA1 = a1.reinterpretAsInts(), iB1 = b1.reinterpretAsInts();
-        iA1.lanewise(LSHL, 16).lanewise(ASHR, 16).intoArray(sums, 1 * 8 * P + 2 * j * H);
-        iA1.lanewise(ASHR, 16).intoArray(sums, 1 * 8 * P + (2 * j + 1) * H);
-        iB1.lanewise(LSHL, 16).lanewise(ASHR, 16).intoArray(sums, 1 * 8 * P + (2 * j + 2) * H);
-        iB1.lanewise(ASHR, 16).intoArray(sums, 1 * 8 * P + (2 * j + 3) * H);
-        IntVector iA2 = a2.reinterpretAsInts(), iB2 = b2.reinterpretAsInts();
-        iA2.lanewise(LSHL, 16).lanewise(ASHR, 16).intoArray(sums, 2 * 8 * P + 2 * j * H);
-        iA2.lanewise(ASHR, 16).intoArray(sums, 2 * 8 * P + (2 * j + 1) * H);
-        iB2.lanewise(LSHL, 16).lanewise(ASHR, 16).intoArray(sums, 2 * 8 * P + (2 * j + 2) * H);
-        iB2.lanewise(ASHR, 16).intoArray(sums, 2 * 8 * P + (2 * j + 3) * H);
-        IntVector iA3 = a3.reinterpretAsInts(), iB3 = b3.reinterpretAsInts();
-        iA3.lanewise(LSHL, 16).lanewise(ASHR, 16).intoArray(sums, 3 * 8 * P + 2 * j * H);
-        iA3.lanewise(ASHR, 16).intoArray(sums, 3 * 8 * P + (2 * j + 1) * H);
-        iB3.lanewise(LSHL, 16).lanewise(ASHR, 16).intoArray(sums, 3 * 8 * P + (2 * j + 2) * H);
-        iB3.lanewise(ASHR, 16).intoArray(sums, 3 * 8 * P + (2 * j + 3) * H);
+        IntVector i0 = s0.add(h0).reinterpretAsInts();
+        i0.lanewise(LSHL, 16).lanewise(ASHR, 16).intoArray(sums, 0 * 8 * P + 2 * j * H);
+        i0.lanewise(ASHR, 16).intoArray(sums, 0 * 8 * P + (2 * j + 1) * H);
+        IntVector i1 = s1.add(h1).reinterpretAsInts();
+        i1.lanewise(LSHL, 16).lanewise(ASHR, 16).intoArray(sums, 1 * 8 * P + 2 * j * H);
+        i1.lanewise(ASHR, 16).intoArray(sums, 1 * 8 * P + (2 * j + 1) * H);
+        IntVector i2 = s2.add(h2).reinterpretAsInts();
+        i2.lanewise(LSHL, 16).lanewise(ASHR, 16).intoArray(sums, 2 * 8 * P + 2 * j * H);
+        i2.lanewise(ASHR, 16).intoArray(sums, 2 * 8 * P + (2 * j + 1) * H);
+        IntVector i3 = s3.add(h3).reinterpretAsInts();
+        i3.lanewise(LSHL, 16).lanewise(ASHR, 16).intoArray(sums, 3 * 8 * P + 2 * j * H);
+        i3.lanewise(ASHR, 16).intoArray(sums, 3 * 8 * P + (2 * j + 1) * H);
     }
 
     /**
@@ -229,7 +236,8 @@ final class KBlocks {
         for (int b = 0; b < kn / 256; b++, o += (long) bu * P) {
             expandScales(pk, o + meta(five), sc);
             for (int c = 0; c < 8; c++)
-                expandHalf(pk, o + codes + 32L * P * (c >> 1), 4 * (c & 1), five ? o + QH : -1, c, sc, wk, 256 * b + 64 * (c >> 1) + 32 * (c & 1));
+                if (five) expandHalf(pk, o + codes + 32L * P * (c >> 1), 4 * (c & 1), o + codes + 32L * P * (c >> 1) + 16L * P, 4 * (c & 1), o + QH, c, sc, wk, 256 * b + 32 * c);
+                else expandHalf(pk, o + 16L * P * c, 0, o + 16L * P * c, 4, -1, c, sc, wk, 256 * b + 32 * c);
         }
     }
 
@@ -251,11 +259,9 @@ final class KBlocks {
                 dHi.intoArray(sc, to + H);
                 dLo.mul(8f).sub(FloatVector.fromArray(F, s, (4 * c + 2) * H)).intoArray(mn, to);
                 dHi.mul(8f).sub(FloatVector.fromArray(F, s, (4 * c + 3) * H)).intoArray(mn, to + H);
-                long g = o + 32L * P * (c >> 1);
-                int shift = 4 * (c & 1);
-                for (int l = 0, k = wo + 32 * sub * ws; l < 32; l++, g += P, k += ws)
-                    ((ShortVector) ByteVector.fromMemorySegment(BP, pk, g, LE).convertShape(ZERO_EXTEND_B2S, S, 0))
-                            .lanewise(LSHR, shift).and((short) 15).sub((short) 8).intoArray(wk, k);
+                for (int l = 0, k = wo + 32 * sub * ws; l < 32; l++, k += ws)
+                    ((ShortVector) ByteVector.fromMemorySegment(BP, pk, o + (16L * c + (l & 15)) * P, LE).convertShape(ZERO_EXTEND_B2S, S, 0))
+                            .lanewise(LSHR, 4 * (l >> 4)).and((short) 15).sub((short) 8).intoArray(wk, k);
             }
         }
         return true;
@@ -281,12 +287,13 @@ final class KBlocks {
      * Sub-block j's 32 columns: the nibbles at bit {@code shift} of a chunk's groups, plus the fifth
      * bit j of the qh groups at {@code qh} (negative: none), as {@code d1 q - m1} like decodeBlock.
      */
-    private static void expandHalf(MemorySegment pk, long g, int shift, long qh, int j, float[] sc, float[] wk, int k) {
+    private static void expandHalf(MemorySegment pk, long gLo, int shiftLo, long gHi, int shiftHi, long qh, int j, float[] sc, float[] wk, int k) {
         FloatVector dLo = FloatVector.fromArray(F, sc, 4 * j * H), dHi = FloatVector.fromArray(F, sc, (4 * j + 1) * H);
         FloatVector mLo = FloatVector.fromArray(F, sc, (4 * j + 2) * H), mHi = FloatVector.fromArray(F, sc, (4 * j + 3) * H);
-        for (int l = 0; l < 32; l++, g += P) {
+        for (int l = 0; l < 32; l++) {
+            long g = l < 16 ? gLo + (long) l * P : gHi + (long) (l - 16) * P;
             ShortVector q = ((ShortVector) ByteVector.fromMemorySegment(BP, pk, g, LE).convertShape(ZERO_EXTEND_B2S, S, 0))
-                    .lanewise(LSHR, shift).and((short) 15);
+                    .lanewise(LSHR, l < 16 ? shiftLo : shiftHi).and((short) 15);
             if (qh >= 0) {
                 ShortVector h = (ShortVector) ByteVector.fromMemorySegment(BP, pk, qh + (long) l * P, LE).convertShape(ZERO_EXTEND_B2S, S, 0);
                 q = q.or(h.lanewise(LSHR, j).and((short) 1).lanewise(LSHL, 4));
