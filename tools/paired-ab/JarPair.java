@@ -3,7 +3,7 @@
  * own class loader (with DecodeRunner), and passes alternate between them, so both see the same
  * minute of this VM's memory bandwidth; prints best and median Gw/s and the median of the per-pass
  * speed ratios against the first jar. Between two processes the rates here moved by +-25%; paired
- * passes resolve ~2%. One thread; rows x cols well above the L3 (e.g. 65536 x 2048 of Q4_0 is 75 MB)
+ * passes resolve ~2%. One thread (or the optional last argument's); rows x cols well above the L3 (e.g. 65536 x 2048 of Q4_0 is 75 MB)
  * measures the stream from memory, a small matrix with many reps (1024 x 2048, 20) the compute in L2.
  *
  *   . bin/jdk25.sh && mvn -q -o -pl tensor install -DskipTests && cp tensor/target/jllm-tensor-*.jar /tmp/new.jar
@@ -11,7 +11,7 @@
  *   javac --add-modules jdk.incubator.vector -cp /tmp/old.jar -d /tmp/pab/runner tools/paired-ab/runner/jllm/tensor/DecodeRunner.java
  *   javac -d /tmp/pab tools/paired-ab/JarPair.java
  *   java -Xmx8g --add-modules jdk.incubator.vector --enable-native-access=ALL-UNNAMED -cp /tmp/pab \
- *        JarPair 65536 2048 60 1 Q4_0 /tmp/pab/runner /tmp/old.jar,/tmp/new.jar     (rows cols passes reps type runner jars)
+ *        JarPair 65536 2048 60 1 Q4_0 /tmp/pab/runner /tmp/old.jar,/tmp/new.jar     (rows cols passes reps type runner jars [threads])
  */
 import java.lang.reflect.Method;
 import java.net.URL;
@@ -22,6 +22,7 @@ import java.util.Arrays;
 public class JarPair {
     public static void main(String[] a) throws Exception {
         int rows = Integer.parseInt(a[0]), cols = Integer.parseInt(a[1]), passes = Integer.parseInt(a[2]), reps = Integer.parseInt(a[3]);
+        int threads = a.length > 7 ? Integer.parseInt(a[7]) : 1;
         String type = a[4];
         URL runner = Path.of(a[5]).toUri().toURL();
         String[] jars = a[6].split(",");
@@ -31,7 +32,7 @@ public class JarPair {
         for (int i = 0; i < n; i++) {
             URLClassLoader l = new URLClassLoader(new URL[] {runner, Path.of(jars[i]).toUri().toURL()}, ClassLoader.getPlatformClassLoader());
             Class<?> c = l.loadClass("jllm.tensor.DecodeRunner");
-            run[i] = c.getConstructor(int.class, int.class, int.class, String.class).newInstance(rows, cols, reps, type);
+            run[i] = c.getConstructor(int.class, int.class, int.class, String.class, int.class).newInstance(rows, cols, reps, type, threads);
             pass[i] = c.getMethod("pass");
             head[i] = c.getMethod("head");
         }

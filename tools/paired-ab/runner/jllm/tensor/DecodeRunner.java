@@ -1,7 +1,8 @@
 /*
  * One decode kernel pass for JarPair: loaded once per jar, each copy in its own class loader, so the
  * same source runs against two builds of the tensor module in one process. In package jllm.tensor
- * because it calls the package-private panel kernel (QuantTensor.int8Rows) directly, on one thread.
+ * because it calls the package-private panel kernel (QuantTensor.int8Rows) directly, on one thread
+ * or shared out over threads in chunks as QuantMatmul's decode does.
  */
 package jllm.tensor;
 
@@ -14,8 +15,10 @@ public class DecodeRunner {
     private final Int8Activations act = new Int8Activations();
     private final float[] y;
     private final int panels, reps;
+    private final Parallel par;
 
-    public DecodeRunner(int rows, int cols, int reps, String type) {
+    public DecodeRunner(int rows, int cols, int reps, String type, int threads) {
+        par = Parallel.shared(threads);
         Random r = new Random(1);
         float[] w = new float[rows * cols];
         for (int k = 0; k < w.length; k++) w[k] = (float) r.nextGaussian() * 0.02f;
@@ -32,7 +35,9 @@ public class DecodeRunner {
     /** Nanoseconds for {@code reps} decodes of the whole matrix. */
     public long pass() {
         long t0 = System.nanoTime();
-        for (int k = 0; k < reps; k++) q.int8Rows(pk, act, y, 0, panels, null);
+        for (int k = 0; k < reps; k++)
+            if (par.threads() == 1) q.int8Rows(pk, act, y, 0, panels, null);
+            else par.forRange(panels, par.streamChunk(panels), 4, (p0, p1) -> q.int8Rows(pk, act, y, p0, p1, null));
         return System.nanoTime() - t0;
     }
 

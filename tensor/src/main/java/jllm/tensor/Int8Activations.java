@@ -38,13 +38,6 @@ final class Int8Activations {
      * exact: the true sum fits in 16 bits.
      */
     int[] hi2 = new int[0];
-    /**
-     * {@code [tokens][cols / 2]}: per pair of columns, the code {@code q[2i + 1] - 256 q[2i]} (wrapped
-     * to 16 bits, stored as in {@link #q2}): the same trick for 16-bit lanes holding two unsigned
-     * bytes {@code lo + 256 hi} (Q6_K's panels): the lane times q[2i] plus its high byte times this is
-     * {@code lo q[2i] + hi q[2i + 1]} modulo 2^16, exact once summed to a value that fits.
-     */
-    int[] odd2 = new int[0];
 
     private static final ThreadLocal<Int8Activations> SCRATCH = ThreadLocal.withInitial(Int8Activations::new);
 
@@ -61,7 +54,7 @@ final class Int8Activations {
         this.cols = cols;
         this.blocks = cols / BLOCK;
         int n = tokens * cols, nb = tokens * blocks;
-        if (q2.length < n) { q2 = new int[n]; hi2 = new int[n / 2]; odd2 = new int[n / 2]; }
+        if (q2.length < n) { q2 = new int[n]; hi2 = new int[n / 2]; }
         if (d.length < nb) { d = new float[nb]; sum = new int[nb]; sum8 = new int[4 * nb]; }
         if (par == null || tokens == 1) {
             quantizeBlocks(x, 0, nb);
@@ -86,10 +79,7 @@ final class Int8Activations {
                 q.and(0xffff).or(q.lanewise(VectorOperators.LSHL, 16)).intoArray(q2, o + j);
             }
             d[b] = scale;
-            for (int j = 0; j < 16; j++) {
-                hi2[b * 16 + j] = Panels.twice((short) q2[o + j + 16] - 16 * (short) q2[o + j]);
-                odd2[b * 16 + j] = Panels.twice((short) q2[o + 2 * j + 1] - 256 * (short) q2[o + 2 * j]);
-            }
+            for (int j = 0; j < 16; j++) hi2[b * 16 + j] = Panels.twice((short) q2[o + j + 16] - 16 * (short) q2[o + j]);
             int total = 0;
             for (int e = 0; e < 4; e++) {
                 int s8 = 0;

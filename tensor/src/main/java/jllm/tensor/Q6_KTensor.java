@@ -3,7 +3,6 @@ package jllm.tensor;
 import static jdk.incubator.vector.VectorOperators.ASHR;
 import static jdk.incubator.vector.VectorOperators.I2F;
 import static jdk.incubator.vector.VectorOperators.LSHL;
-import static jdk.incubator.vector.VectorOperators.LSHR;
 import static jllm.tensor.Panels.H;
 import static jllm.tensor.Panels.I;
 import static jllm.tensor.Panels.P;
@@ -43,14 +42,13 @@ public final class Q6_KTensor extends QuantTensor {
     private int sc(long off) { return seg.get(java.lang.foreign.ValueLayout.JAVA_BYTE, off); }
 
     // ---- Panels layout, per panel and block (274 P bytes): 128 groups of P 16-bit lanes holding each
-    // row's codes for columns 2i (low byte) and 2i + 1 (high byte) as unsigned q (0..63); then d (P fp16,
+    // row's codes for columns 2i (low byte) and 2i + 1 (high byte) as signed q - 32; then d (P fp16,
     // lane order) and 8 groups of P 16-bit lanes holding each row's scales sc_2i | sc_2i+1 << 8. The
     // scales come after the codes because the kernels read them after the codes: a block read front to
     // back keeps the hardware prefetchers streaming (scales first: 8 against 19 Gw/s per core on the
     // AMD EPYC, weights streamed from memory; see KBlocks).
     // Bytes rather than the 6-bit packing: 30% more panel bytes for Q6_K tensors, half the operations
-    // per column. The codes are unsigned so that the decode kernel can multiply a whole lane
-    // ({@link Int8Activations#odd2}); it centres them (q - 32) with the activations' sums.
+    // per column (two products of |q - 32| <= 32 with an 8-bit x fit 16 bits eight times over).
 
     /** META: where d and the scales start, after the codes, so that a block is read front to back. */
     private static final int SBB = 274, SCALES = 2 * P, CODES = 0, META = 256 * P;
@@ -73,10 +71,10 @@ public final class Q6_KTensor extends QuantTensor {
                 for (int n = 0; n < 2; n++)
                     for (int i = 0; i < 32; i++) {
                         int a = src[s + 64 * n + i] & 0xff, c = src[s + 64 * n + 32 + i] & 0xff, h = src[s + 128 + 32 * n + i] & 0xff, k = 128 * n + i;
-                        q[k] = ((a & 15) | (h & 3) << 4);
-                        q[k + 32] = ((c & 15) | (h >>> 2 & 3) << 4);
-                        q[k + 64] = ((a >>> 4) | (h >>> 4 & 3) << 4);
-                        q[k + 96] = ((c >>> 4) | (h >>> 6) << 4);
+                        q[k] = ((a & 15) | (h & 3) << 4) - 32;
+                        q[k + 32] = ((c & 15) | (h >>> 2 & 3) << 4) - 32;
+                        q[k + 64] = ((a >>> 4) | (h >>> 4 & 3) << 4) - 32;
+                        q[k + 96] = ((c >>> 4) | (h >>> 6) << 4) - 32;
                     }
                 for (int k = 0, d = o + CODES + 2 * l; k < 256; k += 2, d += 2 * P) {
                     dst[d] = (byte) q[k];
@@ -98,7 +96,7 @@ public final class Q6_KTensor extends QuantTensor {
                 java.util.Arrays.fill(acc, 0, P, 0f);
                 long o = p * panel;
                 for (int b = 0; b < nb; b++, o += (long) SBB * P) {
-                    int8Sums(pk, o + CODES, a, t * a.cols + 256 * b, sums);
+                    int8Sums(pk, o + CODES, a.q2, t * a.cols + 256 * b, sums);
                     int8Block(pk, o + META, a, t * a.blocks + 8 * b, sums, acc);
                 }
                 Panels.store(acc, 0, y, t * dim(0), p * P, dim(0), bias);
@@ -106,23 +104,17 @@ public final class Q6_KTensor extends QuantTensor {
     }
 
     /**
-     * The block's 32 runs of 8 columns, each summed in 16 bits and widened: rows [0, P/2) of run h at
-     * {@code sums[2 h H ..]}, rows [P/2, P) at {@code sums[(2 h + 1) H ..]}. A lane holds two
-     * unsigned codes {@code lo + 256 hi}: the lane times x[2i] plus its high byte times
-     * {@link Int8Activations#odd2} is {@code lo x[2i] + hi x[2i+1]} modulo 2^16, and the run starts
-     * at {@code -32 sum(x codes)}, so it sums to {@code sum((q - 32) x)}, which fits 16 bits (at most
-     * 8 * 32 * 127 = 32512). Against sign-extending each byte: two shifts fewer per 64 codes (paired,
-     * one thread: see docs/quantization-and-speed.md). The two products of a lane go to two
-     * accumulators (two chains of adds, as in Q4_0: +2% per core).
+     * The block's 32 runs of 8 columns, each summed in 16 bits (at most 8 * 32 * 127 = 32512; even and
+     * odd columns in two accumulators, two chains of adds as in Q4_0: +2% per core) and widened: rows
+     * [0, P/2) of run h at {@code sums[2 h H ..]}, rows [P/2, P) at {@code sums[(2 h + 1) H ..]}.
      */
-    private static void int8Sums(MemorySegment pk, long g, Int8Activations a, int x, int[] sums) {
-        int[] q2 = a.q2, odd2 = a.odd2, sum8 = a.sum8;
-        for (int h = 0; h < 32; h++, x += 8) {
-            ShortVector s = IntVector.broadcast(I, Panels.twice(-32 * sum8[x / 8])).reinterpretAsShorts(), t = ShortVector.zero(S);
-            for (int i = 0; i < 4; i++, g += 2L * P) {
+    private static void int8Sums(MemorySegment pk, long g, int[] q2, int x, int[] sums) {
+        for (int h = 0; h < 32; h++) {
+            ShortVector s = ShortVector.zero(S), t = s;
+            for (int i = 0; i < 4; i++, g += 2L * P, x += 2) {
                 ShortVector w = ShortVector.fromMemorySegment(S, pk, g, LE);
-                s = s.add(w.mul(IntVector.broadcast(I, q2[x + 2 * i]).reinterpretAsShorts()));
-                t = t.add(w.lanewise(LSHR, 8).mul(IntVector.broadcast(I, odd2[x / 2 + i]).reinterpretAsShorts()));
+                s = s.add(w.lanewise(LSHL, 8).lanewise(ASHR, 8).mul(IntVector.broadcast(I, q2[x]).reinterpretAsShorts()));
+                t = t.add(w.lanewise(ASHR, 8).mul(IntVector.broadcast(I, q2[x + 1]).reinterpretAsShorts()));
             }
             IntVector si = s.add(t).reinterpretAsInts();
             si.lanewise(LSHL, 16).lanewise(ASHR, 16).intoArray(sums, 2 * h * H);
@@ -182,7 +174,7 @@ public final class Q6_KTensor extends QuantTensor {
         FloatVector dLo = FloatVector.fromArray(F, sc, 2 * j * H), dHi = FloatVector.fromArray(F, sc, (2 * j + 1) * H);
         for (int i = 0; i < 8; i++, g += 2L * P) {
             ShortVector w = ShortVector.fromMemorySegment(S, pk, g, LE);
-            IntVector q0 = w.and((short) 0xff).sub((short) 32).reinterpretAsInts(), q1 = w.lanewise(LSHR, 8).sub((short) 32).reinterpretAsInts();
+            IntVector q0 = w.lanewise(LSHL, 8).lanewise(ASHR, 8).reinterpretAsInts(), q1 = w.lanewise(ASHR, 8).reinterpretAsInts();
             dLo.mul((FloatVector) q0.lanewise(LSHL, 16).lanewise(ASHR, 16).convert(I2F, 0)).intoArray(wk, (k + 2 * i) * P);
             dHi.mul((FloatVector) q0.lanewise(ASHR, 16).convert(I2F, 0)).intoArray(wk, (k + 2 * i) * P + H);
             dLo.mul((FloatVector) q1.lanewise(LSHL, 16).lanewise(ASHR, 16).convert(I2F, 0)).intoArray(wk, (k + 2 * i + 1) * P);
