@@ -89,7 +89,9 @@ public final class Q4_0Tensor extends QuantTensor {
      * instructions per weight byte leave more loads in flight in the out-of-order window: sharing
      * each group's two broadcasts of x between four panels cuts them to a quarter. Paired passes, one
      * thread, against one panel at a time: 1.33x from memory, 1.13x in L2 (two panels: 1.12x /
-     * 1.04x); 1B Q4_0 decode at 2 threads 34 -> 43 tok/s. Each product of a byte has its own
+     * 1.04x); two threads from memory 1.23-1.29x; the 1B model's decode 1.0-1.3x in alternating
+     * runs. (Q4_K and Q6_K kernels built the same way lost at two threads; see
+     * docs/quantization-and-speed.md, fifth round.) Each product of a byte has its own
      * accumulator: one chain of two dependent 512-bit adds per group bound the loop. The epilogue is
      * written out per panel: through arrays (a loop over the panels, as vectors cannot be indexed) it
      * cost ~6% in L2.
