@@ -62,37 +62,67 @@ public final class Q8_0Tensor extends QuantTensor {
     @Override
     void int8Rows(MemorySegment pk, Int8Activations a, float[] y, int p0, int p1, float[] bias) {
         long panel = panelBytes();
-        float[] acc = Panels.scratch().acc(P);
-        for (int p = p0; p < p1; p++)
+        float[] acc = Panels.scratch().acc(4 * P);
+        for (int p = p0; p < p1; p += 4) {
+            int n = Math.min(4, p1 - p);
             for (int t = 0; t < a.tokens; t++) {
-                int8Panel(pk, p * panel, a, t, acc);
-                Panels.store(acc, 0, y, t * dim(0), p * P, dim(0), bias);
+                // a short last group repeats its last panel (computed again, stored once)
+                int8Panels(pk, p * panel, (p + Math.min(1, n - 1)) * panel, (p + Math.min(2, n - 1)) * panel, (p + n - 1) * panel,
+                        a, t, acc);
+                for (int k = 0; k < n; k++) Panels.store(acc, k * P, y, t * dim(0), (p + k) * P, dim(0), bias);
             }
+        }
     }
 
-    private static void int8Panel(MemorySegment pk, long o, Int8Activations a, int t, float[] acc) {
+    /**
+     * Four panels against token {@code t} into {@code acc[4 P]}, sharing the broadcasts of x as
+     * {@link Q4_0Tensor}'s kernel does (paired against one panel at a time: 2 threads from memory
+     * 1.03-1.37x, 1 thread 1.14x, in L2 1.05x, AMD EPYC). Per group a lane holds a row's codes for
+     * columns 2i and 2i + 1: their two products summed in 16 bits, widened into two 32-bit sums.
+     */
+    private static void int8Panels(MemorySegment pk, long o0, long o1, long o2, long o3, Int8Activations a, int t, float[] acc) {
         int nb = a.blocks, xb = t * nb, xq = t * a.cols;
-        FloatVector lo = FloatVector.zero(F), hi = lo;
-        for (int b = 0; b < nb; b++, o += (long) BB * P) {
-            IntVector al = IntVector.zero(I), ah = al;
+        FloatVector lo0 = FloatVector.zero(F), hi0 = lo0, lo1 = lo0, hi1 = lo0, lo2 = lo0, hi2 = lo0, lo3 = lo0, hi3 = lo0;
+        for (int b = 0; b < nb; b++) {
+            long step = (long) b * BB * P;
+            IntVector d0 = IntVector.fromMemorySegment(I, pk, o0 + step, LE), d1 = IntVector.fromMemorySegment(I, pk, o1 + step, LE);
+            IntVector d2 = IntVector.fromMemorySegment(I, pk, o2 + step, LE), d3 = IntVector.fromMemorySegment(I, pk, o3 + step, LE);
+            IntVector z = IntVector.zero(I), l0 = z, u0 = z, l1 = z, u1 = z, l2 = z, u2 = z, l3 = z, u3 = z;
             int x = xq + b * QK;
-            long g = o + 2L * P;
-            for (int i = 0; i < 16; i++, g += 2L * P) {
-                ShortVector w = ShortVector.fromMemorySegment(S, pk, g, LE);
-                IntVector s = w.lanewise(LSHL, 8).lanewise(ASHR, 8).mul(IntVector.broadcast(I, a.q2[x + 2 * i]).reinterpretAsShorts())
-                        .add(w.lanewise(ASHR, 8).mul(IntVector.broadcast(I, a.q2[x + 2 * i + 1]).reinterpretAsShorts())).reinterpretAsInts();
-                al = al.add(s.lanewise(LSHL, 16).lanewise(ASHR, 16));
-                ah = ah.add(s.lanewise(ASHR, 16));
+            for (int i = 0; i < 16; i++) {
+                long g = step + 2L * P + i * 2L * P;
+                ShortVector xe = IntVector.broadcast(I, a.q2[x + 2 * i]).reinterpretAsShorts(), xo = IntVector.broadcast(I, a.q2[x + 2 * i + 1]).reinterpretAsShorts();
+                ShortVector w0 = ShortVector.fromMemorySegment(S, pk, o0 + g, LE);
+                IntVector s0 = w0.lanewise(LSHL, 8).lanewise(ASHR, 8).mul(xe).add(w0.lanewise(ASHR, 8).mul(xo)).reinterpretAsInts();
+                l0 = l0.add(s0.lanewise(LSHL, 16).lanewise(ASHR, 16));
+                u0 = u0.add(s0.lanewise(ASHR, 16));
+                ShortVector w1 = ShortVector.fromMemorySegment(S, pk, o1 + g, LE);
+                IntVector s1 = w1.lanewise(LSHL, 8).lanewise(ASHR, 8).mul(xe).add(w1.lanewise(ASHR, 8).mul(xo)).reinterpretAsInts();
+                l1 = l1.add(s1.lanewise(LSHL, 16).lanewise(ASHR, 16));
+                u1 = u1.add(s1.lanewise(ASHR, 16));
+                ShortVector w2 = ShortVector.fromMemorySegment(S, pk, o2 + g, LE);
+                IntVector s2 = w2.lanewise(LSHL, 8).lanewise(ASHR, 8).mul(xe).add(w2.lanewise(ASHR, 8).mul(xo)).reinterpretAsInts();
+                l2 = l2.add(s2.lanewise(LSHL, 16).lanewise(ASHR, 16));
+                u2 = u2.add(s2.lanewise(ASHR, 16));
+                ShortVector w3 = ShortVector.fromMemorySegment(S, pk, o3 + g, LE);
+                IntVector s3 = w3.lanewise(LSHL, 8).lanewise(ASHR, 8).mul(xe).add(w3.lanewise(ASHR, 8).mul(xo)).reinterpretAsInts();
+                l3 = l3.add(s3.lanewise(LSHL, 16).lanewise(ASHR, 16));
+                u3 = u3.add(s3.lanewise(ASHR, 16));
             }
-            IntVector h = IntVector.fromMemorySegment(I, pk, o, LE);
             float dx = a.d[xb + b];
-            FloatVector dl = h.lanewise(LSHL, 16).lanewise(ASHR, 3).and(0x8fffffff).reinterpretAsFloats().mul(Panels.REBIAS);
-            FloatVector dh = h.and(0xffff0000).lanewise(ASHR, 3).and(0x8fffffff).reinterpretAsFloats().mul(Panels.REBIAS);
-            lo = ((FloatVector) al.convert(I2F, 0)).fma(dl.mul(dx), lo);
-            hi = ((FloatVector) ah.convert(I2F, 0)).fma(dh.mul(dx), hi);
+            lo0 = ((FloatVector) l0.convert(I2F, 0)).fma(d0.lanewise(LSHL, 16).lanewise(ASHR, 3).and(0x8fffffff).reinterpretAsFloats().mul(Panels.REBIAS).mul(dx), lo0);
+            hi0 = ((FloatVector) u0.convert(I2F, 0)).fma(d0.and(0xffff0000).lanewise(ASHR, 3).and(0x8fffffff).reinterpretAsFloats().mul(Panels.REBIAS).mul(dx), hi0);
+            lo1 = ((FloatVector) l1.convert(I2F, 0)).fma(d1.lanewise(LSHL, 16).lanewise(ASHR, 3).and(0x8fffffff).reinterpretAsFloats().mul(Panels.REBIAS).mul(dx), lo1);
+            hi1 = ((FloatVector) u1.convert(I2F, 0)).fma(d1.and(0xffff0000).lanewise(ASHR, 3).and(0x8fffffff).reinterpretAsFloats().mul(Panels.REBIAS).mul(dx), hi1);
+            lo2 = ((FloatVector) l2.convert(I2F, 0)).fma(d2.lanewise(LSHL, 16).lanewise(ASHR, 3).and(0x8fffffff).reinterpretAsFloats().mul(Panels.REBIAS).mul(dx), lo2);
+            hi2 = ((FloatVector) u2.convert(I2F, 0)).fma(d2.and(0xffff0000).lanewise(ASHR, 3).and(0x8fffffff).reinterpretAsFloats().mul(Panels.REBIAS).mul(dx), hi2);
+            lo3 = ((FloatVector) l3.convert(I2F, 0)).fma(d3.lanewise(LSHL, 16).lanewise(ASHR, 3).and(0x8fffffff).reinterpretAsFloats().mul(Panels.REBIAS).mul(dx), lo3);
+            hi3 = ((FloatVector) u3.convert(I2F, 0)).fma(d3.and(0xffff0000).lanewise(ASHR, 3).and(0x8fffffff).reinterpretAsFloats().mul(Panels.REBIAS).mul(dx), hi3);
         }
-        lo.intoArray(acc, 0);
-        hi.intoArray(acc, H);
+        lo0.intoArray(acc, 0); hi0.intoArray(acc, H);
+        lo1.intoArray(acc, P); hi1.intoArray(acc, P + H);
+        lo2.intoArray(acc, 2 * P); hi2.intoArray(acc, 2 * P + H);
+        lo3.intoArray(acc, 3 * P); hi3.intoArray(acc, 3 * P + H);
     }
 
     @Override

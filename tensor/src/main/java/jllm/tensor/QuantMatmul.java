@@ -92,7 +92,7 @@ final class QuantMatmul {
             }
         };
         if (work < SERIAL_WORK) body.run(0, first[n]);
-        // chunks of whole groups of four panels, as the Q4_0 kernel runs them (a short group is computed in full)
+        // chunks of whole groups of four panels, as the Q4_0 and Q8_0 kernels run them (a short group is computed in full)
         else par.forRange(first[n], par.streamChunk(first[n]), 4, body);
         return true;
     }
