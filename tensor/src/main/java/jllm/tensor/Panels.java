@@ -69,6 +69,27 @@ final class Panels {
      */
     static final float REBIAS = 0x1p112f;
 
+    /** A decode kernel over the four panels at byte offsets {@code o0 .. o3} for token {@code t}, into {@code acc[4 P]}. */
+    interface FourPanels {
+        void run(MemorySegment pk, long o0, long o1, long o2, long o3, Int8Activations a, int t, float[] acc);
+    }
+
+    /**
+     * Panels {@code [p0, p1)} of a {@code panel}-byte layout, four at a time through {@code kernel}
+     * (the int8 decode of Q4_0 and Q8_0): a short last group repeats its last panel (computed again,
+     * stored once), so each format keeps a single kernel.
+     */
+    static void int8Fours(FourPanels kernel, MemorySegment pk, long panel, Int8Activations a, float[] y, int out, int p0, int p1, float[] bias) {
+        float[] acc = scratch().acc(4 * P);
+        for (int p = p0; p < p1; p += 4) {
+            int n = Math.min(4, p1 - p);
+            for (int t = 0; t < a.tokens; t++) {
+                kernel.run(pk, p * panel, (p + Math.min(1, n - 1)) * panel, (p + Math.min(2, n - 1)) * panel, (p + n - 1) * panel, a, t, acc);
+                for (int k = 0; k < n; k++) store(acc, k * P, y, t * out, (p + k) * P, out, bias);
+            }
+        }
+    }
+
     /**
      * Stores a panel's outputs for one token ({@code acc[ao .. ao + P)}, rows in order) at
      * {@code y[yo + row0 ..]} plus the bias; rows at or past {@code out} (a padded last panel) are dropped.

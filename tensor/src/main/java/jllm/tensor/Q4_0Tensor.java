@@ -64,17 +64,7 @@ public final class Q4_0Tensor extends QuantTensor {
 
     @Override
     void int8Rows(MemorySegment pk, Int8Activations a, float[] y, int p0, int p1, float[] bias) {
-        long panel = panelBytes();
-        float[] acc = Panels.scratch().acc(4 * P);
-        for (int p = p0; p < p1; p += 4) {
-            int n = Math.min(4, p1 - p);
-            for (int t = 0; t < a.tokens; t++) {
-                // a short last group repeats its last panel (computed again, stored once)
-                int8Panels(pk, p * panel, (p + Math.min(1, n - 1)) * panel, (p + Math.min(2, n - 1)) * panel, (p + n - 1) * panel,
-                        a, t, acc);
-                for (int k = 0; k < n; k++) Panels.store(acc, k * P, y, t * dim(0), (p + k) * P, dim(0), bias);
-            }
-        }
+        Panels.int8Fours(Q4_0Tensor::int8Panels, pk, panelBytes(), a, y, dim(0), p0, p1, bias);
     }
 
     /**
