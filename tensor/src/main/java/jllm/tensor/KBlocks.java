@@ -25,41 +25,47 @@ import jdk.incubator.vector.ShortVector;
  * (Q4_K) or 5-bit ones (Q5_K: a fifth bit per value in 32 bytes, bit j of byte l for value l of
  * sub-block j).
  *
- * <p>Panel layout per block: Q5_K's 32 fifth-bit bytes as 32 groups of P bytes; 4 chunks of 32 groups
- * of P bytes, group l of chunk c holding each row's nibble byte {@code 32c + l} (low nibble: value l of
- * sub-block 2c, high: value l of 2c + 1); then the metadata ({@link #meta}): d and dmin (P fp16 each,
- * lane order) and per sub-block j a 16-bit lane per row holding {@code sc_j | m_j << 8} (the 6-bit
- * packing unpacked once at load). 148 P (Q4_K) or 180 P (Q5_K) bytes per block: 4 more per row than
- * the file.
+ * <p>Panel layout per block: 4 chunks of 32 groups of P bytes, group l of chunk c holding each row's
+ * nibble byte {@code 32c + l} (low nibble: value l of sub-block 2c, high: value l of 2c + 1); per
+ * sub-block j a 16-bit lane per row holding {@code sc_j | m_j << 8} (the 6-bit packing unpacked once
+ * at load); d and dmin (P fp16 each, lane order). Q4_K puts sub-blocks 2c and 2c + 1's scales right
+ * after chunk c, which is where its kernel reads them ({@link #scale}); Q5_K starts with its 32
+ * fifth-bit bytes as 32 groups of P bytes and keeps all its scales after the codes. 148 P (Q4_K) or
+ * 180 P (Q5_K) bytes per block: 4 more per row than the file.
  *
- * <p>The metadata comes last because the kernels read it last (the epilogue after the codes): with it
- * first, every block was read from its 20 P-th byte to its end and then back at its start, 4.7 KiB
- * behind, and the hardware prefetchers lost the stream; a streamed Q4_K decode ran at 40% of its
- * in-cache speed on the AMD EPYC (13.6 against 34 Gw/s per core), front to back it runs at the
- * in-cache speed.
+ * <p>Every block is laid out in the order its kernel reads it, and d and dmin, read last, come last:
+ * with the metadata first, every block was read from its 20 P-th byte to its end and then back at
+ * its start, 4.7 KiB behind, and the hardware prefetchers lost the stream; a streamed Q4_K decode ran
+ * at 40% of its in-cache speed on the AMD EPYC (13.6 against 34 Gw/s per core). Reading the scales of
+ * each chunk from the end of the block, as soon as the chunk was summed, cost 2.8x the same way.
  *
- * <p>int8: 16-bit sums of centred codes per run of 32 (Q4_K, {@code q - 8}) or 16 (Q5_K, {@code q - 16})
- * values, widened to 32 bits per sub-block into a per-thread array, then one epilogue per block
- * (sub-block scales and mins, d, dmin). The methods hand each other arrays, not vectors (see {@link Panels}).
+ * <p>int8, Q4_K ({@link #block4}): per sub-block, 16-bit sums of {@code (q - 8) x} over its 32 values,
+ * widened and scaled in registers within one method. Q5_K: 16-bit sums of {@code q - 16} per run of
+ * 16 values, widened into a per-thread array, then one epilogue per block (sub-block scales and mins,
+ * d, dmin).
  */
 final class KBlocks {
-    /** SCALES: the scales' offset within the block's metadata ({@link #meta}); QH: Q5_K's fifth bits' within the block. */
-    static final int SCALES = 4 * P, QH = 0;
+    /** QH: Q5_K's fifth bits' offset within the block. */
+    static final int QH = 0;
 
     private KBlocks() { }
 
     /** Panel bytes per block, in units of P. */
     static int blockUnits(boolean five) { return five ? 180 : 148; }
 
-    static int codes(boolean five) { return (five ? 32 : 0) * P; }
+    /** Where chunk c's 32 groups of code bytes start within a block. */
+    static long code(boolean five, int c) { return five ? 32L * P + 32L * P * c : 36L * P * c; }
 
-    /** Where d, dmin and the scales start: after the codes, so a block is read front to back. */
-    static int meta(boolean five) { return (five ? 160 : 128) * P; }
+    /** Where sub-block j's {@code sc_j | m_j << 8} lanes start within a block: Q4_K's right after the chunk that uses them. */
+    static long scale(boolean five, int j) { return five ? 164L * P + 2L * P * j : 36L * P * (j >> 1) + 32L * P + 2L * P * (j & 1); }
+
+    /** Where d starts within a block (dmin 2 P bytes later): last, as the kernels read it last. */
+    static long dAt(boolean five) { return (five ? 160L : 144L) * P; }
 
     static void repack(boolean five, int nb, byte[] src, byte[] dst) {
-        int bb = five ? 176 : 144, rb = nb * bb, qs = five ? 48 : 16, codes = codes(five);
+        int bb = five ? 176 : 144, rb = nb * bb, qs = five ? 48 : 16;
         for (int b = 0; b < nb; b++) {
-            int o = b * blockUnits(five) * P, m = o + meta(five);
+            int o = b * blockUnits(five) * P, m = o + (int) dAt(five);
             for (int l = 0; l < P; l++) {
                 int s = l * rb + b * bb;
                 for (int i = 0; i < 2; i++) {
@@ -69,18 +75,18 @@ final class KBlocks {
                 long lo = KQuant.low8(src, s + 4);
                 int hi = KQuant.high4(src, s + 4);
                 for (int j = 0; j < 8; j++) {
-                    dst[m + SCALES + 2 * P * j + 2 * l] = (byte) KQuant.scale(lo, hi, j);
-                    dst[m + SCALES + 2 * P * j + 2 * l + 1] = (byte) KQuant.min(lo, hi, j);
+                    dst[o + (int) scale(five, j) + 2 * l] = (byte) KQuant.scale(lo, hi, j);
+                    dst[o + (int) scale(five, j) + 2 * l + 1] = (byte) KQuant.min(lo, hi, j);
                 }
                 if (five) for (int q = 0; q < 32; q++) dst[o + QH + q * P + l] = src[s + 16 + q];
-                for (int q = 0; q < 128; q++) dst[o + codes + q * P + l] = src[s + qs + q];
+                for (int q = 0; q < 128; q++) dst[o + (int) code(five, q / 32) + q % 32 * P + l] = src[s + qs + q];
             }
         }
     }
 
     static void int8Rows(boolean five, QuantTensor w, MemorySegment pk, Int8Activations a, float[] y, int p0, int p1, float[] bias) {
         long panel = w.panelBytes();
-        int nb = w.dim(1) / 256, out = w.dim(0), codes = codes(five), bu = blockUnits(five), centre = five ? 16 : 8, meta = meta(five);
+        int nb = w.dim(1) / 256, out = w.dim(0), bu = blockUnits(five);
         Panels.Scratch sc = Panels.scratch();
         int[] sums = sc.ints(8 * P);
         float[] acc = sc.acc(P);
@@ -90,32 +96,59 @@ final class KBlocks {
                 long o = p * panel;
                 for (int b = 0; b < nb; b++, o += (long) bu * P) {
                     int xb = t * a.blocks + 8 * b, xq = t * a.cols + 256 * b;
-                    for (int c = 0; c < 4; c++) {
-                        long g = o + codes + 32L * P * c;
-                        if (five) chunk5(pk, g, o + QH, 2 * c, a, xq + 64 * c, 4 * (xb + 2 * c), sums);
-                        else chunk4(pk, g, a, xq + 64 * c, xb + 2 * c, sums, 2 * c);
-                    }
-                    block(pk, o + meta, a, xb, sums, acc, centre);
+                    if (five) {
+                        for (int c = 0; c < 4; c++) chunk5(pk, o + code(true, c), o + QH, 2 * c, a, xq + 64 * c, 4 * (xb + 2 * c), sums);
+                        block5(pk, o, a, xb, sums, acc);
+                    } else block4(pk, o, a, xq, xb, acc);
                 }
                 Panels.store(acc, 0, y, t * out, p * P, out, bias);
             }
     }
 
-    /** Q4_K chunk: two sub-blocks of {@code sum((q - 8) x)} in 16 bits (started at the centring terms), widened into {@code sums}. */
-    private static void chunk4(MemorySegment pk, long g, Int8Activations a, int x, int xb, int[] sums, int j) {
-        ShortVector sA = IntVector.broadcast(I, Panels.twice(-8 * a.sum[xb])).reinterpretAsShorts();
-        ShortVector sB = IntVector.broadcast(I, Panels.twice(-8 * a.sum[xb + 1])).reinterpretAsShorts();
+    /**
+     * One Q4_K block into {@code acc}, start to end in one method: per sub-block j, {@code sum((q - 8) x)}
+     * over its 32 columns in 16 bits (started at the centring term), widened, {@code + 8 sum(x codes)},
+     * times {@code sc_j dx_j}; and {@code m_j dx_j sum(x codes)}; then the rows' {@code d} and {@code dmin}.
+     * The 16-bit sums stay in registers: handed to the epilogue through an array (a 512-bit store then
+     * loads of its halves), the epilogue took a third of the time in L2 on the AMD EPYC.
+     */
+    private static void block4(MemorySegment pk, long o, Int8Activations a, int xq, int xb, float[] acc) {
+        FloatVector z = FloatVector.zero(F), uLo = z, uHi = z, vLo = z, vHi = z;
         int[] q2 = a.q2;
-        for (int l = 0; l < 32; l++, g += P) {
-            ShortVector w = (ShortVector) ByteVector.fromMemorySegment(BP, pk, g, LE).convertShape(ZERO_EXTEND_B2S, S, 0);
-            sA = sA.add(w.and((short) 15).mul(IntVector.broadcast(I, q2[x + l]).reinterpretAsShorts()));
-            sB = sB.add(w.lanewise(LSHR, 4).mul(IntVector.broadcast(I, q2[x + 32 + l]).reinterpretAsShorts()));
+        for (int c = 0; c < 4; c++) {
+            int j = 2 * c, x = xq + 64 * c, sxA = a.sum[xb + j], sxB = a.sum[xb + j + 1];
+            ShortVector sA = IntVector.broadcast(I, Panels.twice(-8 * sxA)).reinterpretAsShorts();
+            ShortVector sB = IntVector.broadcast(I, Panels.twice(-8 * sxB)).reinterpretAsShorts();
+            long g = o + 36L * P * c;
+            for (int l = 0; l < 32; l++, g += P) {
+                ShortVector w = (ShortVector) ByteVector.fromMemorySegment(BP, pk, g, LE).convertShape(ZERO_EXTEND_B2S, S, 0);
+                sA = sA.add(w.and((short) 15).mul(IntVector.broadcast(I, q2[x + l]).reinterpretAsShorts()));
+                sB = sB.add(w.lanewise(LSHR, 4).mul(IntVector.broadcast(I, q2[x + 32 + l]).reinterpretAsShorts()));
+            }
+            IntVector iA = sA.reinterpretAsInts(), iB = sB.reinterpretAsInts();
+            IntVector mA = IntVector.fromMemorySegment(I, pk, g, LE), mB = IntVector.fromMemorySegment(I, pk, g + 2L * P, LE);
+            float dxA = a.d[xb + j], dxB = a.d[xb + j + 1];
+            uLo = ((FloatVector) iA.lanewise(LSHL, 16).lanewise(ASHR, 16).add(8 * sxA).convert(I2F, 0)).mul(dxA)
+                    .fma((FloatVector) mA.and(0xff).convert(I2F, 0), uLo);
+            uHi = ((FloatVector) iA.lanewise(ASHR, 16).add(8 * sxA).convert(I2F, 0)).mul(dxA)
+                    .fma((FloatVector) mA.lanewise(LSHR, 16).and(0xff).convert(I2F, 0), uHi);
+            uLo = ((FloatVector) iB.lanewise(LSHL, 16).lanewise(ASHR, 16).add(8 * sxB).convert(I2F, 0)).mul(dxB)
+                    .fma((FloatVector) mB.and(0xff).convert(I2F, 0), uLo);
+            uHi = ((FloatVector) iB.lanewise(ASHR, 16).add(8 * sxB).convert(I2F, 0)).mul(dxB)
+                    .fma((FloatVector) mB.lanewise(LSHR, 16).and(0xff).convert(I2F, 0), uHi);
+            FloatVector xmA = FloatVector.broadcast(F, dxA * sxA), xmB = FloatVector.broadcast(F, dxB * sxB);
+            vLo = ((FloatVector) mA.lanewise(LSHR, 8).and(0xff).convert(I2F, 0)).fma(xmA, vLo);
+            vHi = ((FloatVector) mA.lanewise(LSHR, 24).convert(I2F, 0)).fma(xmA, vHi);
+            vLo = ((FloatVector) mB.lanewise(LSHR, 8).and(0xff).convert(I2F, 0)).fma(xmB, vLo);
+            vHi = ((FloatVector) mB.lanewise(LSHR, 24).convert(I2F, 0)).fma(xmB, vHi);
         }
-        IntVector iA = sA.reinterpretAsInts(), iB = sB.reinterpretAsInts();
-        iA.lanewise(LSHL, 16).lanewise(ASHR, 16).intoArray(sums, 2 * j * H);
-        iA.lanewise(ASHR, 16).intoArray(sums, (2 * j + 1) * H);
-        iB.lanewise(LSHL, 16).lanewise(ASHR, 16).intoArray(sums, (2 * j + 2) * H);
-        iB.lanewise(ASHR, 16).intoArray(sums, (2 * j + 3) * H);
+        IntVector d = IntVector.fromMemorySegment(I, pk, o + 144L * P, LE), dm = IntVector.fromMemorySegment(I, pk, o + 146L * P, LE);
+        FloatVector dLo = d.lanewise(LSHL, 16).lanewise(ASHR, 3).and(0x8fffffff).reinterpretAsFloats().mul(Panels.REBIAS);
+        FloatVector dHi = d.and(0xffff0000).lanewise(ASHR, 3).and(0x8fffffff).reinterpretAsFloats().mul(Panels.REBIAS);
+        FloatVector mLo = dm.lanewise(LSHL, 16).lanewise(ASHR, 3).and(0x8fffffff).reinterpretAsFloats().mul(Panels.REBIAS);
+        FloatVector mHi = dm.and(0xffff0000).lanewise(ASHR, 3).and(0x8fffffff).reinterpretAsFloats().mul(Panels.REBIAS);
+        dLo.fma(uLo, FloatVector.fromArray(F, acc, 0)).sub(mLo.mul(vLo)).intoArray(acc, 0);
+        dHi.fma(uHi, FloatVector.fromArray(F, acc, H)).sub(mHi.mul(vHi)).intoArray(acc, H);
     }
 
     /**
@@ -150,14 +183,15 @@ final class KBlocks {
     }
 
     /**
-     * One block's epilogue: per sub-block j, {@code sum(q x) = sums_j + c sum(x codes)} times
+     * Q5_K block's epilogue: per sub-block j, {@code sum(q x) = sums_j + 16 sum(x codes)} times
      * {@code sc_j dx_j}, and {@code m_j dx_j sum(x codes)}, each summed over the block, then scaled by
      * the rows' {@code d} and {@code dmin} into {@code acc}.
      */
-    private static void block(MemorySegment pk, long o, Int8Activations a, int xb, int[] sums, float[] acc, int c) {
+    private static void block5(MemorySegment pk, long o, Int8Activations a, int xb, int[] sums, float[] acc) {
+        int c = 16;
         FloatVector z = FloatVector.zero(F), uLo = z, uHi = z, vLo = z, vHi = z;
         for (int j = 0; j < 8; j++) {
-            IntVector m = IntVector.fromMemorySegment(I, pk, o + SCALES + 2L * P * j, LE);
+            IntVector m = IntVector.fromMemorySegment(I, pk, o + scale(true, j), LE);
             int sx = a.sum[xb + j];
             float dx = a.d[xb + j];
             FloatVector xm = FloatVector.broadcast(F, dx * sx);
@@ -168,7 +202,7 @@ final class KBlocks {
             vLo = ((FloatVector) m.lanewise(LSHR, 8).and(0xff).convert(I2F, 0)).fma(xm, vLo);
             vHi = ((FloatVector) m.lanewise(LSHR, 24).convert(I2F, 0)).fma(xm, vHi);
         }
-        IntVector d = IntVector.fromMemorySegment(I, pk, o, LE), dm = IntVector.fromMemorySegment(I, pk, o + 2L * P, LE);
+        IntVector d = IntVector.fromMemorySegment(I, pk, o + dAt(true), LE), dm = IntVector.fromMemorySegment(I, pk, o + dAt(true) + 2L * P, LE);
         FloatVector dLo = d.lanewise(LSHL, 16).lanewise(ASHR, 3).and(0x8fffffff).reinterpretAsFloats().mul(Panels.REBIAS);
         FloatVector dHi = d.and(0xffff0000).lanewise(ASHR, 3).and(0x8fffffff).reinterpretAsFloats().mul(Panels.REBIAS);
         FloatVector mLo = dm.lanewise(LSHL, 16).lanewise(ASHR, 3).and(0x8fffffff).reinterpretAsFloats().mul(Panels.REBIAS);
@@ -179,12 +213,12 @@ final class KBlocks {
 
     static void expand(boolean five, MemorySegment pk, long o, int k0, int kn, float[] wk) {
         float[] sc = Panels.scratch().f(32 * H);
-        int bu = blockUnits(five), codes = codes(five);
+        int bu = blockUnits(five);
         o += (long) k0 / 256 * bu * P;
         for (int b = 0; b < kn / 256; b++, o += (long) bu * P) {
-            expandScales(pk, o + meta(five), sc);
+            expandScales(pk, o, five, sc);
             for (int c = 0; c < 8; c++)
-                expandHalf(pk, o + codes + 32L * P * (c >> 1), 4 * (c & 1), five ? o + QH : -1, c, sc, wk, 256 * b + 64 * (c >> 1) + 32 * (c & 1));
+                expandHalf(pk, o + code(five, c >> 1), 4 * (c & 1), five ? o + QH : -1, c, sc, wk, 256 * b + 64 * (c >> 1) + 32 * (c & 1));
         }
     }
 
@@ -198,7 +232,7 @@ final class KBlocks {
         int bu = blockUnits(false);
         o += (long) k0 / 256 * bu * P;
         for (int b = 0; b < kn / 256; b++, o += (long) bu * P) {
-            expandScales(pk, o + meta(false), s);
+            expandScales(pk, o, false, s);
             for (int c = 0; c < 8; c++) {
                 int sub = 8 * b + c, to = so + sub * ws;
                 FloatVector dLo = FloatVector.fromArray(F, s, 4 * c * H), dHi = FloatVector.fromArray(F, s, (4 * c + 1) * H);
@@ -206,7 +240,7 @@ final class KBlocks {
                 dHi.intoArray(sc, to + H);
                 dLo.mul(8f).sub(FloatVector.fromArray(F, s, (4 * c + 2) * H)).intoArray(mn, to);
                 dHi.mul(8f).sub(FloatVector.fromArray(F, s, (4 * c + 3) * H)).intoArray(mn, to + H);
-                long g = o + 32L * P * (c >> 1);
+                long g = o + code(false, c >> 1);
                 int shift = 4 * (c & 1);
                 for (int l = 0, k = wo + 32 * sub * ws; l < 32; l++, g += P, k += ws)
                     ((ShortVector) ByteVector.fromMemorySegment(BP, pk, g, LE).convertShape(ZERO_EXTEND_B2S, S, 0))
@@ -217,14 +251,14 @@ final class KBlocks {
     }
 
     /** Per sub-block j: {@code d sc_j} then {@code dmin m_j}, rows [0, P/2) and [P/2, P), at {@code sc[4 j H ..]}. */
-    private static void expandScales(MemorySegment pk, long o, float[] sc) {
-        IntVector d = IntVector.fromMemorySegment(I, pk, o, LE), dm = IntVector.fromMemorySegment(I, pk, o + 2L * P, LE);
+    private static void expandScales(MemorySegment pk, long o, boolean five, float[] sc) {
+        IntVector d = IntVector.fromMemorySegment(I, pk, o + dAt(five), LE), dm = IntVector.fromMemorySegment(I, pk, o + dAt(five) + 2L * P, LE);
         FloatVector dLo = d.lanewise(LSHL, 16).lanewise(ASHR, 3).and(0x8fffffff).reinterpretAsFloats().mul(Panels.REBIAS);
         FloatVector dHi = d.and(0xffff0000).lanewise(ASHR, 3).and(0x8fffffff).reinterpretAsFloats().mul(Panels.REBIAS);
         FloatVector mLo = dm.lanewise(LSHL, 16).lanewise(ASHR, 3).and(0x8fffffff).reinterpretAsFloats().mul(Panels.REBIAS);
         FloatVector mHi = dm.and(0xffff0000).lanewise(ASHR, 3).and(0x8fffffff).reinterpretAsFloats().mul(Panels.REBIAS);
         for (int j = 0; j < 8; j++) {
-            IntVector m = IntVector.fromMemorySegment(I, pk, o + SCALES + 2L * P * j, LE);
+            IntVector m = IntVector.fromMemorySegment(I, pk, o + scale(five, j), LE);
             dLo.mul((FloatVector) m.and(0xff).convert(I2F, 0)).intoArray(sc, 4 * j * H);
             dHi.mul((FloatVector) m.lanewise(LSHR, 16).and(0xff).convert(I2F, 0)).intoArray(sc, (4 * j + 1) * H);
             mLo.mul((FloatVector) m.lanewise(LSHR, 8).and(0xff).convert(I2F, 0)).intoArray(sc, (4 * j + 2) * H);
