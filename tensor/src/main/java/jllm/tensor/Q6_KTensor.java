@@ -41,17 +41,21 @@ public final class Q6_KTensor extends QuantTensor {
 
     private int sc(long off) { return seg.get(java.lang.foreign.ValueLayout.JAVA_BYTE, off); }
 
-    // ---- Panels layout, per panel and block (274 P bytes): 128 groups of P 16-bit lanes holding each
-    // row's codes for columns 2i (low byte) and 2i + 1 (high byte) as signed q - 32; then d (P fp16,
-    // lane order) and 8 groups of P 16-bit lanes holding each row's scales sc_2i | sc_2i+1 << 8. The
-    // scales come after the codes because the kernels read them after the codes: a block read front to
-    // back keeps the hardware prefetchers streaming (scales first: 8 against 19 Gw/s per core on the
-    // AMD EPYC, weights streamed from memory; see KBlocks).
+    // ---- Panels layout, per panel and block (274 P bytes): 8 chunks of 34 P bytes, one per 32 columns:
+    // 16 groups of P 16-bit lanes holding each row's codes for columns 2i (low byte) and 2i + 1 (high
+    // byte) as signed q - 32, then one group of P 16-bit lanes holding each row's scales of the chunk's
+    // two sub-blocks, sc_2c | sc_2c+1 << 8; after the 8 chunks, d (P fp16, lane order). Every byte
+    // sits where the kernel reads it, so a block is read front to back and the hardware prefetchers
+    // keep streaming (scales first: 8 against 19 Gw/s per core on the AMD EPYC, weights streamed from
+    // memory; see KBlocks).
     // Bytes rather than the 6-bit packing: 30% more panel bytes for Q6_K tensors, half the operations
     // per column (two products of |q - 32| <= 32 with an 8-bit x fit 16 bits eight times over).
 
-    /** META: where d and the scales start, after the codes, so that a block is read front to back. */
-    private static final int SBB = 274, SCALES = 2 * P, CODES = 0, META = 256 * P;
+    /** CHUNK: panel bytes per 32 columns (codes, then their scales); D: where d starts. */
+    private static final int SBB = 274, CHUNK = 34 * P, SCALES = 32 * P, D = 272 * P;
+
+    /** Where sub-block j's 16 columns of codes start within a block. */
+    private static long codes(int j) { return (long) CHUNK * (j >> 1) + 16L * P * (j & 1); }
 
     @Override boolean hasPanels() { return true; }
 
@@ -65,9 +69,9 @@ public final class Q6_KTensor extends QuantTensor {
             int o = b * SBB * P;
             for (int l = 0; l < P; l++) {
                 int s = l * rb + b * 210;
-                dst[o + META + 2 * l] = src[s + 208];
-                dst[o + META + 2 * l + 1] = src[s + 209];
-                for (int j = 0; j < 16; j++) dst[o + META + SCALES + 2 * P * (j >> 1) + 2 * l + (j & 1)] = src[s + 192 + j];
+                dst[o + D + 2 * l] = src[s + 208];
+                dst[o + D + 2 * l + 1] = src[s + 209];
+                for (int j = 0; j < 16; j++) dst[o + CHUNK * (j >> 1) + SCALES + 2 * l + (j & 1)] = src[s + 192 + j];
                 for (int n = 0; n < 2; n++)
                     for (int i = 0; i < 32; i++) {
                         int a = src[s + 64 * n + i] & 0xff, c = src[s + 64 * n + 32 + i] & 0xff, h = src[s + 128 + 32 * n + i] & 0xff, k = 128 * n + i;
@@ -76,7 +80,8 @@ public final class Q6_KTensor extends QuantTensor {
                         q[k + 64] = ((a >>> 4) | (h >>> 4 & 3) << 4) - 32;
                         q[k + 96] = ((c >>> 4) | (h >>> 6) << 4) - 32;
                     }
-                for (int k = 0, d = o + CODES + 2 * l; k < 256; k += 2, d += 2 * P) {
+                for (int k = 0; k < 256; k += 2) {
+                    int d = o + CHUNK * (k >> 5) + P * (k & 31) + 2 * l;
                     dst[d] = (byte) q[k];
                     dst[d + 1] = (byte) q[k + 1];
                 }
@@ -88,57 +93,63 @@ public final class Q6_KTensor extends QuantTensor {
     void int8Rows(MemorySegment pk, Int8Activations a, float[] y, int p0, int p1, float[] bias) {
         long panel = panelBytes();
         int nb = dim(1) / 256;
-        Panels.Scratch sc = Panels.scratch();
-        int[] sums = sc.ints(32 * P);
-        float[] acc = sc.acc(P);
+        float[] acc = Panels.scratch().acc(P);
         for (int p = p0; p < p1; p++)
             for (int t = 0; t < a.tokens; t++) {
                 java.util.Arrays.fill(acc, 0, P, 0f);
                 long o = p * panel;
-                for (int b = 0; b < nb; b++, o += (long) SBB * P) {
-                    int8Sums(pk, o + CODES, a.q2, t * a.cols + 256 * b, sums);
-                    int8Block(pk, o + META, a, t * a.blocks + 8 * b, sums, acc);
-                }
+                for (int b = 0; b < nb; b++, o += (long) SBB * P) int8Block(pk, o, a, t * a.cols + 256 * b, t * a.blocks + 8 * b, acc);
                 Panels.store(acc, 0, y, t * dim(0), p * P, dim(0), bias);
             }
     }
 
     /**
-     * The block's 32 runs of 8 columns, each summed in 16 bits (at most 8 * 32 * 127 = 32512; even and
-     * odd columns in two accumulators, two chains of adds as in Q4_0: +2% per core) and widened: rows
-     * [0, P/2) of run h at {@code sums[2 h H ..]}, rows [P/2, P) at {@code sums[(2 h + 1) H ..]}.
+     * One block into {@code acc}, start to end in one method: per sub-block its two runs of 8 columns,
+     * each summed in 16 bits (at most 8 * 32 * 127 = 32512; even and odd columns in two accumulators,
+     * two chains of adds as in Q4_0: +2% per core), widened and added, times {@code sc_j dx}; then the
+     * rows' {@code d}. The sums stay in registers (handed over through an array, the epilogue's loads
+     * of the stored halves took a third of Q4_K's time in L2, see KBlocks). Paired against that, AMD
+     * EPYC: 2 threads from memory 1.01-1.18x, 1 thread 1.06x, L2 about even.
+     *
+     * <p>Tried: one byte group per column, widened by the load as Q4_K's nibbles are (no 16-bit shifts,
+     * which C2 emits with the count in a register): 0.54x in L2, its 256-bit loads carried as much
+     * scalar work each (range checks, the segment's liveness) as the 512-bit ones, and as loops of 4
+     * steps C2 rebuilt its range-check limits on every entry; written out straight, 0.76x.
      */
-    private static void int8Sums(MemorySegment pk, long g, int[] q2, int x, int[] sums) {
-        for (int h = 0; h < 32; h++) {
-            ShortVector s = ShortVector.zero(S), t = s;
-            for (int i = 0; i < 4; i++, g += 2L * P, x += 2) {
-                ShortVector w = ShortVector.fromMemorySegment(S, pk, g, LE);
-                s = s.add(w.lanewise(LSHL, 8).lanewise(ASHR, 8).mul(IntVector.broadcast(I, q2[x]).reinterpretAsShorts()));
-                t = t.add(w.lanewise(ASHR, 8).mul(IntVector.broadcast(I, q2[x + 1]).reinterpretAsShorts()));
-            }
-            IntVector si = s.add(t).reinterpretAsInts();
-            si.lanewise(LSHL, 16).lanewise(ASHR, 16).intoArray(sums, 2 * h * H);
-            si.lanewise(ASHR, 16).intoArray(sums, (2 * h + 1) * H);
-        }
-    }
-
-    /** The block's epilogue: per 16-column sub-block j, its two runs times {@code sc_j dx}, summed and scaled by the rows' {@code d} into {@code acc}. */
-    private static void int8Block(MemorySegment pk, long o, Int8Activations a, int xb, int[] sums, float[] acc) {
+    private static void int8Block(MemorySegment pk, long g, Int8Activations a, int x, int xb, float[] acc) {
         FloatVector uLo = FloatVector.zero(F), uHi = uLo;
-        for (int i = 0; i < 8; i++) {
-            IntVector v = IntVector.fromMemorySegment(I, pk, o + SCALES + 2L * P * i, LE);
-            float dx = a.d[xb + i];
-            int r = 8 * H * i;
-            FloatVector s0 = (FloatVector) IntVector.fromArray(I, sums, r).add(IntVector.fromArray(I, sums, r + 2 * H)).convert(I2F, 0);
-            FloatVector s1 = (FloatVector) IntVector.fromArray(I, sums, r + H).add(IntVector.fromArray(I, sums, r + 3 * H)).convert(I2F, 0);
-            FloatVector s2 = (FloatVector) IntVector.fromArray(I, sums, r + 4 * H).add(IntVector.fromArray(I, sums, r + 6 * H)).convert(I2F, 0);
-            FloatVector s3 = (FloatVector) IntVector.fromArray(I, sums, r + 5 * H).add(IntVector.fromArray(I, sums, r + 7 * H)).convert(I2F, 0);
-            uLo = s0.mul(dx).fma((FloatVector) v.lanewise(LSHL, 24).lanewise(ASHR, 24).convert(I2F, 0), uLo);
-            uHi = s1.mul(dx).fma((FloatVector) v.lanewise(LSHL, 8).lanewise(ASHR, 24).convert(I2F, 0), uHi);
-            uLo = s2.mul(dx).fma((FloatVector) v.lanewise(LSHL, 16).lanewise(ASHR, 24).convert(I2F, 0), uLo);
-            uHi = s3.mul(dx).fma((FloatVector) v.lanewise(ASHR, 24).convert(I2F, 0), uHi);
+        int[] q2 = a.q2;
+        long o = g;
+        for (int c = 0; c < 8; c++, g += 2L * P) {
+            IntVector loA = IntVector.zero(I), hiA = loA, loB = loA, hiB = loA;
+            for (int half = 0; half < 2; half++) {
+                ShortVector s = ShortVector.zero(S), t = s;
+                for (int i = 0; i < 4; i++, g += 2L * P, x += 2) {
+                    ShortVector w = ShortVector.fromMemorySegment(S, pk, g, LE);
+                    s = s.add(w.lanewise(LSHL, 8).lanewise(ASHR, 8).mul(IntVector.broadcast(I, q2[x]).reinterpretAsShorts()));
+                    t = t.add(w.lanewise(ASHR, 8).mul(IntVector.broadcast(I, q2[x + 1]).reinterpretAsShorts()));
+                }
+                ShortVector s2 = ShortVector.zero(S), t2 = s2;
+                for (int i = 0; i < 4; i++, g += 2L * P, x += 2) {
+                    ShortVector w = ShortVector.fromMemorySegment(S, pk, g, LE);
+                    s2 = s2.add(w.lanewise(LSHL, 8).lanewise(ASHR, 8).mul(IntVector.broadcast(I, q2[x]).reinterpretAsShorts()));
+                    t2 = t2.add(w.lanewise(ASHR, 8).mul(IntVector.broadcast(I, q2[x + 1]).reinterpretAsShorts()));
+                }
+                IntVector r1 = s.add(t).reinterpretAsInts(), r2 = s2.add(t2).reinterpretAsInts();
+                loA = loB;
+                hiA = hiB;
+                loB = r1.lanewise(LSHL, 16).lanewise(ASHR, 16).add(r2.lanewise(LSHL, 16).lanewise(ASHR, 16));
+                hiB = r1.lanewise(ASHR, 16).add(r2.lanewise(ASHR, 16));
+            }
+            // sub-blocks 2c (A) and 2c + 1 (B); their scales follow the chunk's codes, at g now
+            float dx = a.d[xb + c];
+            IntVector v = IntVector.fromMemorySegment(I, pk, g, LE);
+            uLo = ((FloatVector) loA.convert(I2F, 0)).mul(dx).fma((FloatVector) v.lanewise(LSHL, 24).lanewise(ASHR, 24).convert(I2F, 0), uLo);
+            uHi = ((FloatVector) hiA.convert(I2F, 0)).mul(dx).fma((FloatVector) v.lanewise(LSHL, 8).lanewise(ASHR, 24).convert(I2F, 0), uHi);
+            uLo = ((FloatVector) loB.convert(I2F, 0)).mul(dx).fma((FloatVector) v.lanewise(LSHL, 16).lanewise(ASHR, 24).convert(I2F, 0), uLo);
+            uHi = ((FloatVector) hiB.convert(I2F, 0)).mul(dx).fma((FloatVector) v.lanewise(ASHR, 24).convert(I2F, 0), uHi);
         }
-        IntVector d = IntVector.fromMemorySegment(I, pk, o, LE);
+        IntVector d = IntVector.fromMemorySegment(I, pk, o + D, LE);
         FloatVector dLo = d.lanewise(LSHL, 16).lanewise(ASHR, 3).and(0x8fffffff).reinterpretAsFloats().mul(Panels.REBIAS);
         FloatVector dHi = d.and(0xffff0000).lanewise(ASHR, 3).and(0x8fffffff).reinterpretAsFloats().mul(Panels.REBIAS);
         dLo.fma(uLo, FloatVector.fromArray(F, acc, 0)).intoArray(acc, 0);
@@ -150,18 +161,18 @@ public final class Q6_KTensor extends QuantTensor {
         float[] sc = Panels.scratch().f(32 * H);
         o += (long) k0 / 256 * SBB * P;
         for (int b = 0; b < kn / 256; b++, o += (long) SBB * P) {
-            expandScales(pk, o + META, sc);
-            for (int j = 0; j < 16; j++) expandSub(pk, o + CODES + 16L * P * j, sc, j, wk, 256 * b + 16 * j);
+            expandScales(pk, o, sc);
+            for (int j = 0; j < 16; j++) expandSub(pk, o + codes(j), sc, j, wk, 256 * b + 16 * j);
         }
     }
 
     /** Per sub-block j: {@code d sc_j}, rows [0, P/2) at {@code sc[2 j H ..]}, rows [P/2, P) after them. */
     private static void expandScales(MemorySegment pk, long o, float[] sc) {
-        IntVector d = IntVector.fromMemorySegment(I, pk, o, LE);
+        IntVector d = IntVector.fromMemorySegment(I, pk, o + D, LE);
         FloatVector dLo = d.lanewise(LSHL, 16).lanewise(ASHR, 3).and(0x8fffffff).reinterpretAsFloats().mul(Panels.REBIAS);
         FloatVector dHi = d.and(0xffff0000).lanewise(ASHR, 3).and(0x8fffffff).reinterpretAsFloats().mul(Panels.REBIAS);
         for (int i = 0; i < 8; i++) {
-            IntVector v = IntVector.fromMemorySegment(I, pk, o + SCALES + 2L * P * i, LE);
+            IntVector v = IntVector.fromMemorySegment(I, pk, o + (long) CHUNK * i + SCALES, LE);
             dLo.mul((FloatVector) v.lanewise(LSHL, 24).lanewise(ASHR, 24).convert(I2F, 0)).intoArray(sc, 4 * i * H);
             dHi.mul((FloatVector) v.lanewise(LSHL, 8).lanewise(ASHR, 24).convert(I2F, 0)).intoArray(sc, (4 * i + 1) * H);
             dLo.mul((FloatVector) v.lanewise(LSHL, 16).lanewise(ASHR, 24).convert(I2F, 0)).intoArray(sc, (4 * i + 2) * H);
