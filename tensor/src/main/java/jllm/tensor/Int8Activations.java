@@ -38,6 +38,12 @@ final class Int8Activations {
      * exact: the true sum fits in 16 bits.
      */
     int[] hi2 = new int[0];
+    /**
+     * {@code [tokens][cols]}: per run of 16 codes {@code x0..x15}, the multipliers of Q5_K's panel
+     * kernel (three 5-bit codes per 16-bit lane), stored as in {@link #q2}: per lane k < 5
+     * {@code x3k, x3k+1 - 32 x3k, x3k+2 - 32 x3k+1}, then {@code x15} (see Q5_KTensor.int8Block).
+     */
+    int[] y5 = new int[0];
 
     private static final ThreadLocal<Int8Activations> SCRATCH = ThreadLocal.withInitial(Int8Activations::new);
 
@@ -54,7 +60,7 @@ final class Int8Activations {
         this.cols = cols;
         this.blocks = cols / BLOCK;
         int n = tokens * cols, nb = tokens * blocks;
-        if (q2.length < n) { q2 = new int[n]; hi2 = new int[n / 2]; }
+        if (q2.length < n) { q2 = new int[n]; hi2 = new int[n / 2]; y5 = new int[n]; }
         if (d.length < nb) { d = new float[nb]; sum = new int[nb]; sum8 = new int[4 * nb]; }
         if (par == null || tokens == 1) {
             quantizeBlocks(x, 0, nb);
@@ -79,6 +85,15 @@ final class Int8Activations {
                 q.and(0xffff).or(q.lanewise(VectorOperators.LSHL, 16)).intoArray(q2, o + j);
             }
             d[b] = scale;
+            for (int r = o; r < o + BLOCK; r += 16) {
+                for (int k = 0; k < 15; k += 3) {
+                    int x0 = (short) q2[r + k], x1 = (short) q2[r + k + 1], x2 = (short) q2[r + k + 2];
+                    y5[r + k] = Panels.twice(x0);
+                    y5[r + k + 1] = Panels.twice(x1 - 32 * x0);
+                    y5[r + k + 2] = Panels.twice(x2 - 32 * x1);
+                }
+                y5[r + 15] = q2[r + 15];
+            }
             for (int j = 0; j < 16; j++) hi2[b * 16 + j] = Panels.twice((short) q2[o + j + 16] - 16 * (short) q2[o + j]);
             int total = 0;
             for (int e = 0; e < 4; e++) {

@@ -20,18 +20,15 @@ import jdk.incubator.vector.IntVector;
 import jdk.incubator.vector.ShortVector;
 
 /**
- * The {@link Panels} kernels of Q4_K and Q5_K: 256 values per block in 8 sub-blocks of 32, 6-bit
- * scales and mins under fp16 {@code d} and {@code dmin}, {@code x = d sc q - dmin m} with 4-bit codes
- * (Q4_K) or 5-bit ones (Q5_K: a fifth bit per value in 32 bytes, bit j of byte l for value l of
- * sub-block j).
+ * The {@link Panels} kernels of Q4_K: 256 values per block in 8 sub-blocks of 32, 6-bit scales and
+ * mins under fp16 {@code d} and {@code dmin}, {@code x = d sc q - dmin m} with 4-bit codes. (Q5_K
+ * has its own layout: Q5_KTensor.)
  *
  * <p>Panel layout per block: 4 chunks of 32 groups of P bytes, group l of chunk c holding each row's
- * nibble byte {@code 32c + l} (low nibble: value l of sub-block 2c, high: value l of 2c + 1); per
- * sub-block j a 16-bit lane per row holding {@code sc_j | m_j << 8} (the 6-bit packing unpacked once
- * at load); d and dmin (P fp16 each, lane order). Q4_K puts sub-blocks 2c and 2c + 1's scales right
- * after chunk c, which is where its kernel reads them ({@link #scale}); Q5_K starts with its 32
- * fifth-bit bytes as 32 groups of P bytes and keeps all its scales after the codes. 148 P (Q4_K) or
- * 180 P (Q5_K) bytes per block: 4 more per row than the file.
+ * nibble byte {@code 32c + l} (low nibble: value l of sub-block 2c, high: value l of 2c + 1), each
+ * followed by its two sub-blocks' scales, a 16-bit lane per row holding {@code sc_j | m_j << 8} (the
+ * 6-bit packing unpacked once at load; {@link #scale}); then d and dmin (P fp16 each, lane order).
+ * 148 P bytes per block: 4 more per row than the file.
  *
  * <p>Every block is laid out in the order its kernel reads it, and d and dmin, read last, come last:
  * with the metadata first, every block was read from its 20 P-th byte to its end and then back at
@@ -39,35 +36,30 @@ import jdk.incubator.vector.ShortVector;
  * at 40% of its in-cache speed on the AMD EPYC (13.6 against 34 Gw/s per core). Reading the scales of
  * each chunk from the end of the block, as soon as the chunk was summed, cost 2.8x the same way.
  *
- * <p>int8, Q4_K ({@link #block4}): per sub-block, 16-bit sums of {@code (q - 8) x} over its 32 values,
- * widened and scaled in registers within one method. Q5_K: 16-bit sums of {@code q - 16} per run of
- * 16 values, widened into a per-thread array, then one epilogue per block (sub-block scales and mins,
- * d, dmin).
+ * <p>int8 ({@link #block4}): per sub-block, 16-bit sums of {@code (q - 8) x} over its 32 values,
+ * widened and scaled in registers within one method.
  */
 final class KBlocks {
-    /** QH: Q5_K's fifth bits' offset within the block. */
-    static final int QH = 0;
-
     private KBlocks() { }
 
     /** Panel bytes per block, in units of P. */
-    static int blockUnits(boolean five) { return five ? 180 : 148; }
+    static int blockUnits() { return 148; }
 
     /** Where chunk c's 32 groups of code bytes start within a block. */
-    static long code(boolean five, int c) { return five ? 32L * P + 32L * P * c : 36L * P * c; }
+    static long code(int c) { return 36L * P * c; }
 
-    /** Where sub-block j's {@code sc_j | m_j << 8} lanes start within a block: Q4_K's right after the chunk that uses them. */
-    static long scale(boolean five, int j) { return five ? 164L * P + 2L * P * j : 36L * P * (j >> 1) + 32L * P + 2L * P * (j & 1); }
+    /** Where sub-block j's {@code sc_j | m_j << 8} lanes start within a block: right after the chunk that uses them. */
+    static long scale(int j) { return 36L * P * (j >> 1) + 32L * P + 2L * P * (j & 1); }
 
     /** Where d starts within a block (dmin 2 P bytes later): last, as the kernels read it last. */
-    static long dAt(boolean five) { return (five ? 160L : 144L) * P; }
+    static long dAt() { return 144L * P; }
 
-    static void repack(boolean five, int nb, byte[] src, byte[] dst) {
-        int bb = five ? 176 : 144, rb = nb * bb, qs = five ? 48 : 16;
+    static void repack(int nb, byte[] src, byte[] dst) {
+        int rb = nb * 144;
         for (int b = 0; b < nb; b++) {
-            int o = b * blockUnits(five) * P, m = o + (int) dAt(five);
+            int o = b * blockUnits() * P, m = o + (int) dAt();
             for (int l = 0; l < P; l++) {
-                int s = l * rb + b * bb;
+                int s = l * rb + b * 144;
                 for (int i = 0; i < 2; i++) {
                     dst[m + 2 * l + i] = src[s + i];
                     dst[m + 2 * P + 2 * l + i] = src[s + 2 + i];
@@ -75,32 +67,23 @@ final class KBlocks {
                 long lo = KQuant.low8(src, s + 4);
                 int hi = KQuant.high4(src, s + 4);
                 for (int j = 0; j < 8; j++) {
-                    dst[o + (int) scale(five, j) + 2 * l] = (byte) KQuant.scale(lo, hi, j);
-                    dst[o + (int) scale(five, j) + 2 * l + 1] = (byte) KQuant.min(lo, hi, j);
+                    dst[o + (int) scale(j) + 2 * l] = (byte) KQuant.scale(lo, hi, j);
+                    dst[o + (int) scale(j) + 2 * l + 1] = (byte) KQuant.min(lo, hi, j);
                 }
-                if (five) for (int q = 0; q < 32; q++) dst[o + QH + q * P + l] = src[s + 16 + q];
-                for (int q = 0; q < 128; q++) dst[o + (int) code(five, q / 32) + q % 32 * P + l] = src[s + qs + q];
+                for (int q = 0; q < 128; q++) dst[o + (int) code(q / 32) + q % 32 * P + l] = src[s + 16 + q];
             }
         }
     }
 
-    static void int8Rows(boolean five, QuantTensor w, MemorySegment pk, Int8Activations a, float[] y, int p0, int p1, float[] bias) {
+    static void int8Rows(QuantTensor w, MemorySegment pk, Int8Activations a, float[] y, int p0, int p1, float[] bias) {
         long panel = w.panelBytes();
-        int nb = w.dim(1) / 256, out = w.dim(0), bu = blockUnits(five);
-        Panels.Scratch sc = Panels.scratch();
-        int[] sums = sc.ints(8 * P);
-        float[] acc = sc.acc(P);
+        int nb = w.dim(1) / 256, out = w.dim(0), bu = blockUnits();
+        float[] acc = Panels.scratch().acc(P);
         for (int p = p0; p < p1; p++)
             for (int t = 0; t < a.tokens; t++) {
                 java.util.Arrays.fill(acc, 0, P, 0f);
                 long o = p * panel;
-                for (int b = 0; b < nb; b++, o += (long) bu * P) {
-                    int xb = t * a.blocks + 8 * b, xq = t * a.cols + 256 * b;
-                    if (five) {
-                        for (int c = 0; c < 4; c++) chunk5(pk, o + code(true, c), o + QH, 2 * c, a, xq + 64 * c, 4 * (xb + 2 * c), sums);
-                        block5(pk, o, a, xb, sums, acc);
-                    } else block4(pk, o, a, xq, xb, acc);
-                }
+                for (int b = 0; b < nb; b++, o += (long) bu * P) block4(pk, o, a, t * a.cols + 256 * b, t * a.blocks + 8 * b, acc);
                 Panels.store(acc, 0, y, t * out, p * P, out, bias);
             }
     }
@@ -151,74 +134,14 @@ final class KBlocks {
         dHi.fma(uHi, FloatVector.fromArray(F, acc, H)).sub(mHi.mul(vHi)).intoArray(acc, H);
     }
 
-    /**
-     * Q5_K chunk (sub-blocks j and j + 1): per sub-block two runs of 16 values of {@code (q - 16) x}
-     * in 16 bits (16 * 16 * 127 fits; 32 values would not), the fifth bits or-ed in from the qh groups.
-     */
-    private static void chunk5(MemorySegment pk, long g, long qh, int j, Int8Activations a, int x, int s8, int[] sums) {
-        int[] q2 = a.q2, sum8 = a.sum8;
-        for (int half = 0; half < 2; half++, x += 16, qh += 16L * P) {
-            int e = s8 + 2 * half;
-            ShortVector sA = IntVector.broadcast(I, Panels.twice(-16 * (sum8[e] + sum8[e + 1]))).reinterpretAsShorts();
-            ShortVector sB = IntVector.broadcast(I, Panels.twice(-16 * (sum8[e + 4] + sum8[e + 5]))).reinterpretAsShorts();
-            for (int l = 0; l < 16; l++, g += P) {
-                ShortVector w = (ShortVector) ByteVector.fromMemorySegment(BP, pk, g, LE).convertShape(ZERO_EXTEND_B2S, S, 0);
-                ShortVector h = (ShortVector) ByteVector.fromMemorySegment(BP, pk, qh + (long) l * P, LE).convertShape(ZERO_EXTEND_B2S, S, 0);
-                ShortVector q0 = w.and((short) 15).or(h.lanewise(LSHR, j).and((short) 1).lanewise(LSHL, 4));
-                ShortVector q1 = w.lanewise(LSHR, 4).or(h.lanewise(LSHR, j + 1).and((short) 1).lanewise(LSHL, 4));
-                sA = sA.add(q0.mul(IntVector.broadcast(I, q2[x + l]).reinterpretAsShorts()));
-                sB = sB.add(q1.mul(IntVector.broadcast(I, q2[x + 32 + l]).reinterpretAsShorts()));
-            }
-            IntVector iA = sA.reinterpretAsInts(), iB = sB.reinterpretAsInts();
-            int a0 = 2 * j * H, b0 = (2 * j + 2) * H;
-            IntVector lA = iA.lanewise(LSHL, 16).lanewise(ASHR, 16), hA = iA.lanewise(ASHR, 16);
-            IntVector lB = iB.lanewise(LSHL, 16).lanewise(ASHR, 16), hB = iB.lanewise(ASHR, 16);
-            if (half == 1) {
-                lA = lA.add(IntVector.fromArray(I, sums, a0)); hA = hA.add(IntVector.fromArray(I, sums, a0 + H));
-                lB = lB.add(IntVector.fromArray(I, sums, b0)); hB = hB.add(IntVector.fromArray(I, sums, b0 + H));
-            }
-            lA.intoArray(sums, a0); hA.intoArray(sums, a0 + H);
-            lB.intoArray(sums, b0); hB.intoArray(sums, b0 + H);
-        }
-    }
-
-    /**
-     * Q5_K block's epilogue: per sub-block j, {@code sum(q x) = sums_j + 16 sum(x codes)} times
-     * {@code sc_j dx_j}, and {@code m_j dx_j sum(x codes)}, each summed over the block, then scaled by
-     * the rows' {@code d} and {@code dmin} into {@code acc}.
-     */
-    private static void block5(MemorySegment pk, long o, Int8Activations a, int xb, int[] sums, float[] acc) {
-        int c = 16;
-        FloatVector z = FloatVector.zero(F), uLo = z, uHi = z, vLo = z, vHi = z;
-        for (int j = 0; j < 8; j++) {
-            IntVector m = IntVector.fromMemorySegment(I, pk, o + scale(true, j), LE);
-            int sx = a.sum[xb + j];
-            float dx = a.d[xb + j];
-            FloatVector xm = FloatVector.broadcast(F, dx * sx);
-            FloatVector sLo = (FloatVector) IntVector.fromArray(I, sums, 2 * j * H).add(c * sx).convert(I2F, 0);
-            FloatVector sHi = (FloatVector) IntVector.fromArray(I, sums, (2 * j + 1) * H).add(c * sx).convert(I2F, 0);
-            uLo = sLo.mul(dx).fma((FloatVector) m.and(0xff).convert(I2F, 0), uLo);
-            uHi = sHi.mul(dx).fma((FloatVector) m.lanewise(LSHR, 16).and(0xff).convert(I2F, 0), uHi);
-            vLo = ((FloatVector) m.lanewise(LSHR, 8).and(0xff).convert(I2F, 0)).fma(xm, vLo);
-            vHi = ((FloatVector) m.lanewise(LSHR, 24).convert(I2F, 0)).fma(xm, vHi);
-        }
-        IntVector d = IntVector.fromMemorySegment(I, pk, o + dAt(true), LE), dm = IntVector.fromMemorySegment(I, pk, o + dAt(true) + 2L * P, LE);
-        FloatVector dLo = d.lanewise(LSHL, 16).lanewise(ASHR, 3).and(0x8fffffff).reinterpretAsFloats().mul(Panels.REBIAS);
-        FloatVector dHi = d.and(0xffff0000).lanewise(ASHR, 3).and(0x8fffffff).reinterpretAsFloats().mul(Panels.REBIAS);
-        FloatVector mLo = dm.lanewise(LSHL, 16).lanewise(ASHR, 3).and(0x8fffffff).reinterpretAsFloats().mul(Panels.REBIAS);
-        FloatVector mHi = dm.and(0xffff0000).lanewise(ASHR, 3).and(0x8fffffff).reinterpretAsFloats().mul(Panels.REBIAS);
-        dLo.fma(uLo, FloatVector.fromArray(F, acc, 0)).sub(mLo.mul(vLo)).intoArray(acc, 0);
-        dHi.fma(uHi, FloatVector.fromArray(F, acc, H)).sub(mHi.mul(vHi)).intoArray(acc, H);
-    }
-
-    static void expand(boolean five, MemorySegment pk, long o, int k0, int kn, float[] wk) {
+    static void expand(MemorySegment pk, long o, int k0, int kn, float[] wk) {
         float[] sc = Panels.scratch().f(32 * H);
-        int bu = blockUnits(five);
+        int bu = blockUnits();
         o += (long) k0 / 256 * bu * P;
         for (int b = 0; b < kn / 256; b++, o += (long) bu * P) {
-            expandScales(pk, o, five, sc);
+            expandScales(pk, o, sc);
             for (int c = 0; c < 8; c++)
-                expandHalf(pk, o + code(five, c >> 1), 4 * (c & 1), five ? o + QH : -1, c, sc, wk, 256 * b + 64 * (c >> 1) + 32 * (c & 1));
+                expandHalf(pk, o + code(c >> 1), 4 * (c & 1), c, sc, wk, 256 * b + 64 * (c >> 1) + 32 * (c & 1));
         }
     }
 
@@ -229,10 +152,10 @@ final class KBlocks {
      */
     static boolean expand16(MemorySegment pk, long o, int k0, int kn, short[] wk, int wo, int ws, float[] sc, float[] mn, int so) {
         float[] s = Panels.scratch().f(32 * H);
-        int bu = blockUnits(false);
+        int bu = blockUnits();
         o += (long) k0 / 256 * bu * P;
         for (int b = 0; b < kn / 256; b++, o += (long) bu * P) {
-            expandScales(pk, o, false, s);
+            expandScales(pk, o, s);
             for (int c = 0; c < 8; c++) {
                 int sub = 8 * b + c, to = so + sub * ws;
                 FloatVector dLo = FloatVector.fromArray(F, s, 4 * c * H), dHi = FloatVector.fromArray(F, s, (4 * c + 1) * H);
@@ -240,7 +163,7 @@ final class KBlocks {
                 dHi.intoArray(sc, to + H);
                 dLo.mul(8f).sub(FloatVector.fromArray(F, s, (4 * c + 2) * H)).intoArray(mn, to);
                 dHi.mul(8f).sub(FloatVector.fromArray(F, s, (4 * c + 3) * H)).intoArray(mn, to + H);
-                long g = o + code(false, c >> 1);
+                long g = o + code(c >> 1);
                 int shift = 4 * (c & 1);
                 for (int l = 0, k = wo + 32 * sub * ws; l < 32; l++, g += P, k += ws)
                     ((ShortVector) ByteVector.fromMemorySegment(BP, pk, g, LE).convertShape(ZERO_EXTEND_B2S, S, 0))
@@ -251,14 +174,14 @@ final class KBlocks {
     }
 
     /** Per sub-block j: {@code d sc_j} then {@code dmin m_j}, rows [0, P/2) and [P/2, P), at {@code sc[4 j H ..]}. */
-    private static void expandScales(MemorySegment pk, long o, boolean five, float[] sc) {
-        IntVector d = IntVector.fromMemorySegment(I, pk, o + dAt(five), LE), dm = IntVector.fromMemorySegment(I, pk, o + dAt(five) + 2L * P, LE);
+    private static void expandScales(MemorySegment pk, long o, float[] sc) {
+        IntVector d = IntVector.fromMemorySegment(I, pk, o + dAt(), LE), dm = IntVector.fromMemorySegment(I, pk, o + dAt() + 2L * P, LE);
         FloatVector dLo = d.lanewise(LSHL, 16).lanewise(ASHR, 3).and(0x8fffffff).reinterpretAsFloats().mul(Panels.REBIAS);
         FloatVector dHi = d.and(0xffff0000).lanewise(ASHR, 3).and(0x8fffffff).reinterpretAsFloats().mul(Panels.REBIAS);
         FloatVector mLo = dm.lanewise(LSHL, 16).lanewise(ASHR, 3).and(0x8fffffff).reinterpretAsFloats().mul(Panels.REBIAS);
         FloatVector mHi = dm.and(0xffff0000).lanewise(ASHR, 3).and(0x8fffffff).reinterpretAsFloats().mul(Panels.REBIAS);
         for (int j = 0; j < 8; j++) {
-            IntVector m = IntVector.fromMemorySegment(I, pk, o + scale(five, j), LE);
+            IntVector m = IntVector.fromMemorySegment(I, pk, o + scale(j), LE);
             dLo.mul((FloatVector) m.and(0xff).convert(I2F, 0)).intoArray(sc, 4 * j * H);
             dHi.mul((FloatVector) m.lanewise(LSHR, 16).and(0xff).convert(I2F, 0)).intoArray(sc, (4 * j + 1) * H);
             mLo.mul((FloatVector) m.lanewise(LSHR, 8).and(0xff).convert(I2F, 0)).intoArray(sc, (4 * j + 2) * H);
@@ -266,20 +189,13 @@ final class KBlocks {
         }
     }
 
-    /**
-     * Sub-block j's 32 columns: the nibbles at bit {@code shift} of a chunk's groups, plus the fifth
-     * bit j of the qh groups at {@code qh} (negative: none), as {@code d1 q - m1} like decodeBlock.
-     */
-    private static void expandHalf(MemorySegment pk, long g, int shift, long qh, int j, float[] sc, float[] wk, int k) {
+    /** Sub-block j's 32 columns: the nibbles at bit {@code shift} of a chunk's groups, as {@code d1 q - m1} like decodeBlock. */
+    private static void expandHalf(MemorySegment pk, long g, int shift, int j, float[] sc, float[] wk, int k) {
         FloatVector dLo = FloatVector.fromArray(F, sc, 4 * j * H), dHi = FloatVector.fromArray(F, sc, (4 * j + 1) * H);
         FloatVector mLo = FloatVector.fromArray(F, sc, (4 * j + 2) * H), mHi = FloatVector.fromArray(F, sc, (4 * j + 3) * H);
         for (int l = 0; l < 32; l++, g += P) {
             ShortVector q = ((ShortVector) ByteVector.fromMemorySegment(BP, pk, g, LE).convertShape(ZERO_EXTEND_B2S, S, 0))
                     .lanewise(LSHR, shift).and((short) 15);
-            if (qh >= 0) {
-                ShortVector h = (ShortVector) ByteVector.fromMemorySegment(BP, pk, qh + (long) l * P, LE).convertShape(ZERO_EXTEND_B2S, S, 0);
-                q = q.or(h.lanewise(LSHR, j).and((short) 1).lanewise(LSHL, 4));
-            }
             IntVector qi = q.reinterpretAsInts();
             ((FloatVector) qi.lanewise(LSHL, 16).lanewise(ASHR, 16).convert(I2F, 0)).mul(dLo).sub(mLo).intoArray(wk, (k + l) * P);
             ((FloatVector) qi.lanewise(ASHR, 16).convert(I2F, 0)).mul(dHi).sub(mHi).intoArray(wk, (k + l) * P + H);

@@ -30,13 +30,13 @@ public final class Q4_KTensor extends QuantTensor {
 
     @Override boolean hasPanels() { return true; }
 
-    @Override long panelBytes() { return (long) dim(1) / 256 * KBlocks.blockUnits(false) * Panels.P; }
+    @Override long panelBytes() { return (long) dim(1) / 256 * KBlocks.blockUnits() * Panels.P; }
 
-    @Override void repackPanel(byte[] src, byte[] dst) { KBlocks.repack(false, dim(1) / 256, src, dst); }
+    @Override void repackPanel(byte[] src, byte[] dst) { KBlocks.repack(dim(1) / 256, src, dst); }
 
     @Override
     void int8Rows(MemorySegment pk, Int8Activations a, float[] y, int p0, int p1, float[] bias) {
-        KBlocks.int8Rows(false, this, pk, a, y, p0, p1, bias);
+        KBlocks.int8Rows(this, pk, a, y, p0, p1, bias);
     }
 
     @Override boolean hasInt16() { return true; }
@@ -47,5 +47,5 @@ public final class Q4_KTensor extends QuantTensor {
     }
 
     @Override
-    void expand(MemorySegment pk, long off, int k0, int kn, float[] wk) { KBlocks.expand(false, pk, off, k0, kn, wk); }
+    void expand(MemorySegment pk, long off, int k0, int kn, float[] wk) { KBlocks.expand(pk, off, k0, kn, wk); }
 }
