@@ -70,7 +70,8 @@ final class KBlocks {
                     dst[o + (int) scale(j) + 2 * l] = (byte) KQuant.scale(lo, hi, j);
                     dst[o + (int) scale(j) + 2 * l + 1] = (byte) KQuant.min(lo, hi, j);
                 }
-                for (int q = 0; q < 128; q++) dst[o + (int) code(q / 32) + q % 32 * P + l] = src[s + 16 + q];
+                for (int c = 0, to = o + l, from = s + 16; c < 4; c++, to += 36 * P, from += 32)
+                    for (int g = 0; g < 32; g++) dst[to + g * P] = src[from + g];
             }
         }
     }
