@@ -77,16 +77,7 @@ final class KBlocks {
     }
 
     static void int8Rows(QuantTensor w, MemorySegment pk, Int8Activations a, float[] y, int p0, int p1, float[] bias) {
-        long panel = w.panelBytes();
-        int nb = w.dim(1) / 256, out = w.dim(0), bu = blockUnits();
-        float[] acc = Panels.scratch().acc(P);
-        for (int p = p0; p < p1; p++)
-            for (int t = 0; t < a.tokens; t++) {
-                java.util.Arrays.fill(acc, 0, P, 0f);
-                long o = p * panel;
-                for (int b = 0; b < nb; b++, o += (long) bu * P) block4(pk, o, a, t * a.cols + 256 * b, t * a.blocks + 8 * b, acc);
-                Panels.store(acc, 0, y, t * out, p * P, out, bias);
-            }
+        Panels.int8Blocks(KBlocks::block4, pk, w.panelBytes(), (long) blockUnits() * P, a, y, w.dim(0), p0, p1, bias);
     }
 
     /**

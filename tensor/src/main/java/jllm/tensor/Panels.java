@@ -90,6 +90,27 @@ final class Panels {
         }
     }
 
+    /** A decode kernel over one 256-column block at byte offset {@code o}: x codes from {@code x}, activation blocks from {@code xb}, added into {@code acc[P]}. */
+    interface Block {
+        void run(MemorySegment pk, long o, Int8Activations a, int x, int xb, float[] acc);
+    }
+
+    /**
+     * Panels {@code [p0, p1)} of a layout of {@code blockBytes}-byte blocks of 256 columns, block by
+     * block through {@code kernel} (the int8 decode of the K-quants).
+     */
+    static void int8Blocks(Block kernel, MemorySegment pk, long panel, long blockBytes, Int8Activations a, float[] y, int out, int p0, int p1, float[] bias) {
+        int nb = a.cols / 256;
+        float[] acc = scratch().acc(P);
+        for (int p = p0; p < p1; p++)
+            for (int t = 0; t < a.tokens; t++) {
+                java.util.Arrays.fill(acc, 0, P, 0f);
+                long o = p * panel;
+                for (int b = 0; b < nb; b++, o += blockBytes) kernel.run(pk, o, a, t * a.cols + 256 * b, t * a.blocks + 8 * b, acc);
+                store(acc, 0, y, t * out, p * P, out, bias);
+            }
+    }
+
     /**
      * Stores a panel's outputs for one token ({@code acc[ao .. ao + P)}, rows in order) at
      * {@code y[yo + row0 ..]} plus the bias; rows at or past {@code out} (a padded last panel) are dropped.

@@ -98,16 +98,7 @@ public final class Q5_KTensor extends QuantTensor {
 
     @Override
     void int8Rows(MemorySegment pk, Int8Activations a, float[] y, int p0, int p1, float[] bias) {
-        long panel = panelBytes();
-        int nb = dim(1) / 256;
-        float[] acc = Panels.scratch().acc(P);
-        for (int p = p0; p < p1; p++)
-            for (int t = 0; t < a.tokens; t++) {
-                java.util.Arrays.fill(acc, 0, P, 0f);
-                long o = p * panel;
-                for (int b = 0; b < nb; b++, o += (long) SBB * P) int8Block(pk, o, a, t * a.cols + 256 * b, t * a.blocks + 8 * b, acc);
-                Panels.store(acc, 0, y, t * dim(0), p * P, dim(0), bias);
-            }
+        Panels.int8Blocks(Q5_KTensor::int8Block, pk, panelBytes(), (long) SBB * P, a, y, dim(0), p0, p1, bias);
     }
 
     /**
