@@ -117,13 +117,11 @@ final class KBlocks {
             vLo = ((FloatVector) mB.lanewise(LSHR, 8).and(0xff).convert(I2F, 0)).fma(xmB, vLo);
             vHi = ((FloatVector) mB.lanewise(LSHR, 24).convert(I2F, 0)).fma(xmB, vHi);
         }
-        IntVector d = IntVector.fromMemorySegment(I, pk, o + 144L * P, LE), dm = IntVector.fromMemorySegment(I, pk, o + 146L * P, LE);
-        FloatVector dLo = d.lanewise(LSHL, 16).lanewise(ASHR, 3).and(0x8fffffff).reinterpretAsFloats().mul(Panels.REBIAS);
-        FloatVector dHi = d.and(0xffff0000).lanewise(ASHR, 3).and(0x8fffffff).reinterpretAsFloats().mul(Panels.REBIAS);
-        FloatVector mLo = dm.lanewise(LSHL, 16).lanewise(ASHR, 3).and(0x8fffffff).reinterpretAsFloats().mul(Panels.REBIAS);
-        FloatVector mHi = dm.and(0xffff0000).lanewise(ASHR, 3).and(0x8fffffff).reinterpretAsFloats().mul(Panels.REBIAS);
-        dLo.fma(uLo, FloatVector.fromArray(F, acc, 0)).sub(mLo.mul(vLo)).intoArray(acc, 0);
-        dHi.fma(uHi, FloatVector.fromArray(F, acc, H)).sub(mHi.mul(vHi)).intoArray(acc, H);
+        uLo.intoArray(acc, P);
+        uHi.intoArray(acc, P + H);
+        vLo.intoArray(acc, 2 * P);
+        vHi.intoArray(acc, 2 * P + H);
+        Panels.dMin(pk, o + dAt(), acc);
     }
 
     static void expand(MemorySegment pk, long o, int k0, int kn, float[] wk) {

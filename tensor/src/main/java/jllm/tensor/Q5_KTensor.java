@@ -166,13 +166,11 @@ public final class Q5_KTensor extends QuantTensor {
             vLo = ((FloatVector) mB.lanewise(LSHR, 8).and(0xff).convert(I2F, 0)).fma(xmB, vLo);
             vHi = ((FloatVector) mB.lanewise(LSHR, 24).convert(I2F, 0)).fma(xmB, vHi);
         }
-        IntVector d = IntVector.fromMemorySegment(I, pk, o + D, LE), dm = IntVector.fromMemorySegment(I, pk, o + D + 2L * P, LE);
-        FloatVector dLo = d.lanewise(LSHL, 16).lanewise(ASHR, 3).and(0x8fffffff).reinterpretAsFloats().mul(Panels.REBIAS);
-        FloatVector dHi = d.and(0xffff0000).lanewise(ASHR, 3).and(0x8fffffff).reinterpretAsFloats().mul(Panels.REBIAS);
-        FloatVector mLo = dm.lanewise(LSHL, 16).lanewise(ASHR, 3).and(0x8fffffff).reinterpretAsFloats().mul(Panels.REBIAS);
-        FloatVector mHi = dm.and(0xffff0000).lanewise(ASHR, 3).and(0x8fffffff).reinterpretAsFloats().mul(Panels.REBIAS);
-        dLo.fma(uLo, FloatVector.fromArray(F, acc, 0)).sub(mLo.mul(vLo)).intoArray(acc, 0);
-        dHi.fma(uHi, FloatVector.fromArray(F, acc, H)).sub(mHi.mul(vHi)).intoArray(acc, H);
+        uLo.intoArray(acc, P);
+        uHi.intoArray(acc, P + H);
+        vLo.intoArray(acc, 2 * P);
+        vHi.intoArray(acc, 2 * P + H);
+        Panels.dMin(pk, o + D, acc);
     }
 
     @Override
