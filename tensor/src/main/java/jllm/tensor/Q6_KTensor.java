@@ -100,7 +100,9 @@ public final class Q6_KTensor extends QuantTensor {
      * two chains of adds as in Q4_0: +2% per core), widened and added, times {@code sc_j dx}; then the
      * rows' {@code d}. The sums stay in registers (handed over through an array, the epilogue's loads
      * of the stored halves took a third of Q4_K's time in L2, see KBlocks). Paired against that, AMD
-     * EPYC: 2 threads from memory 1.01-1.18x, 1 thread 1.06x, L2 about even.
+     * EPYC: 2 threads from memory 1.01-1.18x, 1 thread 1.06x, L2 about even. The two runs of a
+     * sub-block are written out: as loops of 4 steps C2 kept a loop and its checks (written out: L2
+     * 1.09x, AVX2 1.15x; 2 threads from memory 0.96-1.17x in six runs of both orders, 1.05 on average).
      *
      * <p>Tried: one byte group per column, widened by the load as Q4_K's nibbles are (no 16-bit shifts,
      * which C2 emits with the count in a register): 0.54x in L2, its 256-bit loads carried as much
@@ -113,19 +115,33 @@ public final class Q6_KTensor extends QuantTensor {
         long o = g;
         for (int c = 0; c < 8; c++, g += 2L * P) {
             IntVector loA = IntVector.zero(I), hiA = loA, loB = loA, hiB = loA;
-            for (int half = 0; half < 2; half++) {
+            for (int half = 0; half < 2; half++, g += 16L * P, x += 16) {
                 ShortVector s = ShortVector.zero(S), t = s;
-                for (int i = 0; i < 4; i++, g += 2L * P, x += 2) {
-                    ShortVector w = ShortVector.fromMemorySegment(S, pk, g, LE);
-                    s = s.add(w.lanewise(LSHL, 8).lanewise(ASHR, 8).mul(IntVector.broadcast(I, q2[x]).reinterpretAsShorts()));
-                    t = t.add(w.lanewise(ASHR, 8).mul(IntVector.broadcast(I, q2[x + 1]).reinterpretAsShorts()));
-                }
+                ShortVector w0 = ShortVector.fromMemorySegment(S, pk, g + 0L * P, LE);
+                s = s.add(w0.lanewise(LSHL, 8).lanewise(ASHR, 8).mul(IntVector.broadcast(I, q2[x + 0]).reinterpretAsShorts()));
+                t = t.add(w0.lanewise(ASHR, 8).mul(IntVector.broadcast(I, q2[x + 1]).reinterpretAsShorts()));
+                ShortVector w1 = ShortVector.fromMemorySegment(S, pk, g + 2L * P, LE);
+                s = s.add(w1.lanewise(LSHL, 8).lanewise(ASHR, 8).mul(IntVector.broadcast(I, q2[x + 2]).reinterpretAsShorts()));
+                t = t.add(w1.lanewise(ASHR, 8).mul(IntVector.broadcast(I, q2[x + 3]).reinterpretAsShorts()));
+                ShortVector w2 = ShortVector.fromMemorySegment(S, pk, g + 4L * P, LE);
+                s = s.add(w2.lanewise(LSHL, 8).lanewise(ASHR, 8).mul(IntVector.broadcast(I, q2[x + 4]).reinterpretAsShorts()));
+                t = t.add(w2.lanewise(ASHR, 8).mul(IntVector.broadcast(I, q2[x + 5]).reinterpretAsShorts()));
+                ShortVector w3 = ShortVector.fromMemorySegment(S, pk, g + 6L * P, LE);
+                s = s.add(w3.lanewise(LSHL, 8).lanewise(ASHR, 8).mul(IntVector.broadcast(I, q2[x + 6]).reinterpretAsShorts()));
+                t = t.add(w3.lanewise(ASHR, 8).mul(IntVector.broadcast(I, q2[x + 7]).reinterpretAsShorts()));
                 ShortVector s2 = ShortVector.zero(S), t2 = s2;
-                for (int i = 0; i < 4; i++, g += 2L * P, x += 2) {
-                    ShortVector w = ShortVector.fromMemorySegment(S, pk, g, LE);
-                    s2 = s2.add(w.lanewise(LSHL, 8).lanewise(ASHR, 8).mul(IntVector.broadcast(I, q2[x]).reinterpretAsShorts()));
-                    t2 = t2.add(w.lanewise(ASHR, 8).mul(IntVector.broadcast(I, q2[x + 1]).reinterpretAsShorts()));
-                }
+                ShortVector w4 = ShortVector.fromMemorySegment(S, pk, g + 8L * P, LE);
+                s2 = s2.add(w4.lanewise(LSHL, 8).lanewise(ASHR, 8).mul(IntVector.broadcast(I, q2[x + 8]).reinterpretAsShorts()));
+                t2 = t2.add(w4.lanewise(ASHR, 8).mul(IntVector.broadcast(I, q2[x + 9]).reinterpretAsShorts()));
+                ShortVector w5 = ShortVector.fromMemorySegment(S, pk, g + 10L * P, LE);
+                s2 = s2.add(w5.lanewise(LSHL, 8).lanewise(ASHR, 8).mul(IntVector.broadcast(I, q2[x + 10]).reinterpretAsShorts()));
+                t2 = t2.add(w5.lanewise(ASHR, 8).mul(IntVector.broadcast(I, q2[x + 11]).reinterpretAsShorts()));
+                ShortVector w6 = ShortVector.fromMemorySegment(S, pk, g + 12L * P, LE);
+                s2 = s2.add(w6.lanewise(LSHL, 8).lanewise(ASHR, 8).mul(IntVector.broadcast(I, q2[x + 12]).reinterpretAsShorts()));
+                t2 = t2.add(w6.lanewise(ASHR, 8).mul(IntVector.broadcast(I, q2[x + 13]).reinterpretAsShorts()));
+                ShortVector w7 = ShortVector.fromMemorySegment(S, pk, g + 14L * P, LE);
+                s2 = s2.add(w7.lanewise(LSHL, 8).lanewise(ASHR, 8).mul(IntVector.broadcast(I, q2[x + 14]).reinterpretAsShorts()));
+                t2 = t2.add(w7.lanewise(ASHR, 8).mul(IntVector.broadcast(I, q2[x + 15]).reinterpretAsShorts()));
                 IntVector r1 = s.add(t).reinterpretAsInts(), r2 = s2.add(t2).reinterpretAsInts();
                 loA = loB;
                 hiA = hiB;
