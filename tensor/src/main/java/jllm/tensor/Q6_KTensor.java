@@ -64,7 +64,6 @@ public final class Q6_KTensor extends QuantTensor {
     @Override
     void repackPanel(byte[] src, byte[] dst) {
         int nb = dim(1) / 256, rb = nb * 210;
-        int[] q = new int[256];
         for (int b = 0; b < nb; b++) {
             int o = b * SBB * P;
             for (int l = 0; l < P; l++) {
@@ -72,19 +71,16 @@ public final class Q6_KTensor extends QuantTensor {
                 dst[o + D + 2 * l] = src[s + 208];
                 dst[o + D + 2 * l + 1] = src[s + 209];
                 for (int j = 0; j < 16; j++) dst[o + CHUNK * (j >> 1) + SCALES + 2 * l + (j & 1)] = src[s + 192 + j];
+                // value k of the block goes to byte k & 1 of lane pair (k & 31) / 2 of chunk k / 32
                 for (int n = 0; n < 2; n++)
-                    for (int i = 0; i < 32; i++) {
-                        int a = src[s + 64 * n + i] & 0xff, c = src[s + 64 * n + 32 + i] & 0xff, h = src[s + 128 + 32 * n + i] & 0xff, k = 128 * n + i;
-                        q[k] = ((a & 15) | (h & 3) << 4) - 32;
-                        q[k + 32] = ((c & 15) | (h >>> 2 & 3) << 4) - 32;
-                        q[k + 64] = ((a >>> 4) | (h >>> 4 & 3) << 4) - 32;
-                        q[k + 96] = ((c >>> 4) | (h >>> 6) << 4) - 32;
+                    for (int i = 0, cb = o + 4 * CHUNK * n + 2 * l; i < 32; i++) {
+                        int a = src[s + 64 * n + i] & 0xff, c = src[s + 64 * n + 32 + i] & 0xff, h = src[s + 128 + 32 * n + i] & 0xff;
+                        int at = cb + P * (i & 30) + (i & 1);
+                        dst[at] = (byte) (((a & 15) | (h & 3) << 4) - 32);
+                        dst[at + CHUNK] = (byte) (((c & 15) | (h >>> 2 & 3) << 4) - 32);
+                        dst[at + 2 * CHUNK] = (byte) (((a >>> 4) | (h >>> 4 & 3) << 4) - 32);
+                        dst[at + 3 * CHUNK] = (byte) (((c >>> 4) | (h >>> 6) << 4) - 32);
                     }
-                for (int k = 0; k < 256; k += 2) {
-                    int d = o + CHUNK * (k >> 5) + P * (k & 31) + 2 * l;
-                    dst[d] = (byte) q[k];
-                    dst[d + 1] = (byte) q[k + 1];
-                }
             }
         }
     }
