@@ -42,34 +42,48 @@ import jdk.incubator.vector.ShortVector;
 final class KBlocks {
     private KBlocks() { }
 
+    /**
+     * Where the metadata of a K-quant with mins (Q4_K, Q5_K) sits in a panel block: sub-block j's
+     * 16-bit lanes {@code sc_j | m_j << 8} at {@code first + chunk (j >> 1) + 2 P (j & 1)} (each pair
+     * right after the codes that use it), d at {@code dAt} and dmin 2 P bytes after (read last, so last).
+     */
+    record Mins(int first, int chunk, int dAt) {
+        int scale(int j) { return first + chunk * (j >> 1) + 2 * P * (j & 1); }
+    }
+
+    /** Q4_K: chunks of 32 groups of nibble bytes, each followed by its two sub-blocks' scales. */
+    static final Mins Q4K = new Mins(32 * P, 36 * P, 144 * P);
+
     /** Panel bytes per block, in units of P. */
     static int blockUnits() { return 148; }
 
     /** Where chunk c's 32 groups of code bytes start within a block. */
-    static long code(int c) { return 36L * P * c; }
+    static long code(int c) { return (long) Q4K.chunk() * c; }
 
-    /** Where sub-block j's {@code sc_j | m_j << 8} lanes start within a block: right after the chunk that uses them. */
-    static long scale(int j) { return 36L * P * (j >> 1) + 32L * P + 2L * P * (j & 1); }
-
-    /** Where d starts within a block (dmin 2 P bytes later): last, as the kernels read it last. */
-    static long dAt() { return 144L * P; }
+    /**
+     * Row {@code l}'s d, dmin and unpacked scales and mins, from the file's block at {@code src[s ..]}
+     * (d, dmin, 12 bytes of 6-bit scales and mins), into the panel block at {@code dst[o ..]}.
+     */
+    static void repackMins(Mins f, byte[] src, int s, byte[] dst, int o, int l) {
+        for (int i = 0; i < 2; i++) {
+            dst[o + f.dAt() + 2 * l + i] = src[s + i];
+            dst[o + f.dAt() + 2 * P + 2 * l + i] = src[s + 2 + i];
+        }
+        long lo = KQuant.low8(src, s + 4);
+        int hi = KQuant.high4(src, s + 4);
+        for (int j = 0; j < 8; j++) {
+            dst[o + f.scale(j) + 2 * l] = (byte) KQuant.scale(lo, hi, j);
+            dst[o + f.scale(j) + 2 * l + 1] = (byte) KQuant.min(lo, hi, j);
+        }
+    }
 
     static void repack(int nb, byte[] src, byte[] dst) {
         int rb = nb * 144;
         for (int b = 0; b < nb; b++) {
-            int o = b * blockUnits() * P, m = o + (int) dAt();
+            int o = b * blockUnits() * P;
             for (int l = 0; l < P; l++) {
                 int s = l * rb + b * 144;
-                for (int i = 0; i < 2; i++) {
-                    dst[m + 2 * l + i] = src[s + i];
-                    dst[m + 2 * P + 2 * l + i] = src[s + 2 + i];
-                }
-                long lo = KQuant.low8(src, s + 4);
-                int hi = KQuant.high4(src, s + 4);
-                for (int j = 0; j < 8; j++) {
-                    dst[o + (int) scale(j) + 2 * l] = (byte) KQuant.scale(lo, hi, j);
-                    dst[o + (int) scale(j) + 2 * l + 1] = (byte) KQuant.min(lo, hi, j);
-                }
+                repackMins(Q4K, src, s, dst, o, l);
                 for (int c = 0, to = o + l, from = s + 16; c < 4; c++, to += 36 * P, from += 32)
                     for (int g = 0; g < 32; g++) dst[to + g * P] = src[from + g];
             }
@@ -88,13 +102,13 @@ final class KBlocks {
      * loads of its halves), the epilogue took a third of the time in L2 on the AMD EPYC.
      */
     private static void block4(MemorySegment pk, long o, Int8Activations a, int xq, int xb, float[] acc) {
-        FloatVector z = FloatVector.zero(F), uLo = z, uHi = z, vLo = z, vHi = z;
+        FloatVector uLo = FloatVector.zero(F), uHi = uLo;
         int[] q2 = a.q2;
         for (int c = 0; c < 4; c++) {
             int j = 2 * c, x = xq + 64 * c, sxA = a.sum[xb + j], sxB = a.sum[xb + j + 1];
             ShortVector sA = IntVector.broadcast(I, Panels.twice(-8 * sxA)).reinterpretAsShorts();
             ShortVector sB = IntVector.broadcast(I, Panels.twice(-8 * sxB)).reinterpretAsShorts();
-            long g = o + 36L * P * c;
+            long g = o + code(c);
             for (int l = 0; l < 32; l++, g += P) {
                 ShortVector w = (ShortVector) ByteVector.fromMemorySegment(BP, pk, g, LE).convertShape(ZERO_EXTEND_B2S, S, 0);
                 sA = sA.add(w.and((short) 15).mul(IntVector.broadcast(I, q2[x + l]).reinterpretAsShorts()));
@@ -111,17 +125,34 @@ final class KBlocks {
                     .fma((FloatVector) mB.and(0xff).convert(I2F, 0), uLo);
             uHi = ((FloatVector) iB.lanewise(ASHR, 16).add(8 * sxB).convert(I2F, 0)).mul(dxB)
                     .fma((FloatVector) mB.lanewise(LSHR, 16).and(0xff).convert(I2F, 0), uHi);
-            FloatVector xmA = FloatVector.broadcast(F, dxA * sxA), xmB = FloatVector.broadcast(F, dxB * sxB);
-            vLo = ((FloatVector) mA.lanewise(LSHR, 8).and(0xff).convert(I2F, 0)).fma(xmA, vLo);
-            vHi = ((FloatVector) mA.lanewise(LSHR, 24).convert(I2F, 0)).fma(xmA, vHi);
-            vLo = ((FloatVector) mB.lanewise(LSHR, 8).and(0xff).convert(I2F, 0)).fma(xmB, vLo);
-            vHi = ((FloatVector) mB.lanewise(LSHR, 24).convert(I2F, 0)).fma(xmB, vHi);
         }
         uLo.intoArray(acc, P);
         uHi.intoArray(acc, P + H);
-        vLo.intoArray(acc, 2 * P);
-        vHi.intoArray(acc, 2 * P + H);
-        Panels.dMin(pk, o + dAt(), acc);
+        endBlock(Q4K, pk, o, a, xb, acc);
+    }
+
+    /**
+     * The end of a block of a K-quant with mins: {@code acc[0, P) += d u - dmin v} per row, u (the
+     * sum of {@code sc_j dx_j sum(q x)}) handed in at {@code acc[P, 2P)}, rows [0, P/2) then [P/2, P),
+     * and {@code v = sum(m_j dx_j sum(x codes))} made here from the block's mins (read again from L1).
+     * Through the array, as vectors must not cross our methods; once per 256 columns the two stores and
+     * loads are not measurable (paired against the kernels doing it all: the same speed).
+     */
+    static void endBlock(Mins f, MemorySegment pk, long o, Int8Activations a, int xb, float[] acc) {
+        FloatVector vLo = FloatVector.zero(F), vHi = vLo;
+        for (int j = 0; j < 8; j++) {
+            IntVector m = IntVector.fromMemorySegment(I, pk, o + f.scale(j), LE);
+            FloatVector xm = FloatVector.broadcast(F, a.d[xb + j] * a.sum[xb + j]);
+            vLo = ((FloatVector) m.lanewise(LSHR, 8).and(0xff).convert(I2F, 0)).fma(xm, vLo);
+            vHi = ((FloatVector) m.lanewise(LSHR, 24).convert(I2F, 0)).fma(xm, vHi);
+        }
+        IntVector d = IntVector.fromMemorySegment(I, pk, o + f.dAt(), LE), dm = IntVector.fromMemorySegment(I, pk, o + f.dAt() + 2L * P, LE);
+        FloatVector dLo = d.lanewise(LSHL, 16).lanewise(ASHR, 3).and(0x8fffffff).reinterpretAsFloats().mul(Panels.REBIAS);
+        FloatVector dHi = d.and(0xffff0000).lanewise(ASHR, 3).and(0x8fffffff).reinterpretAsFloats().mul(Panels.REBIAS);
+        FloatVector mLo = dm.lanewise(LSHL, 16).lanewise(ASHR, 3).and(0x8fffffff).reinterpretAsFloats().mul(Panels.REBIAS);
+        FloatVector mHi = dm.and(0xffff0000).lanewise(ASHR, 3).and(0x8fffffff).reinterpretAsFloats().mul(Panels.REBIAS);
+        dLo.fma(FloatVector.fromArray(F, acc, P), FloatVector.fromArray(F, acc, 0)).sub(mLo.mul(vLo)).intoArray(acc, 0);
+        dHi.fma(FloatVector.fromArray(F, acc, P + H), FloatVector.fromArray(F, acc, H)).sub(mHi.mul(vHi)).intoArray(acc, H);
     }
 
     static void expand(MemorySegment pk, long o, int k0, int kn, float[] wk) {
@@ -129,7 +160,7 @@ final class KBlocks {
         int bu = blockUnits();
         o += (long) k0 / 256 * bu * P;
         for (int b = 0; b < kn / 256; b++, o += (long) bu * P) {
-            expandScales(pk, o, sc);
+            expandScales(Q4K, pk, o, sc);
             for (int c = 0; c < 8; c++)
                 expandHalf(pk, o + code(c >> 1), 4 * (c & 1), c, sc, wk, 256 * b + 64 * (c >> 1) + 32 * (c & 1));
         }
@@ -145,7 +176,7 @@ final class KBlocks {
         int bu = blockUnits();
         o += (long) k0 / 256 * bu * P;
         for (int b = 0; b < kn / 256; b++, o += (long) bu * P) {
-            expandScales(pk, o, s);
+            expandScales(Q4K, pk, o, s);
             for (int c = 0; c < 8; c++) {
                 int sub = 8 * b + c, to = so + sub * ws;
                 FloatVector dLo = FloatVector.fromArray(F, s, 4 * c * H), dHi = FloatVector.fromArray(F, s, (4 * c + 1) * H);
@@ -164,14 +195,14 @@ final class KBlocks {
     }
 
     /** Per sub-block j: {@code d sc_j} then {@code dmin m_j}, rows [0, P/2) and [P/2, P), at {@code sc[4 j H ..]}. */
-    private static void expandScales(MemorySegment pk, long o, float[] sc) {
-        IntVector d = IntVector.fromMemorySegment(I, pk, o + dAt(), LE), dm = IntVector.fromMemorySegment(I, pk, o + dAt() + 2L * P, LE);
+    static void expandScales(Mins f, MemorySegment pk, long o, float[] sc) {
+        IntVector d = IntVector.fromMemorySegment(I, pk, o + f.dAt(), LE), dm = IntVector.fromMemorySegment(I, pk, o + f.dAt() + 2L * P, LE);
         FloatVector dLo = d.lanewise(LSHL, 16).lanewise(ASHR, 3).and(0x8fffffff).reinterpretAsFloats().mul(Panels.REBIAS);
         FloatVector dHi = d.and(0xffff0000).lanewise(ASHR, 3).and(0x8fffffff).reinterpretAsFloats().mul(Panels.REBIAS);
         FloatVector mLo = dm.lanewise(LSHL, 16).lanewise(ASHR, 3).and(0x8fffffff).reinterpretAsFloats().mul(Panels.REBIAS);
         FloatVector mHi = dm.and(0xffff0000).lanewise(ASHR, 3).and(0x8fffffff).reinterpretAsFloats().mul(Panels.REBIAS);
         for (int j = 0; j < 8; j++) {
-            IntVector m = IntVector.fromMemorySegment(I, pk, o + scale(j), LE);
+            IntVector m = IntVector.fromMemorySegment(I, pk, o + f.scale(j), LE);
             dLo.mul((FloatVector) m.and(0xff).convert(I2F, 0)).intoArray(sc, 4 * j * H);
             dHi.mul((FloatVector) m.lanewise(LSHR, 16).and(0xff).convert(I2F, 0)).intoArray(sc, (4 * j + 1) * H);
             mLo.mul((FloatVector) m.lanewise(LSHR, 8).and(0xff).convert(I2F, 0)).intoArray(sc, (4 * j + 2) * H);

@@ -92,7 +92,7 @@ final class Panels {
 
     /**
      * A decode kernel over one 256-column block at byte offset {@code o}: x codes from {@code x},
-     * activation blocks from {@code xb}, added into {@code acc[0, P)}; {@code acc[P, 3P)} is its scratch.
+     * activation blocks from {@code xb}, added into {@code acc[0, P)}; {@code acc[P, 2P)} is its scratch.
      */
     interface Block {
         void run(MemorySegment pk, long o, Int8Activations a, int x, int xb, float[] acc);
@@ -104,7 +104,7 @@ final class Panels {
      */
     static void int8Blocks(Block kernel, MemorySegment pk, long panel, long blockBytes, Int8Activations a, float[] y, int out, int p0, int p1, float[] bias) {
         int nb = a.cols / 256;
-        float[] acc = scratch().acc(3 * P);
+        float[] acc = scratch().acc(2 * P);
         for (int p = p0; p < p1; p++)
             for (int t = 0; t < a.tokens; t++) {
                 java.util.Arrays.fill(acc, 0, P, 0f);
@@ -112,22 +112,6 @@ final class Panels {
                 for (int b = 0; b < nb; b++, o += blockBytes) kernel.run(pk, o, a, t * a.cols + 256 * b, t * a.blocks + 8 * b, acc);
                 store(acc, 0, y, t * out, p * P, out, bias);
             }
-    }
-
-    /**
-     * The end of a block with mins (Q4_K, Q5_K): {@code acc[0, P) += d u - dmin v} per row, with u and
-     * v in {@code acc[P, 3P)} (u rows [0, P/2), u rows [P/2, P), then v the same) and d, dmin as P fp16
-     * each (lane order) at {@code pk[at ..]}. Through an array, as vectors must not cross our methods;
-     * once per 256 columns the four stores and loads are not measurable.
-     */
-    static void dMin(MemorySegment pk, long at, float[] acc) {
-        IntVector d = IntVector.fromMemorySegment(I, pk, at, LE), dm = IntVector.fromMemorySegment(I, pk, at + 2L * P, LE);
-        FloatVector dLo = d.lanewise(VectorOperators.LSHL, 16).lanewise(VectorOperators.ASHR, 3).and(0x8fffffff).reinterpretAsFloats().mul(REBIAS);
-        FloatVector dHi = d.and(0xffff0000).lanewise(VectorOperators.ASHR, 3).and(0x8fffffff).reinterpretAsFloats().mul(REBIAS);
-        FloatVector mLo = dm.lanewise(VectorOperators.LSHL, 16).lanewise(VectorOperators.ASHR, 3).and(0x8fffffff).reinterpretAsFloats().mul(REBIAS);
-        FloatVector mHi = dm.and(0xffff0000).lanewise(VectorOperators.ASHR, 3).and(0x8fffffff).reinterpretAsFloats().mul(REBIAS);
-        dLo.fma(FloatVector.fromArray(F, acc, P), FloatVector.fromArray(F, acc, 0)).sub(mLo.mul(FloatVector.fromArray(F, acc, 2 * P))).intoArray(acc, 0);
-        dHi.fma(FloatVector.fromArray(F, acc, P + H), FloatVector.fromArray(F, acc, H)).sub(mHi.mul(FloatVector.fromArray(F, acc, 2 * P + H))).intoArray(acc, H);
     }
 
     /**

@@ -53,6 +53,7 @@ public final class Q5_KTensor extends QuantTensor {
 
     /** RUN: panel bytes per 16 columns; CHUNK: per 64 columns (codes, then the two sub-blocks' scales); D: where d starts. */
     private static final int SBB = 212, RUN = 12 * P, CHUNK = 52 * P, SCALES = 48 * P, D = 208 * P;
+    private static final KBlocks.Mins MINS = new KBlocks.Mins(SCALES, CHUNK, D);
 
     @Override boolean hasPanels() { return true; }
 
@@ -66,17 +67,7 @@ public final class Q5_KTensor extends QuantTensor {
             int o = b * SBB * P;
             for (int l = 0; l < P; l++) {
                 int s = l * rb + b * 176;
-                for (int i = 0; i < 2; i++) {
-                    dst[o + D + 2 * l + i] = src[s + i];
-                    dst[o + D + 2 * P + 2 * l + i] = src[s + 2 + i];
-                }
-                long lo = KQuant.low8(src, s + 4);
-                int hi = KQuant.high4(src, s + 4);
-                for (int j = 0; j < 8; j++) {
-                    int at = o + CHUNK * (j >> 1) + SCALES + 2 * P * (j & 1) + 2 * l;
-                    dst[at] = (byte) KQuant.scale(lo, hi, j);
-                    dst[at + 1] = (byte) KQuant.min(lo, hi, j);
-                }
+                KBlocks.repackMins(MINS, src, s, dst, o, l);
                 for (int i = 0; i < 4; i++)
                     for (int v = 0; v < 32; v++) {
                         int c = src[s + 48 + 32 * i + v] & 0xff, h = src[s + 16 + v] & 0xff;
@@ -113,7 +104,7 @@ public final class Q5_KTensor extends QuantTensor {
      * products wrap; the run's sum is exact.
      */
     private static void int8Block(MemorySegment pk, long g, Int8Activations a, int x, int xb, float[] acc) {
-        FloatVector z = FloatVector.zero(F), uLo = z, uHi = z, vLo = z, vHi = z;
+        FloatVector uLo = FloatVector.zero(F), uHi = uLo;
         int[] y5 = a.y5, sum8 = a.sum8;
         int e = 4 * xb;
         long o = g;
@@ -160,46 +151,28 @@ public final class Q5_KTensor extends QuantTensor {
             uHi = ((FloatVector) hiA.add(16 * sxA).convert(I2F, 0)).mul(dxA).fma((FloatVector) mA.lanewise(LSHR, 16).and(0xff).convert(I2F, 0), uHi);
             uLo = ((FloatVector) loB.add(16 * sxB).convert(I2F, 0)).mul(dxB).fma((FloatVector) mB.and(0xff).convert(I2F, 0), uLo);
             uHi = ((FloatVector) hiB.add(16 * sxB).convert(I2F, 0)).mul(dxB).fma((FloatVector) mB.lanewise(LSHR, 16).and(0xff).convert(I2F, 0), uHi);
-            FloatVector xmA = FloatVector.broadcast(F, dxA * sxA), xmB = FloatVector.broadcast(F, dxB * sxB);
-            vLo = ((FloatVector) mA.lanewise(LSHR, 8).and(0xff).convert(I2F, 0)).fma(xmA, vLo);
-            vHi = ((FloatVector) mA.lanewise(LSHR, 24).convert(I2F, 0)).fma(xmA, vHi);
-            vLo = ((FloatVector) mB.lanewise(LSHR, 8).and(0xff).convert(I2F, 0)).fma(xmB, vLo);
-            vHi = ((FloatVector) mB.lanewise(LSHR, 24).convert(I2F, 0)).fma(xmB, vHi);
         }
         uLo.intoArray(acc, P);
         uHi.intoArray(acc, P + H);
-        vLo.intoArray(acc, 2 * P);
-        vHi.intoArray(acc, 2 * P + H);
-        Panels.dMin(pk, o + D, acc);
+        KBlocks.endBlock(MINS, pk, o, a, xb, acc);
     }
 
     @Override
     void expand(MemorySegment pk, long o, int k0, int kn, float[] wk) {
-        float[] sc = Panels.scratch().f(4 * H);
+        float[] sc = Panels.scratch().f(32 * H);
         o += (long) k0 / 256 * SBB * P;
         for (int b = 0; b < kn / 256; b++, o += (long) SBB * P) {
-            IntVector d = IntVector.fromMemorySegment(I, pk, o + D, LE), dm = IntVector.fromMemorySegment(I, pk, o + D + 2L * P, LE);
-            FloatVector dLo = d.lanewise(LSHL, 16).lanewise(ASHR, 3).and(0x8fffffff).reinterpretAsFloats().mul(Panels.REBIAS);
-            FloatVector dHi = d.and(0xffff0000).lanewise(ASHR, 3).and(0x8fffffff).reinterpretAsFloats().mul(Panels.REBIAS);
-            FloatVector mLo = dm.lanewise(LSHL, 16).lanewise(ASHR, 3).and(0x8fffffff).reinterpretAsFloats().mul(Panels.REBIAS);
-            FloatVector mHi = dm.and(0xffff0000).lanewise(ASHR, 3).and(0x8fffffff).reinterpretAsFloats().mul(Panels.REBIAS);
-            for (int j = 0; j < 8; j++) {
-                long chunk = o + (long) CHUNK * (j >> 1);
-                IntVector m = IntVector.fromMemorySegment(I, pk, chunk + SCALES + 2L * P * (j & 1), LE);
-                dLo.mul((FloatVector) m.and(0xff).convert(I2F, 0)).intoArray(sc, 0);
-                dHi.mul((FloatVector) m.lanewise(LSHR, 16).and(0xff).convert(I2F, 0)).intoArray(sc, H);
-                mLo.mul((FloatVector) m.lanewise(LSHR, 8).and(0xff).convert(I2F, 0)).intoArray(sc, 2 * H);
-                mHi.mul((FloatVector) m.lanewise(LSHR, 24).convert(I2F, 0)).intoArray(sc, 3 * H);
+            KBlocks.expandScales(MINS, pk, o, sc);
+            for (int j = 0; j < 8; j++)
                 for (int run = 0; run < 2; run++)
-                    expandRun(pk, chunk + 2L * RUN * (j & 1) + (long) RUN * run, sc, wk, 256 * b + 32 * j + 16 * run);
-            }
+                    expandRun(pk, o + (long) CHUNK * (j >> 1) + 2L * RUN * (j & 1) + (long) RUN * run, sc, 4 * j * H, wk, 256 * b + 32 * j + 16 * run);
         }
     }
 
-    /** One run's 16 columns, {@code (d sc_j) q - dmin m_j} as {@link #decodeBlock}, with the sub-block's factors in {@code sc[0 .. 4 H)}. */
-    private static void expandRun(MemorySegment pk, long g, float[] sc, float[] wk, int k) {
-        FloatVector dLo = FloatVector.fromArray(F, sc, 0), dHi = FloatVector.fromArray(F, sc, H);
-        FloatVector mLo = FloatVector.fromArray(F, sc, 2 * H), mHi = FloatVector.fromArray(F, sc, 3 * H);
+    /** One run's 16 columns, {@code (d sc_j) q - dmin m_j} as {@link #decodeBlock}, with the sub-block's factors at {@code sc[so ..]} (as {@link KBlocks#expandScales} lays them). */
+    private static void expandRun(MemorySegment pk, long g, float[] sc, int so, float[] wk, int k) {
+        FloatVector dLo = FloatVector.fromArray(F, sc, so), dHi = FloatVector.fromArray(F, sc, so + H);
+        FloatVector mLo = FloatVector.fromArray(F, sc, so + 2 * H), mHi = FloatVector.fromArray(F, sc, so + 3 * H);
         for (int i = 0; i < 16; i++) {
             ShortVector lane = ShortVector.fromMemorySegment(S, pk, g + 2L * P * (i / 3), LE);
             IntVector q = lane.lanewise(LSHR, 5 * (i % 3)).and((short) 31).reinterpretAsInts();
