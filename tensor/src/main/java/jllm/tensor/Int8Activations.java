@@ -42,25 +42,35 @@ final class Int8Activations {
      * {@code [tokens][cols]}: per run of 16 codes {@code x0..x15}, the multipliers of Q5_K's panel
      * kernel (three 5-bit codes per 16-bit lane), stored as in {@link #q2}: per lane k < 5
      * {@code x3k, x3k+1 - 32 x3k, x3k+2 - 32 x3k+1}, then {@code x15} (see Q5_KTensor.int8Block).
+     * Made only when asked for ({@link QuantTensor#usesY5}).
      */
     int[] y5 = new int[0];
+    private boolean withY5;
 
     private static final ThreadLocal<Int8Activations> SCRATCH = ThreadLocal.withInitial(Int8Activations::new);
 
-    /** {@code tokens} rows of {@code x [*, cols]} quantized into this thread's scratch (valid until its next call). */
-    static Int8Activations of(Parallel par, float[] x, int tokens, int cols) {
+    /**
+     * {@code tokens} rows of {@code x [*, cols]} quantized into this thread's scratch (valid until its
+     * next call), with {@link #y5} where {@code y5}.
+     */
+    static Int8Activations of(Parallel par, float[] x, int tokens, int cols, boolean y5) {
         Int8Activations a = SCRATCH.get();
-        a.fill(par, x, tokens, cols);
+        a.fill(par, x, tokens, cols, y5);
         return a;
     }
 
-    void fill(Parallel par, float[] x, int tokens, int cols) {
+    /** As {@link #of}, into this object, with everything a kernel may read. */
+    void fill(Parallel par, float[] x, int tokens, int cols) { fill(par, x, tokens, cols, true); }
+
+    void fill(Parallel par, float[] x, int tokens, int cols, boolean withY5) {
+        this.withY5 = withY5;
         if (cols % BLOCK != 0) throw new IllegalArgumentException("int8 activations need a multiple of " + BLOCK + " columns, got " + cols);
         this.tokens = tokens;
         this.cols = cols;
         this.blocks = cols / BLOCK;
         int n = tokens * cols, nb = tokens * blocks;
-        if (q2.length < n) { q2 = new int[n]; hi2 = new int[n / 2]; y5 = new int[n]; }
+        if (q2.length < n) { q2 = new int[n]; hi2 = new int[n / 2]; }
+        if (withY5 && y5.length < n) y5 = new int[n];
         if (d.length < nb) { d = new float[nb]; sum = new int[nb]; sum8 = new int[4 * nb]; }
         if (par == null || tokens == 1) {
             quantizeBlocks(x, 0, nb);
@@ -85,7 +95,7 @@ final class Int8Activations {
                 q.and(0xffff).or(q.lanewise(VectorOperators.LSHL, 16)).intoArray(q2, o + j);
             }
             d[b] = scale;
-            for (int r = o; r < o + BLOCK; r += 16) {
+            for (int r = o; withY5 && r < o + BLOCK; r += 16) {
                 for (int k = 0; k < 15; k += 3) {
                     int x0 = (short) q2[r + k], x1 = (short) q2[r + k + 1], x2 = (short) q2[r + k + 2];
                     y5[r + k] = Panels.twice(x0);

@@ -87,6 +87,8 @@ public final class Q5_KTensor extends QuantTensor {
         }
     }
 
+    @Override boolean usesY5() { return true; }
+
     @Override
     void int8Rows(MemorySegment pk, Int8Activations a, float[] y, int p0, int p1, float[] bias) {
         Panels.int8Blocks(Q5_KTensor::int8Block, pk, panelBytes(), (long) SBB * P, a, y, dim(0), p0, p1, bias);
