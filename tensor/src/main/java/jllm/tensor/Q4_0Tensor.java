@@ -46,6 +46,8 @@ public final class Q4_0Tensor extends QuantTensor {
 
     @Override boolean hasPanels() { return true; }
 
+    @Override int activationExtras() { return Int8Activations.HI2; }
+
     @Override long panelBytes() { return (long) dim(1) / QK * BB * P; }
 
     @Override

@@ -87,7 +87,7 @@ public final class Q5_KTensor extends QuantTensor {
         }
     }
 
-    @Override boolean usesY5() { return true; }
+    @Override int activationExtras() { return Int8Activations.Y5; }
 
     @Override
     void int8Rows(MemorySegment pk, Int8Activations a, float[] y, int p0, int p1, float[] bias) {

@@ -51,7 +51,7 @@ final class QuantMatmul {
         Parallel.RangeBody body;
         int align = 1;
         if (int8Activations(w, tokens, exact)) {
-            Int8Activations a = Int8Activations.of(par, x, tokens, in, false);
+            Int8Activations a = Int8Activations.of(par, x, tokens, in, 0);
             Tiles16 xt = Tiles16.of(par, a);
             body = (p0, p1) -> int16Rows(w, pk, xt, y, p0, p1, bias);
             align = 2; // int16Rows takes panels in pairs
@@ -84,9 +84,9 @@ final class QuantMatmul {
             if ((long) tokens * ws[i].dim(0) > y[i].length || (long) tokens * in > x.length)
                 throw new IllegalArgumentException("matmul " + ws[i] + " with " + tokens + " rows: buffers too small");
         }
-        boolean y5 = false;
-        for (Tensor w : ws) y5 |= ((QuantTensor) w).usesY5();
-        Int8Activations a = Int8Activations.of(par, x, tokens, in, y5);
+        int extras = 0;
+        for (Tensor w : ws) extras |= ((QuantTensor) w).activationExtras();
+        Int8Activations a = Int8Activations.of(par, x, tokens, in, extras);
         Parallel.RangeBody body = (p0, p1) -> {
             for (int i = 0; i < n; i++) {
                 int from = Math.max(p0, first[i]), to = Math.min(p1, first[i + 1]);

@@ -78,8 +78,11 @@ public abstract sealed class QuantTensor extends Tensor
         throw new UnsupportedOperationException(type + " has no panel kernels");
     }
 
-    /** Whether {@link #int8Rows} reads {@link Int8Activations#y5} (made only for the formats that do). */
-    boolean usesY5() { return false; }
+    /**
+     * The optional arrays of {@link Int8Activations} that {@link #int8Rows} reads ({@link Int8Activations#HI2},
+     * {@link Int8Activations#Y5}; made only for the formats that read them).
+     */
+    int activationExtras() { return 0; }
 
     /** Whether this format has {@link #expand16}, the 16-bit codes of the int8-activation prefill tile. */
     boolean hasInt16() { return false; }
