@@ -81,12 +81,8 @@ final class KBlocks {
         int rb = nb * 144;
         for (int b = 0; b < nb; b++) {
             int o = b * blockUnits() * P;
-            for (int l = 0; l < P; l++) {
-                int s = l * rb + b * 144;
-                repackMins(Q4K, src, s, dst, o, l);
-                for (int c = 0, to = o + l, from = s + 16; c < 4; c++, to += 36 * P, from += 32)
-                    for (int g = 0; g < 32; g++) dst[to + g * P] = src[from + g];
-            }
+            for (int l = 0; l < P; l++) repackMins(Q4K, src, l * rb + b * 144, dst, o, l);
+            for (int c = 0; c < 4; c++) Panels.lanes(src, b * 144 + 16 + 32 * c, rb, dst, o + 36 * P * c, 32);
         }
     }
 

@@ -56,11 +56,10 @@ public final class Q4_0Tensor extends QuantTensor {
         for (int b = 0; b < nb; b++) {
             int o = b * BB * P;
             for (int l = 0; l < P; l++) {
-                int s = l * rb + b * BB;
-                dst[o + 2 * l] = src[s];
-                dst[o + 2 * l + 1] = src[s + 1];
-                for (int j = 0; j < 16; j++) dst[o + 2 * P + j * P + l] = src[s + 2 + j];
+                dst[o + 2 * l] = src[l * rb + b * BB];
+                dst[o + 2 * l + 1] = src[l * rb + b * BB + 1];
             }
+            Panels.lanes(src, b * BB + 2, rb, dst, o + 2 * P, 16);
         }
     }
 
