@@ -4,6 +4,7 @@ import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.IntVector;
 import jdk.incubator.vector.VectorMask;
 import jdk.incubator.vector.VectorOperators;
+import jdk.incubator.vector.VectorShuffle;
 import jdk.incubator.vector.VectorSpecies;
 
 /**
@@ -46,11 +47,20 @@ final class Int8Activations {
      * Made only when asked for ({@link #Y5}).
      */
     int[] y5 = new int[0];
+    /**
+     * {@code [tokens][cols * 5 / 4]}: per run of 8 codes {@code x0..x7}, the 10 multipliers of Q6_K's
+     * panel kernel (8 six-bit codes in three 16-bit lanes), stored as in {@link #q2}: the first 8,
+     * {@code x0, x1 - 64 x0, x2 - 64 x1, x3, x4 - 64 x3, x5 - 64 x4, x6, x7 - 64 x6}, of two runs together
+     * (as their codes lie, so vector code makes them), then the two runs' other two, {@code 16 x2 -
+     * 64 x7, 16 x5 - 64 x2}: 20 per 16 codes, read in this order (see Q6_KTensor.int8Block). Made only
+     * when asked for ({@link #Y6}).
+     */
+    int[] y6 = new int[0];
     /** Which of the optional arrays this fill made. */
     private int extras;
 
     /** {@link #extras} flags: the optional arrays a format's kernel reads ({@link QuantTensor#activationExtras}). */
-    static final int HI2 = 1, Y5 = 2, ALL = HI2 | Y5;
+    static final int HI2 = 1, Y5 = 2, Y6 = 4, ALL = HI2 | Y5 | Y6;
 
     private static final ThreadLocal<Int8Activations> SCRATCH = ThreadLocal.withInitial(Int8Activations::new);
 
@@ -77,6 +87,7 @@ final class Int8Activations {
         if (q2.length < n) q2 = new int[n];
         if ((extras & HI2) != 0 && hi2.length < n / 2) hi2 = new int[n / 2];
         if ((extras & Y5) != 0 && y5.length < n) y5 = new int[n];
+        if ((extras & Y6) != 0 && y6.length < n / 4 * 5) y6 = new int[n / 4 * 5];
         if (d.length < nb) { d = new float[nb]; sum = new int[nb]; sum8 = new int[4 * nb]; }
         if (par == null || tokens == 1) {
             quantizeBlocks(x, 0, nb);
@@ -91,6 +102,24 @@ final class Int8Activations {
     private static final VectorMask<Integer> LOW8 = VectorMask.fromLong(I, 0xffL);
     /** Per position in a run of 16: 32 where Q5_K's multiplier subtracts 32 times the previous code. */
     private static final int[] Y5_BORROW = {0, 32, 32, 0, 32, 32, 0, 32, 32, 0, 32, 32, 0, 32, 32, 0};
+    /** The same for Q6_K's runs of 8: 64 where its multiplier subtracts 64 times the previous code. */
+    /**
+     * Per run of 8 in a vector, lanes 2 and 5 and the lanes whose 64-fold they lose (7 and 2): y6's last
+     * two multipliers {@code 16 x2 - 64 x7, 16 x5 - 64 x2}, packed into the first L / 4 lanes.
+     */
+    private static final VectorShuffle<Integer> Y6_AT = runLanes(2, 5), Y6_LESS = runLanes(7, 2);
+    private static final VectorMask<Integer> Y6_LAST = VectorMask.fromLong(I, (1L << Math.max(1, L / 4)) - 1);
+
+    private static VectorShuffle<Integer> runLanes(int first, int second) {
+        int[] at = new int[L];
+        for (int h = 0; h + 8 <= L; h += 8) {
+            at[h / 4] = h + first;
+            at[h / 4 + 1] = h + second;
+        }
+        return VectorShuffle.fromArray(I, at, 0);
+    }
+
+    private static final int[] Y6_BORROW = {0, 64, 64, 0, 64, 64, 0, 64, 0, 64, 64, 0, 64, 64, 0, 64};
 
     /**
      * Blocks {@code [b0, b1)} counted over all tokens (rows are whole blocks, so a block never spans
@@ -99,7 +128,7 @@ final class Int8Activations {
      * every decode matmul while the other threads waited (AMD EPYC).
      */
     private void quantizeBlocks(float[] x, int b0, int b1) {
-        boolean withHi2 = (extras & HI2) != 0, withY5 = (extras & Y5) != 0;
+        boolean withHi2 = (extras & HI2) != 0, withY5 = (extras & Y5) != 0, withY6 = (extras & Y6) != 0;
         for (int b = b0; b < b1; b++) {
             int o = b * BLOCK;
             FloatVector m = FloatVector.zero(F);
@@ -139,15 +168,32 @@ final class Int8Activations {
                     h.and(0xffff).or(h.lanewise(VectorOperators.LSHL, 16)).intoArray(hi2, b * 16 + j - 16);
                 }
                 // y5: each code less 32 times the one before it, where Y5_BORROW says so
+                IntVector before = withY5 || withY6 ? prev.slice(L - 1, q) : q;
+                // y6: each code less 64 times the one before it, where Y6_BORROW says so; then the
+                // last two per run of 8, from the codes in this register (lanes: no store-to-load wait)
+                if (withY6) {
+                    IntVector y = q.sub(before.mul(IntVector.fromArray(I, Y6_BORROW, j & 15)));
+                    y.and(0xffff).or(y.lanewise(VectorOperators.LSHL, 16)).intoArray(y6, (o + j) / 16 * 20 + (j & 15));
+                    if (L >= 8) {
+                        IntVector e = q.rearrange(Y6_AT).mul(16).sub(q.rearrange(Y6_LESS).mul(64));
+                        e.and(0xffff).or(e.lanewise(VectorOperators.LSHL, 16)).intoArray(y6, (o + j) / 16 * 20 + 16 + ((o + j) & 8) / 4, Y6_LAST);
+                    }
+                }
                 if (withY5) {
-                    IntVector before = prev.slice(L - 1, q);
                     IntVector y = q.sub(before.mul(IntVector.fromArray(I, Y5_BORROW, j & 15)));
                     y.and(0xffff).or(y.lanewise(VectorOperators.LSHL, 16)).intoArray(y5, o + j);
-                    prev = q;
                 }
+                prev = q;
             }
             d[b] = scale;
             sum[b] = total;
+        }
+        // y6's last two per run with vectors narrower than a run: from the stored codes once all are
+        // stored (read right after the vector stores that wrote them, each load waits for its store)
+        for (int k = b0 * BLOCK; withY6 && L < 8 && k < b1 * BLOCK; k += 8) {
+            int x2 = (short) q2[k + 2], x5 = (short) q2[k + 5], x7 = (short) q2[k + 7], at = k / 16 * 20 + 16 + (k & 8) / 4;
+            y6[at] = Panels.twice(16 * x2 - 64 * x7);
+            y6[at + 1] = Panels.twice(16 * x5 - 64 * x2);
         }
     }
 

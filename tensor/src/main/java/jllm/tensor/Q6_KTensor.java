@@ -3,6 +3,7 @@ package jllm.tensor;
 import static jdk.incubator.vector.VectorOperators.ASHR;
 import static jdk.incubator.vector.VectorOperators.I2F;
 import static jdk.incubator.vector.VectorOperators.LSHL;
+import static jdk.incubator.vector.VectorOperators.LSHR;
 import static jllm.tensor.Panels.H;
 import static jllm.tensor.Panels.I;
 import static jllm.tensor.Panels.P;
@@ -41,29 +42,34 @@ public final class Q6_KTensor extends QuantTensor {
 
     private int sc(long off) { return seg.get(java.lang.foreign.ValueLayout.JAVA_BYTE, off); }
 
-    // ---- Panels layout, per panel and block (274 P bytes): 8 chunks of 34 P bytes, one per 32 columns:
-    // 16 groups of P 16-bit lanes holding each row's codes for columns 2i (low byte) and 2i + 1 (high
-    // byte) as signed q - 32, then one group of P 16-bit lanes holding each row's scales of the chunk's
-    // two sub-blocks, sc_2c | sc_2c+1 << 8; after the 8 chunks, d (P fp16, lane order). Every byte
-    // sits where the kernel reads it, so a block is read front to back and the hardware prefetchers
-    // keep streaming (scales first: 8 against 19 Gw/s per core on the AMD EPYC, weights streamed from
-    // memory; see KBlocks).
-    // Bytes rather than the 6-bit packing: 30% more panel bytes for Q6_K tensors, half the operations
-    // per column (two products of |q - 32| <= 32 with an 8-bit x fit 16 bits eight times over).
+    // ---- Panels layout, per panel and block (210 P bytes, the file's size): 8 chunks of 26 P bytes,
+    // one per 32 columns: 4 runs of 8 columns, each three groups of P 16-bit lanes holding a row's
+    // six-bit codes (unsigned), A = q0 | q1 << 6 | (q2 & 15) << 12, B = q3 | q4 << 6 | (q5 & 15) << 12,
+    // C = q6 | q7 << 6 | (q2 >> 4) << 12 | (q5 >> 4) << 14; then one group of P 16-bit lanes holding
+    // each row's scales of the chunk's two sub-blocks, sc_2c | sc_2c+1 << 8; after the 8 chunks, d (P
+    // fp16, lane order). A block is read front to back, as its kernel reads it (see KBlocks).
+    // Until November 2026 the panels held each code in a byte (8.56 bits per weight, 30% more than the
+    // file): an earlier try of this layout had lost in cache, because its kernel called Panels.twice
+    // (not inlined in a method this large), and the call spilled every vector register. Written out,
+    // paired against the byte layout (AMD EPYC): L2 one thread 0.79x, 2 threads from memory 1.20,
+    // 1.24, 1.21, 1.00x; the LM head of llama.cpp's Q4_K_M and Q5_K_M files is Q6_K, a third of them.
 
-    /** CHUNK: panel bytes per 32 columns (codes, then their scales); D: where d starts. */
-    private static final int SBB = 274, CHUNK = 34 * P, SCALES = 32 * P, D = 272 * P;
+    /** RUN: panel bytes per 8 columns; CHUNK: per 32 columns (codes, then their scales); D: where d starts. */
+    private static final int SBB = 210, RUN = 6 * P, CHUNK = 26 * P, SCALES = 24 * P, D = 208 * P;
 
     /** Where sub-block j's 16 columns of codes start within a block. */
-    private static long codes(int j) { return (long) CHUNK * (j >> 1) + 16L * P * (j & 1); }
+    private static long codes(int j) { return (long) CHUNK * (j >> 1) + 2L * RUN * (j & 1); }
 
     @Override boolean hasPanels() { return true; }
 
     @Override long panelBytes() { return (long) dim(1) / 256 * SBB * P; }
 
+    @Override int activationExtras() { return Int8Activations.Y6; }
+
     @Override
     void repackPanel(byte[] src, byte[] dst) {
         int nb = dim(1) / 256, rb = nb * 210;
+        int[] q = new int[256];
         for (int b = 0; b < nb; b++) {
             int o = b * SBB * P;
             for (int l = 0; l < P; l++) {
@@ -71,16 +77,26 @@ public final class Q6_KTensor extends QuantTensor {
                 dst[o + D + 2 * l] = src[s + 208];
                 dst[o + D + 2 * l + 1] = src[s + 209];
                 for (int j = 0; j < 16; j++) dst[o + CHUNK * (j >> 1) + SCALES + 2 * l + (j & 1)] = src[s + 192 + j];
-                // value k of the block goes to byte k & 1 of lane pair (k & 31) / 2 of chunk k / 32
                 for (int n = 0; n < 2; n++)
-                    for (int i = 0, cb = o + 4 * CHUNK * n + 2 * l; i < 32; i++) {
+                    for (int i = 0; i < 32; i++) {
                         int a = src[s + 64 * n + i] & 0xff, c = src[s + 64 * n + 32 + i] & 0xff, h = src[s + 128 + 32 * n + i] & 0xff;
-                        int at = cb + P * (i & 30) + (i & 1);
-                        dst[at] = (byte) (((a & 15) | (h & 3) << 4) - 32);
-                        dst[at + CHUNK] = (byte) (((c & 15) | (h >>> 2 & 3) << 4) - 32);
-                        dst[at + 2 * CHUNK] = (byte) (((a >>> 4) | (h >>> 4 & 3) << 4) - 32);
-                        dst[at + 3 * CHUNK] = (byte) (((c >>> 4) | (h >>> 6) << 4) - 32);
+                        q[128 * n + i] = (a & 15) | (h & 3) << 4;
+                        q[128 * n + i + 32] = (c & 15) | (h >>> 2 & 3) << 4;
+                        q[128 * n + i + 64] = (a >>> 4) | (h >>> 4 & 3) << 4;
+                        q[128 * n + i + 96] = (c >>> 4) | (h >>> 6) << 4;
                     }
+                for (int r = 0; r < 32; r++) {
+                    int k = 8 * r, g = o + CHUNK * (r >> 2) + RUN * (r & 3) + 2 * l;
+                    int la = q[k] | q[k + 1] << 6 | (q[k + 2] & 15) << 12;
+                    int lb = q[k + 3] | q[k + 4] << 6 | (q[k + 5] & 15) << 12;
+                    int lc = q[k + 6] | q[k + 7] << 6 | (q[k + 2] >> 4) << 12 | (q[k + 5] >> 4) << 14;
+                    dst[g] = (byte) la;
+                    dst[g + 1] = (byte) (la >>> 8);
+                    dst[g + 2 * P] = (byte) lb;
+                    dst[g + 2 * P + 1] = (byte) (lb >>> 8);
+                    dst[g + 4 * P] = (byte) lc;
+                    dst[g + 4 * P + 1] = (byte) (lc >>> 8);
+                }
             }
         }
     }
@@ -91,58 +107,58 @@ public final class Q6_KTensor extends QuantTensor {
     }
 
     /**
-     * One block into {@code acc}, start to end in one method: per sub-block its two runs of 8 columns,
-     * each summed in 16 bits (at most 8 * 32 * 127 = 32512; even and odd columns in two accumulators,
-     * two chains of adds as in Q4_0: +2% per core), widened and added, times {@code sc_j dx}; then the
-     * rows' {@code d}. The sums stay in registers (handed over through an array, the epilogue's loads
-     * of the stored halves took a third of Q4_K's time in L2, see KBlocks). Paired against that, AMD
-     * EPYC: 2 threads from memory 1.01-1.18x, 1 thread 1.06x, L2 about even. The two runs of a
-     * sub-block are written out: as loops of 4 steps C2 kept a loop and its checks (written out: L2
-     * 1.09x, AVX2 1.15x; 2 threads from memory 0.96-1.17x in six runs of both orders, 1.05 on average).
-     *
-     * <p>Tried: one byte group per column, widened by the load as Q4_K's nibbles are (no 16-bit shifts,
-     * which C2 emits with the count in a register): 0.54x in L2, its 256-bit loads carried as much
-     * scalar work each (range checks, the segment's liveness) as the 512-bit ones, and as loops of 4
-     * steps C2 rebuilt its range-check limits on every entry; written out straight, 0.76x.
+     * One block into {@code acc}: per run of 8 columns, {@code sum((q - 32) x)} in 16 bits, started at
+     * {@code -32 sum(x)} and then each lane whole times its multipliers ({@link Int8Activations#y6}):
+     * {@code A y0 + (A >>> 6) y1 + (A >>> 12) y2 = q0 x0 + q1 x1 + (q2 & 15) x2}, and so on (the products
+     * wrap; the run's sum, at most 8 * 32 * 127 = 32512, is exact). Each lane's products are summed
+     * first and the three lanes' sums then, so no chain of adds runs through the whole run. Per
+     * sub-block its two runs are widened and added, times {@code sc_j dx}; then the rows' {@code d}.
      */
     private static void int8Block(MemorySegment pk, long g, Int8Activations a, int x, int xb, float[] acc) {
         FloatVector uLo = FloatVector.zero(F), uHi = uLo;
-        int[] q2 = a.q2;
+        int[] y6 = a.y6, s8 = a.sum8;
+        int w = x / 16 * 20, e = x / 8;
         long o = g;
         for (int c = 0; c < 8; c++, g += 2L * P) {
             IntVector loA = IntVector.zero(I), hiA = loA, loB = loA, hiB = loA;
-            for (int half = 0; half < 2; half++, g += 16L * P, x += 16) {
-                ShortVector s = ShortVector.zero(S), t = s;
-                ShortVector w0 = ShortVector.fromMemorySegment(S, pk, g + 0L * P, LE);
-                s = s.add(w0.lanewise(LSHL, 8).lanewise(ASHR, 8).mul(IntVector.broadcast(I, q2[x + 0]).reinterpretAsShorts()));
-                t = t.add(w0.lanewise(ASHR, 8).mul(IntVector.broadcast(I, q2[x + 1]).reinterpretAsShorts()));
-                ShortVector w1 = ShortVector.fromMemorySegment(S, pk, g + 2L * P, LE);
-                s = s.add(w1.lanewise(LSHL, 8).lanewise(ASHR, 8).mul(IntVector.broadcast(I, q2[x + 2]).reinterpretAsShorts()));
-                t = t.add(w1.lanewise(ASHR, 8).mul(IntVector.broadcast(I, q2[x + 3]).reinterpretAsShorts()));
-                ShortVector w2 = ShortVector.fromMemorySegment(S, pk, g + 4L * P, LE);
-                s = s.add(w2.lanewise(LSHL, 8).lanewise(ASHR, 8).mul(IntVector.broadcast(I, q2[x + 4]).reinterpretAsShorts()));
-                t = t.add(w2.lanewise(ASHR, 8).mul(IntVector.broadcast(I, q2[x + 5]).reinterpretAsShorts()));
-                ShortVector w3 = ShortVector.fromMemorySegment(S, pk, g + 6L * P, LE);
-                s = s.add(w3.lanewise(LSHL, 8).lanewise(ASHR, 8).mul(IntVector.broadcast(I, q2[x + 6]).reinterpretAsShorts()));
-                t = t.add(w3.lanewise(ASHR, 8).mul(IntVector.broadcast(I, q2[x + 7]).reinterpretAsShorts()));
-                ShortVector s2 = ShortVector.zero(S), t2 = s2;
-                ShortVector w4 = ShortVector.fromMemorySegment(S, pk, g + 8L * P, LE);
-                s2 = s2.add(w4.lanewise(LSHL, 8).lanewise(ASHR, 8).mul(IntVector.broadcast(I, q2[x + 8]).reinterpretAsShorts()));
-                t2 = t2.add(w4.lanewise(ASHR, 8).mul(IntVector.broadcast(I, q2[x + 9]).reinterpretAsShorts()));
-                ShortVector w5 = ShortVector.fromMemorySegment(S, pk, g + 10L * P, LE);
-                s2 = s2.add(w5.lanewise(LSHL, 8).lanewise(ASHR, 8).mul(IntVector.broadcast(I, q2[x + 10]).reinterpretAsShorts()));
-                t2 = t2.add(w5.lanewise(ASHR, 8).mul(IntVector.broadcast(I, q2[x + 11]).reinterpretAsShorts()));
-                ShortVector w6 = ShortVector.fromMemorySegment(S, pk, g + 12L * P, LE);
-                s2 = s2.add(w6.lanewise(LSHL, 8).lanewise(ASHR, 8).mul(IntVector.broadcast(I, q2[x + 12]).reinterpretAsShorts()));
-                t2 = t2.add(w6.lanewise(ASHR, 8).mul(IntVector.broadcast(I, q2[x + 13]).reinterpretAsShorts()));
-                ShortVector w7 = ShortVector.fromMemorySegment(S, pk, g + 14L * P, LE);
-                s2 = s2.add(w7.lanewise(LSHL, 8).lanewise(ASHR, 8).mul(IntVector.broadcast(I, q2[x + 14]).reinterpretAsShorts()));
-                t2 = t2.add(w7.lanewise(ASHR, 8).mul(IntVector.broadcast(I, q2[x + 15]).reinterpretAsShorts()));
-                IntVector r1 = s.add(t).reinterpretAsInts(), r2 = s2.add(t2).reinterpretAsInts();
+            for (int half = 0; half < 2; half++) {
+                ShortVector A = ShortVector.fromMemorySegment(S, pk, g, LE);
+                ShortVector B = ShortVector.fromMemorySegment(S, pk, g + 2L * P, LE);
+                ShortVector C = ShortVector.fromMemorySegment(S, pk, g + 4L * P, LE);
+                ShortVector pa = A.mul(IntVector.broadcast(I, y6[w]).reinterpretAsShorts())
+                        .add(A.lanewise(LSHR, 6).mul(IntVector.broadcast(I, y6[w + 1]).reinterpretAsShorts()))
+                        .add(A.lanewise(LSHR, 12).mul(IntVector.broadcast(I, y6[w + 2]).reinterpretAsShorts()));
+                ShortVector pb = B.mul(IntVector.broadcast(I, y6[w + 3]).reinterpretAsShorts())
+                        .add(B.lanewise(LSHR, 6).mul(IntVector.broadcast(I, y6[w + 4]).reinterpretAsShorts()))
+                        .add(B.lanewise(LSHR, 12).mul(IntVector.broadcast(I, y6[w + 5]).reinterpretAsShorts()));
+                ShortVector pc = C.mul(IntVector.broadcast(I, y6[w + 6]).reinterpretAsShorts())
+                        .add(C.lanewise(LSHR, 6).mul(IntVector.broadcast(I, y6[w + 7]).reinterpretAsShorts()))
+                        .add(C.lanewise(LSHR, 12).mul(IntVector.broadcast(I, y6[w + 16]).reinterpretAsShorts()))
+                        .add(C.lanewise(LSHR, 14).mul(IntVector.broadcast(I, y6[w + 17]).reinterpretAsShorts()));
+                int m1 = -32 * s8[e], m2 = -32 * s8[e + 1]; // centring terms, each in both 16-bit halves (Panels.twice, written out: C2 stops inlining in a method this large)
+                ShortVector r1 = IntVector.broadcast(I, m1 & 0xffff | m1 << 16).reinterpretAsShorts().add(pa).add(pb.add(pc));
+                ShortVector A2 = ShortVector.fromMemorySegment(S, pk, g + 6L * P, LE);
+                ShortVector B2 = ShortVector.fromMemorySegment(S, pk, g + 8L * P, LE);
+                ShortVector C2 = ShortVector.fromMemorySegment(S, pk, g + 10L * P, LE);
+                ShortVector qa = A2.mul(IntVector.broadcast(I, y6[w + 8]).reinterpretAsShorts())
+                        .add(A2.lanewise(LSHR, 6).mul(IntVector.broadcast(I, y6[w + 9]).reinterpretAsShorts()))
+                        .add(A2.lanewise(LSHR, 12).mul(IntVector.broadcast(I, y6[w + 10]).reinterpretAsShorts()));
+                ShortVector qb = B2.mul(IntVector.broadcast(I, y6[w + 11]).reinterpretAsShorts())
+                        .add(B2.lanewise(LSHR, 6).mul(IntVector.broadcast(I, y6[w + 12]).reinterpretAsShorts()))
+                        .add(B2.lanewise(LSHR, 12).mul(IntVector.broadcast(I, y6[w + 13]).reinterpretAsShorts()));
+                ShortVector qc = C2.mul(IntVector.broadcast(I, y6[w + 14]).reinterpretAsShorts())
+                        .add(C2.lanewise(LSHR, 6).mul(IntVector.broadcast(I, y6[w + 15]).reinterpretAsShorts()))
+                        .add(C2.lanewise(LSHR, 12).mul(IntVector.broadcast(I, y6[w + 18]).reinterpretAsShorts()))
+                        .add(C2.lanewise(LSHR, 14).mul(IntVector.broadcast(I, y6[w + 19]).reinterpretAsShorts()));
+                ShortVector r2 = IntVector.broadcast(I, m2 & 0xffff | m2 << 16).reinterpretAsShorts().add(qa).add(qb.add(qc));
+                IntVector i1 = r1.reinterpretAsInts(), i2 = r2.reinterpretAsInts();
                 loA = loB;
                 hiA = hiB;
-                loB = r1.lanewise(LSHL, 16).lanewise(ASHR, 16).add(r2.lanewise(LSHL, 16).lanewise(ASHR, 16));
-                hiB = r1.lanewise(ASHR, 16).add(r2.lanewise(ASHR, 16));
+                loB = i1.lanewise(LSHL, 16).lanewise(ASHR, 16).add(i2.lanewise(LSHL, 16).lanewise(ASHR, 16));
+                hiB = i1.lanewise(ASHR, 16).add(i2.lanewise(ASHR, 16));
+                g += 2L * RUN;
+                w += 20;
+                e += 2;
             }
             // sub-blocks 2c (A) and 2c + 1 (B); their scales follow the chunk's codes, at g now
             float dx = a.d[xb + c];
@@ -183,16 +199,31 @@ public final class Q6_KTensor extends QuantTensor {
         }
     }
 
-    /** Sub-block j's 16 columns, {@code (d sc_j) (q - 32)} as {@link #decodeBlock}. */
+    /**
+     * Sub-block j's 16 columns, {@code (d sc_j) (q - 32)} as {@link #decodeBlock}: each run's 8 codes
+     * unpacked into a short scratch (whole vectors stored and loaded back: a helper taking a vector
+     * would box it), then widened, scaled and stored column by column.
+     */
     private static void expandSub(MemorySegment pk, long g, float[] sc, int j, float[] wk, int k) {
         FloatVector dLo = FloatVector.fromArray(F, sc, 2 * j * H), dHi = FloatVector.fromArray(F, sc, (2 * j + 1) * H);
-        for (int i = 0; i < 8; i++, g += 2L * P) {
-            ShortVector w = ShortVector.fromMemorySegment(S, pk, g, LE);
-            IntVector q0 = w.lanewise(LSHL, 8).lanewise(ASHR, 8).reinterpretAsInts(), q1 = w.lanewise(ASHR, 8).reinterpretAsInts();
-            dLo.mul((FloatVector) q0.lanewise(LSHL, 16).lanewise(ASHR, 16).convert(I2F, 0)).intoArray(wk, (k + 2 * i) * P);
-            dHi.mul((FloatVector) q0.lanewise(ASHR, 16).convert(I2F, 0)).intoArray(wk, (k + 2 * i) * P + H);
-            dLo.mul((FloatVector) q1.lanewise(LSHL, 16).lanewise(ASHR, 16).convert(I2F, 0)).intoArray(wk, (k + 2 * i + 1) * P);
-            dHi.mul((FloatVector) q1.lanewise(ASHR, 16).convert(I2F, 0)).intoArray(wk, (k + 2 * i + 1) * P + H);
+        short[] t = Panels.scratch().sums(8 * P);
+        for (int r = 0; r < 2; r++, g += RUN, k += 8) {
+            ShortVector a = ShortVector.fromMemorySegment(S, pk, g, LE);
+            ShortVector b = ShortVector.fromMemorySegment(S, pk, g + 2L * P, LE);
+            ShortVector c = ShortVector.fromMemorySegment(S, pk, g + 4L * P, LE);
+            a.and((short) 63).intoArray(t, 0);
+            a.lanewise(LSHR, 6).and((short) 63).intoArray(t, P);
+            a.lanewise(LSHR, 12).or(c.lanewise(LSHR, 12).and((short) 3).lanewise(LSHL, 4)).intoArray(t, 2 * P);
+            b.and((short) 63).intoArray(t, 3 * P);
+            b.lanewise(LSHR, 6).and((short) 63).intoArray(t, 4 * P);
+            b.lanewise(LSHR, 12).or(c.lanewise(LSHR, 14).lanewise(LSHL, 4)).intoArray(t, 5 * P);
+            c.and((short) 63).intoArray(t, 6 * P);
+            c.lanewise(LSHR, 6).and((short) 63).intoArray(t, 7 * P);
+            for (int i = 0; i < 8; i++) {
+                IntVector q = ShortVector.fromArray(S, t, i * P).sub((short) 32).reinterpretAsInts();
+                dLo.mul((FloatVector) q.lanewise(LSHL, 16).lanewise(ASHR, 16).convert(I2F, 0)).intoArray(wk, (k + i) * P);
+                dHi.mul((FloatVector) q.lanewise(ASHR, 16).convert(I2F, 0)).intoArray(wk, (k + i) * P + H);
+            }
         }
     }
 }
