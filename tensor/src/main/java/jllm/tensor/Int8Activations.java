@@ -103,6 +103,7 @@ final class Int8Activations {
     /** Per position in a run of 16: 32 where Q5_K's multiplier subtracts 32 times the previous code. */
     private static final int[] Y5_BORROW = {0, 32, 32, 0, 32, 32, 0, 32, 32, 0, 32, 32, 0, 32, 32, 0};
     /** The same for Q6_K's runs of 8: 64 where its multiplier subtracts 64 times the previous code. */
+    private static final int[] Y6_BORROW = {0, 64, 64, 0, 64, 64, 0, 64, 0, 64, 64, 0, 64, 64, 0, 64};
     /**
      * Per run of 8 in a vector, lanes 2 and 5 and the lanes whose 64-fold they lose (7 and 2): y6's last
      * two multipliers {@code 16 x2 - 64 x7, 16 x5 - 64 x2}, packed into the first L / 4 lanes.
@@ -119,13 +120,12 @@ final class Int8Activations {
         return VectorShuffle.fromArray(I, at, 0);
     }
 
-    private static final int[] Y6_BORROW = {0, 64, 64, 0, 64, 64, 0, 64, 0, 64, 64, 0, 64, 64, 0, 64};
-
     /**
      * Blocks {@code [b0, b1)} counted over all tokens (rows are whole blocks, so a block never spans
-     * two tokens). Everything is vector code (each code stored twice as in {@link Panels#twice}): with the sums, hi2 and y5 as scalar loops over the codes
-     * this took 3.5 us for 2048 values and 15 us for 8192 (22 with y5), on the calling thread of
-     * every decode matmul while the other threads waited (AMD EPYC).
+     * two tokens). Everything is vector code (each code stored twice as in {@link Panels#twice}):
+     * with the sums, hi2 and y5 as scalar loops over the codes this took 3.5 us for 2048 values and 15
+     * us for 8192 (22 with y5), on the calling thread of every decode matmul while the other threads
+     * waited; now 1.9 and 8 (y5: 9, y6: 2.5 and 11; AMD EPYC).
      */
     private void quantizeBlocks(float[] x, int b0, int b1) {
         boolean withHi2 = (extras & HI2) != 0, withY5 = (extras & Y5) != 0, withY6 = (extras & Y6) != 0;
@@ -167,7 +167,7 @@ final class Int8Activations {
                     IntVector h = q.sub(first.lanewise(VectorOperators.LSHL, 4));
                     h.and(0xffff).or(h.lanewise(VectorOperators.LSHL, 16)).intoArray(hi2, b * 16 + j - 16);
                 }
-                // y5: each code less 32 times the one before it, where Y5_BORROW says so
+                // each lane's previous code (for y5 and y6; a run starts at lane 0, where nothing is borrowed)
                 IntVector before = withY5 || withY6 ? prev.slice(L - 1, q) : q;
                 // y6: each code less 64 times the one before it, where Y6_BORROW says so; then the
                 // last two per run of 8, from the codes in this register (lanes: no store-to-load wait)
@@ -179,6 +179,7 @@ final class Int8Activations {
                         e.and(0xffff).or(e.lanewise(VectorOperators.LSHL, 16)).intoArray(y6, (o + j) / 16 * 20 + 16 + ((o + j) & 8) / 4, Y6_LAST);
                     }
                 }
+                // y5: each code less 32 times the one before it, where Y5_BORROW says so
                 if (withY5) {
                     IntVector y = q.sub(before.mul(IntVector.fromArray(I, Y5_BORROW, j & 15)));
                     y.and(0xffff).or(y.lanewise(VectorOperators.LSHL, 16)).intoArray(y5, o + j);
@@ -196,5 +197,4 @@ final class Int8Activations {
             y6[at + 1] = Panels.twice(16 * x5 - 64 * x2);
         }
     }
-
 }

@@ -113,6 +113,9 @@ public final class Q6_KTensor extends QuantTensor {
      * wrap; the run's sum, at most 8 * 32 * 127 = 32512, is exact). Each lane's products are summed
      * first and the three lanes' sums then, so no chain of adds runs through the whole run. Per
      * sub-block its two runs are widened and added, times {@code sc_j dx}; then the rows' {@code d}.
+     * The two runs are written out (as the byte layout's were: C2 kept loops of a few steps with their
+     * range-check setup at every entry), and nothing here calls a method: a call C2 did not inline
+     * ({@code Panels.twice}) spilled every vector register once per run and cost 30% in L2.
      */
     private static void int8Block(MemorySegment pk, long g, Int8Activations a, int x, int xb, float[] acc) {
         FloatVector uLo = FloatVector.zero(F), uHi = uLo;
