@@ -80,7 +80,7 @@ public abstract sealed class QuantTensor extends Tensor
 
     /**
      * The optional arrays of {@link Int8Activations} that {@link #int8Rows} reads ({@link Int8Activations#HI2},
-     * {@link Int8Activations#Y5}; made only for the formats that read them).
+     * {@link Int8Activations#Y5}, {@link Int8Activations#Y6}; made only for the formats that read them).
      */
     int activationExtras() { return 0; }
 
