@@ -101,6 +101,34 @@ class LogitSamplerTest {
         assertEquals("[1, 3, 0, 5, 6, 2, 4]", java.util.Arrays.toString(idx));
     }
 
+    /** The order sortedDescending promises, made the plain way: (descending value, ascending index) pairs sorted. */
+    private static int[] referenceOrder(float[] v) {
+        Integer[] idx = new Integer[v.length];
+        for (int i = 0; i < v.length; i++) idx[i] = i;
+        java.util.Arrays.sort(idx, (a, b) -> {
+            float x = Float.isNaN(v[a]) ? Float.NEGATIVE_INFINITY : v[a] + 0f, y = Float.isNaN(v[b]) ? Float.NEGATIVE_INFINITY : v[b] + 0f;
+            return x != y ? Float.compare(y, x) : Integer.compare(a, b);
+        });
+        return java.util.Arrays.stream(idx).mapToInt(Integer::intValue).toArray();
+    }
+
+    @Test
+    void radixSortAndTopKSelectionGiveTheFullSortsOrder() {
+        java.util.Random r = new java.util.Random(11);
+        float[] specials = {Float.NaN, Float.POSITIVE_INFINITY, Float.NEGATIVE_INFINITY, -0f, 0f, Float.MIN_VALUE, -Float.MAX_VALUE};
+        for (int n : new int[] {1, 2, 7, 100, 1000, 40_000}) {
+            float[] v = new float[n];
+            for (int i = 0; i < n; i++)
+                v[i] = r.nextInt(10) == 0 ? specials[r.nextInt(specials.length)]
+                        : r.nextBoolean() ? r.nextInt(20) - 10 : (float) r.nextGaussian() * 8; // many ties
+            int[] want = referenceOrder(v);
+            assertEquals(java.util.Arrays.toString(want), java.util.Arrays.toString(LogitSampler.sortedDescending(v)), "n=" + n);
+            for (int k : new int[] {1, 2, 40, n - 1})
+                if (k >= 1 && k < n)
+                    assertEquals(java.util.Arrays.toString(java.util.Arrays.copyOf(want, k)), java.util.Arrays.toString(LogitSampler.topDescending(v, k)), "n=" + n + " k=" + k);
+        }
+    }
+
     @Test
     void aTinyTemperatureTendsToArgmaxInsteadOfOverflowing() {
         for (double t : new double[] {1e-40, 1e-300, Double.MIN_VALUE})
