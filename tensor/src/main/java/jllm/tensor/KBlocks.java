@@ -82,7 +82,7 @@ final class KBlocks {
         for (int b = 0; b < nb; b++) {
             int o = b * blockUnits() * P;
             for (int l = 0; l < P; l++) repackMins(Q4K, src, l * rb + b * 144, dst, o, l);
-            for (int c = 0; c < 4; c++) Panels.lanes(src, b * 144 + 16 + 32 * c, rb, dst, o + 36 * P * c, 32);
+            for (int c = 0; c < 4; c++) Panels.lanes(src, b * 144 + 16 + 32 * c, rb, dst, o + (int) code(c), 32);
         }
     }
 

@@ -49,7 +49,9 @@ final class Panels {
 
     private Panels() { }
 
-    private static final java.lang.invoke.VarHandle LONGS = java.lang.invoke.MethodHandles.byteArrayViewVarHandle(long[].class, ByteOrder.LITTLE_ENDIAN);
+    /** Little-endian longs and shorts in a byte[], for the repacks that move 8 or 2 bytes at a time. */
+    static final java.lang.invoke.VarHandle LONGS = java.lang.invoke.MethodHandles.byteArrayViewVarHandle(long[].class, ByteOrder.LITTLE_ENDIAN),
+            SHORTS = java.lang.invoke.MethodHandles.byteArrayViewVarHandle(short[].class, ByteOrder.LITTLE_ENDIAN);
 
     /**
      * Rows to lanes, the byte transpose of the repacks: {@code dst[d + j P + l] = src[s + l stride + j]}

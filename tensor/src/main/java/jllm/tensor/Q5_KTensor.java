@@ -59,9 +59,6 @@ public final class Q5_KTensor extends QuantTensor {
 
     @Override long panelBytes() { return (long) dim(1) / 256 * SBB * P; }
 
-    private static final java.lang.invoke.VarHandle LONGS = java.lang.invoke.MethodHandles.byteArrayViewVarHandle(long[].class, java.nio.ByteOrder.LITTLE_ENDIAN);
-    private static final java.lang.invoke.VarHandle SHORTS = java.lang.invoke.MethodHandles.byteArrayViewVarHandle(short[].class, java.nio.ByteOrder.LITTLE_ENDIAN);
-
     /**
      * Eight codes at a time, one per byte of a long (the nibbles and the fifth bits masked and shifted
      * in place), three to a lane by shifts within the long: one thread repacked an [8192, 2048] tensor
@@ -76,18 +73,18 @@ public final class Q5_KTensor extends QuantTensor {
             for (int l = 0; l < P; l++) {
                 int s = l * rb + b * 176;
                 KBlocks.repackMins(MINS, src, s, dst, o, l);
-                long h0 = (long) LONGS.get(src, s + 16), h1 = (long) LONGS.get(src, s + 24);
-                long h2 = (long) LONGS.get(src, s + 32), h3 = (long) LONGS.get(src, s + 40);
+                long h0 = (long) Panels.LONGS.get(src, s + 16), h1 = (long) Panels.LONGS.get(src, s + 24);
+                long h2 = (long) Panels.LONGS.get(src, s + 32), h3 = (long) Panels.LONGS.get(src, s + 40);
                 for (int i = 0; i < 4; i++) {
                     // values 64 i + v (low nibbles, fifth bit 2 i) and 64 i + 32 + v (high, bit 2 i + 1), v < 32
                     int q = s + 48 + 32 * i;
-                    long a0 = (long) LONGS.get(src, q), a1 = (long) LONGS.get(src, q + 8);
-                    long a2 = (long) LONGS.get(src, q + 16), a3 = (long) LONGS.get(src, q + 24);
-                    int lo = 2 * i, hi = 2 * i + 1;
-                    packRun((a0 & m4) | (h0 >>> lo & m1) << 4, (a1 & m4) | (h1 >>> lo & m1) << 4, dst, o + 2 * l, 4 * i);
-                    packRun((a2 & m4) | (h2 >>> lo & m1) << 4, (a3 & m4) | (h3 >>> lo & m1) << 4, dst, o + 2 * l, 4 * i + 1);
-                    packRun((a0 >>> 4 & m4) | (h0 >>> hi & m1) << 4, (a1 >>> 4 & m4) | (h1 >>> hi & m1) << 4, dst, o + 2 * l, 4 * i + 2);
-                    packRun((a2 >>> 4 & m4) | (h2 >>> hi & m1) << 4, (a3 >>> 4 & m4) | (h3 >>> hi & m1) << 4, dst, o + 2 * l, 4 * i + 3);
+                    long a0 = (long) Panels.LONGS.get(src, q), a1 = (long) Panels.LONGS.get(src, q + 8);
+                    long a2 = (long) Panels.LONGS.get(src, q + 16), a3 = (long) Panels.LONGS.get(src, q + 24);
+                    for (int half = 0; half < 2; half++) { // low nibbles with fifth bit 2 i, then high ones with bit 2 i + 1
+                        int sh = 4 * half, bit = 2 * i + half;
+                        packRun((a0 >>> sh & m4) | (h0 >>> bit & m1) << 4, (a1 >>> sh & m4) | (h1 >>> bit & m1) << 4, dst, o + 2 * l, 4 * i + 2 * half);
+                        packRun((a2 >>> sh & m4) | (h2 >>> bit & m1) << 4, (a3 >>> sh & m4) | (h3 >>> bit & m1) << 4, dst, o + 2 * l, 4 * i + 2 * half + 1);
+                    }
                 }
             }
         }
@@ -96,11 +93,11 @@ public final class Q5_KTensor extends QuantTensor {
     /** Run r's 16 codes (one per byte of {@code a}, then of {@code b}) as its six lanes of a row whose lane offset is {@code at}. */
     private static void packRun(long a, long b, byte[] dst, int at, int r) {
         int g = at + CHUNK * (r >> 2) + RUN * (r & 3);
-        SHORTS.set(dst, g, three(a));
-        SHORTS.set(dst, g + 2 * P, three(a >>> 24));
-        SHORTS.set(dst, g + 4 * P, (short) ((a >>> 48 & 0x1F) | (a >>> 51 & 0x3E0) | (b & 0x1F) << 10));
-        SHORTS.set(dst, g + 6 * P, three(b >>> 8));
-        SHORTS.set(dst, g + 8 * P, three(b >>> 32));
+        Panels.SHORTS.set(dst, g, three(a));
+        Panels.SHORTS.set(dst, g + 2 * P, three(a >>> 24));
+        Panels.SHORTS.set(dst, g + 4 * P, (short) ((a >>> 48 & 0x1F) | (a >>> 51 & 0x3E0) | (b & 0x1F) << 10));
+        Panels.SHORTS.set(dst, g + 6 * P, three(b >>> 8));
+        Panels.SHORTS.set(dst, g + 8 * P, three(b >>> 32));
         dst[g + 10 * P] = (byte) (b >>> 56);
     }
 

@@ -78,9 +78,6 @@ public final class Q6_KTensor extends QuantTensor {
 
     @Override int activationExtras() { return SIX_BITS ? Int8Activations.Y6 : 0; }
 
-    private static final java.lang.invoke.VarHandle LONGS = java.lang.invoke.MethodHandles.byteArrayViewVarHandle(long[].class, java.nio.ByteOrder.LITTLE_ENDIAN);
-    private static final java.lang.invoke.VarHandle SHORTS = java.lang.invoke.MethodHandles.byteArrayViewVarHandle(short[].class, java.nio.ByteOrder.LITTLE_ENDIAN);
-
     /**
      * Eight codes at a time, one per byte of a long (ql's nibbles and qh's pairs of bits masked and
      * shifted in place), and the scales two at a time: one thread repacked an [8192, 2048] tensor at
@@ -100,16 +97,17 @@ public final class Q6_KTensor extends QuantTensor {
                 int s = l * rb + b * 210;
                 dst[o + D + 2 * l] = src[s + 208];
                 dst[o + D + 2 * l + 1] = src[s + 209];
-                for (int c = 0; c < 8; c++) SHORTS.set(dst, o + CHUNK * c + SCALES + 2 * l, (short) SHORTS.get(src, s + 192 + 2 * c));
+                for (int c = 0; c < 8; c++) Panels.SHORTS.set(dst, o + CHUNK * c + SCALES + 2 * l, (short) Panels.SHORTS.get(src, s + 192 + 2 * c));
                 for (int n = 0; n < 2; n++)
                     for (int i = 0; i < 32; i += 8) {
-                        long a = (long) LONGS.get(src, s + 64 * n + i), c = (long) LONGS.get(src, s + 64 * n + 32 + i);
-                        long h = (long) LONGS.get(src, s + 128 + 32 * n + i);
-                        int r = (128 * n + i) / 8; // the run of values 128 n + i .. + 7; + 4, 8, 12 runs for the other three
-                        packRun((a & m4) | (h & m2) << 4, dst, o + 2 * l, r);
-                        packRun((c & m4) | (h >>> 2 & m2) << 4, dst, o + 2 * l, r + 4);
-                        packRun((a >>> 4 & m4) | (h >>> 4 & m2) << 4, dst, o + 2 * l, r + 8);
-                        packRun((c >>> 4 & m4) | (h >>> 6 & m2) << 4, dst, o + 2 * l, r + 12);
+                        long a = (long) Panels.LONGS.get(src, s + 64 * n + i), c = (long) Panels.LONGS.get(src, s + 64 * n + 32 + i);
+                        long h = (long) Panels.LONGS.get(src, s + 128 + 32 * n + i);
+                        // values 128 n + 32 m + i .. + 7 (run (128 n + i) / 8 + 4 m): low nibbles of a, of c,
+                        // then high nibbles of a, of c; their high bits are qh's bit pairs m
+                        for (int m = 0; m < 4; m++) {
+                            long nib = ((m & 1) == 0 ? a : c) >>> 4 * (m >> 1) & m4;
+                            packRun(nib | (h >>> 2 * m & m2) << 4, dst, o + 2 * l, (128 * n + i) / 8 + 4 * m);
+                        }
                     }
             }
         }
@@ -120,9 +118,9 @@ public final class Q6_KTensor extends QuantTensor {
         int c0 = (int) q & 63, c1 = (int) (q >>> 8) & 63, c2 = (int) (q >>> 16) & 63, c3 = (int) (q >>> 24) & 63;
         int c4 = (int) (q >>> 32) & 63, c5 = (int) (q >>> 40) & 63, c6 = (int) (q >>> 48) & 63, c7 = (int) (q >>> 56) & 63;
         int g = at + CHUNK * (r >> 2) + RUN * (r & 3);
-        SHORTS.set(dst, g, (short) (c0 | c1 << 6 | (c2 & 15) << 12));
-        SHORTS.set(dst, g + 2 * P, (short) (c3 | c4 << 6 | (c5 & 15) << 12));
-        SHORTS.set(dst, g + 4 * P, (short) (c6 | c7 << 6 | (c2 >> 4) << 12 | (c5 >> 4) << 14));
+        Panels.SHORTS.set(dst, g, (short) (c0 | c1 << 6 | (c2 & 15) << 12));
+        Panels.SHORTS.set(dst, g + 2 * P, (short) (c3 | c4 << 6 | (c5 & 15) << 12));
+        Panels.SHORTS.set(dst, g + 4 * P, (short) (c6 | c7 << 6 | (c2 >> 4) << 12 | (c5 >> 4) << 14));
     }
 
     @Override
