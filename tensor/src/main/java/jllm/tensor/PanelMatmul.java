@@ -20,8 +20,12 @@ import jdk.incubator.vector.VectorSpecies;
 final class PanelMatmul {
     private static final VectorSpecies<Float> F = FloatVector.SPECIES_PREFERRED;
     private static final int L = F.length();
-    /** Output rows per micro-kernel call. */
-    static final int ROWS = 6;
+    /**
+     * Output rows per micro-kernel call: 6 rows x 2 token vectors are 12 accumulators, 15 vector
+     * registers with the two token vectors and a broadcast; with only 16 ({@link Panels#FEW_REGISTERS})
+     * 4 rows (11 registers): the 6-row kernel ran at 37% of the FMA peak there, 4 rows at 51-71%.
+     */
+    static final int ROWS = Panels.FEW_REGISTERS ? 4 : 6;
     /** Tokens per micro-kernel call: two vectors. */
     static final int TOKENS = 2 * L;
     /** Fewer tokens than one full group go through the per-format kernels (measured: at 16 tokens the fused Q4_0 tiles are ~1.8x faster; from 32 tokens on the panel wins, by 1.2x (Q4_0) to 1.4x (F16)). */
@@ -78,7 +82,8 @@ final class PanelMatmul {
                 int t0 = g * TOKENS, valid = Math.min(TOKENS, tokens - t0);
                 int yt = first + t0;
                 for (int r = 0; r < padded; r += ROWS) {
-                    kernel(wb, r * in, in, xp, g * TOKENS * in, acc);
+                    if (ROWS == 4) kernel4(wb, r * in, in, xp, g * TOKENS * in, acc);
+                    else kernel(wb, r * in, in, xp, g * TOKENS * in, acc);
                     store(acc, y, out, rb + r, Math.min(ROWS, n - r), yt, valid, bias);
                 }
             }
@@ -108,6 +113,22 @@ final class PanelMatmul {
         b3.intoArray(acc, 9 * L); b4.intoArray(acc, 10 * L); b5.intoArray(acc, 11 * L);
     }
 
+    /** {@link #kernel} for four rows ({@link #ROWS} on machines with 16 vector registers). */
+    private static void kernel4(float[] w, int w0, int in, float[] xp, int x0, float[] acc) {
+        FloatVector z = FloatVector.zero(F);
+        FloatVector a0 = z, a1 = z, a2 = z, a3 = z, b0 = z, b1 = z, b2 = z, b3 = z;
+        int o0 = w0, o1 = o0 + in, o2 = o1 + in, o3 = o2 + in;
+        for (int k = 0, xo = x0; k < in; k++, xo += TOKENS) {
+            FloatVector u = FloatVector.fromArray(F, xp, xo), v = FloatVector.fromArray(F, xp, xo + L), s;
+            s = FloatVector.broadcast(F, w[o0 + k]); a0 = u.fma(s, a0); b0 = v.fma(s, b0);
+            s = FloatVector.broadcast(F, w[o1 + k]); a1 = u.fma(s, a1); b1 = v.fma(s, b1);
+            s = FloatVector.broadcast(F, w[o2 + k]); a2 = u.fma(s, a2); b2 = v.fma(s, b2);
+            s = FloatVector.broadcast(F, w[o3 + k]); a3 = u.fma(s, a3); b3 = v.fma(s, b3);
+        }
+        a0.intoArray(acc, 0); a1.intoArray(acc, L); a2.intoArray(acc, 2 * L); a3.intoArray(acc, 3 * L);
+        b0.intoArray(acc, 4 * L); b1.intoArray(acc, 5 * L); b2.intoArray(acc, 6 * L); b3.intoArray(acc, 7 * L);
+    }
+
     /**
      * Token by token, so each token's outputs are written as one run of adjacent floats: row by row
      * (a stride of {@code out} floats per write) cost 15% of the whole GEMM (72% -> 83% of the FMA
@@ -116,7 +137,7 @@ final class PanelMatmul {
     private static void store(float[] acc, float[] y, int out, int r0, int rows, int t0, int tokens, float[] bias) {
         for (int i = 0; i < tokens; i++) {
             int a = (i / L) * ROWS * L + i % L, o = (t0 + i) * out + r0;
-            if (rows == ROWS && bias == null) {
+            if (rows == 6 && ROWS == 6 && bias == null) {
                 y[o] = acc[a]; y[o + 1] = acc[a + L]; y[o + 2] = acc[a + 2 * L];
                 y[o + 3] = acc[a + 3 * L]; y[o + 4] = acc[a + 4 * L]; y[o + 5] = acc[a + 5 * L];
             } else {

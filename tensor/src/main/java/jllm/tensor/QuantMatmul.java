@@ -15,12 +15,12 @@ import jdk.incubator.vector.VectorOperators;
  *     16-bit lanes ({@link QuantTensor#int8Rows}).
  * <li><b>int8 activations, 16-bit tile</b> (prefill in fast mode of the formats whose centred codes
  *     times int8 activations sum over a block of 32 within 16 bits: Q4_0, Q4_1, Q4_K): two panels' codes
- *     expanded once per {@value #CHUNK16} columns to 16 bits, then {@value #TILE16} tokens at a time
+ *     expanded once per {@value #CHUNK16} columns to 16 bits, then {@link #TILE16} tokens at a time
  *     multiplied with 16-bit multiply-adds, one fp32 epilogue per block ({@link #tile16},
  *     {@link #scale16}). On Zen 4 16-bit multiply-adds run at ~1.7x the fp32 FMA rate; the tile
  *     reaches 1.3x the fp32 tile's GMAC/s. The activations' rounding is llama.cpp's (its int8 error).
  * <li><b>fp32 activations</b> (prefill of the other formats, and every call in exact mode): each panel's weights expanded
- *     once to fp32 in column-major order ({@link QuantTensor#expand}), then {@value #TILE} tokens at a
+ *     once to fp32 in column-major order ({@link QuantTensor#expand}), then {@link #TILE} tokens at a
  *     time multiplied by broadcasting each token's x[k] against the panel's two fp32 row vectors: 12
  *     independent FMAs per column, outputs already in row order. From about a dozen tokens this
  *     is as fast as the integer kernel (fp32 FMAs and 16-bit multiply-adds both do 32 products per
@@ -29,8 +29,8 @@ import jdk.incubator.vector.VectorOperators;
  */
 final class QuantMatmul {
     private static final int P = Panels.P, H = Panels.H;
-    /** Tokens per fp32 micro-kernel call: 2 x TILE accumulators stay in registers. */
-    static final int TILE = 8;
+    /** Tokens per fp32 micro-kernel call: 2 x TILE accumulators stay in registers (4 tokens where there are only 16, {@link Panels#FEW_REGISTERS}). */
+    static final int TILE = Panels.FEW_REGISTERS ? 4 : 8;
     /** Columns expanded at a time: the fp32 panel chunk (CHUNK x P floats, 32 KiB at 512 bits) stays in L1. */
     static final int CHUNK = 256;
     /** From this many tokens on, fast mode uses the fp32 kernel too. */
@@ -139,7 +139,8 @@ final class QuantMatmul {
                 int kn = Math.min(CHUNK, in - k0);
                 w.expand(pk, p * panel, k0, kn, wk);
                 for (int g = 0; g < tiles; g++) {
-                    tile(wk, kn, xp, g * TILE * in + k0 * TILE, acc);
+                    if (TILE == 4) tile4(wk, kn, xp, g * TILE * in + k0 * TILE, acc);
+                    else tile(wk, kn, xp, g * TILE * in + k0 * TILE, acc);
                     addTo(part, g * TILE * P, acc, TILE * P);
                 }
                 for (int t = tiles * TILE; t < tokens; t++) {
@@ -153,11 +154,11 @@ final class QuantMatmul {
 
     /** Columns per expansion of the 16-bit tile: two panels' codes, {@code CHUNK16 x 2P} shorts (32 KiB at 512 bits), reused by every tile of tokens. */
     static final int CHUNK16 = 256;
-    /** Tokens per 16-bit tile: 2 panels x TILE16 accumulators of 16-bit sums. */
-    static final int TILE16 = 8;
+    /** Tokens per 16-bit tile: 2 panels x TILE16 accumulators of 16-bit sums (4 tokens where there are only 16 registers, {@link Panels#FEW_REGISTERS}). */
+    static final int TILE16 = Panels.FEW_REGISTERS ? 4 : 8;
 
     /**
-     * int8 activations regrouped for the 16-bit tile: per tile of {@value #TILE16} tokens, codes
+     * int8 activations regrouped for the 16-bit tile: per tile of {@link #TILE16} tokens, codes
      * column by column ({@code q[tile][k][TILE16]}, as {@link Int8Activations#q2}), block scales and
      * code sums per block ({@code [tile][block][TILE16]}); tokens past the end are zeros.
      */
@@ -213,7 +214,8 @@ final class QuantMatmul {
                 w.expand16(pk, q * panel, k0, kn, wk, P, 2 * P, sc, mn, P);
                 for (int g = 0; g < xt.tiles; g++)
                     for (int b = 0; b < kn / 32; b++) {
-                        tile16(wk, b * 32 * 2 * P, xt.q, g * TILE16 * in + (k0 + 32 * b) * TILE16, sums);
+                        if (TILE16 == 4) tile16x4(wk, b * 32 * 2 * P, xt.q, g * TILE16 * in + (k0 + 32 * b) * TILE16, sums);
+                        else tile16(wk, b * 32 * 2 * P, xt.q, g * TILE16 * in + (k0 + 32 * b) * TILE16, sums);
                         int xb = (g * nb + k0 / 32 + b) * TILE16;
                         scale16(sums, sc, mins ? mn : null, b * 2 * P, xt.d, xt.dsum, xb, part, g * TILE16 * 2 * P);
                     }
@@ -227,7 +229,7 @@ final class QuantMatmul {
 
     /**
      * One block (32 columns) of two panels ({@code wk[wo + k 2P ..]}) against a tile of
-     * {@value #TILE16} tokens' codes ({@code xq[xo + k TILE16 + i]}): per column two weight loads,
+     * {@link #TILE16} tokens' codes ({@code xq[xo + k TILE16 + i]}): per column two weight loads,
      * eight broadcasts and sixteen 16-bit multiply-adds. 16-bit multiply-adds run at about 1.7x the
      * fp32 FMA rate on Zen 4 (93 against 54 GMAC/s on one core, microbenchmark in L1); the block's sums
      * stay within 16 bits by the codes' bound ({@link QuantTensor#expand16}).
@@ -250,6 +252,21 @@ final class QuantMatmul {
         a2.intoArray(sums, 4 * P); b2.intoArray(sums, 5 * P); a3.intoArray(sums, 6 * P); b3.intoArray(sums, 7 * P);
         a4.intoArray(sums, 8 * P); b4.intoArray(sums, 9 * P); a5.intoArray(sums, 10 * P); b5.intoArray(sums, 11 * P);
         a6.intoArray(sums, 12 * P); b6.intoArray(sums, 13 * P); a7.intoArray(sums, 14 * P); b7.intoArray(sums, 15 * P);
+    }
+
+    /** {@link #tile16} for four tokens (machines with 16 vector registers). */
+    private static void tile16x4(short[] wk, int wo, int[] xq, int xo, short[] sums) {
+        ShortVector z = ShortVector.zero(Panels.S);
+        ShortVector a0 = z, b0 = z, a1 = z, b1 = z, a2 = z, b2 = z, a3 = z, b3 = z;
+        for (int k = 0, o = wo, j = xo; k < 32; k++, o += 2 * P, j += 4) {
+            ShortVector lo = ShortVector.fromArray(Panels.S, wk, o), hi = ShortVector.fromArray(Panels.S, wk, o + P), v;
+            v = IntVector.broadcast(Panels.I, xq[j]).reinterpretAsShorts(); a0 = a0.add(lo.mul(v)); b0 = b0.add(hi.mul(v));
+            v = IntVector.broadcast(Panels.I, xq[j + 1]).reinterpretAsShorts(); a1 = a1.add(lo.mul(v)); b1 = b1.add(hi.mul(v));
+            v = IntVector.broadcast(Panels.I, xq[j + 2]).reinterpretAsShorts(); a2 = a2.add(lo.mul(v)); b2 = b2.add(hi.mul(v));
+            v = IntVector.broadcast(Panels.I, xq[j + 3]).reinterpretAsShorts(); a3 = a3.add(lo.mul(v)); b3 = b3.add(hi.mul(v));
+        }
+        a0.intoArray(sums, 0); b0.intoArray(sums, P); a1.intoArray(sums, 2 * P); b1.intoArray(sums, 3 * P);
+        a2.intoArray(sums, 4 * P); b2.intoArray(sums, 5 * P); a3.intoArray(sums, 6 * P); b3.intoArray(sums, 7 * P);
     }
 
     /**
@@ -284,7 +301,7 @@ final class QuantMatmul {
     }
 
     /**
-     * {@value #TILE} packed tokens ({@code xp[xo + k TILE + i]}) against {@code kn} columns of an
+     * {@link #TILE} packed tokens ({@code xp[xo + k TILE + i]}) against {@code kn} columns of an
      * expanded panel: per column two weight loads, eight broadcasts and sixteen FMAs into registers
      * (measured on one core of the Xeon: 91 GMAC/s from L1, 92% of its fp32 FMA peak; 83 with six tokens).
      */
@@ -306,6 +323,21 @@ final class QuantMatmul {
         a2.intoArray(acc, 4 * H); b2.intoArray(acc, 5 * H); a3.intoArray(acc, 6 * H); b3.intoArray(acc, 7 * H);
         a4.intoArray(acc, 8 * H); b4.intoArray(acc, 9 * H); a5.intoArray(acc, 10 * H); b5.intoArray(acc, 11 * H);
         a6.intoArray(acc, 12 * H); b6.intoArray(acc, 13 * H); a7.intoArray(acc, 14 * H); b7.intoArray(acc, 15 * H);
+    }
+
+    /** {@link #tile} for four tokens (machines with 16 vector registers). */
+    private static void tile4(float[] wk, int kn, float[] xp, int xo, float[] acc) {
+        FloatVector z = FloatVector.zero(Panels.F);
+        FloatVector a0 = z, b0 = z, a1 = z, b1 = z, a2 = z, b2 = z, a3 = z, b3 = z;
+        for (int k = 0, o = 0, j = xo; k < kn; k++, o += P, j += 4) {
+            FloatVector lo = FloatVector.fromArray(Panels.F, wk, o), hi = FloatVector.fromArray(Panels.F, wk, o + H), v;
+            v = FloatVector.broadcast(Panels.F, xp[j]); a0 = lo.fma(v, a0); b0 = hi.fma(v, b0);
+            v = FloatVector.broadcast(Panels.F, xp[j + 1]); a1 = lo.fma(v, a1); b1 = hi.fma(v, b1);
+            v = FloatVector.broadcast(Panels.F, xp[j + 2]); a2 = lo.fma(v, a2); b2 = hi.fma(v, b2);
+            v = FloatVector.broadcast(Panels.F, xp[j + 3]); a3 = lo.fma(v, a3); b3 = hi.fma(v, b3);
+        }
+        a0.intoArray(acc, 0); b0.intoArray(acc, H); a1.intoArray(acc, 2 * H); b1.intoArray(acc, 3 * H);
+        a2.intoArray(acc, 4 * H); b2.intoArray(acc, 5 * H); a3.intoArray(acc, 6 * H); b3.intoArray(acc, 7 * H);
     }
 
     /** One token against {@code in} columns of an expanded panel (two accumulator pairs for the FMA latency). */
