@@ -45,14 +45,25 @@ final class Panels {
     static final VectorSpecies<Float> F = VectorSpecies.of(float.class, VectorShape.forBitSize(S.vectorBitSize()));
     static final ByteOrder LE = ByteOrder.LITTLE_ENDIAN;
     /**
-     * Whether the machine has only 16 vector registers (x86 without AVX-512; ARM and AVX-512 have 32):
-     * the micro-kernels then use tiles of half the accumulators. Tiles that need 15-19 registers
-     * spilled there: at 256 bits ({@code -XX:UseAVX=2}, AMD EPYC, one thread) the 6-row fp32 panel
-     * GEMM ran at 37% of the FMA peak against 82% at 512 bits. {@code -Djllm.fewRegisters=true|false}
-     * overrides the guess.
+     * Whether the JIT has only 16 vector registers (x86 below AVX-512, i.e. HotSpot's {@code UseAVX}
+     * under 3; AVX-512 and ARM have 32): the micro-kernels then use tiles of half the accumulators.
+     * Tiles that need 15-19 registers spilled there: at {@code -XX:UseAVX=2} (AMD EPYC, one thread)
+     * the 6-row fp32 panel GEMM ran at 37% of the FMA peak against 82% at 512 bits.
+     * {@code -Djllm.fewRegisters=true|false} overrides the guess.
      */
-    static final boolean FEW_REGISTERS = System.getProperty("jllm.fewRegisters") != null ? Boolean.getBoolean("jllm.fewRegisters")
-            : System.getProperty("os.arch", "").matches("amd64|x86_64|x86|i386") && ShortVector.SPECIES_PREFERRED.vectorBitSize() < 512;
+    static final boolean FEW_REGISTERS = fewRegisters();
+
+    private static boolean fewRegisters() {
+        String forced = System.getProperty("jllm.fewRegisters");
+        if (forced != null) return Boolean.parseBoolean(forced);
+        if (!System.getProperty("os.arch", "").matches("amd64|x86_64|x86|i386")) return false;
+        try {
+            var vm = java.lang.management.ManagementFactory.getPlatformMXBean(com.sun.management.HotSpotDiagnosticMXBean.class);
+            return Integer.parseInt(vm.getVMOption("UseAVX").getValue()) < 3;
+        } catch (RuntimeException | LinkageError e) { // not HotSpot: judge by the vector width
+            return ShortVector.SPECIES_PREFERRED.vectorBitSize() < 512;
+        }
+    }
 
     /** 128- to 512-bit vectors (a wider machine would need another panel shape; such tensors keep the per-row path). */
     static final boolean SUPPORTED = P >= 8 && P <= 32 && F.length() == FloatVector.SPECIES_PREFERRED.length();
