@@ -167,13 +167,14 @@ class KernelTest {
     }
 
     /**
-     * Long F16 rows (over 4096 columns) decode from a row-interleaved copy, four rows per pass: what
-     * one row at a time gives ({@link F16Tensor#dot}, the same order up to the final lane reduction),
-     * for whole groups of four rows, the rows left over, a row range that starts mid-way and a bias.
+     * Long F16 rows (over 4096 columns) decode from a row-interleaved copy, eight or four rows per
+     * pass: what one row at a time gives ({@link F16Tensor#dot}, the same order up to the final lane
+     * reduction), for pairs of groups, a single group of four rows, the rows left over, row ranges that
+     * start mid-way (on a group and off one) and a bias.
      */
     @Test
     void f16LongRowsDecodeInGroupsAsRowByRow() {
-        int out = 11, in = 4096 + 64;
+        int out = 23, in = 4096 + 64;
         MemorySegment s = java.lang.foreign.Arena.ofAuto().allocate((long) out * in * 2);
         Random rnd = new Random(9);
         for (int i = 0; i < out * in; i++) s.set(LES, 2L * i, Float.floatToFloat16((float) rnd.nextGaussian()));
@@ -184,17 +185,19 @@ class KernelTest {
             float[] x = new float[tokens * in], y = new float[tokens * out];
             for (int i = 0; i < x.length; i++) x[i] = (float) rnd.nextGaussian();
             new CpuBackend(2).matmul(w, x, y, tokens, bias);
-            for (int tk = 0; tk < tokens; tk++)
-                for (int o = 0; o < out; o++) {
-                    double mag = Math.abs(bias[o]);
-                    for (int i = 0; i < in; i++) mag += Math.abs((double) w.get((long) o * in + i) * x[tk * in + i]);
-                    // the same order per lane; the final lane reduction's order is the compiler's (1 ulp seen)
-                    assertEquals(w.dot((long) o * in, x, tk * in, in) + bias[o], y[tk * out + o], 1e-6 * mag, "token " + tk + " row " + o);
-                }
-            float[] part = new float[tokens * out];
-            w.matmulRows(x, tokens, part, 5, out, bias);
-            for (int tk = 0; tk < tokens; tk++)
-                for (int o = 5; o < out; o++) assertEquals(y[tk * out + o], part[tk * out + o], 1e-6f * (1 + Math.abs(y[tk * out + o])), "rows from 5, token " + tk + " row " + o);
+            float[][] ys = {y, new float[tokens * out], new float[tokens * out]};
+            int[] from = {0, 4, 5};
+            w.matmulRows(x, tokens, ys[1], from[1], out, bias);
+            w.matmulRows(x, tokens, ys[2], from[2], out, bias);
+            for (int v = 0; v < ys.length; v++)
+                for (int tk = 0; tk < tokens; tk++)
+                    for (int o = from[v]; o < out; o++) {
+                        double mag = Math.abs(bias[o]);
+                        for (int i = 0; i < in; i++) mag += Math.abs((double) w.get((long) o * in + i) * x[tk * in + i]);
+                        // the same order per lane; the final lane reduction's order is the compiler's (1 ulp seen)
+                        assertEquals(w.dot((long) o * in, x, tk * in, in) + bias[o], ys[v][tk * out + o], 1e-6 * mag,
+                                "rows from " + from[v] + ", token " + tk + " row " + o);
+                    }
         }
     }
 
