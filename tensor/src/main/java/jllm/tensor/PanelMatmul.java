@@ -26,6 +26,8 @@ final class PanelMatmul {
      * 4 rows (11 registers): the 6-row kernel ran at 37% of the FMA peak there, 4 rows at 51-71%.
      */
     static final int ROWS = Panels.FEW_REGISTERS ? 4 : 6;
+    /** Whether the weights are interleaved for {@link #kernel4} (with the four-row kernel). */
+    private static final boolean INTERLEAVED = ROWS == 4;
     /** Tokens per micro-kernel call: two vectors. */
     static final int TOKENS = 2 * L;
     /** Fewer tokens than one full group go through the per-format kernels (measured: at 16 tokens the fused Q4_0 tiles are ~1.8x faster; from 32 tokens on the panel wins, by 1.2x (Q4_0) to 1.4x (F16)). */
@@ -33,7 +35,7 @@ final class PanelMatmul {
     /** Weight rows decoded per step: small enough to stay in L2 next to one token group. */
     private static final int ROW_BLOCK = 8 * ROWS;
 
-    private static final ThreadLocal<float[][]> SCRATCH = ThreadLocal.withInitial(() -> new float[2][]);
+    private static final ThreadLocal<float[][]> SCRATCH = ThreadLocal.withInitial(() -> new float[3][]);
 
     private PanelMatmul() { }
 
@@ -71,18 +73,19 @@ final class PanelMatmul {
     }
 
     private static void rows(Tensor w, float[] xp, int first, int tokens, int in, int out, float[] y, float[] bias, int r0, int r1) {
-        float[] wb = scratch(1, ROW_BLOCK * in);
+        float[] wb = scratch(1, ROW_BLOCK * in), wt = INTERLEAVED ? scratch(2, ROW_BLOCK * in) : null;
         float[] acc = new float[2 * ROWS * L];
         int groups = (tokens + TOKENS - 1) / TOKENS;
         for (int rb = r0; rb < r1; rb += ROW_BLOCK) {
             int n = Math.min(ROW_BLOCK, r1 - rb), padded = (n + ROWS - 1) / ROWS * ROWS;
             w.read((long) rb * in, wb, 0, n * in);
             if (padded > n) java.util.Arrays.fill(wb, n * in, padded * in, 0f);
+            if (INTERLEAVED) interleave(wb, padded, in, wt);
             for (int g = 0; g < groups; g++) {
                 int t0 = g * TOKENS, valid = Math.min(TOKENS, tokens - t0);
                 int yt = first + t0;
                 for (int r = 0; r < padded; r += ROWS) {
-                    if (ROWS == 4) kernel4(wb, r * in, in, xp, g * TOKENS * in, acc);
+                    if (INTERLEAVED) kernel4(wt, r * in, in, xp, g * TOKENS * in, acc);
                     else kernel(wb, r * in, in, xp, g * TOKENS * in, acc);
                     store(acc, y, out, rb + r, Math.min(ROWS, n - r), yt, valid, bias);
                 }
@@ -113,20 +116,39 @@ final class PanelMatmul {
         b3.intoArray(acc, 9 * L); b4.intoArray(acc, 10 * L); b5.intoArray(acc, 11 * L);
     }
 
-    /** {@link #kernel} for four rows ({@link #ROWS} on machines with 16 vector registers). */
+    /**
+     * {@link #kernel} for four rows ({@link #ROWS} on machines with 16 vector registers), from
+     * interleaved weights ({@code w[w0 + 4 k + row]}, {@link #interleave}), so that the four broadcasts
+     * read one stream: with four row streams (four more address registers, four range checks) the
+     * same kernel ran at 34 GMAC/s, interleaved at 39-41 after paying for the interleave (F16 and BF16
+     * [2048, 2048] x 128 tokens, one thread, {@code -XX:UseAVX=2}, AMD EPYC). Not at 512 bits: there
+     * the six-row kernel reads its row streams at 46 GMAC/s and the same interleave cost it 8%.
+     */
     private static void kernel4(float[] w, int w0, int in, float[] xp, int x0, float[] acc) {
         FloatVector z = FloatVector.zero(F);
         FloatVector a0 = z, a1 = z, a2 = z, a3 = z, b0 = z, b1 = z, b2 = z, b3 = z;
-        int o0 = w0, o1 = o0 + in, o2 = o1 + in, o3 = o2 + in;
-        for (int k = 0, xo = x0; k < in; k++, xo += TOKENS) {
+        for (int k = 0, wo = w0, xo = x0; k < in; k++, wo += 4, xo += TOKENS) {
             FloatVector u = FloatVector.fromArray(F, xp, xo), v = FloatVector.fromArray(F, xp, xo + L), s;
-            s = FloatVector.broadcast(F, w[o0 + k]); a0 = u.fma(s, a0); b0 = v.fma(s, b0);
-            s = FloatVector.broadcast(F, w[o1 + k]); a1 = u.fma(s, a1); b1 = v.fma(s, b1);
-            s = FloatVector.broadcast(F, w[o2 + k]); a2 = u.fma(s, a2); b2 = v.fma(s, b2);
-            s = FloatVector.broadcast(F, w[o3 + k]); a3 = u.fma(s, a3); b3 = v.fma(s, b3);
+            s = FloatVector.broadcast(F, w[wo]); a0 = u.fma(s, a0); b0 = v.fma(s, b0);
+            s = FloatVector.broadcast(F, w[wo + 1]); a1 = u.fma(s, a1); b1 = v.fma(s, b1);
+            s = FloatVector.broadcast(F, w[wo + 2]); a2 = u.fma(s, a2); b2 = v.fma(s, b2);
+            s = FloatVector.broadcast(F, w[wo + 3]); a3 = u.fma(s, a3); b3 = v.fma(s, b3);
         }
         a0.intoArray(acc, 0); a1.intoArray(acc, L); a2.intoArray(acc, 2 * L); a3.intoArray(acc, 3 * L);
         b0.intoArray(acc, 4 * L); b1.intoArray(acc, 5 * L); b2.intoArray(acc, 6 * L); b3.intoArray(acc, 7 * L);
+    }
+
+    /** Rows {@code [0, rows)} of {@code wb [*, in]} (a multiple of four) into {@code wt}, in groups of four rows with each column's four weights adjacent. */
+    private static void interleave(float[] wb, int rows, int in, float[] wt) {
+        for (int g = 0; g < rows; g += 4) {
+            int o = g * in;
+            for (int k = 0, d = o; k < in; k++, d += 4) {
+                wt[d] = wb[o + k];
+                wt[d + 1] = wb[o + in + k];
+                wt[d + 2] = wb[o + 2 * in + k];
+                wt[d + 3] = wb[o + 3 * in + k];
+            }
+        }
     }
 
     /**

@@ -82,8 +82,12 @@ public final class Q4_0Tensor extends QuantTensor {
      * thread, against one panel at a time: 1.33x from memory, 1.13x in L2 (two panels: 1.12x /
      * 1.04x); two threads from memory 1.23-1.29x; the 1B model's decode 1.0-1.3x in alternating
      * runs. (Q4_K and Q6_K kernels built the same way lost at two threads; see
-     * docs/quantization-and-speed.md, fifth round.) Each product of a byte has its own
-     * accumulator: one chain of two dependent 512-bit adds per group bound the loop. The epilogue is
+     * docs/quantization-and-speed.md, fifth round.) Both products of a byte go into one
+     * 16-bit sum per panel (four accumulators, not eight): at 256 bits, with 16 vector registers,
+     * eight accumulators, the broadcasts and the weights left two sums spilled to the stack and the
+     * shift count re-made per use; one sum per panel ran at 1.2x (L3-resident [2048, 2048], one
+     * thread, {@code -XX:UseAVX=2}: 28 -> 33-34 Gw/s, 4 alternating runs) and no slower at 512 bits
+     * (48-49 Gw/s both; AMD EPYC). The epilogue is
      * written out per panel: through arrays (a loop over the panels, as vectors cannot be indexed) it
      * cost ~6% in L2.
      */
@@ -92,8 +96,8 @@ public final class Q4_0Tensor extends QuantTensor {
         FloatVector lo0 = FloatVector.zero(F), hi0 = lo0, lo1 = lo0, hi1 = lo0, lo2 = lo0, hi2 = lo0, lo3 = lo0, hi3 = lo0;
         for (int b = 0; b < nb; b++) {
             long step = (long) b * BB * P, g0 = o0 + step + 2L * P, g1 = o1 + step + 2L * P, g2 = o2 + step + 2L * P, g3 = o3 + step + 2L * P;
-            ShortVector s0 = IntVector.broadcast(I, Panels.twice(-8 * a.sum[xb + b])).reinterpretAsShorts(), z = ShortVector.zero(S);
-            ShortVector s1 = s0, s2 = s0, s3 = s0, h0 = z, h1 = z, h2 = z, h3 = z;
+            ShortVector s0 = IntVector.broadcast(I, Panels.twice(-8 * a.sum[xb + b])).reinterpretAsShorts();
+            ShortVector s1 = s0, s2 = s0, s3 = s0;
             int x = xq + b * QK, xh = x / 2;
             IntVector d0 = IntVector.fromMemorySegment(I, pk, o0 + step, LE), d1 = IntVector.fromMemorySegment(I, pk, o1 + step, LE);
             IntVector d2 = IntVector.fromMemorySegment(I, pk, o2 + step, LE), d3 = IntVector.fromMemorySegment(I, pk, o3 + step, LE);
@@ -105,32 +109,28 @@ public final class Q4_0Tensor extends QuantTensor {
                 ShortVector w1 = (ShortVector) ByteVector.fromMemorySegment(BP, pk, g1 + d, LE).convertShape(ZERO_EXTEND_B2S, S, 0);
                 ShortVector w2 = (ShortVector) ByteVector.fromMemorySegment(BP, pk, g2 + d, LE).convertShape(ZERO_EXTEND_B2S, S, 0);
                 ShortVector w3 = (ShortVector) ByteVector.fromMemorySegment(BP, pk, g3 + d, LE).convertShape(ZERO_EXTEND_B2S, S, 0);
-                s0 = s0.add(w0.mul(xl));
-                h0 = h0.add(w0.lanewise(LSHR, 4).mul(xu));
-                s1 = s1.add(w1.mul(xl));
-                h1 = h1.add(w1.lanewise(LSHR, 4).mul(xu));
-                s2 = s2.add(w2.mul(xl));
-                h2 = h2.add(w2.lanewise(LSHR, 4).mul(xu));
-                s3 = s3.add(w3.mul(xl));
-                h3 = h3.add(w3.lanewise(LSHR, 4).mul(xu));
+                s0 = s0.add(w0.mul(xl)).add(w0.lanewise(LSHR, 4).mul(xu));
+                s1 = s1.add(w1.mul(xl)).add(w1.lanewise(LSHR, 4).mul(xu));
+                s2 = s2.add(w2.mul(xl)).add(w2.lanewise(LSHR, 4).mul(xu));
+                s3 = s3.add(w3.mul(xl)).add(w3.lanewise(LSHR, 4).mul(xu));
             }
             float dx = a.d[xb + b];
-            IntVector i0 = s0.add(h0).reinterpretAsInts();
+            IntVector i0 = s0.reinterpretAsInts();
             lo0 = ((FloatVector) i0.lanewise(LSHL, 16).lanewise(ASHR, 16).convert(I2F, 0))
                     .fma(d0.lanewise(LSHL, 16).lanewise(ASHR, 3).and(0x8fffffff).reinterpretAsFloats().mul(Panels.REBIAS).mul(dx), lo0);
             hi0 = ((FloatVector) i0.lanewise(ASHR, 16).convert(I2F, 0))
                     .fma(d0.and(0xffff0000).lanewise(ASHR, 3).and(0x8fffffff).reinterpretAsFloats().mul(Panels.REBIAS).mul(dx), hi0);
-            IntVector i1 = s1.add(h1).reinterpretAsInts();
+            IntVector i1 = s1.reinterpretAsInts();
             lo1 = ((FloatVector) i1.lanewise(LSHL, 16).lanewise(ASHR, 16).convert(I2F, 0))
                     .fma(d1.lanewise(LSHL, 16).lanewise(ASHR, 3).and(0x8fffffff).reinterpretAsFloats().mul(Panels.REBIAS).mul(dx), lo1);
             hi1 = ((FloatVector) i1.lanewise(ASHR, 16).convert(I2F, 0))
                     .fma(d1.and(0xffff0000).lanewise(ASHR, 3).and(0x8fffffff).reinterpretAsFloats().mul(Panels.REBIAS).mul(dx), hi1);
-            IntVector i2 = s2.add(h2).reinterpretAsInts();
+            IntVector i2 = s2.reinterpretAsInts();
             lo2 = ((FloatVector) i2.lanewise(LSHL, 16).lanewise(ASHR, 16).convert(I2F, 0))
                     .fma(d2.lanewise(LSHL, 16).lanewise(ASHR, 3).and(0x8fffffff).reinterpretAsFloats().mul(Panels.REBIAS).mul(dx), lo2);
             hi2 = ((FloatVector) i2.lanewise(ASHR, 16).convert(I2F, 0))
                     .fma(d2.and(0xffff0000).lanewise(ASHR, 3).and(0x8fffffff).reinterpretAsFloats().mul(Panels.REBIAS).mul(dx), hi2);
-            IntVector i3 = s3.add(h3).reinterpretAsInts();
+            IntVector i3 = s3.reinterpretAsInts();
             lo3 = ((FloatVector) i3.lanewise(LSHL, 16).lanewise(ASHR, 16).convert(I2F, 0))
                     .fma(d3.lanewise(LSHL, 16).lanewise(ASHR, 3).and(0x8fffffff).reinterpretAsFloats().mul(Panels.REBIAS).mul(dx), lo3);
             hi3 = ((FloatVector) i3.lanewise(ASHR, 16).convert(I2F, 0))
