@@ -1,19 +1,21 @@
 package jllm.tensor;
 
 import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorShuffle;
 import jdk.incubator.vector.VectorSpecies;
 
 /**
  * Prefill matmul ({@code y = x W^T} for many tokens) for every weight format, as a packed fp32 GEMM.
  *
  * <p>Each worker decodes a block of weight rows to fp32 once (the format's own vectorised
- * {@link Tensor#read}) and reuses it for every token; the tokens are packed once per call into groups
- * of {@link #TOKENS} laid out k-major ({@code xp[group][k][TOKENS]}). The micro-kernel then keeps a
- * {@value #ROWS} rows x {@code TOKENS} tokens block of outputs in 12 vector registers and, per k,
- * loads two token vectors and broadcasts six weights into 12 FMAs: an outer product, so there are no
- * horizontal reductions and the loads stay a sixth of the FMAs. On the 2-core AVX-512 dev box this
- * runs at ~46 GMAC/s per core (79% of the measured 58.5 GMAC/s fp32 FMA peak; a per-row dot kernel
- * reaches 25-35) and serves types that have no fused prefill tile at all (F32, BF16, K-quants).
+ * {@link Tensor#read}), interleaves them in groups of {@value #ROWS} rows ({@code w[k][ROWS]}) and
+ * reuses them for every token; the tokens are packed once per call into groups of {@link #TOKENS}
+ * laid out k-major ({@code xp[group][k][TOKENS]}). The micro-kernel keeps a {@value #ROWS} rows x
+ * {@code TOKENS} tokens block of outputs in 8 vector registers and, per k, loads two token vectors
+ * and broadcasts four weights from one stream into 8 FMAs: an outer product, with no horizontal
+ * reductions. On the 2-core AMD EPYC (one thread, [2048, 2048] x 128 tokens) it runs at 48-50 GMAC/s
+ * at 512 bits (the 58.5 GMAC/s fp32 FMA peak) and 44-46 at 256 bits; it serves the float types
+ * (F16, BF16, F32), the quantized ones having their own panel kernels ({@link QuantMatmul}).
  *
  * <p>Results differ from the per-row dot kernels only in fp32 summation order.
  */
@@ -21,13 +23,15 @@ final class PanelMatmul {
     private static final VectorSpecies<Float> F = FloatVector.SPECIES_PREFERRED;
     private static final int L = F.length();
     /**
-     * Output rows per micro-kernel call: 6 rows x 2 token vectors are 12 accumulators, 15 vector
-     * registers with the two token vectors and a broadcast; with only 16 ({@link Panels#FEW_REGISTERS})
-     * 4 rows (11 registers): the 6-row kernel ran at 37% of the FMA peak there, 4 rows at 51-71%.
+     * Output rows per micro-kernel call: 4 rows x 2 token vectors are 8 accumulators, 14 vector
+     * registers with the two token vectors and the four broadcasts C2 issues ahead of the FMAs, so the
+     * same kernel fits the 16 registers of AVX2. Measured (F16 and BF16 [2048, 2048] x 128 tokens,
+     * one thread, AMD EPYC, ninth round): the eighth round's kernels broadcast from row streams
+     * ({@code w[row][k]}, an address register and a range check per row) at 46-47 GMAC/s (six rows,
+     * 512 bits) and 34-35 (four rows, 256 bits); interleaved, 48-50 and 44-46. Five interleaved rows
+     * spilled an accumulator at 256 bits (17 registers; 18.6 GMAC/s).
      */
-    static final int ROWS = Panels.FEW_REGISTERS ? 4 : 6;
-    /** Whether the weights are interleaved for {@link #kernel4} (with the four-row kernel). */
-    private static final boolean INTERLEAVED = ROWS == 4;
+    static final int ROWS = 4;
     /** Tokens per micro-kernel call: two vectors. */
     static final int TOKENS = 2 * L;
     /** Fewer tokens than one full group go through the per-format kernels (measured: at 16 tokens the fused Q4_0 tiles are ~1.8x faster; from 32 tokens on the panel wins, by 1.2x (Q4_0) to 1.4x (F16)). */
@@ -73,20 +77,19 @@ final class PanelMatmul {
     }
 
     private static void rows(Tensor w, float[] xp, int first, int tokens, int in, int out, float[] y, float[] bias, int r0, int r1) {
-        float[] wb = scratch(1, ROW_BLOCK * in), wt = INTERLEAVED ? scratch(2, ROW_BLOCK * in) : null;
+        float[] wb = scratch(1, ROW_BLOCK * in), wt = scratch(2, ROW_BLOCK * in);
         float[] acc = new float[2 * ROWS * L];
         int groups = (tokens + TOKENS - 1) / TOKENS;
         for (int rb = r0; rb < r1; rb += ROW_BLOCK) {
             int n = Math.min(ROW_BLOCK, r1 - rb), padded = (n + ROWS - 1) / ROWS * ROWS;
             w.read((long) rb * in, wb, 0, n * in);
             if (padded > n) java.util.Arrays.fill(wb, n * in, padded * in, 0f);
-            if (INTERLEAVED) interleave(wb, padded, in, wt);
+            interleave(wb, padded, in, wt);
             for (int g = 0; g < groups; g++) {
                 int t0 = g * TOKENS, valid = Math.min(TOKENS, tokens - t0);
                 int yt = first + t0;
                 for (int r = 0; r < padded; r += ROWS) {
-                    if (INTERLEAVED) kernel4(wt, r * in, in, xp, g * TOKENS * in, acc);
-                    else kernel(wb, r * in, in, xp, g * TOKENS * in, acc);
+                    kernel(wt, r * in, in, xp, g * TOKENS * in, acc);
                     store(acc, y, out, rb + r, Math.min(ROWS, n - r), yt, valid, bias);
                 }
             }
@@ -94,37 +97,10 @@ final class PanelMatmul {
     }
 
     /**
-     * Six rows of {@code w} (from {@code w0}, row stride {@code in}) against one packed token group:
-     * {@code acc[(half * ROWS + row) * L + lane]} = output for token {@code half * L + lane}.
+     * Four interleaved rows ({@code w[w0 + 4 k + row]}, {@link #interleave}) against one packed token
+     * group: {@code acc[(half * ROWS + row) * L + lane]} = output for token {@code half * L + lane}.
      */
     private static void kernel(float[] w, int w0, int in, float[] xp, int x0, float[] acc) {
-        FloatVector z = FloatVector.zero(F);
-        FloatVector a0 = z, a1 = z, a2 = z, a3 = z, a4 = z, a5 = z, b0 = z, b1 = z, b2 = z, b3 = z, b4 = z, b5 = z;
-        int o0 = w0, o1 = o0 + in, o2 = o1 + in, o3 = o2 + in, o4 = o3 + in, o5 = o4 + in;
-        for (int k = 0, xo = x0; k < in; k++, xo += TOKENS) {
-            FloatVector u = FloatVector.fromArray(F, xp, xo), v = FloatVector.fromArray(F, xp, xo + L), s;
-            s = FloatVector.broadcast(F, w[o0 + k]); a0 = u.fma(s, a0); b0 = v.fma(s, b0);
-            s = FloatVector.broadcast(F, w[o1 + k]); a1 = u.fma(s, a1); b1 = v.fma(s, b1);
-            s = FloatVector.broadcast(F, w[o2 + k]); a2 = u.fma(s, a2); b2 = v.fma(s, b2);
-            s = FloatVector.broadcast(F, w[o3 + k]); a3 = u.fma(s, a3); b3 = v.fma(s, b3);
-            s = FloatVector.broadcast(F, w[o4 + k]); a4 = u.fma(s, a4); b4 = v.fma(s, b4);
-            s = FloatVector.broadcast(F, w[o5 + k]); a5 = u.fma(s, a5); b5 = v.fma(s, b5);
-        }
-        a0.intoArray(acc, 0); a1.intoArray(acc, L); a2.intoArray(acc, 2 * L);
-        a3.intoArray(acc, 3 * L); a4.intoArray(acc, 4 * L); a5.intoArray(acc, 5 * L);
-        b0.intoArray(acc, 6 * L); b1.intoArray(acc, 7 * L); b2.intoArray(acc, 8 * L);
-        b3.intoArray(acc, 9 * L); b4.intoArray(acc, 10 * L); b5.intoArray(acc, 11 * L);
-    }
-
-    /**
-     * {@link #kernel} for four rows ({@link #ROWS} on machines with 16 vector registers), from
-     * interleaved weights ({@code w[w0 + 4 k + row]}, {@link #interleave}), so that the four broadcasts
-     * read one stream: with four row streams (four more address registers, four range checks) the
-     * same kernel ran at 34 GMAC/s, interleaved at 39-41 after paying for the interleave (F16 and BF16
-     * [2048, 2048] x 128 tokens, one thread, {@code -XX:UseAVX=2}, AMD EPYC). Not at 512 bits: there
-     * the six-row kernel reads its row streams at 46 GMAC/s and the same interleave cost it 8%.
-     */
-    private static void kernel4(float[] w, int w0, int in, float[] xp, int x0, float[] acc) {
         FloatVector z = FloatVector.zero(F);
         FloatVector a0 = z, a1 = z, a2 = z, a3 = z, b0 = z, b1 = z, b2 = z, b3 = z;
         for (int k = 0, wo = w0, xo = x0; k < in; k++, wo += 4, xo += TOKENS) {
@@ -138,17 +114,44 @@ final class PanelMatmul {
         b0.intoArray(acc, 4 * L); b1.intoArray(acc, 5 * L); b2.intoArray(acc, 6 * L); b3.intoArray(acc, 7 * L);
     }
 
-    /** Rows {@code [0, rows)} of {@code wb [*, in]} (a multiple of four) into {@code wt}, in groups of four rows with each column's four weights adjacent. */
+    /**
+     * Rows {@code [0, rows)} of {@code wb [*, in]} (a multiple of four) into {@code wt}, in groups of
+     * four rows with each column's four weights adjacent: per L columns a 4 x L transpose in registers,
+     * two rounds of two-vector shuffles (pairs of rows, then pairs of pairs). A scalar copy ran at
+     * ~2.1 G floats/s, 12-15% of the GEMM at 128 tokens (and made interleaving lose at 512 bits); the
+     * shuffles at ~11 (AMD EPYC, 256 and 512 bits).
+     */
     private static void interleave(float[] wb, int rows, int in, float[] wt) {
         for (int g = 0; g < rows; g += 4) {
-            int o = g * in;
-            for (int k = 0, d = o; k < in; k++, d += 4) {
+            int o = g * in, k = 0, d = o;
+            for (; k + L <= in; k += L, d += 4 * L) {
+                FloatVector r0 = FloatVector.fromArray(F, wb, o + k), r1 = FloatVector.fromArray(F, wb, o + in + k);
+                FloatVector r2 = FloatVector.fromArray(F, wb, o + 2 * in + k), r3 = FloatVector.fromArray(F, wb, o + 3 * in + k);
+                FloatVector p0 = r0.rearrange(PAIR_LO, r1), p1 = r0.rearrange(PAIR_HI, r1), q0 = r2.rearrange(PAIR_LO, r3), q1 = r2.rearrange(PAIR_HI, r3);
+                p0.rearrange(QUAD_LO, q0).intoArray(wt, d);
+                p0.rearrange(QUAD_HI, q0).intoArray(wt, d + L);
+                p1.rearrange(QUAD_LO, q1).intoArray(wt, d + 2 * L);
+                p1.rearrange(QUAD_HI, q1).intoArray(wt, d + 3 * L);
+            }
+            for (; k < in; k++, d += 4) {
                 wt[d] = wb[o + k];
                 wt[d + 1] = wb[o + in + k];
                 wt[d + 2] = wb[o + 2 * in + k];
                 wt[d + 3] = wb[o + 3 * in + k];
             }
         }
+    }
+
+    /** Two-vector shuffles (an index {@code i - L} names lane i of the second vector): a and b's columns [0, L/2) (LO) or [L/2, L) (HI) as pairs {@code a_c b_c}. */
+    private static final VectorShuffle<Float> PAIR_LO = shuffle(i -> (i % 2 == 0 ? 0 : L) + i / 2), PAIR_HI = shuffle(i -> (i % 2 == 0 ? 0 : L) + L / 2 + i / 2);
+    /** From two vectors of pairs (rows 0, 1 and rows 2, 3): the pairs of columns [0, L/4) (LO) or [L/4, L/2) (HI) as quads {@code r0 r1 r2 r3}. */
+    private static final VectorShuffle<Float> QUAD_LO = shuffle(i -> (i % 4 < 2 ? 0 : L) + 2 * (i / 4) + i % 2),
+            QUAD_HI = shuffle(i -> (i % 4 < 2 ? 0 : L) + L / 2 + 2 * (i / 4) + i % 2);
+
+    private static VectorShuffle<Float> shuffle(java.util.function.IntUnaryOperator from) {
+        int[] at = new int[L];
+        for (int i = 0; i < L; i++) at[i] = from.applyAsInt(i) < L ? from.applyAsInt(i) : from.applyAsInt(i) - 2 * L;
+        return VectorShuffle.fromValues(F, at);
     }
 
     /**
@@ -159,9 +162,8 @@ final class PanelMatmul {
     private static void store(float[] acc, float[] y, int out, int r0, int rows, int t0, int tokens, float[] bias) {
         for (int i = 0; i < tokens; i++) {
             int a = (i / L) * ROWS * L + i % L, o = (t0 + i) * out + r0;
-            if (rows == 6 && ROWS == 6 && bias == null) {
-                y[o] = acc[a]; y[o + 1] = acc[a + L]; y[o + 2] = acc[a + 2 * L];
-                y[o + 3] = acc[a + 3 * L]; y[o + 4] = acc[a + 4 * L]; y[o + 5] = acc[a + 5 * L];
+            if (rows == ROWS && bias == null) {
+                y[o] = acc[a]; y[o + 1] = acc[a + L]; y[o + 2] = acc[a + 2 * L]; y[o + 3] = acc[a + 3 * L];
             } else {
                 for (int r = 0; r < rows; r++) y[o + r] = acc[a + r * L] + (bias == null ? 0f : bias[r0 + r]);
             }
