@@ -14,7 +14,7 @@ import jdk.incubator.vector.VectorSpecies;
  * {@code TOKENS} tokens block of outputs in 8 vector registers and, per k, loads two token vectors
  * and broadcasts four weights from one stream into 8 FMAs: an outer product, with no horizontal
  * reductions. On the 2-core AMD EPYC (one thread, [2048, 2048] x 128 tokens) it runs at 48-50 GMAC/s
- * at 512 bits (the 58.5 GMAC/s fp32 FMA peak) and 44-46 at 256 bits; it serves the float types
+ * at 512 bits (of a 58.5 GMAC/s fp32 FMA peak) and 44-46 at 256 bits; it serves the float types
  * (F16, BF16, F32), the quantized ones having their own panel kernels ({@link QuantMatmul}).
  *
  * <p>Results differ from the per-row dot kernels only in fp32 summation order.

@@ -46,9 +46,10 @@ final class Panels {
     static final ByteOrder LE = ByteOrder.LITTLE_ENDIAN;
     /**
      * Whether the JIT has only 16 vector registers (x86 below AVX-512, i.e. HotSpot's {@code UseAVX}
-     * under 3; AVX-512 and ARM have 32): the micro-kernels then use tiles of half the accumulators.
+     * under 3; AVX-512 and ARM have 32): {@link QuantMatmul}'s tiles then keep half the accumulators.
      * Tiles that need 15-19 registers spilled there: at {@code -XX:UseAVX=2} (AMD EPYC, one thread)
-     * the 6-row fp32 panel GEMM ran at 37% of the FMA peak against 82% at 512 bits.
+     * the 6-row fp32 panel GEMM ran at 37% of the FMA peak against 82% at 512 bits ({@link PanelMatmul}
+     * has since one four-row kernel that fits both).
      * {@code -Djllm.fewRegisters=true|false} overrides the guess.
      */
     static final boolean FEW_REGISTERS = fewRegisters();

@@ -8,8 +8,9 @@ import org.junit.jupiter.api.Test;
 /**
  * Each output of the packed prefill GEMM is the single in-order fp32 FMA chain
  * {@code acc = fma(x[t,k], w[r,k], acc)} over k (then plus the bias), whatever the row split, token
- * slab or thread count: compared bit for bit, so a re-tiling of the kernel (k-blocking, packed
- * weights: tried, no faster on the 2-core box) can be checked to leave results unchanged.
+ * slab, thread count or the interleave of the weights (shapes whose column count is not a multiple of
+ * the vector length take its scalar tail): compared bit for bit, so a re-tiling of the kernel can be
+ * checked to leave results unchanged.
  */
 class PanelMatmulTest {
     @Test
