@@ -150,7 +150,10 @@ final class PanelMatmul {
 
     private static VectorShuffle<Float> shuffle(java.util.function.IntUnaryOperator from) {
         int[] at = new int[L];
-        for (int i = 0; i < L; i++) at[i] = from.applyAsInt(i) < L ? from.applyAsInt(i) : from.applyAsInt(i) - 2 * L;
+        for (int i = 0; i < L; i++) {
+            int j = from.applyAsInt(i);
+            at[i] = j < L ? j : j - 2 * L;
+        }
         return VectorShuffle.fromValues(F, at);
     }
 
