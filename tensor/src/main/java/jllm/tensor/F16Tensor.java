@@ -152,14 +152,14 @@ public final class F16Tensor extends SegmentTensor {
         FloatVector a0 = FloatVector.zero(F), a1 = a0, b0 = a0, b1 = a0, c0 = a0, c1 = a0, d0 = a0, d1 = a0;
         for (int i = 0; i < n; i += 2 * step, o += GROUP * rb) {
             FloatVector x0 = FloatVector.fromArray(F, x, xOff + i), x1 = FloatVector.fromArray(F, x, xOff + i + step);
-            a0 = ((IntVector) ShortVector.fromMemorySegment(S, g, o, LE).convertShape(VectorOperators.S2I, I, 0)).lanewise(VectorOperators.LSHL, 13).and(0x8fffffff).reinterpretAsFloats().mul(REBIAS).fma(x0, a0);
-            a1 = ((IntVector) ShortVector.fromMemorySegment(S, g, o + step * 2L, LE).convertShape(VectorOperators.S2I, I, 0)).lanewise(VectorOperators.LSHL, 13).and(0x8fffffff).reinterpretAsFloats().mul(REBIAS).fma(x1, a1);
-            b0 = ((IntVector) ShortVector.fromMemorySegment(S, g, o + rb, LE).convertShape(VectorOperators.S2I, I, 0)).lanewise(VectorOperators.LSHL, 13).and(0x8fffffff).reinterpretAsFloats().mul(REBIAS).fma(x0, b0);
-            b1 = ((IntVector) ShortVector.fromMemorySegment(S, g, o + rb + step * 2L, LE).convertShape(VectorOperators.S2I, I, 0)).lanewise(VectorOperators.LSHL, 13).and(0x8fffffff).reinterpretAsFloats().mul(REBIAS).fma(x1, b1);
-            c0 = ((IntVector) ShortVector.fromMemorySegment(S, g, o + 2 * rb, LE).convertShape(VectorOperators.S2I, I, 0)).lanewise(VectorOperators.LSHL, 13).and(0x8fffffff).reinterpretAsFloats().mul(REBIAS).fma(x0, c0);
-            c1 = ((IntVector) ShortVector.fromMemorySegment(S, g, o + 2 * rb + step * 2L, LE).convertShape(VectorOperators.S2I, I, 0)).lanewise(VectorOperators.LSHL, 13).and(0x8fffffff).reinterpretAsFloats().mul(REBIAS).fma(x1, c1);
-            d0 = ((IntVector) ShortVector.fromMemorySegment(S, g, o + 3 * rb, LE).convertShape(VectorOperators.S2I, I, 0)).lanewise(VectorOperators.LSHL, 13).and(0x8fffffff).reinterpretAsFloats().mul(REBIAS).fma(x0, d0);
-            d1 = ((IntVector) ShortVector.fromMemorySegment(S, g, o + 3 * rb + step * 2L, LE).convertShape(VectorOperators.S2I, I, 0)).lanewise(VectorOperators.LSHL, 13).and(0x8fffffff).reinterpretAsFloats().mul(REBIAS).fma(x1, d1);
+            a0 = ((IntVector) ShortVector.fromMemorySegment(S, g, o, LE).convertShape(VectorOperators.S2I, I, 0)).lanewise(VectorOperators.LSHL, 13).and(0x8fffffff).reinterpretAsFloats().fma(x0, a0);
+            a1 = ((IntVector) ShortVector.fromMemorySegment(S, g, o + step * 2L, LE).convertShape(VectorOperators.S2I, I, 0)).lanewise(VectorOperators.LSHL, 13).and(0x8fffffff).reinterpretAsFloats().fma(x1, a1);
+            b0 = ((IntVector) ShortVector.fromMemorySegment(S, g, o + rb, LE).convertShape(VectorOperators.S2I, I, 0)).lanewise(VectorOperators.LSHL, 13).and(0x8fffffff).reinterpretAsFloats().fma(x0, b0);
+            b1 = ((IntVector) ShortVector.fromMemorySegment(S, g, o + rb + step * 2L, LE).convertShape(VectorOperators.S2I, I, 0)).lanewise(VectorOperators.LSHL, 13).and(0x8fffffff).reinterpretAsFloats().fma(x1, b1);
+            c0 = ((IntVector) ShortVector.fromMemorySegment(S, g, o + 2 * rb, LE).convertShape(VectorOperators.S2I, I, 0)).lanewise(VectorOperators.LSHL, 13).and(0x8fffffff).reinterpretAsFloats().fma(x0, c0);
+            c1 = ((IntVector) ShortVector.fromMemorySegment(S, g, o + 2 * rb + step * 2L, LE).convertShape(VectorOperators.S2I, I, 0)).lanewise(VectorOperators.LSHL, 13).and(0x8fffffff).reinterpretAsFloats().fma(x1, c1);
+            d0 = ((IntVector) ShortVector.fromMemorySegment(S, g, o + 3 * rb, LE).convertShape(VectorOperators.S2I, I, 0)).lanewise(VectorOperators.LSHL, 13).and(0x8fffffff).reinterpretAsFloats().fma(x0, d0);
+            d1 = ((IntVector) ShortVector.fromMemorySegment(S, g, o + 3 * rb + step * 2L, LE).convertShape(VectorOperators.S2I, I, 0)).lanewise(VectorOperators.LSHL, 13).and(0x8fffffff).reinterpretAsFloats().fma(x1, d1);
         }
         y[yo] = a0.add(a1).reduceLanes(VectorOperators.ADD) + (bias == null ? 0f : bias[r]);
         y[yo + 1] = b0.add(b1).reduceLanes(VectorOperators.ADD) + (bias == null ? 0f : bias[r + 1]);
@@ -184,22 +184,22 @@ public final class F16Tensor extends SegmentTensor {
         FloatVector e0 = a0, e1 = a0, f0 = a0, f1 = a0, g0 = a0, g1 = a0, h0 = a0, h1 = a0;
         for (int i = 0; i < n; i += 2 * step, o += GROUP * rb, p += GROUP * rb) {
             FloatVector x0 = FloatVector.fromArray(F, x, xOff + i), x1 = FloatVector.fromArray(F, x, xOff + i + step);
-            a0 = ((IntVector) ShortVector.fromMemorySegment(S, g, o, LE).convertShape(VectorOperators.S2I, I, 0)).lanewise(VectorOperators.LSHL, 13).and(0x8fffffff).reinterpretAsFloats().mul(REBIAS).fma(x0, a0);
-            a1 = ((IntVector) ShortVector.fromMemorySegment(S, g, o + step * 2L, LE).convertShape(VectorOperators.S2I, I, 0)).lanewise(VectorOperators.LSHL, 13).and(0x8fffffff).reinterpretAsFloats().mul(REBIAS).fma(x1, a1);
-            b0 = ((IntVector) ShortVector.fromMemorySegment(S, g, o + rb, LE).convertShape(VectorOperators.S2I, I, 0)).lanewise(VectorOperators.LSHL, 13).and(0x8fffffff).reinterpretAsFloats().mul(REBIAS).fma(x0, b0);
-            b1 = ((IntVector) ShortVector.fromMemorySegment(S, g, o + rb + step * 2L, LE).convertShape(VectorOperators.S2I, I, 0)).lanewise(VectorOperators.LSHL, 13).and(0x8fffffff).reinterpretAsFloats().mul(REBIAS).fma(x1, b1);
-            c0 = ((IntVector) ShortVector.fromMemorySegment(S, g, o + 2 * rb, LE).convertShape(VectorOperators.S2I, I, 0)).lanewise(VectorOperators.LSHL, 13).and(0x8fffffff).reinterpretAsFloats().mul(REBIAS).fma(x0, c0);
-            c1 = ((IntVector) ShortVector.fromMemorySegment(S, g, o + 2 * rb + step * 2L, LE).convertShape(VectorOperators.S2I, I, 0)).lanewise(VectorOperators.LSHL, 13).and(0x8fffffff).reinterpretAsFloats().mul(REBIAS).fma(x1, c1);
-            d0 = ((IntVector) ShortVector.fromMemorySegment(S, g, o + 3 * rb, LE).convertShape(VectorOperators.S2I, I, 0)).lanewise(VectorOperators.LSHL, 13).and(0x8fffffff).reinterpretAsFloats().mul(REBIAS).fma(x0, d0);
-            d1 = ((IntVector) ShortVector.fromMemorySegment(S, g, o + 3 * rb + step * 2L, LE).convertShape(VectorOperators.S2I, I, 0)).lanewise(VectorOperators.LSHL, 13).and(0x8fffffff).reinterpretAsFloats().mul(REBIAS).fma(x1, d1);
-            e0 = ((IntVector) ShortVector.fromMemorySegment(S, g, p, LE).convertShape(VectorOperators.S2I, I, 0)).lanewise(VectorOperators.LSHL, 13).and(0x8fffffff).reinterpretAsFloats().mul(REBIAS).fma(x0, e0);
-            e1 = ((IntVector) ShortVector.fromMemorySegment(S, g, p + step * 2L, LE).convertShape(VectorOperators.S2I, I, 0)).lanewise(VectorOperators.LSHL, 13).and(0x8fffffff).reinterpretAsFloats().mul(REBIAS).fma(x1, e1);
-            f0 = ((IntVector) ShortVector.fromMemorySegment(S, g, p + rb, LE).convertShape(VectorOperators.S2I, I, 0)).lanewise(VectorOperators.LSHL, 13).and(0x8fffffff).reinterpretAsFloats().mul(REBIAS).fma(x0, f0);
-            f1 = ((IntVector) ShortVector.fromMemorySegment(S, g, p + rb + step * 2L, LE).convertShape(VectorOperators.S2I, I, 0)).lanewise(VectorOperators.LSHL, 13).and(0x8fffffff).reinterpretAsFloats().mul(REBIAS).fma(x1, f1);
-            g0 = ((IntVector) ShortVector.fromMemorySegment(S, g, p + 2 * rb, LE).convertShape(VectorOperators.S2I, I, 0)).lanewise(VectorOperators.LSHL, 13).and(0x8fffffff).reinterpretAsFloats().mul(REBIAS).fma(x0, g0);
-            g1 = ((IntVector) ShortVector.fromMemorySegment(S, g, p + 2 * rb + step * 2L, LE).convertShape(VectorOperators.S2I, I, 0)).lanewise(VectorOperators.LSHL, 13).and(0x8fffffff).reinterpretAsFloats().mul(REBIAS).fma(x1, g1);
-            h0 = ((IntVector) ShortVector.fromMemorySegment(S, g, p + 3 * rb, LE).convertShape(VectorOperators.S2I, I, 0)).lanewise(VectorOperators.LSHL, 13).and(0x8fffffff).reinterpretAsFloats().mul(REBIAS).fma(x0, h0);
-            h1 = ((IntVector) ShortVector.fromMemorySegment(S, g, p + 3 * rb + step * 2L, LE).convertShape(VectorOperators.S2I, I, 0)).lanewise(VectorOperators.LSHL, 13).and(0x8fffffff).reinterpretAsFloats().mul(REBIAS).fma(x1, h1);
+            a0 = ((IntVector) ShortVector.fromMemorySegment(S, g, o, LE).convertShape(VectorOperators.S2I, I, 0)).lanewise(VectorOperators.LSHL, 13).and(0x8fffffff).reinterpretAsFloats().fma(x0, a0);
+            a1 = ((IntVector) ShortVector.fromMemorySegment(S, g, o + step * 2L, LE).convertShape(VectorOperators.S2I, I, 0)).lanewise(VectorOperators.LSHL, 13).and(0x8fffffff).reinterpretAsFloats().fma(x1, a1);
+            b0 = ((IntVector) ShortVector.fromMemorySegment(S, g, o + rb, LE).convertShape(VectorOperators.S2I, I, 0)).lanewise(VectorOperators.LSHL, 13).and(0x8fffffff).reinterpretAsFloats().fma(x0, b0);
+            b1 = ((IntVector) ShortVector.fromMemorySegment(S, g, o + rb + step * 2L, LE).convertShape(VectorOperators.S2I, I, 0)).lanewise(VectorOperators.LSHL, 13).and(0x8fffffff).reinterpretAsFloats().fma(x1, b1);
+            c0 = ((IntVector) ShortVector.fromMemorySegment(S, g, o + 2 * rb, LE).convertShape(VectorOperators.S2I, I, 0)).lanewise(VectorOperators.LSHL, 13).and(0x8fffffff).reinterpretAsFloats().fma(x0, c0);
+            c1 = ((IntVector) ShortVector.fromMemorySegment(S, g, o + 2 * rb + step * 2L, LE).convertShape(VectorOperators.S2I, I, 0)).lanewise(VectorOperators.LSHL, 13).and(0x8fffffff).reinterpretAsFloats().fma(x1, c1);
+            d0 = ((IntVector) ShortVector.fromMemorySegment(S, g, o + 3 * rb, LE).convertShape(VectorOperators.S2I, I, 0)).lanewise(VectorOperators.LSHL, 13).and(0x8fffffff).reinterpretAsFloats().fma(x0, d0);
+            d1 = ((IntVector) ShortVector.fromMemorySegment(S, g, o + 3 * rb + step * 2L, LE).convertShape(VectorOperators.S2I, I, 0)).lanewise(VectorOperators.LSHL, 13).and(0x8fffffff).reinterpretAsFloats().fma(x1, d1);
+            e0 = ((IntVector) ShortVector.fromMemorySegment(S, g, p, LE).convertShape(VectorOperators.S2I, I, 0)).lanewise(VectorOperators.LSHL, 13).and(0x8fffffff).reinterpretAsFloats().fma(x0, e0);
+            e1 = ((IntVector) ShortVector.fromMemorySegment(S, g, p + step * 2L, LE).convertShape(VectorOperators.S2I, I, 0)).lanewise(VectorOperators.LSHL, 13).and(0x8fffffff).reinterpretAsFloats().fma(x1, e1);
+            f0 = ((IntVector) ShortVector.fromMemorySegment(S, g, p + rb, LE).convertShape(VectorOperators.S2I, I, 0)).lanewise(VectorOperators.LSHL, 13).and(0x8fffffff).reinterpretAsFloats().fma(x0, f0);
+            f1 = ((IntVector) ShortVector.fromMemorySegment(S, g, p + rb + step * 2L, LE).convertShape(VectorOperators.S2I, I, 0)).lanewise(VectorOperators.LSHL, 13).and(0x8fffffff).reinterpretAsFloats().fma(x1, f1);
+            g0 = ((IntVector) ShortVector.fromMemorySegment(S, g, p + 2 * rb, LE).convertShape(VectorOperators.S2I, I, 0)).lanewise(VectorOperators.LSHL, 13).and(0x8fffffff).reinterpretAsFloats().fma(x0, g0);
+            g1 = ((IntVector) ShortVector.fromMemorySegment(S, g, p + 2 * rb + step * 2L, LE).convertShape(VectorOperators.S2I, I, 0)).lanewise(VectorOperators.LSHL, 13).and(0x8fffffff).reinterpretAsFloats().fma(x1, g1);
+            h0 = ((IntVector) ShortVector.fromMemorySegment(S, g, p + 3 * rb, LE).convertShape(VectorOperators.S2I, I, 0)).lanewise(VectorOperators.LSHL, 13).and(0x8fffffff).reinterpretAsFloats().fma(x0, h0);
+            h1 = ((IntVector) ShortVector.fromMemorySegment(S, g, p + 3 * rb + step * 2L, LE).convertShape(VectorOperators.S2I, I, 0)).lanewise(VectorOperators.LSHL, 13).and(0x8fffffff).reinterpretAsFloats().fma(x1, h1);
         }
         y[yo] = a0.add(a1).reduceLanes(VectorOperators.ADD) + (bias == null ? 0f : bias[r]);
         y[yo + 1] = b0.add(b1).reduceLanes(VectorOperators.ADD) + (bias == null ? 0f : bias[r + 1]);
@@ -242,29 +242,31 @@ public final class F16Tensor extends SegmentTensor {
 
     /**
      * Decode (1-3 tokens). Tensors without inf/NaN (every real model; the loader scans and warns
-     * otherwise) widen in registers with four vector operations per 16 weights ({@link #dotFinite}),
+     * otherwise) widen in registers with three vector operations per 16 weights ({@link #dotFinite}),
      * reading the weights straight from the mapping: the stream then runs at the memory bandwidth.
      * Otherwise each row is widened to fp32 into an L1-resident array first, then dotted with every
      * token: the plain loop over {@link Float#float16ToFloat} compiles to the CPU's own conversion
      * instruction (vcvtph2ps), but copying, widening and dotting in three passes made decode
-     * compute-bound at 70-80% of the bandwidth on the AMD EPYC. Both give the same values in the
-     * same summation order as {@link #dot}.
+     * compute-bound at 70-80% of the bandwidth on the AMD EPYC; that path also serves activations
+     * that {@link #prescaled} cannot scale exactly. Both give the same values in the same summation
+     * order as {@link #dot}.
      */
     private void fewTokens(float[] x, int tokens, float[] y, int r0, int r1, float[] bias) {
         int in = dim(1), out = dim(0);
-        if (allFinite()) {
+        float[] xs;
+        if (allFinite() && (xs = prescaled(x, tokens * in)) != null) {
             MemorySegment d = data(), g = grouped;
             int r = r0;
             if (g != null && r0 % GROUP == 0) {
                 if (PAIRS)
                     for (; r + 2 * GROUP <= r1 && r + 2 * GROUP <= out / GROUP * GROUP; r += 2 * GROUP)
-                        for (int t = 0; t < tokens; t++) dotGroups(g, r / GROUP, x, t * in, in, y, t * out + r, bias, r);
+                        for (int t = 0; t < tokens; t++) dotGroups(g, r / GROUP, xs, t * in, in, y, t * out + r, bias, r);
                 for (; r + GROUP <= r1 && r + GROUP <= out / GROUP * GROUP; r += GROUP)
-                    for (int t = 0; t < tokens; t++) dotGroup(g, r / GROUP, x, t * in, in, y, t * out + r, bias, r);
+                    for (int t = 0; t < tokens; t++) dotGroup(g, r / GROUP, xs, t * in, in, y, t * out + r, bias, r);
             }
             for (; r < r1; r++) {
                 float b = bias == null ? 0f : bias[r];
-                for (int t = 0; t < tokens; t++) y[t * out + r] = dotFinite(d, (long) r * in * 2, x, t * in, in) + b;
+                for (int t = 0; t < tokens; t++) y[t * out + r] = dotFinite(d, (long) r * in * 2, xs, x, t * in, in) + b;
             }
             return;
         }
@@ -281,28 +283,58 @@ public final class F16Tensor extends SegmentTensor {
         }
     }
 
+    private static final ThreadLocal<float[][]> SCALED = ThreadLocal.withInitial(() -> new float[][] {new float[0]});
+
+    /**
+     * {@code x} times 2^112 in a per-thread array, or null where that is not exact (some {@code |x|}
+     * at or above 2^16, or not finite). The finite-weight kernels then skip the multiply by 2^112 that
+     * completes each widened weight ({@link #dotFinite}): {@code (w 2^-112)(x 2^112)} is the same real
+     * product as {@code w x}, so the FMA rounds to the same bits, and the widening takes three vector
+     * operations per 16 weights instead of four. On the AMD EPYC decode is compute-bound enough
+     * that this shows: see docs/quantization-and-speed.md, tenth round.
+     */
+    private static float[] prescaled(float[] x, int n) {
+        float[][] box = SCALED.get();
+        if (box[0].length < n) box[0] = new float[n];
+        float[] xs = box[0];
+        int i = 0;
+        FloatVector m = FloatVector.zero(F);
+        for (int upper = n - F.length(); i <= upper; i += F.length()) {
+            FloatVector v = FloatVector.fromArray(F, x, i);
+            m = m.max(v.abs());
+            v.mul(REBIAS).intoArray(xs, i);
+        }
+        float max = m.reduceLanes(VectorOperators.MAX);
+        for (; i < n; i++) {
+            max = Math.max(max, Math.abs(x[i]));
+            xs[i] = x[i] * REBIAS;
+        }
+        return max < 0x1p16f ? xs : null;
+    }
+
     /**
      * {@link #dot} of finite weights starting at byte {@code base}: each half, sign-extended to 32
      * bits and shifted left by 13, has its exponent and mantissa in fp32's fields and its sign in bit
      * 31 (bits 28-30 hold copies of it, cleared by the mask); times 2^112 (the exponent bias
-     * difference) that is exactly the half's value, normal or subnormal. Exponent 31 (inf/NaN) would
-     * come out finite, hence {@link #allFinite}. The vector code is written out in the loop: a helper
+     * difference) that is exactly the half's value, normal or subnormal. That factor is taken by
+     * {@code xs}, x times 2^112 ({@link #prescaled}); {@code x} itself serves the scalar tail. Exponent
+     * 31 (inf/NaN) would come out finite, hence {@link #allFinite}. The vector code is written out in the loop: a helper
      * returning a vector is boxed once C2 stops inlining (docs/quantization-and-speed.md).
      */
-    private static float dotFinite(MemorySegment seg, long base, float[] x, int xOff, int n) {
+    private static float dotFinite(MemorySegment seg, long base, float[] xs, float[] x, int xOff, int n) {
         int step = F.length(), i = 0;
         FloatVector a0 = FloatVector.zero(F), a1 = FloatVector.zero(F);
         for (int upper = n - 2 * step; i <= upper; i += 2 * step) {
             IntVector h0 = (IntVector) ShortVector.fromMemorySegment(S, seg, base + i * 2L, LE).convertShape(VectorOperators.S2I, I, 0);
             IntVector h1 = (IntVector) ShortVector.fromMemorySegment(S, seg, base + (i + step) * 2L, LE).convertShape(VectorOperators.S2I, I, 0);
-            FloatVector w0 = h0.lanewise(VectorOperators.LSHL, 13).and(0x8fffffff).reinterpretAsFloats().mul(REBIAS);
-            FloatVector w1 = h1.lanewise(VectorOperators.LSHL, 13).and(0x8fffffff).reinterpretAsFloats().mul(REBIAS);
-            a0 = w0.fma(FloatVector.fromArray(F, x, xOff + i), a0);
-            a1 = w1.fma(FloatVector.fromArray(F, x, xOff + i + step), a1);
+            FloatVector w0 = h0.lanewise(VectorOperators.LSHL, 13).and(0x8fffffff).reinterpretAsFloats();
+            FloatVector w1 = h1.lanewise(VectorOperators.LSHL, 13).and(0x8fffffff).reinterpretAsFloats();
+            a0 = w0.fma(FloatVector.fromArray(F, xs, xOff + i), a0);
+            a1 = w1.fma(FloatVector.fromArray(F, xs, xOff + i + step), a1);
         }
         for (int upper = n - step; i <= upper; i += step) {
             IntVector h0 = (IntVector) ShortVector.fromMemorySegment(S, seg, base + i * 2L, LE).convertShape(VectorOperators.S2I, I, 0);
-            a0 = h0.lanewise(VectorOperators.LSHL, 13).and(0x8fffffff).reinterpretAsFloats().mul(REBIAS).fma(FloatVector.fromArray(F, x, xOff + i), a0);
+            a0 = h0.lanewise(VectorOperators.LSHL, 13).and(0x8fffffff).reinterpretAsFloats().fma(FloatVector.fromArray(F, xs, xOff + i), a0);
         }
         float r = a0.add(a1).reduceLanes(VectorOperators.ADD);
         for (; i < n; i++) r += Float.float16ToFloat(seg.get(LES, base + i * 2L)) * x[xOff + i];

@@ -156,6 +156,21 @@ class KernelTest {
                         assertEquals(w.dot((long) o * in, xs, tk * in, in), ys[tk * out + o], 1e-6 * mag, "in " + in + " token " + tk + " row " + o);
                     }
             }
+            // activations the finite-weight kernels take pre-scaled by 2^112 (below 2^16) and those they
+            // cannot (at or above 2^16, where x 2^112 would overflow, up to 1e30): the same results
+            for (float big : new float[] {65504f, 65536f, 1e30f}) {
+                float[] xs = new float[in], ys = new float[out];
+                for (int i = 0; i < in; i++) xs[i] = (float) rnd.nextGaussian();
+                xs[in / 2] = big;
+                F16Tensor w = new F16Tensor(s, out, in);
+                w.matmulRows(xs, 1, ys, 0, out, null);
+                for (int o = 0; o < out; o++) {
+                    double mag = 0;
+                    for (int i = 0; i < in; i++) mag += Math.abs((double) w.get((long) o * in + i) * xs[i]);
+                    assertTrue(Float.isFinite(ys[o]), "x up to " + big);
+                    assertEquals(w.dot((long) o * in, xs, 0, in), ys[o], 1e-6 * mag, "x up to " + big + ", in " + in + " row " + o);
+                }
+            }
             s.set(LES, 2L * (3 * in + in / 2), (short) 0x7e00); // NaN in row 3
             s.set(LES, 2L * (5 * in), (short) 0x7c00); // +inf in row 5
             F16Tensor w = new F16Tensor(s, out, in);
