@@ -57,9 +57,9 @@ public final class Q6_KTensor extends QuantTensor {
     // each row's scales of the chunk's two sub-blocks, sc_2c | sc_2c+1 << 8; after the 8 chunks, d (P
     // fp16, lane order). A block is read front to back, as its kernel reads it (see KBlocks).
     // The byte layout (SIX_BITS false; the only one until November 2026): chunks of 34 P bytes, 16
-    // groups of P 16-bit lanes holding a row's codes for columns 2i (low byte) and 2i + 1 (high byte) as
-    // signed q - 32, then the chunk's scales as above; d at 272 P. 8.56 bits per weight against the
-    // file's 6.56. An earlier try of the six-bit layout had lost in cache, because its kernel called
+    // groups of P 16-bit lanes holding a row's codes for columns 2i (low byte) and 2i + 1 (high byte),
+    // unsigned (q, 0..63; signed q - 32 until the tenth round), then the chunk's scales as above; d
+    // at 272 P. 8.56 bits per weight against the file's 6.56. An earlier try of the six-bit layout had lost in cache, because its kernel called
     // Panels.twice (not inlined in a method this large), and the call spilled every vector register.
     // Written out, paired against the byte layout (AMD EPYC): L2 one thread 0.79x, 2 threads from
     // memory 1.20, 1.24, 1.21, 1.00x; the LM head of llama.cpp's Q4_K_M and Q5_K_M files is Q6_K, a
@@ -76,7 +76,7 @@ public final class Q6_KTensor extends QuantTensor {
 
     @Override long panelBytes() { return (long) dim(1) / 256 * SBB * P; }
 
-    @Override int activationExtras() { return SIX_BITS ? Int8Activations.Y6 : 0; }
+    @Override int activationExtras() { return SIX_BITS ? Int8Activations.Y6 : Int8Activations.PAIRS6; }
 
     /**
      * Eight codes at a time, one per byte of a long (ql's nibbles and qh's pairs of bits masked and
@@ -271,10 +271,10 @@ public final class Q6_KTensor extends QuantTensor {
                     for (int i = 0, cb = o + 4 * CHUNK * n + 2 * l; i < 32; i++) {
                         int a = src[s + 64 * n + i] & 0xff, c = src[s + 64 * n + 32 + i] & 0xff, h = src[s + 128 + 32 * n + i] & 0xff;
                         int at = cb + P * (i & 30) + (i & 1);
-                        dst[at] = (byte) (((a & 15) | (h & 3) << 4) - 32);
-                        dst[at + CHUNK] = (byte) (((c & 15) | (h >>> 2 & 3) << 4) - 32);
-                        dst[at + 2 * CHUNK] = (byte) (((a >>> 4) | (h >>> 4 & 3) << 4) - 32);
-                        dst[at + 3 * CHUNK] = (byte) (((c >>> 4) | (h >>> 6) << 4) - 32);
+                        dst[at] = (byte) ((a & 15) | (h & 3) << 4);
+                        dst[at + CHUNK] = (byte) ((c & 15) | (h >>> 2 & 3) << 4);
+                        dst[at + 2 * CHUNK] = (byte) ((a >>> 4) | (h >>> 4 & 3) << 4);
+                        dst[at + 3 * CHUNK] = (byte) ((c >>> 4) | (h >>> 6) << 4);
                     }
             }
         }
@@ -282,9 +282,12 @@ public final class Q6_KTensor extends QuantTensor {
 
     /**
      * One block into {@code acc}, start to end in one method: per sub-block its two runs of 8 columns,
-     * each summed in 16 bits (at most 8 * 32 * 127 = 32512; even and odd columns in two accumulators,
-     * two chains of adds as in Q4_0: +2% per core), widened and added, times {@code sc_j dx}; then the
-     * rows' {@code d}. The sums stay in registers (handed over through an array, the epilogue's loads
+     * each summed in 16 bits, started at {@code -32 sum(x)} (the true sum {@code sum((c - 32) x)} is at
+     * most 8 * 32 * 127 = 32512; the products wrap on the way), widened and added, times {@code sc_j
+     * dx}; then the rows' {@code d}. A lane {@code c0 + 256 c1} holds two unsigned codes: times
+     * {@code x0}, plus its high byte times {@code x1 - 256 x0} ({@link Int8Activations#pairs6}), it
+     * gives {@code c0 x0 + c1 x1} without sign-extending the low byte (two shifts fewer per lane: 1.39x
+     * in L3 at AVX2). Even and odd columns go into two accumulators (two chains of adds as in Q4_0). The sums stay in registers (handed over through an array, the epilogue's loads
      * of the stored halves took a third of Q4_K's time in L2, see KBlocks). Paired against that, AMD
      * EPYC: 2 threads from memory 1.01-1.18x, 1 thread 1.06x, L2 about even. The two runs of a
      * sub-block are written out: as loops of 4 steps C2 kept a loop and its checks (written out: L2
@@ -297,37 +300,39 @@ public final class Q6_KTensor extends QuantTensor {
      */
     private static void int8BlockBytes(MemorySegment pk, long g, Int8Activations a, int x, int xb, float[] acc) {
         FloatVector uLo = FloatVector.zero(F), uHi = uLo;
-        int[] q2 = a.q2;
+        int[] v = a.pairs6;
         long o = g;
         for (int c = 0; c < 8; c++, g += 2L * P) {
             IntVector loA = IntVector.zero(I), hiA = loA, loB = loA, hiB = loA;
-            for (int half = 0; half < 2; half++, g += 16L * P, x += 16) {
-                ShortVector s = ShortVector.zero(S), t = s;
+            int cb = 37 * (xb + c);
+            for (int half = 0; half < 2; half++, g += 16L * P) {
+                int h = cb + 18 * half;
+                ShortVector s = IntVector.broadcast(I, v[h + 16]).reinterpretAsShorts(), t = ShortVector.zero(S);
                 ShortVector w0 = ShortVector.fromMemorySegment(S, pk, g + 0L * P, LE);
-                s = s.add(w0.lanewise(LSHL, 8).lanewise(ASHR, 8).mul(IntVector.broadcast(I, q2[x + 0]).reinterpretAsShorts()));
-                t = t.add(w0.lanewise(ASHR, 8).mul(IntVector.broadcast(I, q2[x + 1]).reinterpretAsShorts()));
+                s = s.add(w0.mul(IntVector.broadcast(I, v[h + 0]).reinterpretAsShorts()));
+                t = t.add(w0.lanewise(LSHR, 8).mul(IntVector.broadcast(I, v[h + 1]).reinterpretAsShorts()));
                 ShortVector w1 = ShortVector.fromMemorySegment(S, pk, g + 2L * P, LE);
-                s = s.add(w1.lanewise(LSHL, 8).lanewise(ASHR, 8).mul(IntVector.broadcast(I, q2[x + 2]).reinterpretAsShorts()));
-                t = t.add(w1.lanewise(ASHR, 8).mul(IntVector.broadcast(I, q2[x + 3]).reinterpretAsShorts()));
+                s = s.add(w1.mul(IntVector.broadcast(I, v[h + 2]).reinterpretAsShorts()));
+                t = t.add(w1.lanewise(LSHR, 8).mul(IntVector.broadcast(I, v[h + 3]).reinterpretAsShorts()));
                 ShortVector w2 = ShortVector.fromMemorySegment(S, pk, g + 4L * P, LE);
-                s = s.add(w2.lanewise(LSHL, 8).lanewise(ASHR, 8).mul(IntVector.broadcast(I, q2[x + 4]).reinterpretAsShorts()));
-                t = t.add(w2.lanewise(ASHR, 8).mul(IntVector.broadcast(I, q2[x + 5]).reinterpretAsShorts()));
+                s = s.add(w2.mul(IntVector.broadcast(I, v[h + 4]).reinterpretAsShorts()));
+                t = t.add(w2.lanewise(LSHR, 8).mul(IntVector.broadcast(I, v[h + 5]).reinterpretAsShorts()));
                 ShortVector w3 = ShortVector.fromMemorySegment(S, pk, g + 6L * P, LE);
-                s = s.add(w3.lanewise(LSHL, 8).lanewise(ASHR, 8).mul(IntVector.broadcast(I, q2[x + 6]).reinterpretAsShorts()));
-                t = t.add(w3.lanewise(ASHR, 8).mul(IntVector.broadcast(I, q2[x + 7]).reinterpretAsShorts()));
-                ShortVector s2 = ShortVector.zero(S), t2 = s2;
+                s = s.add(w3.mul(IntVector.broadcast(I, v[h + 6]).reinterpretAsShorts()));
+                t = t.add(w3.lanewise(LSHR, 8).mul(IntVector.broadcast(I, v[h + 7]).reinterpretAsShorts()));
+                ShortVector s2 = IntVector.broadcast(I, v[h + 17]).reinterpretAsShorts(), t2 = ShortVector.zero(S);
                 ShortVector w4 = ShortVector.fromMemorySegment(S, pk, g + 8L * P, LE);
-                s2 = s2.add(w4.lanewise(LSHL, 8).lanewise(ASHR, 8).mul(IntVector.broadcast(I, q2[x + 8]).reinterpretAsShorts()));
-                t2 = t2.add(w4.lanewise(ASHR, 8).mul(IntVector.broadcast(I, q2[x + 9]).reinterpretAsShorts()));
+                s2 = s2.add(w4.mul(IntVector.broadcast(I, v[h + 8]).reinterpretAsShorts()));
+                t2 = t2.add(w4.lanewise(LSHR, 8).mul(IntVector.broadcast(I, v[h + 9]).reinterpretAsShorts()));
                 ShortVector w5 = ShortVector.fromMemorySegment(S, pk, g + 10L * P, LE);
-                s2 = s2.add(w5.lanewise(LSHL, 8).lanewise(ASHR, 8).mul(IntVector.broadcast(I, q2[x + 10]).reinterpretAsShorts()));
-                t2 = t2.add(w5.lanewise(ASHR, 8).mul(IntVector.broadcast(I, q2[x + 11]).reinterpretAsShorts()));
+                s2 = s2.add(w5.mul(IntVector.broadcast(I, v[h + 10]).reinterpretAsShorts()));
+                t2 = t2.add(w5.lanewise(LSHR, 8).mul(IntVector.broadcast(I, v[h + 11]).reinterpretAsShorts()));
                 ShortVector w6 = ShortVector.fromMemorySegment(S, pk, g + 12L * P, LE);
-                s2 = s2.add(w6.lanewise(LSHL, 8).lanewise(ASHR, 8).mul(IntVector.broadcast(I, q2[x + 12]).reinterpretAsShorts()));
-                t2 = t2.add(w6.lanewise(ASHR, 8).mul(IntVector.broadcast(I, q2[x + 13]).reinterpretAsShorts()));
+                s2 = s2.add(w6.mul(IntVector.broadcast(I, v[h + 12]).reinterpretAsShorts()));
+                t2 = t2.add(w6.lanewise(LSHR, 8).mul(IntVector.broadcast(I, v[h + 13]).reinterpretAsShorts()));
                 ShortVector w7 = ShortVector.fromMemorySegment(S, pk, g + 14L * P, LE);
-                s2 = s2.add(w7.lanewise(LSHL, 8).lanewise(ASHR, 8).mul(IntVector.broadcast(I, q2[x + 14]).reinterpretAsShorts()));
-                t2 = t2.add(w7.lanewise(ASHR, 8).mul(IntVector.broadcast(I, q2[x + 15]).reinterpretAsShorts()));
+                s2 = s2.add(w7.mul(IntVector.broadcast(I, v[h + 14]).reinterpretAsShorts()));
+                t2 = t2.add(w7.lanewise(LSHR, 8).mul(IntVector.broadcast(I, v[h + 15]).reinterpretAsShorts()));
                 IntVector r1 = s.add(t).reinterpretAsInts(), r2 = s2.add(t2).reinterpretAsInts();
                 loA = loB;
                 hiA = hiB;
@@ -335,12 +340,12 @@ public final class Q6_KTensor extends QuantTensor {
                 hiB = r1.lanewise(ASHR, 16).add(r2.lanewise(ASHR, 16));
             }
             // sub-blocks 2c (A) and 2c + 1 (B); their scales follow the chunk's codes, at g now
-            float dx = a.d[xb + c];
-            IntVector v = IntVector.fromMemorySegment(I, pk, g, LE);
-            uLo = ((FloatVector) loA.convert(I2F, 0)).mul(dx).fma((FloatVector) v.lanewise(LSHL, 24).lanewise(ASHR, 24).convert(I2F, 0), uLo);
-            uHi = ((FloatVector) hiA.convert(I2F, 0)).mul(dx).fma((FloatVector) v.lanewise(LSHL, 8).lanewise(ASHR, 24).convert(I2F, 0), uHi);
-            uLo = ((FloatVector) loB.convert(I2F, 0)).mul(dx).fma((FloatVector) v.lanewise(LSHL, 16).lanewise(ASHR, 24).convert(I2F, 0), uLo);
-            uHi = ((FloatVector) hiB.convert(I2F, 0)).mul(dx).fma((FloatVector) v.lanewise(ASHR, 24).convert(I2F, 0), uHi);
+            float dx = Float.intBitsToFloat(v[cb + 36]);
+            IntVector m = IntVector.fromMemorySegment(I, pk, g, LE);
+            uLo = ((FloatVector) loA.convert(I2F, 0)).mul(dx).fma((FloatVector) m.lanewise(LSHL, 24).lanewise(ASHR, 24).convert(I2F, 0), uLo);
+            uHi = ((FloatVector) hiA.convert(I2F, 0)).mul(dx).fma((FloatVector) m.lanewise(LSHL, 8).lanewise(ASHR, 24).convert(I2F, 0), uHi);
+            uLo = ((FloatVector) loB.convert(I2F, 0)).mul(dx).fma((FloatVector) m.lanewise(LSHL, 16).lanewise(ASHR, 24).convert(I2F, 0), uLo);
+            uHi = ((FloatVector) hiB.convert(I2F, 0)).mul(dx).fma((FloatVector) m.lanewise(ASHR, 24).convert(I2F, 0), uHi);
         }
         IntVector d = IntVector.fromMemorySegment(I, pk, o + D, LE);
         FloatVector dLo = d.lanewise(LSHL, 16).lanewise(ASHR, 3).and(0x8fffffff).reinterpretAsFloats().mul(Panels.REBIAS);
@@ -354,7 +359,7 @@ public final class Q6_KTensor extends QuantTensor {
         FloatVector dLo = FloatVector.fromArray(F, sc, 2 * j * H), dHi = FloatVector.fromArray(F, sc, (2 * j + 1) * H);
         for (int i = 0; i < 8; i++, g += 2L * P) {
             ShortVector w = ShortVector.fromMemorySegment(S, pk, g, LE);
-            IntVector q0 = w.lanewise(LSHL, 8).lanewise(ASHR, 8).reinterpretAsInts(), q1 = w.lanewise(ASHR, 8).reinterpretAsInts();
+            IntVector q0 = w.and((short) 0xff).sub((short) 32).reinterpretAsInts(), q1 = w.lanewise(LSHR, 8).sub((short) 32).reinterpretAsInts();
             dLo.mul((FloatVector) q0.lanewise(LSHL, 16).lanewise(ASHR, 16).convert(I2F, 0)).intoArray(wk, (k + 2 * i) * P);
             dHi.mul((FloatVector) q0.lanewise(ASHR, 16).convert(I2F, 0)).intoArray(wk, (k + 2 * i) * P + H);
             dLo.mul((FloatVector) q1.lanewise(LSHL, 16).lanewise(ASHR, 16).convert(I2F, 0)).intoArray(wk, (k + 2 * i + 1) * P);
