@@ -33,13 +33,16 @@ final class Int8Activations {
     /** {@code [tokens][cols / 8]}: sums of 8 consecutive codes (formats that widen every 8 columns centre with them). */
     int[] sum8 = new int[0];
     /**
-     * {@code [tokens][cols / 2]}: per block and {@code j < 16}, the code {@code q[j + 16] - 16 q[j]}
-     * (stored as in {@link #q2}). A kernel that multiplies a whole nibble byte {@code lo + 16 hi} by
-     * {@code q[j]} and its high nibble by this gets {@code lo q[j] + hi q[j + 16]}: one mask fewer per
-     * byte (Q4_0 decode, ~3% on the AMD EPYC). The 16-bit products wrap, but their sum over a block is
-     * exact: the true sum fits in 16 bits. Made only when asked for ({@link #HI2}).
+     * {@code [tokens][blocks][34]}: everything Q4_0's decode kernel reads, in the order it reads it:
+     * per block {@code -8 sum(q)}, then {@code q[j]} and after them {@code q[j + 16] - 16 q[j]} for
+     * {@code j < 16}, then the block scale's bits; all but the scale stored as in {@link #q2}. A kernel
+     * that multiplies a whole nibble byte {@code lo + 16 hi} by {@code q[j]} and its high nibble by
+     * {@code q[j + 16] - 16 q[j]} gets {@code lo q[j] + hi q[j + 16]}: one mask fewer per byte (~3% on
+     * the AMD EPYC). The 16-bit products wrap, but their sum over a block is exact: the true sum fits
+     * in 16 bits. One array rather than four (codes, these, sums, scales): see {@link #pairs6}. Made
+     * only when asked for ({@link #Q40}).
      */
-    int[] hi2 = new int[0];
+    int[] q40 = new int[0];
     /**
      * {@code [tokens][cols]}: per run of 16 codes {@code x0..x15}, the multipliers of Q5_K's panel
      * kernel (three 5-bit codes per 16-bit lane), stored as in {@link #q2}: per lane k < 5
@@ -73,7 +76,7 @@ final class Int8Activations {
     private int extras;
 
     /** {@link #extras} flags: the optional arrays a format's kernel reads ({@link QuantTensor#activationExtras}). */
-    static final int HI2 = 1, Y5 = 2, Y6 = 4, PAIRS6 = 8, ALL = HI2 | Y5 | Y6 | PAIRS6;
+    static final int Q40 = 1, Y5 = 2, Y6 = 4, PAIRS6 = 8, ALL = Q40 | Y5 | Y6 | PAIRS6;
 
     private static final ThreadLocal<Int8Activations> SCRATCH = ThreadLocal.withInitial(Int8Activations::new);
 
@@ -98,7 +101,7 @@ final class Int8Activations {
         this.blocks = cols / BLOCK;
         int n = tokens * cols, nb = tokens * blocks;
         if (q2.length < n) q2 = new int[n];
-        if ((extras & HI2) != 0 && hi2.length < n / 2) hi2 = new int[n / 2];
+        if ((extras & Q40) != 0 && q40.length < nb * 34) q40 = new int[nb * 34];
         if ((extras & Y5) != 0 && y5.length < n) y5 = new int[n];
         if ((extras & Y6) != 0 && y6.length < n / 4 * 5) y6 = new int[n / 4 * 5];
         if ((extras & PAIRS6) != 0 && pairs6.length < nb * 37) pairs6 = new int[nb * 37];
@@ -139,12 +142,12 @@ final class Int8Activations {
     /**
      * Blocks {@code [b0, b1)} counted over all tokens (rows are whole blocks, so a block never spans
      * two tokens). Everything is vector code (each code stored twice as in {@link Panels#twice}):
-     * with the sums, hi2 and y5 as scalar loops over the codes this took 3.5 us for 2048 values and 15
+     * with the sums, q40's second half and y5 as scalar loops over the codes this took 3.5 us for 2048 values and 15
      * us for 8192 (22 with y5), on the calling thread of every decode matmul while the other threads
      * waited; now 1.9 and 8 (y5: 9, y6: 2.5 and 11; AMD EPYC).
      */
     private void quantizeBlocks(float[] x, int b0, int b1) {
-        boolean withHi2 = (extras & HI2) != 0, withY5 = (extras & Y5) != 0, withY6 = (extras & Y6) != 0, withPairs6 = (extras & PAIRS6) != 0;
+        boolean withQ40 = (extras & Q40) != 0, withY5 = (extras & Y5) != 0, withY6 = (extras & Y6) != 0, withPairs6 = (extras & PAIRS6) != 0;
         for (int b = b0; b < b1; b++) {
             int o = b * BLOCK;
             FloatVector m = FloatVector.zero(F);
@@ -177,16 +180,21 @@ final class Int8Activations {
                         total += s8;
                     }
                 } else throw new IllegalStateException(L + " int lanes per vector");
-                // hi2: the second half's codes less 16 times the first half's
-                if (withHi2 && j >= 16) {
+                // q40: the first half's codes, then the second half's less 16 times the first half's
+                if (withQ40 && j < 16) q.and(0xffff).or(q.lanewise(VectorOperators.LSHL, 16)).intoArray(q40, 34 * b + 1 + j);
+                if (withQ40 && j >= 16) {
                     IntVector first = IntVector.fromArray(I, q2, o + j - 16).lanewise(VectorOperators.LSHL, 16).lanewise(VectorOperators.ASHR, 16);
                     IntVector h = q.sub(first.lanewise(VectorOperators.LSHL, 4));
-                    h.and(0xffff).or(h.lanewise(VectorOperators.LSHL, 16)).intoArray(hi2, b * 16 + j - 16);
+                    h.and(0xffff).or(h.lanewise(VectorOperators.LSHL, 16)).intoArray(q40, 34 * b + 1 + j);
                 }
                 // each lane's previous code (for y5 and y6; a run starts at lane 0, where nothing is borrowed)
                 IntVector before = withY5 || withY6 || withPairs6 ? prev.slice(L - 1, q) : q;
                 // pairs6: each odd lane's code less 256 times the even one before it (pairs never straddle vectors)
-                if (withPairs6) {
+                if (withQ40) {
+                q40[34 * b] = Panels.twice(-8 * total);
+                q40[34 * b + 33] = Float.floatToRawIntBits(scale);
+            }
+            if (withPairs6) {
                     IntVector y = q.blend(q.sub(before.lanewise(VectorOperators.LSHL, 8)), ODD);
                     y.and(0xffff).or(y.lanewise(VectorOperators.LSHL, 16)).intoArray(pairs6, 37 * b + 18 * (j >> 4) + (j & 15));
                 }
@@ -209,6 +217,10 @@ final class Int8Activations {
             }
             d[b] = scale;
             sum[b] = total;
+            if (withQ40) {
+                q40[34 * b] = Panels.twice(-8 * total);
+                q40[34 * b + 33] = Float.floatToRawIntBits(scale);
+            }
             if (withPairs6) {
                 for (int r = 0; r < 4; r++) pairs6[37 * b + 18 * (r >> 1) + 16 + (r & 1)] = Panels.twice(-32 * sum8[4 * b + r]);
                 pairs6[37 * b + 36] = Float.floatToRawIntBits(scale);

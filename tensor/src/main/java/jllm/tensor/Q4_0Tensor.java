@@ -46,7 +46,7 @@ public final class Q4_0Tensor extends QuantTensor {
 
     @Override boolean hasPanels() { return true; }
 
-    @Override int activationExtras() { return Int8Activations.HI2; }
+    @Override int activationExtras() { return Int8Activations.Q40; }
 
     @Override long panelBytes() { return (long) dim(1) / QK * BB * P; }
 
@@ -71,7 +71,7 @@ public final class Q4_0Tensor extends QuantTensor {
     /**
      * Four panels against token {@code t} into {@code acc[4 P]}: per group two columns,
      * {@code (q - 8) x} summed over the block in 16 bits (the sum starts at {@code -8 sum(x codes)},
-     * see {@link Panels}; the byte times x[j] plus its high nibble times {@link Int8Activations#hi2}),
+     * see {@link Panels}; the byte times x[j] plus its high nibble times x[j + 16] - 16 x[j], {@link Int8Activations#q40}),
      * then per block and half-panel one conversion and one FMA with the rows' scales.
      *
      * <p>Why four panels at once: one panel at a time, this kernel streamed from memory at about
@@ -92,19 +92,19 @@ public final class Q4_0Tensor extends QuantTensor {
      * cost ~6% in L2.
      */
     private static void int8Panels(MemorySegment pk, long o0, long o1, long o2, long o3, Int8Activations a, int t, float[] acc) {
-        int nb = a.blocks, xb = t * nb, xq = t * a.cols;
+        int nb = a.blocks;
+        int[] v = a.q40;
         FloatVector lo0 = FloatVector.zero(F), hi0 = lo0, lo1 = lo0, hi1 = lo0, lo2 = lo0, hi2 = lo0, lo3 = lo0, hi3 = lo0;
-        for (int b = 0; b < nb; b++) {
+        for (int b = 0, x = 34 * t * nb; b < nb; b++, x += 34) {
             long step = (long) b * BB * P, g0 = o0 + step + 2L * P, g1 = o1 + step + 2L * P, g2 = o2 + step + 2L * P, g3 = o3 + step + 2L * P;
-            ShortVector s0 = IntVector.broadcast(I, Panels.twice(-8 * a.sum[xb + b])).reinterpretAsShorts();
+            ShortVector s0 = IntVector.broadcast(I, v[x]).reinterpretAsShorts();
             ShortVector s1 = s0, s2 = s0, s3 = s0;
-            int x = xq + b * QK, xh = x / 2;
             IntVector d0 = IntVector.fromMemorySegment(I, pk, o0 + step, LE), d1 = IntVector.fromMemorySegment(I, pk, o1 + step, LE);
             IntVector d2 = IntVector.fromMemorySegment(I, pk, o2 + step, LE), d3 = IntVector.fromMemorySegment(I, pk, o3 + step, LE);
             for (int j = 0; j < 16; j++) {
                 long d = (long) j * P;
-                ShortVector xl = IntVector.broadcast(I, a.q2[x + j]).reinterpretAsShorts();
-                ShortVector xu = IntVector.broadcast(I, a.hi2[xh + j]).reinterpretAsShorts();
+                ShortVector xl = IntVector.broadcast(I, v[x + 1 + j]).reinterpretAsShorts();
+                ShortVector xu = IntVector.broadcast(I, v[x + 17 + j]).reinterpretAsShorts();
                 ShortVector w0 = (ShortVector) ByteVector.fromMemorySegment(BP, pk, g0 + d, LE).convertShape(ZERO_EXTEND_B2S, S, 0);
                 ShortVector w1 = (ShortVector) ByteVector.fromMemorySegment(BP, pk, g1 + d, LE).convertShape(ZERO_EXTEND_B2S, S, 0);
                 ShortVector w2 = (ShortVector) ByteVector.fromMemorySegment(BP, pk, g2 + d, LE).convertShape(ZERO_EXTEND_B2S, S, 0);
@@ -114,7 +114,7 @@ public final class Q4_0Tensor extends QuantTensor {
                 s2 = s2.add(w2.mul(xl)).add(w2.lanewise(LSHR, 4).mul(xu));
                 s3 = s3.add(w3.mul(xl)).add(w3.lanewise(LSHR, 4).mul(xu));
             }
-            float dx = a.d[xb + b];
+            float dx = Float.intBitsToFloat(v[x + 33]);
             IntVector i0 = s0.reinterpretAsInts();
             lo0 = ((FloatVector) i0.lanewise(LSHL, 16).lanewise(ASHR, 16).convert(I2F, 0))
                     .fma(d0.lanewise(LSHL, 16).lanewise(ASHR, 3).and(0x8fffffff).reinterpretAsFloats().mul(Panels.REBIAS).mul(dx), lo0);
