@@ -51,11 +51,13 @@ final class Int8Activations {
      */
     int[] y5 = new int[0];
     /**
-     * {@code [tokens][cols * 5 / 4]}: per run of 8 codes {@code x0..x7}, the 10 multipliers of Q6_K's
-     * panel kernel (8 six-bit codes in three 16-bit lanes), stored as in {@link #q2}: the first 8,
-     * {@code x0, x1 - 64 x0, x2 - 64 x1, x3, x4 - 64 x3, x5 - 64 x4, x6, x7 - 64 x6}, of two runs together
-     * (as their codes lie, so vector code makes them), then the two runs' other two, {@code 16 x2 -
-     * 64 x7, 16 x5 - 64 x2}: 20 per 16 codes, read in this order (see Q6_KTensor.int8Block). Made only
+     * {@code [tokens][blocks][45]}: everything Q6_K's six-bit panel kernel reads, in its order (see
+     * Q6_KTensor.int8Block). Per half block of 16 codes, two runs of 8 codes {@code x0..x7}: the first
+     * 8 multipliers of each run, {@code x0, x1 - 64 x0, x2 - 64 x1, x3, x4 - 64 x3, x5 - 64 x4, x6, x7 -
+     * 64 x6} (8 six-bit codes in three 16-bit lanes), of both runs together (as their codes lie, so
+     * vector code makes them), then each run's other two, {@code 16 x2 - 64 x7, 16 x5 - 64 x2}, then
+     * each run's centring term {@code -32 sum}: 22 per 16 codes; after both halves the block scale's
+     * bits. All stored as in {@link #q2} (the scale as is). One array, as {@link #pairs6}. Made only
      * when asked for ({@link #Y6}).
      */
     int[] y6 = new int[0];
@@ -103,7 +105,7 @@ final class Int8Activations {
         if (q2.length < n) q2 = new int[n];
         if ((extras & Q40) != 0 && q40.length < nb * 34) q40 = new int[nb * 34];
         if ((extras & Y5) != 0 && y5.length < n) y5 = new int[n];
-        if ((extras & Y6) != 0 && y6.length < n / 4 * 5) y6 = new int[n / 4 * 5];
+        if ((extras & Y6) != 0 && y6.length < nb * 45) y6 = new int[nb * 45];
         if ((extras & PAIRS6) != 0 && pairs6.length < nb * 37) pairs6 = new int[nb * 37];
         if (d.length < nb) { d = new float[nb]; sum = new int[nb]; sum8 = new int[4 * nb]; }
         if (par == null || tokens == 1) {
@@ -202,10 +204,10 @@ final class Int8Activations {
                 // last two per run of 8, from the codes in this register (lanes: no store-to-load wait)
                 if (withY6) {
                     IntVector y = q.sub(before.mul(IntVector.fromArray(I, Y6_BORROW, j & 15)));
-                    y.and(0xffff).or(y.lanewise(VectorOperators.LSHL, 16)).intoArray(y6, (o + j) / 16 * 20 + (j & 15));
+                    y.and(0xffff).or(y.lanewise(VectorOperators.LSHL, 16)).intoArray(y6, 45 * b + 22 * (j >> 4) + (j & 15));
                     if (L >= 8) {
                         IntVector e = q.rearrange(Y6_AT).mul(16).sub(q.rearrange(Y6_LESS).mul(64));
-                        e.and(0xffff).or(e.lanewise(VectorOperators.LSHL, 16)).intoArray(y6, (o + j) / 16 * 20 + 16 + ((o + j) & 8) / 4, Y6_LAST);
+                        e.and(0xffff).or(e.lanewise(VectorOperators.LSHL, 16)).intoArray(y6, 45 * b + 22 * (j >> 4) + 16 + (j & 8) / 4, Y6_LAST);
                     }
                 }
                 // y5: each code less 32 times the one before it, where Y5_BORROW says so
@@ -221,6 +223,10 @@ final class Int8Activations {
                 q40[34 * b] = Panels.twice(-8 * total);
                 q40[34 * b + 33] = Float.floatToRawIntBits(scale);
             }
+            if (withY6) {
+                for (int r = 0; r < 4; r++) y6[45 * b + 22 * (r >> 1) + 20 + (r & 1)] = Panels.twice(-32 * sum8[4 * b + r]);
+                y6[45 * b + 44] = Float.floatToRawIntBits(scale);
+            }
             if (withPairs6) {
                 for (int r = 0; r < 4; r++) pairs6[37 * b + 18 * (r >> 1) + 16 + (r & 1)] = Panels.twice(-32 * sum8[4 * b + r]);
                 pairs6[37 * b + 36] = Float.floatToRawIntBits(scale);
@@ -229,7 +235,7 @@ final class Int8Activations {
         // y6's last two per run with vectors narrower than a run: from the stored codes once all are
         // stored (read right after the vector stores that wrote them, each load waits for its store)
         for (int k = b0 * BLOCK; withY6 && L < 8 && k < b1 * BLOCK; k += 8) {
-            int x2 = (short) q2[k + 2], x5 = (short) q2[k + 5], x7 = (short) q2[k + 7], at = k / 16 * 20 + 16 + (k & 8) / 4;
+            int x2 = (short) q2[k + 2], x5 = (short) q2[k + 5], x7 = (short) q2[k + 7], at = 45 * (k / 32) + 22 * ((k & 31) >> 4) + 16 + (k & 8) / 4;
             y6[at] = Panels.twice(16 * x2 - 64 * x7);
             y6[at + 1] = Panels.twice(16 * x5 - 64 * x2);
         }

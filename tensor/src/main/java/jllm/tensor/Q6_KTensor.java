@@ -141,11 +141,11 @@ public final class Q6_KTensor extends QuantTensor {
      */
     private static void int8Block(MemorySegment pk, long g, Int8Activations a, int x, int xb, float[] acc) {
         FloatVector uLo = FloatVector.zero(F), uHi = uLo;
-        int[] y6 = a.y6, s8 = a.sum8;
-        int w = x / 16 * 20, e = x / 8;
+        int[] y6 = a.y6;
         long o = g;
         for (int c = 0; c < 8; c++, g += 2L * P) {
             IntVector loA = IntVector.zero(I), hiA = loA, loB = loA, hiB = loA;
+            int w = 45 * (xb + c);
             for (int half = 0; half < 2; half++) {
                 ShortVector A = ShortVector.fromMemorySegment(S, pk, g, LE);
                 ShortVector B = ShortVector.fromMemorySegment(S, pk, g + 2L * P, LE);
@@ -160,8 +160,7 @@ public final class Q6_KTensor extends QuantTensor {
                         .add(C.lanewise(LSHR, 6).mul(IntVector.broadcast(I, y6[w + 7]).reinterpretAsShorts()))
                         .add(C.lanewise(LSHR, 12).mul(IntVector.broadcast(I, y6[w + 16]).reinterpretAsShorts()))
                         .add(C.lanewise(LSHR, 14).mul(IntVector.broadcast(I, y6[w + 17]).reinterpretAsShorts()));
-                int m1 = -32 * s8[e], m2 = -32 * s8[e + 1]; // centring terms, each in both 16-bit halves (Panels.twice, written out: C2 stops inlining in a method this large)
-                ShortVector r1 = IntVector.broadcast(I, m1 & 0xffff | m1 << 16).reinterpretAsShorts().add(pa).add(pb.add(pc));
+                ShortVector r1 = IntVector.broadcast(I, y6[w + 20]).reinterpretAsShorts().add(pa).add(pb.add(pc));
                 ShortVector A2 = ShortVector.fromMemorySegment(S, pk, g + 6L * P, LE);
                 ShortVector B2 = ShortVector.fromMemorySegment(S, pk, g + 8L * P, LE);
                 ShortVector C2 = ShortVector.fromMemorySegment(S, pk, g + 10L * P, LE);
@@ -175,18 +174,17 @@ public final class Q6_KTensor extends QuantTensor {
                         .add(C2.lanewise(LSHR, 6).mul(IntVector.broadcast(I, y6[w + 15]).reinterpretAsShorts()))
                         .add(C2.lanewise(LSHR, 12).mul(IntVector.broadcast(I, y6[w + 18]).reinterpretAsShorts()))
                         .add(C2.lanewise(LSHR, 14).mul(IntVector.broadcast(I, y6[w + 19]).reinterpretAsShorts()));
-                ShortVector r2 = IntVector.broadcast(I, m2 & 0xffff | m2 << 16).reinterpretAsShorts().add(qa).add(qb.add(qc));
+                ShortVector r2 = IntVector.broadcast(I, y6[w + 21]).reinterpretAsShorts().add(qa).add(qb.add(qc));
                 IntVector i1 = r1.reinterpretAsInts(), i2 = r2.reinterpretAsInts();
                 loA = loB;
                 hiA = hiB;
                 loB = i1.lanewise(LSHL, 16).lanewise(ASHR, 16).add(i2.lanewise(LSHL, 16).lanewise(ASHR, 16));
                 hiB = i1.lanewise(ASHR, 16).add(i2.lanewise(ASHR, 16));
                 g += 2L * RUN;
-                w += 20;
-                e += 2;
+                w += 22;
             }
             // sub-blocks 2c (A) and 2c + 1 (B); their scales follow the chunk's codes, at g now
-            float dx = a.d[xb + c];
+            float dx = Float.intBitsToFloat(y6[w]);
             IntVector v = IntVector.fromMemorySegment(I, pk, g, LE);
             uLo = ((FloatVector) loA.convert(I2F, 0)).mul(dx).fma((FloatVector) v.lanewise(LSHL, 24).lanewise(ASHR, 24).convert(I2F, 0), uLo);
             uHi = ((FloatVector) hiA.convert(I2F, 0)).mul(dx).fma((FloatVector) v.lanewise(LSHL, 8).lanewise(ASHR, 24).convert(I2F, 0), uHi);
