@@ -144,8 +144,8 @@ final class Int8Activations {
     /**
      * Blocks {@code [b0, b1)} counted over all tokens (rows are whole blocks, so a block never spans
      * two tokens). Everything is vector code (each code stored twice as in {@link Panels#twice}):
-     * with the sums, q40's second half and y5 as scalar loops over the codes this took 3.5 us for 2048 values and 15
-     * us for 8192 (22 with y5), on the calling thread of every decode matmul while the other threads
+     * with the sums, q40's second half and y5 as scalar loops over the codes this took 3.5 us for
+     * 2048 values and 15 us for 8192 (22 with y5), on the calling thread of every decode matmul while the other threads
      * waited; now 1.9 and 8 (y5: 9, y6: 2.5 and 11; AMD EPYC).
      */
     private void quantizeBlocks(float[] x, int b0, int b1) {
@@ -192,11 +192,7 @@ final class Int8Activations {
                 // each lane's previous code (for y5 and y6; a run starts at lane 0, where nothing is borrowed)
                 IntVector before = withY5 || withY6 || withPairs6 ? prev.slice(L - 1, q) : q;
                 // pairs6: each odd lane's code less 256 times the even one before it (pairs never straddle vectors)
-                if (withQ40) {
-                q40[34 * b] = Panels.twice(-8 * total);
-                q40[34 * b + 33] = Float.floatToRawIntBits(scale);
-            }
-            if (withPairs6) {
+                if (withPairs6) {
                     IntVector y = q.blend(q.sub(before.lanewise(VectorOperators.LSHL, 8)), ODD);
                     y.and(0xffff).or(y.lanewise(VectorOperators.LSHL, 16)).intoArray(pairs6, 37 * b + 18 * (j >> 4) + (j & 15));
                 }

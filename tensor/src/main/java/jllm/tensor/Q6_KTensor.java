@@ -59,9 +59,9 @@ public final class Q6_KTensor extends QuantTensor {
     // The byte layout (SIX_BITS false; the only one until November 2026): chunks of 34 P bytes, 16
     // groups of P 16-bit lanes holding a row's codes for columns 2i (low byte) and 2i + 1 (high byte),
     // unsigned (q, 0..63; signed q - 32 until the tenth round), then the chunk's scales as above; d
-    // at 272 P. 8.56 bits per weight against the file's 6.56. An earlier try of the six-bit layout had lost in cache, because its kernel called
-    // Panels.twice (not inlined in a method this large), and the call spilled every vector register.
-    // Written out, paired against the byte layout (AMD EPYC): L2 one thread 0.79x, 2 threads from
+    // at 272 P. 8.56 bits per weight against the file's 6.56. An earlier try of the six-bit layout
+    // had lost in cache, because its kernel called Panels.twice (not inlined in a method this large),
+    // and the call spilled every vector register. Written out, paired against the byte layout (AMD EPYC): L2 one thread 0.79x, 2 threads from
     // memory 1.20, 1.24, 1.21, 1.00x; the LM head of llama.cpp's Q4_K_M and Q5_K_M files is Q6_K, a
     // third of their weights.
 
