@@ -61,9 +61,9 @@ public final class Q6_KTensor extends QuantTensor {
     // unsigned (q, 0..63; signed q - 32 until the tenth round), then the chunk's scales as above; d
     // at 272 P. 8.56 bits per weight against the file's 6.56. An earlier try of the six-bit layout
     // had lost in cache, because its kernel called Panels.twice (not inlined in a method this large),
-    // and the call spilled every vector register. Written out, paired against the byte layout (AMD EPYC): L2 one thread 0.79x, 2 threads from
-    // memory 1.20, 1.24, 1.21, 1.00x; the LM head of llama.cpp's Q4_K_M and Q5_K_M files is Q6_K, a
-    // third of their weights.
+    // and the call spilled every vector register. Written out, paired against the byte layout (AMD
+    // EPYC): L2 one thread 0.79x, 2 threads from memory 1.20, 1.24, 1.21, 1.00x; the LM head of
+    // llama.cpp's Q4_K_M and Q5_K_M files is Q6_K, a third of their weights.
 
     /** RUN: panel bytes per 8 columns; CHUNK: per 32 columns (codes, then their scales); D: where d starts. */
     private static final int SBB = SIX_BITS ? 210 : 274, RUN = 6 * P, CHUNK = (SIX_BITS ? 26 : 34) * P,
