@@ -44,6 +44,12 @@ final class Int8Activations {
      */
     int[] q40 = new int[0];
     /**
+     * {@code [tokens][blocks][33]}: Q8_0's decode kernel's activations in one array, in reading order:
+     * per block the codes as in {@link #q2}, then the block scale's bits (see {@link #pairs6}). Made
+     * only when asked for ({@link #Q80}).
+     */
+    int[] q80 = new int[0];
+    /**
      * {@code [tokens][cols]}: per run of 16 codes {@code x0..x15}, the multipliers of Q5_K's panel
      * kernel (three 5-bit codes per 16-bit lane), stored as in {@link #q2}: per lane k < 5
      * {@code x3k, x3k+1 - 32 x3k, x3k+2 - 32 x3k+1}, then {@code x15} (see Q5_KTensor.int8Block).
@@ -78,7 +84,7 @@ final class Int8Activations {
     private int extras;
 
     /** {@link #extras} flags: the optional arrays a format's kernel reads ({@link QuantTensor#activationExtras}). */
-    static final int Q40 = 1, Y5 = 2, Y6 = 4, PAIRS6 = 8, ALL = Q40 | Y5 | Y6 | PAIRS6;
+    static final int Q40 = 1, Y5 = 2, Y6 = 4, PAIRS6 = 8, Q80 = 16, ALL = Q40 | Y5 | Y6 | PAIRS6 | Q80;
 
     private static final ThreadLocal<Int8Activations> SCRATCH = ThreadLocal.withInitial(Int8Activations::new);
 
@@ -104,6 +110,7 @@ final class Int8Activations {
         int n = tokens * cols, nb = tokens * blocks;
         if (q2.length < n) q2 = new int[n];
         if ((extras & Q40) != 0 && q40.length < nb * 34) q40 = new int[nb * 34];
+        if ((extras & Q80) != 0 && q80.length < nb * 33) q80 = new int[nb * 33];
         if ((extras & Y5) != 0 && y5.length < n) y5 = new int[n];
         if ((extras & Y6) != 0 && y6.length < nb * 45) y6 = new int[nb * 45];
         if ((extras & PAIRS6) != 0 && pairs6.length < nb * 37) pairs6 = new int[nb * 37];
@@ -149,7 +156,7 @@ final class Int8Activations {
      * waited; now 1.9 and 8 (y5: 9, y6: 2.5 and 11; AMD EPYC).
      */
     private void quantizeBlocks(float[] x, int b0, int b1) {
-        boolean withQ40 = (extras & Q40) != 0, withY5 = (extras & Y5) != 0, withY6 = (extras & Y6) != 0, withPairs6 = (extras & PAIRS6) != 0;
+        boolean withQ40 = (extras & Q40) != 0, withQ80 = (extras & Q80) != 0, withY5 = (extras & Y5) != 0, withY6 = (extras & Y6) != 0, withPairs6 = (extras & PAIRS6) != 0;
         for (int b = b0; b < b1; b++) {
             int o = b * BLOCK;
             FloatVector m = FloatVector.zero(F);
@@ -163,7 +170,9 @@ final class Int8Activations {
                 // round half away from zero: add 0.5 with v's sign, then truncate (F2I)
                 FloatVector half = v.reinterpretAsInts().and(0x80000000).or(0x3f000000).reinterpretAsFloats();
                 IntVector q = (IntVector) v.add(half).convert(VectorOperators.F2I, 0);
-                q.and(0xffff).or(q.lanewise(VectorOperators.LSHL, 16)).intoArray(q2, o + j);
+                IntVector twice = q.and(0xffff).or(q.lanewise(VectorOperators.LSHL, 16));
+                twice.intoArray(q2, o + j);
+                if (withQ80) twice.intoArray(q80, 33 * b + j);
                 // sums of 8 codes
                 if (L == 16) {
                     int lo = q.reduceLanes(VectorOperators.ADD, LOW8), hi = q.reduceLanes(VectorOperators.ADD, LOW8.not());
@@ -215,6 +224,7 @@ final class Int8Activations {
             }
             d[b] = scale;
             sum[b] = total;
+            if (withQ80) q80[33 * b + 32] = Float.floatToRawIntBits(scale);
             if (withQ40) {
                 q40[34 * b] = Panels.twice(-8 * total);
                 q40[34 * b + 33] = Float.floatToRawIntBits(scale);
