@@ -192,7 +192,7 @@ final class Int8Activations {
                     }
                 } else throw new IllegalStateException(L + " int lanes per vector");
                 // q40: the first half's codes, then the second half's less 16 times the first half's
-                if (withQ40 && j < 16) q.and(0xffff).or(q.lanewise(VectorOperators.LSHL, 16)).intoArray(q40, 34 * b + 1 + j);
+                if (withQ40 && j < 16) twice.intoArray(q40, 34 * b + 1 + j);
                 if (withQ40 && j >= 16) {
                     IntVector first = IntVector.fromArray(I, q2, o + j - 16).lanewise(VectorOperators.LSHL, 16).lanewise(VectorOperators.ASHR, 16);
                     IntVector h = q.sub(first.lanewise(VectorOperators.LSHL, 4));

@@ -145,7 +145,7 @@ public final class Q6_KTensor extends QuantTensor {
         long o = g;
         for (int c = 0; c < 8; c++, g += 2L * P) {
             IntVector loA = IntVector.zero(I), hiA = loA, loB = loA, hiB = loA;
-            int w = 45 * (xb + c);
+            int blk = 45 * (xb + c), w = blk;
             for (int half = 0; half < 2; half++) {
                 ShortVector A = ShortVector.fromMemorySegment(S, pk, g, LE);
                 ShortVector B = ShortVector.fromMemorySegment(S, pk, g + 2L * P, LE);
@@ -184,7 +184,7 @@ public final class Q6_KTensor extends QuantTensor {
                 w += 22;
             }
             // sub-blocks 2c (A) and 2c + 1 (B); their scales follow the chunk's codes, at g now
-            float dx = Float.intBitsToFloat(y6[w]);
+            float dx = Float.intBitsToFloat(y6[blk + 44]);
             IntVector v = IntVector.fromMemorySegment(I, pk, g, LE);
             uLo = ((FloatVector) loA.convert(I2F, 0)).mul(dx).fma((FloatVector) v.lanewise(LSHL, 24).lanewise(ASHR, 24).convert(I2F, 0), uLo);
             uHi = ((FloatVector) hiA.convert(I2F, 0)).mul(dx).fma((FloatVector) v.lanewise(LSHL, 8).lanewise(ASHR, 24).convert(I2F, 0), uHi);
