@@ -12,6 +12,8 @@
  *   javac -d /tmp/pab tools/paired-ab/JarPair.java
  *   java -Xmx8g --add-modules jdk.incubator.vector --enable-native-access=ALL-UNNAMED -cp /tmp/pab \
  *        JarPair 65536 2048 60 1 Q4_0 /tmp/pab/runner /tmp/old.jar,/tmp/new.jar     (rows cols passes reps type runner jars [threads])
+ * Where the builds' kernel APIs differ, compile the runner once against each jar and give the
+ * directories in the jars' order: /tmp/pab/runner-old,/tmp/pab/runner-new.
  */
 import java.lang.reflect.Method;
 import java.net.URL;
@@ -24,13 +26,12 @@ public class JarPair {
         int rows = Integer.parseInt(a[0]), cols = Integer.parseInt(a[1]), passes = Integer.parseInt(a[2]), reps = Integer.parseInt(a[3]);
         int threads = a.length > 7 ? Integer.parseInt(a[7]) : 1;
         String type = a[4];
-        URL runner = Path.of(a[5]).toUri().toURL();
-        String[] jars = a[6].split(",");
+        String[] runners = a[5].split(","), jars = a[6].split(",");
         int n = jars.length;
         Object[] run = new Object[n];
         Method[] pass = new Method[n], head = new Method[n];
         for (int i = 0; i < n; i++) {
-            URLClassLoader l = new URLClassLoader(new URL[] {runner, Path.of(jars[i]).toUri().toURL()}, ClassLoader.getPlatformClassLoader());
+            URLClassLoader l = new URLClassLoader(new URL[] {Path.of(runners[Math.min(i, runners.length - 1)]).toUri().toURL(), Path.of(jars[i]).toUri().toURL()}, ClassLoader.getPlatformClassLoader());
             Class<?> c = l.loadClass("jllm.tensor.DecodeRunner");
             run[i] = c.getConstructor(int.class, int.class, int.class, String.class, int.class).newInstance(rows, cols, reps, type, threads);
             pass[i] = c.getMethod("pass");

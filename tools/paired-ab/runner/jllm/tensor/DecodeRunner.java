@@ -6,12 +6,11 @@
  */
 package jllm.tensor;
 
-import java.lang.foreign.MemorySegment;
 import java.util.Random;
 
 public class DecodeRunner {
     private final QuantTensor q;
-    private final MemorySegment pk;
+    private final Panels.Store pk;
     private final Int8Activations act = new Int8Activations();
     private final float[] y;
     private final int panels, reps;

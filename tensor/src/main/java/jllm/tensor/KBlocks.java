@@ -5,6 +5,7 @@ import static jdk.incubator.vector.VectorOperators.I2F;
 import static jdk.incubator.vector.VectorOperators.LSHL;
 import static jdk.incubator.vector.VectorOperators.LSHR;
 import static jdk.incubator.vector.VectorOperators.ZERO_EXTEND_B2S;
+import static jllm.tensor.Panels.B;
 import static jllm.tensor.Panels.BP;
 import static jllm.tensor.Panels.F;
 import static jllm.tensor.Panels.H;
@@ -58,7 +59,7 @@ final class KBlocks {
     static int blockUnits() { return 148; }
 
     /** Where chunk c's 32 groups of code bytes start within a block. */
-    static long code(int c) { return (long) Q4K.chunk() * c; }
+    static int code(int c) { return Q4K.chunk() * c; }
 
     /**
      * Row {@code l}'s d, dmin and unpacked scales and mins, from the file's block at {@code src[s ..]}
@@ -86,8 +87,8 @@ final class KBlocks {
         }
     }
 
-    static void int8Rows(QuantTensor w, MemorySegment pk, Int8Activations a, float[] y, int p0, int p1, float[] bias) {
-        Panels.int8Blocks(KBlocks::block4, pk, w.panelBytes(), (long) blockUnits() * P, a, y, w.dim(0), p0, p1, bias);
+    static void int8Rows(QuantTensor w, Panels.Store pk, Int8Activations a, float[] y, int p0, int p1, float[] bias) {
+        Panels.int8Blocks(KBlocks::block4, pk, blockUnits() * P, a, y, w.dim(0), p0, p1, bias);
     }
 
     /**
@@ -97,21 +98,21 @@ final class KBlocks {
      * The 16-bit sums stay in registers: handed to the epilogue through an array (a 512-bit store then
      * loads of its halves), the epilogue took a third of the time in L2 on the AMD EPYC.
      */
-    private static void block4(MemorySegment pk, long o, Int8Activations a, int xq, int xb, float[] acc) {
+    private static void block4(byte[] pk, MemorySegment view, int o, Int8Activations a, int xq, int xb, float[] acc) {
         FloatVector uLo = FloatVector.zero(F), uHi = uLo;
         int[] q2 = a.q2;
         for (int c = 0; c < 4; c++) {
             int j = 2 * c, x = xq + 64 * c, sxA = a.sum[xb + j], sxB = a.sum[xb + j + 1];
             ShortVector sA = IntVector.broadcast(I, Panels.twice(-8 * sxA)).reinterpretAsShorts();
             ShortVector sB = IntVector.broadcast(I, Panels.twice(-8 * sxB)).reinterpretAsShorts();
-            long g = o + code(c);
+            int g = o + code(c);
             for (int l = 0; l < 32; l++, g += P) {
-                ShortVector w = (ShortVector) ByteVector.fromMemorySegment(BP, pk, g, LE).convertShape(ZERO_EXTEND_B2S, S, 0);
+                ShortVector w = (ShortVector) ByteVector.fromArray(BP, pk, g).convertShape(ZERO_EXTEND_B2S, S, 0);
                 sA = sA.add(w.and((short) 15).mul(IntVector.broadcast(I, q2[x + l]).reinterpretAsShorts()));
                 sB = sB.add(w.lanewise(LSHR, 4).mul(IntVector.broadcast(I, q2[x + 32 + l]).reinterpretAsShorts()));
             }
             IntVector iA = sA.reinterpretAsInts(), iB = sB.reinterpretAsInts();
-            IntVector mA = IntVector.fromMemorySegment(I, pk, g, LE), mB = IntVector.fromMemorySegment(I, pk, g + 2L * P, LE);
+            IntVector mA = ByteVector.fromArray(B, pk, g).reinterpretAsInts(), mB = ByteVector.fromArray(B, pk, g + 2 * P).reinterpretAsInts();
             float dxA = a.d[xb + j], dxB = a.d[xb + j + 1];
             uLo = ((FloatVector) iA.lanewise(LSHL, 16).lanewise(ASHR, 16).add(8 * sxA).convert(I2F, 0)).mul(dxA)
                     .fma((FloatVector) mA.and(0xff).convert(I2F, 0), uLo);
@@ -134,15 +135,15 @@ final class KBlocks {
      * Through the array, as vectors must not cross our methods; once per 256 columns the two stores and
      * loads are not measurable (paired against the kernels doing it all: the same speed).
      */
-    static void endBlock(Mins f, MemorySegment pk, long o, Int8Activations a, int xb, float[] acc) {
+    static void endBlock(Mins f, byte[] pk, int o, Int8Activations a, int xb, float[] acc) {
         FloatVector vLo = FloatVector.zero(F), vHi = vLo;
         for (int j = 0; j < 8; j++) {
-            IntVector m = IntVector.fromMemorySegment(I, pk, o + f.scale(j), LE);
+            IntVector m = ByteVector.fromArray(B, pk, o + f.scale(j)).reinterpretAsInts();
             FloatVector xm = FloatVector.broadcast(F, a.d[xb + j] * a.sum[xb + j]);
             vLo = ((FloatVector) m.lanewise(LSHR, 8).and(0xff).convert(I2F, 0)).fma(xm, vLo);
             vHi = ((FloatVector) m.lanewise(LSHR, 24).convert(I2F, 0)).fma(xm, vHi);
         }
-        IntVector d = IntVector.fromMemorySegment(I, pk, o + f.dAt(), LE), dm = IntVector.fromMemorySegment(I, pk, o + f.dAt() + 2L * P, LE);
+        IntVector d = ByteVector.fromArray(B, pk, o + f.dAt()).reinterpretAsInts(), dm = ByteVector.fromArray(B, pk, o + f.dAt() + 2 * P).reinterpretAsInts();
         FloatVector dLo = d.lanewise(LSHL, 16).lanewise(ASHR, 3).and(0x8fffffff).reinterpretAsFloats().mul(Panels.REBIAS);
         FloatVector dHi = d.and(0xffff0000).lanewise(ASHR, 3).and(0x8fffffff).reinterpretAsFloats().mul(Panels.REBIAS);
         FloatVector mLo = dm.lanewise(LSHL, 16).lanewise(ASHR, 3).and(0x8fffffff).reinterpretAsFloats().mul(Panels.REBIAS);
@@ -151,11 +152,11 @@ final class KBlocks {
         dHi.fma(FloatVector.fromArray(F, acc, P + H), FloatVector.fromArray(F, acc, H)).sub(mHi.mul(vHi)).intoArray(acc, H);
     }
 
-    static void expand(MemorySegment pk, long o, int k0, int kn, float[] wk) {
+    static void expand(byte[] pk, int o, int k0, int kn, float[] wk) {
         float[] sc = Panels.scratch().f(32 * H);
         int bu = blockUnits();
-        o += (long) k0 / 256 * bu * P;
-        for (int b = 0; b < kn / 256; b++, o += (long) bu * P) {
+        o += k0 / 256 * bu * P;
+        for (int b = 0; b < kn / 256; b++, o += bu * P) {
             expandScales(Q4K, pk, o, sc);
             for (int c = 0; c < 8; c++)
                 expandHalf(pk, o + code(c >> 1), 4 * (c & 1), c, sc, wk, 256 * b + 64 * (c >> 1) + 32 * (c & 1));
@@ -167,11 +168,11 @@ final class KBlocks {
      * within 16 bits: 32 * 8 * 127 = 32512), scale {@code d sc_j}, offset {@code 8 d sc_j - dmin m_j}.
      * Q5_K's centred codes reach 16 and would not fit.
      */
-    static boolean expand16(MemorySegment pk, long o, int k0, int kn, short[] wk, int wo, int ws, float[] sc, float[] mn, int so) {
+    static boolean expand16(byte[] pk, int o, int k0, int kn, short[] wk, int wo, int ws, float[] sc, float[] mn, int so) {
         float[] s = Panels.scratch().f(32 * H);
         int bu = blockUnits();
-        o += (long) k0 / 256 * bu * P;
-        for (int b = 0; b < kn / 256; b++, o += (long) bu * P) {
+        o += k0 / 256 * bu * P;
+        for (int b = 0; b < kn / 256; b++, o += bu * P) {
             expandScales(Q4K, pk, o, s);
             for (int c = 0; c < 8; c++) {
                 int sub = 8 * b + c, to = so + sub * ws;
@@ -180,10 +181,10 @@ final class KBlocks {
                 dHi.intoArray(sc, to + H);
                 dLo.mul(8f).sub(FloatVector.fromArray(F, s, (4 * c + 2) * H)).intoArray(mn, to);
                 dHi.mul(8f).sub(FloatVector.fromArray(F, s, (4 * c + 3) * H)).intoArray(mn, to + H);
-                long g = o + code(c >> 1);
+                int g = o + code(c >> 1);
                 int shift = 4 * (c & 1);
                 for (int l = 0, k = wo + 32 * sub * ws; l < 32; l++, g += P, k += ws)
-                    ((ShortVector) ByteVector.fromMemorySegment(BP, pk, g, LE).convertShape(ZERO_EXTEND_B2S, S, 0))
+                    ((ShortVector) ByteVector.fromArray(BP, pk, g).convertShape(ZERO_EXTEND_B2S, S, 0))
                             .lanewise(LSHR, shift).and((short) 15).sub((short) 8).intoArray(wk, k);
             }
         }
@@ -191,14 +192,14 @@ final class KBlocks {
     }
 
     /** Per sub-block j: {@code d sc_j} then {@code dmin m_j}, rows [0, P/2) and [P/2, P), at {@code sc[4 j H ..]}. */
-    static void expandScales(Mins f, MemorySegment pk, long o, float[] sc) {
-        IntVector d = IntVector.fromMemorySegment(I, pk, o + f.dAt(), LE), dm = IntVector.fromMemorySegment(I, pk, o + f.dAt() + 2L * P, LE);
+    static void expandScales(Mins f, byte[] pk, int o, float[] sc) {
+        IntVector d = ByteVector.fromArray(B, pk, o + f.dAt()).reinterpretAsInts(), dm = ByteVector.fromArray(B, pk, o + f.dAt() + 2 * P).reinterpretAsInts();
         FloatVector dLo = d.lanewise(LSHL, 16).lanewise(ASHR, 3).and(0x8fffffff).reinterpretAsFloats().mul(Panels.REBIAS);
         FloatVector dHi = d.and(0xffff0000).lanewise(ASHR, 3).and(0x8fffffff).reinterpretAsFloats().mul(Panels.REBIAS);
         FloatVector mLo = dm.lanewise(LSHL, 16).lanewise(ASHR, 3).and(0x8fffffff).reinterpretAsFloats().mul(Panels.REBIAS);
         FloatVector mHi = dm.and(0xffff0000).lanewise(ASHR, 3).and(0x8fffffff).reinterpretAsFloats().mul(Panels.REBIAS);
         for (int j = 0; j < 8; j++) {
-            IntVector m = IntVector.fromMemorySegment(I, pk, o + f.scale(j), LE);
+            IntVector m = ByteVector.fromArray(B, pk, o + f.scale(j)).reinterpretAsInts();
             dLo.mul((FloatVector) m.and(0xff).convert(I2F, 0)).intoArray(sc, 4 * j * H);
             dHi.mul((FloatVector) m.lanewise(LSHR, 16).and(0xff).convert(I2F, 0)).intoArray(sc, (4 * j + 1) * H);
             mLo.mul((FloatVector) m.lanewise(LSHR, 8).and(0xff).convert(I2F, 0)).intoArray(sc, (4 * j + 2) * H);
@@ -207,11 +208,11 @@ final class KBlocks {
     }
 
     /** Sub-block j's 32 columns: the nibbles at bit {@code shift} of a chunk's groups, as {@code d1 q - m1} like decodeBlock. */
-    private static void expandHalf(MemorySegment pk, long g, int shift, int j, float[] sc, float[] wk, int k) {
+    private static void expandHalf(byte[] pk, int g, int shift, int j, float[] sc, float[] wk, int k) {
         FloatVector dLo = FloatVector.fromArray(F, sc, 4 * j * H), dHi = FloatVector.fromArray(F, sc, (4 * j + 1) * H);
         FloatVector mLo = FloatVector.fromArray(F, sc, (4 * j + 2) * H), mHi = FloatVector.fromArray(F, sc, (4 * j + 3) * H);
         for (int l = 0; l < 32; l++, g += P) {
-            ShortVector q = ((ShortVector) ByteVector.fromMemorySegment(BP, pk, g, LE).convertShape(ZERO_EXTEND_B2S, S, 0))
+            ShortVector q = ((ShortVector) ByteVector.fromArray(BP, pk, g).convertShape(ZERO_EXTEND_B2S, S, 0))
                     .lanewise(LSHR, shift).and((short) 15);
             IntVector qi = q.reinterpretAsInts();
             ((FloatVector) qi.lanewise(LSHL, 16).lanewise(ASHR, 16).convert(I2F, 0)).mul(dLo).sub(mLo).intoArray(wk, (k + l) * P);

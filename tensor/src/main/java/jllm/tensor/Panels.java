@@ -41,6 +41,8 @@ final class Panels {
     static final int H = P / 2;
     /** P bytes: one byte per row, widened to {@link #S}. */
     static final VectorSpecies<Byte> BP = VectorSpecies.of(byte.class, VectorShape.forBitSize(S.vectorBitSize() / 2));
+    /** A whole vector of bytes: loads from the panel arrays, reinterpreted as 16- or 32-bit lanes. */
+    static final VectorSpecies<Byte> B = VectorSpecies.of(byte.class, VectorShape.forBitSize(S.vectorBitSize()));
     static final VectorSpecies<Integer> I = VectorSpecies.of(int.class, VectorShape.forBitSize(S.vectorBitSize()));
     static final VectorSpecies<Float> F = VectorSpecies.of(float.class, VectorShape.forBitSize(S.vectorBitSize()));
     static final ByteOrder LE = ByteOrder.LITTLE_ENDIAN;
@@ -139,49 +141,126 @@ final class Panels {
      */
     static final float REBIAS = 0x1p112f;
 
-    /** A decode kernel over the four panels at byte offsets {@code o0 .. o3} for token {@code t}, into {@code acc[4 P]}. */
+    /**
+     * A tensor's repacked panels, {@code bytes} each, {@code per} whole panels per heap array (or per
+     * native buffer, for the formats that keep them there: {@link QuantTensor#heapPanels}).
+     *
+     * <p>Why heap arrays and not a native segment: the kernels' loads then take int offsets, and C2
+     * checks an int-indexed array load of a counted loop once per loop entry (loop predication). A
+     * load from a memory segment takes a long offset, and for long range checks C2 builds a loop nest
+     * whose preheader (about 25 instructions with {@code cmov}s per stream) runs at every entry of a
+     * kernel's inner loop, i.e. once per block: a fifth of the Q4_0 kernel's instructions (ninth
+     * round, docs/quantization-and-speed.md). The same kernels, paired in one process (AMD EPYC, one
+     * thread, [2048, 4096] in L3): Q4_0 1.23x, Q8_0 1.15x, Q4_K 1.18x, Q5_0/Q5_1 1.08x at AVX2, 1.01-1.09x
+     * at AVX-512; from memory at two threads 1.01-1.08x at AVX2 and no change at AVX-512; the 1B
+     * Q4_K_M model's decode 1.10x (AVX2) and 1.08x (AVX-512). A heap segment over the arrays
+     * ({@code MemorySegment.ofArray}) is no way around it: the Q6_K kernel ran at 0.43x through one.
+     *
+     * <p>Several arrays rather than one: an array holds at most 2 GiB, and arrays larger than the
+     * young generation go straight into the old one, never copied. The heap has to hold the model's
+     * weights: the launcher lets it grow to 3/4 of the RAM.
+     */
+    static final class Store {
+        /**
+         * Bytes per array at most, where a panel is smaller (then a multiple of 4 panels: the Q4_0 and
+         * Q8_0 kernels take four at a time). Not final only so that tests can spread small tensors over
+         * several arrays.
+         */
+        static int arrayBytes = 256 << 20;
+
+        /** The panels as heap arrays, or null where they are native ({@link QuantTensor#heapPanels}). */
+        final byte[][] arrays;
+        /** The native panels, or null where they are heap arrays. */
+        final MemorySegment[] views;
+        final int per, bytes;
+
+        Store(int panels, long panelBytes, boolean heap) {
+            if (panelBytes > Integer.MAX_VALUE - 64)
+                throw new IllegalArgumentException("a panel of " + P + " rows takes " + panelBytes + " bytes, more than an array holds");
+            bytes = (int) panelBytes;
+            int n = (int) Math.max(1, Math.min(panels, arrayBytes / Math.max(1, panelBytes)));
+            per = n >= 4 ? n & ~3 : n;
+            int count = (panels + per - 1) / per;
+            arrays = heap ? new byte[count][] : null;
+            views = heap ? null : new MemorySegment[count];
+            for (int i = 0; i < count; i++) {
+                int size = Math.min(per, panels - i * per) * bytes;
+                if (heap) arrays[i] = new byte[size];
+                else views[i] = allocate(size);
+            }
+        }
+
+        /** The array holding panel {@code p}. */
+        byte[] of(int p) { return arrays[p / per]; }
+
+        /** The native memory holding panel {@code p}. */
+        MemorySegment view(int p) { return views[p / per]; }
+
+        /** Panel {@code p}'s byte offset within {@link #of} or {@link #view}. */
+        int at(int p) { return p % per * bytes; }
+
+        /** Arrays (or native buffers) holding the panels. */
+        int count() { return arrays != null ? arrays.length : views.length; }
+
+        /** Panels from {@code p} to the end of its array. */
+        int left(int p) { return per - p % per; }
+
+        /** Sets panel {@code p}'s bytes. */
+        void put(int p, byte[] panel) {
+            if (arrays != null) System.arraycopy(panel, 0, of(p), at(p), bytes);
+            else MemorySegment.copy(panel, 0, view(p), java.lang.foreign.ValueLayout.JAVA_BYTE, at(p), bytes);
+        }
+    }
+
+    /** A decode kernel over the four panels at byte offsets {@code o0 .. o3} of {@code pk} for token {@code t}, into {@code acc[4 P]}. */
     interface FourPanels {
-        void run(MemorySegment pk, long o0, long o1, long o2, long o3, Int8Activations a, int t, float[] acc);
+        void run(byte[] pk, int o0, int o1, int o2, int o3, Int8Activations a, int t, float[] acc);
     }
 
     /**
-     * Panels {@code [p0, p1)} of a {@code panel}-byte layout, four at a time through {@code kernel}
-     * (the int8 decode of Q4_0 and Q8_0): a short last group repeats its last panel (computed again,
-     * stored once), so each format keeps a single kernel.
+     * Panels {@code [p0, p1)} of {@code pk}, four at a time through {@code kernel} (the int8 decode of
+     * Q4_0 and Q8_0): a short group (the end of the range or of an array) repeats its last panel
+     * (computed again, stored once), so each format keeps a single kernel.
      */
-    static void int8Fours(FourPanels kernel, MemorySegment pk, long panel, Int8Activations a, float[] y, int out, int p0, int p1, float[] bias) {
+    static void int8Fours(FourPanels kernel, Store pk, Int8Activations a, float[] y, int out, int p0, int p1, float[] bias) {
         float[] acc = scratch().acc(4 * P);
-        for (int p = p0; p < p1; p += 4) {
-            int n = Math.min(4, p1 - p);
+        for (int p = p0, n; p < p1; p += n) {
+            n = Math.min(4, Math.min(p1 - p, pk.left(p)));
+            byte[] arr = pk.of(p);
+            int o = pk.at(p), b = pk.bytes;
             for (int t = 0; t < a.tokens; t++) {
-                kernel.run(pk, p * panel, (p + Math.min(1, n - 1)) * panel, (p + Math.min(2, n - 1)) * panel, (p + n - 1) * panel, a, t, acc);
+                kernel.run(arr, o, o + Math.min(1, n - 1) * b, o + Math.min(2, n - 1) * b, o + (n - 1) * b, a, t, acc);
                 for (int k = 0; k < n; k++) store(acc, k * P, y, t * out, (p + k) * P, out, bias);
             }
         }
     }
 
     /**
-     * A decode kernel over one 256-column block at byte offset {@code o}: x codes from {@code x},
-     * activation blocks from {@code xb}, added into {@code acc[0, P)}; {@code acc[P, 2P)} is its scratch.
+     * A decode kernel over one 256-column block at byte offset {@code o} of {@code pk} (heap panels)
+     * or {@code view} (native ones): x codes from {@code x}, activation blocks from {@code xb}, added
+     * into {@code acc[0, P)}; {@code acc[P, 2P)} is its scratch.
      */
     interface Block {
-        void run(MemorySegment pk, long o, Int8Activations a, int x, int xb, float[] acc);
+        void run(byte[] pk, MemorySegment view, int o, Int8Activations a, int x, int xb, float[] acc);
     }
 
     /**
-     * Panels {@code [p0, p1)} of a layout of {@code blockBytes}-byte blocks of 256 columns, block by
-     * block through {@code kernel} (the int8 decode of the K-quants).
+     * Panels {@code [p0, p1)} of {@code pk}, a layout of {@code blockBytes}-byte blocks of 256 columns,
+     * block by block through {@code kernel} (the int8 decode of the K-quants).
      */
-    static void int8Blocks(Block kernel, MemorySegment pk, long panel, long blockBytes, Int8Activations a, float[] y, int out, int p0, int p1, float[] bias) {
+    static void int8Blocks(Block kernel, Store pk, int blockBytes, Int8Activations a, float[] y, int out, int p0, int p1, float[] bias) {
         int nb = a.cols / 256;
         float[] acc = scratch().acc(2 * P);
-        for (int p = p0; p < p1; p++)
+        for (int p = p0; p < p1; p++) {
+            byte[] arr = pk.arrays == null ? null : pk.of(p);
+            MemorySegment view = pk.views == null ? null : pk.view(p);
             for (int t = 0; t < a.tokens; t++) {
                 java.util.Arrays.fill(acc, 0, P, 0f);
-                long o = p * panel;
-                for (int b = 0; b < nb; b++, o += blockBytes) kernel.run(pk, o, a, t * a.cols + 256 * b, t * a.blocks + 8 * b, acc);
+                int o = pk.at(p);
+                for (int b = 0; b < nb; b++, o += blockBytes) kernel.run(arr, view, o, a, t * a.cols + 256 * b, t * a.blocks + 8 * b, acc);
                 store(acc, 0, y, t * out, p * P, out, bias);
             }
+        }
     }
 
     /**

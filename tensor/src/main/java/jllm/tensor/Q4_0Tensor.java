@@ -5,6 +5,7 @@ import static jdk.incubator.vector.VectorOperators.I2F;
 import static jdk.incubator.vector.VectorOperators.LSHL;
 import static jdk.incubator.vector.VectorOperators.LSHR;
 import static jdk.incubator.vector.VectorOperators.ZERO_EXTEND_B2S;
+import static jllm.tensor.Panels.B;
 import static jllm.tensor.Panels.BP;
 import static jllm.tensor.Panels.H;
 import static jllm.tensor.Panels.I;
@@ -64,8 +65,8 @@ public final class Q4_0Tensor extends QuantTensor {
     }
 
     @Override
-    void int8Rows(MemorySegment pk, Int8Activations a, float[] y, int p0, int p1, float[] bias) {
-        Panels.int8Fours(Q4_0Tensor::int8Panels, pk, panelBytes(), a, y, dim(0), p0, p1, bias);
+    void int8Rows(Panels.Store pk, Int8Activations a, float[] y, int p0, int p1, float[] bias) {
+        Panels.int8Fours(Q4_0Tensor::int8Panels, pk, a, y, dim(0), p0, p1, bias);
     }
 
     /**
@@ -91,24 +92,24 @@ public final class Q4_0Tensor extends QuantTensor {
      * written out per panel: through arrays (a loop over the panels, as vectors cannot be indexed) it
      * cost ~6% in L2.
      */
-    private static void int8Panels(MemorySegment pk, long o0, long o1, long o2, long o3, Int8Activations a, int t, float[] acc) {
+    private static void int8Panels(byte[] pk, int o0, int o1, int o2, int o3, Int8Activations a, int t, float[] acc) {
         int nb = a.blocks;
         int[] v = a.q40;
         FloatVector lo0 = FloatVector.zero(F), hi0 = lo0, lo1 = lo0, hi1 = lo0, lo2 = lo0, hi2 = lo0, lo3 = lo0, hi3 = lo0;
         for (int b = 0, x = 34 * t * nb; b < nb; b++, x += 34) {
-            long step = (long) b * BB * P, g0 = o0 + step + 2L * P, g1 = o1 + step + 2L * P, g2 = o2 + step + 2L * P, g3 = o3 + step + 2L * P;
+            int step = b * BB * P, g0 = o0 + step + 2 * P, g1 = o1 + step + 2 * P, g2 = o2 + step + 2 * P, g3 = o3 + step + 2 * P;
             ShortVector s0 = IntVector.broadcast(I, v[x]).reinterpretAsShorts();
             ShortVector s1 = s0, s2 = s0, s3 = s0;
-            IntVector d0 = IntVector.fromMemorySegment(I, pk, o0 + step, LE), d1 = IntVector.fromMemorySegment(I, pk, o1 + step, LE);
-            IntVector d2 = IntVector.fromMemorySegment(I, pk, o2 + step, LE), d3 = IntVector.fromMemorySegment(I, pk, o3 + step, LE);
+            IntVector d0 = ByteVector.fromArray(B, pk, o0 + step).reinterpretAsInts(), d1 = ByteVector.fromArray(B, pk, o1 + step).reinterpretAsInts();
+            IntVector d2 = ByteVector.fromArray(B, pk, o2 + step).reinterpretAsInts(), d3 = ByteVector.fromArray(B, pk, o3 + step).reinterpretAsInts();
             for (int j = 0; j < 16; j++) {
-                long d = (long) j * P;
+                int d = j * P;
                 ShortVector xl = IntVector.broadcast(I, v[x + 1 + j]).reinterpretAsShorts();
                 ShortVector xu = IntVector.broadcast(I, v[x + 17 + j]).reinterpretAsShorts();
-                ShortVector w0 = (ShortVector) ByteVector.fromMemorySegment(BP, pk, g0 + d, LE).convertShape(ZERO_EXTEND_B2S, S, 0);
-                ShortVector w1 = (ShortVector) ByteVector.fromMemorySegment(BP, pk, g1 + d, LE).convertShape(ZERO_EXTEND_B2S, S, 0);
-                ShortVector w2 = (ShortVector) ByteVector.fromMemorySegment(BP, pk, g2 + d, LE).convertShape(ZERO_EXTEND_B2S, S, 0);
-                ShortVector w3 = (ShortVector) ByteVector.fromMemorySegment(BP, pk, g3 + d, LE).convertShape(ZERO_EXTEND_B2S, S, 0);
+                ShortVector w0 = (ShortVector) ByteVector.fromArray(BP, pk, g0 + d).convertShape(ZERO_EXTEND_B2S, S, 0);
+                ShortVector w1 = (ShortVector) ByteVector.fromArray(BP, pk, g1 + d).convertShape(ZERO_EXTEND_B2S, S, 0);
+                ShortVector w2 = (ShortVector) ByteVector.fromArray(BP, pk, g2 + d).convertShape(ZERO_EXTEND_B2S, S, 0);
+                ShortVector w3 = (ShortVector) ByteVector.fromArray(BP, pk, g3 + d).convertShape(ZERO_EXTEND_B2S, S, 0);
                 s0 = s0.add(w0.mul(xl)).add(w0.lanewise(LSHR, 4).mul(xu));
                 s1 = s1.add(w1.mul(xl)).add(w1.lanewise(LSHR, 4).mul(xu));
                 s2 = s2.add(w2.mul(xl)).add(w2.lanewise(LSHR, 4).mul(xu));
@@ -145,20 +146,22 @@ public final class Q4_0Tensor extends QuantTensor {
     @Override boolean hasInt16() { return true; }
 
     @Override
-    boolean expand16(MemorySegment pk, long o, int k0, int kn, short[] wk, int wo, int ws, float[] sc, float[] mn, int so) {
-        return SmallBlocks.expand16Nibbles(pk, o, BB, 2 * P, -1, k0, kn, wk, wo, ws, sc, mn, so);
+    boolean expand16(Panels.Store pk, int p, int k0, int kn, short[] wk, int wo, int ws, float[] sc, float[] mn, int so) {
+        return SmallBlocks.expand16Nibbles(pk.of(p), pk.at(p), BB, 2 * P, -1, k0, kn, wk, wo, ws, sc, mn, so);
     }
 
     @Override
-    void expand(MemorySegment pk, long o, int k0, int kn, float[] wk) {
-        o += (long) k0 / QK * BB * P;
-        for (int b = 0; b < kn / QK; b++, o += (long) BB * P) {
-            IntVector h = IntVector.fromMemorySegment(I, pk, o, LE);
+    void expand(Panels.Store st, int p, int k0, int kn, float[] wk) {
+        byte[] pk = st.of(p);
+        int o = st.at(p);
+        o += k0 / QK * BB * P;
+        for (int b = 0; b < kn / QK; b++, o += BB * P) {
+            IntVector h = ByteVector.fromArray(B, pk, o).reinterpretAsInts();
             FloatVector dl = h.lanewise(LSHL, 16).lanewise(ASHR, 3).and(0x8fffffff).reinterpretAsFloats().mul(Panels.REBIAS);
             FloatVector dh = h.and(0xffff0000).lanewise(ASHR, 3).and(0x8fffffff).reinterpretAsFloats().mul(Panels.REBIAS);
-            long g = o + 2L * P;
+            int g = o + 2 * P;
             for (int j = 0, k = b * QK; j < 16; j++, g += P) {
-                ShortVector w = (ShortVector) ByteVector.fromMemorySegment(BP, pk, g, LE).convertShape(ZERO_EXTEND_B2S, S, 0);
+                ShortVector w = (ShortVector) ByteVector.fromArray(BP, pk, g).convertShape(ZERO_EXTEND_B2S, S, 0);
                 IntVector q0 = w.and((short) 15).sub((short) 8).reinterpretAsInts(), q1 = w.lanewise(LSHR, 4).sub((short) 8).reinterpretAsInts();
                 ((FloatVector) q0.lanewise(LSHL, 16).lanewise(ASHR, 16).convert(I2F, 0)).mul(dl).intoArray(wk, (k + j) * P);
                 ((FloatVector) q0.lanewise(ASHR, 16).convert(I2F, 0)).mul(dh).intoArray(wk, (k + j) * P + H);

@@ -29,17 +29,17 @@ public final class Q4_1Tensor extends QuantTensor {
     @Override void repackPanel(byte[] src, byte[] dst) { SmallBlocks.repack(SmallBlocks.Q4_1, dim(1) / 32, src, dst); }
 
     @Override
-    void int8Rows(MemorySegment pk, Int8Activations a, float[] y, int p0, int p1, float[] bias) {
+    void int8Rows(Panels.Store pk, Int8Activations a, float[] y, int p0, int p1, float[] bias) {
         SmallBlocks.int8Rows(SmallBlocks.Q4_1, this, pk, a, y, p0, p1, bias);
     }
 
     @Override boolean hasInt16() { return true; }
 
     @Override
-    boolean expand16(MemorySegment pk, long off, int k0, int kn, short[] wk, int wo, int ws, float[] sc, float[] mn, int so) {
-        return SmallBlocks.expand16Nibbles(pk, off, SmallBlocks.Q4_1.bb(), SmallBlocks.Q4_1.panelQs(), SmallBlocks.Q4_1.panelMin(), k0, kn, wk, wo, ws, sc, mn, so);
+    boolean expand16(Panels.Store pk, int p, int k0, int kn, short[] wk, int wo, int ws, float[] sc, float[] mn, int so) {
+        return SmallBlocks.expand16Nibbles(pk.of(p), pk.at(p), SmallBlocks.Q4_1.bb(), SmallBlocks.Q4_1.panelQs(), SmallBlocks.Q4_1.panelMin(), k0, kn, wk, wo, ws, sc, mn, so);
     }
 
     @Override
-    void expand(MemorySegment pk, long off, int k0, int kn, float[] wk) { SmallBlocks.expand(SmallBlocks.Q4_1, pk, off, k0, kn, wk); }
+    void expand(Panels.Store pk, int p, int k0, int kn, float[] wk) { SmallBlocks.expand(SmallBlocks.Q4_1, pk.of(p), pk.at(p), k0, kn, wk); }
 }

@@ -35,17 +35,17 @@ public final class Q4_KTensor extends QuantTensor {
     @Override void repackPanel(byte[] src, byte[] dst) { KBlocks.repack(dim(1) / 256, src, dst); }
 
     @Override
-    void int8Rows(MemorySegment pk, Int8Activations a, float[] y, int p0, int p1, float[] bias) {
+    void int8Rows(Panels.Store pk, Int8Activations a, float[] y, int p0, int p1, float[] bias) {
         KBlocks.int8Rows(this, pk, a, y, p0, p1, bias);
     }
 
     @Override boolean hasInt16() { return true; }
 
     @Override
-    boolean expand16(MemorySegment pk, long off, int k0, int kn, short[] wk, int wo, int ws, float[] sc, float[] mn, int so) {
-        return KBlocks.expand16(pk, off, k0, kn, wk, wo, ws, sc, mn, so);
+    boolean expand16(Panels.Store pk, int p, int k0, int kn, short[] wk, int wo, int ws, float[] sc, float[] mn, int so) {
+        return KBlocks.expand16(pk.of(p), pk.at(p), k0, kn, wk, wo, ws, sc, mn, so);
     }
 
     @Override
-    void expand(MemorySegment pk, long off, int k0, int kn, float[] wk) { KBlocks.expand(pk, off, k0, kn, wk); }
+    void expand(Panels.Store pk, int p, int k0, int kn, float[] wk) { KBlocks.expand(pk.of(p), pk.at(p), k0, kn, wk); }
 }

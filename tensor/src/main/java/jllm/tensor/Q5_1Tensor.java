@@ -30,10 +30,10 @@ public final class Q5_1Tensor extends QuantTensor {
     @Override void repackPanel(byte[] src, byte[] dst) { SmallBlocks.repack(SmallBlocks.Q5_1, dim(1) / 32, src, dst); }
 
     @Override
-    void int8Rows(MemorySegment pk, Int8Activations a, float[] y, int p0, int p1, float[] bias) {
+    void int8Rows(Panels.Store pk, Int8Activations a, float[] y, int p0, int p1, float[] bias) {
         SmallBlocks.int8Rows(SmallBlocks.Q5_1, this, pk, a, y, p0, p1, bias);
     }
 
     @Override
-    void expand(MemorySegment pk, long off, int k0, int kn, float[] wk) { SmallBlocks.expand(SmallBlocks.Q5_1, pk, off, k0, kn, wk); }
+    void expand(Panels.Store pk, int p, int k0, int kn, float[] wk) { SmallBlocks.expand(SmallBlocks.Q5_1, pk.of(p), pk.at(p), k0, kn, wk); }
 }

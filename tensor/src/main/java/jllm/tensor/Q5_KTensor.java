@@ -4,6 +4,7 @@ import static jdk.incubator.vector.VectorOperators.ASHR;
 import static jdk.incubator.vector.VectorOperators.I2F;
 import static jdk.incubator.vector.VectorOperators.LSHL;
 import static jdk.incubator.vector.VectorOperators.LSHR;
+import static jllm.tensor.Panels.B;
 import static jllm.tensor.Panels.F;
 import static jllm.tensor.Panels.H;
 import static jllm.tensor.Panels.I;
@@ -12,6 +13,7 @@ import static jllm.tensor.Panels.P;
 import static jllm.tensor.Panels.S;
 
 import java.lang.foreign.MemorySegment;
+import jdk.incubator.vector.ByteVector;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.IntVector;
 import jdk.incubator.vector.ShortVector;
@@ -107,8 +109,8 @@ public final class Q5_KTensor extends QuantTensor {
     @Override int activationExtras() { return Int8Activations.Y5; }
 
     @Override
-    void int8Rows(MemorySegment pk, Int8Activations a, float[] y, int p0, int p1, float[] bias) {
-        Panels.int8Blocks(Q5_KTensor::int8Block, pk, panelBytes(), (long) SBB * P, a, y, dim(0), p0, p1, bias);
+    void int8Rows(Panels.Store pk, Int8Activations a, float[] y, int p0, int p1, float[] bias) {
+        Panels.int8Blocks(Q5_KTensor::int8Block, pk, SBB * P, a, y, dim(0), p0, p1, bias);
     }
 
     /**
@@ -122,20 +124,20 @@ public final class Q5_KTensor extends QuantTensor {
      * {@code L x0 + (L >>> 5)(x1 - 32 x0) + (L >>> 10)(x2 - 32 x1) = q0 x0 + q1 x1 + q2 x2}. The 16-bit
      * products wrap; the run's sum is exact.
      */
-    private static void int8Block(MemorySegment pk, long g, Int8Activations a, int x, int xb, float[] acc) {
+    private static void int8Block(byte[] pk, MemorySegment view, int g, Int8Activations a, int x, int xb, float[] acc) {
         FloatVector uLo = FloatVector.zero(F), uHi = uLo;
         int[] y5 = a.y5, sum8 = a.sum8;
         int e = 4 * xb;
-        long o = g;
+        int o = g;
         for (int c = 0; c < 4; c++) {
             IntVector loA = IntVector.zero(I), hiA = loA, loB = loA, hiB = loA;
             for (int half = 0; half < 2; half++) {
                 IntVector lo = IntVector.zero(I), hi = lo;
                 for (int run = 0; run < 2; run++, g += RUN, x += 16, e += 2) {
                     ShortVector s = IntVector.broadcast(I, Panels.twice(-16 * (sum8[e] + sum8[e + 1]))).reinterpretAsShorts(), t = ShortVector.zero(S);
-                    ShortVector l0 = ShortVector.fromMemorySegment(S, pk, g, LE), l1 = ShortVector.fromMemorySegment(S, pk, g + 2L * P, LE);
-                    ShortVector l2 = ShortVector.fromMemorySegment(S, pk, g + 4L * P, LE), l3 = ShortVector.fromMemorySegment(S, pk, g + 6L * P, LE);
-                    ShortVector l4 = ShortVector.fromMemorySegment(S, pk, g + 8L * P, LE), l5 = ShortVector.fromMemorySegment(S, pk, g + 10L * P, LE);
+                    ShortVector l0 = ByteVector.fromArray(B, pk, g).reinterpretAsShorts(), l1 = ByteVector.fromArray(B, pk, g + 2 * P).reinterpretAsShorts();
+                    ShortVector l2 = ByteVector.fromArray(B, pk, g + 4 * P).reinterpretAsShorts(), l3 = ByteVector.fromArray(B, pk, g + 6 * P).reinterpretAsShorts();
+                    ShortVector l4 = ByteVector.fromArray(B, pk, g + 8 * P).reinterpretAsShorts(), l5 = ByteVector.fromArray(B, pk, g + 10 * P).reinterpretAsShorts();
                     s = s.add(l0.mul(IntVector.broadcast(I, y5[x]).reinterpretAsShorts()));
                     t = t.add(l0.lanewise(LSHR, 5).mul(IntVector.broadcast(I, y5[x + 1]).reinterpretAsShorts()));
                     s = s.add(l0.lanewise(LSHR, 10).mul(IntVector.broadcast(I, y5[x + 2]).reinterpretAsShorts()));
@@ -164,8 +166,8 @@ public final class Q5_KTensor extends QuantTensor {
             // sub-blocks 2c (A) and 2c + 1 (B); their scales follow the chunk's codes, at g now
             int j = xb + 2 * c, sxA = a.sum[j], sxB = a.sum[j + 1];
             float dxA = a.d[j], dxB = a.d[j + 1];
-            IntVector mA = IntVector.fromMemorySegment(I, pk, g, LE), mB = IntVector.fromMemorySegment(I, pk, g + 2L * P, LE);
-            g += 4L * P;
+            IntVector mA = ByteVector.fromArray(B, pk, g).reinterpretAsInts(), mB = ByteVector.fromArray(B, pk, g + 2 * P).reinterpretAsInts();
+            g += 4 * P;
             uLo = ((FloatVector) loA.add(16 * sxA).convert(I2F, 0)).mul(dxA).fma((FloatVector) mA.and(0xff).convert(I2F, 0), uLo);
             uHi = ((FloatVector) hiA.add(16 * sxA).convert(I2F, 0)).mul(dxA).fma((FloatVector) mA.lanewise(LSHR, 16).and(0xff).convert(I2F, 0), uHi);
             uLo = ((FloatVector) loB.add(16 * sxB).convert(I2F, 0)).mul(dxB).fma((FloatVector) mB.and(0xff).convert(I2F, 0), uLo);
@@ -177,23 +179,25 @@ public final class Q5_KTensor extends QuantTensor {
     }
 
     @Override
-    void expand(MemorySegment pk, long o, int k0, int kn, float[] wk) {
+    void expand(Panels.Store st, int p, int k0, int kn, float[] wk) {
+        byte[] pk = st.of(p);
+        int o = st.at(p);
         float[] sc = Panels.scratch().f(32 * H);
-        o += (long) k0 / 256 * SBB * P;
-        for (int b = 0; b < kn / 256; b++, o += (long) SBB * P) {
+        o += k0 / 256 * SBB * P;
+        for (int b = 0; b < kn / 256; b++, o += SBB * P) {
             KBlocks.expandScales(MINS, pk, o, sc);
             for (int j = 0; j < 8; j++)
                 for (int run = 0; run < 2; run++)
-                    expandRun(pk, o + (long) CHUNK * (j >> 1) + 2L * RUN * (j & 1) + (long) RUN * run, sc, 4 * j * H, wk, 256 * b + 32 * j + 16 * run);
+                    expandRun(pk, o + CHUNK * (j >> 1) + 2 * RUN * (j & 1) + RUN * run, sc, 4 * j * H, wk, 256 * b + 32 * j + 16 * run);
         }
     }
 
     /** One run's 16 columns, {@code (d sc_j) q - dmin m_j} as {@link #decodeBlock}, with the sub-block's factors at {@code sc[so ..]} (as {@link KBlocks#expandScales} lays them). */
-    private static void expandRun(MemorySegment pk, long g, float[] sc, int so, float[] wk, int k) {
+    private static void expandRun(byte[] pk, int g, float[] sc, int so, float[] wk, int k) {
         FloatVector dLo = FloatVector.fromArray(F, sc, so), dHi = FloatVector.fromArray(F, sc, so + H);
         FloatVector mLo = FloatVector.fromArray(F, sc, so + 2 * H), mHi = FloatVector.fromArray(F, sc, so + 3 * H);
         for (int i = 0; i < 16; i++) {
-            ShortVector lane = ShortVector.fromMemorySegment(S, pk, g + 2L * P * (i / 3), LE);
+            ShortVector lane = ByteVector.fromArray(B, pk, g + 2 * P * (i / 3)).reinterpretAsShorts();
             IntVector q = lane.lanewise(LSHR, 5 * (i % 3)).and((short) 31).reinterpretAsInts();
             ((FloatVector) q.lanewise(LSHL, 16).lanewise(ASHR, 16).convert(I2F, 0)).mul(dLo).sub(mLo).intoArray(wk, (k + i) * P);
             ((FloatVector) q.lanewise(ASHR, 16).convert(I2F, 0)).mul(dHi).sub(mHi).intoArray(wk, (k + i) * P + H);

@@ -3,12 +3,14 @@ package jllm.tensor;
 import static jdk.incubator.vector.VectorOperators.ASHR;
 import static jdk.incubator.vector.VectorOperators.I2F;
 import static jdk.incubator.vector.VectorOperators.LSHL;
+import static jllm.tensor.Panels.B;
 import static jllm.tensor.Panels.H;
 import static jllm.tensor.Panels.I;
 import static jllm.tensor.Panels.P;
 import static jllm.tensor.Panels.S;
 
 import java.lang.foreign.MemorySegment;
+import jdk.incubator.vector.ByteVector;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.IntVector;
 import jdk.incubator.vector.ShortVector;
@@ -62,8 +64,8 @@ public final class Q8_0Tensor extends QuantTensor {
     }
 
     @Override
-    void int8Rows(MemorySegment pk, Int8Activations a, float[] y, int p0, int p1, float[] bias) {
-        Panels.int8Fours(Q8_0Tensor::int8Panels, pk, panelBytes(), a, y, dim(0), p0, p1, bias);
+    void int8Rows(Panels.Store pk, Int8Activations a, float[] y, int p0, int p1, float[] bias) {
+        Panels.int8Fours(Q8_0Tensor::int8Panels, pk, a, y, dim(0), p0, p1, bias);
     }
 
     /**
@@ -74,33 +76,33 @@ public final class Q8_0Tensor extends QuantTensor {
      * codes and scales come from one array ({@link Int8Activations#q80}): at AVX2 1.09x from memory
      * (paired, both orders), the same at 512 bits.
      */
-    private static void int8Panels(MemorySegment pk, long o0, long o1, long o2, long o3, Int8Activations a, int t, float[] acc) {
+    private static void int8Panels(byte[] pk, int o0, int o1, int o2, int o3, Int8Activations a, int t, float[] acc) {
         int nb = a.blocks;
         int[] v = a.q80;
         FloatVector lo0 = FloatVector.zero(F), hi0 = lo0, lo1 = lo0, hi1 = lo0, lo2 = lo0, hi2 = lo0, lo3 = lo0, hi3 = lo0;
         for (int b = 0, x = 33 * t * nb; b < nb; b++, x += 33) {
-            long step = (long) b * BB * P;
-            IntVector d0 = IntVector.fromMemorySegment(I, pk, o0 + step, LE), d1 = IntVector.fromMemorySegment(I, pk, o1 + step, LE);
-            IntVector d2 = IntVector.fromMemorySegment(I, pk, o2 + step, LE), d3 = IntVector.fromMemorySegment(I, pk, o3 + step, LE);
+            int step = b * BB * P;
+            IntVector d0 = ByteVector.fromArray(B, pk, o0 + step).reinterpretAsInts(), d1 = ByteVector.fromArray(B, pk, o1 + step).reinterpretAsInts();
+            IntVector d2 = ByteVector.fromArray(B, pk, o2 + step).reinterpretAsInts(), d3 = ByteVector.fromArray(B, pk, o3 + step).reinterpretAsInts();
             IntVector z = IntVector.zero(I), l0 = z, u0 = z, l1 = z, u1 = z, l2 = z, u2 = z, l3 = z, u3 = z;
             for (int i = 0; i < 16; i++) {
-                long g = step + 2L * P + i * 2L * P;
+                int g = step + 2 * P + i * 2 * P;
                 ShortVector xe = IntVector.broadcast(I, v[x + 2 * i]).reinterpretAsShorts(), xo = IntVector.broadcast(I, v[x + 2 * i + 1]).reinterpretAsShorts();
                 // written out per panel: C2 boxes vectors handed to a helper, and a loop over the panels
                 // through arrays cost ~6% (Q4_0, in L2)
-                ShortVector w0 = ShortVector.fromMemorySegment(S, pk, o0 + g, LE);
+                ShortVector w0 = ByteVector.fromArray(B, pk, o0 + g).reinterpretAsShorts();
                 IntVector s0 = w0.lanewise(LSHL, 8).lanewise(ASHR, 8).mul(xe).add(w0.lanewise(ASHR, 8).mul(xo)).reinterpretAsInts();
                 l0 = l0.add(s0.lanewise(LSHL, 16).lanewise(ASHR, 16));
                 u0 = u0.add(s0.lanewise(ASHR, 16));
-                ShortVector w1 = ShortVector.fromMemorySegment(S, pk, o1 + g, LE);
+                ShortVector w1 = ByteVector.fromArray(B, pk, o1 + g).reinterpretAsShorts();
                 IntVector s1 = w1.lanewise(LSHL, 8).lanewise(ASHR, 8).mul(xe).add(w1.lanewise(ASHR, 8).mul(xo)).reinterpretAsInts();
                 l1 = l1.add(s1.lanewise(LSHL, 16).lanewise(ASHR, 16));
                 u1 = u1.add(s1.lanewise(ASHR, 16));
-                ShortVector w2 = ShortVector.fromMemorySegment(S, pk, o2 + g, LE);
+                ShortVector w2 = ByteVector.fromArray(B, pk, o2 + g).reinterpretAsShorts();
                 IntVector s2 = w2.lanewise(LSHL, 8).lanewise(ASHR, 8).mul(xe).add(w2.lanewise(ASHR, 8).mul(xo)).reinterpretAsInts();
                 l2 = l2.add(s2.lanewise(LSHL, 16).lanewise(ASHR, 16));
                 u2 = u2.add(s2.lanewise(ASHR, 16));
-                ShortVector w3 = ShortVector.fromMemorySegment(S, pk, o3 + g, LE);
+                ShortVector w3 = ByteVector.fromArray(B, pk, o3 + g).reinterpretAsShorts();
                 IntVector s3 = w3.lanewise(LSHL, 8).lanewise(ASHR, 8).mul(xe).add(w3.lanewise(ASHR, 8).mul(xo)).reinterpretAsInts();
                 l3 = l3.add(s3.lanewise(LSHL, 16).lanewise(ASHR, 16));
                 u3 = u3.add(s3.lanewise(ASHR, 16));
@@ -122,15 +124,17 @@ public final class Q8_0Tensor extends QuantTensor {
     }
 
     @Override
-    void expand(MemorySegment pk, long o, int k0, int kn, float[] wk) {
-        o += (long) k0 / QK * BB * P;
-        for (int b = 0; b < kn / QK; b++, o += (long) BB * P) {
-            IntVector h = IntVector.fromMemorySegment(I, pk, o, LE);
+    void expand(Panels.Store st, int p, int k0, int kn, float[] wk) {
+        byte[] pk = st.of(p);
+        int o = st.at(p);
+        o += k0 / QK * BB * P;
+        for (int b = 0; b < kn / QK; b++, o += BB * P) {
+            IntVector h = ByteVector.fromArray(B, pk, o).reinterpretAsInts();
             FloatVector dl = h.lanewise(LSHL, 16).lanewise(ASHR, 3).and(0x8fffffff).reinterpretAsFloats().mul(Panels.REBIAS);
             FloatVector dh = h.and(0xffff0000).lanewise(ASHR, 3).and(0x8fffffff).reinterpretAsFloats().mul(Panels.REBIAS);
-            long g = o + 2L * P;
-            for (int i = 0, k = b * QK; i < 16; i++, g += 2L * P) {
-                ShortVector w = ShortVector.fromMemorySegment(S, pk, g, LE);
+            int g = o + 2 * P;
+            for (int i = 0, k = b * QK; i < 16; i++, g += 2 * P) {
+                ShortVector w = ByteVector.fromArray(B, pk, g).reinterpretAsShorts();
                 IntVector q0 = w.lanewise(LSHL, 8).lanewise(ASHR, 8).reinterpretAsInts(), q1 = w.lanewise(ASHR, 8).reinterpretAsInts();
                 ((FloatVector) q0.lanewise(LSHL, 16).lanewise(ASHR, 16).convert(I2F, 0)).mul(dl).intoArray(wk, (k + 2 * i) * P);
                 ((FloatVector) q0.lanewise(ASHR, 16).convert(I2F, 0)).mul(dh).intoArray(wk, (k + 2 * i) * P + H);

@@ -1,6 +1,5 @@
 package jllm.tensor;
 
-import java.lang.foreign.MemorySegment;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.IntVector;
 import jdk.incubator.vector.ShortVector;
@@ -47,7 +46,7 @@ final class QuantMatmul {
     static void matmul(Parallel par, QuantTensor w, float[] x, float[] y, int tokens, float[] bias, boolean exact) {
         if (decodeTogether(par, new Tensor[] {w}, x, new float[][] {y}, tokens, new float[][] {bias}, exact)) return;
         int out = w.dim(0), in = w.dim(1), panels = (out + P - 1) / P;
-        MemorySegment pk = w.panels(par);
+        Panels.Store pk = w.panels(par);
         Parallel.RangeBody body;
         int align = 1;
         if (int8Activations(w, tokens, exact)) {
@@ -75,7 +74,7 @@ final class QuantMatmul {
         for (Tensor w : ws) if (!applies(w) || w.dim(1) != in) return false;
         int n = ws.length;
         int[] first = new int[n + 1];
-        MemorySegment[] pk = new MemorySegment[n];
+        Panels.Store[] pk = new Panels.Store[n];
         long work = 0;
         for (int i = 0; i < n; i++) {
             pk[i] = ((QuantTensor) ws[i]).panels(par);
@@ -129,15 +128,14 @@ final class QuantMatmul {
      * Panels {@code [p0, p1)} with fp32 activations: per panel, chunk by chunk of columns, the chunk
      * is expanded once and every tile of tokens multiplies it; per-token sums accumulate in {@code part}.
      */
-    static void fp32Rows(QuantTensor w, MemorySegment pk, float[] x, float[] xp, int tokens, float[] y, int p0, int p1, float[] bias) {
+    static void fp32Rows(QuantTensor w, Panels.Store pk, float[] x, float[] xp, int tokens, float[] y, int p0, int p1, float[] bias) {
         int in = w.dim(1), out = w.dim(0), tiles = tokens / TILE;
-        long panel = w.panelBytes();
         float[] wk = scratch(0, CHUNK * P), acc = scratch(1, 2 * TILE * H), part = scratch(3, tokens * P);
         for (int p = p0; p < p1; p++) {
             java.util.Arrays.fill(part, 0, tokens * P, 0f);
             for (int k0 = 0; k0 < in; k0 += CHUNK) {
                 int kn = Math.min(CHUNK, in - k0);
-                w.expand(pk, p * panel, k0, kn, wk);
+                w.expand(pk, p, k0, kn, wk);
                 for (int g = 0; g < tiles; g++) {
                     if (TILE == 4) tile4(wk, kn, xp, g * TILE * in + k0 * TILE, acc);
                     else tile(wk, kn, xp, g * TILE * in + k0 * TILE, acc);
@@ -199,9 +197,8 @@ final class QuantMatmul {
      * again when the range is odd): per chunk of columns both panels' codes are expanded to 16 bits
      * once, then every tile of tokens multiplies them block by block ({@link #tile16}).
      */
-    static void int16Rows(QuantTensor w, MemorySegment pk, Tiles16 xt, float[] y, int p0, int p1, float[] bias) {
+    static void int16Rows(QuantTensor w, Panels.Store pk, Tiles16 xt, float[] y, int p0, int p1, float[] bias) {
         int in = w.dim(1), out = w.dim(0), nb = in / Int8Activations.BLOCK, tokens = xt.tokens;
-        long panel = w.panelBytes();
         short[] wk = CODES16.get();
         float[] sc = scratch(0, CHUNK16 / 32 * 2 * P), mn = scratch(1, CHUNK16 / 32 * 2 * P), part = scratch(3, xt.tiles * TILE16 * 2 * P);
         short[] sums = Panels.scratch().sums(TILE16 * 2 * P);
@@ -210,8 +207,8 @@ final class QuantMatmul {
             java.util.Arrays.fill(part, 0, xt.tiles * TILE16 * 2 * P, 0f);
             for (int k0 = 0; k0 < in; k0 += CHUNK16) {
                 int kn = Math.min(CHUNK16, in - k0);
-                boolean mins = w.expand16(pk, p * panel, k0, kn, wk, 0, 2 * P, sc, mn, 0);
-                w.expand16(pk, q * panel, k0, kn, wk, P, 2 * P, sc, mn, P);
+                boolean mins = w.expand16(pk, p, k0, kn, wk, 0, 2 * P, sc, mn, 0);
+                w.expand16(pk, q, k0, kn, wk, P, 2 * P, sc, mn, P);
                 for (int g = 0; g < xt.tiles; g++)
                     for (int b = 0; b < kn / 32; b++) {
                         if (TILE16 == 4) tile16x4(wk, b * 32 * 2 * P, xt.q, g * TILE16 * in + (k0 + 32 * b) * TILE16, sums);

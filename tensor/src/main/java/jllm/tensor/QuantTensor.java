@@ -49,7 +49,7 @@ public abstract sealed class QuantTensor extends Tensor
     public final DType dtype() { return type.dtype; }
 
     /** The {@link Panels} copy of the weights for the kernels ({@link QuantMatmul}), built on first use. */
-    private volatile MemorySegment panels;
+    private volatile Panels.Store panels;
 
     /** Whether this format has {@link Panels} kernels. */
     boolean hasPanels() { return false; }
@@ -64,17 +64,17 @@ public abstract sealed class QuantTensor extends Tensor
     void repackPanel(byte[] src, byte[] dst) { throw new UnsupportedOperationException(type + " has no panel kernels"); }
 
     /** Panels {@code [p0, p1)} of {@code y = x W^T (+ bias)} for all of {@code a}'s tokens, from the repacked layout {@code pk}. */
-    void int8Rows(MemorySegment pk, Int8Activations a, float[] y, int p0, int p1, float[] bias) {
+    void int8Rows(Panels.Store pk, Int8Activations a, float[] y, int p0, int p1, float[] bias) {
         throw new UnsupportedOperationException(type + " has no panel kernels");
     }
 
     /**
-     * Columns {@code [k0, k0 + kn)} of the panel at {@code pk[off..]} as fp32 weights, column-major:
+     * Columns {@code [k0, k0 + kn)} of panel {@code p} of {@code pk} as fp32 weights, column-major:
      * {@code wk[(k - k0) P + r]} = row {@code r} of the panel (rows in order), column {@code k}; values
      * exactly as {@link #decodeBlock} gives them. {@code k0} and {@code kn} are whole blocks
      * ({@link QuantMatmul#CHUNK} is a multiple of every block size).
      */
-    void expand(MemorySegment pk, long off, int k0, int kn, float[] wk) {
+    void expand(Panels.Store pk, int p, int k0, int kn, float[] wk) {
         throw new UnsupportedOperationException(type + " has no panel kernels");
     }
 
@@ -88,32 +88,44 @@ public abstract sealed class QuantTensor extends Tensor
     boolean hasInt16() { return false; }
 
     /**
-     * Columns {@code [k0, k0 + kn)} of the panel at {@code pk[off..]} for the int8-activation prefill
+     * Columns {@code [k0, k0 + kn)} of panel {@code p} of {@code pk} for the int8-activation prefill
      * tile ({@link QuantMatmul}): centred codes {@code wk[wo + (k - k0) ws + lane]} in panel lane order,
      * small enough that 32 of them times int8 activations sum within 16 bits, and per 32 columns
      * {@code b} the rows' scale {@code sc[so + b ws + r]} and offset {@code mn[so + b ws + r]} (rows in
      * order), so that the weight is {@code sc code + mn}. Returns false when every offset is zero
      * (then {@code mn} is not written). {@code k0} and {@code kn} are whole blocks.
      */
-    boolean expand16(MemorySegment pk, long off, int k0, int kn, short[] wk, int wo, int ws, float[] sc, float[] mn, int so) {
+    boolean expand16(Panels.Store pk, int p, int k0, int kn, short[] wk, int wo, int ws, float[] sc, float[] mn, int so) {
         throw new UnsupportedOperationException(type + " has no 16-bit tile");
     }
+
+    /**
+     * Whether this format's panels are heap arrays ({@link Panels.Store}); false keeps them in native
+     * memory, for kernels that read them with long offsets (Q6_K, see there).
+     */
+    boolean heapPanels() { return true; }
 
     /**
      * The repacked layout, built once (in parallel on {@code par}). The stored bytes stay this
      * tensor's {@link #segment()}; where they are a read-only file mapping, its pages are released
      * afterwards (the kernels no longer read them; a later read faults them back in from the file).
      */
-    final MemorySegment panels(Parallel par) {
-        MemorySegment pk = panels;
+    final Panels.Store panels(Parallel par) {
+        Panels.Store pk = panels;
         if (pk != null) return pk;
         synchronized (this) {
             if (panels == null) {
                 int rows = dim(0), n = (rows + Panels.P - 1) / Panels.P;
                 long pb = panelBytes();
-                MemorySegment dst = Panels.allocate(n * pb);
+                Panels.Store dst;
+                try {
+                    dst = new Panels.Store(n, pb, heapPanels());
+                } catch (OutOfMemoryError e) {
+                    throw new IllegalStateException("no heap left for the repacked weights of " + this + " (" + n * pb / (1 << 20)
+                            + " MiB); give java more with JLLM_JAVA_OPTS=-Xmx...", e);
+                }
                 par.forRange(n, 1, (a, b) -> {
-                    byte[] src = new byte[Math.toIntExact(Panels.P * rowBytes)], out = new byte[Math.toIntExact(pb)];
+                    byte[] src = new byte[Math.toIntExact(Panels.P * rowBytes)], out = new byte[dst.bytes];
                     for (int p = a; p < b; p++) {
                         java.util.Arrays.fill(src, (byte) 0);
                         for (int l = 0; l < Panels.P; l++) {
@@ -121,7 +133,7 @@ public abstract sealed class QuantTensor extends Tensor
                             if (r < rows) MemorySegment.copy(seg, java.lang.foreign.ValueLayout.JAVA_BYTE, r * rowBytes, src, (int) (l * rowBytes), (int) rowBytes);
                         }
                         repackPanel(src, out);
-                        MemorySegment.copy(out, 0, dst, java.lang.foreign.ValueLayout.JAVA_BYTE, p * pb, out.length);
+                        dst.put(p, out);
                     }
                 });
                 if (seg.isMapped() && seg.isReadOnly()) seg.unload();

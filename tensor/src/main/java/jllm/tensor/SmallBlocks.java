@@ -6,6 +6,7 @@ import static jdk.incubator.vector.VectorOperators.LSHL;
 import static jdk.incubator.vector.VectorOperators.LSHR;
 import static jdk.incubator.vector.VectorOperators.NE;
 import static jdk.incubator.vector.VectorOperators.ZERO_EXTEND_B2S;
+import static jllm.tensor.Panels.B;
 import static jllm.tensor.Panels.BP;
 import static jllm.tensor.Panels.F;
 import static jllm.tensor.Panels.H;
@@ -14,7 +15,6 @@ import static jllm.tensor.Panels.LE;
 import static jllm.tensor.Panels.P;
 import static jllm.tensor.Panels.S;
 
-import java.lang.foreign.MemorySegment;
 import jdk.incubator.vector.ByteVector;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.IntVector;
@@ -76,33 +76,32 @@ final class SmallBlocks {
         }
     }
 
-    static void int8Rows(Shape f, QuantTensor w, MemorySegment pk, Int8Activations a, float[] y, int p0, int p1, float[] bias) {
-        long panel = w.panelBytes();
+    static void int8Rows(Shape f, QuantTensor w, Panels.Store pk, Int8Activations a, float[] y, int p0, int p1, float[] bias) {
         float[] acc = Panels.scratch().acc(P);
         for (int p = p0; p < p1; p++)
             for (int t = 0; t < a.tokens; t++) {
-                int8Panel(pk, p * panel, a, t, acc, f.bb, f.panelQs(), f.qh >= 0 ? f.panelQh() : -1, f.min >= 0, f.centre);
+                int8Panel(pk.of(p), pk.at(p), a, t, acc, f.bb, f.panelQs(), f.qh >= 0 ? f.panelQh() : -1, f.min >= 0, f.centre);
                 Panels.store(acc, 0, y, t * w.dim(0), p * P, w.dim(0), bias);
             }
     }
 
     /** One panel against token t (qh < 0: no fifth bits; min: the {@code q d + m} formats). */
-    private static void int8Panel(MemorySegment pk, long o, Int8Activations a, int t, float[] acc, int bb, int qs, int qh, boolean min, int c) {
+    private static void int8Panel(byte[] pk, int o, Int8Activations a, int t, float[] acc, int bb, int qs, int qh, boolean min, int c) {
         int nb = a.blocks, xb = t * nb, xq = t * a.cols;
         FloatVector lo = FloatVector.zero(F), hi = lo;
-        for (int b = 0; b < nb; b++, o += (long) bb * P) {
+        for (int b = 0; b < nb; b++, o += bb * P) {
             int s8 = 4 * (xb + b), sumA = a.sum8[s8] + a.sum8[s8 + 1], sumB = a.sum8[s8 + 2] + a.sum8[s8 + 3];
             ShortVector sA = IntVector.broadcast(I, Panels.twice(-c * sumA)).reinterpretAsShorts();
             ShortVector sB = IntVector.broadcast(I, Panels.twice(-c * sumB)).reinterpretAsShorts();
             ShortVector hA = ShortVector.zero(S), hB = hA;
             if (qh >= 0) {
-                hA = ShortVector.fromMemorySegment(S, pk, o + qh, LE);
-                hB = ShortVector.fromMemorySegment(S, pk, o + qh + 2L * P, LE);
+                hA = ByteVector.fromArray(B, pk, o + qh).reinterpretAsShorts();
+                hB = ByteVector.fromArray(B, pk, o + qh + 2 * P).reinterpretAsShorts();
             }
             int x = xq + b * 32;
-            long g = o + qs;
+            int g = o + qs;
             for (int j = 0; j < 16; j++, g += P) {
-                ShortVector v = (ShortVector) ByteVector.fromMemorySegment(BP, pk, g, LE).convertShape(ZERO_EXTEND_B2S, S, 0);
+                ShortVector v = (ShortVector) ByteVector.fromArray(BP, pk, g).convertShape(ZERO_EXTEND_B2S, S, 0);
                 ShortVector q0 = v.and((short) 15), q1 = v.lanewise(LSHR, 4);
                 if (qh >= 0 && MASK_REGISTERS) {
                     ShortVector bit = ShortVector.broadcast(S, (short) (1 << j));
@@ -119,14 +118,14 @@ final class SmallBlocks {
             int back = min ? c * (sumA + sumB) : 0;
             IntVector sLo = iA.lanewise(LSHL, 16).lanewise(ASHR, 16).add(iB.lanewise(LSHL, 16).lanewise(ASHR, 16)).add(back);
             IntVector sHi = iA.lanewise(ASHR, 16).add(iB.lanewise(ASHR, 16)).add(back);
-            IntVector h = IntVector.fromMemorySegment(I, pk, o, LE);
+            IntVector h = ByteVector.fromArray(B, pk, o).reinterpretAsInts();
             float dx = a.d[xb + b];
             FloatVector dl = h.lanewise(LSHL, 16).lanewise(ASHR, 3).and(0x8fffffff).reinterpretAsFloats().mul(Panels.REBIAS);
             FloatVector dh = h.and(0xffff0000).lanewise(ASHR, 3).and(0x8fffffff).reinterpretAsFloats().mul(Panels.REBIAS);
             lo = ((FloatVector) sLo.convert(I2F, 0)).fma(dl.mul(dx), lo);
             hi = ((FloatVector) sHi.convert(I2F, 0)).fma(dh.mul(dx), hi);
             if (min) {
-                IntVector m = IntVector.fromMemorySegment(I, pk, o + 2L * P, LE);
+                IntVector m = ByteVector.fromArray(B, pk, o + 2 * P).reinterpretAsInts();
                 FloatVector xs = FloatVector.broadcast(F, dx * (sumA + sumB));
                 lo = m.lanewise(LSHL, 16).lanewise(ASHR, 3).and(0x8fffffff).reinterpretAsFloats().mul(Panels.REBIAS).fma(xs, lo);
                 hi = m.and(0xffff0000).lanewise(ASHR, 3).and(0x8fffffff).reinterpretAsFloats().mul(Panels.REBIAS).fma(xs, hi);
@@ -143,22 +142,22 @@ final class SmallBlocks {
      * lane order) first, the nibble groups at {@code codes}. Q5_0 and Q5_1's centred codes reach 16
      * and would not fit.
      */
-    static boolean expand16Nibbles(MemorySegment pk, long o, int bb, int codes, int min, int k0, int kn, short[] wk, int wo, int ws, float[] sc, float[] mn, int so) {
-        o += (long) k0 / 32 * bb * P;
-        for (int b = 0; b < kn / 32; b++, o += (long) bb * P) {
-            IntVector h = IntVector.fromMemorySegment(I, pk, o, LE);
+    static boolean expand16Nibbles(byte[] pk, int o, int bb, int codes, int min, int k0, int kn, short[] wk, int wo, int ws, float[] sc, float[] mn, int so) {
+        o += k0 / 32 * bb * P;
+        for (int b = 0; b < kn / 32; b++, o += bb * P) {
+            IntVector h = ByteVector.fromArray(B, pk, o).reinterpretAsInts();
             FloatVector dl = h.lanewise(LSHL, 16).lanewise(ASHR, 3).and(0x8fffffff).reinterpretAsFloats().mul(Panels.REBIAS);
             FloatVector dh = h.and(0xffff0000).lanewise(ASHR, 3).and(0x8fffffff).reinterpretAsFloats().mul(Panels.REBIAS);
             dl.intoArray(sc, so + b * ws);
             dh.intoArray(sc, so + b * ws + H);
             if (min >= 0) {
-                IntVector m = IntVector.fromMemorySegment(I, pk, o + min, LE);
+                IntVector m = ByteVector.fromArray(B, pk, o + min).reinterpretAsInts();
                 dl.mul(8f).add(m.lanewise(LSHL, 16).lanewise(ASHR, 3).and(0x8fffffff).reinterpretAsFloats().mul(Panels.REBIAS)).intoArray(mn, so + b * ws);
                 dh.mul(8f).add(m.and(0xffff0000).lanewise(ASHR, 3).and(0x8fffffff).reinterpretAsFloats().mul(Panels.REBIAS)).intoArray(mn, so + b * ws + H);
             }
-            long g = o + codes;
+            int g = o + codes;
             for (int j = 0, k = wo + b * 32 * ws; j < 16; j++, g += P, k += ws) {
-                ShortVector v = (ShortVector) ByteVector.fromMemorySegment(BP, pk, g, LE).convertShape(ZERO_EXTEND_B2S, S, 0);
+                ShortVector v = (ShortVector) ByteVector.fromArray(BP, pk, g).convertShape(ZERO_EXTEND_B2S, S, 0);
                 v.and((short) 15).sub((short) 8).intoArray(wk, k);
                 v.lanewise(LSHR, 4).sub((short) 8).intoArray(wk, k + 16 * ws);
             }
@@ -167,28 +166,28 @@ final class SmallBlocks {
     }
 
     /** {@code q d + m}, or {@code (q - c) d} without a min, exactly as the formats' decodeBlock computes them. */
-    static void expand(Shape f, MemorySegment pk, long o, int k0, int kn, float[] wk) {
-        o += (long) k0 / 32 * f.bb * P;
+    static void expand(Shape f, byte[] pk, int o, int k0, int kn, float[] wk) {
+        o += k0 / 32 * f.bb * P;
         int qs = f.panelQs(), qh = f.qh >= 0 ? f.panelQh() : -1, c = f.min >= 0 ? 0 : f.centre;
         boolean min = f.min >= 0;
-        for (int b = 0; b < kn / 32; b++, o += (long) f.bb * P) {
-            IntVector h = IntVector.fromMemorySegment(I, pk, o, LE);
+        for (int b = 0; b < kn / 32; b++, o += f.bb * P) {
+            IntVector h = ByteVector.fromArray(B, pk, o).reinterpretAsInts();
             FloatVector dl = h.lanewise(LSHL, 16).lanewise(ASHR, 3).and(0x8fffffff).reinterpretAsFloats().mul(Panels.REBIAS);
             FloatVector dh = h.and(0xffff0000).lanewise(ASHR, 3).and(0x8fffffff).reinterpretAsFloats().mul(Panels.REBIAS);
             FloatVector ml = FloatVector.zero(F), mh = ml;
             if (min) {
-                IntVector m = IntVector.fromMemorySegment(I, pk, o + 2L * P, LE);
+                IntVector m = ByteVector.fromArray(B, pk, o + 2 * P).reinterpretAsInts();
                 ml = m.lanewise(LSHL, 16).lanewise(ASHR, 3).and(0x8fffffff).reinterpretAsFloats().mul(Panels.REBIAS);
                 mh = m.and(0xffff0000).lanewise(ASHR, 3).and(0x8fffffff).reinterpretAsFloats().mul(Panels.REBIAS);
             }
             ShortVector hA = ShortVector.zero(S), hB = hA;
             if (qh >= 0) {
-                hA = ShortVector.fromMemorySegment(S, pk, o + qh, LE);
-                hB = ShortVector.fromMemorySegment(S, pk, o + qh + 2L * P, LE);
+                hA = ByteVector.fromArray(B, pk, o + qh).reinterpretAsShorts();
+                hB = ByteVector.fromArray(B, pk, o + qh + 2 * P).reinterpretAsShorts();
             }
-            long g = o + qs;
+            int g = o + qs;
             for (int j = 0, k = b * 32; j < 16; j++, g += P) {
-                ShortVector v = (ShortVector) ByteVector.fromMemorySegment(BP, pk, g, LE).convertShape(ZERO_EXTEND_B2S, S, 0);
+                ShortVector v = (ShortVector) ByteVector.fromArray(BP, pk, g).convertShape(ZERO_EXTEND_B2S, S, 0);
                 ShortVector q0 = v.and((short) 15), q1 = v.lanewise(LSHR, 4);
                 if (qh >= 0) {
                     q0 = q0.or(hA.lanewise(LSHR, j).and((short) 1).lanewise(LSHL, 4));

@@ -64,6 +64,45 @@ class QuantMatmulTest {
     }
 
     /**
+     * A tensor's panels spread over several arrays ({@link Panels.Store}; in use only from 256 MiB,
+     * forced small here) give every product bit for bit as in one array: one, three (groups of four
+     * panels that cross an array's end) and four panels per array, decode and prefill, both modes.
+     */
+    @Test
+    void panelsInSeveralArraysGiveTheSameProducts() {
+        Random r = new Random(13);
+        int P = Panels.P, saved = Panels.Store.arrayBytes;
+        try {
+            for (GgmlType t : TYPES) {
+                int out = 9 * P + 5, in = Math.max(2 * t.blockSize, QuantMatmul.CHUNK16 + t.blockSize);
+                byte[] b = QuantTest.randomBlocks(t, out * in / t.blockSize, r);
+                for (int tokens : new int[] {1, 3, QuantMatmul.MIN_FP32_TOKENS + 5}) {
+                    float[] x = new float[tokens * in];
+                    for (int i = 0; i < x.length; i++) x[i] = (float) r.nextGaussian();
+                    for (boolean exact : new boolean[] {false, true}) {
+                        Panels.Store.arrayBytes = saved;
+                        Tensor one = Tensors.of(t, QuantTest.offHeap(b), out, in);
+                        float[] want = new float[tokens * out];
+                        new CpuBackend(2, exact).matmul(one, x, want, tokens, null);
+                        for (int per : new int[] {1, 3, 4}) {
+                            Tensor w = Tensors.of(t, QuantTest.offHeap(b), out, in);
+                            Panels.Store.arrayBytes = (int) (per * ((QuantTensor) w).panelBytes());
+                            for (int threads : new int[] {1, 2}) {
+                                float[] y = new float[tokens * out];
+                                new CpuBackend(threads, exact).matmul(w, x, y, tokens, null);
+                                assertArrayEquals(want, y, t + " " + per + " panels per array, tokens " + tokens + (exact ? " exact" : " fast") + " threads " + threads);
+                            }
+                            assertEquals((10 + per - 1) / per, ((QuantTensor) w).panels(Parallel.shared(1)).count(), t + " arrays");
+                        }
+                    }
+                }
+            }
+        } finally {
+            Panels.Store.arrayBytes = saved;
+        }
+    }
+
+    /**
      * {@link CpuBackend#matmuls} (decode's q/k/v and gate/up as one job) gives each product bit for bit
      * as {@link CpuBackend#matmul} does alone: mixed quantized formats (Q4_K_M's Q4_K beside Q6_K),
      * partial last panels; with and without bias, decode and prefill token counts, both modes, one and
