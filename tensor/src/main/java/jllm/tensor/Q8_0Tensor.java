@@ -7,7 +7,6 @@ import static jllm.tensor.Panels.B;
 import static jllm.tensor.Panels.H;
 import static jllm.tensor.Panels.I;
 import static jllm.tensor.Panels.P;
-import static jllm.tensor.Panels.S;
 
 import java.lang.foreign.MemorySegment;
 import jdk.incubator.vector.ByteVector;

@@ -11,7 +11,6 @@ import static jllm.tensor.Panels.BP;
 import static jllm.tensor.Panels.F;
 import static jllm.tensor.Panels.H;
 import static jllm.tensor.Panels.I;
-import static jllm.tensor.Panels.LE;
 import static jllm.tensor.Panels.P;
 import static jllm.tensor.Panels.S;
 
