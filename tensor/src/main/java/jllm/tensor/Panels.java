@@ -319,13 +319,28 @@ final class Panels {
     }
 
     /**
-     * A zeroed buffer for a repacked tensor, freed when unreachable. On Linux an anonymous mapping:
-     * the kernel zeroes each page at its first touch, which happens in the repacking threads, where
-     * {@code Arena.allocate} would first memset the whole buffer on one thread (a quarter of the
-     * repack time of a 150 MB tensor). 2 MiB transparent huge pages were tried and dropped: filling
-     * them cost 3x the repack time on the Xeon VM (docs/quantization-and-speed.md).
+     * Whether native weight buffers go on 2 MiB transparent huge pages ({@code -Djllm.hugepages=true},
+     * which the launcher sets with {@code -XX:+UseTransparentHugePages} for the heap where the kernel
+     * offers them). A decode pass streams every weight once: paired passes over the same Q6_K tensor
+     * from memory, 2 threads, ran 1.06x on huge pages at 512 bits and 1.07x at AVX2 (AMD EPYC). Filling
+     * them costs nothing more once the guest has backed the memory (1 GiB of heap arrays allocated and
+     * touched in 0.14 s against 0.56 s on 4 KiB pages), but 2.3 s per GiB on a VM's fresh memory (host
+     * faults): the Xeon VM's 3x repack time of an earlier try was that (docs/quantization-and-speed.md).
+     * Not final only so that tests can switch it.
+     */
+    static volatile boolean hugePages = Boolean.getBoolean("jllm.hugepages");
+
+    /**
+     * A zeroed buffer for a repacked tensor, freed when unreachable. On Linux an anonymous mapping
+     * (on huge pages where {@link #hugePages} asks for them): the kernel zeroes each page at its first
+     * touch, which happens in the repacking threads, where {@code Arena.allocate} would first memset
+     * the whole buffer on one thread (a quarter of the repack time of a 150 MB tensor).
      */
     static MemorySegment allocate(long bytes) {
+        if (hugePages && bytes >= HUGE) {
+            MemorySegment h = allocateHuge(bytes);
+            if (h != null) return h;
+        }
         if (MMAP != null && bytes >= 1 << 20) {
             try {
                 MemorySegment m = (MemorySegment) MMAP.invokeExact(MemorySegment.NULL, bytes, 0x3 /* PROT_READ | PROT_WRITE */,

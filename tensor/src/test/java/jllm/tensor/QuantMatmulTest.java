@@ -103,6 +103,36 @@ class QuantMatmulTest {
     }
 
     /**
+     * Native panels (Q6_K's) on 2 MiB huge pages ({@code jllm.hugepages}, the launcher's default) give
+     * the same products as on plain pages, and the buffer is 2 MiB aligned where the system offers it.
+     */
+    @Test
+    void panelsOnHugePagesGiveTheSameProducts() {
+        Random r = new Random(14);
+        GgmlType t = GgmlType.Q6_K;
+        int out = 48 * Panels.P + 3, in = 8192;  // panels of more than 2 MiB in all at every width
+        byte[] b = QuantTest.randomBlocks(t, out * in / t.blockSize, r);
+        float[] x = new float[in];
+        for (int i = 0; i < in; i++) x[i] = (float) r.nextGaussian();
+        boolean saved = Panels.hugePages;
+        try {
+            float[][] y = new float[2][out];
+            for (int huge = 0; huge < 2; huge++) {
+                Panels.hugePages = huge == 1;
+                Tensor w = Tensors.of(t, QuantTest.offHeap(b), out, in);
+                new CpuBackend(2, false).matmul(w, x, y[huge], 1, null);
+                Panels.Store st = ((QuantTensor) w).panels(Parallel.shared(1));
+                assertTrue(st.views[0].byteSize() >= 2 << 20, "large enough for huge pages: " + st.views[0].byteSize());
+                if (huge == 1 && st.views != null && Panels.allocateHuge(1) != null)
+                    assertEquals(0, st.views[0].address() % (2 << 20), "huge-page panels are 2 MiB aligned");
+            }
+            assertArrayEquals(y[0], y[1]);
+        } finally {
+            Panels.hugePages = saved;
+        }
+    }
+
+    /**
      * {@link CpuBackend#matmuls} (decode's q/k/v and gate/up as one job) gives each product bit for bit
      * as {@link CpuBackend#matmul} does alone: mixed quantized formats (Q4_K_M's Q4_K beside Q6_K),
      * partial last panels; with and without bias, decode and prefill token counts, both modes, one and
