@@ -30,7 +30,8 @@ import jllm.tensor.Tensor;
  */
 public final class GgufConverter {
     /**
-     * Target file types: a uniform type, or one of llama.cpp's mixed recipes (Q4_K_M, Q5_K_M). A
+     * Target file types, as llama.cpp's {@code llama-quantize} names them: one type for every matrix
+     * but the LM head (Q6_K in quantized files, see {@link #pick}), or a mixed recipe (Q4_K_M, Q5_K_M). A
      * file-level choice with llama.cpp's {@code general.file_type} number, not a second table of tensor
      * types: each names its base {@link GgmlType}, where everything about the type itself lives.
      */
@@ -90,6 +91,7 @@ public final class GgufConverter {
         final int totalTensors = total;
         int[] done = {0};
         int nLayers = s.layers;
+        boolean tied = !st.has(s.names.lmHead);
         for (TensorMap.Entry e : entries) {
             if (e.role() == TensorMap.Role.EXPERT || !st.has(e.hf())) continue;
             // Only the shape now: the tensor itself is read (or, for random weights, made) while writing,
@@ -98,7 +100,7 @@ public final class GgufConverter {
             long[] shape = info.shape();
             boolean isNorm = shape.length == 1 && e.gguf().contains("norm");
             int rowsPerHead = s.headDim;
-            GgmlType gt = pick(type, e.gguf(), shape, nLayers);
+            GgmlType gt = pick(type, e.gguf(), shape, nLayers, tied);
             boolean qk = permute && (e.role() == TensorMap.Role.Q || e.role() == TensorMap.Role.K);
             w.tensor(e.gguf(), gt.id, shape, bytes(gt, shape), arena -> {
                 Tensor t = st.tensor(e.hf(), arena);
@@ -118,7 +120,7 @@ public final class GgufConverter {
             List<TensorMap.Entry> es = stack.getValue();
             long[] one = st.info(es.get(0).hf()).shape();
             long[] shape = {es.size(), one[0], one[1]};
-            GgmlType gt = pick(type, stack.getKey(), new long[] {one[0], one[1]}, nLayers);
+            GgmlType gt = pick(type, stack.getKey(), new long[] {one[0], one[1]}, nLayers, tied);
             w.tensor(stack.getKey(), gt.id, shape, bytes(gt, shape), arena -> {
                 int per = Math.toIntExact(one[0] * one[1]);
                 float[] v = new float[Math.toIntExact((long) per * es.size())];
@@ -144,16 +146,25 @@ public final class GgufConverter {
         Spec s = Architectures.forConfig(c).spec(c);
         java.util.Map<String, String> gguf = new java.util.HashMap<>();
         for (TensorMap.Entry e : TensorMap.entries(s)) gguf.put(e.hf(), e.gguf());
-        return (hf, shape) -> pick(ft, gguf.getOrDefault(hf, hf), shape, s.layers);
+        return (hf, shape) -> pick(ft, gguf.getOrDefault(hf, hf), shape, s.layers, s.tiedEmbeddings);
     }
 
-    /** The type of one tensor: vectors F32; matrices the file type, with llama.cpp's Q4_K_M / Q5_K_M upgrades. */
-    static GgmlType pick(FileType ft, String gguf, long[] shape, int layers) {
+    /**
+     * The type of one tensor, as {@code llama-quantize} picks it (llama.cpp's {@code llama_tensor_get_type},
+     * without an importance matrix): vectors F32; matrices the file type, except that in every
+     * quantized file type but Q8_0 the LM head is Q6_K, and it is {@code token_embd} where the
+     * embeddings are tied ({@code tied}: the file has no {@code output.weight}): a 1B Q4_0 file from
+     * {@code llama-quantize} has a Q6_K {@code token_embd}. Q4_K_M and Q5_K_M also raise attn_v and
+     * ffn_down of some layers to Q6_K. A type whose block does not divide the rows falls back to Q8_0
+     * (or F16).
+     */
+    static GgmlType pick(FileType ft, String gguf, long[] shape, int layers, boolean tied) {
         if (shape.length == 1) return GgmlType.F32;
         GgmlType t = ft.base;
-        if (ft == FileType.Q4_K_M || ft == FileType.Q5_K_M) {
-            if (gguf.equals("output.weight")) t = GgmlType.Q6_K;
-            else if (gguf.contains("attn_v") || gguf.contains("ffn_down")) {
+        boolean head = gguf.equals("output.weight") || tied && gguf.equals("token_embd.weight");
+        if (head && t.blockSize > 1 && t != GgmlType.Q8_0) t = GgmlType.Q6_K;
+        else if (ft == FileType.Q4_K_M || ft == FileType.Q5_K_M) {
+            if (gguf.contains("attn_v") || gguf.contains("ffn_down")) {
                 int layer = gguf.startsWith("blk.") ? Integer.parseInt(gguf.substring(4, gguf.indexOf('.', 4))) : 0;
                 // llama.cpp's use_more_bits: first and last eighth of the layers, and every third in between
                 boolean more = layer < layers / 8 || layer >= 7 * layers / 8 || (layer - layers / 8) % 3 == 2;

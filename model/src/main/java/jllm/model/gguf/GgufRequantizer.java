@@ -32,6 +32,7 @@ public final class GgufRequantizer {
             String arch = f.getString("general.architecture", "");
             int layers = (int) f.getLong(arch + ".block_count", 0);
             int n = f.tensors().size(), i = 0;
+            boolean tied = f.tensors().stream().noneMatch(ti -> ti.name().equals("output.weight"));
             for (GgufTensorInfo ti : f.tensors()) {
                 long[] shape = GgufTensorStore.shape(ti);
                 int idx = ++i;
@@ -42,7 +43,7 @@ public final class GgufRequantizer {
                     continue;
                 }
                 long[] rowShape = {shape.length == 3 ? shape[1] : shape[0], shape[shape.length - 1]};
-                GgmlType gt = GgufConverter.pick(type, ti.name(), rowShape, layers);
+                GgmlType gt = GgufConverter.pick(type, ti.name(), rowShape, layers, tied);
                 long bytes = 1;
                 for (long d : shape) bytes *= d;
                 bytes = bytes / gt.blockSize * gt.blockBytes;

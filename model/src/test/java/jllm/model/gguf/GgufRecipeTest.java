@@ -1,0 +1,45 @@
+package jllm.model.gguf;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+
+import jllm.model.gguf.GgufConverter.FileType;
+import jllm.tensor.GgmlType;
+import org.junit.jupiter.api.Test;
+
+/**
+ * Which type each tensor gets, against what {@code llama-quantize} (build 9749) wrote for
+ * Llama-3.2-1B (16 layers, tied embeddings): Q4_0 and Q4_K_M files with {@code token_embd} at Q6_K,
+ * Q4_K_M's attn_v and ffn_down at Q6_K in layers 0, 1, 4, 7, 10, 13, 14, 15; and llama.cpp's rules
+ * in {@code llama_tensor_get_type} (src/llama-quant.cpp) where that file does not show them: an
+ * untied model's {@code output.weight} at Q6_K and its {@code token_embd} at the file's type, Q8_0
+ * files unchanged, rows that Q6_K's 256-value blocks do not divide at Q8_0.
+ */
+class GgufRecipeTest {
+    private static final long[] EMBD = {128256, 2048}, SQUARE = {2048, 2048}, DOWN = {2048, 8192};
+
+    @Test
+    void theLmHeadIsQ6KInEveryQuantizedFileButQ8_0() {
+        for (FileType ft : new FileType[] {FileType.Q4_0, FileType.Q4_1, FileType.Q5_0, FileType.Q5_1, FileType.Q4_K_M, FileType.Q5_K_M, FileType.Q6_K}) {
+            assertEquals(GgmlType.Q6_K, GgufConverter.pick(ft, "token_embd.weight", EMBD, 16, true), ft + " tied");
+            assertEquals(GgmlType.Q6_K, GgufConverter.pick(ft, "output.weight", EMBD, 16, false), ft + " output");
+            assertEquals(ft.base, GgufConverter.pick(ft, "token_embd.weight", EMBD, 16, false), ft + " untied token_embd");
+            assertEquals(ft.base, GgufConverter.pick(ft, "blk.3.attn_q.weight", SQUARE, 16, true), ft + " attn_q");
+        }
+        for (FileType ft : new FileType[] {FileType.Q8_0, FileType.F16, FileType.BF16, FileType.F32})
+            assertEquals(ft.base, GgufConverter.pick(ft, "token_embd.weight", EMBD, 16, true), ft + " keeps its type");
+        // rows of 96 values: no 256-value blocks, Q8_0 as llama.cpp's fallback
+        assertEquals(GgmlType.Q8_0, GgufConverter.pick(FileType.Q4_0, "token_embd.weight", new long[] {1000, 96}, 2, true));
+        assertEquals(GgmlType.F32, GgufConverter.pick(FileType.Q4_0, "output_norm.weight", new long[] {2048}, 16, true));
+    }
+
+    @Test
+    void q4KMRaisesAttnVAndFfnDownOfTheLayersLlamaQuantizeRaises() {
+        java.util.Set<Integer> more = java.util.Set.of(0, 1, 4, 7, 10, 13, 14, 15);
+        for (int l = 0; l < 16; l++) {
+            GgmlType want = more.contains(l) ? GgmlType.Q6_K : GgmlType.Q4_K;
+            assertEquals(want, GgufConverter.pick(FileType.Q4_K_M, "blk." + l + ".attn_v.weight", new long[] {512, 2048}, 16, true), "attn_v " + l);
+            assertEquals(want, GgufConverter.pick(FileType.Q4_K_M, "blk." + l + ".ffn_down.weight", DOWN, 16, true), "ffn_down " + l);
+            assertEquals(GgmlType.Q4_K, GgufConverter.pick(FileType.Q4_K_M, "blk." + l + ".ffn_up.weight", new long[] {8192, 2048}, 16, true), "ffn_up " + l);
+        }
+    }
+}
