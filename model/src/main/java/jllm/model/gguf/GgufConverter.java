@@ -155,8 +155,9 @@ public final class GgufConverter {
      * quantized file type but Q8_0 the LM head is Q6_K, and it is {@code token_embd} where the
      * embeddings are tied ({@code tied}: the file has no {@code output.weight}): a 1B Q4_0 file from
      * {@code llama-quantize} has a Q6_K {@code token_embd}. Q4_K_M and Q5_K_M also raise attn_v and
-     * ffn_down of some layers to Q6_K. A type whose block does not divide the rows falls back to Q8_0
-     * (or F16).
+     * ffn_down of some layers to Q6_K. A type whose block does not divide the rows falls back as in
+     * llama.cpp (Q4_K to Q5_0, Q5_K to Q5_1, Q6_K to Q8_0), and to F16 where 32 does not divide them
+     * either (where llama-quantize stops with an error for the 32-value types).
      */
     static GgmlType pick(FileType ft, String gguf, long[] shape, int layers, boolean tied) {
         if (shape.length == 1) return GgmlType.F32;
@@ -172,7 +173,8 @@ public final class GgufConverter {
             }
         }
         long cols = shape[shape.length - 1];
-        if (cols % t.blockSize != 0) t = cols % 32 == 0 && t != GgmlType.F16 && t != GgmlType.BF16 ? GgmlType.Q8_0 : GgmlType.F16;
+        // llama.cpp's tensor_type_fallback: a 32-value type of about the same size, then F16
+        if (cols % t.blockSize != 0) t = t == GgmlType.Q4_K ? GgmlType.Q5_0 : t == GgmlType.Q5_K ? GgmlType.Q5_1 : GgmlType.Q8_0;
         if (cols % t.blockSize != 0) t = GgmlType.F16;
         return t;
     }

@@ -12,7 +12,7 @@ import org.junit.jupiter.api.Test;
  * Q4_K_M's attn_v and ffn_down at Q6_K in layers 0, 1, 4, 7, 10, 13, 14, 15; and llama.cpp's rules
  * in {@code llama_tensor_get_type} (src/llama-quant.cpp) where that file does not show them: an
  * untied model's {@code output.weight} at Q6_K and its {@code token_embd} at the file's type, Q8_0
- * files unchanged, rows that Q6_K's 256-value blocks do not divide at Q8_0.
+ * files unchanged, and {@code tensor_type_fallback} for rows that a type's blocks do not divide.
  */
 class GgufRecipeTest {
     private static final long[] EMBD = {128256, 2048}, SQUARE = {2048, 2048}, DOWN = {2048, 8192};
@@ -27,8 +27,13 @@ class GgufRecipeTest {
         }
         for (FileType ft : new FileType[] {FileType.Q8_0, FileType.F16, FileType.BF16, FileType.F32})
             assertEquals(ft.base, GgufConverter.pick(ft, "token_embd.weight", EMBD, 16, true), ft + " keeps its type");
-        // rows of 96 values: no 256-value blocks, Q8_0 as llama.cpp's fallback
+        // rows of 96 values: no 256-value blocks, llama.cpp's tensor_type_fallback; F16 where 32 does not divide them
         assertEquals(GgmlType.Q8_0, GgufConverter.pick(FileType.Q4_0, "token_embd.weight", new long[] {1000, 96}, 2, true));
+        assertEquals(GgmlType.Q8_0, GgufConverter.pick(FileType.Q4_K_M, "output.weight", new long[] {1000, 96}, 2, false));
+        assertEquals(GgmlType.Q5_0, GgufConverter.pick(FileType.Q4_K_M, "blk.0.attn_q.weight", new long[] {96, 96}, 2, true));
+        assertEquals(GgmlType.Q5_1, GgufConverter.pick(FileType.Q5_K_M, "blk.0.attn_q.weight", new long[] {96, 96}, 2, true));
+        assertEquals(GgmlType.Q8_0, GgufConverter.pick(FileType.Q4_K_M, "blk.1.ffn_down.weight", new long[] {96, 96}, 2, true));
+        assertEquals(GgmlType.F16, GgufConverter.pick(FileType.Q4_0, "blk.0.attn_q.weight", new long[] {100, 100}, 2, true));
         assertEquals(GgmlType.F32, GgufConverter.pick(FileType.Q4_0, "output_norm.weight", new long[] {2048}, 16, true));
     }
 
