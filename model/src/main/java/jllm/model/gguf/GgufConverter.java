@@ -92,6 +92,7 @@ public final class GgufConverter {
         int[] done = {0};
         int nLayers = s.layers;
         boolean tied = !st.has(s.names.lmHead);
+        int experts = experts(s);
         for (TensorMap.Entry e : entries) {
             if (e.role() == TensorMap.Role.EXPERT || !st.has(e.hf())) continue;
             // Only the shape now: the tensor itself is read (or, for random weights, made) while writing,
@@ -100,7 +101,7 @@ public final class GgufConverter {
             long[] shape = info.shape();
             boolean isNorm = shape.length == 1 && e.gguf().contains("norm");
             int rowsPerHead = s.headDim;
-            GgmlType gt = pick(type, e.gguf(), shape, nLayers, tied);
+            GgmlType gt = pick(type, e.gguf(), shape, nLayers, tied, experts);
             boolean qk = permute && (e.role() == TensorMap.Role.Q || e.role() == TensorMap.Role.K);
             w.tensor(e.gguf(), gt.id, shape, bytes(gt, shape), arena -> {
                 Tensor t = st.tensor(e.hf(), arena);
@@ -120,7 +121,7 @@ public final class GgufConverter {
             List<TensorMap.Entry> es = stack.getValue();
             long[] one = st.info(es.get(0).hf()).shape();
             long[] shape = {es.size(), one[0], one[1]};
-            GgmlType gt = pick(type, stack.getKey(), new long[] {one[0], one[1]}, nLayers, tied);
+            GgmlType gt = pick(type, stack.getKey(), new long[] {one[0], one[1]}, nLayers, tied, experts);
             w.tensor(stack.getKey(), gt.id, shape, bytes(gt, shape), arena -> {
                 int per = Math.toIntExact(one[0] * one[1]);
                 float[] v = new float[Math.toIntExact((long) per * es.size())];
@@ -146,37 +147,65 @@ public final class GgufConverter {
         Spec s = Architectures.forConfig(c).spec(c);
         java.util.Map<String, String> gguf = new java.util.HashMap<>();
         for (TensorMap.Entry e : TensorMap.entries(s)) gguf.put(e.hf(), e.gguf());
-        return (hf, shape) -> pick(ft, gguf.getOrDefault(hf, hf), shape, s.layers, s.tiedEmbeddings);
+        int experts = experts(s);
+        return (hf, shape) -> pick(ft, gguf.getOrDefault(hf, hf), shape, s.layers, s.tiedEmbeddings, experts);
     }
 
     /**
      * The type of one tensor, as {@code llama-quantize} picks it (llama.cpp's {@code llama_tensor_get_type},
-     * without an importance matrix): vectors F32; matrices the file type, except that in every
+     * without an importance matrix): vectors and MoE routers F32; matrices the file type, except that in every
      * quantized file type but Q8_0 the LM head is Q6_K, and it is {@code token_embd} where the
      * embeddings are tied ({@code tied}: the file has no {@code output.weight}): a 1B Q4_0 file from
      * {@code llama-quantize} has a Q6_K {@code token_embd}. Q4_K_M and Q5_K_M also raise attn_v and
-     * ffn_down of some layers to Q6_K. A type whose block does not divide the rows falls back as in
+     * ffn_down of some layers to Q6_K (attn_qkv, Phi-3's fused projection, counts as attn_v). With 8
+     * experts ({@code experts}, Mixtral) attn_v and attn_k are Q8_0 in every quantized type, and
+     * Q4_K_M's attn_output Q5_K. (Not taken over: the 70B-only Q5_K attn_v.) A type whose block does not divide the rows falls back as in
      * llama.cpp (Q4_K to Q5_0, Q5_K to Q5_1, Q6_K to Q8_0), and to F16 where 32 does not divide them
      * either (where llama-quantize stops with an error for the 32-value types).
      */
-    static GgmlType pick(FileType ft, String gguf, long[] shape, int layers, boolean tied) {
-        if (shape.length == 1) return GgmlType.F32;
+    static GgmlType pick(FileType ft, String gguf, long[] shape, int layers, boolean tied, int experts) {
+        // MoE routers stay fp32, as llama.cpp's converter writes them and its quantizer leaves them
+        if (shape.length == 1 || gguf.contains("ffn_gate_inp")) return GgmlType.F32;
         GgmlType t = ft.base;
-        boolean head = gguf.equals("output.weight") || tied && gguf.equals("token_embd.weight");
-        if (head && t.blockSize > 1 && t != GgmlType.Q8_0) t = GgmlType.Q6_K;
-        else if (ft == FileType.Q4_K_M || ft == FileType.Q5_K_M) {
-            if (gguf.contains("attn_v") || gguf.contains("ffn_down")) {
-                int layer = gguf.startsWith("blk.") ? Integer.parseInt(gguf.substring(4, gguf.indexOf('.', 4))) : 0;
-                // llama.cpp's use_more_bits: first and last eighth of the layers, and every third in between
-                boolean more = layer < layers / 8 || layer >= 7 * layers / 8 || (layer - layers / 8) % 3 == 2;
-                if (more) t = GgmlType.Q6_K;
-            }
+        if (t.blockSize == 1) return t;
+        boolean mixed = ft == FileType.Q4_K_M || ft == FileType.Q5_K_M;
+        int layer = layerOf(gguf);
+        // llama.cpp's use_more_bits: first and last eighth of the layers, and every third in between
+        boolean more = layer < layers / 8 || layer >= 7 * layers / 8 || (layer - layers / 8) % 3 == 2;
+        if (gguf.equals("output.weight") || tied && gguf.equals("token_embd.weight")) {
+            if (t != GgmlType.Q8_0) t = GgmlType.Q6_K;
+        } else if (gguf.contains("attn_v.") || gguf.contains("attn_qkv.")) {
+            if (mixed && more) t = GgmlType.Q6_K;
+            if (experts == 8) t = GgmlType.Q8_0;
+        } else if (gguf.contains("attn_k.")) {
+            if (experts == 8) t = GgmlType.Q8_0;
+        } else if (gguf.contains("ffn_down")) {
+            if (mixed && more) t = GgmlType.Q6_K;
+        } else if (gguf.contains("attn_output.")) {
+            if (experts == 8 && ft == FileType.Q4_K_M) t = GgmlType.Q5_K;
         }
         long cols = shape[shape.length - 1];
         // llama.cpp's tensor_type_fallback: a 32-value type of about the same size, then F16
         if (cols % t.blockSize != 0) t = t == GgmlType.Q4_K ? GgmlType.Q5_0 : t == GgmlType.Q5_K ? GgmlType.Q5_1 : GgmlType.Q8_0;
         if (cols % t.blockSize != 0) t = GgmlType.F16;
         return t;
+    }
+
+    /** N of a {@code blk.N.} name, 0 for other names (a file's names are not trusted to be well formed). */
+    private static int layerOf(String gguf) {
+        int end = gguf.indexOf('.', 4);
+        if (!gguf.startsWith("blk.") || end < 0) return 0;
+        try {
+            return Integer.parseInt(gguf.substring(4, end));
+        } catch (NumberFormatException e) {
+            return 0;
+        }
+    }
+
+    /** Experts per MoE layer (0 for a dense model), as GGUF's {@code expert_count}. */
+    private static int experts(Spec s) {
+        for (Spec.LayerSpec l : s.layer) if (l.ffn() instanceof Spec.Moe m) return m.experts();
+        return 0;
     }
 
     static MemorySegment encode(GgmlType t, float[] v, long[] shape) {

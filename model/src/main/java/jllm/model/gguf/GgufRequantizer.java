@@ -31,19 +31,20 @@ public final class GgufRequantizer {
             w.alignment(32);
             String arch = f.getString("general.architecture", "");
             int layers = (int) f.getLong(arch + ".block_count", 0);
+            int experts = (int) f.getLong(arch + ".expert_count", 0);
             int n = f.tensors().size(), i = 0;
             boolean tied = f.tensors().stream().noneMatch(ti -> ti.name().equals("output.weight"));
             for (GgufTensorInfo ti : f.tensors()) {
                 long[] shape = GgufTensorStore.shape(ti);
                 int idx = ++i;
                 GgmlType src = st.type(ti.name());
-                boolean keep = shape.length == 1 || !src.supported || ti.name().startsWith("rope_");
+                boolean keep = shape.length == 1 || !src.supported || ti.name().startsWith("rope_") || ti.name().contains("ffn_gate_inp");
                 if (keep) {
                     w.tensor(ti.name(), ti.ggmlType(), shape, ti.data());
                     continue;
                 }
                 long[] rowShape = {shape.length == 3 ? shape[1] : shape[0], shape[shape.length - 1]};
-                GgmlType gt = GgufConverter.pick(type, ti.name(), rowShape, layers, tied);
+                GgmlType gt = GgufConverter.pick(type, ti.name(), rowShape, layers, tied, experts);
                 long bytes = 1;
                 for (long d : shape) bytes *= d;
                 bytes = bytes / gt.blockSize * gt.blockBytes;
