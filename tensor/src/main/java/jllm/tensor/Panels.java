@@ -325,7 +325,8 @@ final class Panels {
      * from memory, 2 threads, ran 1.06x on huge pages at 512 bits and 1.07x at AVX2 (AMD EPYC). Filling
      * them costs nothing more once the guest has backed the memory (1 GiB of heap arrays allocated and
      * touched in 0.14 s against 0.56 s on 4 KiB pages), but 2.3 s per GiB on a VM's fresh memory (host
-     * faults): the Xeon VM's 3x repack time of an earlier try was that (docs/quantization-and-speed.md).
+     * faults), probably what made an earlier try cost 3x the repack time on the Xeon VM
+     * (docs/quantization-and-speed.md).
      * Not final only so that tests can switch it.
      */
     static volatile boolean hugePages = Boolean.getBoolean("jllm.hugepages");

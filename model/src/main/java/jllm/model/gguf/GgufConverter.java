@@ -159,9 +159,9 @@ public final class GgufConverter {
      * {@code llama-quantize} has a Q6_K {@code token_embd}. Q4_K_M and Q5_K_M also raise attn_v and
      * ffn_down of some layers to Q6_K (attn_qkv, Phi-3's fused projection, counts as attn_v). With 8
      * experts ({@code experts}, Mixtral) attn_v and attn_k are Q8_0 in every quantized type, and
-     * Q4_K_M's attn_output Q5_K. (Not taken over: the 70B-only Q5_K attn_v.) A type whose block does not divide the rows falls back as in
-     * llama.cpp (Q4_K to Q5_0, Q5_K to Q5_1, Q6_K to Q8_0), and to F16 where 32 does not divide them
-     * either (where llama-quantize stops with an error for the 32-value types).
+     * Q4_K_M's attn_output Q5_K. Not taken over: the 70B-only Q5_K attn_v. A type whose block does
+     * not divide the rows falls back as in llama.cpp (Q4_K to Q5_0, Q5_K to Q5_1, Q6_K to Q8_0), and
+     * to F16 where 32 does not divide them either (where llama-quantize stops with an error).
      */
     static GgmlType pick(FileType ft, String gguf, long[] shape, int layers, boolean tied, int experts) {
         // MoE routers stay fp32, as llama.cpp's converter writes them and its quantizer leaves them
