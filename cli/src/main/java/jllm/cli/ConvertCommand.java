@@ -21,6 +21,9 @@ final class ConvertCommand implements Callable<Integer> {
             description = WeightTypes.LIST + " (default ${DEFAULT-VALUE})")
     GgufConverter.FileType type;
 
+    @Option(names = "--pure", description = "Every weight matrix in --type, as llama-quantize --pure (default: llama-quantize's choice per tensor, e.g. the LM head at Q6_K)")
+    boolean pure;
+
     @Option(names = "--overwrite", description = "Replace the output file if it exists")
     boolean overwrite;
 
@@ -31,7 +34,7 @@ final class ConvertCommand implements Callable<Integer> {
         if (!Files.isRegularFile(hfDir.resolve("config.json")))
             throw new IllegalArgumentException(hfDir + ": no config.json; convert reads a Hugging Face model directory");
         long t0 = System.nanoTime();
-        GgufConverter.convert(hfDir, out, type, overwrite, w -> TokenizerMetadata.add(hfDir, w), Progress.stderr("convert"));
+        GgufConverter.convert(hfDir, out, type, pure, overwrite, w -> TokenizerMetadata.add(hfDir, w), Progress.stderr("convert"));
         Progress.done();
         System.err.printf("wrote %s (%s) in %.1f s%n", out, WeightTypes.name(type), (System.nanoTime() - t0) / 1e9);
         return 0;

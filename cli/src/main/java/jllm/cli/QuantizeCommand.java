@@ -20,13 +20,16 @@ final class QuantizeCommand implements Callable<Integer> {
     @Parameters(index = "2", converter = WeightTypes.Converter.class, description = WeightTypes.LIST)
     GgufConverter.FileType type;
 
+    @Option(names = "--pure", description = "Every weight matrix in the type, as llama-quantize --pure (default: llama-quantize's choice per tensor, e.g. the LM head at Q6_K)")
+    boolean pure;
+
     @Option(names = "--overwrite", description = "Replace the output file if it exists")
     boolean overwrite;
 
     @Override
     public Integer call() {
         InputFile.requireFile(in, "input");
-        GgufRequantizer.requantize(in, out, type, overwrite, Progress.stderr("quantize"));
+        GgufRequantizer.requantize(in, out, type, pure, overwrite, Progress.stderr("quantize"));
         Progress.done();
         System.err.println("wrote " + out);
         return 0;

@@ -62,6 +62,11 @@ public final class GgufConverter {
      * chat template) is the caller's.
      */
     public static void addModel(GgufWriter w, Config c, TensorStore st, FileType type, String name, Consumer<String> progress) {
+        addModel(w, c, st, type, false, name, progress);
+    }
+
+    /** As above; {@code pure}: every matrix in {@code type} (llama-quantize's {@code --pure}), see {@link #pick}. */
+    public static void addModel(GgufWriter w, Config c, TensorStore st, FileType type, boolean pure, String name, Consumer<String> progress) {
         Architecture arch = Architectures.forConfig(c);
         Spec s = arch.spec(c);
         String ga = GgufConfig.GGUF_ARCH.get(s.modelType);
@@ -101,7 +106,7 @@ public final class GgufConverter {
             long[] shape = info.shape();
             boolean isNorm = shape.length == 1 && e.gguf().contains("norm");
             int rowsPerHead = s.headDim;
-            GgmlType gt = pick(type, e.gguf(), shape, nLayers, tied, experts);
+            GgmlType gt = pick(type, e.gguf(), shape, nLayers, tied, experts, pure);
             boolean qk = permute && (e.role() == TensorMap.Role.Q || e.role() == TensorMap.Role.K);
             w.tensor(e.gguf(), gt.id, shape, bytes(gt, shape), arena -> {
                 Tensor t = st.tensor(e.hf(), arena);
@@ -121,7 +126,7 @@ public final class GgufConverter {
             List<TensorMap.Entry> es = stack.getValue();
             long[] one = st.info(es.get(0).hf()).shape();
             long[] shape = {es.size(), one[0], one[1]};
-            GgmlType gt = pick(type, stack.getKey(), new long[] {one[0], one[1]}, nLayers, tied, experts);
+            GgmlType gt = pick(type, stack.getKey(), new long[] {one[0], one[1]}, nLayers, tied, experts, pure);
             w.tensor(stack.getKey(), gt.id, shape, bytes(gt, shape), arena -> {
                 int per = Math.toIntExact(one[0] * one[1]);
                 float[] v = new float[Math.toIntExact((long) per * es.size())];
@@ -144,11 +149,16 @@ public final class GgufConverter {
      * name and shape: random weights made with it are exactly what {@code convert} would write.
      */
     public static java.util.function.BiFunction<String, long[], GgmlType> matrixTypes(Config c, FileType ft) {
+        return matrixTypes(c, ft, false);
+    }
+
+    /** As above; {@code pure}: every matrix in {@code ft} (see {@link #pick}). */
+    public static java.util.function.BiFunction<String, long[], GgmlType> matrixTypes(Config c, FileType ft, boolean pure) {
         Spec s = Architectures.forConfig(c).spec(c);
         java.util.Map<String, String> gguf = new java.util.HashMap<>();
         for (TensorMap.Entry e : TensorMap.entries(s)) gguf.put(e.hf(), e.gguf());
         int experts = experts(s);
-        return (hf, shape) -> pick(ft, gguf.getOrDefault(hf, hf), shape, s.layers, s.tiedEmbeddings, experts);
+        return (hf, shape) -> pick(ft, gguf.getOrDefault(hf, hf), shape, s.layers, s.tiedEmbeddings, experts, pure);
     }
 
     /**
@@ -162,12 +172,15 @@ public final class GgufConverter {
      * Q4_K_M's attn_output Q5_K. Not taken over: the 70B-only Q5_K attn_v. A type whose block does
      * not divide the rows falls back as in llama.cpp (Q4_K to Q5_0, Q5_K to Q5_1, Q6_K to Q8_0), and
      * to F16 where 32 does not divide them either (where llama-quantize stops with an error).
+     * {@code pure} (llama-quantize's {@code --pure}) keeps every matrix at the file's type, fallback
+     * aside: for comparing formats rather than for use.
      */
-    static GgmlType pick(FileType ft, String gguf, long[] shape, int layers, boolean tied, int experts) {
+    static GgmlType pick(FileType ft, String gguf, long[] shape, int layers, boolean tied, int experts, boolean pure) {
         // MoE routers stay fp32, as llama.cpp's converter writes them and its quantizer leaves them
         if (shape.length == 1 || gguf.contains("ffn_gate_inp")) return GgmlType.F32;
         GgmlType t = ft.base;
         if (t.blockSize == 1) return t;
+        if (pure) return fallback(t, shape);
         boolean mixed = ft == FileType.Q4_K_M || ft == FileType.Q5_K_M;
         int layer = layerOf(gguf);
         // llama.cpp's use_more_bits: first and last eighth of the layers, and every third in between
@@ -184,8 +197,12 @@ public final class GgufConverter {
         } else if (gguf.contains("attn_output.")) {
             if (experts == 8 && ft == FileType.Q4_K_M) t = GgmlType.Q5_K;
         }
+        return fallback(t, shape);
+    }
+
+    /** llama.cpp's tensor_type_fallback: a 32-value type of about the same size, then F16. */
+    private static GgmlType fallback(GgmlType t, long[] shape) {
         long cols = shape[shape.length - 1];
-        // llama.cpp's tensor_type_fallback: a 32-value type of about the same size, then F16
         if (cols % t.blockSize != 0) t = t == GgmlType.Q4_K ? GgmlType.Q5_0 : t == GgmlType.Q5_K ? GgmlType.Q5_1 : GgmlType.Q8_0;
         if (cols % t.blockSize != 0) t = GgmlType.F16;
         return t;
@@ -361,6 +378,12 @@ public final class GgufConverter {
      * conversion reads and, unless {@code overwrite}, may not exist; checked before any work.
      */
     public static void convert(Path hfDir, Path out, FileType type, boolean overwrite, Consumer<GgufWriter> extraMetadata, Consumer<String> progress) {
+        convert(hfDir, out, type, false, overwrite, extraMetadata, progress);
+    }
+
+    /** As above; {@code pure}: every matrix in {@code type} (see {@link #pick}). */
+    public static void convert(Path hfDir, Path out, FileType type, boolean pure, boolean overwrite, Consumer<GgufWriter> extraMetadata,
+                               Consumer<String> progress) {
         Config c = Config.read(hfDir.resolve("config.json"));
         try (TensorStore st = jllm.formats.safetensors.ShardedSafetensors.openDirectory(hfDir)) {
             List<Path> inputs = new ArrayList<>(st.files());
@@ -369,7 +392,7 @@ public final class GgufConverter {
                 if (java.nio.file.Files.exists(hfDir.resolve(f))) inputs.add(hfDir.resolve(f));
             OutputFile.check(out, overwrite, inputs);
             GgufWriter w = new GgufWriter();
-            addModel(w, c, st, type, hfDir.toAbsolutePath().normalize().getFileName().toString(), progress);
+            addModel(w, c, st, type, pure, hfDir.toAbsolutePath().normalize().getFileName().toString(), progress);
             extraMetadata.accept(w);
             finishMetadata(w, c);
             w.write(out, overwrite, inputs);

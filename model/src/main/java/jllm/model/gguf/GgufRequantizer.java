@@ -18,6 +18,11 @@ public final class GgufRequantizer {
 
     /** Rewrites {@code in} as {@code out}; never over the input (compared by real path), nor over an existing file without {@code overwrite}. */
     public static void requantize(Path in, Path out, GgufConverter.FileType type, boolean overwrite, Consumer<String> progress) {
+        requantize(in, out, type, false, overwrite, progress);
+    }
+
+    /** As above; {@code pure}: every matrix in {@code type} (llama-quantize's {@code --pure}, {@link GgufConverter#pick}). */
+    public static void requantize(Path in, Path out, GgufConverter.FileType type, boolean pure, boolean overwrite, Consumer<String> progress) {
         OutputFile.check(out, overwrite, List.of(in));
         try (GgufFile f = GgufFile.open(in)) {
             GgufTensorStore st = new GgufTensorStore(f);
@@ -44,7 +49,7 @@ public final class GgufRequantizer {
                     continue;
                 }
                 long[] rowShape = {shape.length == 3 ? shape[1] : shape[0], shape[shape.length - 1]};
-                GgmlType gt = GgufConverter.pick(type, ti.name(), rowShape, layers, tied, experts);
+                GgmlType gt = GgufConverter.pick(type, ti.name(), rowShape, layers, tied, experts, pure);
                 long bytes = 1;
                 for (long d : shape) bytes *= d;
                 bytes = bytes / gt.blockSize * gt.blockBytes;

@@ -24,9 +24,14 @@ public final class GgufExport {
     private GgufExport() { }
 
     public static void write(BaseCheckpoint base, TensorStore tensors, Path out, GgufConverter.FileType type, Consumer<String> progress) {
+        write(base, tensors, out, type, false, progress);
+    }
+
+    /** As above; {@code pure}: every matrix in {@code type} (llama-quantize's {@code --pure}). */
+    public static void write(BaseCheckpoint base, TensorStore tensors, Path out, GgufConverter.FileType type, boolean pure, Consumer<String> progress) {
         Config c = new Config(base.config(), base.path().toString());
         GgufWriter w = new GgufWriter();
-        GgufConverter.addModel(w, c, tensors, type, base.name(), progress);
+        GgufConverter.addModel(w, c, tensors, type, pure, base.name(), progress);
         if (base.dir() != null) GgufVocabWriter.addTo(base.dir(), w);
         GgufFile g = base.gguf();
         if (g != null) {
