@@ -5,6 +5,7 @@ import java.nio.file.Path;
 import java.util.concurrent.Callable;
 import jllm.model.gguf.GgufConverter;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 
@@ -21,8 +22,8 @@ final class ConvertCommand implements Callable<Integer> {
             description = WeightTypes.LIST + " (default ${DEFAULT-VALUE})")
     GgufConverter.FileType type;
 
-    @Option(names = "--pure", description = "Every weight matrix in --type, as llama-quantize --pure (default: llama-quantize's choice per tensor, e.g. the LM head at Q6_K)")
-    boolean pure;
+    @Mixin
+    PureOption pure;
 
     @Option(names = "--overwrite", description = "Replace the output file if it exists")
     boolean overwrite;
@@ -34,7 +35,7 @@ final class ConvertCommand implements Callable<Integer> {
         if (!Files.isRegularFile(hfDir.resolve("config.json")))
             throw new IllegalArgumentException(hfDir + ": no config.json; convert reads a Hugging Face model directory");
         long t0 = System.nanoTime();
-        GgufConverter.convert(hfDir, out, type, pure, overwrite, w -> TokenizerMetadata.add(hfDir, w), Progress.stderr("convert"));
+        GgufConverter.convert(hfDir, out, type, pure.pure, overwrite, w -> TokenizerMetadata.add(hfDir, w), Progress.stderr("convert"));
         Progress.done();
         System.err.printf("wrote %s (%s) in %.1f s%n", out, WeightTypes.name(type), (System.nanoTime() - t0) / 1e9);
         return 0;

@@ -17,6 +17,7 @@ import jllm.train.merge.BaseCheckpoint;
 import jllm.train.merge.MergedTensors;
 import jllm.train.peft.PeftAdapter;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 @Command(name = "export", mixinStandardHelpOptions = true,
@@ -35,8 +36,8 @@ final class ExportCommand implements Callable<Integer> {
     @Option(names = "--type", defaultValue = "q8_0", description = "f32, f16, bf16, q8_0, q4_0, q4_1, q5_0, q5_1, q4_k_m, q5_k_m, q6_k (default ${DEFAULT-VALUE})")
     String type;
 
-    @Option(names = "--pure", description = "Every weight matrix in --type, as llama-quantize --pure (default: llama-quantize's choice per tensor, e.g. the LM head at Q6_K)")
-    boolean pure;
+    @Mixin
+    PureOption pure;
 
     @Option(names = "--ollama", description = "Also write an Ollama Modelfile beside the GGUF")
     boolean ollama;
@@ -65,7 +66,7 @@ final class ExportCommand implements Callable<Integer> {
             if (b.gguf() != null) System.err.println("note: " + base + " is a GGUF file: its weights are re-encoded as " + ft
                     + " from their stored values (export from the original checkpoint to avoid quantizing twice)");
             ProgressLine progress = new ProgressLine();
-            GgufExport.write(b, tensors, out, ft, pure, s -> progress.update("export " + s, false));
+            GgufExport.write(b, tensors, out, ft, pure.pure, s -> progress.update("export " + s, false));
             progress.finish();
             System.err.printf(Locale.ROOT, "wrote %s (%s%s) in %.1f s%n", out, ft.name().toLowerCase(Locale.ROOT),
                     a == null ? "" : ", " + a.layers.size() + " LoRA layers merged", (System.nanoTime() - t0) / 1e9);

@@ -17,6 +17,7 @@ import jllm.tensor.GgmlType;
 import jllm.tokenizer.Tokenizer;
 import jllm.tokenizer.export.GgufVocabWriter;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 /**
@@ -42,8 +43,8 @@ final class InitCommand implements Callable<Integer> {
     @Option(names = "--tokenizer", description = "Tokenizer directory to embed (tokenizer.json, tokenizer_config.json) so llama.cpp/Ollama can load the file")
     Path tokenizer;
 
-    @Option(names = "--pure", description = "Every weight matrix in --type, as llama-quantize --pure (default: llama-quantize's choice per tensor, e.g. the LM head at Q6_K)")
-    boolean pure;
+    @Mixin
+    PureOption pure;
 
     @Option(names = "--seed", defaultValue = "1")
     long seed;
@@ -59,9 +60,9 @@ final class InitCommand implements Callable<Integer> {
         switch (format) {
             case "gguf" -> {
                 OutputFile.check(out, overwrite, inputs);
-                RandomWeights rw = new RandomWeights(c, GgufConverter.matrixTypes(c, type, pure), WeightTypes.name(type), seed, threads);
+                RandomWeights rw = new RandomWeights(c, GgufConverter.matrixTypes(c, type, pure.pure), WeightTypes.name(type), seed, threads);
                 GgufWriter w = new GgufWriter();
-                GgufConverter.addModel(w, c, rw, type, pure, preset + "-random", Progress.stderr("init"));
+                GgufConverter.addModel(w, c, rw, type, pure.pure, preset + "-random", Progress.stderr("init"));
                 // The preset's vocabulary size, as convert takes it from config.json: a tokenizer with
                 // more tokens than the embedding has rows is refused, fewer are padded.
                 if (tokenizer != null) {

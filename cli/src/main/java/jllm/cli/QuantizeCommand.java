@@ -6,6 +6,7 @@ import jllm.formats.io.InputFile;
 import jllm.model.gguf.GgufConverter;
 import jllm.model.gguf.GgufRequantizer;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 
@@ -20,8 +21,8 @@ final class QuantizeCommand implements Callable<Integer> {
     @Parameters(index = "2", converter = WeightTypes.Converter.class, description = WeightTypes.LIST)
     GgufConverter.FileType type;
 
-    @Option(names = "--pure", description = "Every weight matrix in the type, as llama-quantize --pure (default: llama-quantize's choice per tensor, e.g. the LM head at Q6_K)")
-    boolean pure;
+    @Mixin
+    PureOption pure;
 
     @Option(names = "--overwrite", description = "Replace the output file if it exists")
     boolean overwrite;
@@ -29,7 +30,7 @@ final class QuantizeCommand implements Callable<Integer> {
     @Override
     public Integer call() {
         InputFile.requireFile(in, "input");
-        GgufRequantizer.requantize(in, out, type, pure, overwrite, Progress.stderr("quantize"));
+        GgufRequantizer.requantize(in, out, type, pure.pure, overwrite, Progress.stderr("quantize"));
         Progress.done();
         System.err.println("wrote " + out);
         return 0;
