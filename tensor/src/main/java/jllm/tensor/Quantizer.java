@@ -138,14 +138,23 @@ public final class Quantizer {
         if (hi <= lo) { java.util.Arrays.fill(L, 0, n, 0); return new float[] {0, -lo}; }
         float bestScale = 0, bestMin = lo, bestErr = Float.MAX_VALUE;
         int[] l = new int[n];
+        // The candidates' sums of w and w x do not depend on the candidate: made once (the same sums in
+        // the same order, so the same bits), and w q once per value; the search is most of a K-quant
+        // file's quantize time.
+        double sw = 0, sx = 0;
+        for (int i = 0; i < n; i++) {
+            double wi = w[i];
+            sw += wi;
+            sx += wi * x[s + i];
+        }
         for (int step = 0; step <= 20; step++) {
             float iscale = (nmax - 1f + 0.1f * step) / (hi - lo);
-            double sw = 0, sl = 0, sl2 = 0, sx = 0, sxl = 0;
+            double sl = 0, sl2 = 0, sxl = 0;
             for (int i = 0; i < n; i++) {
                 int q = Math.max(0, Math.min(nmax, roundf(iscale * (x[s + i] - lo))));
                 l[i] = q;
-                double wi = w[i];
-                sw += wi; sl += wi * q; sl2 += wi * q * q; sx += wi * x[s + i]; sxl += wi * q * x[s + i];
+                double wq = (double) w[i] * q;
+                sl += wq; sl2 += wq * q; sxl += wq * x[s + i];
             }
             double det = sw * sl2 - sl * sl;
             if (det <= 0) continue;
