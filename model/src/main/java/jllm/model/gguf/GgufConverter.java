@@ -177,8 +177,7 @@ public final class GgufConverter {
      * aside: for comparing formats rather than for use.
      */
     static GgmlType pick(FileType ft, String gguf, long[] shape, int layers, boolean tied, int experts, boolean pure) {
-        // MoE routers stay fp32, as llama.cpp's converter writes them and its quantizer leaves them
-        if (shape.length == 1 || gguf.contains("ffn_gate_inp")) return GgmlType.F32;
+        if (shape.length == 1 || router(gguf)) return GgmlType.F32;
         GgmlType t = ft.base;
         if (t.blockSize == 1) return t;
         if (pure) return fallback(t, shape);
@@ -208,6 +207,12 @@ public final class GgufConverter {
         if (cols % t.blockSize != 0) t = GgmlType.F16;
         return t;
     }
+
+    /**
+     * A MoE router ({@code ffn_gate_inp}): llama.cpp's converter writes it in fp32 and its quantizer
+     * leaves it as it is, so {@link #pick} makes it F32 and {@code quantize} keeps its type.
+     */
+    static boolean router(String gguf) { return gguf.contains("ffn_gate_inp"); }
 
     /** N of a {@code blk.N.} name, 0 for other names (a file's names are not trusted to be well formed). */
     private static int layerOf(String gguf) {

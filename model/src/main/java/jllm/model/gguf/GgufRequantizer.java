@@ -43,7 +43,7 @@ public final class GgufRequantizer {
                 long[] shape = GgufTensorStore.shape(ti);
                 int idx = ++i;
                 GgmlType src = st.type(ti.name());
-                boolean keep = shape.length == 1 || !src.supported || ti.name().startsWith("rope_") || ti.name().contains("ffn_gate_inp");
+                boolean keep = shape.length == 1 || !src.supported || ti.name().startsWith("rope_") || GgufConverter.router(ti.name());
                 if (keep) {
                     w.tensor(ti.name(), ti.ggmlType(), shape, ti.data());
                     continue;
