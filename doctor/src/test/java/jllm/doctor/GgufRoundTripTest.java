@@ -131,8 +131,9 @@ class GgufRoundTripTest {
                 assertTrue(types.stream().allMatch(t -> t.endsWith("_K")), e.getKey() + " stored as " + types);
             double actBound = e.getKey() == GgufConverter.FileType.F32 ? 0 : INT8_BOUND;
             assertTrue(exact <= bound[i] && int8 <= bound[i] && act <= actBound, e.getKey() + " rel " + exact + " / " + int8 + " / " + act);
-            // exact decode and exact prefill differ only in summation order (F32: the same 1e-6 as act's 0 allows for)
-            assertTrue(prefill <= Math.max(actBound, 1e-6), e.getKey() + " fast prefill vs exact " + prefill);
+            // exact decode and exact prefill differ only in summation order (F32: fp32 round-off; 1.02e-6
+            // with 256-bit vectors on an AVX2-only AMD EPYC, where the partial sums are 8 lanes wide)
+            assertTrue(prefill <= Math.max(actBound, 4e-6), e.getKey() + " fast prefill vs exact " + prefill);
             i++;
         }
     }

@@ -110,7 +110,8 @@ class TrainingEngineTest {
             Run one = run(m, ex, Positions.batch(1, lengths[i]), targets, false);
             acc = acc == null ? one : sum(acc, one);
         }
-        assertClose(acc, whole, 2e-6, name + " packed vs micro-batches");
+        // fp32 round-off of two summation orders: 2.25e-6 (gemma3's k_norm weight) with 256-bit vectors on an AVX2-only AMD EPYC
+        assertClose(acc, whole, 5e-6, name + " packed vs micro-batches");
         // segment ids describe the same packing
         int[] seg = new int[total];
         for (int i = 0; i < lengths.length; i++) java.util.Arrays.fill(seg, starts[i], starts[i] + lengths[i], 10 + i % 2);
