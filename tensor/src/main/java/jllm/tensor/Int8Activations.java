@@ -33,16 +33,18 @@ final class Int8Activations {
     /** {@code [tokens][cols / 8]}: sums of 8 consecutive codes (formats that widen every 8 columns centre with them). */
     int[] sum8 = new int[0];
     /**
-     * {@code [tokens][blocks][34]}: everything Q4_0's decode kernel reads, in the order it reads it:
-     * per block {@code -8 sum(q)}, then {@code q[j]} and after them {@code q[j + 16] - 16 q[j]} for
-     * {@code j < 16}, then the block scale's bits; all but the scale stored as in {@link #q2}. A kernel
-     * that multiplies a whole nibble byte {@code lo + 16 hi} by {@code q[j]} and its high nibble by
-     * {@code q[j + 16] - 16 q[j]} gets {@code lo q[j] + hi q[j + 16]}: one mask fewer per byte (~3% on
-     * the AMD EPYC). The 16-bit products wrap, but their sum over a block is exact: the true sum fits
-     * in 16 bits. One array rather than four (codes, these, sums, scales): see {@link #pairs6}. Made
-     * only when asked for ({@link #Q40}).
+     * {@code [tokens][blocks][34]}: the multipliers of Q4_0's four-nibble kernel (see
+     * {@link FourNibbles}), in the order they read them: per block {@code -8 sum(q)}, then per unit
+     * {@code u < 8} (a 16-bit lane {@code L = n0 + 16 n1 + 256 n2 + 4096 n3} holding the codes of
+     * columns {@code 2u, 2u + 16, 2u + 1, 2u + 17}) {@code q[2u], q[2u+16] - 16 q[2u], q[2u+1] - 16
+     * q[2u+16], q[2u+17] - 16 q[2u+1]}, then the block scale's bits; all but the scale stored as in
+     * {@link #q2}. {@code L m0 + (L >>> 4) m1 + (L >>> 8) m2 + (L >>> 12) m3} is then the four codes
+     * times their four x codes: four products per lane for three shifts and no mask. The 16-bit
+     * products wrap, but their sum over a block is exact (the true sum, started at {@code -8 sum(q)},
+     * fits in 16 bits: 32 * 8 * 127 = 32512). One array rather than four (codes, these, sums,
+     * scales): see {@link #pairs6}. Made only when asked for ({@link #NIB4}).
      */
-    int[] q40 = new int[0];
+    int[] nib4 = new int[0];
     /**
      * {@code [tokens][blocks][33]}: Q8_0's decode kernel's activations in one array, in reading order:
      * per block the codes as in {@link #q2}, then the block scale's bits (see {@link #pairs6}). Made
@@ -84,7 +86,7 @@ final class Int8Activations {
     private int extras;
 
     /** {@link #extras} flags: the optional arrays a format's kernel reads ({@link QuantTensor#activationExtras}). */
-    static final int Q40 = 1, Y5 = 2, Y6 = 4, PAIRS6 = 8, Q80 = 16, ALL = Q40 | Y5 | Y6 | PAIRS6 | Q80;
+    static final int NIB4 = 1, Y5 = 2, Y6 = 4, PAIRS6 = 8, Q80 = 16, ALL = NIB4 | Y5 | Y6 | PAIRS6 | Q80;
 
     private static final ThreadLocal<Int8Activations> SCRATCH = ThreadLocal.withInitial(Int8Activations::new);
 
@@ -109,7 +111,7 @@ final class Int8Activations {
         this.blocks = cols / BLOCK;
         int n = tokens * cols, nb = tokens * blocks;
         if (q2.length < n) q2 = new int[n];
-        if ((extras & Q40) != 0 && q40.length < nb * 34) q40 = new int[nb * 34];
+        if ((extras & NIB4) != 0 && nib4.length < nb * 34) nib4 = new int[nb * 34];
         if ((extras & Q80) != 0 && q80.length < nb * 33) q80 = new int[nb * 33];
         if ((extras & Y5) != 0 && y5.length < n) y5 = new int[n];
         if ((extras & Y6) != 0 && y6.length < nb * 45) y6 = new int[nb * 45];
@@ -138,6 +140,21 @@ final class Int8Activations {
     private static final VectorMask<Integer> Y6_LAST = VectorMask.fromLong(I, (1L << Math.max(1, L / 4)) - 1);
     /** The odd lanes (pairs6's second multipliers). */
     private static final VectorMask<Integer> ODD = VectorMask.fromLong(I, 0xaaaaaaaaaaaaaaaaL);
+    /** nib4: lanes {@code h L / 2 + i / 2} (half h of a vector, each lane twice: zipped with blend on ODD). */
+    private static final VectorShuffle<Integer>[] ZIP = zips();
+    /** nib4: each lane's previous lane within its unit of 4 (the unit's first lane: itself, and not in IN_UNIT). */
+    private static final VectorShuffle<Integer> BEFORE = VectorShuffle.fromOp(I, i -> (i & 3) == 0 ? i : i - 1);
+    private static final VectorMask<Integer> IN_UNIT = VectorMask.fromLong(I, 0xeeeeeeeeeeeeeeeeL);
+
+    @SuppressWarnings("unchecked")
+    private static VectorShuffle<Integer>[] zips() {
+        VectorShuffle<Integer>[] z = new VectorShuffle[2];
+        for (int h = 0; h < 2; h++) {
+            int base = h * L / 2;
+            z[h] = VectorShuffle.fromOp(I, i -> base + i / 2);
+        }
+        return z;
+    }
 
     private static VectorShuffle<Integer> runLanes(int first, int second) {
         int[] at = new int[L];
@@ -151,12 +168,12 @@ final class Int8Activations {
     /**
      * Blocks {@code [b0, b1)} counted over all tokens (rows are whole blocks, so a block never spans
      * two tokens). Everything is vector code (each code stored twice as in {@link Panels#twice}):
-     * with the sums, q40's second half and y5 as scalar loops over the codes this took 3.5 us for
+     * with the sums, Q4_0's multipliers and y5 as scalar loops over the codes this took 3.5 us for
      * 2048 values and 15 us for 8192 (22 with y5), on the calling thread of every decode matmul while the other threads
      * waited; now 1.9 and 8 (y5: 9, y6: 2.5 and 11; AMD EPYC).
      */
     private void quantizeBlocks(float[] x, int b0, int b1) {
-        boolean withQ40 = (extras & Q40) != 0, withQ80 = (extras & Q80) != 0, withY5 = (extras & Y5) != 0, withY6 = (extras & Y6) != 0, withPairs6 = (extras & PAIRS6) != 0;
+        boolean withNib4 = (extras & NIB4) != 0, withQ80 = (extras & Q80) != 0, withY5 = (extras & Y5) != 0, withY6 = (extras & Y6) != 0, withPairs6 = (extras & PAIRS6) != 0;
         for (int b = b0; b < b1; b++) {
             int o = b * BLOCK;
             FloatVector m = FloatVector.zero(F);
@@ -191,13 +208,6 @@ final class Int8Activations {
                         total += s8;
                     }
                 } else throw new IllegalStateException(L + " int lanes per vector");
-                // q40: the first half's codes, then the second half's less 16 times the first half's
-                if (withQ40 && j < 16) twice.intoArray(q40, 34 * b + 1 + j);
-                if (withQ40 && j >= 16) {
-                    IntVector first = IntVector.fromArray(I, q2, o + j - 16).lanewise(VectorOperators.LSHL, 16).lanewise(VectorOperators.ASHR, 16);
-                    IntVector h = q.sub(first.lanewise(VectorOperators.LSHL, 4));
-                    h.and(0xffff).or(h.lanewise(VectorOperators.LSHL, 16)).intoArray(q40, 34 * b + 1 + j);
-                }
                 // each lane's previous code (for y5 and y6; a run starts at lane 0, where nothing is borrowed)
                 IntVector before = withY5 || withY6 || withPairs6 ? prev.slice(L - 1, q) : q;
                 // pairs6: each odd lane's code less 256 times the even one before it (pairs never straddle vectors)
@@ -222,12 +232,22 @@ final class Int8Activations {
                 }
                 prev = q;
             }
+            // nib4: the codes in unit order (columns 2u, 2u + 16, 2u + 1, 2u + 17: the first and the
+            // second half's codes zipped), each less 16 times the one before it within its unit; read
+            // back from q2 with the widths of the stores above, so each load takes its store's data
+            for (int v = 0; withNib4 && v < BLOCK / L; v++) {
+                VectorShuffle<Integer> zip = ZIP[v & 1];
+                IntVector e = IntVector.fromArray(I, q2, o + (v >> 1) * L), f = IntVector.fromArray(I, q2, o + 16 + (v >> 1) * L);
+                IntVector z = e.rearrange(zip).blend(f.rearrange(zip), ODD).lanewise(VectorOperators.LSHL, 16).lanewise(VectorOperators.ASHR, 16);
+                IntVector y = z.sub(z.rearrange(BEFORE).lanewise(VectorOperators.LSHL, 4), IN_UNIT);
+                y.and(0xffff).or(y.lanewise(VectorOperators.LSHL, 16)).intoArray(nib4, 34 * b + 1 + v * L);
+            }
             d[b] = scale;
             sum[b] = total;
             if (withQ80) q80[33 * b + 32] = Float.floatToRawIntBits(scale);
-            if (withQ40) {
-                q40[34 * b] = Panels.twice(-8 * total);
-                q40[34 * b + 33] = Float.floatToRawIntBits(scale);
+            if (withNib4) {
+                nib4[34 * b] = Panels.twice(-8 * total);
+                nib4[34 * b + 33] = Float.floatToRawIntBits(scale);
             }
             if (withY6) {
                 for (int r = 0; r < 4; r++) y6[45 * b + 22 * (r >> 1) + 20 + (r & 1)] = Panels.twice(-32 * sum8[4 * b + r]);

@@ -120,6 +120,32 @@ final class Panels {
             }
     }
 
+    /**
+     * Rows to lanes in 16-bit units, the transpose of the four-nibble layout ({@link FourNibbles}):
+     * {@code dst[d + 2 (u P + l) + i] = src[s + l stride + 2 u + i]} for the P rows {@code l}, {@code n}
+     * units {@code u} (a multiple of 4) and {@code i < 2}. As {@link #lanes}, in 4 x 4 tiles of
+     * shorts held in longs (two stages of swapping shorts and ints between rows).
+     */
+    static void lanes16(byte[] src, int s, int stride, byte[] dst, int d, int n) {
+        for (int l0 = 0; l0 < P; l0 += 4)
+            for (int u0 = 0; u0 < n; u0 += 4) {
+                int a = s + l0 * stride + 2 * u0;
+                long r0 = (long) LONGS.get(src, a), r1 = (long) LONGS.get(src, a + stride);
+                long r2 = (long) LONGS.get(src, a + 2 * stride), r3 = (long) LONGS.get(src, a + 3 * stride);
+                long t, m = 0x0000FFFF0000FFFFL;
+                t = ((r0 >>> 16) ^ r1) & m; r1 ^= t; r0 ^= t << 16;
+                t = ((r2 >>> 16) ^ r3) & m; r3 ^= t; r2 ^= t << 16;
+                m = 0x00000000FFFFFFFFL;
+                t = ((r0 >>> 32) ^ r2) & m; r2 ^= t; r0 ^= t << 32;
+                t = ((r1 >>> 32) ^ r3) & m; r3 ^= t; r1 ^= t << 32;
+                int b = d + 2 * (u0 * P + l0);
+                LONGS.set(dst, b, r0);
+                LONGS.set(dst, b + 2 * P, r1);
+                LONGS.set(dst, b + 4 * P, r2);
+                LONGS.set(dst, b + 6 * P, r3);
+            }
+    }
+
     /** Row of panel lane {@code lane}: 0, P/2, 1, P/2 + 1, ... */
     static int laneRow(int lane) { return (lane & 1) == 0 ? lane >> 1 : H + (lane >> 1); }
 

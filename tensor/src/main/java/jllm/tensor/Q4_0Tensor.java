@@ -4,13 +4,10 @@ import static jdk.incubator.vector.VectorOperators.ASHR;
 import static jdk.incubator.vector.VectorOperators.I2F;
 import static jdk.incubator.vector.VectorOperators.LSHL;
 import static jdk.incubator.vector.VectorOperators.LSHR;
-import static jdk.incubator.vector.VectorOperators.ZERO_EXTEND_B2S;
 import static jllm.tensor.Panels.B;
-import static jllm.tensor.Panels.BP;
 import static jllm.tensor.Panels.H;
 import static jllm.tensor.Panels.I;
 import static jllm.tensor.Panels.P;
-import static jllm.tensor.Panels.S;
 
 import java.lang.foreign.MemorySegment;
 import jdk.incubator.vector.ByteVector;
@@ -21,8 +18,9 @@ import jdk.incubator.vector.ShortVector;
 /**
  * Q4_0: 32 values per block, fp16 scale then 16 bytes of nibbles (low nibble = value j, high = j + 16); {@code x = (q - 8) d}.
  *
- * <p>{@link Panels} layout: per panel and block, P fp16 scales in lane order, then 16 groups of P
- * bytes; group j holds each row's byte j (low nibble: column j, high nibble: column j + 16).
+ * <p>{@link Panels} layout: per panel and block, P fp16 scales in lane order, then 8 units of P
+ * 16-bit lanes ({@link Panels#lanes16}); unit u holds each row's bytes 2u and 2u + 1, that is the
+ * codes of columns 2u, 2u + 16, 2u + 1 and 2u + 17 from its lowest nibble up.
  */
 public final class Q4_0Tensor extends QuantTensor {
     static final int QK = 32, BB = 18;
@@ -47,7 +45,7 @@ public final class Q4_0Tensor extends QuantTensor {
 
     @Override boolean hasPanels() { return true; }
 
-    @Override int activationExtras() { return Int8Activations.Q40; }
+    @Override int activationExtras() { return Int8Activations.NIB4; }
 
     @Override long panelBytes() { return (long) dim(1) / QK * BB * P; }
 
@@ -60,7 +58,7 @@ public final class Q4_0Tensor extends QuantTensor {
                 dst[o + 2 * l] = src[l * rb + b * BB];
                 dst[o + 2 * l + 1] = src[l * rb + b * BB + 1];
             }
-            Panels.lanes(src, b * BB + 2, rb, dst, o + 2 * P, 16);
+            Panels.lanes16(src, b * BB + 2, rb, dst, o + 2 * P, 8);
         }
     }
 
@@ -70,52 +68,72 @@ public final class Q4_0Tensor extends QuantTensor {
     }
 
     /**
-     * Four panels against token {@code t} into {@code acc[4 P]}: per group two columns,
-     * {@code (q - 8) x} summed over the block in 16 bits (the sum starts at {@code -8 sum(x codes)},
-     * see {@link Panels}; the byte times x[j] plus its high nibble times x[j + 16] - 16 x[j], {@link Int8Activations#q40}),
-     * then per block and half-panel one conversion and one FMA with the rows' scales.
+     * Four panels against token {@code t} into {@code acc[4 P]}: per unit of four columns (a 16-bit
+     * lane per row holding four nibbles, {@link Int8Activations#nib4}) the lane and its three shifts
+     * times the unit's four multipliers, summed over the block in 16 bits from {@code -8 sum(x codes)}
+     * (see {@link Panels}), then per block and half-panel one conversion and one FMA with the rows'
+     * scales.
+     *
+     * <p>Why four nibbles per lane: a unit's four products take one load, three shifts, four
+     * multiplies and four adds per panel and no widening or mask. The two-column form before it
+     * (a byte per row widened to 16 bits, the byte times x[j] plus its high nibble times
+     * x[j + 16] - 16 x[j]) took a load, a widening, a shift, two multiplies and two adds per two
+     * columns: at 256 bits C2 made ~40 instructions a step of 4 panels x 16 rows x 2 columns; this
+     * form makes ~60 for twice the columns (AMD EPYC Zen 3, AVX2, paired passes: 1.18-1.22x in L3 at
+     * one thread, 1.06x from memory at two; docs/quantization-and-speed.md, thirteenth round). The
+     * shifts take their count from {@link FourNibbles#FOUR}: by the constant 4, C2 gave each of the
+     * 12 shifts its own {@code vmovd} of the count. The scales are loaded after the code loop, so
+     * that they do not hold four of the 16 registers through it.
      *
      * <p>Why four panels at once: one panel at a time, this kernel streamed from memory at about
      * {@code 1 / (1 / compute + 1 / bandwidth)} on the AMD EPYC (28 Gw/s per core, against 47 in L2
      * and 43 for the bare read stream), as if little of the stream ran ahead of the arithmetic. Fewer
      * instructions per weight byte leave more loads in flight in the out-of-order window: sharing
-     * each group's two broadcasts of x between four panels cuts them to a quarter. Paired passes, one
+     * each unit's broadcasts of x between four panels cuts them to a quarter. Paired passes, one
      * thread, against one panel at a time: 1.33x from memory, 1.13x in L2 (two panels: 1.12x /
      * 1.04x); two threads from memory 1.23-1.29x; the 1B model's decode 1.0-1.3x in alternating
      * runs. (Q4_K and Q6_K kernels built the same way lost at two threads; see
-     * docs/quantization-and-speed.md, fifth round.) Both products of a byte go into one
-     * 16-bit sum per panel (four accumulators, not eight): at 256 bits, with 16 vector registers,
-     * eight accumulators, the broadcasts and the weights left two sums spilled to the stack and the
-     * shift count re-made per use; one sum per panel ran at 1.2x (L3-resident [2048, 2048], one
-     * thread, {@code -XX:UseAVX=2}: 28 -> 33-34 Gw/s, 4 alternating runs) and no slower at 512 bits
-     * (48-49 Gw/s both; AMD EPYC). The epilogue is
-     * written out per panel: through arrays (a loop over the panels, as vectors cannot be indexed) it
-     * cost ~6% in L2.
+     * docs/quantization-and-speed.md, fifth round.) All products of a lane go into one 16-bit sum
+     * per panel (four accumulators): with 16 vector registers at 256 bits, more sums spill. The
+     * epilogue is written out per panel: through arrays (a loop over the panels, as vectors cannot
+     * be indexed) it cost ~6% in L2.
      */
     private static void int8Panels(byte[] pk, int o0, int o1, int o2, int o3, Int8Activations a, int t, float[] acc) {
         int nb = a.blocks;
-        int[] v = a.q40;
+        int[] v = a.nib4;
+        int n4 = FourNibbles.FOUR[0];
         FloatVector lo0 = FloatVector.zero(F), hi0 = lo0, lo1 = lo0, hi1 = lo0, lo2 = lo0, hi2 = lo0, lo3 = lo0, hi3 = lo0;
         for (int b = 0, x = 34 * t * nb; b < nb; b++, x += 34) {
             int step = b * BB * P, g0 = o0 + step + 2 * P, g1 = o1 + step + 2 * P, g2 = o2 + step + 2 * P, g3 = o3 + step + 2 * P;
             ShortVector s0 = IntVector.broadcast(I, v[x]).reinterpretAsShorts();
             ShortVector s1 = s0, s2 = s0, s3 = s0;
-            IntVector d0 = ByteVector.fromArray(B, pk, o0 + step).reinterpretAsInts(), d1 = ByteVector.fromArray(B, pk, o1 + step).reinterpretAsInts();
-            IntVector d2 = ByteVector.fromArray(B, pk, o2 + step).reinterpretAsInts(), d3 = ByteVector.fromArray(B, pk, o3 + step).reinterpretAsInts();
-            for (int j = 0; j < 16; j++) {
-                int d = j * P;
-                ShortVector xl = IntVector.broadcast(I, v[x + 1 + j]).reinterpretAsShorts();
-                ShortVector xu = IntVector.broadcast(I, v[x + 17 + j]).reinterpretAsShorts();
-                ShortVector w0 = (ShortVector) ByteVector.fromArray(BP, pk, g0 + d).convertShape(ZERO_EXTEND_B2S, S, 0);
-                ShortVector w1 = (ShortVector) ByteVector.fromArray(BP, pk, g1 + d).convertShape(ZERO_EXTEND_B2S, S, 0);
-                ShortVector w2 = (ShortVector) ByteVector.fromArray(BP, pk, g2 + d).convertShape(ZERO_EXTEND_B2S, S, 0);
-                ShortVector w3 = (ShortVector) ByteVector.fromArray(BP, pk, g3 + d).convertShape(ZERO_EXTEND_B2S, S, 0);
-                s0 = s0.add(w0.mul(xl)).add(w0.lanewise(LSHR, 4).mul(xu));
-                s1 = s1.add(w1.mul(xl)).add(w1.lanewise(LSHR, 4).mul(xu));
-                s2 = s2.add(w2.mul(xl)).add(w2.lanewise(LSHR, 4).mul(xu));
-                s3 = s3.add(w3.mul(xl)).add(w3.lanewise(LSHR, 4).mul(xu));
+            for (int u = 0; u < 8; u++) {
+                int d = 2 * u * P, m = x + 1 + 4 * u;
+                ShortVector m0 = IntVector.broadcast(I, v[m]).reinterpretAsShorts(), m1 = IntVector.broadcast(I, v[m + 1]).reinterpretAsShorts();
+                ShortVector m2 = IntVector.broadcast(I, v[m + 2]).reinterpretAsShorts(), m3 = IntVector.broadcast(I, v[m + 3]).reinterpretAsShorts();
+                ShortVector w = ByteVector.fromArray(B, pk, g0 + d).reinterpretAsShorts(), h = w.lanewise(LSHR, n4);
+                s0 = s0.add(w.mul(m0)).add(h.mul(m1));
+                h = h.lanewise(LSHR, n4);
+                s0 = s0.add(h.mul(m2)).add(h.lanewise(LSHR, n4).mul(m3));
+                w = ByteVector.fromArray(B, pk, g1 + d).reinterpretAsShorts();
+                h = w.lanewise(LSHR, n4);
+                s1 = s1.add(w.mul(m0)).add(h.mul(m1));
+                h = h.lanewise(LSHR, n4);
+                s1 = s1.add(h.mul(m2)).add(h.lanewise(LSHR, n4).mul(m3));
+                w = ByteVector.fromArray(B, pk, g2 + d).reinterpretAsShorts();
+                h = w.lanewise(LSHR, n4);
+                s2 = s2.add(w.mul(m0)).add(h.mul(m1));
+                h = h.lanewise(LSHR, n4);
+                s2 = s2.add(h.mul(m2)).add(h.lanewise(LSHR, n4).mul(m3));
+                w = ByteVector.fromArray(B, pk, g3 + d).reinterpretAsShorts();
+                h = w.lanewise(LSHR, n4);
+                s3 = s3.add(w.mul(m0)).add(h.mul(m1));
+                h = h.lanewise(LSHR, n4);
+                s3 = s3.add(h.mul(m2)).add(h.lanewise(LSHR, n4).mul(m3));
             }
             float dx = Float.intBitsToFloat(v[x + 33]);
+            IntVector d0 = ByteVector.fromArray(B, pk, o0 + step).reinterpretAsInts(), d1 = ByteVector.fromArray(B, pk, o1 + step).reinterpretAsInts();
+            IntVector d2 = ByteVector.fromArray(B, pk, o2 + step).reinterpretAsInts(), d3 = ByteVector.fromArray(B, pk, o3 + step).reinterpretAsInts();
             IntVector i0 = s0.reinterpretAsInts();
             lo0 = ((FloatVector) i0.lanewise(LSHL, 16).lanewise(ASHR, 16).convert(I2F, 0))
                     .fma(d0.lanewise(LSHL, 16).lanewise(ASHR, 3).and(0x8fffffff).reinterpretAsFloats().mul(Panels.REBIAS).mul(dx), lo0);
@@ -146,28 +164,28 @@ public final class Q4_0Tensor extends QuantTensor {
     @Override boolean hasInt16() { return true; }
 
     @Override
-    boolean expand16(Panels.Store pk, int p, int k0, int kn, short[] wk, int wo, int ws, float[] sc, float[] mn, int so) {
-        return SmallBlocks.expand16Nibbles(pk.of(p), pk.at(p), BB, 2 * P, -1, k0, kn, wk, wo, ws, sc, mn, so);
+    boolean expand16(Panels.Store st, int p, int k0, int kn, short[] wk, int wo, int ws, float[] sc, float[] mn, int so) {
+        byte[] pk = st.of(p);
+        int o = st.at(p) + k0 / QK * BB * P;
+        for (int b = 0; b < kn / QK; b++, o += BB * P) {
+            IntVector h = ByteVector.fromArray(B, pk, o).reinterpretAsInts();
+            h.lanewise(LSHL, 16).lanewise(ASHR, 3).and(0x8fffffff).reinterpretAsFloats().mul(Panels.REBIAS).intoArray(sc, so + b * ws);
+            h.and(0xffff0000).lanewise(ASHR, 3).and(0x8fffffff).reinterpretAsFloats().mul(Panels.REBIAS).intoArray(sc, so + b * ws + H);
+            FourNibbles.expand16(pk, o + 2 * P, 8, wk, wo + b * QK * ws, ws);
+        }
+        return false;
     }
 
     @Override
     void expand(Panels.Store st, int p, int k0, int kn, float[] wk) {
         byte[] pk = st.of(p);
-        int o = st.at(p);
-        o += k0 / QK * BB * P;
+        float[] d = Panels.scratch().f(P);
+        int o = st.at(p) + k0 / QK * BB * P;
         for (int b = 0; b < kn / QK; b++, o += BB * P) {
             IntVector h = ByteVector.fromArray(B, pk, o).reinterpretAsInts();
-            FloatVector dl = h.lanewise(LSHL, 16).lanewise(ASHR, 3).and(0x8fffffff).reinterpretAsFloats().mul(Panels.REBIAS);
-            FloatVector dh = h.and(0xffff0000).lanewise(ASHR, 3).and(0x8fffffff).reinterpretAsFloats().mul(Panels.REBIAS);
-            int g = o + 2 * P;
-            for (int j = 0, k = b * QK; j < 16; j++, g += P) {
-                ShortVector w = (ShortVector) ByteVector.fromArray(BP, pk, g).convertShape(ZERO_EXTEND_B2S, S, 0);
-                IntVector q0 = w.and((short) 15).sub((short) 8).reinterpretAsInts(), q1 = w.lanewise(LSHR, 4).sub((short) 8).reinterpretAsInts();
-                ((FloatVector) q0.lanewise(LSHL, 16).lanewise(ASHR, 16).convert(I2F, 0)).mul(dl).intoArray(wk, (k + j) * P);
-                ((FloatVector) q0.lanewise(ASHR, 16).convert(I2F, 0)).mul(dh).intoArray(wk, (k + j) * P + H);
-                ((FloatVector) q1.lanewise(LSHL, 16).lanewise(ASHR, 16).convert(I2F, 0)).mul(dl).intoArray(wk, (k + j + 16) * P);
-                ((FloatVector) q1.lanewise(ASHR, 16).convert(I2F, 0)).mul(dh).intoArray(wk, (k + j + 16) * P + H);
-            }
+            h.lanewise(LSHL, 16).lanewise(ASHR, 3).and(0x8fffffff).reinterpretAsFloats().mul(Panels.REBIAS).intoArray(d, 0);
+            h.and(0xffff0000).lanewise(ASHR, 3).and(0x8fffffff).reinterpretAsFloats().mul(Panels.REBIAS).intoArray(d, H);
+            FourNibbles.expand(pk, o + 2 * P, 8, d, 0, -1, wk, b * QK);
         }
     }
 }

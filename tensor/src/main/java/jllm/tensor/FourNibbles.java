@@ -1,0 +1,74 @@
+package jllm.tensor;
+
+import static jdk.incubator.vector.VectorOperators.ASHR;
+import static jdk.incubator.vector.VectorOperators.I2F;
+import static jdk.incubator.vector.VectorOperators.LSHL;
+import static jdk.incubator.vector.VectorOperators.LSHR;
+import static jllm.tensor.Panels.B;
+import static jllm.tensor.Panels.F;
+import static jllm.tensor.Panels.H;
+import static jllm.tensor.Panels.P;
+
+import jdk.incubator.vector.ByteVector;
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.IntVector;
+import jdk.incubator.vector.ShortVector;
+
+/**
+ * The four-nibble panel layout of 32 4-bit codes per row (Q4_0's blocks): 8 units of P 16-bit lanes
+ * ({@link Panels#lanes16}), unit u holding each row's codes of columns 2u, 2u + 16, 2u + 1 and 2u +
+ * 17 from its lowest nibble up (the file's Q4_0 bytes 2u and 2u + 1). The decode kernel multiplies
+ * whole lanes ({@link Int8Activations#nib4}); these are the prefill expansions. (Q4_K's sub-blocks
+ * in this layout did not win: docs/quantization-and-speed.md, thirteenth round.)
+ */
+final class FourNibbles {
+    private FourNibbles() { }
+
+    /**
+     * {@code {4}}: the layout's shift, which every kernel and expansion reads from here, from memory, so
+     * that C2 sees no constant. A 16-bit vector shift by a constant has no immediate form in C2's x86
+     * rules, and C2 gives each such shift its own copy of the count (a {@code vmovd} per shift: 11 in
+     * a 67-instruction step of Q4_0's AVX2 loop); by a variable, the count is made once, before the loop.
+     */
+    static final int[] FOUR = {4};
+
+    /** Column of nibble i (0 = lowest) of unit u. */
+    static int column(int u, int i) { return 2 * u + (i & 1) * 16 + (i >> 1); }
+
+    /**
+     * The 32 codes at {@code pk[g ..]} less {@code centre}, column c's P lanes at {@code wk[k + c ws ..]}
+     * (the int16 prefill tile's layout, {@link QuantTensor#expand16}).
+     */
+    static void expand16(byte[] pk, int g, int centre, short[] wk, int k, int ws) {
+        short c = (short) centre;
+        int n4 = FOUR[0], n8 = 2 * n4, n12 = 3 * n4;
+        for (int u = 0; u < 8; u++, g += 2 * P) {
+            ShortVector w = ByteVector.fromArray(B, pk, g).reinterpretAsShorts();
+            w.and((short) 15).sub(c).intoArray(wk, k + column(u, 0) * ws);
+            w.lanewise(LSHR, n4).and((short) 15).sub(c).intoArray(wk, k + column(u, 1) * ws);
+            w.lanewise(LSHR, n8).and((short) 15).sub(c).intoArray(wk, k + column(u, 2) * ws);
+            w.lanewise(LSHR, n12).sub(c).intoArray(wk, k + column(u, 3) * ws);
+        }
+    }
+
+    /**
+     * The 32 values at {@code pk[g ..]} in fp32 as the formats' decodeBlock computes them: {@code (q -
+     * centre) d}, or {@code q d - m} where {@code mAt >= 0}; d of rows [0, P/2) at {@code sc[dAt ..]} and
+     * of [P/2, P) H further (m likewise at {@code mAt}); column c's P values at {@code wk[(k + c) P ..]}.
+     */
+    static void expand(byte[] pk, int g, int centre, float[] sc, int dAt, int mAt, float[] wk, int k) {
+        FloatVector dLo = FloatVector.fromArray(F, sc, dAt), dHi = FloatVector.fromArray(F, sc, dAt + H);
+        FloatVector mLo = mAt < 0 ? FloatVector.zero(F) : FloatVector.fromArray(F, sc, mAt), mHi = mAt < 0 ? mLo : FloatVector.fromArray(F, sc, mAt + H);
+        short c = (short) centre;
+        int n4 = FOUR[0];
+        for (int u = 0; u < 8; u++, g += 2 * P) {
+            ShortVector w = ByteVector.fromArray(B, pk, g).reinterpretAsShorts();
+            for (int i = 0; i < 4; i++) {
+                IntVector q = w.lanewise(LSHR, n4 * i).and((short) 15).sub(c).reinterpretAsInts();
+                int at = (k + column(u, i)) * P;
+                ((FloatVector) q.lanewise(LSHL, 16).lanewise(ASHR, 16).convert(I2F, 0)).mul(dLo).sub(mLo).intoArray(wk, at);
+                ((FloatVector) q.lanewise(ASHR, 16).convert(I2F, 0)).mul(dHi).sub(mHi).intoArray(wk, at + H);
+            }
+        }
+    }
+}
