@@ -36,38 +36,35 @@ final class FourNibbles {
     static int column(int u, int i) { return 2 * u + (i & 1) * 16 + (i >> 1); }
 
     /**
-     * The 32 codes at {@code pk[g ..]} less {@code centre}, column c's P lanes at {@code wk[k + c ws ..]}
+     * The 32 codes at {@code pk[g ..]} centred ({@code q - 8}), column c's P lanes at {@code wk[k + c ws ..]}
      * (the int16 prefill tile's layout, {@link QuantTensor#expand16}).
      */
-    static void expand16(byte[] pk, int g, int centre, short[] wk, int k, int ws) {
-        short c = (short) centre;
+    static void expand16(byte[] pk, int g, short[] wk, int k, int ws) {
         int n4 = FOUR[0], n8 = 2 * n4, n12 = 3 * n4;
         for (int u = 0; u < 8; u++, g += 2 * P) {
             ShortVector w = ByteVector.fromArray(B, pk, g).reinterpretAsShorts();
-            w.and((short) 15).sub(c).intoArray(wk, k + column(u, 0) * ws);
-            w.lanewise(LSHR, n4).and((short) 15).sub(c).intoArray(wk, k + column(u, 1) * ws);
-            w.lanewise(LSHR, n8).and((short) 15).sub(c).intoArray(wk, k + column(u, 2) * ws);
-            w.lanewise(LSHR, n12).sub(c).intoArray(wk, k + column(u, 3) * ws);
+            w.and((short) 15).sub((short) 8).intoArray(wk, k + column(u, 0) * ws);
+            w.lanewise(LSHR, n4).and((short) 15).sub((short) 8).intoArray(wk, k + column(u, 1) * ws);
+            w.lanewise(LSHR, n8).and((short) 15).sub((short) 8).intoArray(wk, k + column(u, 2) * ws);
+            w.lanewise(LSHR, n12).sub((short) 8).intoArray(wk, k + column(u, 3) * ws);
         }
     }
 
     /**
-     * The 32 values at {@code pk[g ..]} in fp32 as the formats' decodeBlock computes them: {@code (q -
-     * centre) d}, or {@code q d - m} where {@code mAt >= 0}; d of rows [0, P/2) at {@code sc[dAt ..]} and
-     * of [P/2, P) H further (m likewise at {@code mAt}); column c's P values at {@code wk[(k + c) P ..]}.
+     * The 32 values at {@code pk[g ..]} in fp32 as Q4_0's decodeBlock computes them, {@code (q - 8) d},
+     * with d of rows [0, P/2) at {@code d[0 ..]} and of [P/2, P) at {@code d[H ..]}; column c's P values
+     * at {@code wk[(k + c) P ..]}.
      */
-    static void expand(byte[] pk, int g, int centre, float[] sc, int dAt, int mAt, float[] wk, int k) {
-        FloatVector dLo = FloatVector.fromArray(F, sc, dAt), dHi = FloatVector.fromArray(F, sc, dAt + H);
-        FloatVector mLo = mAt < 0 ? FloatVector.zero(F) : FloatVector.fromArray(F, sc, mAt), mHi = mAt < 0 ? mLo : FloatVector.fromArray(F, sc, mAt + H);
-        short c = (short) centre;
+    static void expand(byte[] pk, int g, float[] d, float[] wk, int k) {
+        FloatVector dLo = FloatVector.fromArray(F, d, 0), dHi = FloatVector.fromArray(F, d, H);
         int n4 = FOUR[0];
         for (int u = 0; u < 8; u++, g += 2 * P) {
             ShortVector w = ByteVector.fromArray(B, pk, g).reinterpretAsShorts();
             for (int i = 0; i < 4; i++) {
-                IntVector q = w.lanewise(LSHR, n4 * i).and((short) 15).sub(c).reinterpretAsInts();
+                IntVector q = w.lanewise(LSHR, n4 * i).and((short) 15).sub((short) 8).reinterpretAsInts();
                 int at = (k + column(u, i)) * P;
-                ((FloatVector) q.lanewise(LSHL, 16).lanewise(ASHR, 16).convert(I2F, 0)).mul(dLo).sub(mLo).intoArray(wk, at);
-                ((FloatVector) q.lanewise(ASHR, 16).convert(I2F, 0)).mul(dHi).sub(mHi).intoArray(wk, at + H);
+                ((FloatVector) q.lanewise(LSHL, 16).lanewise(ASHR, 16).convert(I2F, 0)).mul(dLo).intoArray(wk, at);
+                ((FloatVector) q.lanewise(ASHR, 16).convert(I2F, 0)).mul(dHi).intoArray(wk, at + H);
             }
         }
     }

@@ -17,7 +17,8 @@ import jdk.incubator.vector.VectorSpecies;
  * vector (32 at 512 bits, 16 at 256, 8 at 128), so every kernel works at every width. Within a panel
  * the codes of one column {@code k} (or of two columns sharing a byte; Q4_0: four columns' nibbles in
  * each 16-bit lane, {@link FourNibbles}) for all P rows sit next to each other: a kernel step over
- * {@code k} is one load widened to 16-bit lanes, and there is no horizontal reduction anywhere. Scales are stored per row in the same lane order.
+ * {@code k} is one load widened to 16-bit lanes, and there is no horizontal reduction anywhere.
+ * Scales are stored per row in the same lane order.
  *
  * <p>The lanes are ordered rows 0, P/2, 1, P/2 + 1, ...: read as 32-bit lanes, the low halves are rows
  * [0, P/2) and the high halves rows [P/2, P), so widening 16-bit sums (or fp16 scales) to fp32 is a

@@ -171,7 +171,7 @@ public final class Q4_0Tensor extends QuantTensor {
             IntVector h = ByteVector.fromArray(B, pk, o).reinterpretAsInts();
             h.lanewise(LSHL, 16).lanewise(ASHR, 3).and(0x8fffffff).reinterpretAsFloats().mul(Panels.REBIAS).intoArray(sc, so + b * ws);
             h.and(0xffff0000).lanewise(ASHR, 3).and(0x8fffffff).reinterpretAsFloats().mul(Panels.REBIAS).intoArray(sc, so + b * ws + H);
-            FourNibbles.expand16(pk, o + 2 * P, 8, wk, wo + b * QK * ws, ws);
+            FourNibbles.expand16(pk, o + 2 * P, wk, wo + b * QK * ws, ws);
         }
         return false;
     }
@@ -185,7 +185,7 @@ public final class Q4_0Tensor extends QuantTensor {
             IntVector h = ByteVector.fromArray(B, pk, o).reinterpretAsInts();
             h.lanewise(LSHL, 16).lanewise(ASHR, 3).and(0x8fffffff).reinterpretAsFloats().mul(Panels.REBIAS).intoArray(d, 0);
             h.and(0xffff0000).lanewise(ASHR, 3).and(0x8fffffff).reinterpretAsFloats().mul(Panels.REBIAS).intoArray(d, H);
-            FourNibbles.expand(pk, o + 2 * P, 8, d, 0, -1, wk, b * QK);
+            FourNibbles.expand(pk, o + 2 * P, d, wk, b * QK);
         }
     }
 }
