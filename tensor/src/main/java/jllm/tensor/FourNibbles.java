@@ -18,8 +18,8 @@ import jdk.incubator.vector.ShortVector;
  * The four-nibble panel layout of 32 4-bit codes per row (Q4_0's blocks): 8 units of P 16-bit lanes
  * ({@link Panels#lanes16}), unit u holding each row's codes of columns 2u, 2u + 16, 2u + 1 and 2u +
  * 17 from its lowest nibble up (the file's Q4_0 bytes 2u and 2u + 1). The decode kernel multiplies
- * whole lanes ({@link Int8Activations#nib4}); these are the prefill expansions. (Q4_K's sub-blocks
- * in this layout did not win: docs/quantization-and-speed.md, thirteenth round.)
+ * whole lanes ({@link Int8Activations#nib4}); these are the prefill expansions. Q4_K's sub-blocks
+ * are laid out the same way ({@link KBlocks}).
  */
 final class FourNibbles {
     private FourNibbles() { }
@@ -31,6 +31,9 @@ final class FourNibbles {
      * a 67-instruction step of Q4_0's AVX2 loop); by a variable, the count is made once, before the loop.
      */
     static final int[] FOUR = {4};
+
+    /** Zero mins, for formats without them. */
+    static final float[] NO_MIN = new float[P];
 
     /** Column of nibble i (0 = lowest) of unit u. */
     static int column(int u, int i) { return 2 * u + (i & 1) * 16 + (i >> 1); }
@@ -51,20 +54,22 @@ final class FourNibbles {
     }
 
     /**
-     * The 32 values at {@code pk[g ..]} in fp32 as Q4_0's decodeBlock computes them, {@code (q - 8) d},
-     * with d of rows [0, P/2) at {@code d[0 ..]} and of [P/2, P) at {@code d[H ..]}; column c's P values
-     * at {@code wk[(k + c) P ..]}.
+     * The 32 values at {@code pk[g ..]} in fp32 as the formats' decodeBlock computes them, {@code (q -
+     * centre) d - m} (Q4_0: centre 8, m {@link #NO_MIN}, as {@code x - 0 = x}; Q4_K: centre 0), with d of rows [0, P/2) at {@code d[dAt ..]}
+     * and of [P/2, P) at {@code d[dAt + H ..]}, m likewise from {@code m[mAt ..]}; column c's
+     * P values at {@code wk[(k + c) P ..]}.
      */
-    static void expand(byte[] pk, int g, float[] d, float[] wk, int k) {
-        FloatVector dLo = FloatVector.fromArray(F, d, 0), dHi = FloatVector.fromArray(F, d, H);
+    static void expand(byte[] pk, int g, int centre, float[] d, int dAt, float[] m, int mAt, float[] wk, int k) {
+        FloatVector dLo = FloatVector.fromArray(F, d, dAt), dHi = FloatVector.fromArray(F, d, dAt + H);
+        FloatVector mLo = FloatVector.fromArray(F, m, mAt), mHi = FloatVector.fromArray(F, m, mAt + H);
         int n4 = FOUR[0];
         for (int u = 0; u < 8; u++, g += 2 * P) {
             ShortVector w = ByteVector.fromArray(B, pk, g).reinterpretAsShorts();
             for (int i = 0; i < 4; i++) {
-                IntVector q = w.lanewise(LSHR, n4 * i).and((short) 15).sub((short) 8).reinterpretAsInts();
+                IntVector q = w.lanewise(LSHR, n4 * i).and((short) 15).sub((short) centre).reinterpretAsInts();
                 int at = (k + column(u, i)) * P;
-                ((FloatVector) q.lanewise(LSHL, 16).lanewise(ASHR, 16).convert(I2F, 0)).mul(dLo).intoArray(wk, at);
-                ((FloatVector) q.lanewise(ASHR, 16).convert(I2F, 0)).mul(dHi).intoArray(wk, at + H);
+                ((FloatVector) q.lanewise(LSHL, 16).lanewise(ASHR, 16).convert(I2F, 0)).mul(dLo).sub(mLo).intoArray(wk, at);
+                ((FloatVector) q.lanewise(ASHR, 16).convert(I2F, 0)).mul(dHi).sub(mHi).intoArray(wk, at + H);
             }
         }
     }

@@ -4,14 +4,11 @@ import static jdk.incubator.vector.VectorOperators.ASHR;
 import static jdk.incubator.vector.VectorOperators.I2F;
 import static jdk.incubator.vector.VectorOperators.LSHL;
 import static jdk.incubator.vector.VectorOperators.LSHR;
-import static jdk.incubator.vector.VectorOperators.ZERO_EXTEND_B2S;
 import static jllm.tensor.Panels.B;
-import static jllm.tensor.Panels.BP;
 import static jllm.tensor.Panels.F;
 import static jllm.tensor.Panels.H;
 import static jllm.tensor.Panels.I;
 import static jllm.tensor.Panels.P;
-import static jllm.tensor.Panels.S;
 
 import java.lang.foreign.MemorySegment;
 import jdk.incubator.vector.ByteVector;
@@ -24,11 +21,12 @@ import jdk.incubator.vector.ShortVector;
  * mins under fp16 {@code d} and {@code dmin}, {@code x = d sc q - dmin m} with 4-bit codes. (Q5_K
  * has its own layout: Q5_KTensor.)
  *
- * <p>Panel layout per block: 4 chunks of 32 groups of P bytes, group l of chunk c holding each row's
- * nibble byte {@code 32c + l} (low nibble: value l of sub-block 2c, high: value l of 2c + 1), each
- * followed by its two sub-blocks' scales, a 16-bit lane per row holding {@code sc_j | m_j << 8} (the
- * 6-bit packing unpacked once at load; {@link #scale}); then d and dmin (P fp16 each, lane order).
- * 148 P bytes per block: 4 more per row than the file.
+ * <p>Panel layout per block: per sub-block j, its 32 codes per row as Q4_0's panels hold a block
+ * ({@link FourNibbles}: 8 units of P 16-bit lanes; the file's nibbles regrouped at load into Q4_0's
+ * byte order, values l and l + 16 of the sub-block per byte), then its scales, a 16-bit lane per row
+ * holding {@code sc_j | m_j << 8} (the 6-bit packing unpacked once at load; {@link #scale}); after
+ * the 8 sub-blocks d and dmin (P fp16 each, lane order). 148 P bytes per block: 4 more per row than
+ * the file.
  *
  * <p>Every block is laid out in the order its kernel reads it, and d and dmin, read last, come last:
  * with the metadata first, every block was read from its 20 P-th byte to its end and then back at
@@ -36,29 +34,30 @@ import jdk.incubator.vector.ShortVector;
  * at 40% of its in-cache speed on the AMD EPYC (13.6 against 34 Gw/s per core). Reading the scales of
  * each chunk from the end of the block, as soon as the chunk was summed, cost 2.8x the same way.
  *
- * <p>int8 ({@link #block4}): per sub-block, 16-bit sums of {@code (q - 8) x} over its 32 values,
- * widened and scaled in registers within one method.
+ * <p>int8 ({@link #fours}): four panels at a time, each sub-block as Q4_0's kernel sums a block.
  */
 final class KBlocks {
     private KBlocks() { }
 
     /**
      * Where the metadata of a K-quant with mins (Q4_K, Q5_K) sits in a panel block: sub-block j's
-     * 16-bit lanes {@code sc_j | m_j << 8} at {@code first + chunk (j >> 1) + 2 P (j & 1)} (each pair
-     * right after the codes that use it), d at {@code dAt} and dmin 2 P bytes after (read last, so last).
+     * 16-bit lanes {@code sc_j | m_j << 8} at {@code first + chunk (j >> 1) + pair (j & 1)} (each right
+     * after the codes that use it), d at {@code dAt} and dmin 2 P bytes after (read last, so last).
      */
-    record Mins(int first, int chunk, int dAt) {
-        int scale(int j) { return first + chunk * (j >> 1) + 2 * P * (j & 1); }
+    record Mins(int first, int chunk, int pair, int dAt) {
+        int scale(int j) { return first + chunk * (j >> 1) + pair * (j & 1); }
     }
 
-    /** Q4_K: chunks of 32 groups of nibble bytes, each followed by its two sub-blocks' scales. */
-    static final Mins Q4K = new Mins(32 * P, 36 * P, 144 * P);
+    /** Q4_K's sub-blocks: 16 P bytes of four-nibble lanes, then the sub-block's scale lanes. */
+    private static final int SUB = 18 * P;
+
+    static final Mins Q4K = new Mins(16 * P, 2 * SUB, SUB, 8 * SUB);
 
     /** Panel bytes per block, in units of P. */
     static int blockUnits() { return 148; }
 
-    /** Where chunk c's 32 groups of code bytes start within a block. */
-    static int code(int c) { return Q4K.chunk() * c; }
+    /** Where sub-block j's codes start within a block. */
+    static int code(int j) { return SUB * j; }
 
     /**
      * Row {@code l}'s d, dmin and unpacked scales and mins, from the file's block at {@code src[s ..]}
@@ -77,54 +76,109 @@ final class KBlocks {
         }
     }
 
+    /**
+     * The file's 32 code bytes of chunk c (byte l: value l of sub-block 2c in its low nibble, of 2c + 1
+     * in its high one) regrouped, eight bytes at a time in longs, into Q4_0's byte order per sub-block
+     * (byte u: values u and u + 16), sub-block 2c at {@code q[t ..]} and 2c + 1 at {@code q[t + 16 ..]}.
+     */
+    private static void regroup(byte[] src, int s, byte[] q, int t) {
+        final long m4 = 0x0F0F0F0F0F0F0F0FL;
+        for (int i = 0; i < 16; i += 8) {
+            long a = (long) Panels.LONGS.get(src, s + i), b = (long) Panels.LONGS.get(src, s + 16 + i);
+            Panels.LONGS.set(q, t + i, a & m4 | (b & m4) << 4);
+            Panels.LONGS.set(q, t + 16 + i, a >>> 4 & m4 | b & ~m4);
+        }
+    }
+
     static void repack(int nb, byte[] src, byte[] dst) {
-        int rb = nb * 144;
+        int rb = nb * 144, qb = nb * 128;
+        byte[] q = new byte[P * qb];
+        for (int l = 0; l < P; l++)
+            for (int b = 0; b < nb; b++)
+                for (int c = 0; c < 4; c++) regroup(src, l * rb + b * 144 + 16 + 32 * c, q, l * qb + b * 128 + 32 * c);
         for (int b = 0; b < nb; b++) {
             int o = b * blockUnits() * P;
             for (int l = 0; l < P; l++) repackMins(Q4K, src, l * rb + b * 144, dst, o, l);
-            for (int c = 0; c < 4; c++) Panels.lanes(src, b * 144 + 16 + 32 * c, rb, dst, o + (int) code(c), 32);
+            for (int j = 0; j < 8; j++) Panels.lanes16(q, b * 128 + 16 * j, qb, dst, o + code(j), 8);
         }
     }
 
     static void int8Rows(QuantTensor w, Panels.Store pk, Int8Activations a, float[] y, int p0, int p1, float[] bias) {
-        Panels.int8Blocks(KBlocks::block4, pk, blockUnits() * P, a, y, w.dim(0), p0, p1, bias);
+        Panels.int8Fours(KBlocks::fours, pk, a, y, w.dim(0), p0, p1, bias);
     }
 
     /**
-     * One Q4_K block into {@code acc}, start to end in one method: per sub-block j, {@code sum((q - 8) x)}
-     * over its 32 columns in 16 bits (started at the centring term), widened, {@code + 8 sum(x codes)},
-     * times {@code sc_j dx_j}; and {@code m_j dx_j sum(x codes)}; then the rows' {@code d} and {@code dmin}.
-     * The 16-bit sums stay in registers: handed to the epilogue through an array (a 512-bit store then
-     * loads of its halves), the epilogue took a third of the time in L2 on the AMD EPYC.
+     * Four panels against token {@code t} into {@code acc[4 P]}. Per sub-block j, as Q4_0's kernel sums
+     * a block ({@link Q4_0Tensor}, {@link Int8Activations#nib4}: four products per lane for three
+     * shifts, the broadcasts of x shared by the four panels), {@code sum((q - 8) x)} in 16 bits from
+     * {@code -8 sum(x codes)}; widened, {@code + 8 sum(x codes)}, times {@code sc_j dx_j} into the
+     * block's u; per block and panel then {@code d u - dmin v} ({@link #endBlock}).
      */
-    private static void block4(byte[] pk, MemorySegment view, int o, Int8Activations a, int xq, int xb, float[] acc) {
-        FloatVector uLo = FloatVector.zero(F), uHi = uLo;
-        int[] q2 = a.q2;
-        for (int c = 0; c < 4; c++) {
-            int j = 2 * c, x = xq + 64 * c, sxA = a.sum[xb + j], sxB = a.sum[xb + j + 1];
-            ShortVector sA = IntVector.broadcast(I, Panels.twice(-8 * sxA)).reinterpretAsShorts();
-            ShortVector sB = IntVector.broadcast(I, Panels.twice(-8 * sxB)).reinterpretAsShorts();
-            int g = o + code(c);
-            for (int l = 0; l < 32; l++, g += P) {
-                ShortVector w = (ShortVector) ByteVector.fromArray(BP, pk, g).convertShape(ZERO_EXTEND_B2S, S, 0);
-                sA = sA.add(w.and((short) 15).mul(IntVector.broadcast(I, q2[x + l]).reinterpretAsShorts()));
-                sB = sB.add(w.lanewise(LSHR, 4).mul(IntVector.broadcast(I, q2[x + 32 + l]).reinterpretAsShorts()));
+    private static void fours(byte[] pk, int o0, int o1, int o2, int o3, Int8Activations a, int t, float[] acc) {
+        int nb = a.blocks / 8;
+        int[] v = a.nib4;
+        float[] u = Panels.scratch().f(8 * H);
+        java.util.Arrays.fill(acc, 0, 4 * P, 0f);
+        for (int b = 0; b < nb; b++) {
+            FloatVector lo0 = FloatVector.zero(F), hi0 = lo0, lo1 = lo0, hi1 = lo0, lo2 = lo0, hi2 = lo0, lo3 = lo0, hi3 = lo0;
+            int xb = t * a.blocks + 8 * b;
+            for (int j = 0, x = 34 * xb; j < 8; j++, x += 34) {
+                int step = b * blockUnits() * P + code(j), g0 = o0 + step, g1 = o1 + step, g2 = o2 + step, g3 = o3 + step;
+                ShortVector s0 = IntVector.broadcast(I, v[x]).reinterpretAsShorts();
+                ShortVector s1 = s0, s2 = s0, s3 = s0;
+                int n4 = FourNibbles.FOUR[0];
+                for (int k = 0; k < 8; k++) {
+                    int d = 2 * k * P, m = x + 1 + 4 * k;
+                    ShortVector m0 = IntVector.broadcast(I, v[m]).reinterpretAsShorts(), m1 = IntVector.broadcast(I, v[m + 1]).reinterpretAsShorts();
+                    ShortVector m2 = IntVector.broadcast(I, v[m + 2]).reinterpretAsShorts(), m3 = IntVector.broadcast(I, v[m + 3]).reinterpretAsShorts();
+                    ShortVector w = ByteVector.fromArray(B, pk, g0 + d).reinterpretAsShorts(), h = w.lanewise(LSHR, n4);
+                    s0 = s0.add(w.mul(m0)).add(h.mul(m1));
+                    h = h.lanewise(LSHR, n4);
+                    s0 = s0.add(h.mul(m2)).add(h.lanewise(LSHR, n4).mul(m3));
+                    w = ByteVector.fromArray(B, pk, g1 + d).reinterpretAsShorts();
+                    h = w.lanewise(LSHR, n4);
+                    s1 = s1.add(w.mul(m0)).add(h.mul(m1));
+                    h = h.lanewise(LSHR, n4);
+                    s1 = s1.add(h.mul(m2)).add(h.lanewise(LSHR, n4).mul(m3));
+                    w = ByteVector.fromArray(B, pk, g2 + d).reinterpretAsShorts();
+                    h = w.lanewise(LSHR, n4);
+                    s2 = s2.add(w.mul(m0)).add(h.mul(m1));
+                    h = h.lanewise(LSHR, n4);
+                    s2 = s2.add(h.mul(m2)).add(h.lanewise(LSHR, n4).mul(m3));
+                    w = ByteVector.fromArray(B, pk, g3 + d).reinterpretAsShorts();
+                    h = w.lanewise(LSHR, n4);
+                    s3 = s3.add(w.mul(m0)).add(h.mul(m1));
+                    h = h.lanewise(LSHR, n4);
+                    s3 = s3.add(h.mul(m2)).add(h.lanewise(LSHR, n4).mul(m3));
+                }
+                float dx = Float.intBitsToFloat(v[x + 33]);
+                int e8 = 8 * a.sum[xb + j];
+                int sc = 16 * P;
+                IntVector c0 = ByteVector.fromArray(B, pk, g0 + sc).reinterpretAsInts(), c1 = ByteVector.fromArray(B, pk, g1 + sc).reinterpretAsInts();
+                IntVector c2 = ByteVector.fromArray(B, pk, g2 + sc).reinterpretAsInts(), c3 = ByteVector.fromArray(B, pk, g3 + sc).reinterpretAsInts();
+                IntVector i0 = s0.reinterpretAsInts();
+                lo0 = ((FloatVector) i0.lanewise(LSHL, 16).lanewise(ASHR, 16).add(e8).convert(I2F, 0)).mul(dx).fma((FloatVector) c0.and(0xff).convert(I2F, 0), lo0);
+                hi0 = ((FloatVector) i0.lanewise(ASHR, 16).add(e8).convert(I2F, 0)).mul(dx).fma((FloatVector) c0.lanewise(LSHR, 16).and(0xff).convert(I2F, 0), hi0);
+                IntVector i1 = s1.reinterpretAsInts();
+                lo1 = ((FloatVector) i1.lanewise(LSHL, 16).lanewise(ASHR, 16).add(e8).convert(I2F, 0)).mul(dx).fma((FloatVector) c1.and(0xff).convert(I2F, 0), lo1);
+                hi1 = ((FloatVector) i1.lanewise(ASHR, 16).add(e8).convert(I2F, 0)).mul(dx).fma((FloatVector) c1.lanewise(LSHR, 16).and(0xff).convert(I2F, 0), hi1);
+                IntVector i2 = s2.reinterpretAsInts();
+                lo2 = ((FloatVector) i2.lanewise(LSHL, 16).lanewise(ASHR, 16).add(e8).convert(I2F, 0)).mul(dx).fma((FloatVector) c2.and(0xff).convert(I2F, 0), lo2);
+                hi2 = ((FloatVector) i2.lanewise(ASHR, 16).add(e8).convert(I2F, 0)).mul(dx).fma((FloatVector) c2.lanewise(LSHR, 16).and(0xff).convert(I2F, 0), hi2);
+                IntVector i3 = s3.reinterpretAsInts();
+                lo3 = ((FloatVector) i3.lanewise(LSHL, 16).lanewise(ASHR, 16).add(e8).convert(I2F, 0)).mul(dx).fma((FloatVector) c3.and(0xff).convert(I2F, 0), lo3);
+                hi3 = ((FloatVector) i3.lanewise(ASHR, 16).add(e8).convert(I2F, 0)).mul(dx).fma((FloatVector) c3.lanewise(LSHR, 16).and(0xff).convert(I2F, 0), hi3);
             }
-            IntVector iA = sA.reinterpretAsInts(), iB = sB.reinterpretAsInts();
-            IntVector mA = ByteVector.fromArray(B, pk, g).reinterpretAsInts(), mB = ByteVector.fromArray(B, pk, g + 2 * P).reinterpretAsInts();
-            float dxA = a.d[xb + j], dxB = a.d[xb + j + 1];
-            uLo = ((FloatVector) iA.lanewise(LSHL, 16).lanewise(ASHR, 16).add(8 * sxA).convert(I2F, 0)).mul(dxA)
-                    .fma((FloatVector) mA.and(0xff).convert(I2F, 0), uLo);
-            uHi = ((FloatVector) iA.lanewise(ASHR, 16).add(8 * sxA).convert(I2F, 0)).mul(dxA)
-                    .fma((FloatVector) mA.lanewise(LSHR, 16).and(0xff).convert(I2F, 0), uHi);
-            uLo = ((FloatVector) iB.lanewise(LSHL, 16).lanewise(ASHR, 16).add(8 * sxB).convert(I2F, 0)).mul(dxB)
-                    .fma((FloatVector) mB.and(0xff).convert(I2F, 0), uLo);
-            uHi = ((FloatVector) iB.lanewise(ASHR, 16).add(8 * sxB).convert(I2F, 0)).mul(dxB)
-                    .fma((FloatVector) mB.lanewise(LSHR, 16).and(0xff).convert(I2F, 0), uHi);
+            lo0.intoArray(u, 0); hi0.intoArray(u, H);
+            lo1.intoArray(u, P); hi1.intoArray(u, P + H);
+            lo2.intoArray(u, 2 * P); hi2.intoArray(u, 2 * P + H);
+            lo3.intoArray(u, 3 * P); hi3.intoArray(u, 3 * P + H);
+            int ob = b * blockUnits() * P;
+            endBlock(Q4K, pk, o0 + ob, a, xb, acc, 0, u, 0);
+            endBlock(Q4K, pk, o1 + ob, a, xb, acc, P, u, P);
+            endBlock(Q4K, pk, o2 + ob, a, xb, acc, 2 * P, u, 2 * P);
+            endBlock(Q4K, pk, o3 + ob, a, xb, acc, 3 * P, u, 3 * P);
         }
-        uLo.intoArray(acc, P);
-        uHi.intoArray(acc, P + H);
-        endBlock(Q4K, pk, o, a, xb, acc);
     }
 
     /**
@@ -134,7 +188,10 @@ final class KBlocks {
      * Through the array, as vectors must not cross our methods; once per 256 columns the two stores and
      * loads are not measurable (paired against the kernels doing it all: the same speed).
      */
-    static void endBlock(Mins f, byte[] pk, int o, Int8Activations a, int xb, float[] acc) {
+    static void endBlock(Mins f, byte[] pk, int o, Int8Activations a, int xb, float[] acc) { endBlock(f, pk, o, a, xb, acc, 0, acc, P); }
+
+    /** {@link #endBlock} with the rows' sums at {@code acc[ao ..]} and u at {@code u[uo ..]}. */
+    static void endBlock(Mins f, byte[] pk, int o, Int8Activations a, int xb, float[] acc, int ao, float[] u, int uo) {
         FloatVector vLo = FloatVector.zero(F), vHi = vLo;
         for (int j = 0; j < 8; j++) {
             IntVector m = ByteVector.fromArray(B, pk, o + f.scale(j)).reinterpretAsInts();
@@ -147,8 +204,8 @@ final class KBlocks {
         FloatVector dHi = d.and(0xffff0000).lanewise(ASHR, 3).and(0x8fffffff).reinterpretAsFloats().mul(Panels.REBIAS);
         FloatVector mLo = dm.lanewise(LSHL, 16).lanewise(ASHR, 3).and(0x8fffffff).reinterpretAsFloats().mul(Panels.REBIAS);
         FloatVector mHi = dm.and(0xffff0000).lanewise(ASHR, 3).and(0x8fffffff).reinterpretAsFloats().mul(Panels.REBIAS);
-        dLo.fma(FloatVector.fromArray(F, acc, P), FloatVector.fromArray(F, acc, 0)).sub(mLo.mul(vLo)).intoArray(acc, 0);
-        dHi.fma(FloatVector.fromArray(F, acc, P + H), FloatVector.fromArray(F, acc, H)).sub(mHi.mul(vHi)).intoArray(acc, H);
+        dLo.fma(FloatVector.fromArray(F, u, uo), FloatVector.fromArray(F, acc, ao)).sub(mLo.mul(vLo)).intoArray(acc, ao);
+        dHi.fma(FloatVector.fromArray(F, u, uo + H), FloatVector.fromArray(F, acc, ao + H)).sub(mHi.mul(vHi)).intoArray(acc, ao + H);
     }
 
     static void expand(byte[] pk, int o, int k0, int kn, float[] wk) {
@@ -157,8 +214,7 @@ final class KBlocks {
         o += k0 / 256 * bu * P;
         for (int b = 0; b < kn / 256; b++, o += bu * P) {
             expandScales(Q4K, pk, o, sc);
-            for (int c = 0; c < 8; c++)
-                expandHalf(pk, o + code(c >> 1), 4 * (c & 1), c, sc, wk, 256 * b + 64 * (c >> 1) + 32 * (c & 1));
+            for (int j = 0; j < 8; j++) FourNibbles.expand(pk, o + code(j), 0, sc, 4 * j * H, sc, (4 * j + 2) * H, wk, 256 * b + 32 * j);
         }
     }
 
@@ -180,11 +236,7 @@ final class KBlocks {
                 dHi.intoArray(sc, to + H);
                 dLo.mul(8f).sub(FloatVector.fromArray(F, s, (4 * c + 2) * H)).intoArray(mn, to);
                 dHi.mul(8f).sub(FloatVector.fromArray(F, s, (4 * c + 3) * H)).intoArray(mn, to + H);
-                int g = o + code(c >> 1);
-                int shift = 4 * (c & 1);
-                for (int l = 0, k = wo + 32 * sub * ws; l < 32; l++, g += P, k += ws)
-                    ((ShortVector) ByteVector.fromArray(BP, pk, g).convertShape(ZERO_EXTEND_B2S, S, 0))
-                            .lanewise(LSHR, shift).and((short) 15).sub((short) 8).intoArray(wk, k);
+                FourNibbles.expand16(pk, o + code(c), wk, wo + 32 * sub * ws, ws);
             }
         }
         return true;
@@ -203,19 +255,6 @@ final class KBlocks {
             dHi.mul((FloatVector) m.lanewise(LSHR, 16).and(0xff).convert(I2F, 0)).intoArray(sc, (4 * j + 1) * H);
             mLo.mul((FloatVector) m.lanewise(LSHR, 8).and(0xff).convert(I2F, 0)).intoArray(sc, (4 * j + 2) * H);
             mHi.mul((FloatVector) m.lanewise(LSHR, 24).convert(I2F, 0)).intoArray(sc, (4 * j + 3) * H);
-        }
-    }
-
-    /** Sub-block j's 32 columns: the nibbles at bit {@code shift} of a chunk's groups, as {@code d1 q - m1} like decodeBlock. */
-    private static void expandHalf(byte[] pk, int g, int shift, int j, float[] sc, float[] wk, int k) {
-        FloatVector dLo = FloatVector.fromArray(F, sc, 4 * j * H), dHi = FloatVector.fromArray(F, sc, (4 * j + 1) * H);
-        FloatVector mLo = FloatVector.fromArray(F, sc, (4 * j + 2) * H), mHi = FloatVector.fromArray(F, sc, (4 * j + 3) * H);
-        for (int l = 0; l < 32; l++, g += P) {
-            ShortVector q = ((ShortVector) ByteVector.fromArray(BP, pk, g).convertShape(ZERO_EXTEND_B2S, S, 0))
-                    .lanewise(LSHR, shift).and((short) 15);
-            IntVector qi = q.reinterpretAsInts();
-            ((FloatVector) qi.lanewise(LSHL, 16).lanewise(ASHR, 16).convert(I2F, 0)).mul(dLo).sub(mLo).intoArray(wk, (k + l) * P);
-            ((FloatVector) qi.lanewise(ASHR, 16).convert(I2F, 0)).mul(dHi).sub(mHi).intoArray(wk, (k + l) * P + H);
         }
     }
 }

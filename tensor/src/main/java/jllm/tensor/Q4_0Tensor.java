@@ -185,7 +185,7 @@ public final class Q4_0Tensor extends QuantTensor {
             IntVector h = ByteVector.fromArray(B, pk, o).reinterpretAsInts();
             h.lanewise(LSHL, 16).lanewise(ASHR, 3).and(0x8fffffff).reinterpretAsFloats().mul(Panels.REBIAS).intoArray(d, 0);
             h.and(0xffff0000).lanewise(ASHR, 3).and(0x8fffffff).reinterpretAsFloats().mul(Panels.REBIAS).intoArray(d, H);
-            FourNibbles.expand(pk, o + 2 * P, d, wk, b * QK);
+            FourNibbles.expand(pk, o + 2 * P, 8, d, 0, FourNibbles.NO_MIN, 0, wk, b * QK);
         }
     }
 }

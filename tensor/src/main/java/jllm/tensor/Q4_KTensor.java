@@ -30,6 +30,8 @@ public final class Q4_KTensor extends QuantTensor {
 
     @Override boolean hasPanels() { return true; }
 
+    @Override int activationExtras() { return Int8Activations.NIB4; }
+
     @Override long panelBytes() { return (long) dim(1) / 256 * KBlocks.blockUnits() * Panels.P; }
 
     @Override void repackPanel(byte[] src, byte[] dst) { KBlocks.repack(dim(1) / 256, src, dst); }

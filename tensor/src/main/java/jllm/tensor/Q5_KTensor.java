@@ -54,7 +54,7 @@ public final class Q5_KTensor extends QuantTensor {
 
     /** RUN: panel bytes per 16 columns; CHUNK: per 64 columns (codes, then the two sub-blocks' scales); D: where d starts. */
     private static final int SBB = 212, RUN = 12 * P, CHUNK = 52 * P, SCALES = 48 * P, D = 208 * P;
-    private static final KBlocks.Mins MINS = new KBlocks.Mins(SCALES, CHUNK, D);
+    private static final KBlocks.Mins MINS = new KBlocks.Mins(SCALES, CHUNK, 2 * P, D);
 
     @Override boolean hasPanels() { return true; }
 
