@@ -33,7 +33,7 @@ final class Int8Activations {
     /** {@code [tokens][cols / 8]}: sums of 8 consecutive codes (formats that widen every 8 columns centre with them). */
     int[] sum8 = new int[0];
     /**
-     * {@code [tokens][blocks][34]}: the multipliers of Q4_0's four-nibble kernel (see
+     * {@code [tokens][blocks][34]}: the multipliers of the four-nibble kernels of Q4_0 and Q4_K (see
      * {@link FourNibbles}), in the order they read them: per block {@code -8 sum(q)}, then per unit
      * {@code u < 8} (a 16-bit lane {@code L = n0 + 16 n1 + 256 n2 + 4096 n3} holding the codes of
      * columns {@code 2u, 2u + 16, 2u + 1, 2u + 17}) {@code q[2u], q[2u+16] - 16 q[2u], q[2u+1] - 16

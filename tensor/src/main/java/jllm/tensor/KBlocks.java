@@ -113,6 +113,13 @@ final class KBlocks {
      * shifts, the broadcasts of x shared by the four panels), {@code sum((q - 8) x)} in 16 bits from
      * {@code -8 sum(x codes)}; widened, {@code + 8 sum(x codes)}, times {@code sc_j dx_j} into the
      * block's u; per block and panel then {@code d u - dmin v} ({@link #endBlock}).
+     *
+     * <p>Against the byte-per-row kernel before it (one panel, a byte widened per two columns, ~2.8
+     * weights per instruction), AMD EPYC Zen 3, AVX2, one build per process, alternating: [2048,
+     * 2048] in L3 one thread 13.1-13.9 -> 17.5-22.6 Gw/s (median), [32768, 4096] from memory two
+     * threads 17.8-18.8 -> 19.0-24.1; the outputs are bit-identical. The shift count is read inside
+     * the sub-block loop: read once before the block loop, C2 kept twelve copies of it on the stack
+     * and reloaded one per shift (two GPR and vector loads per shift, 80 instructions a step).
      */
     private static void fours(byte[] pk, int o0, int o1, int o2, int o3, Int8Activations a, int t, float[] acc) {
         int nb = a.blocks / 8;
