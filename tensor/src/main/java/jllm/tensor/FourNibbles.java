@@ -55,9 +55,9 @@ final class FourNibbles {
 
     /**
      * The 32 values at {@code pk[g ..]} in fp32 as the formats' decodeBlock computes them, {@code (q -
-     * centre) d - m} (Q4_0: centre 8, m {@link #NO_MIN}, as {@code x - 0 = x}; Q4_K: centre 0), with d of rows [0, P/2) at {@code d[dAt ..]}
-     * and of [P/2, P) at {@code d[dAt + H ..]}, m likewise from {@code m[mAt ..]}; column c's
-     * P values at {@code wk[(k + c) P ..]}.
+     * centre) d - m} (Q4_0: centre 8, m {@link #NO_MIN}, as {@code x - 0 = x}; Q4_K: centre 0), with
+     * d of rows [0, P/2) at {@code d[dAt ..]} and of [P/2, P) at {@code d[dAt + H ..]}, m likewise
+     * from {@code m[mAt ..]}; column c's P values at {@code wk[(k + c) P ..]}.
      */
     static void expand(byte[] pk, int g, int centre, float[] d, int dAt, float[] m, int mAt, float[] wk, int k) {
         FloatVector dLo = FloatVector.fromArray(F, d, dAt), dHi = FloatVector.fromArray(F, d, dAt + H);

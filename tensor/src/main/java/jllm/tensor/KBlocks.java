@@ -120,6 +120,10 @@ final class KBlocks {
      * threads 17.8-18.8 -> 19.0-24.1; the outputs are bit-identical. The shift count is read inside
      * the sub-block loop: read once before the block loop, C2 kept twelve copies of it on the stack
      * and reloaded one per shift (two GPR and vector loads per shift, 80 instructions a step).
+     *
+     * <p>The sub-block's loop is Q4_0's block loop written again, deliberately: its four 16-bit sums
+     * cannot leave a method as vectors (a call C2 does not inline boxes them), and handed over
+     * through an array the epilogue cost Q4_0's kernel ~6% in L2 ({@link Q4_0Tensor}).
      */
     private static void fours(byte[] pk, int o0, int o1, int o2, int o3, Int8Activations a, int t, float[] acc) {
         int nb = a.blocks / 8;
