@@ -92,11 +92,11 @@ public final class Q4_0Tensor extends QuantTensor {
      * each unit's broadcasts of x between four panels cuts them to a quarter. Paired passes, one
      * thread, against one panel at a time: 1.33x from memory, 1.13x in L2 (two panels: 1.12x /
      * 1.04x); two threads from memory 1.23-1.29x; the 1B model's decode 1.0-1.3x in alternating
-     * runs. (Q6_K kernels built the same way lost at two threads, docs/quantization-and-speed.md,
-     * fifth and fourteenth rounds; Q4_K's, in this lane layout, won: KBlocks.) All products of a
-     * lane go into one 16-bit sum per panel (four accumulators): with 16 vector registers at 256
-     * bits, more sums spill. The epilogue is written out per panel: through arrays (a loop over
-     * the panels, as vectors cannot be indexed) it cost ~6% in L2.
+     * runs. (Q4_K's kernel, in this lane layout, and Q6_K's AVX2 byte kernel are built the same
+     * way since the fourteenth round, docs/quantization-and-speed.md: KBlocks, Q6_KTensor.fours.)
+     * All products of a lane go into one 16-bit sum per panel (four accumulators): with 16 vector
+     * registers at 256 bits, more sums spill. The epilogue is written out per panel: through arrays
+     * (a loop over the panels, as vectors cannot be indexed) it cost ~6% in L2.
      */
     private static void int8Panels(byte[] pk, int o0, int o1, int o2, int o3, Int8Activations a, int t, float[] acc) {
         int nb = a.blocks;

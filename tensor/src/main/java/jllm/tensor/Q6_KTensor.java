@@ -10,6 +10,7 @@ import static jllm.tensor.Panels.P;
 import static jllm.tensor.Panels.S;
 
 import java.lang.foreign.MemorySegment;
+import jdk.incubator.vector.ByteVector;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.IntVector;
 import jdk.incubator.vector.ShortVector;
@@ -56,31 +57,41 @@ public final class Q6_KTensor extends QuantTensor {
     // C = q6 | q7 << 6 | (q2 >> 4) << 12 | (q5 >> 4) << 14; then one group of P 16-bit lanes holding
     // each row's scales of the chunk's two sub-blocks, sc_2c | sc_2c+1 << 8; after the 8 chunks, d (P
     // fp16, lane order). A block is read front to back, as its kernel reads it (see KBlocks).
-    // The byte layout (SIX_BITS false; the only one until November 2026): chunks of 34 P bytes, 16
-    // groups of P 16-bit lanes holding a row's codes for columns 2i (low byte) and 2i + 1 (high byte),
-    // unsigned (q, 0..63; signed q - 32 until the tenth round), then the chunk's scales as above; d
-    // at 272 P. 8.56 bits per weight against the file's 6.56. An earlier try of the six-bit layout
+    // The byte layout (SIX_BITS false; the only one until November 2026), in heap arrays: first the 8
+    // chunks' scales (a group of P 16-bit lanes each, as above), then d (P fp16), then the codes, 128
+    // groups of P 16-bit lanes holding a row's codes for columns 2i (low byte) and 2i + 1 (high
+    // byte), unsigned (q, 0..63; signed q - 32 until the tenth round). 8.56 bits per weight against
+    // the file's 6.56. Its kernel (fours) reads the metadata first, then the codes front to back, at
+    // offsets linear in the run of 8 columns; until the fourteenth round the scales followed each
+    // chunk's codes and d came last (native memory, one panel per pass). An earlier try of the six-bit layout
     // had lost in cache, because its kernel called Panels.twice (not inlined in a method this large),
     // and the call spilled every vector register. Written out, paired against the byte layout (AMD
     // EPYC): L2 one thread 0.79x, 2 threads from memory 1.20, 1.24, 1.21, 1.00x; the LM head of
     // llama.cpp's Q4_K_M and Q5_K_M files is Q6_K, a third of their weights.
 
-    /** RUN: panel bytes per 8 columns; CHUNK: per 32 columns (codes, then their scales); D: where d starts. */
-    private static final int SBB = SIX_BITS ? 210 : 274, RUN = 6 * P, CHUNK = (SIX_BITS ? 26 : 34) * P,
-            SCALES = (SIX_BITS ? 24 : 32) * P, D = (SBB - 2) * P;
+    /**
+     * RUN: the six-bit layout's panel bytes per 8 columns; CHUNK: per 32 columns (six bits: codes, then
+     * their scales; bytes: codes); D: where d starts; CODES: where the codes start.
+     */
+    private static final int SBB = SIX_BITS ? 210 : 274, RUN = 6 * P, CHUNK = (SIX_BITS ? 26 : 32) * P,
+            D = (SIX_BITS ? 208 : 16) * P, CODES = SIX_BITS ? 0 : 18 * P;
+
+    /** Where the scales of chunk c (sub-blocks 2c and 2c + 1) start within a block. */
+    private static int scalesAt(int c) { return SIX_BITS ? CHUNK * c + 24 * P : 2 * P * c; }
 
     /** Where sub-block j's 16 columns of codes start within a block. */
-    private static long codes(int j) { return (long) CHUNK * (j >> 1) + (SIX_BITS ? 2L * RUN : 16L * P) * (j & 1); }
+    private static long codes(int j) { return CODES + (long) CHUNK * (j >> 1) + (SIX_BITS ? 2L * RUN : 16L * P) * (j & 1); }
 
     @Override boolean hasPanels() { return true; }
 
     /**
-     * Native panels: these kernels are written out (runs of loads at constant offsets), and with heap
-     * arrays C2 merges their range checks into one and then schedules every load of a run first, which
-     * spills and broadcasts x through general registers: 0.66x at AVX2 and 0.85x at AVX-512 in L3
-     * (paired, AMD EPYC). With long offsets each load keeps its own check and its place.
+     * Native panels for the six-bit layout: its kernel is written out (runs of loads at constant
+     * offsets), and with heap arrays C2 merges their range checks into one and then schedules every
+     * load of a run first, which spills and broadcasts x through general registers: 0.66x at AVX2 and
+     * 0.85x at AVX-512 in L3 (paired, AMD EPYC). With long offsets each load keeps its own check and
+     * its place. The byte layout's kernel ({@link #fours}) is a loop and takes heap arrays, as Q4_0's.
      */
-    @Override boolean heapPanels() { return false; }
+    @Override boolean heapPanels() { return !SIX_BITS; }
 
     @Override long panelBytes() { return (long) dim(1) / 256 * SBB * P; }
 
@@ -105,7 +116,7 @@ public final class Q6_KTensor extends QuantTensor {
                 int s = l * rb + b * 210;
                 dst[o + D + 2 * l] = src[s + 208];
                 dst[o + D + 2 * l + 1] = src[s + 209];
-                for (int c = 0; c < 8; c++) Panels.SHORTS.set(dst, o + CHUNK * c + SCALES + 2 * l, (short) Panels.SHORTS.get(src, s + 192 + 2 * c));
+                for (int c = 0; c < 8; c++) Panels.SHORTS.set(dst, o + scalesAt(c) + 2 * l, (short) Panels.SHORTS.get(src, s + 192 + 2 * c));
                 for (int n = 0; n < 2; n++)
                     for (int i = 0; i < 32; i += 8) {
                         long a = (long) Panels.LONGS.get(src, s + 64 * n + i), c = (long) Panels.LONGS.get(src, s + 64 * n + 32 + i);
@@ -133,7 +144,8 @@ public final class Q6_KTensor extends QuantTensor {
 
     @Override
     void int8Rows(Panels.Store pk, Int8Activations a, float[] y, int p0, int p1, float[] bias) {
-        Panels.int8Blocks(SIX_BITS ? Q6_KTensor::int8Block : Q6_KTensor::int8BlockBytes, pk, SBB * P, a, y, dim(0), p0, p1, bias);
+        if (SIX_BITS) Panels.int8Blocks(Q6_KTensor::int8Block, pk, SBB * P, a, y, dim(0), p0, p1, bias);
+        else Panels.int8Fours(Q6_KTensor::fours, pk, a, y, dim(0), p0, p1, bias);
     }
 
     /**
@@ -209,10 +221,18 @@ public final class Q6_KTensor extends QuantTensor {
 
     @Override
     void expand(Panels.Store st, int p, int k0, int kn, float[] wk) {
-        MemorySegment pk = st.view(p);
-        long o = st.at(p);
         float[] sc = Panels.scratch().f(32 * H);
-        o += (long) k0 / 256 * SBB * P;
+        if (!SIX_BITS) {
+            byte[] pk = st.of(p);
+            int o = st.at(p) + k0 / 256 * SBB * P;
+            for (int b = 0; b < kn / 256; b++, o += SBB * P) {
+                expandScalesBytes(pk, o, sc);
+                for (int j = 0; j < 16; j++) expandSubBytes(pk, o + (int) codes(j), sc, j, wk, 256 * b + 16 * j);
+            }
+            return;
+        }
+        MemorySegment pk = st.view(p);
+        long o = st.at(p) + (long) k0 / 256 * SBB * P;
         for (int b = 0; b < kn / 256; b++, o += (long) SBB * P) {
             expandScales(pk, o, sc);
             for (int j = 0; j < 16; j++) expandSub(pk, o + codes(j), sc, j, wk, 256 * b + 16 * j);
@@ -225,7 +245,21 @@ public final class Q6_KTensor extends QuantTensor {
         FloatVector dLo = d.lanewise(LSHL, 16).lanewise(ASHR, 3).and(0x8fffffff).reinterpretAsFloats().mul(Panels.REBIAS);
         FloatVector dHi = d.and(0xffff0000).lanewise(ASHR, 3).and(0x8fffffff).reinterpretAsFloats().mul(Panels.REBIAS);
         for (int i = 0; i < 8; i++) {
-            IntVector v = IntVector.fromMemorySegment(I, pk, o + (long) CHUNK * i + SCALES, LE);
+            IntVector v = IntVector.fromMemorySegment(I, pk, o + scalesAt(i), LE);
+            dLo.mul((FloatVector) v.lanewise(LSHL, 24).lanewise(ASHR, 24).convert(I2F, 0)).intoArray(sc, 4 * i * H);
+            dHi.mul((FloatVector) v.lanewise(LSHL, 8).lanewise(ASHR, 24).convert(I2F, 0)).intoArray(sc, (4 * i + 1) * H);
+            dLo.mul((FloatVector) v.lanewise(LSHL, 16).lanewise(ASHR, 24).convert(I2F, 0)).intoArray(sc, (4 * i + 2) * H);
+            dHi.mul((FloatVector) v.lanewise(ASHR, 24).convert(I2F, 0)).intoArray(sc, (4 * i + 3) * H);
+        }
+    }
+
+    /** {@link #expandScales} of the byte layout's heap panels: per sub-block j {@code d sc_j}, rows [0, P/2) at {@code sc[2 j H ..]}, rows [P/2, P) after them. */
+    private static void expandScalesBytes(byte[] pk, int o, float[] sc) {
+        IntVector d = ByteVector.fromArray(Panels.B, pk, o + D).reinterpretAsInts();
+        FloatVector dLo = d.lanewise(LSHL, 16).lanewise(ASHR, 3).and(0x8fffffff).reinterpretAsFloats().mul(Panels.REBIAS);
+        FloatVector dHi = d.and(0xffff0000).lanewise(ASHR, 3).and(0x8fffffff).reinterpretAsFloats().mul(Panels.REBIAS);
+        for (int i = 0; i < 8; i++) {
+            IntVector v = ByteVector.fromArray(Panels.B, pk, o + scalesAt(i)).reinterpretAsInts();
             dLo.mul((FloatVector) v.lanewise(LSHL, 24).lanewise(ASHR, 24).convert(I2F, 0)).intoArray(sc, 4 * i * H);
             dHi.mul((FloatVector) v.lanewise(LSHL, 8).lanewise(ASHR, 24).convert(I2F, 0)).intoArray(sc, (4 * i + 1) * H);
             dLo.mul((FloatVector) v.lanewise(LSHL, 16).lanewise(ASHR, 24).convert(I2F, 0)).intoArray(sc, (4 * i + 2) * H);
@@ -239,10 +273,6 @@ public final class Q6_KTensor extends QuantTensor {
      * would box it), then widened, scaled and stored column by column.
      */
     private static void expandSub(MemorySegment pk, long g, float[] sc, int j, float[] wk, int k) {
-        if (!SIX_BITS) {
-            expandSubBytes(pk, g, sc, j, wk, k);
-            return;
-        }
         FloatVector dLo = FloatVector.fromArray(F, sc, 2 * j * H), dHi = FloatVector.fromArray(F, sc, (2 * j + 1) * H);
         short[] t = Panels.scratch().sums(8 * P);
         for (int r = 0; r < 2; r++, g += RUN, k += 8) {
@@ -280,10 +310,10 @@ public final class Q6_KTensor extends QuantTensor {
                 int s = l * rb + b * 210;
                 dst[o + D + 2 * l] = src[s + 208];
                 dst[o + D + 2 * l + 1] = src[s + 209];
-                for (int c = 0; c < 8; c++) Panels.SHORTS.set(dst, o + CHUNK * c + SCALES + 2 * l, (short) Panels.SHORTS.get(src, s + 192 + 2 * c));
+                for (int c = 0; c < 8; c++) Panels.SHORTS.set(dst, o + scalesAt(c) + 2 * l, (short) Panels.SHORTS.get(src, s + 192 + 2 * c));
                 // value k of the block goes to byte k & 1 of lane pair (k & 31) / 2 of chunk k / 32
                 for (int n = 0; n < 2; n++)
-                    for (int i = 0, cb = o + 4 * CHUNK * n + 2 * l; i < 32; i += 8) {
+                    for (int i = 0, cb = o + CODES + 4 * CHUNK * n + 2 * l; i < 32; i += 8) {
                         long a = (long) Panels.LONGS.get(src, s + 64 * n + i), c = (long) Panels.LONGS.get(src, s + 64 * n + 32 + i);
                         long h = (long) Panels.LONGS.get(src, s + 128 + 32 * n + i);
                         pairs(a & m4 | (h & m2) << 4, dst, cb + P * i);
@@ -301,85 +331,88 @@ public final class Q6_KTensor extends QuantTensor {
     }
 
     /**
-     * One block into {@code acc}, start to end in one method: per sub-block its two runs of 8 columns,
-     * each summed in 16 bits, started at {@code -32 sum(x)} (the true sum {@code sum((c - 32) x)} is at
-     * most 8 * 32 * 127 = 32512; the products wrap on the way), widened and added, times {@code sc_j
-     * dx}; then the rows' {@code d}. A lane {@code c0 + 256 c1} holds two unsigned codes: times
-     * {@code x0}, plus its high byte times {@code x1 - 256 x0} ({@link Int8Activations#pairs6}), it
-     * gives {@code c0 x0 + c1 x1} without sign-extending the low byte (two shifts fewer per lane: 1.39x
-     * in L3 at AVX2). Even and odd columns go into two accumulators (two chains of adds as in Q4_0). The sums stay in registers (handed over through an array, the epilogue's loads
-     * of the stored halves took a third of Q4_K's time in L2, see KBlocks). Paired against that, AMD
-     * EPYC: 2 threads from memory 1.01-1.18x, 1 thread 1.06x, L2 about even. The two runs of a
-     * sub-block are written out: as loops of 4 steps C2 kept a loop and its checks (written out: L2
-     * 1.09x, AVX2 1.15x; 2 threads from memory 0.96-1.17x in six runs of both orders, 1.05 on average).
+     * Four panels of the byte layout against token {@code t} into {@code acc[4 P]}. Per block, first
+     * each panel's {@code d sc_j dx} for its 16 sub-blocks into a scratch (from the scales and d at the
+     * block's start); then per run of 8 columns (4 lanes of two codes, at an offset linear in the run)
+     * each panel's {@code sum((q - 32) x)} in 16 bits from {@code -32 sum(x)} ({@link
+     * Int8Activations#pairs6}; the broadcasts of x shared by the four panels), widened, times the
+     * scratch's scale (an FMA with a memory operand) into the rows' sums. The 16-bit sum of a run is
+     * exact (at most 8 * 32 * 127 = 32512); of two runs it would not be.
      *
-     * <p>Tried: one byte group per column, widened by the load as Q4_K's nibbles are (no 16-bit shifts,
-     * which C2 emits with the count in a register): 0.54x in L2, its 256-bit loads carried as much
-     * scalar work each (range checks, the segment's liveness) as the 512-bit ones, and as loops of 4
-     * steps C2 rebuilt its range-check limits on every entry; written out straight, 0.76x.
+     * <p>Against the one-panel kernel before it (native panels, scales after each chunk's codes),
+     * AMD EPYC Zen 3, AVX2, one build per process, alternating: [2048, 2048] in L3 one thread 13.2
+     * against 11.5 Gw/s; [32768, 4096] from memory one thread 10.4 / 8.3 against 5.5 / 6.3, two
+     * threads in six pairs 12.3 / 11.4 / 10.9 / 10.8 / 12.3 / 17.1 against 10.0 / 12.1 / 11.9 / 11.3 /
+     * 12.4 / 8.3 (even but for two pairs: this VM's bandwidth moves that much); the 1B Q4_K_M model's
+     * decode (its LM head is Q6_K) 1.03-1.15x in three alternating pairs. Heap panels with the scales after each chunk lost from memory (7.7 against 10.0).
      */
-    private static void int8BlockBytes(byte[] unused, MemorySegment pk, int at, Int8Activations a, int x, int xb, float[] acc) {
-        long g = at;
-        FloatVector uLo = FloatVector.zero(F), uHi = uLo;
+    private static void fours(byte[] pk, int o0, int o1, int o2, int o3, Int8Activations a, int t, float[] acc) {
+        int nb = a.blocks / 8;
         int[] v = a.pairs6;
-        long o = g;
-        for (int c = 0; c < 8; c++, g += 2L * P) {
-            IntVector loA = IntVector.zero(I), hiA = loA, loB = loA, hiB = loA;
-            int cb = 37 * (xb + c);
-            for (int half = 0; half < 2; half++, g += 16L * P) {
-                int h = cb + 18 * half;
-                ShortVector s = IntVector.broadcast(I, v[h + 16]).reinterpretAsShorts(), t = ShortVector.zero(S);
-                ShortVector w0 = ShortVector.fromMemorySegment(S, pk, g + 0L * P, LE);
-                s = s.add(w0.mul(IntVector.broadcast(I, v[h + 0]).reinterpretAsShorts()));
-                t = t.add(w0.lanewise(LSHR, 8).mul(IntVector.broadcast(I, v[h + 1]).reinterpretAsShorts()));
-                ShortVector w1 = ShortVector.fromMemorySegment(S, pk, g + 2L * P, LE);
-                s = s.add(w1.mul(IntVector.broadcast(I, v[h + 2]).reinterpretAsShorts()));
-                t = t.add(w1.lanewise(LSHR, 8).mul(IntVector.broadcast(I, v[h + 3]).reinterpretAsShorts()));
-                ShortVector w2 = ShortVector.fromMemorySegment(S, pk, g + 4L * P, LE);
-                s = s.add(w2.mul(IntVector.broadcast(I, v[h + 4]).reinterpretAsShorts()));
-                t = t.add(w2.lanewise(LSHR, 8).mul(IntVector.broadcast(I, v[h + 5]).reinterpretAsShorts()));
-                ShortVector w3 = ShortVector.fromMemorySegment(S, pk, g + 6L * P, LE);
-                s = s.add(w3.mul(IntVector.broadcast(I, v[h + 6]).reinterpretAsShorts()));
-                t = t.add(w3.lanewise(LSHR, 8).mul(IntVector.broadcast(I, v[h + 7]).reinterpretAsShorts()));
-                ShortVector s2 = IntVector.broadcast(I, v[h + 17]).reinterpretAsShorts(), t2 = ShortVector.zero(S);
-                ShortVector w4 = ShortVector.fromMemorySegment(S, pk, g + 8L * P, LE);
-                s2 = s2.add(w4.mul(IntVector.broadcast(I, v[h + 8]).reinterpretAsShorts()));
-                t2 = t2.add(w4.lanewise(LSHR, 8).mul(IntVector.broadcast(I, v[h + 9]).reinterpretAsShorts()));
-                ShortVector w5 = ShortVector.fromMemorySegment(S, pk, g + 10L * P, LE);
-                s2 = s2.add(w5.mul(IntVector.broadcast(I, v[h + 10]).reinterpretAsShorts()));
-                t2 = t2.add(w5.lanewise(LSHR, 8).mul(IntVector.broadcast(I, v[h + 11]).reinterpretAsShorts()));
-                ShortVector w6 = ShortVector.fromMemorySegment(S, pk, g + 12L * P, LE);
-                s2 = s2.add(w6.mul(IntVector.broadcast(I, v[h + 12]).reinterpretAsShorts()));
-                t2 = t2.add(w6.lanewise(LSHR, 8).mul(IntVector.broadcast(I, v[h + 13]).reinterpretAsShorts()));
-                ShortVector w7 = ShortVector.fromMemorySegment(S, pk, g + 14L * P, LE);
-                s2 = s2.add(w7.mul(IntVector.broadcast(I, v[h + 14]).reinterpretAsShorts()));
-                t2 = t2.add(w7.lanewise(LSHR, 8).mul(IntVector.broadcast(I, v[h + 15]).reinterpretAsShorts()));
-                IntVector r1 = s.add(t).reinterpretAsInts(), r2 = s2.add(t2).reinterpretAsInts();
-                loA = loB;
-                hiA = hiB;
-                loB = r1.lanewise(LSHL, 16).lanewise(ASHR, 16).add(r2.lanewise(LSHL, 16).lanewise(ASHR, 16));
-                hiB = r1.lanewise(ASHR, 16).add(r2.lanewise(ASHR, 16));
+        float[] sc = Panels.scratch().f(64 * P);
+        FloatVector lo0 = FloatVector.zero(F), hi0 = lo0, lo1 = lo0, hi1 = lo0, lo2 = lo0, hi2 = lo0, lo3 = lo0, hi3 = lo0;
+        for (int b = 0; b < nb; b++) {
+            int xb = t * a.blocks + 8 * b, blk = b * SBB * P;
+            for (int k = 0; k < 4; k++) {
+                int ok = (k == 0 ? o0 : k == 1 ? o1 : k == 2 ? o2 : o3) + blk;
+                IntVector d = ByteVector.fromArray(Panels.B, pk, ok + D).reinterpretAsInts();
+                FloatVector dLo = d.lanewise(LSHL, 16).lanewise(ASHR, 3).and(0x8fffffff).reinterpretAsFloats().mul(Panels.REBIAS);
+                FloatVector dHi = d.and(0xffff0000).lanewise(ASHR, 3).and(0x8fffffff).reinterpretAsFloats().mul(Panels.REBIAS);
+                for (int c = 0; c < 8; c++) {
+                    float dx = Float.intBitsToFloat(v[37 * (xb + c) + 36]);
+                    IntVector m = ByteVector.fromArray(Panels.B, pk, ok + scalesAt(c)).reinterpretAsInts();
+                    int so = (16 * k + 2 * c) * P;
+                    ((FloatVector) m.lanewise(LSHL, 24).lanewise(ASHR, 24).convert(I2F, 0)).mul(dx).mul(dLo).intoArray(sc, so);
+                    ((FloatVector) m.lanewise(LSHL, 8).lanewise(ASHR, 24).convert(I2F, 0)).mul(dx).mul(dHi).intoArray(sc, so + H);
+                    ((FloatVector) m.lanewise(LSHL, 16).lanewise(ASHR, 24).convert(I2F, 0)).mul(dx).mul(dLo).intoArray(sc, so + P);
+                    ((FloatVector) m.lanewise(ASHR, 24).convert(I2F, 0)).mul(dx).mul(dHi).intoArray(sc, so + P + H);
+                }
             }
-            // sub-blocks 2c (A) and 2c + 1 (B); their scales follow the chunk's codes, at g now
-            float dx = Float.intBitsToFloat(v[cb + 36]);
-            IntVector m = IntVector.fromMemorySegment(I, pk, g, LE);
-            uLo = ((FloatVector) loA.convert(I2F, 0)).mul(dx).fma((FloatVector) m.lanewise(LSHL, 24).lanewise(ASHR, 24).convert(I2F, 0), uLo);
-            uHi = ((FloatVector) hiA.convert(I2F, 0)).mul(dx).fma((FloatVector) m.lanewise(LSHL, 8).lanewise(ASHR, 24).convert(I2F, 0), uHi);
-            uLo = ((FloatVector) loB.convert(I2F, 0)).mul(dx).fma((FloatVector) m.lanewise(LSHL, 16).lanewise(ASHR, 24).convert(I2F, 0), uLo);
-            uHi = ((FloatVector) hiB.convert(I2F, 0)).mul(dx).fma((FloatVector) m.lanewise(ASHR, 24).convert(I2F, 0), uHi);
+            for (int r = 0; r < 32; r++) {
+                // run r: columns 8r .. 8r + 7 of the block, sub-block r / 2, x block r / 4
+                int h = 37 * (xb + (r >> 2)) + 18 * ((r >> 1) & 1) + 8 * (r & 1);
+                int g = blk + CODES + 8 * P * r;
+                int n8 = 2 * FourNibbles.FOUR[0];
+                ShortVector s0 = IntVector.broadcast(I, v[h + 16 - 7 * (r & 1)]).reinterpretAsShorts();
+                ShortVector s1 = s0, s2 = s0, s3 = s0;
+                for (int q = 0; q < 4; q++) {
+                    int d = g + 2 * P * q;
+                    ShortVector x0 = IntVector.broadcast(I, v[h + 2 * q]).reinterpretAsShorts(), x1 = IntVector.broadcast(I, v[h + 2 * q + 1]).reinterpretAsShorts();
+                    ShortVector w = ByteVector.fromArray(Panels.B, pk, o0 + d).reinterpretAsShorts();
+                    s0 = s0.add(w.mul(x0)).add(w.lanewise(LSHR, n8).mul(x1));
+                    w = ByteVector.fromArray(Panels.B, pk, o1 + d).reinterpretAsShorts();
+                    s1 = s1.add(w.mul(x0)).add(w.lanewise(LSHR, n8).mul(x1));
+                    w = ByteVector.fromArray(Panels.B, pk, o2 + d).reinterpretAsShorts();
+                    s2 = s2.add(w.mul(x0)).add(w.lanewise(LSHR, n8).mul(x1));
+                    w = ByteVector.fromArray(Panels.B, pk, o3 + d).reinterpretAsShorts();
+                    s3 = s3.add(w.mul(x0)).add(w.lanewise(LSHR, n8).mul(x1));
+                }
+                int so = (r >> 1) * P;
+                IntVector i0 = s0.reinterpretAsInts();
+                lo0 = ((FloatVector) i0.lanewise(LSHL, 16).lanewise(ASHR, 16).convert(I2F, 0)).fma(FloatVector.fromArray(F, sc, so), lo0);
+                hi0 = ((FloatVector) i0.lanewise(ASHR, 16).convert(I2F, 0)).fma(FloatVector.fromArray(F, sc, so + H), hi0);
+                IntVector i1 = s1.reinterpretAsInts();
+                lo1 = ((FloatVector) i1.lanewise(LSHL, 16).lanewise(ASHR, 16).convert(I2F, 0)).fma(FloatVector.fromArray(F, sc, so + 16 * P), lo1);
+                hi1 = ((FloatVector) i1.lanewise(ASHR, 16).convert(I2F, 0)).fma(FloatVector.fromArray(F, sc, so + 16 * P + H), hi1);
+                IntVector i2 = s2.reinterpretAsInts();
+                lo2 = ((FloatVector) i2.lanewise(LSHL, 16).lanewise(ASHR, 16).convert(I2F, 0)).fma(FloatVector.fromArray(F, sc, so + 32 * P), lo2);
+                hi2 = ((FloatVector) i2.lanewise(ASHR, 16).convert(I2F, 0)).fma(FloatVector.fromArray(F, sc, so + 32 * P + H), hi2);
+                IntVector i3 = s3.reinterpretAsInts();
+                lo3 = ((FloatVector) i3.lanewise(LSHL, 16).lanewise(ASHR, 16).convert(I2F, 0)).fma(FloatVector.fromArray(F, sc, so + 48 * P), lo3);
+                hi3 = ((FloatVector) i3.lanewise(ASHR, 16).convert(I2F, 0)).fma(FloatVector.fromArray(F, sc, so + 48 * P + H), hi3);
+            }
         }
-        IntVector d = IntVector.fromMemorySegment(I, pk, o + D, LE);
-        FloatVector dLo = d.lanewise(LSHL, 16).lanewise(ASHR, 3).and(0x8fffffff).reinterpretAsFloats().mul(Panels.REBIAS);
-        FloatVector dHi = d.and(0xffff0000).lanewise(ASHR, 3).and(0x8fffffff).reinterpretAsFloats().mul(Panels.REBIAS);
-        dLo.fma(uLo, FloatVector.fromArray(F, acc, 0)).intoArray(acc, 0);
-        dHi.fma(uHi, FloatVector.fromArray(F, acc, H)).intoArray(acc, H);
+        lo0.intoArray(acc, 0); hi0.intoArray(acc, H);
+        lo1.intoArray(acc, P); hi1.intoArray(acc, P + H);
+        lo2.intoArray(acc, 2 * P); hi2.intoArray(acc, 2 * P + H);
+        lo3.intoArray(acc, 3 * P); hi3.intoArray(acc, 3 * P + H);
     }
 
     /** {@link #expandSub} of the byte layout. */
-    private static void expandSubBytes(MemorySegment pk, long g, float[] sc, int j, float[] wk, int k) {
+    private static void expandSubBytes(byte[] pk, int g, float[] sc, int j, float[] wk, int k) {
         FloatVector dLo = FloatVector.fromArray(F, sc, 2 * j * H), dHi = FloatVector.fromArray(F, sc, (2 * j + 1) * H);
-        for (int i = 0; i < 8; i++, g += 2L * P) {
-            ShortVector w = ShortVector.fromMemorySegment(S, pk, g, LE);
+        for (int i = 0; i < 8; i++, g += 2 * P) {
+            ShortVector w = ByteVector.fromArray(Panels.B, pk, g).reinterpretAsShorts();
             IntVector q0 = w.and((short) 0xff).sub((short) 32).reinterpretAsInts(), q1 = w.lanewise(LSHR, 8).sub((short) 32).reinterpretAsInts();
             dLo.mul((FloatVector) q0.lanewise(LSHL, 16).lanewise(ASHR, 16).convert(I2F, 0)).intoArray(wk, (k + 2 * i) * P);
             dHi.mul((FloatVector) q0.lanewise(ASHR, 16).convert(I2F, 0)).intoArray(wk, (k + 2 * i) * P + H);
