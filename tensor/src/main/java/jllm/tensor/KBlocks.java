@@ -91,17 +91,19 @@ final class KBlocks {
     }
 
     static void repack(int nb, byte[] src, byte[] dst) {
-        int rb = nb * 144, qb = nb * 128;
-        byte[] q = new byte[P * qb];
-        for (int l = 0; l < P; l++)
-            for (int b = 0; b < nb; b++)
-                for (int c = 0; c < 4; c++) regroup(src, l * rb + b * 144 + 16 + 32 * c, q, l * qb + b * 128 + 32 * c);
+        int rb = nb * 144;
+        byte[] q = REGROUPED.get();  // one block's codes of the P rows, regrouped: 2 KiB at 256 bits
         for (int b = 0; b < nb; b++) {
             int o = b * blockUnits() * P;
-            for (int l = 0; l < P; l++) repackMins(Q4K, src, l * rb + b * 144, dst, o, l);
-            for (int j = 0; j < 8; j++) Panels.lanes16(q, b * 128 + 16 * j, qb, dst, o + code(j), 8);
+            for (int l = 0; l < P; l++) {
+                repackMins(Q4K, src, l * rb + b * 144, dst, o, l);
+                for (int c = 0; c < 4; c++) regroup(src, l * rb + b * 144 + 16 + 32 * c, q, l * 128 + 32 * c);
+            }
+            for (int j = 0; j < 8; j++) Panels.lanes16(q, 16 * j, 128, dst, o + code(j), 8);
         }
     }
+
+    private static final ThreadLocal<byte[]> REGROUPED = ThreadLocal.withInitial(() -> new byte[P * 128]);
 
     static void int8Rows(QuantTensor w, Panels.Store pk, Int8Activations a, float[] y, int p0, int p1, float[] bias) {
         Panels.int8Fours(KBlocks::fours, pk, a, y, w.dim(0), p0, p1, bias);
