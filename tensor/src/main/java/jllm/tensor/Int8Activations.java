@@ -70,8 +70,8 @@ final class Int8Activations {
      */
     int[] y6 = new int[0];
     /**
-     * {@code [tokens][blocks][37]}: everything Q6_K's byte-layout kernel reads, in the order it reads
-     * it (Q6_KTensor.int8BlockBytes): per half block of 16 codes, per pair {@code x0, x1} the
+     * {@code [tokens][blocks][37]}: everything Q6_K's byte-layout kernel reads (Q6_KTensor.fours),
+     * the multipliers in the order it reads them: per half block of 16 codes, per pair {@code x0, x1} the
      * multipliers {@code x0} and {@code x1 - 256 x0} (at most 127 + 256 * 127 in magnitude: no wrap),
      * then the centring terms {@code -32 sum} of its two runs of 8; after both halves the block scale's
      * bits. All stored as in {@link #q2} (the scale as is). A 16-bit lane {@code c0 + 256 c1} (two
