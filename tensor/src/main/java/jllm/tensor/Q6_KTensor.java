@@ -224,9 +224,10 @@ public final class Q6_KTensor extends QuantTensor {
         float[] sc = Panels.scratch().f(32 * H);
         if (!SIX_BITS) {
             byte[] pk = st.of(p);
+            MemorySegment view = MemorySegment.ofArray(pk);  // for expandScales: nine loads a block
             int o = st.at(p) + k0 / 256 * SBB * P;
             for (int b = 0; b < kn / 256; b++, o += SBB * P) {
-                expandScalesBytes(pk, o, sc);
+                expandScales(view, o, sc);
                 for (int j = 0; j < 16; j++) expandSubBytes(pk, o + (int) codes(j), sc, j, wk, 256 * b + 16 * j);
             }
             return;
@@ -246,20 +247,6 @@ public final class Q6_KTensor extends QuantTensor {
         FloatVector dHi = d.and(0xffff0000).lanewise(ASHR, 3).and(0x8fffffff).reinterpretAsFloats().mul(Panels.REBIAS);
         for (int i = 0; i < 8; i++) {
             IntVector v = IntVector.fromMemorySegment(I, pk, o + scalesAt(i), LE);
-            dLo.mul((FloatVector) v.lanewise(LSHL, 24).lanewise(ASHR, 24).convert(I2F, 0)).intoArray(sc, 4 * i * H);
-            dHi.mul((FloatVector) v.lanewise(LSHL, 8).lanewise(ASHR, 24).convert(I2F, 0)).intoArray(sc, (4 * i + 1) * H);
-            dLo.mul((FloatVector) v.lanewise(LSHL, 16).lanewise(ASHR, 24).convert(I2F, 0)).intoArray(sc, (4 * i + 2) * H);
-            dHi.mul((FloatVector) v.lanewise(ASHR, 24).convert(I2F, 0)).intoArray(sc, (4 * i + 3) * H);
-        }
-    }
-
-    /** {@link #expandScales} of the byte layout's heap panels: per sub-block j {@code d sc_j}, rows [0, P/2) at {@code sc[2 j H ..]}, rows [P/2, P) after them. */
-    private static void expandScalesBytes(byte[] pk, int o, float[] sc) {
-        IntVector d = ByteVector.fromArray(Panels.B, pk, o + D).reinterpretAsInts();
-        FloatVector dLo = d.lanewise(LSHL, 16).lanewise(ASHR, 3).and(0x8fffffff).reinterpretAsFloats().mul(Panels.REBIAS);
-        FloatVector dHi = d.and(0xffff0000).lanewise(ASHR, 3).and(0x8fffffff).reinterpretAsFloats().mul(Panels.REBIAS);
-        for (int i = 0; i < 8; i++) {
-            IntVector v = ByteVector.fromArray(Panels.B, pk, o + scalesAt(i)).reinterpretAsInts();
             dLo.mul((FloatVector) v.lanewise(LSHL, 24).lanewise(ASHR, 24).convert(I2F, 0)).intoArray(sc, 4 * i * H);
             dHi.mul((FloatVector) v.lanewise(LSHL, 8).lanewise(ASHR, 24).convert(I2F, 0)).intoArray(sc, (4 * i + 1) * H);
             dLo.mul((FloatVector) v.lanewise(LSHL, 16).lanewise(ASHR, 24).convert(I2F, 0)).intoArray(sc, (4 * i + 2) * H);
