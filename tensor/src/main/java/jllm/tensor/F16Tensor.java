@@ -73,10 +73,10 @@ public final class F16Tensor extends SegmentTensor {
     private volatile MemorySegment data;
 
     /**
-     * Before a matmul: copies a large tensor that lives in native memory (the model file's mapping)
-     * onto transparent huge pages, once, in parallel, and releases the mapping's pages. Decode reads
-     * every weight once per token, and on 4 KiB pages that stream ran 20-35% slower per CPU-second
-     * on the AMD EPYC.
+     * Before a matmul: scans for inf/NaN once, and where {@link #hugeCopy} asks for it copies a large
+     * tensor that lives in native memory (the model file's mapping) onto transparent huge pages, once,
+     * in parallel, releasing the mapping's pages. Decode reads every weight once per token, and on 4
+     * KiB pages that stream ran 20-35% slower per CPU-second on the AMD EPYC Zen 4.
      */
     void prepare(Parallel par) {
         if (data != null) return;
@@ -85,9 +85,7 @@ public final class F16Tensor extends SegmentTensor {
             allFinite(); // scanned here, before the mapping's pages are released
             MemorySegment d = seg;
             long bytes = seg.byteSize();
-            // long rows decode from their own row-interleaved copy; a huge-page copy as well would hold the weights twice
-            boolean grouping = dim(1) > LONG_ROW && dim(1) % (2 * F.length()) == 0 && dim(0) >= GROUP && allFinite();
-            if (hugeCopy && !grouping && seg.isNative() && bytes >= 8L << 20) {
+            if (hugeCopy && seg.isNative() && bytes >= 8L << 20) {
                 MemorySegment h = Panels.allocateHuge(bytes);
                 if (h != null) {
                     long per = 2L << 20;
@@ -104,111 +102,77 @@ public final class F16Tensor extends SegmentTensor {
                     d = h;
                 }
             }
-            if (grouping) grouped = group(d, par);
             data = d;
         }
     }
 
-    /** Rows longer than this many columns are also kept row-interleaved for decode ({@link #grouped}). */
-    private static final int LONG_ROW = 4096, GROUP = 4;
+    /** Rows a decode pass reads side by side ({@link #dotStreams}). */
+    private static final int STREAMS = 4;
 
     /**
-     * For long rows: the weights again, {@value #GROUP} rows interleaved per two vectors of columns
-     * ({@code [row / GROUP][column block][GROUP][2 F.length()]}), which {@link #dotGroup} reads as one
-     * stream, each x load feeding four rows. Row by row, a long row's fp32 x (32 KiB at 8192 columns,
-     * ffn_down) is evicted from L1 by the weight stream and re-read for every row: decode of [2048,
-     * 8192] ran at half the rate of [8192, 2048] on the AMD EPYC (4.7 against 10 Gw/s on one core;
-     * interleaved 8.0). Reading two or sixteen rows side by side from the row-major layout was slower
-     * (several streams per core). The copy is made once, before the first matmul; the file mapping's
-     * pages are released as for the huge-page copy, so prefill, which reads the row-major layout,
-     * faults them back from the page cache.
+     * {@link #dotFinite} of rows {@code r + s q} for {@code s < }{@value #STREAMS} at once (rows
+     * {@code q} apart, {@code stride = q in 2} bytes), each in {@link #dotFinite}'s two accumulators
+     * and order: {@code y[yo + s q] = row (r + s q) + bias}. Decode streams the weights once per
+     * token, and one row after another (a 4 KiB row at 2048 columns, one page of the file mapping)
+     * kept too few reads in flight: on the AMD EPYC Zen 3 (AVX2, 2 threads, a [65536, 2048] file
+     * mapping) rows one at a time read at 12.8-15.9 GB/s, two rows half a chunk apart at 16.7-17.1,
+     * four rows a quarter apart at 17.1-18.3 (median passes); at 8192 columns 13.0-13.2 against
+     * 19.0-19.4, where the row-interleaved copy that long rows used to decode from (one stream) read
+     * at 10.5-11.1. Each x load also feeds four rows, which is what that copy was for: a long row's
+     * fp32 x (32 KiB at 8192 columns) does not stay in L1 beside the weight stream. The widening is
+     * written out: a helper returning a vector was not inlined and boxed every vector (5 Gw/s instead
+     * of 14.6, AMD EPYC Zen 4).
      */
-    private volatile MemorySegment grouped;
-
-    private MemorySegment group(MemorySegment d, Parallel par) {
-        int in = dim(1), groups = dim(0) / GROUP, run = 2 * F.length(), blocks = in / run;
-        long runBytes = run * 2L;
-        MemorySegment g = Panels.allocate((long) groups * GROUP * in * 2);
-        par.forRange(groups, 1, (a, b) -> {
-            for (int q = a; q < b; q++)
-                for (int blk = 0; blk < blocks; blk++)
-                    for (int r = 0; r < GROUP; r++)
-                        MemorySegment.copy(d, ((long) (q * GROUP + r) * in + (long) blk * run) * 2, g,
-                                (((long) q * blocks + blk) * GROUP + r) * runBytes, runBytes);
-        });
-        if (d.isMapped() && d.isReadOnly()) d.unload();
-        return g;
+    private static void dotStreams(MemorySegment g, long base, long stride, float[] x, int xOff, int n, float[] y, int yo, int q, float[] bias, int r) {
+        int step = F.length();
+        long o = base, s2 = 2 * stride, s3 = 3 * stride, half = step * 2L;
+        FloatVector a0 = FloatVector.zero(F), a1 = a0, b0 = a0, b1 = a0, c0 = a0, c1 = a0, d0 = a0, d1 = a0;
+        for (int i = 0; i < n; i += 2 * step, o += 2 * half) {
+            FloatVector x0 = FloatVector.fromArray(F, x, xOff + i), x1 = FloatVector.fromArray(F, x, xOff + i + step);
+            a0 = ((IntVector) ShortVector.fromMemorySegment(S, g, o, LE).convertShape(VectorOperators.S2I, I, 0)).lanewise(VectorOperators.LSHL, 13).and(0x8fffffff).reinterpretAsFloats().fma(x0, a0);
+            a1 = ((IntVector) ShortVector.fromMemorySegment(S, g, o + half, LE).convertShape(VectorOperators.S2I, I, 0)).lanewise(VectorOperators.LSHL, 13).and(0x8fffffff).reinterpretAsFloats().fma(x1, a1);
+            b0 = ((IntVector) ShortVector.fromMemorySegment(S, g, o + stride, LE).convertShape(VectorOperators.S2I, I, 0)).lanewise(VectorOperators.LSHL, 13).and(0x8fffffff).reinterpretAsFloats().fma(x0, b0);
+            b1 = ((IntVector) ShortVector.fromMemorySegment(S, g, o + stride + half, LE).convertShape(VectorOperators.S2I, I, 0)).lanewise(VectorOperators.LSHL, 13).and(0x8fffffff).reinterpretAsFloats().fma(x1, b1);
+            c0 = ((IntVector) ShortVector.fromMemorySegment(S, g, o + s2, LE).convertShape(VectorOperators.S2I, I, 0)).lanewise(VectorOperators.LSHL, 13).and(0x8fffffff).reinterpretAsFloats().fma(x0, c0);
+            c1 = ((IntVector) ShortVector.fromMemorySegment(S, g, o + s2 + half, LE).convertShape(VectorOperators.S2I, I, 0)).lanewise(VectorOperators.LSHL, 13).and(0x8fffffff).reinterpretAsFloats().fma(x1, c1);
+            d0 = ((IntVector) ShortVector.fromMemorySegment(S, g, o + s3, LE).convertShape(VectorOperators.S2I, I, 0)).lanewise(VectorOperators.LSHL, 13).and(0x8fffffff).reinterpretAsFloats().fma(x0, d0);
+            d1 = ((IntVector) ShortVector.fromMemorySegment(S, g, o + s3 + half, LE).convertShape(VectorOperators.S2I, I, 0)).lanewise(VectorOperators.LSHL, 13).and(0x8fffffff).reinterpretAsFloats().fma(x1, d1);
+        }
+        y[yo] = a0.add(a1).reduceLanes(VectorOperators.ADD) + (bias == null ? 0f : bias[r]);
+        y[yo + q] = b0.add(b1).reduceLanes(VectorOperators.ADD) + (bias == null ? 0f : bias[r + q]);
+        y[yo + 2 * q] = c0.add(c1).reduceLanes(VectorOperators.ADD) + (bias == null ? 0f : bias[r + 2 * q]);
+        y[yo + 3 * q] = d0.add(d1).reduceLanes(VectorOperators.ADD) + (bias == null ? 0f : bias[r + 3 * q]);
     }
 
     /**
-     * {@link #dotFinite} of the {@value #GROUP} rows of group {@code q} of {@link #grouped} at once,
-     * each in its own two accumulators in {@link #dotFinite}'s order: {@code y[yo + i] = row
-     * (GROUP q + i) + bias}. The widening is written out eight times: as a helper returning a vector
-     * it was not inlined here and boxed every vector (5 Gw/s instead of 14.6).
+     * For prefill ({@link PanelMatmul}): four rows at a time, per L columns the four rows' halves
+     * widened in registers (finite weights: {@link #dotFinite}'s widening, times 2^112) and transposed
+     * with {@link PanelMatmul}'s shuffles, instead of a widening pass into a scratch array and an
+     * interleaving pass over it. Written out for the reason given at {@link #dotStreams}.
      */
-    private static void dotGroup(MemorySegment g, int q, float[] x, int xOff, int n, float[] y, int yo, float[] bias, int r) {
-        int step = F.length();
-        long o = (long) q * GROUP * n * 2, rb = 2L * step * 2;
-        FloatVector a0 = FloatVector.zero(F), a1 = a0, b0 = a0, b1 = a0, c0 = a0, c1 = a0, d0 = a0, d1 = a0;
-        for (int i = 0; i < n; i += 2 * step, o += GROUP * rb) {
-            FloatVector x0 = FloatVector.fromArray(F, x, xOff + i), x1 = FloatVector.fromArray(F, x, xOff + i + step);
-            a0 = ((IntVector) ShortVector.fromMemorySegment(S, g, o, LE).convertShape(VectorOperators.S2I, I, 0)).lanewise(VectorOperators.LSHL, 13).and(0x8fffffff).reinterpretAsFloats().fma(x0, a0);
-            a1 = ((IntVector) ShortVector.fromMemorySegment(S, g, o + step * 2L, LE).convertShape(VectorOperators.S2I, I, 0)).lanewise(VectorOperators.LSHL, 13).and(0x8fffffff).reinterpretAsFloats().fma(x1, a1);
-            b0 = ((IntVector) ShortVector.fromMemorySegment(S, g, o + rb, LE).convertShape(VectorOperators.S2I, I, 0)).lanewise(VectorOperators.LSHL, 13).and(0x8fffffff).reinterpretAsFloats().fma(x0, b0);
-            b1 = ((IntVector) ShortVector.fromMemorySegment(S, g, o + rb + step * 2L, LE).convertShape(VectorOperators.S2I, I, 0)).lanewise(VectorOperators.LSHL, 13).and(0x8fffffff).reinterpretAsFloats().fma(x1, b1);
-            c0 = ((IntVector) ShortVector.fromMemorySegment(S, g, o + 2 * rb, LE).convertShape(VectorOperators.S2I, I, 0)).lanewise(VectorOperators.LSHL, 13).and(0x8fffffff).reinterpretAsFloats().fma(x0, c0);
-            c1 = ((IntVector) ShortVector.fromMemorySegment(S, g, o + 2 * rb + step * 2L, LE).convertShape(VectorOperators.S2I, I, 0)).lanewise(VectorOperators.LSHL, 13).and(0x8fffffff).reinterpretAsFloats().fma(x1, c1);
-            d0 = ((IntVector) ShortVector.fromMemorySegment(S, g, o + 3 * rb, LE).convertShape(VectorOperators.S2I, I, 0)).lanewise(VectorOperators.LSHL, 13).and(0x8fffffff).reinterpretAsFloats().fma(x0, d0);
-            d1 = ((IntVector) ShortVector.fromMemorySegment(S, g, o + 3 * rb + step * 2L, LE).convertShape(VectorOperators.S2I, I, 0)).lanewise(VectorOperators.LSHL, 13).and(0x8fffffff).reinterpretAsFloats().fma(x1, d1);
+    @Override
+    boolean readInterleaved(int row0, int rows, float[] wt) {
+        int in = dim(1), step = F.length();
+        if (rows % 4 != 0 || in % step != 0 || !allFinite()) return false;
+        MemorySegment g = data();
+        long rb = in * 2L;
+        int d = 0;
+        for (int r = row0; r < row0 + rows; r += 4) {
+            long o = (long) r * rb;
+            for (int k = 0; k < in; k += step, d += 4 * step, o += step * 2L) {
+                FloatVector w0 = ((IntVector) ShortVector.fromMemorySegment(S, g, o, LE).convertShape(VectorOperators.S2I, I, 0)).lanewise(VectorOperators.LSHL, 13).and(0x8fffffff).reinterpretAsFloats().mul(REBIAS);
+                FloatVector w1 = ((IntVector) ShortVector.fromMemorySegment(S, g, o + rb, LE).convertShape(VectorOperators.S2I, I, 0)).lanewise(VectorOperators.LSHL, 13).and(0x8fffffff).reinterpretAsFloats().mul(REBIAS);
+                FloatVector w2 = ((IntVector) ShortVector.fromMemorySegment(S, g, o + 2 * rb, LE).convertShape(VectorOperators.S2I, I, 0)).lanewise(VectorOperators.LSHL, 13).and(0x8fffffff).reinterpretAsFloats().mul(REBIAS);
+                FloatVector w3 = ((IntVector) ShortVector.fromMemorySegment(S, g, o + 3 * rb, LE).convertShape(VectorOperators.S2I, I, 0)).lanewise(VectorOperators.LSHL, 13).and(0x8fffffff).reinterpretAsFloats().mul(REBIAS);
+                FloatVector p0 = w0.rearrange(PanelMatmul.PAIR_LO, w1), p1 = w0.rearrange(PanelMatmul.PAIR_HI, w1);
+                FloatVector q0 = w2.rearrange(PanelMatmul.PAIR_LO, w3), q1 = w2.rearrange(PanelMatmul.PAIR_HI, w3);
+                p0.rearrange(PanelMatmul.QUAD_LO, q0).intoArray(wt, d);
+                p0.rearrange(PanelMatmul.QUAD_HI, q0).intoArray(wt, d + step);
+                p1.rearrange(PanelMatmul.QUAD_LO, q1).intoArray(wt, d + 2 * step);
+                p1.rearrange(PanelMatmul.QUAD_HI, q1).intoArray(wt, d + 3 * step);
+            }
         }
-        y[yo] = a0.add(a1).reduceLanes(VectorOperators.ADD) + (bias == null ? 0f : bias[r]);
-        y[yo + 1] = b0.add(b1).reduceLanes(VectorOperators.ADD) + (bias == null ? 0f : bias[r + 1]);
-        y[yo + 2] = c0.add(c1).reduceLanes(VectorOperators.ADD) + (bias == null ? 0f : bias[r + 2]);
-        y[yo + 3] = d0.add(d1).reduceLanes(VectorOperators.ADD) + (bias == null ? 0f : bias[r + 3]);
-    }
-
-    /**
-     * Long rows decode two groups per pass ({@link #dotGroups}) where there are 32 vector registers
-     * (16 accumulators, 2 x vectors): [2048, 8192] F16 at 2 threads from memory went from 22-28 to
-     * 27-34 GB/s, the 1B F16 model's decode 1.07-1.30x (4 alternating rounds, AMD EPYC). x, 32 KiB
-     * of fp32 at 8192 columns, does not stay in L1 beside the weight stream; each of its loads now
-     * feeds eight rows instead of four.
-     */
-    static final boolean PAIRS = !Panels.FEW_REGISTERS;
-
-    /** {@link #dotGroup} of groups q and q + 1 (two runs of the grouped copy side by side), each row in the same order. */
-    private static void dotGroups(MemorySegment g, int q, float[] x, int xOff, int n, float[] y, int yo, float[] bias, int r) {
-        int step = F.length();
-        long o = (long) q * GROUP * n * 2, rb = 2L * step * 2, p = o + (long) GROUP * n * 2;
-        FloatVector a0 = FloatVector.zero(F), a1 = a0, b0 = a0, b1 = a0, c0 = a0, c1 = a0, d0 = a0, d1 = a0;
-        FloatVector e0 = a0, e1 = a0, f0 = a0, f1 = a0, g0 = a0, g1 = a0, h0 = a0, h1 = a0;
-        for (int i = 0; i < n; i += 2 * step, o += GROUP * rb, p += GROUP * rb) {
-            FloatVector x0 = FloatVector.fromArray(F, x, xOff + i), x1 = FloatVector.fromArray(F, x, xOff + i + step);
-            a0 = ((IntVector) ShortVector.fromMemorySegment(S, g, o, LE).convertShape(VectorOperators.S2I, I, 0)).lanewise(VectorOperators.LSHL, 13).and(0x8fffffff).reinterpretAsFloats().fma(x0, a0);
-            a1 = ((IntVector) ShortVector.fromMemorySegment(S, g, o + step * 2L, LE).convertShape(VectorOperators.S2I, I, 0)).lanewise(VectorOperators.LSHL, 13).and(0x8fffffff).reinterpretAsFloats().fma(x1, a1);
-            b0 = ((IntVector) ShortVector.fromMemorySegment(S, g, o + rb, LE).convertShape(VectorOperators.S2I, I, 0)).lanewise(VectorOperators.LSHL, 13).and(0x8fffffff).reinterpretAsFloats().fma(x0, b0);
-            b1 = ((IntVector) ShortVector.fromMemorySegment(S, g, o + rb + step * 2L, LE).convertShape(VectorOperators.S2I, I, 0)).lanewise(VectorOperators.LSHL, 13).and(0x8fffffff).reinterpretAsFloats().fma(x1, b1);
-            c0 = ((IntVector) ShortVector.fromMemorySegment(S, g, o + 2 * rb, LE).convertShape(VectorOperators.S2I, I, 0)).lanewise(VectorOperators.LSHL, 13).and(0x8fffffff).reinterpretAsFloats().fma(x0, c0);
-            c1 = ((IntVector) ShortVector.fromMemorySegment(S, g, o + 2 * rb + step * 2L, LE).convertShape(VectorOperators.S2I, I, 0)).lanewise(VectorOperators.LSHL, 13).and(0x8fffffff).reinterpretAsFloats().fma(x1, c1);
-            d0 = ((IntVector) ShortVector.fromMemorySegment(S, g, o + 3 * rb, LE).convertShape(VectorOperators.S2I, I, 0)).lanewise(VectorOperators.LSHL, 13).and(0x8fffffff).reinterpretAsFloats().fma(x0, d0);
-            d1 = ((IntVector) ShortVector.fromMemorySegment(S, g, o + 3 * rb + step * 2L, LE).convertShape(VectorOperators.S2I, I, 0)).lanewise(VectorOperators.LSHL, 13).and(0x8fffffff).reinterpretAsFloats().fma(x1, d1);
-            e0 = ((IntVector) ShortVector.fromMemorySegment(S, g, p, LE).convertShape(VectorOperators.S2I, I, 0)).lanewise(VectorOperators.LSHL, 13).and(0x8fffffff).reinterpretAsFloats().fma(x0, e0);
-            e1 = ((IntVector) ShortVector.fromMemorySegment(S, g, p + step * 2L, LE).convertShape(VectorOperators.S2I, I, 0)).lanewise(VectorOperators.LSHL, 13).and(0x8fffffff).reinterpretAsFloats().fma(x1, e1);
-            f0 = ((IntVector) ShortVector.fromMemorySegment(S, g, p + rb, LE).convertShape(VectorOperators.S2I, I, 0)).lanewise(VectorOperators.LSHL, 13).and(0x8fffffff).reinterpretAsFloats().fma(x0, f0);
-            f1 = ((IntVector) ShortVector.fromMemorySegment(S, g, p + rb + step * 2L, LE).convertShape(VectorOperators.S2I, I, 0)).lanewise(VectorOperators.LSHL, 13).and(0x8fffffff).reinterpretAsFloats().fma(x1, f1);
-            g0 = ((IntVector) ShortVector.fromMemorySegment(S, g, p + 2 * rb, LE).convertShape(VectorOperators.S2I, I, 0)).lanewise(VectorOperators.LSHL, 13).and(0x8fffffff).reinterpretAsFloats().fma(x0, g0);
-            g1 = ((IntVector) ShortVector.fromMemorySegment(S, g, p + 2 * rb + step * 2L, LE).convertShape(VectorOperators.S2I, I, 0)).lanewise(VectorOperators.LSHL, 13).and(0x8fffffff).reinterpretAsFloats().fma(x1, g1);
-            h0 = ((IntVector) ShortVector.fromMemorySegment(S, g, p + 3 * rb, LE).convertShape(VectorOperators.S2I, I, 0)).lanewise(VectorOperators.LSHL, 13).and(0x8fffffff).reinterpretAsFloats().fma(x0, h0);
-            h1 = ((IntVector) ShortVector.fromMemorySegment(S, g, p + 3 * rb + step * 2L, LE).convertShape(VectorOperators.S2I, I, 0)).lanewise(VectorOperators.LSHL, 13).and(0x8fffffff).reinterpretAsFloats().fma(x1, h1);
-        }
-        y[yo] = a0.add(a1).reduceLanes(VectorOperators.ADD) + (bias == null ? 0f : bias[r]);
-        y[yo + 1] = b0.add(b1).reduceLanes(VectorOperators.ADD) + (bias == null ? 0f : bias[r + 1]);
-        y[yo + 2] = c0.add(c1).reduceLanes(VectorOperators.ADD) + (bias == null ? 0f : bias[r + 2]);
-        y[yo + 3] = d0.add(d1).reduceLanes(VectorOperators.ADD) + (bias == null ? 0f : bias[r + 3]);
-        y[yo + 4] = e0.add(e1).reduceLanes(VectorOperators.ADD) + (bias == null ? 0f : bias[r + 4]);
-        y[yo + 5] = f0.add(f1).reduceLanes(VectorOperators.ADD) + (bias == null ? 0f : bias[r + 5]);
-        y[yo + 6] = g0.add(g1).reduceLanes(VectorOperators.ADD) + (bias == null ? 0f : bias[r + 6]);
-        y[yo + 7] = h0.add(h1).reduceLanes(VectorOperators.ADD) + (bias == null ? 0f : bias[r + 7]);
+        return true;
     }
 
     /**
@@ -243,7 +207,8 @@ public final class F16Tensor extends SegmentTensor {
     /**
      * Decode (1-3 tokens). Tensors without inf/NaN (every real model; the loader scans and warns
      * otherwise) widen in registers with three vector operations per 16 weights ({@link #dotFinite}),
-     * reading the weights straight from the mapping: the stream then runs at the memory bandwidth.
+     * reading the weights straight from the mapping, four rows a quarter of the range apart at a time
+     * ({@link #dotStreams}): the stream then runs at the memory bandwidth.
      * Otherwise each row is widened to fp32 into an L1-resident array first, then dotted with every
      * token: the plain loop over {@link Float#float16ToFloat} compiles to the CPU's own conversion
      * instruction (vcvtph2ps), but copying, widening and dotting in three passes made decode
@@ -255,14 +220,13 @@ public final class F16Tensor extends SegmentTensor {
         int in = dim(1), out = dim(0);
         float[] xs;
         if (allFinite() && (xs = prescaled(x, tokens * in)) != null) {
-            MemorySegment d = data(), g = grouped;
-            int r = r0;
-            if (g != null && r0 % GROUP == 0) {
-                if (PAIRS)
-                    for (; r + 2 * GROUP <= r1 && r + 2 * GROUP <= out / GROUP * GROUP; r += 2 * GROUP)
-                        for (int t = 0; t < tokens; t++) dotGroups(g, r / GROUP, xs, t * in, in, y, t * out + r, bias, r);
-                for (; r + GROUP <= r1 && r + GROUP <= out / GROUP * GROUP; r += GROUP)
-                    for (int t = 0; t < tokens; t++) dotGroup(g, r / GROUP, xs, t * in, in, y, t * out + r, bias, r);
+            MemorySegment d = data();
+            int r = r0, q = (r1 - r0) / STREAMS;
+            if (q > 0 && in % (2 * F.length()) == 0) {
+                long rb = in * 2L;
+                for (int i = 0; i < q; i++)
+                    for (int t = 0; t < tokens; t++) dotStreams(d, (r0 + i) * rb, q * rb, xs, t * in, in, y, t * out + r0 + i, q, bias, r0 + i);
+                r = r0 + STREAMS * q;
             }
             for (; r < r1; r++) {
                 float b = bias == null ? 0f : bias[r];

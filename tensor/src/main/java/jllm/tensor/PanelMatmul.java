@@ -82,9 +82,11 @@ final class PanelMatmul {
         int groups = (tokens + TOKENS - 1) / TOKENS;
         for (int rb = r0; rb < r1; rb += ROW_BLOCK) {
             int n = Math.min(ROW_BLOCK, r1 - rb), padded = (n + ROWS - 1) / ROWS * ROWS;
-            w.read((long) rb * in, wb, 0, n * in);
-            if (padded > n) java.util.Arrays.fill(wb, n * in, padded * in, 0f);
-            interleave(wb, padded, in, wt);
+            if (padded > n || !w.readInterleaved(rb, n, wt)) {
+                w.read((long) rb * in, wb, 0, n * in);
+                if (padded > n) java.util.Arrays.fill(wb, n * in, padded * in, 0f);
+                interleave(wb, padded, in, wt);
+            }
             for (int g = 0; g < groups; g++) {
                 int t0 = g * TOKENS, valid = Math.min(TOKENS, tokens - t0);
                 int yt = first + t0;
@@ -143,9 +145,9 @@ final class PanelMatmul {
     }
 
     /** Two-vector shuffles (an index {@code i - L} names lane i of the second vector): a and b's columns [0, L/2) (LO) or [L/2, L) (HI) as pairs {@code a_c b_c}. */
-    private static final VectorShuffle<Float> PAIR_LO = shuffle(i -> (i % 2 == 0 ? 0 : L) + i / 2), PAIR_HI = shuffle(i -> (i % 2 == 0 ? 0 : L) + L / 2 + i / 2);
+    static final VectorShuffle<Float> PAIR_LO = shuffle(i -> (i % 2 == 0 ? 0 : L) + i / 2), PAIR_HI = shuffle(i -> (i % 2 == 0 ? 0 : L) + L / 2 + i / 2);
     /** From two vectors of pairs (rows 0, 1 and rows 2, 3): the pairs of columns [0, L/4) (LO) or [L/4, L/2) (HI) as quads {@code r0 r1 r2 r3}. */
-    private static final VectorShuffle<Float> QUAD_LO = shuffle(i -> (i % 4 < 2 ? 0 : L) + 2 * (i / 4) + i % 2),
+    static final VectorShuffle<Float> QUAD_LO = shuffle(i -> (i % 4 < 2 ? 0 : L) + 2 * (i / 4) + i % 2),
             QUAD_HI = shuffle(i -> (i % 4 < 2 ? 0 : L) + L / 2 + 2 * (i / 4) + i % 2);
 
     private static VectorShuffle<Float> shuffle(java.util.function.IntUnaryOperator from) {

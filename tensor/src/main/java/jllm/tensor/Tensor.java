@@ -40,6 +40,14 @@ public abstract class Tensor {
         for (int i = 0; i < n; i++) dst[dstOff + i] = get(from + i);
     }
 
+    /**
+     * Rows {@code [row0, row0 + rows)} of a matrix widened to fp32 in {@link PanelMatmul}'s
+     * interleaved layout (four rows at a time, each column's four weights adjacent), where this tensor
+     * keeps a layout that gives them in one pass; false where it does not (the caller then reads the
+     * rows and interleaves them itself).
+     */
+    boolean readInterleaved(int row0, int rows, float[] wt) { return false; }
+
     /** {@code sum_i this[from + i] * x[xOff + i]} for {@code i < n}, accumulated in fp32. */
     public abstract float dot(long from, float[] x, int xOff, int n);
 
