@@ -7,13 +7,10 @@ import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.IntVector;
 import jdk.incubator.vector.ShortVector;
 import jdk.incubator.vector.VectorOperators;
-import jdk.incubator.vector.VectorSpecies;
 
 /** bfloat16: the top 16 bits of an fp32, so widening is an exact shift. */
 public final class BF16Tensor extends SegmentTensor {
     private static final java.lang.foreign.ValueLayout.OfShort LES = JAVA_SHORT_UNALIGNED.withOrder(LE);
-    private static final VectorSpecies<Short> S = VectorSpecies.of(short.class, jdk.incubator.vector.VectorShape.forBitSize(F.vectorBitSize() / 2));
-    private static final VectorSpecies<Integer> I = IntVector.SPECIES_PREFERRED;
 
     public BF16Tensor(MemorySegment seg, long... shape) { super(seg, shape); }
 
@@ -46,15 +43,32 @@ public final class BF16Tensor extends SegmentTensor {
                 .lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
     }
 
+    /** Two accumulators, even and odd vectors of columns, as {@link #streamRows} sums each row. */
     @Override
     public float dot(long from, float[] x, int xOff, int n) {
         long base = from * 2;
         int step = F.length(), i = 0;
-        FloatVector acc = FloatVector.zero(F);
+        FloatVector a0 = FloatVector.zero(F), a1 = FloatVector.zero(F);
+        for (int upper = n - 2 * step; i <= upper; i += 2 * step) {
+            a0 = load(base + i * 2L).fma(FloatVector.fromArray(F, x, xOff + i), a0);
+            a1 = load(base + (i + step) * 2L).fma(FloatVector.fromArray(F, x, xOff + i + step), a1);
+        }
         for (int upper = n - step; i <= upper; i += step)
-            acc = load(base + i * 2L).fma(FloatVector.fromArray(F, x, xOff + i), acc);
-        float r = acc.reduceLanes(VectorOperators.ADD);
+            a0 = load(base + i * 2L).fma(FloatVector.fromArray(F, x, xOff + i), a0);
+        float r = a0.add(a1).reduceLanes(VectorOperators.ADD);
         for (; i < n; i++) r += toFloat(seg.get(LES, base + i * 2L)) * x[xOff + i];
         return r;
+    }
+
+    /** Decode: four rows a quarter of the range apart at a time ({@link #streamRows}), the rest row by row. */
+    @Override
+    public void matmulRows(float[] x, int tokens, float[] y, int r0, int r1, float[] bias) {
+        super.matmulRows(x, tokens, y, tokens < 4 ? streamRows(seg, 16, -1, x, tokens, y, r0, r1, bias) : r0, r1, bias);
+    }
+
+    /** For prefill: {@link #interleaveHalves}, widening by a shift. */
+    @Override
+    boolean readInterleaved(int row0, int rows, float[] wt) {
+        return interleaveHalves(seg, row0, rows, 16, -1, 1f, wt);
     }
 }

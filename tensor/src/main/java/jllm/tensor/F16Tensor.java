@@ -8,13 +8,10 @@ import jdk.incubator.vector.IntVector;
 import jdk.incubator.vector.ShortVector;
 import jdk.incubator.vector.VectorMask;
 import jdk.incubator.vector.VectorOperators;
-import jdk.incubator.vector.VectorSpecies;
 
 /** IEEE half precision. */
 public final class F16Tensor extends SegmentTensor {
     private static final java.lang.foreign.ValueLayout.OfShort LES = JAVA_SHORT_UNALIGNED.withOrder(LE);
-    private static final VectorSpecies<Short> S = VectorSpecies.of(short.class, jdk.incubator.vector.VectorShape.forBitSize(F.vectorBitSize() / 2));
-    private static final VectorSpecies<Integer> I = IntVector.SPECIES_PREFERRED;
     /** 2^112: rebiases a half exponent (bias 15) placed in an fp32 exponent field (bias 127). */
     private static final float REBIAS = 0x1p112f;
 
@@ -106,73 +103,13 @@ public final class F16Tensor extends SegmentTensor {
         }
     }
 
-    /** Rows a decode pass reads side by side ({@link #dotStreams}). */
-    private static final int STREAMS = 4;
-
     /**
-     * {@link #dotFinite} of rows {@code r + s q} for {@code s < }{@value #STREAMS} at once (rows
-     * {@code q} apart, {@code stride = q in 2} bytes), each in {@link #dotFinite}'s two accumulators
-     * and order: {@code y[yo + s q] = row (r + s q) + bias}. Decode streams the weights once per
-     * token, and one row after another (a 4 KiB row at 2048 columns, one page of the file mapping)
-     * kept too few reads in flight: on the AMD EPYC Zen 3 (AVX2, 2 threads, a [65536, 2048] file
-     * mapping) rows one at a time read at 12.8-15.9 GB/s, two rows half a chunk apart at 16.7-17.1,
-     * four rows a quarter apart at 17.1-18.3 (median passes); at 8192 columns 13.0-13.2 against
-     * 19.0-19.4, where the row-interleaved copy that long rows used to decode from (one stream) read
-     * at 10.5-11.1. Each x load also feeds four rows, which is what that copy was for: a long row's
-     * fp32 x (32 KiB at 8192 columns) does not stay in L1 beside the weight stream. The widening is
-     * written out: a helper returning a vector was not inlined and boxed every vector (5 Gw/s instead
-     * of 14.6, AMD EPYC Zen 4).
-     */
-    private static void dotStreams(MemorySegment g, long base, long stride, float[] x, int xOff, int n, float[] y, int yo, int q, float[] bias, int r) {
-        int step = F.length();
-        long o = base, s2 = 2 * stride, s3 = 3 * stride, half = step * 2L;
-        FloatVector a0 = FloatVector.zero(F), a1 = a0, b0 = a0, b1 = a0, c0 = a0, c1 = a0, d0 = a0, d1 = a0;
-        for (int i = 0; i < n; i += 2 * step, o += 2 * half) {
-            FloatVector x0 = FloatVector.fromArray(F, x, xOff + i), x1 = FloatVector.fromArray(F, x, xOff + i + step);
-            a0 = ((IntVector) ShortVector.fromMemorySegment(S, g, o, LE).convertShape(VectorOperators.S2I, I, 0)).lanewise(VectorOperators.LSHL, 13).and(0x8fffffff).reinterpretAsFloats().fma(x0, a0);
-            a1 = ((IntVector) ShortVector.fromMemorySegment(S, g, o + half, LE).convertShape(VectorOperators.S2I, I, 0)).lanewise(VectorOperators.LSHL, 13).and(0x8fffffff).reinterpretAsFloats().fma(x1, a1);
-            b0 = ((IntVector) ShortVector.fromMemorySegment(S, g, o + stride, LE).convertShape(VectorOperators.S2I, I, 0)).lanewise(VectorOperators.LSHL, 13).and(0x8fffffff).reinterpretAsFloats().fma(x0, b0);
-            b1 = ((IntVector) ShortVector.fromMemorySegment(S, g, o + stride + half, LE).convertShape(VectorOperators.S2I, I, 0)).lanewise(VectorOperators.LSHL, 13).and(0x8fffffff).reinterpretAsFloats().fma(x1, b1);
-            c0 = ((IntVector) ShortVector.fromMemorySegment(S, g, o + s2, LE).convertShape(VectorOperators.S2I, I, 0)).lanewise(VectorOperators.LSHL, 13).and(0x8fffffff).reinterpretAsFloats().fma(x0, c0);
-            c1 = ((IntVector) ShortVector.fromMemorySegment(S, g, o + s2 + half, LE).convertShape(VectorOperators.S2I, I, 0)).lanewise(VectorOperators.LSHL, 13).and(0x8fffffff).reinterpretAsFloats().fma(x1, c1);
-            d0 = ((IntVector) ShortVector.fromMemorySegment(S, g, o + s3, LE).convertShape(VectorOperators.S2I, I, 0)).lanewise(VectorOperators.LSHL, 13).and(0x8fffffff).reinterpretAsFloats().fma(x0, d0);
-            d1 = ((IntVector) ShortVector.fromMemorySegment(S, g, o + s3 + half, LE).convertShape(VectorOperators.S2I, I, 0)).lanewise(VectorOperators.LSHL, 13).and(0x8fffffff).reinterpretAsFloats().fma(x1, d1);
-        }
-        y[yo] = a0.add(a1).reduceLanes(VectorOperators.ADD) + (bias == null ? 0f : bias[r]);
-        y[yo + q] = b0.add(b1).reduceLanes(VectorOperators.ADD) + (bias == null ? 0f : bias[r + q]);
-        y[yo + 2 * q] = c0.add(c1).reduceLanes(VectorOperators.ADD) + (bias == null ? 0f : bias[r + 2 * q]);
-        y[yo + 3 * q] = d0.add(d1).reduceLanes(VectorOperators.ADD) + (bias == null ? 0f : bias[r + 3 * q]);
-    }
-
-    /**
-     * For prefill ({@link PanelMatmul}): four rows at a time, per L columns the four rows' halves
-     * widened in registers (finite weights: {@link #dotFinite}'s widening, times 2^112) and transposed
-     * with {@link PanelMatmul}'s shuffles, instead of a widening pass into a scratch array and an
-     * interleaving pass over it. Written out for the reason given at {@link #dotStreams}.
+     * For prefill: {@link #interleaveHalves} with {@link #dotFinite}'s widening, times 2^112, for
+     * tensors without inf/NaN.
      */
     @Override
     boolean readInterleaved(int row0, int rows, float[] wt) {
-        int in = dim(1), step = F.length();
-        if (rows % 4 != 0 || in % step != 0 || !allFinite()) return false;
-        MemorySegment g = data();
-        long rb = in * 2L;
-        int d = 0;
-        for (int r = row0; r < row0 + rows; r += 4) {
-            long o = (long) r * rb;
-            for (int k = 0; k < in; k += step, d += 4 * step, o += step * 2L) {
-                FloatVector w0 = ((IntVector) ShortVector.fromMemorySegment(S, g, o, LE).convertShape(VectorOperators.S2I, I, 0)).lanewise(VectorOperators.LSHL, 13).and(0x8fffffff).reinterpretAsFloats().mul(REBIAS);
-                FloatVector w1 = ((IntVector) ShortVector.fromMemorySegment(S, g, o + rb, LE).convertShape(VectorOperators.S2I, I, 0)).lanewise(VectorOperators.LSHL, 13).and(0x8fffffff).reinterpretAsFloats().mul(REBIAS);
-                FloatVector w2 = ((IntVector) ShortVector.fromMemorySegment(S, g, o + 2 * rb, LE).convertShape(VectorOperators.S2I, I, 0)).lanewise(VectorOperators.LSHL, 13).and(0x8fffffff).reinterpretAsFloats().mul(REBIAS);
-                FloatVector w3 = ((IntVector) ShortVector.fromMemorySegment(S, g, o + 3 * rb, LE).convertShape(VectorOperators.S2I, I, 0)).lanewise(VectorOperators.LSHL, 13).and(0x8fffffff).reinterpretAsFloats().mul(REBIAS);
-                FloatVector p0 = w0.rearrange(PanelMatmul.PAIR_LO, w1), p1 = w0.rearrange(PanelMatmul.PAIR_HI, w1);
-                FloatVector q0 = w2.rearrange(PanelMatmul.PAIR_LO, w3), q1 = w2.rearrange(PanelMatmul.PAIR_HI, w3);
-                p0.rearrange(PanelMatmul.QUAD_LO, q0).intoArray(wt, d);
-                p0.rearrange(PanelMatmul.QUAD_HI, q0).intoArray(wt, d + step);
-                p1.rearrange(PanelMatmul.QUAD_LO, q1).intoArray(wt, d + 2 * step);
-                p1.rearrange(PanelMatmul.QUAD_HI, q1).intoArray(wt, d + 3 * step);
-            }
-        }
-        return true;
+        return allFinite() && interleaveHalves(data(), row0, rows, 13, 0x8fffffff, REBIAS, wt);
     }
 
     /**
@@ -208,7 +145,7 @@ public final class F16Tensor extends SegmentTensor {
      * Decode (1-3 tokens). Tensors without inf/NaN (every real model; the loader scans and warns
      * otherwise) widen in registers with three vector operations per 16 weights ({@link #dotFinite}),
      * reading the weights straight from the mapping, four rows a quarter of the range apart at a time
-     * ({@link #dotStreams}): the stream then runs at the memory bandwidth.
+     * ({@link #streamRows}): the stream then runs at the memory bandwidth.
      * Otherwise each row is widened to fp32 into an L1-resident array first, then dotted with every
      * token: the plain loop over {@link Float#float16ToFloat} compiles to the CPU's own conversion
      * instruction (vcvtph2ps), but copying, widening and dotting in three passes made decode
@@ -221,13 +158,7 @@ public final class F16Tensor extends SegmentTensor {
         float[] xs;
         if (allFinite() && (xs = prescaled(x, tokens * in)) != null) {
             MemorySegment d = data();
-            int r = r0, q = (r1 - r0) / STREAMS;
-            if (q > 0 && in % (2 * F.length()) == 0) {
-                long rb = in * 2L;
-                for (int i = 0; i < q; i++)
-                    for (int t = 0; t < tokens; t++) dotStreams(d, (r0 + i) * rb, q * rb, xs, t * in, in, y, t * out + r0 + i, q, bias, r0 + i);
-                r = r0 + STREAMS * q;
-            }
+            int r = streamRows(d, 13, 0x8fffffff, xs, tokens, y, r0, r1, bias);
             for (; r < r1; r++) {
                 float b = bias == null ? 0f : bias[r];
                 for (int t = 0; t < tokens; t++) y[t * out + r] = dotFinite(d, (long) r * in * 2, xs, x, t * in, in) + b;

@@ -194,37 +194,46 @@ class KernelTest {
     }
 
     /**
-     * Long F16 rows (over 4096 columns) decode from a row-interleaved copy, eight or four rows per
-     * pass: what one row at a time gives ({@link F16Tensor#dot}, the same order up to the final lane
-     * reduction), for pairs of groups, a single group of four rows, the rows left over, row ranges that
-     * start mid-way (on a group and off one) and a bias.
+     * F16 and BF16 decode reads four rows a quarter of the range apart per pass: what one row at a
+     * time gives ({@code dot}, the same order up to the final lane reduction), for short and long rows,
+     * the rows left over, row ranges that start mid-way and a bias; prefill (four rows widened into
+     * PanelMatmul's panels at once) likewise, up to its own summation order.
      */
-    @Test
-    void f16LongRowsDecodeInGroupsAsRowByRow() {
-        int out = 23, in = 4096 + 64;
-        MemorySegment s = java.lang.foreign.Arena.ofAuto().allocate((long) out * in * 2);
+    @ParameterizedTest
+    @ValueSource(ints = {2048, 4096 + 64})
+    void sixteenBitDecodeReadsFourRowsAtOnceAsRowByRow(int in) {
+        int out = 23;
         Random rnd = new Random(9);
-        for (int i = 0; i < out * in; i++) s.set(LES, 2L * i, Float.floatToFloat16((float) rnd.nextGaussian()));
-        F16Tensor w = new F16Tensor(s, out, in);
-        float[] bias = new float[out];
-        for (int o = 0; o < out; o++) bias[o] = (float) rnd.nextGaussian();
-        for (int tokens : new int[] {1, 2}) {
-            float[] x = new float[tokens * in], y = new float[tokens * out];
-            for (int i = 0; i < x.length; i++) x[i] = (float) rnd.nextGaussian();
-            new CpuBackend(2).matmul(w, x, y, tokens, bias);
-            float[][] ys = {y, new float[tokens * out], new float[tokens * out]};
-            int[] from = {0, 4, 5};
-            w.matmulRows(x, tokens, ys[1], from[1], out, bias);
-            w.matmulRows(x, tokens, ys[2], from[2], out, bias);
-            for (int v = 0; v < ys.length; v++)
-                for (int tk = 0; tk < tokens; tk++)
-                    for (int o = from[v]; o < out; o++) {
-                        double mag = Math.abs(bias[o]);
-                        for (int i = 0; i < in; i++) mag += Math.abs((double) w.get((long) o * in + i) * x[tk * in + i]);
-                        // the same order per lane; the final lane reduction's order is the compiler's (1 ulp seen)
-                        assertEquals(w.dot((long) o * in, x, tk * in, in) + bias[o], ys[v][tk * out + o], 1e-6 * mag,
-                                "rows from " + from[v] + ", token " + tk + " row " + o);
-                    }
+        for (boolean bf16 : new boolean[] {false, true}) {
+            MemorySegment s = java.lang.foreign.Arena.ofAuto().allocate((long) out * in * 2);
+            for (int i = 0; i < out * in; i++) {
+                float v = (float) rnd.nextGaussian();
+                s.set(LES, 2L * i, bf16 ? BF16Tensor.fromFloat(v) : Float.floatToFloat16(v));
+            }
+            Tensor w = bf16 ? new BF16Tensor(s, out, in) : new F16Tensor(s, out, in);
+            float[] bias = new float[out];
+            for (int o = 0; o < out; o++) bias[o] = (float) rnd.nextGaussian();
+            for (int tokens : new int[] {1, 2, 40}) {
+                float[] x = new float[tokens * in], y = new float[tokens * out];
+                for (int i = 0; i < x.length; i++) x[i] = (float) rnd.nextGaussian();
+                new CpuBackend(2).matmul(w, x, y, tokens, bias);
+                float[][] ys = {y, new float[tokens * out], new float[tokens * out]};
+                int[] from = {0, 4, 5};
+                if (tokens < 4) {
+                    w.matmulRows(x, tokens, ys[1], from[1], out, bias);
+                    w.matmulRows(x, tokens, ys[2], from[2], out, bias);
+                }
+                for (int v = 0; v < (tokens < 4 ? ys.length : 1); v++)
+                    for (int tk = 0; tk < tokens; tk++)
+                        for (int o = from[v]; o < out; o++) {
+                            double mag = Math.abs(bias[o]);
+                            for (int i = 0; i < in; i++) mag += Math.abs((double) w.get((long) o * in + i) * x[tk * in + i]);
+                            // decode: the same order per lane, the final lane reduction's order is the compiler's (1 ulp seen);
+                            // prefill: its own order, within fp32 round-off of a sum of 4000 products
+                            assertEquals(w.dot((long) o * in, x, tk * in, in) + bias[o], ys[v][tk * out + o], (tokens < 4 ? 1e-6 : 1e-5) * mag,
+                                    w.dtype() + ", rows from " + from[v] + ", token " + tk + " row " + o);
+                        }
+            }
         }
     }
 
