@@ -238,10 +238,11 @@ class KernelTest {
     }
 
     /**
-     * A large F16 tensor in a read-only file mapping is copied at its first matmul (row-interleaved
-     * where its rows split into whole vector runs, else onto huge pages) and the mapping's pages
-     * released: decode, prefill, get and read give what a heap copy of the same bytes gives, including
-     * the rows past the last whole group of four.
+     * A large F16 tensor in a read-only file mapping, copied onto huge pages at its first matmul
+     * ({@code -Djllm.f16.hugepages}) with the mapping's pages released: decode (four rows per pass,
+     * or row by row where a row is not whole pairs of vectors: 2056 columns at 256 and 512 bits),
+     * prefill, get and read give what a heap copy of the same bytes gives, including the rows past the
+     * last group of four.
      */
     @ParameterizedTest
     @ValueSource(ints = {2048, 2056})
