@@ -63,7 +63,8 @@ public final class BF16Tensor extends SegmentTensor {
     /** Decode: four rows a quarter of the range apart at a time ({@link #streamRows}), the rest row by row. */
     @Override
     public void matmulRows(float[] x, int tokens, float[] y, int r0, int r1, float[] bias) {
-        super.matmulRows(x, tokens, y, tokens < 4 ? streamRows(seg, 16, -1, x, tokens, y, r0, r1, bias) : r0, r1, bias);
+        int rest = tokens < 4 ? streamRows(seg, 16, -1, x, tokens, y, r0, r1, bias) : r0;
+        super.matmulRows(x, tokens, y, rest, r1, bias);
     }
 
     /** For prefill: {@link #interleaveHalves}, widening by a shift. */

@@ -7,9 +7,10 @@ import jdk.incubator.vector.VectorSpecies;
 /**
  * Prefill matmul ({@code y = x W^T} for many tokens) for every weight format, as a packed fp32 GEMM.
  *
- * <p>Each worker decodes a block of weight rows to fp32 once (the format's own vectorised
- * {@link Tensor#read}), interleaves them in groups of {@value #ROWS} rows ({@code w[k][ROWS]}) and
- * reuses them for every token; the tokens are packed once per call into groups of {@link #TOKENS}
+ * <p>Each worker decodes a block of weight rows to fp32 once and interleaves them in groups of
+ * {@value #ROWS} rows ({@code w[k][ROWS]}): F16 and BF16 widen four rows straight into that layout
+ * ({@link Tensor#readInterleaved}), the other formats decode with their own vectorised {@link
+ * Tensor#read} and {@link #interleave} follows. The block is reused for every token; the tokens are packed once per call into groups of {@link #TOKENS}
  * laid out k-major ({@code xp[group][k][TOKENS]}). The micro-kernel keeps a {@value #ROWS} rows x
  * {@code TOKENS} tokens block of outputs in 8 vector registers and, per k, loads two token vectors
  * and broadcasts four weights from one stream into 8 FMAs: an outer product, with no horizontal

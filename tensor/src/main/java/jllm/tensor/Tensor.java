@@ -42,9 +42,10 @@ public abstract class Tensor {
 
     /**
      * Rows {@code [row0, row0 + rows)} of a matrix widened to fp32 in {@link PanelMatmul}'s
-     * interleaved layout (four rows at a time, each column's four weights adjacent), where this tensor
-     * keeps a layout that gives them in one pass; false where it does not (the caller then reads the
-     * rows and interleaves them itself).
+     * interleaved layout (four rows at a time, each column's four weights adjacent), where the format
+     * can widen its rows straight into it (F16, BF16: one pass instead of {@link #read} and an
+     * interleaving pass); false where it cannot (the caller then reads the rows and interleaves them
+     * itself).
      */
     boolean readInterleaved(int row0, int rows, float[] wt) { return false; }
 
