@@ -73,8 +73,9 @@ final class Panels {
 
     private Panels() { }
 
-    /** Little-endian longs and shorts in a byte[], for the repacks that move 8 or 2 bytes at a time. */
+    /** Little-endian longs, ints and shorts in a byte[], for the repacks that move 8, 4 or 2 bytes at a time. */
     static final java.lang.invoke.VarHandle LONGS = java.lang.invoke.MethodHandles.byteArrayViewVarHandle(long[].class, ByteOrder.LITTLE_ENDIAN),
+            INTS = java.lang.invoke.MethodHandles.byteArrayViewVarHandle(int[].class, ByteOrder.LITTLE_ENDIAN),
             SHORTS = java.lang.invoke.MethodHandles.byteArrayViewVarHandle(short[].class, ByteOrder.LITTLE_ENDIAN);
 
     /**

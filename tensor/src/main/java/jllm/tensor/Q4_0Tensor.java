@@ -64,7 +64,7 @@ public final class Q4_0Tensor extends QuantTensor {
 
     @Override
     void int8Rows(Panels.Store pk, Int8Activations a, float[] y, int p0, int p1, float[] bias) {
-        Panels.int8Fours(Q4_0Tensor::int8Panels, pk, a, y, dim(0), p0, p1, bias);
+        Panels.int8Fours((arr, o0, o1, o2, o3, x, t, acc) -> int8Panels(arr, o0, o1, o2, o3, x, t, acc, -1), pk, a, y, dim(0), p0, p1, bias);
     }
 
     /**
@@ -97,8 +97,13 @@ public final class Q4_0Tensor extends QuantTensor {
      * All products of a lane go into one 16-bit sum per panel (four accumulators): with 16 vector
      * registers at 256 bits, more sums spill. The epilogue is written out per panel: through arrays
      * (a loop over the panels, as vectors cannot be indexed) it cost ~6% in L2.
+     *
+     * <p>Q4_1 runs this kernel on its panels too ({@link Q4_1Tensor}): Q4_0's blocks, and the mins in a
+     * region of their own from {@code mins} (a second stream; -1 for Q4_0), with {@code (8 d + m) dx
+     * sum(x codes)} added per block. The block stride stays a constant: as a parameter (the mins next
+     * to the scales) it cost Q4_0 5-9% in L2.
      */
-    private static void int8Panels(byte[] pk, int o0, int o1, int o2, int o3, Int8Activations a, int t, float[] acc) {
+    static void int8Panels(byte[] pk, int o0, int o1, int o2, int o3, Int8Activations a, int t, float[] acc, int mins) {
         int nb = a.blocks;
         int[] v = a.nib4;
         int n4 = FourNibbles.FOUR[0];
@@ -154,6 +159,30 @@ public final class Q4_0Tensor extends QuantTensor {
                     .fma(d3.lanewise(LSHL, 16).lanewise(ASHR, 3).and(0x8fffffff).reinterpretAsFloats().mul(Panels.REBIAS).mul(dx), lo3);
             hi3 = ((FloatVector) i3.lanewise(ASHR, 16).convert(I2F, 0))
                     .fma(d3.and(0xffff0000).lanewise(ASHR, 3).and(0x8fffffff).reinterpretAsFloats().mul(Panels.REBIAS).mul(dx), hi3);
+            if (mins >= 0) { // Q4_1: + (8 d + m) dx sum(x codes), as the sums count q - 8 and the values are q d + m
+                FloatVector xs = FloatVector.broadcast(F, dx * a.sum[t * nb + b]), x8 = xs.mul(8f);
+                int mb = mins + 2 * P * b;
+                IntVector m0 = ByteVector.fromArray(B, pk, o0 + mb).reinterpretAsInts();
+                lo0 = m0.lanewise(LSHL, 16).lanewise(ASHR, 3).and(0x8fffffff).reinterpretAsFloats().mul(Panels.REBIAS)
+                        .fma(xs, d0.lanewise(LSHL, 16).lanewise(ASHR, 3).and(0x8fffffff).reinterpretAsFloats().mul(Panels.REBIAS).fma(x8, lo0));
+                hi0 = m0.and(0xffff0000).lanewise(ASHR, 3).and(0x8fffffff).reinterpretAsFloats().mul(Panels.REBIAS)
+                        .fma(xs, d0.and(0xffff0000).lanewise(ASHR, 3).and(0x8fffffff).reinterpretAsFloats().mul(Panels.REBIAS).fma(x8, hi0));
+                IntVector m1 = ByteVector.fromArray(B, pk, o1 + mb).reinterpretAsInts();
+                lo1 = m1.lanewise(LSHL, 16).lanewise(ASHR, 3).and(0x8fffffff).reinterpretAsFloats().mul(Panels.REBIAS)
+                        .fma(xs, d1.lanewise(LSHL, 16).lanewise(ASHR, 3).and(0x8fffffff).reinterpretAsFloats().mul(Panels.REBIAS).fma(x8, lo1));
+                hi1 = m1.and(0xffff0000).lanewise(ASHR, 3).and(0x8fffffff).reinterpretAsFloats().mul(Panels.REBIAS)
+                        .fma(xs, d1.and(0xffff0000).lanewise(ASHR, 3).and(0x8fffffff).reinterpretAsFloats().mul(Panels.REBIAS).fma(x8, hi1));
+                IntVector m2 = ByteVector.fromArray(B, pk, o2 + mb).reinterpretAsInts();
+                lo2 = m2.lanewise(LSHL, 16).lanewise(ASHR, 3).and(0x8fffffff).reinterpretAsFloats().mul(Panels.REBIAS)
+                        .fma(xs, d2.lanewise(LSHL, 16).lanewise(ASHR, 3).and(0x8fffffff).reinterpretAsFloats().mul(Panels.REBIAS).fma(x8, lo2));
+                hi2 = m2.and(0xffff0000).lanewise(ASHR, 3).and(0x8fffffff).reinterpretAsFloats().mul(Panels.REBIAS)
+                        .fma(xs, d2.and(0xffff0000).lanewise(ASHR, 3).and(0x8fffffff).reinterpretAsFloats().mul(Panels.REBIAS).fma(x8, hi2));
+                IntVector m3 = ByteVector.fromArray(B, pk, o3 + mb).reinterpretAsInts();
+                lo3 = m3.lanewise(LSHL, 16).lanewise(ASHR, 3).and(0x8fffffff).reinterpretAsFloats().mul(Panels.REBIAS)
+                        .fma(xs, d3.lanewise(LSHL, 16).lanewise(ASHR, 3).and(0x8fffffff).reinterpretAsFloats().mul(Panels.REBIAS).fma(x8, lo3));
+                hi3 = m3.and(0xffff0000).lanewise(ASHR, 3).and(0x8fffffff).reinterpretAsFloats().mul(Panels.REBIAS)
+                        .fma(xs, d3.and(0xffff0000).lanewise(ASHR, 3).and(0x8fffffff).reinterpretAsFloats().mul(Panels.REBIAS).fma(x8, hi3));
+            }
         }
         lo0.intoArray(acc, 0); hi0.intoArray(acc, H);
         lo1.intoArray(acc, P); hi1.intoArray(acc, P + H);

@@ -25,13 +25,15 @@ public final class Q5_1Tensor extends QuantTensor {
 
     @Override boolean hasPanels() { return true; }
 
-    @Override long panelBytes() { return (long) dim(1) / 32 * bb * Panels.P; }
+    @Override long panelBytes() { return SmallBlocks.panelBytes(SmallBlocks.Q5_1, dim(1)); }
+
+    @Override int activationExtras() { return Int8Activations.Y5; }
 
     @Override void repackPanel(byte[] src, byte[] dst) { SmallBlocks.repack(SmallBlocks.Q5_1, dim(1) / 32, src, dst); }
 
     @Override
     void int8Rows(Panels.Store pk, Int8Activations a, float[] y, int p0, int p1, float[] bias) {
-        SmallBlocks.int8Rows(SmallBlocks.Q5_1, this, pk, a, y, p0, p1, bias);
+        Panels.int8Fours((arr, o0, o1, o2, o3, x, t, acc) -> SmallBlocks.int8Fours(SmallBlocks.Q5_1, arr, o0, o1, o2, o3, x, t, acc), pk, a, y, dim(0), p0, p1, bias);
     }
 
     @Override

@@ -83,98 +83,74 @@ public final class Q5_KTensor extends QuantTensor {
                     long a2 = (long) Panels.LONGS.get(src, q + 16), a3 = (long) Panels.LONGS.get(src, q + 24);
                     for (int half = 0; half < 2; half++) { // low nibbles with fifth bit 2 i, then high ones with bit 2 i + 1
                         int sh = 4 * half, bit = 2 * i + half;
-                        packRun((a0 >>> sh & m4) | (h0 >>> bit & m1) << 4, (a1 >>> sh & m4) | (h1 >>> bit & m1) << 4, dst, o + 2 * l, 4 * i + 2 * half);
-                        packRun((a2 >>> sh & m4) | (h2 >>> bit & m1) << 4, (a3 >>> sh & m4) | (h3 >>> bit & m1) << 4, dst, o + 2 * l, 4 * i + 2 * half + 1);
+                        FiveBits.pack((a0 >>> sh & m4) | (h0 >>> bit & m1) << 4, (a1 >>> sh & m4) | (h1 >>> bit & m1) << 4, dst, o + 2 * l + run(4 * i + 2 * half));
+                        FiveBits.pack((a2 >>> sh & m4) | (h2 >>> bit & m1) << 4, (a3 >>> sh & m4) | (h3 >>> bit & m1) << 4, dst, o + 2 * l + run(4 * i + 2 * half + 1));
                     }
                 }
             }
         }
     }
 
-    /** Run r's 16 codes (one per byte of {@code a}, then of {@code b}) as its six lanes of a row whose lane offset is {@code at}. */
-    private static void packRun(long a, long b, byte[] dst, int at, int r) {
-        int g = at + CHUNK * (r >> 2) + RUN * (r & 3);
-        Panels.SHORTS.set(dst, g, three(a));
-        Panels.SHORTS.set(dst, g + 2 * P, three(a >>> 24));
-        Panels.SHORTS.set(dst, g + 4 * P, (short) ((a >>> 48 & 0x1F) | (a >>> 51 & 0x3E0) | (b & 0x1F) << 10));
-        Panels.SHORTS.set(dst, g + 6 * P, three(b >>> 8));
-        Panels.SHORTS.set(dst, g + 8 * P, three(b >>> 32));
-        dst[g + 10 * P] = (byte) (b >>> 56);
-    }
-
-    /** The codes in the low three bytes of {@code q} as one lane, {@code q0 | q1 << 5 | q2 << 10}. */
-    private static short three(long q) { return (short) ((q & 0x1F) | (q >>> 3 & 0x3E0) | (q >>> 6 & 0x7C00)); }
+    /** Where run r (16 columns) starts within a block. */
+    private static int run(int r) { return CHUNK * (r >> 2) + RUN * (r & 3); }
 
     @Override int activationExtras() { return Int8Activations.Y5; }
 
     @Override
     void int8Rows(Panels.Store pk, Int8Activations a, float[] y, int p0, int p1, float[] bias) {
-        Panels.int8Blocks(Q5_KTensor::int8Block, pk, SBB * P, a, y, dim(0), p0, p1, bias);
+        Panels.int8Fours(Q5_KTensor::fours, pk, a, y, dim(0), p0, p1, bias);
     }
 
     /**
-     * One block into {@code acc}, start to end in one method: per run of 16 columns,
-     * {@code sum((q - 16) x)} in 16 bits (at most 16 * 16 * 127 = 32512; started at {@code -16 sum(x
-     * codes)}), per sub-block its two runs widened and added, {@code + 16 sum(x codes)}, times
-     * {@code sc_j dx_j}; and {@code m_j dx_j sum(x codes)}; then the rows' {@code d} and {@code dmin}.
+     * Four panels against token {@code t} into {@code acc[4 P]}. Per run of 16 columns ({@link FiveBits#run}),
+     * {@code sum((q - 16) x)} in 16 bits; per sub-block its two runs are widened and added, {@code +
+     * 16 sum(x codes)}, times {@code sc_j dx_j} into the block's u (in {@code u[]}); per block and
+     * panel then {@code d u - dmin v} ({@link KBlocks#endBlock}).
      *
-     * <p>No masks: a lane is multiplied whole, then shifted right past each code and multiplied by the
-     * next code of x less what the previous products already counted ({@link Int8Activations#y5}):
-     * {@code L x0 + (L >>> 5)(x1 - 32 x0) + (L >>> 10)(x2 - 32 x1) = q0 x0 + q1 x1 + q2 x2}. The 16-bit
-     * products wrap; the run's sum is exact.
+     * <p>The broadcasts of x are shared by the four panels, as in Q4_0's and Q4_K's kernels. Until the
+     * sixteenth round this was one panel at a time, and at AVX2 it spilled: its two runs' 32-bit sums,
+     * the lanes it loaded up front and the block's u needed 18-20 of the 16 registers (paired, AMD
+     * EPYC Zen 3, AVX2: 1.85x in L2 at one thread, 1.3-1.9x from memory at two).
+     *
+     * <p>The runs hand their sums over through {@code sums[]} (8 vector stores and loads a sub-block),
+     * so that this method stays small enough for C1: written out in one method (2425 bytecodes), C1's
+     * tier-3 compile failed ("out of virtual registers in linear scan"), and a kernel in that state
+     * can stay in C1's tier-2 code, which has no vector intrinsics (docs/quantization-and-speed.md,
+     * sixteenth round).
      */
-    private static void int8Block(byte[] pk, MemorySegment view, int g, Int8Activations a, int x, int xb, float[] acc) {
-        FloatVector uLo = FloatVector.zero(F), uHi = uLo;
+    private static void fours(byte[] pk, int o0, int o1, int o2, int o3, Int8Activations a, int t, float[] acc) {
+        int nb = a.blocks / 8;
         int[] y5 = a.y5, sum8 = a.sum8;
-        int e = 4 * xb;
-        int o = g;
-        for (int c = 0; c < 4; c++) {
-            IntVector loA = IntVector.zero(I), hiA = loA, loB = loA, hiB = loA;
-            for (int half = 0; half < 2; half++) {
-                IntVector lo = IntVector.zero(I), hi = lo;
-                for (int run = 0; run < 2; run++, g += RUN, x += 16, e += 2) {
-                    ShortVector s = IntVector.broadcast(I, Panels.twice(-16 * (sum8[e] + sum8[e + 1]))).reinterpretAsShorts(), t = ShortVector.zero(S);
-                    ShortVector l0 = ByteVector.fromArray(B, pk, g).reinterpretAsShorts(), l1 = ByteVector.fromArray(B, pk, g + 2 * P).reinterpretAsShorts();
-                    ShortVector l2 = ByteVector.fromArray(B, pk, g + 4 * P).reinterpretAsShorts(), l3 = ByteVector.fromArray(B, pk, g + 6 * P).reinterpretAsShorts();
-                    ShortVector l4 = ByteVector.fromArray(B, pk, g + 8 * P).reinterpretAsShorts(), l5 = ByteVector.fromArray(B, pk, g + 10 * P).reinterpretAsShorts();
-                    s = s.add(l0.mul(IntVector.broadcast(I, y5[x]).reinterpretAsShorts()));
-                    t = t.add(l0.lanewise(LSHR, 5).mul(IntVector.broadcast(I, y5[x + 1]).reinterpretAsShorts()));
-                    s = s.add(l0.lanewise(LSHR, 10).mul(IntVector.broadcast(I, y5[x + 2]).reinterpretAsShorts()));
-                    t = t.add(l1.mul(IntVector.broadcast(I, y5[x + 3]).reinterpretAsShorts()));
-                    s = s.add(l1.lanewise(LSHR, 5).mul(IntVector.broadcast(I, y5[x + 4]).reinterpretAsShorts()));
-                    t = t.add(l1.lanewise(LSHR, 10).mul(IntVector.broadcast(I, y5[x + 5]).reinterpretAsShorts()));
-                    s = s.add(l2.mul(IntVector.broadcast(I, y5[x + 6]).reinterpretAsShorts()));
-                    t = t.add(l2.lanewise(LSHR, 5).mul(IntVector.broadcast(I, y5[x + 7]).reinterpretAsShorts()));
-                    s = s.add(l2.lanewise(LSHR, 10).mul(IntVector.broadcast(I, y5[x + 8]).reinterpretAsShorts()));
-                    t = t.add(l3.mul(IntVector.broadcast(I, y5[x + 9]).reinterpretAsShorts()));
-                    s = s.add(l3.lanewise(LSHR, 5).mul(IntVector.broadcast(I, y5[x + 10]).reinterpretAsShorts()));
-                    t = t.add(l3.lanewise(LSHR, 10).mul(IntVector.broadcast(I, y5[x + 11]).reinterpretAsShorts()));
-                    s = s.add(l4.mul(IntVector.broadcast(I, y5[x + 12]).reinterpretAsShorts()));
-                    t = t.add(l4.lanewise(LSHR, 5).mul(IntVector.broadcast(I, y5[x + 13]).reinterpretAsShorts()));
-                    s = s.add(l4.lanewise(LSHR, 10).mul(IntVector.broadcast(I, y5[x + 14]).reinterpretAsShorts()));
-                    t = t.add(l5.mul(IntVector.broadcast(I, y5[x + 15]).reinterpretAsShorts()));
-                    IntVector r = s.add(t).reinterpretAsInts();
-                    lo = lo.add(r.lanewise(LSHL, 16).lanewise(ASHR, 16));
-                    hi = hi.add(r.lanewise(ASHR, 16));
+        float[] u = Panels.scratch().f(8 * H);
+        short[] sums = Panels.scratch().sums(8 * P);
+        java.util.Arrays.fill(acc, 0, 4 * P, 0f);
+        for (int b = 0; b < nb; b++) {
+            java.util.Arrays.fill(u, 0, 4 * P, 0f);
+            int xb = t * a.blocks + 8 * b, ob = b * SBB * P;
+            for (int j = 0; j < 8; j++) {
+                int e = 4 * (xb + j), x = 32 * (xb + j);
+                int c = ob + CHUNK * (j >> 1) + 2 * RUN * (j & 1);
+                FiveBits.run(pk, o0 + c, o1 + c, o2 + c, o3 + c, y5, x, -16 * (sum8[e] + sum8[e + 1]), sums, 0);
+                FiveBits.run(pk, o0 + c + RUN, o1 + c + RUN, o2 + c + RUN, o3 + c + RUN, y5, x + 16, -16 * (sum8[e + 2] + sum8[e + 3]), sums, 4 * P);
+                // the sub-block's two runs, its x sum added back, times dx_j and the rows' sc_j (each
+                // panel's scale lanes at MINS.scale(j)) into u
+                int sx = 16 * a.sum[xb + j], sc = ob + MINS.scale(j);
+                float dx = a.d[xb + j];
+                for (int p = 0; p < 4; p++) {
+                    int op = p == 0 ? o0 : p == 1 ? o1 : p == 2 ? o2 : o3;
+                    IntVector i = ShortVector.fromArray(S, sums, p * P).reinterpretAsInts(), k = ShortVector.fromArray(S, sums, 4 * P + p * P).reinterpretAsInts();
+                    IntVector v = ByteVector.fromArray(B, pk, op + sc).reinterpretAsInts();
+                    ((FloatVector) i.lanewise(LSHL, 16).lanewise(ASHR, 16).add(k.lanewise(LSHL, 16).lanewise(ASHR, 16)).add(sx).convert(I2F, 0)).mul(dx)
+                            .fma((FloatVector) v.and(0xff).convert(I2F, 0), FloatVector.fromArray(F, u, p * P)).intoArray(u, p * P);
+                    ((FloatVector) i.lanewise(ASHR, 16).add(k.lanewise(ASHR, 16)).add(sx).convert(I2F, 0)).mul(dx)
+                            .fma((FloatVector) v.lanewise(LSHR, 16).and(0xff).convert(I2F, 0), FloatVector.fromArray(F, u, p * P + H)).intoArray(u, p * P + H);
                 }
-                loA = loB;
-                hiA = hiB;
-                loB = lo;
-                hiB = hi;
             }
-            // sub-blocks 2c (A) and 2c + 1 (B); their scales follow the chunk's codes, at g now
-            int j = xb + 2 * c, sxA = a.sum[j], sxB = a.sum[j + 1];
-            float dxA = a.d[j], dxB = a.d[j + 1];
-            IntVector mA = ByteVector.fromArray(B, pk, g).reinterpretAsInts(), mB = ByteVector.fromArray(B, pk, g + 2 * P).reinterpretAsInts();
-            g += 4 * P;
-            uLo = ((FloatVector) loA.add(16 * sxA).convert(I2F, 0)).mul(dxA).fma((FloatVector) mA.and(0xff).convert(I2F, 0), uLo);
-            uHi = ((FloatVector) hiA.add(16 * sxA).convert(I2F, 0)).mul(dxA).fma((FloatVector) mA.lanewise(LSHR, 16).and(0xff).convert(I2F, 0), uHi);
-            uLo = ((FloatVector) loB.add(16 * sxB).convert(I2F, 0)).mul(dxB).fma((FloatVector) mB.and(0xff).convert(I2F, 0), uLo);
-            uHi = ((FloatVector) hiB.add(16 * sxB).convert(I2F, 0)).mul(dxB).fma((FloatVector) mB.lanewise(LSHR, 16).and(0xff).convert(I2F, 0), uHi);
+            KBlocks.endBlock(MINS, pk, o0 + ob, a, xb, acc, 0, u, 0);
+            KBlocks.endBlock(MINS, pk, o1 + ob, a, xb, acc, P, u, P);
+            KBlocks.endBlock(MINS, pk, o2 + ob, a, xb, acc, 2 * P, u, 2 * P);
+            KBlocks.endBlock(MINS, pk, o3 + ob, a, xb, acc, 3 * P, u, 3 * P);
         }
-        uLo.intoArray(acc, P);
-        uHi.intoArray(acc, P + H);
-        KBlocks.endBlock(MINS, pk, o, a, xb, acc);
     }
 
     @Override
@@ -187,19 +163,7 @@ public final class Q5_KTensor extends QuantTensor {
             KBlocks.expandScales(MINS, pk, o, sc);
             for (int j = 0; j < 8; j++)
                 for (int run = 0; run < 2; run++)
-                    expandRun(pk, o + CHUNK * (j >> 1) + 2 * RUN * (j & 1) + RUN * run, sc, 4 * j * H, wk, 256 * b + 32 * j + 16 * run);
-        }
-    }
-
-    /** One run's 16 columns, {@code (d sc_j) q - dmin m_j} as {@link #decodeBlock}, with the sub-block's factors at {@code sc[so ..]} (as {@link KBlocks#expandScales} lays them). */
-    private static void expandRun(byte[] pk, int g, float[] sc, int so, float[] wk, int k) {
-        FloatVector dLo = FloatVector.fromArray(F, sc, so), dHi = FloatVector.fromArray(F, sc, so + H);
-        FloatVector mLo = FloatVector.fromArray(F, sc, so + 2 * H), mHi = FloatVector.fromArray(F, sc, so + 3 * H);
-        for (int i = 0; i < 16; i++) {
-            ShortVector lane = ByteVector.fromArray(B, pk, g + 2 * P * (i / 3)).reinterpretAsShorts();
-            IntVector q = lane.lanewise(LSHR, 5 * (i % 3)).and((short) 31).reinterpretAsInts();
-            ((FloatVector) q.lanewise(LSHL, 16).lanewise(ASHR, 16).convert(I2F, 0)).mul(dLo).sub(mLo).intoArray(wk, (k + i) * P);
-            ((FloatVector) q.lanewise(ASHR, 16).convert(I2F, 0)).mul(dHi).sub(mHi).intoArray(wk, (k + i) * P + H);
+                    FiveBits.expand(pk, o + CHUNK * (j >> 1) + 2 * RUN * (j & 1) + RUN * run, 0, sc, 4 * j * H, sc, (4 * j + 2) * H, wk, 256 * b + 32 * j + 16 * run);
         }
     }
 }
