@@ -125,7 +125,6 @@ public final class Q5_KTensor extends QuantTensor {
         short[] sums = Panels.scratch().sums(8 * P);
         java.util.Arrays.fill(acc, 0, 4 * P, 0f);
         for (int b = 0; b < nb; b++) {
-            java.util.Arrays.fill(u, 0, 4 * P, 0f);
             int xb = t * a.blocks + 8 * b, ob = b * SBB * P;
             for (int j = 0; j < 8; j++) {
                 int e = 4 * (xb + j), x = 32 * (xb + j);
@@ -136,14 +135,15 @@ public final class Q5_KTensor extends QuantTensor {
                 // panel's scale lanes at MINS.scale(j)) into u
                 int sx = 16 * a.sum[xb + j], sc = ob + MINS.scale(j);
                 float dx = a.d[xb + j];
+                FloatVector zero = FloatVector.zero(F); // sub-block 0 writes u: zeroing it first with Arrays.fill cost 4-5%
                 for (int p = 0; p < 4; p++) {
                     int op = p == 0 ? o0 : p == 1 ? o1 : p == 2 ? o2 : o3;
                     IntVector i = ShortVector.fromArray(S, sums, p * P).reinterpretAsInts(), k = ShortVector.fromArray(S, sums, 4 * P + p * P).reinterpretAsInts();
                     IntVector v = ByteVector.fromArray(B, pk, op + sc).reinterpretAsInts();
                     ((FloatVector) i.lanewise(LSHL, 16).lanewise(ASHR, 16).add(k.lanewise(LSHL, 16).lanewise(ASHR, 16)).add(sx).convert(I2F, 0)).mul(dx)
-                            .fma((FloatVector) v.and(0xff).convert(I2F, 0), FloatVector.fromArray(F, u, p * P)).intoArray(u, p * P);
+                            .fma((FloatVector) v.and(0xff).convert(I2F, 0), j == 0 ? zero : FloatVector.fromArray(F, u, p * P)).intoArray(u, p * P);
                     ((FloatVector) i.lanewise(ASHR, 16).add(k.lanewise(ASHR, 16)).add(sx).convert(I2F, 0)).mul(dx)
-                            .fma((FloatVector) v.lanewise(LSHR, 16).and(0xff).convert(I2F, 0), FloatVector.fromArray(F, u, p * P + H)).intoArray(u, p * P + H);
+                            .fma((FloatVector) v.lanewise(LSHR, 16).and(0xff).convert(I2F, 0), j == 0 ? zero : FloatVector.fromArray(F, u, p * P + H)).intoArray(u, p * P + H);
                 }
             }
             KBlocks.endBlock(MINS, pk, o0 + ob, a, xb, acc, 0, u, 0);
