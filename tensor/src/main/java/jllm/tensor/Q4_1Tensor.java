@@ -1,18 +1,10 @@
 package jllm.tensor;
 
-import static jdk.incubator.vector.VectorOperators.ASHR;
-import static jdk.incubator.vector.VectorOperators.LSHL;
-import static jllm.tensor.Panels.B;
-import static jllm.tensor.Panels.F;
-import static jllm.tensor.Panels.H;
 import static jllm.tensor.Panels.P;
 
 import java.lang.foreign.MemorySegment;
-import jdk.incubator.vector.ByteVector;
-import jdk.incubator.vector.FloatVector;
-import jdk.incubator.vector.IntVector;
 
-/** Q4_1: 32 values per block, fp16 scale and min, nibbles as Q4_0; {@code x = q d + m}. Kernels: Q4_0's ({@link FourNibbles}) and a pass for the min. */
+/** Q4_1: 32 values per block, fp16 scale and min, nibbles as Q4_0; {@code x = q d + m}. Kernels: Q4_0's ({@link Q4_0Tensor#int8Panels}, {@link FourNibbles}) with the mins. */
 public final class Q4_1Tensor extends QuantTensor {
     private static final int[] SCALES_AT = {0, 2};
 
@@ -47,8 +39,8 @@ public final class Q4_1Tensor extends QuantTensor {
      * Q4_0's panel layout ({@link FourNibbles}: per block P fp16 scales in lane order, then the codes
      * as 8 units of P 16-bit lanes), followed by the blocks' mins, P fp16 per block: Q4_0's kernel
      * reads these panels as they are, the mins as a second stream ({@link Q4_0Tensor#int8Panels}).
-     * Until the sixteenth round Q4_1 had a byte per row and two columns per step ({@link
-     * SmallBlocks}, one panel at a time): 69% of the read bandwidth at AVX2 (AMD EPYC Zen 3).
+     * Until the sixteenth round Q4_1 had a byte per row and two columns per step (in SmallBlocks,
+     * one panel at a time): 69% of the read bandwidth at AVX2 (AMD EPYC Zen 3).
      */
     @Override
     void repackPanel(byte[] src, byte[] dst) {
