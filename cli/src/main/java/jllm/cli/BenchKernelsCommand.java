@@ -125,7 +125,6 @@ final class BenchKernelsCommand implements Callable<Integer> {
         System.out.printf(Locale.ROOT, "%-6s %14.1f %11.0f%%  (dW=dY^T·X, fp32)%n", "f32", g, 100 * g / peak);
     }
 
-    /** Enough copies of one quantized random matrix to exceed every cache (copied bytes, quantized once). */
     /**
      * Every type's decode and prefill on a small matrix before any is timed: code that all formats
      * share (the activations' int8 quantizer) is compiled by C2 for the branches its profile has seen,
@@ -136,8 +135,7 @@ final class BenchKernelsCommand implements Callable<Integer> {
      */
     private void warmUp(CpuBackend be, List<GgmlType> kinds, float[] x, Random rnd) {
         int r = 256;
-        float[] w = new float[r * cols], y = new float[tokens * r];
-        for (int i = 0; i < w.length; i++) w[i] = (float) rnd.nextGaussian() * 0.02f;
+        float[] w = weights(r, rnd), y = new float[tokens * r];
         List<Tensor> small = new ArrayList<>();
         for (GgmlType type : kinds) small.add(Quantizer.quantize(type, w, r, cols));
         for (int round = 0; round < 50; round++)
@@ -147,10 +145,16 @@ final class BenchKernelsCommand implements Callable<Integer> {
             }
     }
 
-    private List<Tensor> copies(GgmlType type, Random rnd) {
-        float[] w = new float[rows * cols];
+    /** A random {@code [r, cols]} weight matrix, N(0, 0.02^2). */
+    private float[] weights(int r, Random rnd) {
+        float[] w = new float[r * cols];
         for (int i = 0; i < w.length; i++) w[i] = (float) rnd.nextGaussian() * 0.02f;
-        Tensor first = Quantizer.quantize(type, w, rows, cols);
+        return w;
+    }
+
+    /** Enough copies of one quantized random matrix to exceed every cache (copied bytes, quantized once). */
+    private List<Tensor> copies(GgmlType type, Random rnd) {
+        Tensor first = Quantizer.quantize(type, weights(rows, rnd), rows, cols);
         long bytes = first.segment().byteSize();
         List<Tensor> out = new ArrayList<>();
         out.add(first);
@@ -163,8 +167,8 @@ final class BenchKernelsCommand implements Callable<Integer> {
     }
 
     /**
-     * Units per second (G) of the fastest run: warms up, then repeats {@code body} in windows of the
-     * configured time. The best run, not the mean: on a shared machine other processes only ever slow a run down.
+     * Units per second (G) of the fastest run ({@link Roofline#bestPass}): warms up, then repeats
+     * {@code body} in windows of the configured time.
      */
     private double rate(Runnable body, double unitsPerRun) {
         long w0 = System.nanoTime();
@@ -175,12 +179,7 @@ final class BenchKernelsCommand implements Callable<Integer> {
         // Java fallbacks (q4_0 at 1.7 Gw/s against 26 in the next run; AMD EPYC).
         long best = Long.MAX_VALUE;
         for (int window = 0; window < 10; window++) {
-            long inWindow = Long.MAX_VALUE, end = System.nanoTime() + (long) (seconds * 1e9);
-            do {
-                long t0 = clock.getAsLong();
-                body.run();
-                inWindow = Math.min(inWindow, clock.getAsLong() - t0);
-            } while (System.nanoTime() < end);
+            long inWindow = Roofline.bestPass(body, seconds, clock);
             boolean better = inWindow < 0.95 * best;
             best = Math.min(best, inWindow);
             if (!better) break;

@@ -195,15 +195,12 @@ final class KBlocks {
     }
 
     /**
-     * The end of a block of a K-quant with mins: {@code acc[0, P) += d u - dmin v} per row, u (the
-     * sum of {@code sc_j dx_j sum(q x)}) handed in at {@code acc[P, 2P)}, rows [0, P/2) then [P/2, P),
+     * The end of a block of a K-quant with mins: {@code acc[ao, ao + P) += d u - dmin v} per row, u (the
+     * sum of {@code sc_j dx_j sum(q x)}) handed in at {@code u[uo, uo + P)}, rows [0, P/2) then [P/2, P),
      * and {@code v = sum(m_j dx_j sum(x codes))} made here from the block's mins (read again from L1).
-     * Through the array, as vectors must not cross our methods; once per 256 columns the two stores and
+     * Through the arrays, as vectors must not cross our methods; once per 256 columns the two stores and
      * loads are not measurable (paired against the kernels doing it all: the same speed).
      */
-    static void endBlock(Mins f, byte[] pk, int o, Int8Activations a, int xb, float[] acc) { endBlock(f, pk, o, a, xb, acc, 0, acc, P); }
-
-    /** {@link #endBlock} with the rows' sums at {@code acc[ao ..]} and u at {@code u[uo ..]}. */
     static void endBlock(Mins f, byte[] pk, int o, Int8Activations a, int xb, float[] acc, int ao, float[] u, int uo) {
         FloatVector vLo = FloatVector.zero(F), vHi = vLo;
         for (int j = 0; j < 8; j++) {

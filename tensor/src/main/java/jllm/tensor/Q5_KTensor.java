@@ -7,7 +7,6 @@ import static jdk.incubator.vector.VectorOperators.LSHR;
 import static jllm.tensor.Panels.B;
 import static jllm.tensor.Panels.F;
 import static jllm.tensor.Panels.H;
-import static jllm.tensor.Panels.I;
 import static jllm.tensor.Panels.P;
 import static jllm.tensor.Panels.S;
 

@@ -57,15 +57,22 @@ public final class Roofline {
                 for (int c = a; c < b; c++) sink[c] += sum(m, c * per, c * per + per);
             });
             pass.run();
-            // The best pass: on a shared machine other tenants only ever slow a pass down.
-            long best = Long.MAX_VALUE, end = System.nanoTime() + (long) (seconds * 1e9);
-            do {
-                long t0 = clock.getAsLong();
-                pass.run();
-                best = Math.min(best, clock.getAsLong() - t0);
-            } while (System.nanoTime() < end);
-            return (double) per * chunks / best;
+            return (double) per * chunks / bestPass(pass, seconds, clock);
         }
+    }
+
+    /**
+     * The fastest of the runs of {@code pass} in {@code seconds} of wall clock, in {@code clock}'s
+     * nanoseconds: the best, not the mean, as on a shared machine other tenants only ever slow a run down.
+     */
+    public static long bestPass(Runnable pass, double seconds, java.util.function.LongSupplier clock) {
+        long best = Long.MAX_VALUE, end = System.nanoTime() + (long) (seconds * 1e9);
+        do {
+            long t0 = clock.getAsLong();
+            pass.run();
+            best = Math.min(best, clock.getAsLong() - t0);
+        } while (System.nanoTime() < end);
+        return best;
     }
 
     private static long sum(MemorySegment m, long from, long to) {
@@ -91,13 +98,7 @@ public final class Roofline {
         // million iterations would run interpreted, and on a busy machine the compiler threads lag).
         for (int w = 0; w < 200; w++) par.forRange(chunks, 1, (a, b) -> { for (int c = a; c < b; c++) sink[c] += chains(1000); });
         long iters = 1 << 18;
-        // The best pass: on a shared machine other tenants only ever slow a pass down.
-        long best = Long.MAX_VALUE, end = System.nanoTime() + (long) (seconds * 1e9);
-        do {
-            long t0 = clock.getAsLong();
-            par.forRange(chunks, 1, (a, b) -> { for (int c = a; c < b; c++) sink[c] += chains(iters); });
-            best = Math.min(best, clock.getAsLong() - t0);
-        } while (System.nanoTime() < end);
+        long best = bestPass(() -> par.forRange(chunks, 1, (a, b) -> { for (int c = a; c < b; c++) sink[c] += chains(iters); }), seconds, clock);
         return 8.0 * F.length() * iters * chunks / best;
     }
 
