@@ -70,23 +70,24 @@ final class Int8Activations {
      */
     int[] y6 = new int[0];
     /**
-     * {@code [tokens][blocks][37]}: everything Q6_K's byte-layout kernel reads (Q6_KTensor.fours),
-     * the multipliers in the order it reads them: per half block of 16 codes, per pair {@code x0, x1} the
-     * multipliers {@code x0} and {@code x1 - 256 x0} (at most 127 + 256 * 127 in magnitude: no wrap),
-     * then the centring terms {@code -32 sum} of its two runs of 8; after both halves the block scale's
-     * bits. All stored as in {@link #q2} (the scale as is). A 16-bit lane {@code c0 + 256 c1} (two
-     * unsigned byte codes) times {@code x0}, plus its high byte times the second multiplier, is
-     * {@code c0 x0 + c1 x1}. One array, because the streams count: the same kernel reading the
-     * multipliers, the sums of 8 and the scales from three arrays ran 1.39x faster than the kernel
-     * before it in L3, but 0.86x from memory; reading this one, 1.63x and 1.11x (AMD EPYC, AVX2,
-     * paired passes in one process). Made only when asked for ({@link #PAIRS6}).
+     * {@code [tokens][blocks][53]}: everything Q6_K's lane kernel reads (Q6_KTensor.fours), in its
+     * order: per run of 8 codes {@code x0..x7}, per 16-bit lane j < 3 of the run (holding codes
+     * {@code a = 3j, b = 3j + 1} whole, or 0, 1 / 3, 4 / 6, 7, and bit pair j of codes 2 and 5:
+     * {@code a + 64 b + 4096 u + 16384 v}) the multipliers of the lane and of its shifts by 6, 12 and 14:
+     * {@code xa, xb - 64 xa, 4^j x2 - 64 xb, 4^j x5 - 4^(j+1) x2}, then the run's centring term
+     * {@code -32 sum}; 13 per run; after the four runs the block scale's bits. All stored as in {@link
+     * #q2} (the scale as is). The 16-bit products wrap, but the run's sum, at most 8 * 32 * 127 = 32512
+     * in magnitude, is exact. One array, because the streams count: a kernel reading multipliers,
+     * sums of 8 and scales from three arrays ran 0.86x from memory against one reading them from one
+     * (AMD EPYC, AVX2, paired passes; the byte layout's kernel before this one). Made only when asked
+     * for ({@link #LANES6}).
      */
-    int[] pairs6 = new int[0];
+    int[] lanes6 = new int[0];
     /** Which of the optional arrays this fill made. */
     private int extras;
 
     /** {@link #extras} flags: the optional arrays a format's kernel reads ({@link QuantTensor#activationExtras}). */
-    static final int NIB4 = 1, Y5 = 2, Y6 = 4, PAIRS6 = 8, Q80 = 16, ALL = NIB4 | Y5 | Y6 | PAIRS6 | Q80;
+    static final int NIB4 = 1, Y5 = 2, Y6 = 4, LANES6 = 8, Q80 = 16, ALL = NIB4 | Y5 | Y6 | LANES6 | Q80;
 
     private static final ThreadLocal<Int8Activations> SCRATCH = ThreadLocal.withInitial(Int8Activations::new);
 
@@ -115,7 +116,7 @@ final class Int8Activations {
         if ((extras & Q80) != 0 && q80.length < nb * 33) q80 = new int[nb * 33];
         if ((extras & Y5) != 0 && y5.length < n) y5 = new int[n];
         if ((extras & Y6) != 0 && y6.length < nb * 45) y6 = new int[nb * 45];
-        if ((extras & PAIRS6) != 0 && pairs6.length < nb * 37) pairs6 = new int[nb * 37];
+        if ((extras & LANES6) != 0 && lanes6.length < nb * 53) lanes6 = new int[nb * 53];
         if (d.length < nb) { d = new float[nb]; sum = new int[nb]; sum8 = new int[4 * nb]; }
         if (par == null || tokens == 1) {
             quantizeBlocks(x, 0, nb);
@@ -173,7 +174,7 @@ final class Int8Activations {
      * waited; now 1.9 and 8 (y5: 9, y6: 2.5 and 11; AMD EPYC).
      */
     private void quantizeBlocks(float[] x, int b0, int b1) {
-        boolean withNib4 = (extras & NIB4) != 0, withQ80 = (extras & Q80) != 0, withY5 = (extras & Y5) != 0, withY6 = (extras & Y6) != 0, withPairs6 = (extras & PAIRS6) != 0;
+        boolean withNib4 = (extras & NIB4) != 0, withQ80 = (extras & Q80) != 0, withY5 = (extras & Y5) != 0, withY6 = (extras & Y6) != 0, withLanes6 = (extras & LANES6) != 0;
         for (int b = b0; b < b1; b++) {
             int o = b * BLOCK;
             FloatVector m = FloatVector.zero(F);
@@ -209,12 +210,7 @@ final class Int8Activations {
                     }
                 } else throw new IllegalStateException(L + " int lanes per vector");
                 // each lane's previous code (for y5 and y6; a run starts at lane 0, where nothing is borrowed)
-                IntVector before = withY5 || withY6 || withPairs6 ? prev.slice(L - 1, q) : q;
-                // pairs6: each odd lane's code less 256 times the even one before it (pairs never straddle vectors)
-                if (withPairs6) {
-                    IntVector y = q.blend(q.sub(before.lanewise(VectorOperators.LSHL, 8)), ODD);
-                    y.and(0xffff).or(y.lanewise(VectorOperators.LSHL, 16)).intoArray(pairs6, 37 * b + 18 * (j >> 4) + (j & 15));
-                }
+                IntVector before = withY5 || withY6 ? prev.slice(L - 1, q) : q;
                 // y6: each code less 64 times the one before it, where Y6_BORROW says so; then the
                 // last two per run of 8, from the codes in this register (lanes: no store-to-load wait)
                 if (withY6) {
@@ -253,9 +249,21 @@ final class Int8Activations {
                 for (int r = 0; r < 4; r++) y6[45 * b + 22 * (r >> 1) + 20 + (r & 1)] = Panels.twice(-32 * sum8[4 * b + r]);
                 y6[45 * b + 44] = Float.floatToRawIntBits(scale);
             }
-            if (withPairs6) {
-                for (int r = 0; r < 4; r++) pairs6[37 * b + 18 * (r >> 1) + 16 + (r & 1)] = Panels.twice(-32 * sum8[4 * b + r]);
-                pairs6[37 * b + 36] = Float.floatToRawIntBits(scale);
+            if (withLanes6) {
+                for (int r = 0; r < 4; r++) lanes6[53 * b + 13 * r + 12] = Panels.twice(-32 * sum8[4 * b + r]);
+                lanes6[53 * b + 52] = Float.floatToRawIntBits(scale);
+            }
+        }
+        // lanes6's multipliers, from the stored codes once all are stored (a scalar loop: ~5 ns a
+        // run, under 2% of a Q6_K matmul's time per token at any shape)
+        for (int k = b0 * BLOCK; withLanes6 && k < b1 * BLOCK; k += 8) {
+            int at = 53 * (k / 32) + 13 * ((k & 31) >> 3), x2 = (short) q2[k + 2], x5 = (short) q2[k + 5];
+            for (int j = 0; j < 3; j++, at += 4) {
+                int xa = (short) q2[k + 3 * j], xb = (short) q2[k + 3 * j + 1], f = 1 << 2 * j;
+                lanes6[at] = Panels.twice(xa);
+                lanes6[at + 1] = Panels.twice(xb - 64 * xa);
+                lanes6[at + 2] = Panels.twice(f * x2 - 64 * xb);
+                lanes6[at + 3] = Panels.twice(f * x5 - 4 * f * x2);
             }
         }
         // y6's last two per run with vectors narrower than a run: from the stored codes once all are

@@ -44,43 +44,48 @@ public final class Q6_KTensor extends QuantTensor {
     private int sc(long off) { return seg.get(java.lang.foreign.ValueLayout.JAVA_BYTE, off); }
 
     /**
-     * Which panel layout: six bits per code (below) with 512-bit vectors, one byte per code otherwise.
-     * The six-bit kernel does more per code (ten multiplies per 8 codes against 8, and the shifts); at
-     * 512 bits there is room for that and the bytes saved win (2 threads from memory 1.2x, AMD EPYC),
-     * at 256 bits (AVX2, `-XX:UseAVX=2`) it was 0.71x in L2 and 0.74-0.79x streamed at 2 threads.
+     * Which panel layout: below with 512-bit vectors (native panels, {@link #int8Block}), the lane
+     * layout otherwise (heap panels, {@link #fours}). Both hold six bits per code, the file's 6.56 bits
+     * a weight; the byte layout the lane layout replaced held 8.56.
      */
     static final boolean SIX_BITS = S.length() >= 32;
 
-    // ---- Panels layout, per panel and block (210 P bytes, the file's size): 8 chunks of 26 P bytes,
-    // one per 32 columns: 4 runs of 8 columns, each three groups of P 16-bit lanes holding a row's
-    // six-bit codes (unsigned), A = q0 | q1 << 6 | (q2 & 15) << 12, B = q3 | q4 << 6 | (q5 & 15) << 12,
-    // C = q6 | q7 << 6 | (q2 >> 4) << 12 | (q5 >> 4) << 14; then one group of P 16-bit lanes holding
-    // each row's scales of the chunk's two sub-blocks, sc_2c | sc_2c+1 << 8; after the 8 chunks, d (P
-    // fp16, lane order). A block is read front to back, as its kernel reads it (see KBlocks).
-    // The byte layout (SIX_BITS false; the only one until November 2026), in heap arrays: first the 8
-    // chunks' scales (a group of P 16-bit lanes each, as above), then d (P fp16), then the codes, 128
-    // groups of P 16-bit lanes holding a row's codes for columns 2i (low byte) and 2i + 1 (high
-    // byte), unsigned (q, 0..63; signed q - 32 until the tenth round). 8.56 bits per weight against
-    // the file's 6.56. Its kernel (fours) reads the metadata first, then the codes front to back, at
-    // offsets linear in the run of 8 columns; until the fourteenth round the scales followed each
-    // chunk's codes and d came last (native memory, one panel per pass). An earlier try of the six-bit layout
+    // ---- Panels layouts, per panel and block (210 P bytes, the file's size).
+    // Six-bit (512 bits): 8 chunks of 26 P bytes, one per 32 columns: 4 runs of 8 columns, each three
+    // groups of P 16-bit lanes holding a row's six-bit codes (unsigned), A = q0 | q1 << 6 | (q2 & 15)
+    // << 12, B = q3 | q4 << 6 | (q5 & 15) << 12, C = q6 | q7 << 6 | (q2 >> 4) << 12 | (q5 >> 4) << 14;
+    // then one group of P 16-bit lanes holding each row's scales of the chunk's two sub-blocks, sc_2c |
+    // sc_2c+1 << 8; after the 8 chunks, d (P fp16, lane order). A block is read front to back, as its
+    // kernel reads it (see KBlocks).
+    // Lanes (256 and 128 bits, seventeenth round): first the 8 chunks' scales (a group of P 16-bit
+    // lanes each, as above), then d (P fp16), then 32 runs of 8 columns, each three groups of P 16-bit
+    // lanes in one shape, lane j = q(3j) | q(3j+1) << 6 | (bit pair j of q2) << 12 | (bit pair j of q5)
+    // << 14, so that one loop step serves every lane: the lane and its shifts by 6, 12 and 14 times
+    // four multipliers ({@link Int8Activations#lanes6}). It replaced the byte layout (one byte per code,
+    // two codes per 16-bit lane, 8.56 bits a weight; the only layout until November 2026, and below
+    // 512 bits until the seventeenth round): paired against it, AMD EPYC Zen 3 (AVX2), one build per
+    // process, [1024, 2048] in L2 one thread 0.77-0.82x, [32768, 4096] from memory two threads 1.04,
+    // 1.06, 1.20, 1.13x, the LM head of the 1B Q4_K_M model 1.14x (--breakdown, 14.1 against 16.1 ms a
+    // token), and 82 MiB less resident memory for that model. With the lane loop's trip count a
+    // constant C2 unrolled it and spilled (0.65x in L2); with the six-bit layout above and its kernel
+    // at AVX2, 0.53x in L2 (shift counts and broadcasts through general registers).
+    // An earlier try of the six-bit layout
     // had lost in cache, because its kernel called Panels.twice (not inlined in a method this large),
     // and the call spilled every vector register. Written out, paired against the byte layout (AMD
-    // EPYC): L2 one thread 0.79x, 2 threads from memory 1.20, 1.24, 1.21, 1.00x; the LM head of
+    // EPYC, Zen 4): L2 one thread 0.79x, 2 threads from memory 1.20, 1.24, 1.21, 1.00x; the LM head of
     // llama.cpp's Q4_K_M and Q5_K_M files is Q6_K, a third of their weights.
 
     /**
-     * RUN: the six-bit layout's panel bytes per 8 columns; CHUNK: per 32 columns (six bits: codes, then
-     * their scales; bytes: codes); D: where d starts; CODES: where the codes start.
+     * RUN: panel bytes per 8 columns; CHUNK: the six-bit layout's per 32 columns (codes, then their
+     * scales); D: where d starts; CODES: where the codes start.
      */
-    private static final int SBB = SIX_BITS ? 210 : 274, RUN = 6 * P, CHUNK = (SIX_BITS ? 26 : 32) * P,
-            D = (SIX_BITS ? 208 : 16) * P, CODES = SIX_BITS ? 0 : 18 * P;
+    private static final int SBB = 210, RUN = 6 * P, CHUNK = 26 * P, D = (SIX_BITS ? 208 : 16) * P, CODES = SIX_BITS ? 0 : 18 * P;
 
     /** Where the scales of chunk c (sub-blocks 2c and 2c + 1) start within a block. */
     private static int scalesAt(int c) { return SIX_BITS ? CHUNK * c + 24 * P : 2 * P * c; }
 
     /** Where sub-block j's 16 columns of codes start within a block. */
-    private static long codes(int j) { return CODES + (long) CHUNK * (j >> 1) + (SIX_BITS ? 2L * RUN : 16L * P) * (j & 1); }
+    private static long codes(int j) { return SIX_BITS ? (long) CHUNK * (j >> 1) + 2L * RUN * (j & 1) : CODES + 2L * RUN * j; }
 
     @Override boolean hasPanels() { return true; }
 
@@ -89,13 +94,13 @@ public final class Q6_KTensor extends QuantTensor {
      * offsets), and with heap arrays C2 merges their range checks into one and then schedules every
      * load of a run first, which spills and broadcasts x through general registers: 0.66x at AVX2 and
      * 0.85x at AVX-512 in L3 (paired, AMD EPYC). With long offsets each load keeps its own check and
-     * its place. The byte layout's kernel ({@link #fours}) is a loop and takes heap arrays, as Q4_0's.
+     * its place. The lane layout's kernel ({@link #fours}) is a loop and takes heap arrays, as Q4_0's.
      */
     @Override boolean heapPanels() { return !SIX_BITS; }
 
     @Override long panelBytes() { return (long) dim(1) / 256 * SBB * P; }
 
-    @Override int activationExtras() { return SIX_BITS ? Int8Activations.Y6 : Int8Activations.PAIRS6; }
+    @Override int activationExtras() { return SIX_BITS ? Int8Activations.Y6 : Int8Activations.LANES6; }
 
     /**
      * Eight codes at a time, one per byte of a long (ql's nibbles and qh's pairs of bits masked and
@@ -104,10 +109,6 @@ public final class Q6_KTensor extends QuantTensor {
      */
     @Override
     void repackPanel(byte[] src, byte[] dst) {
-        if (!SIX_BITS) {
-            repackBytes(src, dst);
-            return;
-        }
         int nb = dim(1) / 256, rb = nb * 210;
         final long m4 = 0x0F0F0F0F0F0F0F0FL, m2 = 0x0303030303030303L;
         for (int b = 0; b < nb; b++) {
@@ -132,14 +133,26 @@ public final class Q6_KTensor extends QuantTensor {
         }
     }
 
-    /** Run r's eight codes (one per byte of {@code q}) as the lanes A, B, C of a row whose lane offset is {@code at}. */
+    /** Run r's eight codes (one per byte of {@code q}) as the lanes of a row whose lane offset is {@code at}. */
     private static void packRun(long q, byte[] dst, int at, int r) {
         int c0 = (int) q & 63, c1 = (int) (q >>> 8) & 63, c2 = (int) (q >>> 16) & 63, c3 = (int) (q >>> 24) & 63;
         int c4 = (int) (q >>> 32) & 63, c5 = (int) (q >>> 40) & 63, c6 = (int) (q >>> 48) & 63, c7 = (int) (q >>> 56) & 63;
-        int g = at + CHUNK * (r >> 2) + RUN * (r & 3);
-        Panels.SHORTS.set(dst, g, (short) (c0 | c1 << 6 | (c2 & 15) << 12));
-        Panels.SHORTS.set(dst, g + 2 * P, (short) (c3 | c4 << 6 | (c5 & 15) << 12));
-        Panels.SHORTS.set(dst, g + 4 * P, (short) (c6 | c7 << 6 | (c2 >> 4) << 12 | (c5 >> 4) << 14));
+        if (SIX_BITS) {
+            int g = at + CHUNK * (r >> 2) + RUN * (r & 3);
+            Panels.SHORTS.set(dst, g, (short) (c0 | c1 << 6 | (c2 & 15) << 12));
+            Panels.SHORTS.set(dst, g + 2 * P, (short) (c3 | c4 << 6 | (c5 & 15) << 12));
+            Panels.SHORTS.set(dst, g + 4 * P, (short) (c6 | c7 << 6 | (c2 >> 4) << 12 | (c5 >> 4) << 14));
+            return;
+        }
+        int g = at + CODES + RUN * r;
+        Panels.SHORTS.set(dst, g, lane(c0, c1, c2, c5, 0));
+        Panels.SHORTS.set(dst, g + 2 * P, lane(c3, c4, c2, c5, 1));
+        Panels.SHORTS.set(dst, g + 4 * P, lane(c6, c7, c2, c5, 2));
+    }
+
+    /** Lane j of a run in the lane layout: codes a and b whole, then bit pair j of codes 2 and 5. */
+    private static short lane(int a, int b, int c2, int c5, int j) {
+        return (short) (a | b << 6 | (c2 >> 2 * j & 3) << 12 | (c5 >> 2 * j & 3) << 14);
     }
 
     @Override
@@ -222,17 +235,7 @@ public final class Q6_KTensor extends QuantTensor {
     @Override
     void expand(Panels.Store st, int p, int k0, int kn, float[] wk) {
         float[] sc = Panels.scratch().f(32 * H);
-        if (!SIX_BITS) {
-            byte[] pk = st.of(p);
-            MemorySegment view = MemorySegment.ofArray(pk);  // for expandScales: nine loads a block
-            int o = st.at(p) + k0 / 256 * SBB * P;
-            for (int b = 0; b < kn / 256; b++, o += SBB * P) {
-                expandScales(view, o, sc);
-                for (int j = 0; j < 16; j++) expandSubBytes(pk, o + (int) codes(j), sc, j, wk, 256 * b + 16 * j);
-            }
-            return;
-        }
-        MemorySegment pk = st.view(p);
+        MemorySegment pk = SIX_BITS ? st.view(p) : MemorySegment.ofArray(st.of(p));
         long o = st.at(p) + (long) k0 / 256 * SBB * P;
         for (int b = 0; b < kn / 256; b++, o += (long) SBB * P) {
             expandScales(pk, o, sc);
@@ -268,12 +271,17 @@ public final class Q6_KTensor extends QuantTensor {
             ShortVector c = ShortVector.fromMemorySegment(S, pk, g + 4L * P, LE);
             a.and((short) 63).intoArray(t, 0);
             a.lanewise(LSHR, 6).and((short) 63).intoArray(t, P);
-            a.lanewise(LSHR, 12).or(c.lanewise(LSHR, 12).and((short) 3).lanewise(LSHL, 4)).intoArray(t, 2 * P);
             b.and((short) 63).intoArray(t, 3 * P);
             b.lanewise(LSHR, 6).and((short) 63).intoArray(t, 4 * P);
-            b.lanewise(LSHR, 12).or(c.lanewise(LSHR, 14).lanewise(LSHL, 4)).intoArray(t, 5 * P);
             c.and((short) 63).intoArray(t, 6 * P);
             c.lanewise(LSHR, 6).and((short) 63).intoArray(t, 7 * P);
+            if (SIX_BITS) {
+                a.lanewise(LSHR, 12).or(c.lanewise(LSHR, 12).and((short) 3).lanewise(LSHL, 4)).intoArray(t, 2 * P);
+                b.lanewise(LSHR, 12).or(c.lanewise(LSHR, 14).lanewise(LSHL, 4)).intoArray(t, 5 * P);
+            } else {  // codes 2 and 5: bit pair j in lane j's bits 12-13 and 14-15
+                a.lanewise(LSHR, 12).and((short) 3).or(b.lanewise(LSHR, 10).and((short) 12)).or(c.lanewise(LSHR, 8).and((short) 48)).intoArray(t, 2 * P);
+                a.lanewise(LSHR, 14).or(b.lanewise(LSHR, 12).and((short) 12)).or(c.lanewise(LSHR, 10).and((short) 48)).intoArray(t, 5 * P);
+            }
             for (int i = 0; i < 8; i++) {
                 IntVector q = ShortVector.fromArray(S, t, i * P).sub((short) 32).reinterpretAsInts();
                 dLo.mul((FloatVector) q.lanewise(LSHL, 16).lanewise(ASHR, 16).convert(I2F, 0)).intoArray(wk, (k + i) * P);
@@ -282,60 +290,20 @@ public final class Q6_KTensor extends QuantTensor {
         }
     }
 
-    /**
-     * The byte layout's repack (see {@link #SIX_BITS}), eight values at a time in longs: per byte, a
-     * low nibble of ql (or a high one) with its two bits of qh; values i and i + 1 share a 16-bit
-     * lane. Byte by byte this loop was the largest part of the 1B Q4_K_M file's first token on the
-     * AMD EPYC Zen 3 (the LM head is Q6_K, and the loop runs in the interpreter until OSR compiles it).
-     */
-    private void repackBytes(byte[] src, byte[] dst) {
-        int nb = dim(1) / 256, rb = nb * 210;
-        final long m4 = 0x0F0F0F0F0F0F0F0FL, m2 = 0x0303030303030303L;
-        for (int b = 0; b < nb; b++) {
-            int o = b * SBB * P;
-            for (int l = 0; l < P; l++) {
-                int s = l * rb + b * 210;
-                dst[o + D + 2 * l] = src[s + 208];
-                dst[o + D + 2 * l + 1] = src[s + 209];
-                for (int c = 0; c < 8; c++) Panels.SHORTS.set(dst, o + scalesAt(c) + 2 * l, (short) Panels.SHORTS.get(src, s + 192 + 2 * c));
-                // value k of the block goes to byte k & 1 of lane pair (k & 31) / 2 of chunk k / 32
-                for (int n = 0; n < 2; n++)
-                    for (int i = 0, cb = o + CODES + 4 * CHUNK * n + 2 * l; i < 32; i += 8) {
-                        long a = (long) Panels.LONGS.get(src, s + 64 * n + i), c = (long) Panels.LONGS.get(src, s + 64 * n + 32 + i);
-                        long h = (long) Panels.LONGS.get(src, s + 128 + 32 * n + i);
-                        pairs(a & m4 | (h & m2) << 4, dst, cb + P * i);
-                        pairs(c & m4 | (h >>> 2 & m2) << 4, dst, cb + P * i + CHUNK);
-                        pairs(a >>> 4 & m4 | (h >>> 4 & m2) << 4, dst, cb + P * i + 2 * CHUNK);
-                        pairs(c >>> 4 & m4 | (h >>> 6 & m2) << 4, dst, cb + P * i + 3 * CHUNK);
-                    }
-            }
-        }
-    }
-
-    /** Eight byte codes (values i .. i + 7) as four 16-bit lanes, 2 P bytes apart from {@code at}. */
-    private static void pairs(long q, byte[] dst, int at) {
-        for (int p = 0; p < 4; p++) Panels.SHORTS.set(dst, at + 2 * P * p, (short) (q >>> 16 * p));
-    }
+    /** Shift counts read from an array: C2 then keeps each in a register (a constant it re-materialises at every shift). */
+    private static final int[] SHIFTS = {6, 2, 3};
 
     /**
-     * Four panels of the byte layout against token {@code t} into {@code acc[4 P]}. Per block, first
+     * Four panels of the lane layout against token {@code t} into {@code acc[4 P]}. Per block, first
      * each panel's {@code d sc_j dx} for its 16 sub-blocks into a scratch (from the scales and d at the
-     * block's start); then per run of 8 columns (4 lanes of two codes, at an offset linear in the run)
-     * each panel's {@code sum((q - 32) x)} in 16 bits from {@code -32 sum(x)} ({@link
-     * Int8Activations#pairs6}; the broadcasts of x shared by the four panels), widened, times the
-     * scratch's scale (an FMA with a memory operand) into the rows' sums. The 16-bit sum of a run is
-     * exact (at most 8 * 32 * 127 = 32512); of two runs it would not be.
-     *
-     * <p>Against the one-panel kernel before it (native panels, scales after each chunk's codes),
-     * AMD EPYC Zen 3, AVX2, one build per process, alternating: [2048, 2048] in L3 one thread 13.2
-     * against 11.5 Gw/s; [32768, 4096] from memory one thread 10.4 / 8.3 against 5.5 / 6.3, two
-     * threads in six pairs 12.3 / 11.4 / 10.9 / 10.8 / 12.3 / 17.1 against 10.0 / 12.1 / 11.9 / 11.3 /
-     * 12.4 / 8.3 (even but for two pairs: this VM's bandwidth moves that much); the 1B Q4_K_M model's
-     * decode (its LM head is Q6_K) 1.03-1.15x in three alternating pairs. Heap panels with the scales after each chunk lost from memory (7.7 against 10.0).
+     * block's start); then per run of 8 columns, lane by lane, each panel's {@code sum((q - 32) x)} in
+     * 16 bits from {@code -32 sum(x)} ({@link Int8Activations#lanes6}: the lane and its shifts by 6,
+     * 12 and 14 times four multipliers, shared by the four panels), widened, times the scratch's scale
+     * (an FMA with a memory operand) into the rows' sums.
      */
     private static void fours(byte[] pk, int o0, int o1, int o2, int o3, Int8Activations a, int t, float[] acc) {
         int nb = a.blocks / 8;
-        int[] v = a.pairs6;
+        int[] v = a.lanes6;
         float[] sc = Panels.scratch().f(64 * P);
         FloatVector lo0 = FloatVector.zero(F), hi0 = lo0, lo1 = lo0, hi1 = lo0, lo2 = lo0, hi2 = lo0, lo3 = lo0, hi3 = lo0;
         for (int b = 0; b < nb; b++) {
@@ -346,7 +314,7 @@ public final class Q6_KTensor extends QuantTensor {
                 FloatVector dLo = d.lanewise(LSHL, 16).lanewise(ASHR, 3).and(0x8fffffff).reinterpretAsFloats().mul(Panels.REBIAS);
                 FloatVector dHi = d.and(0xffff0000).lanewise(ASHR, 3).and(0x8fffffff).reinterpretAsFloats().mul(Panels.REBIAS);
                 for (int c = 0; c < 8; c++) {
-                    float dx = Float.intBitsToFloat(v[37 * (xb + c) + 36]);
+                    float dx = Float.intBitsToFloat(v[53 * (xb + c) + 52]);
                     IntVector m = ByteVector.fromArray(Panels.B, pk, ok + scalesAt(c)).reinterpretAsInts();
                     int so = (16 * k + 2 * c) * P;
                     ((FloatVector) m.lanewise(LSHL, 24).lanewise(ASHR, 24).convert(I2F, 0)).mul(dx).mul(dLo).intoArray(sc, so);
@@ -357,22 +325,33 @@ public final class Q6_KTensor extends QuantTensor {
             }
             for (int r = 0; r < 32; r++) {
                 // run r: columns 8r .. 8r + 7 of the block, sub-block r / 2, x block r / 4
-                int h = 37 * (xb + (r >> 2)) + 18 * ((r >> 1) & 1) + 8 * (r & 1);
-                int g = blk + CODES + 8 * P * r;
-                int n8 = 2 * FourNibbles.FOUR[0];
-                ShortVector s0 = IntVector.broadcast(I, v[h + 16 - 7 * (r & 1)]).reinterpretAsShorts();
+                int h = 53 * (xb + (r >> 2)) + 13 * (r & 3), g = blk + CODES + RUN * r;
+                int n6 = SHIFTS[0], n2 = SHIFTS[1], lanes = SHIFTS[2];
+                ShortVector s0 = IntVector.broadcast(I, v[h + 12]).reinterpretAsShorts();
                 ShortVector s1 = s0, s2 = s0, s3 = s0;
-                for (int q = 0; q < 4; q++) {
-                    int d = g + 2 * P * q;
-                    ShortVector x0 = IntVector.broadcast(I, v[h + 2 * q]).reinterpretAsShorts(), x1 = IntVector.broadcast(I, v[h + 2 * q + 1]).reinterpretAsShorts();
-                    ShortVector w = ByteVector.fromArray(Panels.B, pk, o0 + d).reinterpretAsShorts();
-                    s0 = s0.add(w.mul(x0)).add(w.lanewise(LSHR, n8).mul(x1));
+                for (int q = 0; q < lanes; q++) {
+                    int d = g + 2 * P * q, m = h + 4 * q;
+                    ShortVector m0 = IntVector.broadcast(I, v[m]).reinterpretAsShorts(), m1 = IntVector.broadcast(I, v[m + 1]).reinterpretAsShorts();
+                    ShortVector m2 = IntVector.broadcast(I, v[m + 2]).reinterpretAsShorts(), m3 = IntVector.broadcast(I, v[m + 3]).reinterpretAsShorts();
+                    ShortVector w = ByteVector.fromArray(Panels.B, pk, o0 + d).reinterpretAsShorts(), u = w.lanewise(LSHR, n6);
+                    s0 = s0.add(w.mul(m0)).add(u.mul(m1));
+                    u = u.lanewise(LSHR, n6);
+                    s0 = s0.add(u.mul(m2)).add(u.lanewise(LSHR, n2).mul(m3));
                     w = ByteVector.fromArray(Panels.B, pk, o1 + d).reinterpretAsShorts();
-                    s1 = s1.add(w.mul(x0)).add(w.lanewise(LSHR, n8).mul(x1));
+                    u = w.lanewise(LSHR, n6);
+                    s1 = s1.add(w.mul(m0)).add(u.mul(m1));
+                    u = u.lanewise(LSHR, n6);
+                    s1 = s1.add(u.mul(m2)).add(u.lanewise(LSHR, n2).mul(m3));
                     w = ByteVector.fromArray(Panels.B, pk, o2 + d).reinterpretAsShorts();
-                    s2 = s2.add(w.mul(x0)).add(w.lanewise(LSHR, n8).mul(x1));
+                    u = w.lanewise(LSHR, n6);
+                    s2 = s2.add(w.mul(m0)).add(u.mul(m1));
+                    u = u.lanewise(LSHR, n6);
+                    s2 = s2.add(u.mul(m2)).add(u.lanewise(LSHR, n2).mul(m3));
                     w = ByteVector.fromArray(Panels.B, pk, o3 + d).reinterpretAsShorts();
-                    s3 = s3.add(w.mul(x0)).add(w.lanewise(LSHR, n8).mul(x1));
+                    u = w.lanewise(LSHR, n6);
+                    s3 = s3.add(w.mul(m0)).add(u.mul(m1));
+                    u = u.lanewise(LSHR, n6);
+                    s3 = s3.add(u.mul(m2)).add(u.lanewise(LSHR, n2).mul(m3));
                 }
                 int so = (r >> 1) * P;
                 IntVector i0 = s0.reinterpretAsInts();
@@ -393,18 +372,5 @@ public final class Q6_KTensor extends QuantTensor {
         lo1.intoArray(acc, P); hi1.intoArray(acc, P + H);
         lo2.intoArray(acc, 2 * P); hi2.intoArray(acc, 2 * P + H);
         lo3.intoArray(acc, 3 * P); hi3.intoArray(acc, 3 * P + H);
-    }
-
-    /** {@link #expandSub} of the byte layout. */
-    private static void expandSubBytes(byte[] pk, int g, float[] sc, int j, float[] wk, int k) {
-        FloatVector dLo = FloatVector.fromArray(F, sc, 2 * j * H), dHi = FloatVector.fromArray(F, sc, (2 * j + 1) * H);
-        for (int i = 0; i < 8; i++, g += 2 * P) {
-            ShortVector w = ByteVector.fromArray(Panels.B, pk, g).reinterpretAsShorts();
-            IntVector q0 = w.and((short) 0xff).sub((short) 32).reinterpretAsInts(), q1 = w.lanewise(LSHR, 8).sub((short) 32).reinterpretAsInts();
-            dLo.mul((FloatVector) q0.lanewise(LSHL, 16).lanewise(ASHR, 16).convert(I2F, 0)).intoArray(wk, (k + 2 * i) * P);
-            dHi.mul((FloatVector) q0.lanewise(ASHR, 16).convert(I2F, 0)).intoArray(wk, (k + 2 * i) * P + H);
-            dLo.mul((FloatVector) q1.lanewise(LSHL, 16).lanewise(ASHR, 16).convert(I2F, 0)).intoArray(wk, (k + 2 * i + 1) * P);
-            dHi.mul((FloatVector) q1.lanewise(ASHR, 16).convert(I2F, 0)).intoArray(wk, (k + 2 * i + 1) * P + H);
-        }
     }
 }
