@@ -60,7 +60,7 @@ final class BenchCommand implements Callable<Integer> {
     @picocli.CommandLine.Mixin
     KvCacheOption kv;
 
-    @Option(names = "--breakdown", description = "Also time every backend call of the timed decode steps and print, per depth, the share of"
+    @Option(names = "--breakdown", description = "Also time every backend call of the timed prefill and decode steps and print, per depth, the share of"
             + " weight matmuls, LM head, attention (+ RoPE, KV store) and the rest (norms, element-wise)")
     boolean breakdown;
 
@@ -124,11 +124,12 @@ final class BenchCommand implements Callable<Integer> {
                 System.out.printf(Locale.ROOT, "%-16s %8d %10.3f %12.2f %12s%n", "fill " + filled + ".." + depth, depth - filled,
                         (System.nanoTime() - f0) / 1e9, (depth - filled) / ((System.nanoTime() - f0) / 1e9), "");
             filled = depth;
-            for (int w = 0; w < warmup; w++) run(m, st, depth, ids, Math.min(gen, 4), null, null);
+            for (int w = 0; w < warmup; w++) run(m, st, depth, ids, Math.min(gen, 4), null, null, null);
             // Best of several runs: on a shared machine other processes only ever slow a run down.
             double[] ppS = new double[reps], tgS = new double[reps], phases = new double[PhaseTimer.Phase.values().length];
+            double[] prePhases = new double[phases.length];
             for (int i = 0; i < reps; i++) {
-                double[] r = run(m, st, depth, ids, gen, timer, phases);
+                double[] r = run(m, st, depth, ids, gen, timer, prePhases, phases);
                 ppS[i] = r[0];
                 tgS[i] = r[1];
             }
@@ -139,7 +140,8 @@ final class BenchCommand implements Callable<Integer> {
             String at = depth > 0 ? " @ d" + depth : "";
             System.out.printf(Locale.ROOT, "%-16s %8d %10.3f %12.2f %12.2f%n", "pp" + prompt + at, prompt, ppS[0], pp, prompt / ppS[reps / 2]);
             if (gen > 0) System.out.printf(Locale.ROOT, "%-16s %8d %10.3f %12.2f %12.2f%n", "tg" + gen + at, gen, tgS[0], tg, gen / tgS[reps / 2]);
-            if (timer != null && gen > 0) printBreakdown(phases, java.util.Arrays.stream(tgS).sum());
+            if (timer != null) printBreakdown("prefill", prePhases, java.util.Arrays.stream(ppS).sum());
+            if (timer != null && gen > 0) printBreakdown("decode", phases, java.util.Arrays.stream(tgS).sum());
         }
         System.out.printf(Locale.ROOT, "peak RSS  %.0f MiB%n", peakRssKb() / 1024.0);
         System.out.printf(Locale.ROOT, "pp_tok_s=%.2f tg_tok_s=%.2f%n", pp, tg);
@@ -151,13 +153,18 @@ final class BenchCommand implements Callable<Integer> {
 
     /**
      * Prefill seconds and decode seconds (greedy continuation of the prompt) after the first
-     * {@code depth} cached tokens; with a timer, adds the decode steps' seconds per phase to {@code phases}.
+     * {@code depth} cached tokens; with a timer, adds the prefill's and the decode steps' seconds per
+     * phase to {@code prePhases} and {@code phases}.
      */
-    private static double[] run(Model m, Model.State st, int depth, int[] ids, int gen, PhaseTimer timer, double[] phases) {
+    private static double[] run(Model m, Model.State st, int depth, int[] ids, int gen, PhaseTimer timer, double[] prePhases, double[] phases) {
         st.truncate(depth);
+        if (timer != null) timer.reset();
         long a = System.nanoTime();
         float[] logits = m.forward(st, ids, false, null);
-        if (timer != null) timer.reset();
+        if (timer != null) {
+            for (PhaseTimer.Phase p : PhaseTimer.Phase.values()) prePhases[p.ordinal()] += timer.seconds(p);
+            timer.reset();
+        }
         long b = System.nanoTime();
         for (int i = 0; i < gen; i++) logits = m.forward(st, new int[] {argmax(logits)}, false, null);
         long c = System.nanoTime();
@@ -166,12 +173,12 @@ final class BenchCommand implements Callable<Integer> {
         return new double[] {(b - a) / 1e9, (c - b) / 1e9};
     }
 
-    /** Where the decode steps' time went (inference runs only forward phases; the remainder is host work between calls). */
-    private static void printBreakdown(double[] phases, double total) {
+    /** Where the prefill's or the decode steps' time went (inference runs only forward phases; the remainder is host work between calls). */
+    private static void printBreakdown(String what, double[] phases, double total) {
         double gemm = phases[PhaseTimer.Phase.FWD_GEMM.ordinal()], headS = phases[PhaseTimer.Phase.HEAD_FWD.ordinal()];
         double attn = phases[PhaseTimer.Phase.FWD_ATTN.ordinal()], other = phases[PhaseTimer.Phase.FWD_OTHER.ordinal()];
-        System.out.printf(Locale.ROOT, "  decode time: matmuls %.1f%%, LM head %.1f%%, attention+RoPE+KV store %.1f%%, norms/element-wise %.1f%%, between calls %.1f%%%n",
-                100 * gemm / total, 100 * headS / total, 100 * attn / total, 100 * other / total, 100 * (total - gemm - headS - attn - other) / total);
+        System.out.printf(Locale.ROOT, "  %s time: matmuls %.1f%%, LM head %.1f%%, attention+RoPE+KV store %.1f%%, norms/element-wise %.1f%%, between calls %.1f%%%n",
+                what, 100 * gemm / total, 100 * headS / total, 100 * attn / total, 100 * other / total, 100 * (total - gemm - headS - attn - other) / total);
     }
 
     private static int argmax(float[] v) {

@@ -17,12 +17,15 @@ import jdk.incubator.vector.IntVector;
 import jdk.incubator.vector.ShortVector;
 
 /**
- * The five-bit panel layout (Q5_0, Q5_1, Q5_K): runs of 16 columns, each 6 groups of P 16-bit lanes
- * holding a row's codes three to a lane, {@code L_k = q_3k | q_3k+1 << 5 | q_3k+2 << 10} (k < 5),
- * {@code L_5 = q_15}; 12 P bytes per run, 6 bits per code against the files' 5 (a nibble and a
- * separate fifth bit, which cost 3x the operations per weight: Q5_K at 40% of the bandwidth, Q5_0 and
- * Q5_1 at 51-57%, AVX2, AMD EPYC Zen 3); three codes per lane need no masks at all. The formats
- * place their runs and scales in their blocks; the kernel and the expansion here work per run.
+ * The five-bit panel layout (Q5_0, Q5_1, Q5_K): runs of 16 columns, each 5 groups of P 16-bit lanes
+ * holding a row's codes three to a lane and bit k of the sixteenth in the top bit of lane k,
+ * {@code L_k = q_3k | q_3k+1 << 5 | q_3k+2 << 10 | (q_15 >> k & 1) << 15}; 10 P bytes per run, 5 bits
+ * per code as in the files (whose layout, a nibble and a separate fifth bit, cost 3x the operations
+ * per weight: Q5_K at 40% of the bandwidth, Q5_0 and Q5_1 at 51-57%, AVX2, AMD EPYC Zen 3); three
+ * codes per lane need no masks at all. Until the seventeenth round the sixteenth code had a sixth
+ * lane of its own (6 bits per code); spread over the top bits it costs one more shift and multiply
+ * per lane and saves a sixth of the bytes. The formats place their runs and scales in their blocks;
+ * the kernel and the expansion here work per run.
  */
 final class FiveBits {
     private FiveBits() { }
@@ -33,13 +36,17 @@ final class FiveBits {
      */
     private static final int[] FIVE = {5};
 
+    /** Panel bytes per run of 16 columns. */
+    static final int RUN = 10 * P;
+
     /**
      * One run of 16 columns of four panels (at {@code g0 .. g3}) into {@code sums[at ..]}, panel after
      * panel: {@code sum((q - 16) x)} in 16 bits (at most 16 * 16 * 127 = 32512), started at {@code
      * centre = -16 sum(x codes)}. Each lane is multiplied whole, then shifted right past each code and
      * multiplied by the next code of x less what the previous products already counted ({@link
-     * Int8Activations#y5}): {@code L x0 + (L >>> 5)(x1 - 32 x0) + (L >>> 10)(x2 - 32 x1) = q0 x0 + q1
-     * x1 + q2 x2}. The 16-bit products wrap; the run's sum is exact.
+     * Int8Activations#y5}, the run's at {@code y5[x ..]}): {@code L x0 + (L >>> 5)(x1 - 32 x0) + (L >>>
+     * 10)(x2 - 32 x1) + (L >>> 15)(2^k x15 - 32 x2) = q0 x0 + q1 x1 + q2 x2 + (bit k of q15) 2^k x15}.
+     * The 16-bit products wrap; the run's sum is exact.
      */
     static void run(byte[] pk, int g0, int g1, int g2, int g3, int[] y5, int x, int centre, short[] sums, int at) {
         int n5 = FIVE[0];
@@ -47,38 +54,45 @@ final class FiveBits {
         for (int k = 0; k < 5; k++) {
             int d = 2 * k * P, m = x + 3 * k;
             ShortVector m0 = IntVector.broadcast(I, y5[m]).reinterpretAsShorts(), m1 = IntVector.broadcast(I, y5[m + 1]).reinterpretAsShorts();
-            ShortVector m2 = IntVector.broadcast(I, y5[m + 2]).reinterpretAsShorts();
+            ShortVector m2 = IntVector.broadcast(I, y5[m + 2]).reinterpretAsShorts(), m3 = IntVector.broadcast(I, y5[x + 16 + k]).reinterpretAsShorts();
             ShortVector l = ByteVector.fromArray(B, pk, g0 + d).reinterpretAsShorts(), h = l.lanewise(LSHR, n5);
-            s0 = s0.add(l.mul(m0)).add(h.mul(m1)).add(h.lanewise(LSHR, n5).mul(m2));
+            s0 = s0.add(l.mul(m0)).add(h.mul(m1));
+            h = h.lanewise(LSHR, n5);
+            s0 = s0.add(h.mul(m2)).add(h.lanewise(LSHR, n5).mul(m3));
             l = ByteVector.fromArray(B, pk, g1 + d).reinterpretAsShorts();
             h = l.lanewise(LSHR, n5);
-            s1 = s1.add(l.mul(m0)).add(h.mul(m1)).add(h.lanewise(LSHR, n5).mul(m2));
+            s1 = s1.add(l.mul(m0)).add(h.mul(m1));
+            h = h.lanewise(LSHR, n5);
+            s1 = s1.add(h.mul(m2)).add(h.lanewise(LSHR, n5).mul(m3));
             l = ByteVector.fromArray(B, pk, g2 + d).reinterpretAsShorts();
             h = l.lanewise(LSHR, n5);
-            s2 = s2.add(l.mul(m0)).add(h.mul(m1)).add(h.lanewise(LSHR, n5).mul(m2));
+            s2 = s2.add(l.mul(m0)).add(h.mul(m1));
+            h = h.lanewise(LSHR, n5);
+            s2 = s2.add(h.mul(m2)).add(h.lanewise(LSHR, n5).mul(m3));
             l = ByteVector.fromArray(B, pk, g3 + d).reinterpretAsShorts();
             h = l.lanewise(LSHR, n5);
-            s3 = s3.add(l.mul(m0)).add(h.mul(m1)).add(h.lanewise(LSHR, n5).mul(m2));
+            s3 = s3.add(l.mul(m0)).add(h.mul(m1));
+            h = h.lanewise(LSHR, n5);
+            s3 = s3.add(h.mul(m2)).add(h.lanewise(LSHR, n5).mul(m3));
         }
-        ShortVector m15 = IntVector.broadcast(I, y5[x + 15]).reinterpretAsShorts();
-        s0.add(ByteVector.fromArray(B, pk, g0 + 10 * P).reinterpretAsShorts().mul(m15)).intoArray(sums, at);
-        s1.add(ByteVector.fromArray(B, pk, g1 + 10 * P).reinterpretAsShorts().mul(m15)).intoArray(sums, at + P);
-        s2.add(ByteVector.fromArray(B, pk, g2 + 10 * P).reinterpretAsShorts().mul(m15)).intoArray(sums, at + 2 * P);
-        s3.add(ByteVector.fromArray(B, pk, g3 + 10 * P).reinterpretAsShorts().mul(m15)).intoArray(sums, at + 3 * P);
+        s0.intoArray(sums, at);
+        s1.intoArray(sums, at + P);
+        s2.intoArray(sums, at + 2 * P);
+        s3.intoArray(sums, at + 3 * P);
     }
 
-    /** A run's 16 codes (one per byte of {@code a}, then of {@code b}) as its six lanes, the row's lane at {@code dst[g ..]}. */
+    /** A run's 16 codes (one per byte of {@code a}, then of {@code b}) as its five lanes, the row's lane at {@code dst[g ..]}. */
     static void pack(long a, long b, byte[] dst, int g) {
-        Panels.SHORTS.set(dst, g, three(a));
-        Panels.SHORTS.set(dst, g + 2 * P, three(a >>> 24));
-        Panels.SHORTS.set(dst, g + 4 * P, (short) ((a >>> 48 & 0x1F) | (a >>> 51 & 0x3E0) | (b & 0x1F) << 10));
-        Panels.SHORTS.set(dst, g + 6 * P, three(b >>> 8));
-        Panels.SHORTS.set(dst, g + 8 * P, three(b >>> 32));
-        dst[g + 10 * P] = (byte) (b >>> 56);
+        int q15 = (int) (b >>> 56);
+        Panels.SHORTS.set(dst, g, (short) (three(a) | (q15 & 1) << 15));
+        Panels.SHORTS.set(dst, g + 2 * P, (short) (three(a >>> 24) | (q15 >> 1 & 1) << 15));
+        Panels.SHORTS.set(dst, g + 4 * P, (short) ((a >>> 48 & 0x1F) | (a >>> 51 & 0x3E0) | (b & 0x1F) << 10 | (q15 >> 2 & 1) << 15));
+        Panels.SHORTS.set(dst, g + 6 * P, (short) (three(b >>> 8) | (q15 >> 3 & 1) << 15));
+        Panels.SHORTS.set(dst, g + 8 * P, (short) (three(b >>> 32) | (q15 >> 4 & 1) << 15));
     }
 
     /** The codes in the low three bytes of {@code q} as one lane, {@code q0 | q1 << 5 | q2 << 10}. */
-    private static short three(long q) { return (short) ((q & 0x1F) | (q >>> 3 & 0x3E0) | (q >>> 6 & 0x7C00)); }
+    private static int three(long q) { return (int) ((q & 0x1F) | (q >>> 3 & 0x3E0) | (q >>> 6 & 0x7C00)); }
 
     /**
      * The run at {@code pk[g ..]} in fp32, {@code (q - centre) d - m} per column, with d of rows [0, P/2)
@@ -90,9 +104,11 @@ final class FiveBits {
     static void expand(byte[] pk, int g, int centre, float[] d, int dAt, float[] m, int mAt, float[] wk, int k) {
         FloatVector dLo = FloatVector.fromArray(F, d, dAt), dHi = FloatVector.fromArray(F, d, dAt + H);
         FloatVector mLo = FloatVector.fromArray(F, m, mAt), mHi = FloatVector.fromArray(F, m, mAt + H);
+        ShortVector q15 = ShortVector.zero(S);
         for (int i = 0; i < 16; i++) {
-            ShortVector lane = ByteVector.fromArray(B, pk, g + 2 * P * (i / 3)).reinterpretAsShorts();
-            IntVector q = lane.lanewise(LSHR, 5 * (i % 3)).and((short) 31).sub((short) centre).reinterpretAsInts();
+            ShortVector lane = ByteVector.fromArray(B, pk, g + 2 * P * (i < 15 ? i / 3 : 0)).reinterpretAsShorts();
+            if (i % 3 == 0 && i < 15) q15 = q15.or(lane.lanewise(LSHR, 15).lanewise(LSHL, i / 3));
+            IntVector q = (i < 15 ? lane.lanewise(LSHR, 5 * (i % 3)).and((short) 31) : q15).sub((short) centre).reinterpretAsInts();
             ((FloatVector) q.lanewise(LSHL, 16).lanewise(ASHR, 16).convert(I2F, 0)).mul(dLo).sub(mLo).intoArray(wk, (k + i) * P);
             ((FloatVector) q.lanewise(ASHR, 16).convert(I2F, 0)).mul(dHi).sub(mHi).intoArray(wk, (k + i) * P + H);
         }

@@ -52,12 +52,15 @@ final class Int8Activations {
      */
     int[] q80 = new int[0];
     /**
-     * {@code [tokens][cols]}: per run of 16 codes {@code x0..x15}, the multipliers of Q5_K's panel
-     * kernel (three 5-bit codes per 16-bit lane), stored as in {@link #q2}: per lane k < 5
-     * {@code x3k, x3k+1 - 32 x3k, x3k+2 - 32 x3k+1}, then {@code x15} (see Q5_KTensor.int8Block).
-     * Made only when asked for ({@link #Y5}).
+     * {@code [tokens][cols / 16][Y5_RUN]}: per run of 16 codes {@code x0..x15}, the multipliers of the
+     * five-bit panel kernel ({@link FiveBits#run}: three 5-bit codes per 16-bit lane and a bit of the
+     * sixteenth on top), stored as in {@link #q2}: per lane k < 5 {@code x3k, x3k+1 - 32 x3k, x3k+2 -
+     * 32 x3k+1}, then {@code x15}, then per lane {@code 2^k x15 - 32 x3k+2}. Made only when asked for
+     * ({@link #Y5}).
      */
     int[] y5 = new int[0];
+    /** Ints of {@link #y5} per run of 16 codes. */
+    static final int Y5_RUN = 21;
     /**
      * {@code [tokens][blocks][45]}: everything Q6_K's six-bit panel kernel reads, in its order (see
      * Q6_KTensor.int8Block). Per half block of 16 codes, two runs of 8 codes {@code x0..x7}: the first
@@ -114,7 +117,7 @@ final class Int8Activations {
         if (q2.length < n) q2 = new int[n];
         if ((extras & NIB4) != 0 && nib4.length < nb * 34) nib4 = new int[nb * 34];
         if ((extras & Q80) != 0 && q80.length < nb * 33) q80 = new int[nb * 33];
-        if ((extras & Y5) != 0 && y5.length < n) y5 = new int[n];
+        if ((extras & Y5) != 0 && y5.length < n / 16 * Y5_RUN) y5 = new int[n / 16 * Y5_RUN];
         if ((extras & Y6) != 0 && y6.length < nb * 45) y6 = new int[nb * 45];
         if ((extras & LANES6) != 0 && lanes6.length < nb * 53) lanes6 = new int[nb * 53];
         if (d.length < nb) { d = new float[nb]; sum = new int[nb]; sum8 = new int[4 * nb]; }
@@ -224,7 +227,7 @@ final class Int8Activations {
                 // y5: each code less 32 times the one before it, where Y5_BORROW says so
                 if (withY5) {
                     IntVector y = q.sub(before.mul(IntVector.fromArray(I, Y5_BORROW, j & 15)));
-                    y.and(0xffff).or(y.lanewise(VectorOperators.LSHL, 16)).intoArray(y5, o + j);
+                    y.and(0xffff).or(y.lanewise(VectorOperators.LSHL, 16)).intoArray(y5, (o + j) / 16 * Y5_RUN + (j & 15));
                 }
                 prev = q;
             }
@@ -253,6 +256,11 @@ final class Int8Activations {
                 for (int r = 0; r < 4; r++) lanes6[53 * b + 13 * r + 12] = Panels.twice(-32 * sum8[4 * b + r]);
                 lanes6[53 * b + 52] = Float.floatToRawIntBits(scale);
             }
+        }
+        // y5's last five per run (the sixteenth code's bits), from the stored codes once all are stored
+        for (int k = b0 * BLOCK; withY5 && k < b1 * BLOCK; k += 16) {
+            int at = k / 16 * Y5_RUN + 16, x15 = (short) q2[k + 15];
+            for (int j = 0; j < 5; j++) y5[at + j] = Panels.twice((x15 << j) - 32 * (short) q2[k + 3 * j + 2]);
         }
         // lanes6's multipliers, from the stored codes once all are stored (a scalar loop: ~5 ns a
         // run, under 2% of a Q6_K matmul's time per token at any shape)

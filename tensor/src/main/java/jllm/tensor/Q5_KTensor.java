@@ -42,17 +42,18 @@ public final class Q5_KTensor extends QuantTensor {
         }
     }
 
-    // ---- Panels layout, per panel and block (212 P bytes): 4 chunks of 52 P bytes, one per two
-    // sub-blocks (64 columns): 4 runs of 16 columns, each 6 groups of P 16-bit lanes holding a row's
-    // 5-bit codes, three per lane, L_k = q_3k | q_3k+1 << 5 | q_3k+2 << 10 (k < 5), L_5 = q_15; then per
-    // sub-block a 16-bit lane per row holding sc_j | m_j << 8 (the 6-bit packing unpacked once at load);
-    // after the 4 chunks d and dmin (P fp16 each, lane order). A block is read front to back, as its
-    // kernel reads it (see KBlocks). 6.6 bits per weight against the file's 5.5: the file's layout (a
-    // nibble and a separate fifth bit) cost 3x the operations per weight (16 Gw/s per core in L2,
-    // 40% of the bandwidth at 2 threads on the AMD EPYC); three codes per lane need no masks at all.
+    // ---- Panels layout, per panel and block (180 P bytes): 4 chunks of 44 P bytes, one per two
+    // sub-blocks (64 columns): 4 runs of 16 columns ({@link FiveBits}: 5 groups of P 16-bit lanes
+    // holding a row's 5-bit codes, three per lane and the sixteenth's bits on top); then per sub-block
+    // a 16-bit lane per row holding sc_j | m_j << 8 (the 6-bit packing unpacked once at load); after
+    // the 4 chunks d and dmin (P fp16 each, lane order). A block is read front to back, as its kernel
+    // reads it (see KBlocks). 5.6 bits per weight against the file's 5.5 (6.6 until the seventeenth
+    // round, with a sixth lane per run for the sixteenth code): the file's layout (a nibble and a
+    // separate fifth bit) cost 3x the operations per weight (16 Gw/s per core in L2, 40% of the
+    // bandwidth at 2 threads on the AMD EPYC); three codes per lane need no masks at all.
 
     /** RUN: panel bytes per 16 columns; CHUNK: per 64 columns (codes, then the two sub-blocks' scales); D: where d starts. */
-    private static final int SBB = 212, RUN = 12 * P, CHUNK = 52 * P, SCALES = 48 * P, D = 208 * P;
+    private static final int RUN = FiveBits.RUN, SCALES = 4 * RUN, CHUNK = SCALES + 4 * P, D = 4 * CHUNK, SBB = D / P + 4;
     private static final KBlocks.Mins MINS = new KBlocks.Mins(SCALES, CHUNK, 2 * P, D);
 
     @Override boolean hasPanels() { return true; }
@@ -126,10 +127,10 @@ public final class Q5_KTensor extends QuantTensor {
         for (int b = 0; b < nb; b++) {
             int xb = t * a.blocks + 8 * b, ob = b * SBB * P;
             for (int j = 0; j < 8; j++) {
-                int e = 4 * (xb + j), x = 32 * (xb + j);
+                int e = 4 * (xb + j), x = 2 * Int8Activations.Y5_RUN * (xb + j);
                 int c = ob + CHUNK * (j >> 1) + 2 * RUN * (j & 1);
                 FiveBits.run(pk, o0 + c, o1 + c, o2 + c, o3 + c, y5, x, -16 * (sum8[e] + sum8[e + 1]), sums, 0);
-                FiveBits.run(pk, o0 + c + RUN, o1 + c + RUN, o2 + c + RUN, o3 + c + RUN, y5, x + 16, -16 * (sum8[e + 2] + sum8[e + 3]), sums, 4 * P);
+                FiveBits.run(pk, o0 + c + RUN, o1 + c + RUN, o2 + c + RUN, o3 + c + RUN, y5, x + Int8Activations.Y5_RUN, -16 * (sum8[e + 2] + sum8[e + 3]), sums, 4 * P);
                 // the sub-block's two runs, its x sum added back, times dx_j and the rows' sc_j (each
                 // panel's scale lanes at MINS.scale(j)) into u
                 int sx = 16 * a.sum[xb + j], sc = ob + MINS.scale(j);

@@ -17,8 +17,8 @@ import jdk.incubator.vector.ShortVector;
 /**
  * The {@link Panels} kernels of the 32-value five-bit formats: Q5_0 ({@code (q - 16) d}) and Q5_1
  * ({@code q d + m}). Panel layout per block: d (P fp16, lane order); m (P fp16) for Q5_1; then the 32
- * codes as two runs of {@link FiveBits} (columns 0-15, then 16-31). 26 (Q5_0) or 28 (Q5_1) bytes per
- * row and block against the file's 22 and 24.
+ * codes as two runs of {@link FiveBits} (columns 0-15, then 16-31). 22 (Q5_0) or 24 (Q5_1) bytes per
+ * row and block, as in the file (26 and 28 until the seventeenth round).
  *
  * <p>Until the sixteenth round the panels kept the file's nibbles and fifth bits (a byte per row
  * and two columns per step, the fifth bits shifted and or-ed in, one panel at a time): 51-57% of the
@@ -35,7 +35,7 @@ final class SmallBlocks {
         int codes() { return (min >= 0 ? 4 : 2) * P; }
 
         /** Panel bytes per block. */
-        int panelBlock() { return codes() + 24 * P; }
+        int panelBlock() { return codes() + 2 * FiveBits.RUN; }
     }
 
     static final Shape Q5_0 = new Shape(22, -1, 2, 6), Q5_1 = new Shape(24, 2, 4, 8);
@@ -62,7 +62,7 @@ final class SmallBlocks {
                 // columns j < 16: low nibble of byte j and bit j; j >= 16: high nibble of byte j - 16 and bit j
                 int g = o + f.codes() + 2 * l;
                 FiveBits.pack(q0 & m4 | fifths(h) << 4, q1 & m4 | fifths(h >>> 8) << 4, dst, g);
-                FiveBits.pack(q0 >>> 4 & m4 | fifths(h >>> 16) << 4, q1 >>> 4 & m4 | fifths(h >>> 24) << 4, dst, g + 12 * P);
+                FiveBits.pack(q0 >>> 4 & m4 | fifths(h >>> 16) << 4, q1 >>> 4 & m4 | fifths(h >>> 24) << 4, dst, g + FiveBits.RUN);
             }
         }
     }
@@ -86,10 +86,10 @@ final class SmallBlocks {
         short[] sums = Panels.scratch().sums(8 * P);
         java.util.Arrays.fill(acc, 0, 4 * P, 0f);
         for (int b = 0; b < nb; b++) {
-            int xb = t * nb + b, e = 4 * xb, x = 32 * xb, c = b * bb + codes;
+            int xb = t * nb + b, e = 4 * xb, x = 2 * Int8Activations.Y5_RUN * xb, c = b * bb + codes;
             FiveBits.run(pk, o0 + c, o1 + c, o2 + c, o3 + c, y5, x, -16 * (sum8[e] + sum8[e + 1]), sums, 0);
-            c += 12 * P;
-            FiveBits.run(pk, o0 + c, o1 + c, o2 + c, o3 + c, y5, x + 16, -16 * (sum8[e + 2] + sum8[e + 3]), sums, 4 * P);
+            c += FiveBits.RUN;
+            FiveBits.run(pk, o0 + c, o1 + c, o2 + c, o3 + c, y5, x + Int8Activations.Y5_RUN, -16 * (sum8[e + 2] + sum8[e + 3]), sums, 4 * P);
             float dx = a.d[xb];
             int back = min ? 16 * a.sum[xb] : 0;
             FloatVector xs = FloatVector.broadcast(F, dx * a.sum[xb]);
@@ -125,7 +125,7 @@ final class SmallBlocks {
             }
             int centre = min ? 0 : 16;
             FiveBits.expand(pk, o + f.codes(), centre, t, 0, t, P, wk, b * 32);
-            FiveBits.expand(pk, o + f.codes() + 12 * P, centre, t, 0, t, P, wk, b * 32 + 16);
+            FiveBits.expand(pk, o + f.codes() + FiveBits.RUN, centre, t, 0, t, P, wk, b * 32 + 16);
         }
     }
 }
