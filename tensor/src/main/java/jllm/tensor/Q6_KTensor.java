@@ -44,9 +44,9 @@ public final class Q6_KTensor extends QuantTensor {
     private int sc(long off) { return seg.get(java.lang.foreign.ValueLayout.JAVA_BYTE, off); }
 
     /**
-     * Which panel layout: below with 512-bit vectors (native panels, {@link #int8Block}), the lane
-     * layout otherwise (heap panels, {@link #fours}). Both hold six bits per code, the file's 6.56 bits
-     * a weight; the byte layout the lane layout replaced held 8.56.
+     * Which panel layout: the six-bit layout (below) with 512-bit vectors (native panels, {@link
+     * #int8Block}), the lane layout otherwise (heap panels, {@link #fours}). Both hold six bits per
+     * code, the file's 6.56 bits a weight; the byte layout the lane layout replaced held 8.56.
      */
     static final boolean SIX_BITS = S.length() >= 32;
 
