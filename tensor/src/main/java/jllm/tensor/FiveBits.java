@@ -104,13 +104,16 @@ final class FiveBits {
     static void expand(byte[] pk, int g, int centre, float[] d, int dAt, float[] m, int mAt, float[] wk, int k) {
         FloatVector dLo = FloatVector.fromArray(F, d, dAt), dHi = FloatVector.fromArray(F, d, dAt + H);
         FloatVector mLo = FloatVector.fromArray(F, m, mAt), mHi = FloatVector.fromArray(F, m, mAt + H);
-        ShortVector q15 = ShortVector.zero(S);
+        ShortVector q15 = ShortVector.zero(S);  // the sixteenth code, bit k from the top of lane k
+        for (int j = 0; j < 5; j++) q15 = q15.or(lane(pk, g, j).lanewise(LSHR, 15).lanewise(LSHL, j));
         for (int i = 0; i < 16; i++) {
-            ShortVector lane = ByteVector.fromArray(B, pk, g + 2 * P * (i < 15 ? i / 3 : 0)).reinterpretAsShorts();
-            if (i % 3 == 0 && i < 15) q15 = q15.or(lane.lanewise(LSHR, 15).lanewise(LSHL, i / 3));
-            IntVector q = (i < 15 ? lane.lanewise(LSHR, 5 * (i % 3)).and((short) 31) : q15).sub((short) centre).reinterpretAsInts();
+            ShortVector c = i < 15 ? lane(pk, g, i / 3).lanewise(LSHR, 5 * (i % 3)).and((short) 31) : q15;
+            IntVector q = c.sub((short) centre).reinterpretAsInts();
             ((FloatVector) q.lanewise(LSHL, 16).lanewise(ASHR, 16).convert(I2F, 0)).mul(dLo).sub(mLo).intoArray(wk, (k + i) * P);
             ((FloatVector) q.lanewise(ASHR, 16).convert(I2F, 0)).mul(dHi).sub(mHi).intoArray(wk, (k + i) * P + H);
         }
     }
+
+    /** Lane k of the run at {@code pk[g ..]}. */
+    private static ShortVector lane(byte[] pk, int g, int k) { return ByteVector.fromArray(B, pk, g + 2 * P * k).reinterpretAsShorts(); }
 }

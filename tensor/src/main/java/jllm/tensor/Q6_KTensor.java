@@ -290,8 +290,12 @@ public final class Q6_KTensor extends QuantTensor {
         }
     }
 
-    /** Shift counts read from an array: C2 then keeps each in a register (a constant it re-materialises at every shift). */
-    private static final int[] SHIFTS = {6, 2, 3};
+    /**
+     * The lane kernel's shift counts (6, 2) and lanes per run (3), read from an array: C2 then keeps
+     * each count in a register (a constant it re-materialises at every shift of 16-bit lanes), and
+     * with the lane loop's trip count a constant it unrolled the loop and spilled (0.65x in L2).
+     */
+    private static final int[] RUN_CONSTANTS = {6, 2, 3};
 
     /**
      * Four panels of the lane layout against token {@code t} into {@code acc[4 P]}. Per block, first
@@ -326,7 +330,7 @@ public final class Q6_KTensor extends QuantTensor {
             for (int r = 0; r < 32; r++) {
                 // run r: columns 8r .. 8r + 7 of the block, sub-block r / 2, x block r / 4
                 int h = 53 * (xb + (r >> 2)) + 13 * (r & 3), g = blk + CODES + RUN * r;
-                int n6 = SHIFTS[0], n2 = SHIFTS[1], lanes = SHIFTS[2];
+                int n6 = RUN_CONSTANTS[0], n2 = RUN_CONSTANTS[1], lanes = RUN_CONSTANTS[2];
                 ShortVector s0 = IntVector.broadcast(I, v[h + 12]).reinterpretAsShorts();
                 ShortVector s1 = s0, s2 = s0, s3 = s0;
                 for (int q = 0; q < lanes; q++) {
