@@ -61,6 +61,8 @@ final class Int8Activations {
     int[] y5 = new int[0];
     /** Ints of {@link #y5} per run of 16 codes. */
     static final int Y5_RUN = 21;
+    /** {@link #lanes6} ints per run of 8 columns, and per block of 32. */
+    static final int LANES6_RUN = 11, LANES6_BLOCK = 4 * LANES6_RUN + 1;
     /**
      * {@code [tokens][blocks][45]}: everything Q6_K's six-bit panel kernel reads, in its order (see
      * Q6_KTensor.int8Block). Per half block of 16 codes, two runs of 8 codes {@code x0..x7}: the first
@@ -73,17 +75,19 @@ final class Int8Activations {
      */
     int[] y6 = new int[0];
     /**
-     * {@code [tokens][blocks][53]}: everything Q6_K's lane kernel reads (Q6_KTensor.fours), in its
-     * order: per run of 8 codes {@code x0..x7}, per 16-bit lane j < 3 of the run (holding codes
-     * {@code a = 3j, b = 3j + 1} whole, or 0, 1 / 3, 4 / 6, 7, and bit pair j of codes 2 and 5:
-     * {@code a + 64 b + 4096 u + 16384 v}) the multipliers of the lane and of its shifts by 6, 12 and 14:
-     * {@code xa, xb - 64 xa, 4^j x2 - 64 xb, 4^j x5 - 4^(j+1) x2}, then the run's centring term
-     * {@code -32 sum}; 13 per run; after the four runs the block scale's bits. All stored as in {@link
-     * #q2} (the scale as is). The 16-bit products wrap, but the run's sum, at most 8 * 32 * 127 = 32512
-     * in magnitude, is exact. One array, because the streams count: a kernel reading multipliers,
-     * sums of 8 and scales from three arrays ran 0.86x from memory against one reading them from one
-     * (AMD EPYC, AVX2, paired passes; the byte layout's kernel before this one). Made only when asked
-     * for ({@link #LANES6}).
+     * {@code [tokens][blocks][45]}: everything Q6_K's lane kernel reads (Q6_KTensor.fours), in its
+     * order: per run of 8 codes {@code x0..x7}, the multipliers of its three 16-bit lanes' shifts. Lanes
+     * A and B hold codes {@code a, b} whole and the low four bits {@code u} of code {@code c} (0, 1, 2
+     * and 3, 4, 5), {@code a + 64 b + 4096 u}: multipliers of the lane and its shifts by 6 and 12,
+     * {@code xa, xb - 64 xa, xc - 64 xb}. Lane C holds codes 6 and 7 whole and the top two bits of codes
+     * 2 and 5, {@code c6 + 64 c7 + 4096 h2 + 16384 h5}: multipliers of the lane and its shifts by 6, 12
+     * and 14, {@code x6, x7 - 64 x6, 16 x2 - 64 x7, 16 x5 - 64 x2}. Then the run's centring term
+     * {@code -32 sum}: {@value #LANES6_RUN} per run; after the four runs the block scale's bits. All
+     * stored as in {@link #q2} (the scale as is). The 16-bit products wrap, but the run's sum, at most
+     * 8 * 32 * 127 = 32512 in magnitude, is exact. One array, because the streams count: a kernel
+     * reading multipliers, sums of 8 and scales from three arrays ran 0.86x from memory against one
+     * reading them from one (AMD EPYC, AVX2, paired passes; the byte layout's kernel before this one).
+     * Made only when asked for ({@link #LANES6}).
      */
     int[] lanes6 = new int[0];
     /** Which of the optional arrays this fill made. */
@@ -119,7 +123,7 @@ final class Int8Activations {
         if ((extras & Q80) != 0 && q80.length < nb * 33) q80 = new int[nb * 33];
         if ((extras & Y5) != 0 && y5.length < n / 16 * Y5_RUN) y5 = new int[n / 16 * Y5_RUN];
         if ((extras & Y6) != 0 && y6.length < nb * 45) y6 = new int[nb * 45];
-        if ((extras & LANES6) != 0 && lanes6.length < nb * 53) lanes6 = new int[nb * 53];
+        if ((extras & LANES6) != 0 && lanes6.length < nb * LANES6_BLOCK) lanes6 = new int[nb * LANES6_BLOCK];
         if (d.length < nb) { d = new float[nb]; sum = new int[nb]; sum8 = new int[4 * nb]; }
         if (par == null || tokens == 1) {
             quantizeBlocks(x, 0, nb);
@@ -253,8 +257,8 @@ final class Int8Activations {
                 y6[45 * b + 44] = Float.floatToRawIntBits(scale);
             }
             if (withLanes6) {
-                for (int r = 0; r < 4; r++) lanes6[53 * b + 13 * r + 12] = Panels.twice(-32 * sum8[4 * b + r]);
-                lanes6[53 * b + 52] = Float.floatToRawIntBits(scale);
+                for (int r = 0; r < 4; r++) lanes6[LANES6_BLOCK * b + LANES6_RUN * r + 10] = Panels.twice(-32 * sum8[4 * b + r]);
+                lanes6[LANES6_BLOCK * b + 4 * LANES6_RUN] = Float.floatToRawIntBits(scale);
             }
         }
         // y5's last five per run (the sixteenth code's bits), from the stored codes once all are stored
@@ -265,14 +269,18 @@ final class Int8Activations {
         // lanes6's multipliers, from the stored codes once all are stored (a scalar loop: ~5 ns a
         // run, under 2% of a Q6_K matmul's time per token at any shape)
         for (int k = b0 * BLOCK; withLanes6 && k < b1 * BLOCK; k += 8) {
-            int at = 53 * (k / 32) + 13 * ((k & 31) >> 3), x2 = (short) q2[k + 2], x5 = (short) q2[k + 5];
-            for (int j = 0; j < 3; j++, at += 4) {
-                int xa = (short) q2[k + 3 * j], xb = (short) q2[k + 3 * j + 1], f = 1 << 2 * j;
+            int at = LANES6_BLOCK * (k / 32) + LANES6_RUN * ((k & 31) >> 3), x2 = (short) q2[k + 2], x5 = (short) q2[k + 5];
+            for (int j = 0; j < 2; j++, at += 3) {  // lanes A and B: codes 3j and 3j + 1 whole, the low four bits of code 3j + 2
+                int xa = (short) q2[k + 3 * j], xb = (short) q2[k + 3 * j + 1], xc = (short) q2[k + 3 * j + 2];
                 lanes6[at] = Panels.twice(xa);
                 lanes6[at + 1] = Panels.twice(xb - 64 * xa);
-                lanes6[at + 2] = Panels.twice(f * x2 - 64 * xb);
-                lanes6[at + 3] = Panels.twice(f * x5 - 4 * f * x2);
+                lanes6[at + 2] = Panels.twice(xc - 64 * xb);
             }
+            int x6 = (short) q2[k + 6], x7 = (short) q2[k + 7];  // lane C: codes 6 and 7 whole, the top two bits of codes 2 and 5
+            lanes6[at] = Panels.twice(x6);
+            lanes6[at + 1] = Panels.twice(x7 - 64 * x6);
+            lanes6[at + 2] = Panels.twice(16 * x2 - 64 * x7);
+            lanes6[at + 3] = Panels.twice(16 * x5 - 64 * x2);
         }
         // y6's last two per run with vectors narrower than a run: from the stored codes once all are
         // stored (read right after the vector stores that wrote them, each load waits for its store)

@@ -57,17 +57,22 @@ public final class Q6_KTensor extends QuantTensor {
     // then one group of P 16-bit lanes holding each row's scales of the chunk's two sub-blocks, sc_2c |
     // sc_2c+1 << 8; after the 8 chunks, d (P fp16, lane order). A block is read front to back, as its
     // kernel reads it (see KBlocks).
-    // Lanes (256 and 128 bits, seventeenth round): first the 8 chunks' scales (a group of P 16-bit
-    // lanes each, as above), then d (P fp16), then 32 runs of 8 columns, each three groups of P 16-bit
-    // lanes in one shape, lane j = q(3j) | q(3j+1) << 6 | (bit pair j of q2) << 12 | (bit pair j of q5)
-    // << 14, so that one loop step serves every lane: the lane and its shifts by 6, 12 and 14 times
-    // four multipliers ({@link Int8Activations#lanes6}). It replaced the byte layout (one byte per code,
+    // Lanes (256 and 128 bits): first the 8 chunks' scales (a group of P 16-bit lanes each, as above),
+    // then d (P fp16), then 32 runs of 8 columns, each three groups of P 16-bit lanes holding A, B and
+    // C as in the six-bit layout. Its kernel (fours) runs lanes A and B in a loop, each the lane and
+    // its shifts by 6 and 12 times three multipliers, and lane C written out (four multipliers): 10
+    // multiplies a run and panel. Until the eighteenth round every lane had one shape, q(3j) | q(3j+1)
+    // << 6 | (bit pair j of q2) << 12 | (bit pair j of q5) << 14 (four multipliers each, 12 multiplies,
+    // all three in the loop); paired against it (AMD EPYC Zen 3, AVX2, outputs bit-identical): L2 one
+    // thread 1.06, 1.11x, two threads 1.04x; [128256, 2048] from memory, two threads 1.00x. Lane C in
+    // a second loop (trip count 1 from an array, for its range checks) spilled: 0.74x in L2.
+    // The lane layout replaced the byte layout (one byte per code,
     // two codes per 16-bit lane, 8.56 bits a weight; the only layout until November 2026, and below
     // 512 bits until the seventeenth round): paired against it, AMD EPYC Zen 3 (AVX2), one build per
     // process, [1024, 2048] in L2 one thread 0.77-0.82x, [32768, 4096] from memory two threads 1.04,
     // 1.06, 1.20, 1.13x, the LM head of the 1B Q4_K_M model 1.14x (--breakdown, 14.1 against 16.1 ms a
     // token), and 82 MiB less resident memory for that model. With the lane loop's trip count a
-    // constant C2 unrolled it and spilled (0.65x in L2); with the six-bit layout above and its kernel
+    // constant C2 unrolled it and spilled (0.65x in L2); with the six-bit layout's written-out kernel
     // at AVX2, 0.53x in L2 (shift counts and broadcasts through general registers).
     // An earlier try of the six-bit layout
     // had lost in cache, because its kernel called Panels.twice (not inlined in a method this large),
@@ -137,22 +142,10 @@ public final class Q6_KTensor extends QuantTensor {
     private static void packRun(long q, byte[] dst, int at, int r) {
         int c0 = (int) q & 63, c1 = (int) (q >>> 8) & 63, c2 = (int) (q >>> 16) & 63, c3 = (int) (q >>> 24) & 63;
         int c4 = (int) (q >>> 32) & 63, c5 = (int) (q >>> 40) & 63, c6 = (int) (q >>> 48) & 63, c7 = (int) (q >>> 56) & 63;
-        if (SIX_BITS) {
-            int g = at + CHUNK * (r >> 2) + RUN * (r & 3);
-            Panels.SHORTS.set(dst, g, (short) (c0 | c1 << 6 | (c2 & 15) << 12));
-            Panels.SHORTS.set(dst, g + 2 * P, (short) (c3 | c4 << 6 | (c5 & 15) << 12));
-            Panels.SHORTS.set(dst, g + 4 * P, (short) (c6 | c7 << 6 | (c2 >> 4) << 12 | (c5 >> 4) << 14));
-            return;
-        }
-        int g = at + CODES + RUN * r;
-        Panels.SHORTS.set(dst, g, lane(c0, c1, c2, c5, 0));
-        Panels.SHORTS.set(dst, g + 2 * P, lane(c3, c4, c2, c5, 1));
-        Panels.SHORTS.set(dst, g + 4 * P, lane(c6, c7, c2, c5, 2));
-    }
-
-    /** Lane j of a run in the lane layout: codes a and b whole, then bit pair j of codes 2 and 5. */
-    private static short lane(int a, int b, int c2, int c5, int j) {
-        return (short) (a | b << 6 | (c2 >> 2 * j & 3) << 12 | (c5 >> 2 * j & 3) << 14);
+        int g = SIX_BITS ? at + CHUNK * (r >> 2) + RUN * (r & 3) : at + CODES + RUN * r;
+        Panels.SHORTS.set(dst, g, (short) (c0 | c1 << 6 | (c2 & 15) << 12));
+        Panels.SHORTS.set(dst, g + 2 * P, (short) (c3 | c4 << 6 | (c5 & 15) << 12));
+        Panels.SHORTS.set(dst, g + 4 * P, (short) (c6 | c7 << 6 | (c2 >> 4) << 12 | (c5 >> 4) << 14));
     }
 
     @Override
@@ -275,13 +268,8 @@ public final class Q6_KTensor extends QuantTensor {
             b.lanewise(LSHR, 6).and((short) 63).intoArray(t, 4 * P);
             c.and((short) 63).intoArray(t, 6 * P);
             c.lanewise(LSHR, 6).and((short) 63).intoArray(t, 7 * P);
-            if (SIX_BITS) {
-                a.lanewise(LSHR, 12).or(c.lanewise(LSHR, 12).and((short) 3).lanewise(LSHL, 4)).intoArray(t, 2 * P);
-                b.lanewise(LSHR, 12).or(c.lanewise(LSHR, 14).lanewise(LSHL, 4)).intoArray(t, 5 * P);
-            } else {  // codes 2 and 5: bit pair j in lane j's bits 12-13 and 14-15
-                a.lanewise(LSHR, 12).and((short) 3).or(b.lanewise(LSHR, 10).and((short) 12)).or(c.lanewise(LSHR, 8).and((short) 48)).intoArray(t, 2 * P);
-                a.lanewise(LSHR, 14).or(b.lanewise(LSHR, 12).and((short) 12)).or(c.lanewise(LSHR, 10).and((short) 48)).intoArray(t, 5 * P);
-            }
+            a.lanewise(LSHR, 12).or(c.lanewise(LSHR, 12).and((short) 3).lanewise(LSHL, 4)).intoArray(t, 2 * P);
+            b.lanewise(LSHR, 12).or(c.lanewise(LSHR, 14).lanewise(LSHL, 4)).intoArray(t, 5 * P);
             for (int i = 0; i < 8; i++) {
                 IntVector q = ShortVector.fromArray(S, t, i * P).sub((short) 32).reinterpretAsInts();
                 dLo.mul((FloatVector) q.lanewise(LSHL, 16).lanewise(ASHR, 16).convert(I2F, 0)).intoArray(wk, (k + i) * P);
@@ -291,18 +279,18 @@ public final class Q6_KTensor extends QuantTensor {
     }
 
     /**
-     * The lane kernel's shift counts (6, 2) and lanes per run (3), read from an array: C2 then keeps
+     * The lane kernel's shift counts (6, 2) and the lanes of a run its loop takes (A and B), read from an array: C2 then keeps
      * each count in a register (a constant it re-materialises at every shift of 16-bit lanes), and
      * with the lane loop's trip count a constant it unrolled the loop and spilled (0.65x in L2).
      */
-    private static final int[] RUN_CONSTANTS = {6, 2, 3};
+    private static final int[] RUN_CONSTANTS = {6, 2, 2};
 
     /**
      * Four panels of the lane layout against token {@code t} into {@code acc[4 P]}. Per block, first
      * each panel's {@code d sc_j dx} for its 16 sub-blocks into a scratch (from the scales and d at the
      * block's start); then per run of 8 columns, lane by lane, each panel's {@code sum((q - 32) x)} in
-     * 16 bits from {@code -32 sum(x)} ({@link Int8Activations#lanes6}: the lane and its shifts by 6,
-     * 12 and 14 times four multipliers, shared by the four panels), widened, times the scratch's scale
+     * 16 bits from {@code -32 sum(x)} ({@link Int8Activations#lanes6}: the lane and its shifts by 6
+     * and 12, and for lane C by 14, times a multiplier each, shared by the four panels), widened, times the scratch's scale
      * (an FMA with a memory operand) into the rows' sums.
      */
     private static void fours(byte[] pk, int o0, int o1, int o2, int o3, Int8Activations a, int t, float[] acc) {
@@ -318,7 +306,7 @@ public final class Q6_KTensor extends QuantTensor {
                 FloatVector dLo = d.lanewise(LSHL, 16).lanewise(ASHR, 3).and(0x8fffffff).reinterpretAsFloats().mul(Panels.REBIAS);
                 FloatVector dHi = d.and(0xffff0000).lanewise(ASHR, 3).and(0x8fffffff).reinterpretAsFloats().mul(Panels.REBIAS);
                 for (int c = 0; c < 8; c++) {
-                    float dx = Float.intBitsToFloat(v[53 * (xb + c) + 52]);
+                    float dx = Float.intBitsToFloat(v[Int8Activations.LANES6_BLOCK * (xb + c) + 4 * Int8Activations.LANES6_RUN]);
                     IntVector m = ByteVector.fromArray(Panels.B, pk, ok + scalesAt(c)).reinterpretAsInts();
                     int so = (16 * k + 2 * c) * P;
                     ((FloatVector) m.lanewise(LSHL, 24).lanewise(ASHR, 24).convert(I2F, 0)).mul(dx).mul(dLo).intoArray(sc, so);
@@ -329,12 +317,28 @@ public final class Q6_KTensor extends QuantTensor {
             }
             for (int r = 0; r < 32; r++) {
                 // run r: columns 8r .. 8r + 7 of the block, sub-block r / 2, x block r / 4
-                int h = 53 * (xb + (r >> 2)) + 13 * (r & 3), g = blk + CODES + RUN * r;
+                int h = Int8Activations.LANES6_BLOCK * (xb + (r >> 2)) + Int8Activations.LANES6_RUN * (r & 3), g = blk + CODES + RUN * r;
                 int n6 = RUN_CONSTANTS[0], n2 = RUN_CONSTANTS[1], lanes = RUN_CONSTANTS[2];
-                ShortVector s0 = IntVector.broadcast(I, v[h + 12]).reinterpretAsShorts();
+                ShortVector s0 = IntVector.broadcast(I, v[h + 10]).reinterpretAsShorts();
                 ShortVector s1 = s0, s2 = s0, s3 = s0;
-                for (int q = 0; q < lanes; q++) {
-                    int d = g + 2 * P * q, m = h + 4 * q;
+                for (int q = 0; q < lanes; q++) {  // lanes A and B: the lane and its shifts by 6 and 12
+                    int d = g + 2 * P * q, m = h + 3 * q;
+                    ShortVector m0 = IntVector.broadcast(I, v[m]).reinterpretAsShorts(), m1 = IntVector.broadcast(I, v[m + 1]).reinterpretAsShorts();
+                    ShortVector m2 = IntVector.broadcast(I, v[m + 2]).reinterpretAsShorts();
+                    ShortVector w = ByteVector.fromArray(Panels.B, pk, o0 + d).reinterpretAsShorts(), u = w.lanewise(LSHR, n6);
+                    s0 = s0.add(w.mul(m0)).add(u.mul(m1)).add(u.lanewise(LSHR, n6).mul(m2));
+                    w = ByteVector.fromArray(Panels.B, pk, o1 + d).reinterpretAsShorts();
+                    u = w.lanewise(LSHR, n6);
+                    s1 = s1.add(w.mul(m0)).add(u.mul(m1)).add(u.lanewise(LSHR, n6).mul(m2));
+                    w = ByteVector.fromArray(Panels.B, pk, o2 + d).reinterpretAsShorts();
+                    u = w.lanewise(LSHR, n6);
+                    s2 = s2.add(w.mul(m0)).add(u.mul(m1)).add(u.lanewise(LSHR, n6).mul(m2));
+                    w = ByteVector.fromArray(Panels.B, pk, o3 + d).reinterpretAsShorts();
+                    u = w.lanewise(LSHR, n6);
+                    s3 = s3.add(w.mul(m0)).add(u.mul(m1)).add(u.lanewise(LSHR, n6).mul(m2));
+                }
+                {  // lane C: the lane and its shifts by 6, 12 and 14
+                    int d = g + 4 * P, m = h + 6;
                     ShortVector m0 = IntVector.broadcast(I, v[m]).reinterpretAsShorts(), m1 = IntVector.broadcast(I, v[m + 1]).reinterpretAsShorts();
                     ShortVector m2 = IntVector.broadcast(I, v[m + 2]).reinterpretAsShorts(), m3 = IntVector.broadcast(I, v[m + 3]).reinterpretAsShorts();
                     ShortVector w = ByteVector.fromArray(Panels.B, pk, o0 + d).reinterpretAsShorts(), u = w.lanewise(LSHR, n6);
