@@ -93,6 +93,25 @@ public final class Model {
 
     public State newState() { return new State(); }
 
+    private volatile boolean prepared;
+
+    /**
+     * Readies every weight matrix for inference at once ({@link Backend#prepare}: on the CPU the
+     * quantized ones are repacked, a whole matrix per thread), rather than each at its first matmul.
+     * The first {@link #forward} calls it; callers that time loading apart from running call it first.
+     */
+    public void prepare() {
+        if (prepared) return;
+        synchronized (this) {
+            if (prepared) return;
+            java.util.List<Tensor> ws = new java.util.ArrayList<>();
+            for (Weights.Linear l : weights.linears()) ws.add(l.w);
+            ws.add(weights.lmHead);
+            be.prepare(ws);
+            prepared = true;
+        }
+    }
+
     private KvType kvType = KvType.F32;
 
     /**
@@ -115,6 +134,7 @@ public final class Model {
         int T = tokens.length, H = spec.hidden, V = spec.vocab;
         if (T == 0) throw new IllegalArgumentException("no tokens to run");
         checkTokens(tokens);
+        prepare();
         st.ensure(st.length + T);
         Pass c = new Pass(tokens, Positions.continuing(st.length, T), st.cache, st.length, st.buffers(T), false);
         be.embed(weights.embed, tokens, T, c.x, spec.numerics.embedScale().round(spec.embedScale));

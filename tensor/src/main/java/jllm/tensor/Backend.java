@@ -46,6 +46,12 @@ public interface Backend {
     /** The backend's form of a weight, made once at load (device upload); the CPU uses it as stored. */
     Tensor weight(Tensor w);
 
+    /**
+     * Readies weight matrices for their first matmul all at once, instead of each at its first use
+     * (the CPU repacks its quantized matrices into panels); the ones it skips are readied on first use.
+     */
+    default void prepare(java.util.Collection<Tensor> weights) { }
+
     /** An empty KV cache for {@code layers} layers of {@code kvHeads} heads of {@code headDim}, stored as {@code type}. */
     KvCache kvCache(int layers, int kvHeads, int headDim, KvType type);
 
