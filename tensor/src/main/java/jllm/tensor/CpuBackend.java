@@ -83,8 +83,9 @@ public final class CpuBackend implements Backend {
      * thread, largest first (a nested {@link Parallel#forRange} runs on its caller), so that each
      * thread also allocates its own arrays: 800 MiB of fresh heap arrays took 0.64-0.79 s to allocate
      * on one thread (0.08 s on a pre-touched heap; AMD EPYC Zen 3 VM). 1B Q4_K_M: 1.41-1.45 s against
-     * 1.67-2.49 s one tensor at a time over both threads (docs/quantization-and-speed.md, eighteenth
-     * round).
+     * 1.67-2.49 s one tensor at a time over both threads, though the time to the first token came out
+     * even: the compiles the repack no longer overlaps move into the first forward
+     * (docs/quantization-and-speed.md, eighteenth round).
      */
     @Override
     public void prepare(java.util.Collection<Tensor> weights) {

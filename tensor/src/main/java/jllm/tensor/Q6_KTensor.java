@@ -279,9 +279,10 @@ public final class Q6_KTensor extends QuantTensor {
     }
 
     /**
-     * The lane kernel's shift counts (6, 2) and the lanes of a run its loop takes (A and B), read from an array: C2 then keeps
-     * each count in a register (a constant it re-materialises at every shift of 16-bit lanes), and
-     * with the lane loop's trip count a constant it unrolled the loop and spilled (0.65x in L2).
+     * The lane kernel's shift counts (6, 2) and the lanes of a run its loop takes (A and B), read from
+     * an array: C2 then keeps each count in a register (a constant it re-materialises at every shift
+     * of 16-bit lanes), and with the lane loop's trip count a constant it unrolled the loop and
+     * spilled (0.65x in L2).
      */
     private static final int[] RUN_CONSTANTS = {6, 2, 2};
 
@@ -290,8 +291,8 @@ public final class Q6_KTensor extends QuantTensor {
      * each panel's {@code d sc_j dx} for its 16 sub-blocks into a scratch (from the scales and d at the
      * block's start); then per run of 8 columns, lane by lane, each panel's {@code sum((q - 32) x)} in
      * 16 bits from {@code -32 sum(x)} ({@link Int8Activations#lanes6}: the lane and its shifts by 6
-     * and 12, and for lane C by 14, times a multiplier each, shared by the four panels), widened, times the scratch's scale
-     * (an FMA with a memory operand) into the rows' sums.
+     * and 12, and for lane C by 14, times a multiplier each, shared by the four panels), widened,
+     * times the scratch's scale (an FMA with a memory operand) into the rows' sums.
      */
     private static void fours(byte[] pk, int o0, int o1, int o2, int o3, Int8Activations a, int t, float[] acc) {
         int nb = a.blocks / 8;
