@@ -97,14 +97,7 @@ final class GgufLoader {
             case "gpt2" -> {
                 String[] mergeStrings = f.getStringArray("tokenizer.ggml.merges");
                 if (mergeStrings == null) throw new FormatException("gpt2 vocabulary without tokenizer.ggml.merges");
-                String[][] pairs = new String[mergeStrings.length][];
-                for (int i = 0; i < pairs.length; i++) {
-                    String m = mergeStrings[i];
-                    int sp = m.indexOf(' ', 1);
-                    if (sp < 0) throw new FormatException("merge #" + i + " '" + m + "' is not 'a b'");
-                    pairs[i] = new String[] {m.substring(0, sp), m.substring(sp + 1)};
-                }
-                model = new Bpe(vocab, Bpe.mergesFromPairs(vocab, pairs, null), null, false, false,
+                model = new Bpe(vocab, Bpe.mergesFromLines(vocab, mergeStrings), null, false, false,
                         LlamaCppPreTypes.IGNORE_MERGES.contains(pre), null, null);
                 preTok = new Sequence(List.of(LlamaCppPreTypes.splitter(pre), new ByteLevel(false, false)));
                 decoder = new ByteLevelDecoder();

@@ -1,6 +1,5 @@
 package jllm.tokenizer.model;
 
-import java.util.HashMap;
 import java.util.Map;
 
 /** Bidirectional token table. Ids may be sparse; the array is sized to the largest id + 1. */
@@ -11,11 +10,20 @@ public final class Vocab {
      */
     public static final int MAX_ID = (1 << 24) - 1;
 
-    final Map<String, Integer> ids;
     final String[] tokens;
+    /**
+     * The index from text to id: open addressing, {@code index[2 s]} a token's {@code String.hashCode},
+     * {@code index[2 s + 1]} its id + 1 (0: empty). Written here rather than a {@code HashMap<String,
+     * Integer>} because loading a tokenizer is mostly lookups (three per BPE merge, 280k merges for
+     * Llama 3) and each HashMap lookup chases a node, a key and its bytes: 0.3-0.5 s per load of
+     * a GGUF vocabulary went to {@code HashMap.getNode}. Here a probe reads one int pair, and the
+     * lookups of a merge's parts ({@link #id(String, int, int)}, {@link #id(String, int, int, String,
+     * int, int)}) need no substring.
+     */
+    private final int[] index;
+    private final int mask;
 
     public Vocab(Map<String, Integer> ids) {
-        this.ids = ids;
         int max = -1;
         for (var e : ids.entrySet()) {
             int v = e.getValue();
@@ -24,30 +32,71 @@ public final class Vocab {
         }
         tokens = new String[max + 1];
         for (var e : ids.entrySet()) tokens[e.getValue()] = e.getKey();
+        mask = capacity(ids.size()) - 1;
+        index = new int[2 * (mask + 1)];
+        for (var e : ids.entrySet()) insert(e.getKey(), e.getValue());
     }
 
+    /** Ids are positions; a text that repeats keeps its first id (GGUF vocabularies may repeat a string). */
     public static Vocab of(String[] tokens) {
-        Map<String, Integer> m = new HashMap<>(tokens.length * 2);
-        for (int i = 0; i < tokens.length; i++) m.putIfAbsent(tokens[i], i);
-        Vocab v = new Vocab(m);
-        // Keep duplicates addressable by id (GGUF vocabularies may repeat a string).
-        System.arraycopy(tokens, 0, v.tokens, 0, Math.min(tokens.length, v.tokens.length));
-        return v.tokens.length == tokens.length ? v : new Vocab(m, tokens);
+        return new Vocab(tokens);
     }
 
-    private Vocab(Map<String, Integer> ids, String[] tokens) {
-        this.ids = ids;
+    private Vocab(String[] tokens) {
+        if (tokens.length > MAX_ID + 1) throw new jllm.formats.FormatException(outOfRange("token #" + tokens.length, tokens.length - 1));
         this.tokens = tokens.clone();
+        mask = capacity(tokens.length) - 1;
+        index = new int[2 * (mask + 1)];
+        for (int i = 0; i < tokens.length; i++) if (tokens[i] != null && id(tokens[i]) < 0) insert(tokens[i], i);
+    }
+
+    private static int capacity(int n) {
+        return Integer.highestOneBit(Math.max(4, n) * 2 - 1) << 1;
+    }
+
+    /** The first slot of hash h: String hashes of similar texts differ in their low bits little. */
+    private int slot(int h) {
+        return (h * 0x9E3779B9 >>> 7) & mask;
+    }
+
+    private void insert(String t, int id) {
+        int h = t.hashCode(), s = slot(h);
+        while (index[2 * s + 1] != 0) s = (s + 1) & mask;
+        index[2 * s] = h;
+        index[2 * s + 1] = id + 1;
+    }
+
+    public int id(String token) {
+        int h = token.hashCode();
+        for (int s = slot(h); ; s = (s + 1) & mask) {
+            int v = index[2 * s + 1];
+            if (v == 0) return -1;
+            if (index[2 * s] == h && tokens[v - 1].equals(token)) return v - 1;
+        }
+    }
+
+    /** The id of {@code text.substring(from, to)}, or -1. */
+    public int id(String text, int from, int to) {
+        return id(text, from, to, "", 0, 0);
+    }
+
+    /** The id of {@code a.substring(a0, a1) + b.substring(b0, b1)}, or -1, without making either string. */
+    public int id(String a, int a0, int a1, String b, int b0, int b1) {
+        int h = 0;
+        for (int i = a0; i < a1; i++) h = 31 * h + a.charAt(i);
+        for (int i = b0; i < b1; i++) h = 31 * h + b.charAt(i);
+        int la = a1 - a0, n = la + b1 - b0;
+        for (int s = slot(h); ; s = (s + 1) & mask) {
+            int v = index[2 * s + 1];
+            if (v == 0) return -1;
+            String t = tokens[v - 1];
+            if (index[2 * s] == h && t.length() == n && t.regionMatches(0, a, a0, la) && t.regionMatches(la, b, b0, n - la)) return v - 1;
+        }
     }
 
     /** The message for a token id outside 0..MAX_ID. */
     public static String outOfRange(String what, long id) {
         return what + " has id " + id + ", outside 0.." + MAX_ID + " (no real vocabulary is that large)";
-    }
-
-    public int id(String token) {
-        Integer i = ids.get(token);
-        return i == null ? -1 : i;
     }
 
     public String token(int id) { return id >= 0 && id < tokens.length ? tokens[id] : null; }
