@@ -71,7 +71,7 @@ public final class Bpe implements Model {
         for (int r = 0; r < pairs.length; r++) {
             String a = pairs[r][0], b = pairs[r][1];
             int bs = pre.isEmpty() || !b.startsWith(pre) ? 0 : pre.length();
-            merge(m, r, vocab.id(a), vocab.id(b), vocab.id(a, 0, a.length(), b, bs, b.length()), a + " " + b);
+            if (!merge(m, r, vocab.id(a), vocab.id(b), vocab.id(a, 0, a.length(), b, bs, b.length()))) throw missing(r, a + " " + b);
         }
         return m;
     }
@@ -87,16 +87,20 @@ public final class Bpe implements Model {
             String s = lines[r];
             int sp = s.indexOf(' ', 1), n = s.length();
             if (sp < 0) throw new jllm.formats.FormatException("merge #" + r + " '" + s + "' is not 'a b'");
-            merge(m, r, vocab.id(s, 0, sp), vocab.id(s, sp + 1, n), vocab.id(s, 0, sp, s, sp + 1, n), s);
+            if (!merge(m, r, vocab.id(s, 0, sp), vocab.id(s, sp + 1, n), vocab.id(s, 0, sp, s, sp + 1, n))) throw missing(r, s);
         }
         return m;
     }
 
-    private static void merge(LongLongMap m, int r, int ia, int ib, int im, String pair) {
-        if (ia < 0 || ib < 0 || im < 0) {
-            throw new jllm.formats.FormatException("BPE merge #" + r + " '" + pair + "' uses a token missing from the vocabulary");
-        }
+    /** Adds merge r (first rank wins); false where a part or the result is not in the vocabulary. */
+    private static boolean merge(LongLongMap m, int r, int ia, int ib, int im) {
+        if (ia < 0 || ib < 0 || im < 0) return false;
         m.putIfAbsent(((long) ia << 32) | ib, ((long) r << 32) | im);
+        return true;
+    }
+
+    private static jllm.formats.FormatException missing(int r, String pair) {
+        return new jllm.formats.FormatException("BPE merge #" + r + " '" + pair + "' uses a token missing from the vocabulary");
     }
 
     /**

@@ -13,7 +13,7 @@ public final class Vocab {
     final String[] tokens;
     /**
      * The index from text to id: open addressing, {@code index[2 s]} a token's {@code String.hashCode},
-     * {@code index[2 s + 1]} its id + 1 (0: empty). Written here rather than a {@code HashMap<String,
+     * {@code index[2 s + 1]} its position in {@link #keys} + 1 (0: empty). Written here rather than a {@code HashMap<String,
      * Integer>} because loading a tokenizer is mostly lookups (three per BPE merge, 280k merges for
      * Llama 3) and each HashMap lookup chases a node, a key and its bytes: 0.3-0.5 s per load of
      * a GGUF vocabulary went to {@code HashMap.getNode}. Here a probe reads one int pair, and the
@@ -22,6 +22,9 @@ public final class Vocab {
      */
     private final int[] index;
     private final int mask;
+    /** The indexed texts and, where they are not {@link #tokens} in id order, their ids. */
+    private final String[] keys;
+    private final int[] keyIds;
 
     public Vocab(Map<String, Integer> ids) {
         int max = -1;
@@ -32,9 +35,17 @@ public final class Vocab {
         }
         tokens = new String[max + 1];
         for (var e : ids.entrySet()) tokens[e.getValue()] = e.getKey();
-        mask = capacity(ids.size()) - 1;
+        // keys of their own: two texts may share an id, and each must still find it
+        keys = new String[ids.size()];
+        keyIds = new int[ids.size()];
+        int k = 0;
+        for (var e : ids.entrySet()) {
+            keys[k] = e.getKey();
+            keyIds[k++] = e.getValue();
+        }
+        mask = capacity(keys.length) - 1;
         index = new int[2 * (mask + 1)];
-        for (var e : ids.entrySet()) insert(e.getKey(), e.getValue());
+        for (int i = 0; i < keys.length; i++) insert(keys[i].hashCode(), i);
     }
 
     /** Ids are positions; a text that repeats keeps its first id (GGUF vocabularies may repeat a string). */
@@ -45,9 +56,11 @@ public final class Vocab {
     private Vocab(String[] tokens) {
         if (tokens.length > MAX_ID + 1) throw new jllm.formats.FormatException(outOfRange("token #" + tokens.length, tokens.length - 1));
         this.tokens = tokens.clone();
+        keys = this.tokens;
+        keyIds = null;
         mask = capacity(tokens.length) - 1;
         index = new int[2 * (mask + 1)];
-        for (int i = 0; i < tokens.length; i++) if (tokens[i] != null && id(tokens[i]) < 0) insert(tokens[i], i);
+        for (int i = 0; i < tokens.length; i++) if (tokens[i] != null && id(tokens[i]) < 0) insert(tokens[i].hashCode(), i);
     }
 
     private static int capacity(int n) {
@@ -59,19 +72,22 @@ public final class Vocab {
         return (h * 0x9E3779B9 >>> 7) & mask;
     }
 
-    private void insert(String t, int id) {
-        int h = t.hashCode(), s = slot(h);
+    /** Key {@code k} (with hash h) into the first free slot of its probe. */
+    private void insert(int h, int k) {
+        int s = slot(h);
         while (index[2 * s + 1] != 0) s = (s + 1) & mask;
         index[2 * s] = h;
-        index[2 * s + 1] = id + 1;
+        index[2 * s + 1] = k + 1;
     }
+
+    private int idOf(int k) { return keyIds == null ? k : keyIds[k]; }
 
     public int id(String token) {
         int h = token.hashCode();
         for (int s = slot(h); ; s = (s + 1) & mask) {
             int v = index[2 * s + 1];
             if (v == 0) return -1;
-            if (index[2 * s] == h && tokens[v - 1].equals(token)) return v - 1;
+            if (index[2 * s] == h && keys[v - 1].equals(token)) return idOf(v - 1);
         }
     }
 
@@ -89,8 +105,8 @@ public final class Vocab {
         for (int s = slot(h); ; s = (s + 1) & mask) {
             int v = index[2 * s + 1];
             if (v == 0) return -1;
-            String t = tokens[v - 1];
-            if (index[2 * s] == h && t.length() == n && t.regionMatches(0, a, a0, la) && t.regionMatches(la, b, b0, n - la)) return v - 1;
+            String t = keys[v - 1];
+            if (index[2 * s] == h && t.length() == n && t.regionMatches(0, a, a0, la) && t.regionMatches(la, b, b0, n - la)) return idOf(v - 1);
         }
     }
 
