@@ -22,6 +22,14 @@ public final class Vocab {
      */
     private final int[] index;
     private final int mask;
+    /**
+     * Where a probe ran past {@link #MAX_PROBE} slots, the texts are indexed by a HashMap instead (it
+     * keeps colliding String keys in a tree): a vocabulary of texts crafted to share one hash would
+     * otherwise take quadratic time to load. Real vocabularies stay far below the limit (a run of 256
+     * occupied slots at load factor 1/2 has a probability of about e^-49).
+     */
+    private Map<String, Integer> flooded;
+    private static final int MAX_PROBE = 256;
     /** The indexed texts and, where they are not {@link #tokens} in id order, their ids. */
     private final String[] keys;
     private final int[] keyIds;
@@ -74,15 +82,34 @@ public final class Vocab {
 
     /** Key {@code k} (with hash h) into the first free slot of its probe. */
     private void insert(int h, int k) {
-        int s = slot(h);
-        while (index[2 * s + 1] != 0) s = (s + 1) & mask;
+        if (flooded != null) {
+            flooded.putIfAbsent(keys[k], idOf(k));
+            return;
+        }
+        int s = slot(h), probe = 0;
+        while (index[2 * s + 1] != 0) {
+            s = (s + 1) & mask;
+            if (++probe > MAX_PROBE) {
+                flood(k);
+                return;
+            }
+        }
         index[2 * s] = h;
         index[2 * s + 1] = k + 1;
+    }
+
+    /** Moves the keys indexed so far, then key k, into {@link #flooded}; keys are inserted in order, so first ones win as before. */
+    private void flood(int k) {
+        Map<String, Integer> m = new java.util.HashMap<>();
+        for (int i = 0; i < k; i++) if (keys[i] != null && (keyIds != null || id(keys[i]) == i)) m.putIfAbsent(keys[i], idOf(i));
+        m.putIfAbsent(keys[k], idOf(k));
+        flooded = m;
     }
 
     private int idOf(int k) { return keyIds == null ? k : keyIds[k]; }
 
     public int id(String token) {
+        if (flooded != null) return flooded.getOrDefault(token, -1);
         int h = token.hashCode();
         for (int s = slot(h); ; s = (s + 1) & mask) {
             int v = index[2 * s + 1];
@@ -98,6 +125,7 @@ public final class Vocab {
 
     /** The id of {@code a.substring(a0, a1) + b.substring(b0, b1)}, or -1, without making either string. */
     public int id(String a, int a0, int a1, String b, int b0, int b1) {
+        if (flooded != null) return flooded.getOrDefault(a.substring(a0, a1) + b.substring(b0, b1), -1);
         int h = 0;
         for (int i = a0; i < a1; i++) h = 31 * h + a.charAt(i);
         for (int i = b0; i < b1; i++) h = 31 * h + b.charAt(i);

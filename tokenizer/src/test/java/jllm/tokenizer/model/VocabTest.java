@@ -2,6 +2,7 @@ package jllm.tokenizer.model;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTimeoutPreemptively;
 
 import java.util.LinkedHashMap;
 import java.util.Map;
@@ -35,6 +36,27 @@ class VocabTest {
             assertEquals(first.getOrDefault(b, -1), v.id(ab, a.length() + 1, ab.length()));
         }
         assertEquals(-1, v.id("not there"));
+    }
+
+    @Test
+    void textsCraftedToShareOneHashLoadInLinearTime() {
+        // "Aa" and "BB" have the same String.hashCode, so do all 2^15 strings of 15 such pieces
+        int n = 1 << 15;
+        String[] tokens = new String[n + 1];
+        for (int i = 0; i < n; i++) {
+            StringBuilder b = new StringBuilder();
+            for (int k = 0; k < 15; k++) b.append((i >> k & 1) == 0 ? "Aa" : "BB");
+            tokens[i] = b.toString();
+        }
+        tokens[n] = tokens[5];
+        assertEquals(tokens[0].hashCode(), tokens[n - 1].hashCode());
+        Vocab v = assertTimeoutPreemptively(java.time.Duration.ofSeconds(20), () -> Vocab.of(tokens));
+        for (int i = 0; i < n; i += 97) assertEquals(i, v.id(tokens[i]));
+        assertEquals(5, v.id(tokens[n]), "the first of a repeated text keeps its id");
+        String t = tokens[1234];
+        assertEquals(1234, v.id("x" + t, 1, t.length() + 1));
+        assertEquals(1234, v.id(t.substring(0, 10) + " " + t.substring(10), 0, 10, t.substring(0, 10) + " " + t.substring(10), 11, t.length() + 1));
+        assertEquals(-1, v.id("AaAa"));
     }
 
     @Test
