@@ -42,12 +42,12 @@ public final class Vocab {
             max = Math.max(max, v);
         }
         tokens = new String[max + 1];
-        for (var e : ids.entrySet()) tokens[e.getValue()] = e.getKey();
         // keys of their own: two texts may share an id, and each must still find it
         keys = new String[ids.size()];
         keyIds = new int[ids.size()];
         int k = 0;
         for (var e : ids.entrySet()) {
+            tokens[e.getValue()] = e.getKey();
             keys[k] = e.getKey();
             keyIds[k++] = e.getValue();
         }
@@ -98,11 +98,14 @@ public final class Vocab {
         index[2 * s + 1] = k + 1;
     }
 
-    /** Moves the keys indexed so far, then key k, into {@link #flooded}; keys are inserted in order, so first ones win as before. */
+    /** Moves the keys the table holds (no text twice), then key k, into {@link #flooded}. */
     private void flood(int k) {
         Map<String, Integer> m = new java.util.HashMap<>();
-        for (int i = 0; i < k; i++) if (keys[i] != null && (keyIds != null || id(keys[i]) == i)) m.putIfAbsent(keys[i], idOf(i));
-        m.putIfAbsent(keys[k], idOf(k));
+        for (int s = 0; s <= mask; s++) {
+            int v = index[2 * s + 1];
+            if (v != 0) m.put(keys[v - 1], idOf(v - 1));
+        }
+        m.put(keys[k], idOf(k));
         flooded = m;
     }
 
