@@ -110,7 +110,7 @@ final class BenchCommand implements Callable<Integer> {
         int[] ids = new int[prompt], ctx = new int[deepest];
         for (int i = 0; i < prompt; i++) ids[i] = rnd.nextInt(m.spec.vocab);
         for (int i = 0; i < deepest; i++) ctx[i] = rnd.nextInt(m.spec.vocab);
-        System.out.printf(Locale.ROOT, "model     %s%nthreads   %d%nkv cache  %s%nload      %.2f s%n", what, n, m.kvType(), loadS);
+        System.out.printf(Locale.ROOT, "model     %s%ncpu       %s%nthreads   %d%nkv cache  %s%nload      %.2f s%n", what, jllm.tensor.CpuInfo.describe(), n, m.kvType(), loadS);
         System.out.printf(Locale.ROOT, "%-16s %8s %10s %12s %12s%n", "test", "tokens", "best s", "best tok/s", "median tok/s");
         // The context is filled once per depth (untimed, continuing the last one); every run truncates back to it, as llama-bench -d does.
         Model.State st = m.newState();

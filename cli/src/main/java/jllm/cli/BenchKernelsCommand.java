@@ -80,6 +80,7 @@ final class BenchKernelsCommand implements Callable<Integer> {
         CpuBackend be = new CpuBackend(n, exact);
         if (cpuTime) clock = Roofline.CPU;
         double bw = Roofline.readGBs(par, streamMib << 20, seconds, clock), peak = Roofline.fmaGmacs(par, seconds, clock);
+        System.out.println("cpu " + jllm.tensor.CpuInfo.describe());
         System.out.printf(Locale.ROOT, "%d threads: read bandwidth %.1f GB/s, fp32 FMA peak %.1f GMAC/s%s%n", n, bw, peak,
                 cpuTime ? " (per CPU-second: all rates below are per CPU-second of jllm's threads)" : "");
         System.out.printf(Locale.ROOT, "matrix [%d, %d]; decode over >= %d MiB of weights, prefill with %d tokens%n",

@@ -13,6 +13,7 @@ class BenchCommandTest {
         String[] lines = r.out().strip().split("\n");
         assertTrue(lines[lines.length - 1].matches("pp_tok_s=[0-9.]+ tg_tok_s=[0-9.]+"), lines[lines.length - 1]);
         assertTrue(r.out().contains("peak RSS"), r.out());
+        assertTrue(r.out().contains("\ncpu       ") && r.out().contains("-bit vectors"), "bench names the CPU: " + r.out());
     }
 
     @Test

@@ -1,0 +1,73 @@
+package jllm.tensor;
+
+import java.io.BufferedReader;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.HashSet;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import jdk.incubator.vector.FloatVector;
+
+/**
+ * One line naming the processor the kernels run on, for benchmark output: speed figures differ by
+ * CPU (the same build ran Q4_K_M decode at 0.23x llama.cpp's on one machine and at parity on
+ * another), so every figure should say which one it came from. Linux's {@code /proc/cpuinfo}
+ * (first processor only) gives the name, x86 family / model and the instruction-set flags the
+ * kernels care about; elsewhere the JVM's architecture name stands in. The vector width is the one
+ * the kernels use ({@link FloatVector#SPECIES_PREFERRED}, which {@code -XX:MaxVectorSize} caps).
+ */
+public final class CpuInfo {
+    private CpuInfo() { }
+
+    /** Flags worth naming, in this order: what selects or speeds up a kernel path. */
+    private static final List<String> FLAGS = List.of("avx512f", "avx512_vnni", "avx512_bf16", "avx512_fp16", "amx_tile",
+            "avx2", "fma", "f16c", "asimd", "sve", "sve2");
+
+    /** E.g. {@code AMD EPYC (family 25 model 1), 2 cores, avx2 fma f16c, 256-bit vectors}. */
+    public static String describe() {
+        return describe(read(Path.of("/proc/cpuinfo")), Runtime.getRuntime().availableProcessors(),
+                FloatVector.SPECIES_PREFERRED.vectorBitSize(), System.getProperty("os.arch", "unknown"));
+    }
+
+    static String describe(Map<String, String> info, int cores, int vectorBits, String arch) {
+        String name = info.getOrDefault("model name", "").strip();
+        if (name.isEmpty()) name = arch;
+        StringBuilder s = new StringBuilder(name);
+        String family = info.get("cpu family"), model = info.get("model");
+        if (family != null && model != null) s.append(" (family ").append(family.strip()).append(" model ").append(model.strip()).append(')');
+        s.append(", ").append(cores).append(cores == 1 ? " core" : " cores");
+        String flags = info.getOrDefault("flags", info.getOrDefault("Features", ""));
+        Set<String> have = new HashSet<>(Arrays.asList(flags.strip().split("\\s+")));  // not Set.of: it refuses duplicates
+        List<String> named = new ArrayList<>();
+        for (String f : FLAGS) if (have.contains(f)) named.add(f);
+        if (!named.isEmpty()) s.append(", ").append(String.join(" ", named));
+        return s.append(", ").append(vectorBits).append("-bit vectors").toString();
+    }
+
+    /** The first processor's {@code key : value} lines; empty where the file is missing or unreadable. */
+    static Map<String, String> read(Path cpuinfo) {
+        Map<String, String> m = new LinkedHashMap<>();
+        if (!Files.isReadable(cpuinfo)) return m;
+        try (BufferedReader r = Files.newBufferedReader(cpuinfo, StandardCharsets.ISO_8859_1)) {
+            String line;
+            // one processor's block, and a bounded one: a line or block cannot grow without limit
+            for (int n = 0; (line = r.readLine()) != null && n < 200; n++) {
+                if (line.isBlank()) {
+                    if (!m.isEmpty()) break;
+                    continue;
+                }
+                int c = line.indexOf(':');
+                if (c > 0) m.putIfAbsent(line.substring(0, c).strip(), line.substring(c + 1).strip());
+            }
+        } catch (IOException | RuntimeException e) {
+            // the description is informative only
+        }
+        return m;
+    }
+}
