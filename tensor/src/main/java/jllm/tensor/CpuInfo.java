@@ -16,8 +16,8 @@ import jdk.incubator.vector.FloatVector;
 
 /**
  * One line naming the processor the kernels run on, for benchmark output: speed figures differ by
- * CPU (the same build ran Q4_K_M decode at 0.23x llama.cpp's on one machine and at parity on
- * another), so every figure should say which one it came from. Linux's {@code /proc/cpuinfo}
+ * CPU (one build decoded Q4_0 at 0.42x llama.cpp's rate on an Intel Xeon and at 0.63x on an AMD
+ * EPYC, issue 12), so every figure should say which one it came from. Linux's {@code /proc/cpuinfo}
  * (first processor only) gives the name, x86 family / model and the instruction-set flags the
  * kernels care about; elsewhere the JVM's architecture name stands in. The vector width is the one
  * the kernels use ({@link FloatVector#SPECIES_PREFERRED}, which {@code -XX:MaxVectorSize} caps).
