@@ -94,6 +94,9 @@ public final class CpuBackend implements Backend {
         for (Tensor w : weights)
             if (w != null && seen.add(w) && (QuantMatmul.applies(w) || w instanceof F16Tensor)) todo.add(w);
         todo.sort(java.util.Comparator.comparingLong((Tensor w) -> w.segment().byteSize()).reversed());
+        java.util.List<QuantTensor> quant = new java.util.ArrayList<>();
+        for (Tensor w : todo) if (w instanceof QuantTensor q) quant.add(q);
+        QuantTensor.placePanels(quant);
         par.forRange(todo.size(), 1, (a, b) -> {
             for (int i = a; i < b; i++) {
                 Tensor w = todo.get(i);

@@ -50,6 +50,8 @@ public abstract sealed class QuantTensor extends Tensor
 
     /** The {@link Panels} copy of the weights for the kernels ({@link QuantMatmul}), built on first use. */
     private volatile Panels.Store panels;
+    /** Where {@link #panels} goes when it is built, if placed beforehand ({@link #placePanels}). */
+    private volatile Panels.Store placed;
 
     /** Whether this format has {@link Panels} kernels. */
     boolean hasPanels() { return false; }
@@ -119,7 +121,8 @@ public abstract sealed class QuantTensor extends Tensor
                 long pb = panelBytes();
                 Panels.Store dst;
                 try {
-                    dst = new Panels.Store(n, pb, heapPanels());
+                    dst = placed != null ? placed : new Panels.Store(n, pb, heapPanels());
+                    dst.allocateShared();
                 } catch (OutOfMemoryError e) {
                     throw new IllegalStateException("no heap left for the repacked weights of " + this + " (" + n * pb / (1 << 20)
                             + " MiB); give java more with JLLM_JAVA_OPTS=-Xmx...", e);
@@ -138,9 +141,27 @@ public abstract sealed class QuantTensor extends Tensor
                 });
                 if (seg.isMapped() && seg.isReadOnly()) seg.unload();
                 panels = dst;
+                placed = null;
             }
             return panels;
         }
+    }
+
+    /**
+     * Before the panels of several tensors are built: the small ones with heap panels get their places
+     * in shared arrays ({@link Panels.Store#place}); the rest allocate their own when built.
+     */
+    static void placePanels(java.util.List<QuantTensor> ws) {
+        java.util.List<QuantTensor> heap = new java.util.ArrayList<>();
+        for (QuantTensor w : ws) if (w.hasPanels() && w.panels == null && w.placed == null && w.heapPanels()) heap.add(w);
+        int[] n = new int[heap.size()];
+        long[] bytes = new long[heap.size()];
+        for (int i = 0; i < n.length; i++) {
+            n[i] = (heap.get(i).dim(0) + Panels.P - 1) / Panels.P;
+            bytes[i] = heap.get(i).panelBytes();
+        }
+        Panels.Store[] at = Panels.Store.place(n, bytes);
+        for (int i = 0; i < at.length; i++) heap.get(i).placed = at[i];
     }
 
     @Override

@@ -103,6 +103,70 @@ class QuantMatmulTest {
     }
 
     /**
+     * Tensors prepared together ({@link CpuBackend#prepare}) get their heap panels side by side in
+     * shared arrays ({@link Panels.Store#place}): each gives the same products as a tensor with
+     * arrays of its own, decode and prefill, both modes, whatever its offset in the shared array.
+     */
+    @Test
+    void panelsInASharedArrayGiveTheSameProducts() {
+        Random r = new Random(15);
+        java.util.List<Tensor> ws = new java.util.ArrayList<>();
+        java.util.List<byte[]> blocks = new java.util.ArrayList<>();
+        for (GgmlType t : TYPES) {
+            int out = 2 * Panels.P + 7, in = Math.max(2 * t.blockSize, QuantMatmul.CHUNK16 + t.blockSize);
+            byte[] b = QuantTest.randomBlocks(t, out * in / t.blockSize, r);
+            blocks.add(b);
+            ws.add(Tensors.of(t, QuantTest.offHeap(b), out, in));
+        }
+        new CpuBackend(2, false).prepare(ws);
+        java.util.Set<byte[]> shared = java.util.Collections.newSetFromMap(new java.util.IdentityHashMap<>());
+        int heap = 0;
+        for (Tensor w : ws) {
+            Panels.Store st = ((QuantTensor) w).panels(Parallel.shared(1));
+            if (st.arrays == null) continue;
+            heap++;
+            shared.add(st.arrays[0]);
+        }
+        assertEquals(heap == 0 ? 0 : 1, shared.size(), "small tensors share one array");
+        for (int i = 0; i < ws.size(); i++) {
+            Tensor w = ws.get(i);
+            GgmlType t = TYPES.get(i);
+            int out = w.dim(0), in = w.dim(1);
+            for (int tokens : new int[] {1, 3, QuantMatmul.MIN_FP32_TOKENS + 5}) {
+                float[] x = new float[tokens * in];
+                for (int k = 0; k < x.length; k++) x[k] = (float) r.nextGaussian();
+                for (boolean exact : new boolean[] {false, true}) {
+                    float[] want = new float[tokens * out], y = new float[tokens * out];
+                    new CpuBackend(2, exact).matmul(Tensors.of(t, QuantTest.offHeap(blocks.get(i)), out, in), x, want, tokens, null);
+                    new CpuBackend(2, exact).matmul(w, x, y, tokens, null);
+                    assertArrayEquals(want, y, t + " in a shared array, tokens " + tokens + (exact ? " exact" : " fast"));
+                }
+            }
+        }
+    }
+
+    /** The placement itself: tensors below the limit packed in order, arrays of at most SHARED_ARRAY bytes, large ones left to themselves. */
+    @Test
+    void placementPacksSmallTensorsAndLeavesLargeOnes() {
+        long big = Panels.Store.SHARED_BELOW;
+        int[] panels = {3, 1, 2, (int) (big / 1024) + 1, 5};
+        long[] bytes = {1000, 2000, 3000, 1024, 100};
+        Panels.Store[] at = Panels.Store.place(panels, bytes);
+        for (Panels.Store st : at) if (st != null) st.allocateShared();
+        assertEquals(null, at[3], "a tensor of " + big + " bytes or more gets arrays of its own");
+        assertTrue(at[0].of(0) == at[1].of(0) && at[1].of(0) == at[2].of(0) && at[2].of(0) == at[4].of(0), "the others share one array");
+        assertEquals(0, at[0].at(0));
+        assertEquals(2000, at[0].at(2));
+        assertEquals(3000, at[1].at(0));
+        assertEquals(5000, at[2].at(0));
+        assertEquals(8000, at[2].at(1));
+        assertEquals(11000, at[4].at(0));
+        assertEquals(11500, at[4].of(0).length);
+        assertEquals(2, at[2].left(0));
+        assertEquals(1, at[2].left(1));
+    }
+
+    /**
      * Panels on 2 MiB huge pages ({@code jllm.hugepages}, the launcher's default) give the same
      * products as on plain pages, and native buffers (Q6_K's six-bit panels at 512 bits; at other
      * widths every format's panels are heap arrays, so the buffer is checked alone) are 2 MiB aligned
