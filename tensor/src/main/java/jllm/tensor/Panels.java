@@ -258,36 +258,35 @@ final class Panels {
          */
         static Store[] place(int[] panels, long[] bytes) {
             Store[] out = new Store[panels.length];
-            java.util.List<int[]> groups = new java.util.ArrayList<>();  // tensor indices sharing one array
-            java.util.List<Long> sizes = new java.util.ArrayList<>();
-            java.util.List<Integer> group = new java.util.ArrayList<>();
+            java.util.List<Integer> group = new java.util.ArrayList<>();  // tensors sharing the next array
             long used = 0, most = Math.min(arrayBytes, SHARED_ARRAY);
-            for (int i = 0; i <= panels.length; i++) {
-                long need = i < panels.length ? (long) panels[i] * bytes[i] : 0;
-                if (i < panels.length && need >= SHARED_BELOW) continue;
-                if ((i == panels.length || used + need > most) && !group.isEmpty()) {
-                    groups.add(group.stream().mapToInt(Integer::intValue).toArray());
-                    sizes.add(used);
+            for (int i = 0; i < panels.length; i++) {
+                long need = (long) panels[i] * bytes[i];
+                if (need >= SHARED_BELOW) continue;
+                if (used + need > most && !group.isEmpty()) {
+                    share(group, used, panels, bytes, out);
                     group.clear();
                     used = 0;
                 }
-                if (i < panels.length) {
-                    group.add(i);
-                    used += need;
-                }
+                group.add(i);
+                used += need;
             }
-            for (int g = 0; g < groups.size(); g++) {
-                // allocated when its first tensor is built, not all now: the file's pages of the
-                // tensors not yet built are still resident, and allocating every shared array up
-                // front raised the 1B Q4_K_M model's peak RSS from 1138 to 1628 MiB
-                Shared array = new Shared(Math.toIntExact(sizes.get(g)));
-                int at = 0;
-                for (int m : groups.get(g)) {
-                    out[m] = new Store(array, at, panels[m], (int) bytes[m]);
-                    at += panels[m] * (int) bytes[m];
-                }
-            }
+            if (!group.isEmpty()) share(group, used, panels, bytes, out);
             return out;
+        }
+
+        /**
+         * The group's tensors side by side in one array, allocated when its first tensor is built, not
+         * now: the file's pages of the tensors not yet built are still resident, and allocating every
+         * shared array up front raised the 1B Q4_K_M model's peak RSS from 1138 to 1628 MiB.
+         */
+        private static void share(java.util.List<Integer> group, long used, int[] panels, long[] bytes, Store[] out) {
+            Shared array = new Shared(Math.toIntExact(used));
+            int at = 0;
+            for (int m : group) {
+                out[m] = new Store(array, at, panels[m], (int) bytes[m]);
+                at += panels[m] * (int) bytes[m];
+            }
         }
 
         Store(int panels, long panelBytes, boolean heap) {
