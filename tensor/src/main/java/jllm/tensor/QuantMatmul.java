@@ -45,7 +45,7 @@ final class QuantMatmul {
 
     static void matmul(Parallel par, QuantTensor w, float[] x, float[] y, int tokens, float[] bias, boolean exact) {
         if (decodeTogether(par, new Tensor[] {w}, x, new float[][] {y}, tokens, new float[][] {bias}, exact)) return;
-        int out = w.dim(0), in = w.dim(1), panels = (out + P - 1) / P;
+        int out = w.dim(0), in = w.dim(1), panels = w.panelCount();
         Panels.Store pk = w.panels(par);
         Parallel.RangeBody body;
         int align = 1;
@@ -78,7 +78,7 @@ final class QuantMatmul {
         long work = 0;
         for (int i = 0; i < n; i++) {
             pk[i] = ((QuantTensor) ws[i]).panels(par);
-            first[i + 1] = first[i] + (ws[i].dim(0) + P - 1) / P;
+            first[i + 1] = first[i] + ((QuantTensor) ws[i]).panelCount();
             work += (long) ws[i].dim(0) * in * tokens;
             if ((long) tokens * ws[i].dim(0) > y[i].length || (long) tokens * in > x.length)
                 throw new IllegalArgumentException("matmul " + ws[i] + " with " + tokens + " rows: buffers too small");

@@ -107,6 +107,9 @@ public abstract sealed class QuantTensor extends Tensor
      */
     boolean heapPanels() { return true; }
 
+    /** Panels of {@link Panels#P} rows in the repacked layout, the last one padded. */
+    final int panelCount() { return (dim(0) + Panels.P - 1) / Panels.P; }
+
     /**
      * The repacked layout, built once (in parallel on {@code par}). The stored bytes stay this
      * tensor's {@link #segment()}; where they are a read-only file mapping, its pages are released
@@ -117,7 +120,7 @@ public abstract sealed class QuantTensor extends Tensor
         if (pk != null) return pk;
         synchronized (this) {
             if (panels == null) {
-                int rows = dim(0), n = (rows + Panels.P - 1) / Panels.P;
+                int rows = dim(0), n = panelCount();
                 long pb = panelBytes();
                 Panels.Store dst;
                 try {
@@ -157,7 +160,7 @@ public abstract sealed class QuantTensor extends Tensor
         int[] n = new int[heap.size()];
         long[] bytes = new long[heap.size()];
         for (int i = 0; i < n.length; i++) {
-            n[i] = (heap.get(i).dim(0) + Panels.P - 1) / Panels.P;
+            n[i] = heap.get(i).panelCount();
             bytes[i] = heap.get(i).panelBytes();
         }
         Panels.Store[] at = Panels.Store.place(n, bytes);
