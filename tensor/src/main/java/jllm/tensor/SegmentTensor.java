@@ -120,7 +120,7 @@ abstract sealed class SegmentTensor extends Tensor permits F32Tensor, F16Tensor,
     /**
      * For prefill ({@link PanelMatmul}): rows {@code [row0, row0 + rows)} of a 16-bit format four at a
      * time, per L columns the four rows' halves widened in registers ({@code ((h << shift) & mask)
-     * scale}, see {@link #streamRows}) and transposed with {@link PanelMatmul}'s shuffles into its
+     * scale}, see {@link #streamRows}) and transposed ({@link PanelMatmul#storeQuads}) into its
      * interleaved layout, instead of a widening pass into a scratch array and an interleaving pass over
      * it (F16: 13% of a 1B model's prefill samples for the two passes, 10% for this one, AMD EPYC Zen
      * 3). False where the rows do not come in fours or their length is not a multiple of L.
@@ -137,12 +137,7 @@ abstract sealed class SegmentTensor extends Tensor permits F32Tensor, F16Tensor,
                 FloatVector w1 = ((IntVector) ShortVector.fromMemorySegment(S, g, o + rb, LE).convertShape(VectorOperators.S2I, I, 0)).lanewise(VectorOperators.LSHL, shift).and(mask).reinterpretAsFloats().mul(scale);
                 FloatVector w2 = ((IntVector) ShortVector.fromMemorySegment(S, g, o + 2 * rb, LE).convertShape(VectorOperators.S2I, I, 0)).lanewise(VectorOperators.LSHL, shift).and(mask).reinterpretAsFloats().mul(scale);
                 FloatVector w3 = ((IntVector) ShortVector.fromMemorySegment(S, g, o + 3 * rb, LE).convertShape(VectorOperators.S2I, I, 0)).lanewise(VectorOperators.LSHL, shift).and(mask).reinterpretAsFloats().mul(scale);
-                FloatVector p0 = w0.rearrange(PanelMatmul.PAIR_LO, w1), p1 = w0.rearrange(PanelMatmul.PAIR_HI, w1);
-                FloatVector q0 = w2.rearrange(PanelMatmul.PAIR_LO, w3), q1 = w2.rearrange(PanelMatmul.PAIR_HI, w3);
-                p0.rearrange(PanelMatmul.QUAD_LO, q0).intoArray(wt, d);
-                p0.rearrange(PanelMatmul.QUAD_HI, q0).intoArray(wt, d + step);
-                p1.rearrange(PanelMatmul.QUAD_LO, q1).intoArray(wt, d + 2 * step);
-                p1.rearrange(PanelMatmul.QUAD_HI, q1).intoArray(wt, d + 3 * step);
+                PanelMatmul.storeQuads(w0, w1, w2, w3, wt, d);
             }
         }
         return true;
