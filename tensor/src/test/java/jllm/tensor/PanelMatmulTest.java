@@ -16,7 +16,7 @@ class PanelMatmulTest {
     @Test
     void everyOutputIsTheInOrderFmaChain() {
         Random rnd = new Random(3);
-        int[][] shapes = {{7, 300, 45}, {50, 1, 33}, {13, 128, 64}, {6, 257, 32}, {97, 1024, 70}, {12, 0, 40}};
+        int[][] shapes = {{7, 300, 45}, {50, 1, 33}, {13, 128, 64}, {6, 257, 32}, {97, 1024, 70}, {12, 0, 40}, {5, 64, 130}, {9, 40, 300}};
         for (int threads = 1; threads <= 3; threads++) {
             Parallel par = Parallel.shared(threads);
             for (int[] sh : shapes) {
