@@ -121,9 +121,9 @@ final class PanelMatmul {
     /**
      * Rows {@code [0, rows)} of {@code wb [*, in]} (a multiple of four) into {@code wt}, in groups of
      * four rows with each column's four weights adjacent: per L columns a 4 x L transpose in registers
-     * ({@link #storeQuads}). A scalar copy ran at
-     * ~2.1 G floats/s, 12-15% of the GEMM at 128 tokens (and made interleaving lose at 512 bits); the
-     * shuffles at ~11 (AMD EPYC, 256 and 512 bits).
+     * ({@link #storeQuads}). A scalar copy ran at ~2.1 G floats/s, 12-15% of the GEMM at 128 tokens
+     * (and made interleaving lose at 512 bits); the two-vector shuffles that preceded storeQuads at ~11
+     * (AMD EPYC Zen 4, 256 and 512 bits).
      */
     private static void interleave(float[] wb, int rows, int in, float[] wt) {
         for (int g = 0; g < rows; g += 4) {
@@ -161,8 +161,7 @@ final class PanelMatmul {
     }
 
     /** Rotation by i quarters: lane p of row i's vector moves to lane {@code (p + i L/4) mod L}. */
-    private static final VectorShuffle<Float> ROT1 = shuffle(p -> Math.floorMod(p - L / 4, L)), ROT2 = shuffle(p -> Math.floorMod(p - L / 2, L)),
-            ROT3 = shuffle(p -> Math.floorMod(p - 3 * L / 4, L));
+    private static final VectorShuffle<Float> ROT1 = rotation(1), ROT2 = rotation(2), ROT3 = rotation(3);
     private static final VectorMask<Float> QUARTER0 = quarter(0), QUARTER1 = quarter(1), QUARTER2 = quarter(2), QUARTER3 = quarter(3);
     /**
      * Output j holds columns {@code [j L/4, (j + 1) L/4)}; after the blends row i's value of column
@@ -183,10 +182,10 @@ final class PanelMatmul {
         return VectorShuffle.fromArray(F, at, 0);
     }
 
-    private static VectorShuffle<Float> shuffle(java.util.function.IntUnaryOperator from) {
+    private static VectorShuffle<Float> rotation(int i) {
         int[] at = new int[L];
-        for (int i = 0; i < L; i++) at[i] = from.applyAsInt(i);
-        return VectorShuffle.fromValues(F, at);
+        for (int p = 0; p < L; p++) at[p] = Math.floorMod(p - i * L / 4, L);
+        return VectorShuffle.fromArray(F, at, 0);
     }
 
     /**
