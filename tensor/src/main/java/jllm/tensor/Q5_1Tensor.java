@@ -15,7 +15,7 @@ public final class Q5_1Tensor extends QuantTensor {
     @Override
     void decodeBlock(long off, float[] dst, int o) {
         float d = half(off), m = half(off + 2);
-        int qh = seg.get(java.lang.foreign.ValueLayout.JAVA_INT_UNALIGNED.withOrder(LE), off + 4);
+        int qh = seg.get(LEI, off + 4);
         for (int j = 0; j < 16; j++) {
             int q = u8(off + 8 + j);
             dst[o + j] = ((q & 15) | ((qh >>> j) & 1) << 4) * d + m;
