@@ -209,14 +209,18 @@ public final class SafetensorsFile implements TensorStore {
         MemorySegment s = bytes(name);
         int n = Math.toIntExact(Shapes.numel(e.shape));
         long[] out = new long[n];
+        // the layouts made once: withOrder builds a new layout object at every call
         ByteOrder le = ByteOrder.LITTLE_ENDIAN;
+        ValueLayout.OfLong i64 = ValueLayout.JAVA_LONG_UNALIGNED.withOrder(le);
+        ValueLayout.OfInt i32 = ValueLayout.JAVA_INT_UNALIGNED.withOrder(le);
+        ValueLayout.OfShort i16 = ValueLayout.JAVA_SHORT_UNALIGNED.withOrder(le);
         for (int i = 0; i < n; i++) {
             out[i] = switch (e.dtype) {
-                case I64, U64 -> s.get(ValueLayout.JAVA_LONG_UNALIGNED.withOrder(le), 8L * i);
-                case I32 -> s.get(ValueLayout.JAVA_INT_UNALIGNED.withOrder(le), 4L * i);
-                case U32 -> Integer.toUnsignedLong(s.get(ValueLayout.JAVA_INT_UNALIGNED.withOrder(le), 4L * i));
-                case I16 -> s.get(ValueLayout.JAVA_SHORT_UNALIGNED.withOrder(le), 2L * i);
-                case U16 -> Short.toUnsignedInt(s.get(ValueLayout.JAVA_SHORT_UNALIGNED.withOrder(le), 2L * i));
+                case I64, U64 -> s.get(i64, 8L * i);
+                case I32 -> s.get(i32, 4L * i);
+                case U32 -> Integer.toUnsignedLong(s.get(i32, 4L * i));
+                case I16 -> s.get(i16, 2L * i);
+                case U16 -> Short.toUnsignedInt(s.get(i16, 2L * i));
                 case I8 -> s.get(ValueLayout.JAVA_BYTE, i);
                 case U8, BOOL -> Byte.toUnsignedInt(s.get(ValueLayout.JAVA_BYTE, i));
                 default -> throw new FormatException(path + ": tensor '" + name + "' has dtype " + e.dtype + ", expected an integer type");
