@@ -155,7 +155,7 @@ public final class Q6_KTensor extends QuantTensor {
     }
 
     /**
-     * Where each half of a chunk finds its 22 x multipliers, from the chunk's first ({@code y6[45 c ..]}),
+     * Where each half of a chunk finds its 22 x multipliers, from the chunk's first ({@code y6[45 (xb + c)]}),
      * read from an array so that the index is not a function of the loop variable. With {@code w +=
      * 22} C2 hoisted each of the 22 range checks out of the two-step loop as a pair of predicates
      * (first and last step), 44 checks of six instructions before every entry, a third of the chunk's
