@@ -34,7 +34,7 @@ final class FiveBits {
      * {@code {5}}: the layout's shift, read from memory for the reason {@link FourNibbles#FOUR} gives;
      * the third code of a lane is reached by shifting twice, so that one count serves every shift.
      */
-    private static final int[] FIVE = {5};
+    static final int[] FIVE = {5};
 
     /** Panel bytes per run of 16 columns. */
     static final int RUN = 10 * P;

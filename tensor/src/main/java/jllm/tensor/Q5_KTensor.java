@@ -7,6 +7,7 @@ import static jdk.incubator.vector.VectorOperators.LSHR;
 import static jllm.tensor.Panels.B;
 import static jllm.tensor.Panels.F;
 import static jllm.tensor.Panels.H;
+import static jllm.tensor.Panels.I;
 import static jllm.tensor.Panels.P;
 import static jllm.tensor.Panels.S;
 
@@ -96,13 +97,83 @@ public final class Q5_KTensor extends QuantTensor {
 
     @Override int activationExtras() { return Int8Activations.Y5; }
 
+    /**
+     * Which decode kernel: one panel per call ({@link #int8Block}) with 256- and 512-bit vectors,
+     * four panels sharing their broadcasts of x ({@link #fours}) with 128-bit ones. Paired, one build
+     * per process (AMD EPYC Zen 5, [8192, 2048] from memory, two threads): at 512 bits 47-54 against
+     * 32-40 Gw/s, at 256 bits 29-37 against 25-31; in cache, one thread, 0.9-1.0x at 512 bits and 0.87x
+     * at 256. At 128 bits, a panel of 8 rows per broadcast, four panels won (0.8-0.93x the other way).
+     */
+    static final boolean ONE_PANEL = S.length() >= 16;
+
     @Override
     void int8Rows(Panels.Store pk, Int8Activations a, float[] y, int p0, int p1, float[] bias) {
-        Panels.int8Fours(Q5_KTensor::fours, pk, a, y, dim(0), p0, p1, bias);
+        if (ONE_PANEL) Panels.int8Blocks(Q5_KTensor::int8Block, pk, SBB * P, a, y, dim(0), p0, p1, bias);
+        else Panels.int8Fours(Q5_KTensor::fours, pk, a, y, dim(0), p0, p1, bias);
     }
 
     /**
-     * Four panels against token {@code t} into {@code acc[4 P]}. Per run of 16 columns ({@link FiveBits#run}),
+     * The five lanes of a run, read from an array inside the lane loop so that the indices are not a
+     * function of the loop variable: with {@code k} itself, C2 hoisted the ten range checks of each
+     * step (two loads, eight broadcasts of x) out of the five-step loop as pairs of predicates, 80
+     * instructions before every entry against 60 in a step, and the kernel ran at about 0.9x; so they stay
+     * in the loop, where C2 merges them (as Q6_K's {@code HALVES}).
+     */
+    private static final int[] LANES = {0, 1, 2, 3, 4};
+
+    /**
+     * One block of one panel into {@code acc[0, P)}: per sub-block its two runs ({@link FiveBits}) side
+     * by side in one loop over their five lanes, each {@code sum((q - 16) x)} in 16 bits as {@link
+     * FiveBits#run} makes it, widened and added, {@code + 16 sum(x codes)}, times {@code sc_j dx_j} into
+     * u; the mins' {@code m_j dx_j sum(x codes)} into v from the same scale lanes; per block then {@code
+     * d u - dmin v}. Nothing leaves the registers until the block ends: {@link #fours} hands each run's
+     * sums over through an array and keeps u in one, and calls a method per run.
+     */
+    private static void int8Block(byte[] pk, MemorySegment unused, int o, Int8Activations a, int x0, int xb, float[] acc) {
+        int[] y5 = a.y5, sum8 = a.sum8;
+        int n5 = FiveBits.FIVE[0];
+        FloatVector uLo = FloatVector.zero(F), uHi = uLo, vLo = uLo, vHi = uLo;
+        for (int j = 0; j < 8; j++) {
+            int e = 4 * (xb + j), x = 2 * Int8Activations.Y5_RUN * (xb + j);
+            int g = o + CHUNK * (j >> 1) + 2 * RUN * (j & 1);
+            ShortVector s = IntVector.broadcast(I, Panels.twice(-16 * (sum8[e] + sum8[e + 1]))).reinterpretAsShorts();
+            ShortVector r = IntVector.broadcast(I, Panels.twice(-16 * (sum8[e + 2] + sum8[e + 3]))).reinterpretAsShorts();
+            for (int lane = 0; lane < 5; lane++) {
+                int k = LANES[lane];
+                int d = g + 2 * k * P, m = x + 3 * k, n = m + Int8Activations.Y5_RUN;
+                ShortVector l = ByteVector.fromArray(B, pk, d).reinterpretAsShorts(), h = l.lanewise(LSHR, n5);
+                s = s.add(l.mul(IntVector.broadcast(I, y5[m]).reinterpretAsShorts())).add(h.mul(IntVector.broadcast(I, y5[m + 1]).reinterpretAsShorts()));
+                h = h.lanewise(LSHR, n5);
+                s = s.add(h.mul(IntVector.broadcast(I, y5[m + 2]).reinterpretAsShorts())).add(h.lanewise(LSHR, n5).mul(IntVector.broadcast(I, y5[x + 16 + k]).reinterpretAsShorts()));
+                l = ByteVector.fromArray(B, pk, d + RUN).reinterpretAsShorts();
+                h = l.lanewise(LSHR, n5);
+                r = r.add(l.mul(IntVector.broadcast(I, y5[n]).reinterpretAsShorts())).add(h.mul(IntVector.broadcast(I, y5[n + 1]).reinterpretAsShorts()));
+                h = h.lanewise(LSHR, n5);
+                r = r.add(h.mul(IntVector.broadcast(I, y5[n + 2]).reinterpretAsShorts())).add(h.lanewise(LSHR, n5).mul(IntVector.broadcast(I, y5[x + Int8Activations.Y5_RUN + 16 + k]).reinterpretAsShorts()));
+            }
+            int sx = 16 * a.sum[xb + j];
+            float dx = a.d[xb + j];
+            IntVector i = s.reinterpretAsInts(), q = r.reinterpretAsInts();
+            IntVector v = ByteVector.fromArray(B, pk, o + MINS.scale(j)).reinterpretAsInts();
+            FloatVector xm = FloatVector.broadcast(F, dx * a.sum[xb + j]);
+            uLo = ((FloatVector) i.lanewise(LSHL, 16).lanewise(ASHR, 16).add(q.lanewise(LSHL, 16).lanewise(ASHR, 16)).add(sx).convert(I2F, 0)).mul(dx)
+                    .fma((FloatVector) v.and(0xff).convert(I2F, 0), uLo);
+            uHi = ((FloatVector) i.lanewise(ASHR, 16).add(q.lanewise(ASHR, 16)).add(sx).convert(I2F, 0)).mul(dx)
+                    .fma((FloatVector) v.lanewise(LSHR, 16).and(0xff).convert(I2F, 0), uHi);
+            vLo = ((FloatVector) v.lanewise(LSHR, 8).and(0xff).convert(I2F, 0)).fma(xm, vLo);
+            vHi = ((FloatVector) v.lanewise(LSHR, 24).convert(I2F, 0)).fma(xm, vHi);
+        }
+        IntVector d = ByteVector.fromArray(B, pk, o + D).reinterpretAsInts(), dm = ByteVector.fromArray(B, pk, o + D + 2 * P).reinterpretAsInts();
+        FloatVector dLo = d.lanewise(LSHL, 16).lanewise(ASHR, 3).and(0x8fffffff).reinterpretAsFloats().mul(Panels.REBIAS);
+        FloatVector dHi = d.and(0xffff0000).lanewise(ASHR, 3).and(0x8fffffff).reinterpretAsFloats().mul(Panels.REBIAS);
+        FloatVector mLo = dm.lanewise(LSHL, 16).lanewise(ASHR, 3).and(0x8fffffff).reinterpretAsFloats().mul(Panels.REBIAS);
+        FloatVector mHi = dm.and(0xffff0000).lanewise(ASHR, 3).and(0x8fffffff).reinterpretAsFloats().mul(Panels.REBIAS);
+        dLo.fma(uLo, FloatVector.fromArray(F, acc, 0)).sub(mLo.mul(vLo)).intoArray(acc, 0);
+        dHi.fma(uHi, FloatVector.fromArray(F, acc, H)).sub(mHi.mul(vHi)).intoArray(acc, H);
+    }
+
+    /**
+     * The kernel with 128-bit vectors ({@link #ONE_PANEL}): four panels against token {@code t} into {@code acc[4 P]}. Per run of 16 columns ({@link FiveBits#run}),
      * {@code sum((q - 16) x)} in 16 bits; per sub-block its two runs are widened and added, {@code +
      * 16 sum(x codes)}, times {@code sc_j dx_j} into the block's u (in {@code u[]}); per block and
      * panel then {@code d u - dmin v} ({@link KBlocks#endBlock}).
