@@ -100,9 +100,10 @@ public final class Q5_KTensor extends QuantTensor {
     /**
      * Which decode kernel: one panel per call ({@link #int8Block}) with 256- and 512-bit vectors,
      * four panels sharing their broadcasts of x ({@link #fours}) with 128-bit ones. Paired, one build
-     * per process (AMD EPYC Zen 5, [8192, 2048] from memory, two threads): at 512 bits 47-54 against
-     * 32-40 Gw/s, at 256 bits 29-37 against 25-31; in cache, one thread, 0.9-1.0x at 512 bits and 0.87x
-     * at 256. At 128 bits, a panel of 8 rows per broadcast, four panels won (0.8-0.93x the other way).
+     * per process (AMD EPYC Zen 5, [8192, 2048] from memory, two threads): at 512 bits a median of
+     * 49.8 against 35.7 Gw/s, at 256 bits 29-37 against 25-31; in cache, one thread, 0.9-1.0x at 512
+     * bits and 0.87x at 256. At 128 bits, a panel of 8 rows per broadcast, four panels won (0.8-0.93x
+     * the other way). docs/quantization-and-speed.md, twenty-sixth round.
      */
     static final boolean ONE_PANEL = S.length() >= 16;
 
