@@ -126,14 +126,14 @@ public final class Q5_KTensor extends QuantTensor {
      * One block of one panel into {@code acc[0, P)}: per sub-block its two runs ({@link FiveBits}) side
      * by side in one loop over their five lanes, each {@code sum((q - 16) x)} in 16 bits as {@link
      * FiveBits#run} makes it, widened and added, {@code + 16 sum(x codes)}, times {@code sc_j dx_j} into
-     * u; the mins' {@code m_j dx_j sum(x codes)} into v from the same scale lanes; per block then {@code
-     * d u - dmin v}. Nothing leaves the registers until the block ends: {@link #fours} hands each run's
-     * sums over through an array and keeps u in one, and calls a method per run.
+     * u; per block then {@code d u - dmin v} ({@link KBlocks#endBlock}, u handed over in {@code acc[P,
+     * 2P)}). Nothing leaves the registers until the block ends: {@link #fours} hands each run's sums
+     * over through an array and keeps u in one, and calls a method per run.
      */
     private static void int8Block(byte[] pk, MemorySegment unused, int o, Int8Activations a, int x0, int xb, float[] acc) {
         int[] y5 = a.y5, sum8 = a.sum8;
         int n5 = FiveBits.FIVE[0];
-        FloatVector uLo = FloatVector.zero(F), uHi = uLo, vLo = uLo, vHi = uLo;
+        FloatVector uLo = FloatVector.zero(F), uHi = uLo;
         for (int j = 0; j < 8; j++) {
             int e = 4 * (xb + j), x = 2 * Int8Activations.Y5_RUN * (xb + j);
             int g = o + CHUNK * (j >> 1) + 2 * RUN * (j & 1);
@@ -156,21 +156,14 @@ public final class Q5_KTensor extends QuantTensor {
             float dx = a.d[xb + j];
             IntVector i = s.reinterpretAsInts(), q = r.reinterpretAsInts();
             IntVector v = ByteVector.fromArray(B, pk, o + MINS.scale(j)).reinterpretAsInts();
-            FloatVector xm = FloatVector.broadcast(F, dx * a.sum[xb + j]);
             uLo = ((FloatVector) i.lanewise(LSHL, 16).lanewise(ASHR, 16).add(q.lanewise(LSHL, 16).lanewise(ASHR, 16)).add(sx).convert(I2F, 0)).mul(dx)
                     .fma((FloatVector) v.and(0xff).convert(I2F, 0), uLo);
             uHi = ((FloatVector) i.lanewise(ASHR, 16).add(q.lanewise(ASHR, 16)).add(sx).convert(I2F, 0)).mul(dx)
                     .fma((FloatVector) v.lanewise(LSHR, 16).and(0xff).convert(I2F, 0), uHi);
-            vLo = ((FloatVector) v.lanewise(LSHR, 8).and(0xff).convert(I2F, 0)).fma(xm, vLo);
-            vHi = ((FloatVector) v.lanewise(LSHR, 24).convert(I2F, 0)).fma(xm, vHi);
         }
-        IntVector d = ByteVector.fromArray(B, pk, o + D).reinterpretAsInts(), dm = ByteVector.fromArray(B, pk, o + D + 2 * P).reinterpretAsInts();
-        FloatVector dLo = d.lanewise(LSHL, 16).lanewise(ASHR, 3).and(0x8fffffff).reinterpretAsFloats().mul(Panels.REBIAS);
-        FloatVector dHi = d.and(0xffff0000).lanewise(ASHR, 3).and(0x8fffffff).reinterpretAsFloats().mul(Panels.REBIAS);
-        FloatVector mLo = dm.lanewise(LSHL, 16).lanewise(ASHR, 3).and(0x8fffffff).reinterpretAsFloats().mul(Panels.REBIAS);
-        FloatVector mHi = dm.and(0xffff0000).lanewise(ASHR, 3).and(0x8fffffff).reinterpretAsFloats().mul(Panels.REBIAS);
-        dLo.fma(uLo, FloatVector.fromArray(F, acc, 0)).sub(mLo.mul(vLo)).intoArray(acc, 0);
-        dHi.fma(uHi, FloatVector.fromArray(F, acc, H)).sub(mHi.mul(vHi)).intoArray(acc, H);
+        uLo.intoArray(acc, P);
+        uHi.intoArray(acc, P + H);
+        KBlocks.endBlock(MINS, pk, o, a, xb, acc, 0, acc, P);
     }
 
     /**
