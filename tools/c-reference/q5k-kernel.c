@@ -5,6 +5,7 @@
 //   gcc -O2 -march=native -fopenmp -o /tmp/q5k q5k-kernel.c
 //   OMP_NUM_THREADS=1 /tmp/q5k 1024 1     one [1024, 2048] matrix, in cache
 //   OMP_NUM_THREADS=2 /tmp/q5k 8192 40    40 matrices of [8192, 2048] (472 MB), from memory
+//   OMP_NUM_THREADS=1 /tmp/q5k 1024 1 16  the panels 16 bytes off a cache line (as a Java byte[]'s data)
 #include <immintrin.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -49,9 +50,10 @@ static inline __m512 block(const uint8_t* pk, const int* y5, const int* sum8, co
 }
 int main(int argc,char**argv){
   // streamed: MATS matrices of [rows, 2048], cycled, THREADS threads (OpenMP) splitting the panels
-  int rows=atoi(argv[1]), mats=atoi(argv[2]), cols=2048, nb=cols/256, panels=rows/P;
+  if (argc < 3 || atoi(argv[1]) < P || atoi(argv[2]) < 1) { fprintf(stderr, "usage: %s ROWS(>= %d) MATS(>= 1) [BYTE_OFFSET]\n", argv[0], P); return 2; }
+  int rows=atoi(argv[1]), mats=atoi(argv[2]), off=argc > 3 ? atoi(argv[3]) & 63 : 0, cols=2048, nb=cols/256, panels=rows/P;
   size_t bytes=(size_t)panels*nb*SBB_BYTES;
-  uint8_t* pk=(uint8_t*)aligned_alloc(64,bytes*mats); for(size_t i=0;i<bytes*mats;i+=4096) memset(pk+i,i/4096,4096);
+  uint8_t* pk=(uint8_t*)aligned_alloc(64,bytes*mats+64)+off; for(size_t i=0;i<bytes*mats;i+=4096) memset(pk+i,i/4096,4096);
   int* y5=malloc(sizeof(int)*nb*8*42); for(int i=0;i<nb*8*42;i++) y5[i]=rand()&0x7f007f;
   int sum8[4*8*8]; float dx[64]; int sum[64]; for(int i=0;i<256;i++) sum8[i]=rand()&255; for(int i=0;i<64;i++){dx[i]=0.01f;sum[i]=rand()&255;}
   double best=0; float chk=0;

@@ -129,6 +129,11 @@ public final class Q5_KTensor extends QuantTensor {
      * u; per block then {@code d u - dmin v} ({@link KBlocks#endBlock}, u handed over in {@code acc[P,
      * 2P)}). Nothing leaves the registers until the block ends: {@link #fours} hands each run's sums
      * over through an array and keeps u in one, and calls a method per run.
+     *
+     * <p>The lane loop's body is {@link FiveBits#run}'s per-panel step written again, deliberately:
+     * its sums cannot leave a method as vectors, and a helper per lane stopped being inlined after
+     * three calls (C2's node cutoff; the rest boxed, 0.4x: docs/quantization-and-speed.md,
+     * twenty-seventh round).
      */
     private static void int8Block(byte[] pk, MemorySegment unused, int o, Int8Activations a, int x0, int xb, float[] acc) {
         int[] y5 = a.y5, sum8 = a.sum8;
