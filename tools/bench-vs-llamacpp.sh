@@ -21,8 +21,10 @@ for r in $(seq "${FIRST_ROUND:-1}" "$ROUNDS"); do  # FIRST_ROUND: continue an ea
       cat "$f" > /dev/null
       la="$(cut -d' ' -f1 /proc/loadavg)"
       if [ "$tool" = llama ]; then
-        LD_LIBRARY_PATH="$LL" "$LL/llama-bench" -m "$f" -t 2 -p 128 -n 32 -r 3 -o jsonl 2>/dev/null \
-          | python3 -c '
+        # exit status 132 is SIGILL: on the Intel Xeons here a -DGGML_NATIVE=ON build uses AMX, which traps
+        out="$(LD_LIBRARY_PATH="$LL" "$LL/llama-bench" -m "$f" -t 2 -p 128 -n 32 -r 3 -o jsonl 2>/dev/null)" \
+          || { echo "llama-bench failed on $f (exit $?; 132 = illegal instruction: build without AMX, ../shared/docs/llamacpp.md)" >&2; exit 1; }
+        printf '%s\n' "$out" | python3 -c '
 import json, sys, statistics as st
 pp = tg = None
 for line in sys.stdin:

@@ -15,7 +15,7 @@ import jdk.incubator.vector.VectorSpecies;
  * laid out k-major ({@code xp[group][k][TOKENS]}). The micro-kernel keeps a {@value #ROWS} rows x
  * {@code TOKENS} tokens block of outputs in 8 vector registers and, per k, loads two token vectors
  * and broadcasts four weights from one stream into 8 FMAs: an outer product, with no horizontal
- * reductions. On the 2-core AMD EPYC (one thread, [2048, 2048] x 128 tokens) it runs at 48-50 GMAC/s
+ * reductions (at 512 bits two such blocks per call, {@link #PAIRS}). On the 2-core AMD EPYC (one thread, [2048, 2048] x 128 tokens) it runs at 48-50 GMAC/s
  * at 512 bits (of a 58.5 GMAC/s fp32 FMA peak) and 44-46 at 256 bits; it serves the float types
  * (F16, BF16, F32), the quantized ones having their own panel kernels ({@link QuantMatmul}).
  *
@@ -34,6 +34,17 @@ final class PanelMatmul {
      * spilled an accumulator at 256 bits (17 registers; 18.6 GMAC/s).
      */
     static final int ROWS = 4;
+    /**
+     * At 512 bits (32 vector registers) two row quads per kernel call ({@link #kernel2}): 16
+     * accumulators, and each token vector loaded feeds 8 FMAs instead of 4. The Intel Xeon (family 6
+     * model 207; two 512-bit FMA ports, latency 4) has no slack with 8 accumulators, and its loads of
+     * the packed tokens come from L2 (a token group is 256 KiB at 2048 columns): one thread, 32 rows x
+     * 128 tokens in L2, 46 GMAC/s with one quad per call against 70 with two (in=512, 1024), 39 against
+     * 52 at 4096 columns, 30 against 39 at 8192; the 1B F16 model's prefill 55-72 against 76-95 tok/s
+     * (2 threads, alternating runs, docs/quantization-and-speed.md, twenty-eighth round). AVX2 has 16
+     * registers, where 16 accumulators would spill.
+     */
+    static final boolean PAIRS = L == 16;
     /** Tokens per micro-kernel call: two vectors. */
     static final int TOKENS = 2 * L;
     /** Fewer tokens than one full group go through the per-format kernels (measured: at 16 tokens the fused Q4_0 tiles are ~1.8x faster; from 32 tokens on the panel wins, by 1.2x (Q4_0) to 1.4x (F16)). */
@@ -80,7 +91,7 @@ final class PanelMatmul {
 
     private static void rows(Tensor w, float[] xp, int first, int tokens, int in, int out, float[] y, float[] bias, int r0, int r1) {
         float[] wb = scratch(1, ROW_BLOCK * in), wt = scratch(2, ROW_BLOCK * in);
-        float[] acc = new float[2 * ROWS * L];
+        float[] acc = new float[4 * ROWS * L];
         int groups = (tokens + TOKENS - 1) / TOKENS;
         for (int rb = r0; rb < r1; rb += ROW_BLOCK) {
             int n = Math.min(ROW_BLOCK, r1 - rb), padded = (n + ROWS - 1) / ROWS * ROWS;
@@ -92,9 +103,16 @@ final class PanelMatmul {
             for (int g = 0; g < groups; g++) {
                 int t0 = g * TOKENS, valid = Math.min(TOKENS, tokens - t0);
                 int yt = first + t0;
-                for (int r = 0; r < padded; r += ROWS) {
+                int r = 0;
+                if (PAIRS)
+                    for (; r + 2 * ROWS <= padded; r += 2 * ROWS) {
+                        kernel2(wt, r * in, in, xp, g * TOKENS * in, acc);
+                        store(acc, 0, y, out, rb + r, Math.min(ROWS, n - r), yt, valid, bias);
+                        store(acc, 2 * ROWS * L, y, out, rb + r + ROWS, Math.min(ROWS, n - r - ROWS), yt, valid, bias);
+                    }
+                for (; r < padded; r += ROWS) {
                     kernel(wt, r * in, in, xp, g * TOKENS * in, acc);
-                    store(acc, y, out, rb + r, Math.min(ROWS, n - r), yt, valid, bias);
+                    store(acc, 0, y, out, rb + r, Math.min(ROWS, n - r), yt, valid, bias);
                 }
             }
         }
@@ -116,6 +134,28 @@ final class PanelMatmul {
         }
         a0.intoArray(acc, 0); a1.intoArray(acc, L); a2.intoArray(acc, 2 * L); a3.intoArray(acc, 3 * L);
         b0.intoArray(acc, 4 * L); b1.intoArray(acc, 5 * L); b2.intoArray(acc, 6 * L); b3.intoArray(acc, 7 * L);
+    }
+
+    /** Two row quads at once ({@code w0} and the next, {@code 4 in} floats on), as {@link #kernel} each, the second quad's outputs from {@code acc[2 ROWS L]}. */
+    private static void kernel2(float[] w, int w0, int in, float[] xp, int x0, float[] acc) {
+        FloatVector z = FloatVector.zero(F);
+        FloatVector a0 = z, a1 = z, a2 = z, a3 = z, b0 = z, b1 = z, b2 = z, b3 = z;
+        FloatVector c0 = z, c1 = z, c2 = z, c3 = z, d0 = z, d1 = z, d2 = z, d3 = z;
+        for (int k = 0, wo = w0, wp = w0 + 4 * in, xo = x0; k < in; k++, wo += 4, wp += 4, xo += TOKENS) {
+            FloatVector u = FloatVector.fromArray(F, xp, xo), v = FloatVector.fromArray(F, xp, xo + L), s;
+            s = FloatVector.broadcast(F, w[wo]); a0 = u.fma(s, a0); b0 = v.fma(s, b0);
+            s = FloatVector.broadcast(F, w[wo + 1]); a1 = u.fma(s, a1); b1 = v.fma(s, b1);
+            s = FloatVector.broadcast(F, w[wo + 2]); a2 = u.fma(s, a2); b2 = v.fma(s, b2);
+            s = FloatVector.broadcast(F, w[wo + 3]); a3 = u.fma(s, a3); b3 = v.fma(s, b3);
+            s = FloatVector.broadcast(F, w[wp]); c0 = u.fma(s, c0); d0 = v.fma(s, d0);
+            s = FloatVector.broadcast(F, w[wp + 1]); c1 = u.fma(s, c1); d1 = v.fma(s, d1);
+            s = FloatVector.broadcast(F, w[wp + 2]); c2 = u.fma(s, c2); d2 = v.fma(s, d2);
+            s = FloatVector.broadcast(F, w[wp + 3]); c3 = u.fma(s, c3); d3 = v.fma(s, d3);
+        }
+        a0.intoArray(acc, 0); a1.intoArray(acc, L); a2.intoArray(acc, 2 * L); a3.intoArray(acc, 3 * L);
+        b0.intoArray(acc, 4 * L); b1.intoArray(acc, 5 * L); b2.intoArray(acc, 6 * L); b3.intoArray(acc, 7 * L);
+        c0.intoArray(acc, 8 * L); c1.intoArray(acc, 9 * L); c2.intoArray(acc, 10 * L); c3.intoArray(acc, 11 * L);
+        d0.intoArray(acc, 12 * L); d1.intoArray(acc, 13 * L); d2.intoArray(acc, 14 * L); d3.intoArray(acc, 15 * L);
     }
 
     /**
@@ -193,9 +233,9 @@ final class PanelMatmul {
      * (a stride of {@code out} floats per write) cost 15% of the whole GEMM (72% -> 83% of the FMA
      * peak, bf16 [3072, 1024] x 256 tokens, 1 thread, AMD EPYC Zen 4).
      */
-    private static void store(float[] acc, float[] y, int out, int r0, int rows, int t0, int tokens, float[] bias) {
+    private static void store(float[] acc, int a0, float[] y, int out, int r0, int rows, int t0, int tokens, float[] bias) {
         for (int i = 0; i < tokens; i++) {
-            int a = (i / L) * ROWS * L + i % L, o = (t0 + i) * out + r0;
+            int a = a0 + (i / L) * ROWS * L + i % L, o = (t0 + i) * out + r0;
             if (rows == ROWS && bias == null) {
                 y[o] = acc[a]; y[o + 1] = acc[a + L]; y[o + 2] = acc[a + 2 * L]; y[o + 3] = acc[a + 3 * L];
             } else {
