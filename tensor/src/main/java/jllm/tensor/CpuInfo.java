@@ -50,6 +50,28 @@ public final class CpuInfo {
         return s.append(", ").append(vectorBits).append("-bit vectors").toString();
     }
 
+    /**
+     * Whether an FMA or multiply with a subnormal fp32 input is slow here, so that kernels should keep
+     * such inputs out of their hot loops. Intel cores (without the DAZ mode, which Java cannot set)
+     * hand each such instruction to a microcode assist of roughly 120 cycles: on the Intel Xeon
+     * (family 6 model 207) the F16 decode kernel, whose widened weights are the halves times 2^-112
+     * (subnormal for the subnormal halves, 0.24% of N(0, 0.02) weights), ran at 5.1-5.4 Gw/s per core
+     * in L2 against 10.8-11.8 with no subnormal halves. AMD's Zen cores are documented to take them in
+     * hardware (not measured here; F16 decode there ran at 78-88% of the bandwidth without this). {@code -Djllm.subnormals=slow|fast} overrides.
+     */
+    public static boolean slowSubnormals() { return SLOW_SUBNORMALS; }
+
+    private static final boolean SLOW_SUBNORMALS = slowSubnormals(System.getProperty("jllm.subnormals", ""),
+            read(Path.of("/proc/cpuinfo")).getOrDefault("vendor_id", ""));
+
+    static boolean slowSubnormals(String override, String vendor) {
+        return switch (override) {
+            case "slow" -> true;
+            case "fast" -> false;
+            default -> vendor.strip().equals("GenuineIntel");
+        };
+    }
+
     /** The first processor's {@code key : value} lines; empty where the file is missing or unreadable. */
     static Map<String, String> read(Path cpuinfo) {
         Map<String, String> m = new LinkedHashMap<>();

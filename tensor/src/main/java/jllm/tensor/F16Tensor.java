@@ -8,6 +8,7 @@ import jdk.incubator.vector.IntVector;
 import jdk.incubator.vector.ShortVector;
 import jdk.incubator.vector.VectorMask;
 import jdk.incubator.vector.VectorOperators;
+import jdk.incubator.vector.VectorSpecies;
 
 /** IEEE half precision. */
 public final class F16Tensor extends SegmentTensor {
@@ -32,17 +33,18 @@ public final class F16Tensor extends SegmentTensor {
     }
 
     /**
-     * Widening without a per-lane branch: the 15 magnitude bits shifted into an fp32 and multiplied
-     * by 2^112 give exactly the half's value for normals and subnormals alike; exponent 31 (inf/NaN)
-     * is patched with a mask, and the sign is or-ed back in.
+     * Widening without a per-lane branch and without a subnormal operand (slow on Intel, {@link
+     * CpuInfo#slowSubnormals}): normal halves get their exponent rebiased by an integer add, subnormal
+     * ones ({@code m 2^-24}) come from converting their 10 mantissa bits, and exponent 31 (inf/NaN) is
+     * patched with a mask; the sign is or-ed back in.
      */
     private static FloatVector load(MemorySegment seg, long byteOff) {
         IntVector h = (IntVector) ShortVector.fromMemorySegment(S, seg, byteOff, LE).convertShape(VectorOperators.S2I, I, 0);
-        IntVector mag = h.and(0x7fff);
-        FloatVector v = mag.lanewise(VectorOperators.LSHL, 13).reinterpretAsFloats().mul(REBIAS);
-        VectorMask<Integer> special = mag.compare(VectorOperators.GE, 0x7c00);
-        IntVector bits = v.reinterpretAsInts().blend(mag.lanewise(VectorOperators.LSHL, 13).or(0x7f800000), special);
-        return bits.or(h.and(0x8000).lanewise(VectorOperators.LSHL, 16)).reinterpretAsFloats();
+        IntVector mag = h.and(0x7fff), shifted = mag.lanewise(VectorOperators.LSHL, 13);
+        FloatVector v = shifted.add(0x38000000).reinterpretAsFloats()
+                .blend(((FloatVector) mag.convert(VectorOperators.I2F, 0)).mul(0x1p-24f), mag.compare(VectorOperators.LT, 0x400).cast(F));
+        IntVector bits = v.reinterpretAsInts().blend(shifted.or(0x7f800000), mag.compare(VectorOperators.GE, 0x7c00));
+        return bits.or(h.and(0x80000000)).reinterpretAsFloats();
     }
 
     @Override
@@ -105,11 +107,72 @@ public final class F16Tensor extends SegmentTensor {
 
     /**
      * For prefill: {@link #interleaveHalves} with {@link #dotFinite}'s widening, times 2^112, for
-     * tensors without inf/NaN.
+     * tensors without inf/NaN. Its multiply does see the subnormal halves, slow on Intel ({@link
+     * CpuInfo#slowSubnormals}), but once per weight for all the tokens: steering them around it as
+     * decode does ({@link #guardedStreams}) measured slower (46.8 against 50.5 GMAC/s, [2048, 2048] x
+     * 128 tokens of N(0, 0.02^2) weights, one thread, Intel Xeon family 6 model 207).
      */
     @Override
     boolean readInterleaved(int row0, int rows, float[] wt) {
         return allFinite() && interleaveHalves(data(), row0, rows, 13, 0x8fffffff, REBIAS, wt);
+    }
+
+    /** Whether the kernels steer subnormal halves away from their multiplies ({@link CpuInfo#slowSubnormals}); tests switch it. */
+    static volatile boolean guardSubnormals = CpuInfo.slowSubnormals();
+    private static final long[] NONE = new long[0];
+    /** {@link #subnormalChunks}; null until scanned. */
+    private volatile long[] subnormals;
+
+    /** Words of {@link #subnormalChunks} per row of {@code in} columns. */
+    private static int chunkWords(int in) { return (in + 2047) >>> 11; }
+
+    /**
+     * Where CPUs with slow subnormals ({@link #guardSubnormals}) have work to do: per row {@link #chunkWords}
+     * words, bit {@code c % 64} of word {@code c / 64} set where columns {@code [32 c, 32 c + 32)} hold
+     * a subnormal half (zero is not one); {@link #NONE} where no half is subnormal or the CPU is not
+     * slow with them. Scanned once, at the first matmul. A 32-column chunk is one cache line of halves
+     * and one step of the 512-bit decode kernel ({@link #guardedStreams}); a real model has subnormal halves in a few percent of
+     * its chunks (N(0, 0.02) weights: 7.4%), so a flag per row or per tensor would send nearly
+     * everything down the slow path.
+     */
+    long[] subnormalChunks() {
+        if (!guardSubnormals) return NONE;
+        long[] s = subnormals;
+        if (s == null) {
+            synchronized (this) {
+                if ((s = subnormals) == null) subnormals = s = scanSubnormals();
+            }
+        }
+        return s;
+    }
+
+    private long[] scanSubnormals() {
+        MemorySegment d = data();
+        int in = Math.toIntExact(rowSize()), wpr = chunkWords(in);
+        long rows = numel / Math.max(1, in);
+        long[] bits = new long[Math.toIntExact(rows * wpr)];
+        VectorSpecies<Short> sp = ShortVector.SPECIES_PREFERRED;
+        boolean any = false;
+        for (long r = 0; r < rows; r++) {
+            long base = r * in * 2;
+            int w = (int) (r * wpr), c = 0;
+            for (; c + sp.length() <= in; c += sp.length()) {
+                // (h & 0x7fff) - 1 below 0x3ff, unsigned: exponent 0 and a nonzero mantissa
+                if (ShortVector.fromMemorySegment(sp, d, base + c * 2L, LE).and((short) 0x7fff).sub((short) 1)
+                        .compare(VectorOperators.ULT, (short) 0x3ff).anyTrue()) {
+                    bits[w + (c >>> 11)] |= 1L << (c >>> 5);
+                    any = true;
+                }
+            }
+            for (; c < in; c++) {
+                int m = d.get(LES, base + c * 2L) & 0x7fff;
+                if (m != 0 && m < 0x400) {
+                    bits[w + (c >>> 11)] |= 1L << (c >>> 5);
+                    any = true;
+                }
+            }
+        }
+        return any ? bits : NONE;
     }
 
     /**
@@ -145,7 +208,11 @@ public final class F16Tensor extends SegmentTensor {
      * Decode (1-3 tokens). Tensors without inf/NaN (every real model; the loader scans and warns
      * otherwise) widen in registers with three vector operations per 16 weights ({@link #dotFinite}),
      * reading the weights straight from the mapping, four rows a quarter of the range apart at a time
-     * ({@link #streamRows}): the stream then runs at the memory bandwidth.
+     * ({@link #streamRows}): the stream then runs at the memory bandwidth. On CPUs where subnormal
+     * operands are slow ({@link CpuInfo#slowSubnormals}) the steps that would multiply one go another
+     * way ({@link #guardedStreams}): Intel Xeon, one thread, [512, 2048] of N(0, 0.02^2) weights in L2,
+     * 8.7-9.8 Gw/s against 5.3-5.4 (11-12.5 either way for weights without subnormal halves), the
+     * same bits.
      * Otherwise each row is widened to fp32 into an L1-resident array first, then dotted with every
      * token: the plain loop over {@link Float#float16ToFloat} compiles to the CPU's own conversion
      * instruction (vcvtph2ps), but copying, widening and dotting in three passes made decode
@@ -155,27 +222,109 @@ public final class F16Tensor extends SegmentTensor {
      */
     private void fewTokens(float[] x, int tokens, float[] y, int r0, int r1, float[] bias) {
         int in = dim(1), out = dim(0);
-        float[] xs;
-        if (allFinite() && (xs = prescaled(x, tokens * in)) != null) {
-            MemorySegment d = data();
-            int r = streamRows(d, 13, 0x8fffffff, xs, tokens, y, r0, r1, bias);
-            for (; r < r1; r++) {
-                float b = bias == null ? 0f : bias[r];
-                for (int t = 0; t < tokens; t++) y[t * out + r] = dotFinite(d, (long) r * in * 2, xs, x, t * in, in) + b;
-            }
-            return;
-        }
         MemorySegment d = data();
+        float[] xs;
+        int r = r0;
+        if (allFinite() && (xs = prescaled(x, tokens * in)) != null) {
+            long[] sub = subnormalChunks();
+            if (sub.length == 0) {
+                r = streamRows(d, 13, 0x8fffffff, xs, tokens, y, r0, r1, bias);
+                for (; r < r1; r++) {
+                    float b = bias == null ? 0f : bias[r];
+                    for (int t = 0; t < tokens; t++) y[t * out + r] = dotFinite(d, (long) r * in * 2, xs, x, t * in, in) + b;
+                }
+                return;
+            }
+            r = guardedRows(d, sub, xs, x, tokens, y, r0, r1, bias);
+        }
         Object[] buf = ROW.get();
         if (((short[]) buf[0]).length < in) { buf[0] = new short[in]; buf[1] = new float[in]; }
         short[] h = (short[]) buf[0];
         float[] w = (float[]) buf[1];
-        for (int r = r0; r < r1; r++) {
+        for (; r < r1; r++) {
             MemorySegment.copy(d, LES, (long) r * in * 2, h, 0, in);
             for (int i = 0; i < in; i++) w[i] = Float.float16ToFloat(h[i]);
             float b = bias == null ? 0f : bias[r];
             for (int t = 0; t < tokens; t++) y[t * out + r] = dotWidened(w, x, t * in, in) + b;
         }
+    }
+
+    /**
+     * {@link #streamRows} for CPUs with slow subnormals, with {@link #subnormalChunks} {@code sub}: the
+     * same four streams and summation order; returns the first row left to the caller.
+     */
+    private int guardedRows(MemorySegment g, long[] sub, float[] xs, float[] x, int tokens, float[] y, int r0, int r1, float[] bias) {
+        int in = dim(1), out = dim(0), q = (r1 - r0) / 4, wpr = chunkWords(in);
+        if (q == 0 || in % (2 * F.length()) != 0) return r0;
+        long rb = in * 2L;
+        for (int i = 0; i < q; i++)
+            for (int t = 0; t < tokens; t++)
+                guardedStreams(g, (r0 + i) * rb, q * rb, sub, (r0 + i) * wpr, q * wpr, xs, x, t * in, in, y, t * out + r0 + i, q, bias, r0 + i);
+        return r0 + 4 * q;
+    }
+
+    /**
+     * SegmentTensor's four-row decode stream for F16, where a step whose 32-column chunk holds a
+     * subnormal half in any of the four rows (bit {@code i / 32} of the rows' OR-ed words {@code w, w +
+     * wq, ...}) widens to the exact values, without a multiply, and multiplies them by the unscaled {@code x}: the same
+     * real products as {@code (w 2^-112)(x 2^112)}, so the same bits, without a subnormal operand. The
+     * other steps are streamRows' three-operation widening, written out again (a shared helper
+     * returning vectors would be boxed, and a flag test in the shared loop would cost the BF16 and
+     * non-Intel paths).
+     */
+    private static void guardedStreams(MemorySegment g, long base, long stride, long[] sub, int w0, int wq, float[] xs, float[] x, int xOff, int n, float[] y, int yo, int q, float[] bias, int r) {
+        int step = F.length();
+        long o = base, s2 = 2 * stride, s3 = 3 * stride, half = step * 2L;
+        FloatVector a0 = FloatVector.zero(F), a1 = a0, b0 = a0, b1 = a0, c0 = a0, c1 = a0, d0 = a0, d1 = a0;
+        for (int i = 0, w = w0; i < n; w++) {
+            long m = sub[w] | sub[w + wq] | sub[w + 2 * wq] | sub[w + 3 * wq];
+            for (int end = Math.min(n, i + 2048); i < end; i += 2 * step, o += 2 * half) {
+                if ((m >>> (i >>> 5) & 1) == 0) {
+                    FloatVector x0 = FloatVector.fromArray(F, xs, xOff + i), x1 = FloatVector.fromArray(F, xs, xOff + i + step);
+                    a0 = ((IntVector) ShortVector.fromMemorySegment(S, g, o, LE).convertShape(VectorOperators.S2I, I, 0)).lanewise(VectorOperators.LSHL, 13).and(0x8fffffff).reinterpretAsFloats().fma(x0, a0);
+                    a1 = ((IntVector) ShortVector.fromMemorySegment(S, g, o + half, LE).convertShape(VectorOperators.S2I, I, 0)).lanewise(VectorOperators.LSHL, 13).and(0x8fffffff).reinterpretAsFloats().fma(x1, a1);
+                    b0 = ((IntVector) ShortVector.fromMemorySegment(S, g, o + stride, LE).convertShape(VectorOperators.S2I, I, 0)).lanewise(VectorOperators.LSHL, 13).and(0x8fffffff).reinterpretAsFloats().fma(x0, b0);
+                    b1 = ((IntVector) ShortVector.fromMemorySegment(S, g, o + stride + half, LE).convertShape(VectorOperators.S2I, I, 0)).lanewise(VectorOperators.LSHL, 13).and(0x8fffffff).reinterpretAsFloats().fma(x1, b1);
+                    c0 = ((IntVector) ShortVector.fromMemorySegment(S, g, o + s2, LE).convertShape(VectorOperators.S2I, I, 0)).lanewise(VectorOperators.LSHL, 13).and(0x8fffffff).reinterpretAsFloats().fma(x0, c0);
+                    c1 = ((IntVector) ShortVector.fromMemorySegment(S, g, o + s2 + half, LE).convertShape(VectorOperators.S2I, I, 0)).lanewise(VectorOperators.LSHL, 13).and(0x8fffffff).reinterpretAsFloats().fma(x1, c1);
+                    d0 = ((IntVector) ShortVector.fromMemorySegment(S, g, o + s3, LE).convertShape(VectorOperators.S2I, I, 0)).lanewise(VectorOperators.LSHL, 13).and(0x8fffffff).reinterpretAsFloats().fma(x0, d0);
+                    d1 = ((IntVector) ShortVector.fromMemorySegment(S, g, o + s3 + half, LE).convertShape(VectorOperators.S2I, I, 0)).lanewise(VectorOperators.LSHL, 13).and(0x8fffffff).reinterpretAsFloats().fma(x1, d1);
+                } else {
+                    // Exact values, no subnormal operand: normal halves rebiased by an integer add; for exponent
+                    // 0 that add gives +-2^-15 (1 + m / 1024), and twice its distance from +-2^-15 is m 2^-24.
+                    FloatVector x0 = FloatVector.fromArray(F, x, xOff + i), x1 = FloatVector.fromArray(F, x, xOff + i + step), v;
+                    IntVector s;
+                    s = ((IntVector) ShortVector.fromMemorySegment(S, g, o, LE).convertShape(VectorOperators.S2I, I, 0)).lanewise(VectorOperators.LSHL, 13).and(0x8fffffff);
+                    v = s.add(0x38000000).reinterpretAsFloats();
+                    a0 = v.blend(v.sub(s.and(0x80000000).or(0x38000000).reinterpretAsFloats()).mul(2f), s.and(0x0f800000).compare(VectorOperators.EQ, 0).cast(F)).fma(x0, a0);
+                    s = ((IntVector) ShortVector.fromMemorySegment(S, g, o + half, LE).convertShape(VectorOperators.S2I, I, 0)).lanewise(VectorOperators.LSHL, 13).and(0x8fffffff);
+                    v = s.add(0x38000000).reinterpretAsFloats();
+                    a1 = v.blend(v.sub(s.and(0x80000000).or(0x38000000).reinterpretAsFloats()).mul(2f), s.and(0x0f800000).compare(VectorOperators.EQ, 0).cast(F)).fma(x1, a1);
+                    s = ((IntVector) ShortVector.fromMemorySegment(S, g, o + stride, LE).convertShape(VectorOperators.S2I, I, 0)).lanewise(VectorOperators.LSHL, 13).and(0x8fffffff);
+                    v = s.add(0x38000000).reinterpretAsFloats();
+                    b0 = v.blend(v.sub(s.and(0x80000000).or(0x38000000).reinterpretAsFloats()).mul(2f), s.and(0x0f800000).compare(VectorOperators.EQ, 0).cast(F)).fma(x0, b0);
+                    s = ((IntVector) ShortVector.fromMemorySegment(S, g, o + stride + half, LE).convertShape(VectorOperators.S2I, I, 0)).lanewise(VectorOperators.LSHL, 13).and(0x8fffffff);
+                    v = s.add(0x38000000).reinterpretAsFloats();
+                    b1 = v.blend(v.sub(s.and(0x80000000).or(0x38000000).reinterpretAsFloats()).mul(2f), s.and(0x0f800000).compare(VectorOperators.EQ, 0).cast(F)).fma(x1, b1);
+                    s = ((IntVector) ShortVector.fromMemorySegment(S, g, o + s2, LE).convertShape(VectorOperators.S2I, I, 0)).lanewise(VectorOperators.LSHL, 13).and(0x8fffffff);
+                    v = s.add(0x38000000).reinterpretAsFloats();
+                    c0 = v.blend(v.sub(s.and(0x80000000).or(0x38000000).reinterpretAsFloats()).mul(2f), s.and(0x0f800000).compare(VectorOperators.EQ, 0).cast(F)).fma(x0, c0);
+                    s = ((IntVector) ShortVector.fromMemorySegment(S, g, o + s2 + half, LE).convertShape(VectorOperators.S2I, I, 0)).lanewise(VectorOperators.LSHL, 13).and(0x8fffffff);
+                    v = s.add(0x38000000).reinterpretAsFloats();
+                    c1 = v.blend(v.sub(s.and(0x80000000).or(0x38000000).reinterpretAsFloats()).mul(2f), s.and(0x0f800000).compare(VectorOperators.EQ, 0).cast(F)).fma(x1, c1);
+                    s = ((IntVector) ShortVector.fromMemorySegment(S, g, o + s3, LE).convertShape(VectorOperators.S2I, I, 0)).lanewise(VectorOperators.LSHL, 13).and(0x8fffffff);
+                    v = s.add(0x38000000).reinterpretAsFloats();
+                    d0 = v.blend(v.sub(s.and(0x80000000).or(0x38000000).reinterpretAsFloats()).mul(2f), s.and(0x0f800000).compare(VectorOperators.EQ, 0).cast(F)).fma(x0, d0);
+                    s = ((IntVector) ShortVector.fromMemorySegment(S, g, o + s3 + half, LE).convertShape(VectorOperators.S2I, I, 0)).lanewise(VectorOperators.LSHL, 13).and(0x8fffffff);
+                    v = s.add(0x38000000).reinterpretAsFloats();
+                    d1 = v.blend(v.sub(s.and(0x80000000).or(0x38000000).reinterpretAsFloats()).mul(2f), s.and(0x0f800000).compare(VectorOperators.EQ, 0).cast(F)).fma(x1, d1);
+                }
+            }
+        }
+        y[yo] = a0.add(a1).reduceLanes(VectorOperators.ADD) + (bias == null ? 0f : bias[r]);
+        y[yo + q] = b0.add(b1).reduceLanes(VectorOperators.ADD) + (bias == null ? 0f : bias[r + q]);
+        y[yo + 2 * q] = c0.add(c1).reduceLanes(VectorOperators.ADD) + (bias == null ? 0f : bias[r + 2 * q]);
+        y[yo + 3 * q] = d0.add(d1).reduceLanes(VectorOperators.ADD) + (bias == null ? 0f : bias[r + 3 * q]);
     }
 
     private static final ThreadLocal<float[][]> SCALED = ThreadLocal.withInitial(() -> new float[][] {new float[0]});

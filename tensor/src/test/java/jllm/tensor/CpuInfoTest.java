@@ -1,6 +1,7 @@
 package jllm.tensor;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.nio.file.Files;
@@ -27,6 +28,15 @@ class CpuInfoTest {
         Map<String, String> m = CpuInfo.read(f);
         assertEquals("AMD EPYC", m.get("model name"));
         assertEquals("AMD EPYC (family 25 model 1), 2 cores, avx2 fma f16c, 256-bit vectors", CpuInfo.describe(m, 2, 256, "amd64"));
+    }
+
+    @Test
+    void subnormalsAreSlowOnIntelUnlessOverridden() {
+        assertTrue(CpuInfo.slowSubnormals("", "GenuineIntel"));
+        assertFalse(CpuInfo.slowSubnormals("", "AuthenticAMD"));
+        assertFalse(CpuInfo.slowSubnormals("", ""));
+        assertFalse(CpuInfo.slowSubnormals("fast", "GenuineIntel"));
+        assertTrue(CpuInfo.slowSubnormals("slow", "AuthenticAMD"));
     }
 
     @Test
