@@ -265,17 +265,17 @@ public final class F16Tensor extends SegmentTensor {
      * same four streams and summation order; returns the first row left to the caller.
      */
     private int guardedRows(MemorySegment g, long[] sub, float[] xs, float[] x, int tokens, float[] y, int r0, int r1, float[] bias) {
-        int in = dim(1), out = dim(0), q = (r1 - r0) / 4, wpr = chunkWords(in);
+        int in = dim(1), out = dim(0), q = (r1 - r0) / STREAMS, wpr = chunkWords(in);
         if (q == 0 || in % (2 * F.length()) != 0) return r0;
         long rb = in * 2L;
         for (int i = 0; i < q; i++)
             for (int t = 0; t < tokens; t++)
                 guardedStreams(g, (r0 + i) * rb, q * rb, sub, (r0 + i) * wpr, q * wpr, xs, x, t * in, in, y, t * out + r0 + i, q, bias, r0 + i);
-        return r0 + 4 * q;
+        return r0 + STREAMS * q;
     }
 
     /**
-     * SegmentTensor's four-row decode stream for F16, where a step whose 32-column chunk holds a
+     * SegmentTensor's four-row decode stream ({@link #STREAMS} rows) for F16, where a step whose 32-column chunk holds a
      * subnormal half in any of the four rows (bit {@code i / 32} of the rows' OR-ed words {@code w, w +
      * wq, ...}) widens to the exact values, without a multiply, and multiplies them by the unscaled {@code x}: the same
      * real products as {@code (w 2^-112)(x 2^112)}, so the same bits, without a subnormal operand. The

@@ -64,7 +64,7 @@ abstract sealed class SegmentTensor extends Tensor permits F32Tensor, F16Tensor,
     }
 
     /** Rows a decode pass reads side by side ({@link #streams}). */
-    private static final int STREAMS = 4;
+    static final int STREAMS = 4;
 
     /**
      * Decode (1-3 tokens) of a 16-bit format's rows {@code [r0, r0 + 4q)}, {@code q = (r1 - r0) / 4}, through
