@@ -72,6 +72,32 @@ public final class CpuInfo {
         };
     }
 
+    /**
+     * Whether streaming kernels whose arithmetic per weight byte is high should read their next panel
+     * in a tight loop before computing the current one ({@link Panels#int8Blocks}). On the Intel Xeon
+     * (family 6 model 207, a KVM guest) a core's memory reads and its independent arithmetic barely
+     * overlap: a 512 MiB stream read at 11.1 GB/s alone, at 6.3-6.9 GB/s with 8 register-only
+     * multiplies per cache line that ran at 21 GB/s in L2 (the serial sum of the two times predicts
+     * 7.3), and Q6_K decode read 5.0-5.5 GB/s against 16 GB/s of its arithmetic in L2. A dense read
+     * of the next 54 KiB (one load per cache line) runs at the stream's speed and leaves the kernel
+     * its L2 speed: +16-20% for Q5_K and Q6_K, one and two threads. Formats whose kernels already
+     * reached 80-90% of the bandwidth there (four panels at a time) lost 15-27% with it, so only the
+     * one-panel K-quant kernels use it. Not measured on AMD's Zen cores, whose kernels reached the
+     * bandwidth without it; {@code -Djllm.touchahead=on|off} overrides.
+     */
+    public static boolean touchAhead() { return TOUCH_AHEAD; }
+
+    private static final boolean TOUCH_AHEAD = touchAhead(System.getProperty("jllm.touchahead", ""),
+            read(Path.of("/proc/cpuinfo")).getOrDefault("vendor_id", ""));
+
+    static boolean touchAhead(String override, String vendor) {
+        return switch (override) {
+            case "on" -> true;
+            case "off" -> false;
+            default -> vendor.strip().equals("GenuineIntel");
+        };
+    }
+
     /** The first processor's {@code key : value} lines; empty where the file is missing or unreadable. */
     static Map<String, String> read(Path cpuinfo) {
         Map<String, String> m = new LinkedHashMap<>();

@@ -40,6 +40,14 @@ class CpuInfoTest {
     }
 
     @Test
+    void panelsAreReadAheadOnIntelUnlessOverridden() {
+        assertTrue(CpuInfo.touchAhead("", "GenuineIntel"));
+        assertFalse(CpuInfo.touchAhead("", "AuthenticAMD"));
+        assertFalse(CpuInfo.touchAhead("off", "GenuineIntel"));
+        assertTrue(CpuInfo.touchAhead("on", "AuthenticAMD"));
+    }
+
+    @Test
     void armAndMissingFilesFallBack(@TempDir Path dir) {
         assertEquals("aarch64, 1 core, asimd, 128-bit vectors",
                 CpuInfo.describe(Map.of("Features", "fp asimd evtstrm aes"), 1, 128, "aarch64"));
