@@ -73,24 +73,24 @@ public final class CpuInfo {
     }
 
     /**
-     * Whether streaming kernels whose arithmetic per weight byte is high should read their next panel
-     * in a tight loop before computing the current one ({@link Panels#int8Blocks}). On the Intel Xeon
-     * (family 6 model 207, a KVM guest) a core's memory reads and its independent arithmetic barely
-     * overlap: a 512 MiB stream read at 11.1 GB/s alone, at 6.3-6.9 GB/s with 8 register-only
-     * multiplies per cache line that ran at 21 GB/s in L2 (the serial sum of the two times predicts
-     * 7.3), and Q6_K decode read 5.0-5.5 GB/s against 16 GB/s of its arithmetic in L2. A dense read
-     * of the next 54 KiB (one load per cache line) runs at the stream's speed and leaves the kernel
-     * its L2 speed: +16-20% for Q5_K and Q6_K, one and two threads. Formats whose kernels already
-     * reached 80-90% of the bandwidth there (four panels at a time) lost 15-27% with it, so only the
-     * one-panel K-quant kernels use it. Not measured on AMD's Zen cores, whose kernels reached the
-     * bandwidth without it; {@code -Djllm.touchahead=on|off} overrides.
+     * Whether a core here reads a memory stream and does independent arithmetic one after the other
+     * rather than at once. On the Intel Xeon (family 6 model 207, a KVM guest) a 512 MiB stream read at
+     * 11.1 GB/s alone and at 6.3-6.9 GB/s with 8 register-only multiplies per cache line that ran at
+     * 21 GB/s in L2 (the sum of the two times predicts 7.3), and the one-panel kernels of Q5_K and
+     * Q6_K read 5.0-5.5 GB/s against 10-16 GB/s of their arithmetic in L2. Their four-panel kernels
+     * (four streams, each broadcast of x shared by four panels) overlap more there, and Q5_K and Q6_K
+     * take them where this holds: two threads from memory 1.16-1.22x (Q5_K) and 1.11-1.30x (Q6_K, 0.94
+     * in one pair of five) against the one-panel kernels. On AMD's Zen 5 the one-panel kernels won
+     * (twenty-sixth round) and reached 80-125% of the bandwidth. True for vendor GenuineIntel; {@code
+     * -Djllm.serialreads=on|off} overrides (tests run both). docs/quantization-and-speed.md,
+     * twenty-ninth round.
      */
-    public static boolean touchAhead() { return TOUCH_AHEAD; }
+    public static boolean serialReads() { return SERIAL_READS; }
 
-    private static final boolean TOUCH_AHEAD = touchAhead(System.getProperty("jllm.touchahead", ""),
+    private static final boolean SERIAL_READS = serialReads(System.getProperty("jllm.serialreads", ""),
             read(Path.of("/proc/cpuinfo")).getOrDefault("vendor_id", ""));
 
-    static boolean touchAhead(String override, String vendor) {
+    static boolean serialReads(String override, String vendor) {
         return switch (override) {
             case "on" -> true;
             case "off" -> false;

@@ -363,18 +363,14 @@ final class Panels {
 
     /**
      * Panels {@code [p0, p1)} of {@code pk}, a layout of {@code blockBytes}-byte blocks of 256 columns,
-     * block by block through {@code kernel} (the int8 decode of the K-quants). Where {@link
-     * #touchAhead}, each panel's successor in the range is first read one byte per cache line.
+     * block by block through {@code kernel} (the int8 decode of the K-quants).
      */
     static void int8Blocks(Block kernel, Store pk, int blockBytes, Int8Activations a, float[] y, int out, int p0, int p1, float[] bias) {
         int nb = a.cols / 256;
         float[] acc = scratch().acc(2 * P);
-        boolean ahead = touchAhead;
-        long touched = 0;
         for (int p = p0; p < p1; p++) {
             byte[] arr = pk.arrays == null ? null : pk.of(p);
             MemorySegment view = pk.views == null ? null : pk.view(p);
-            if (ahead && p + 1 < p1 && pk.left(p) > 1) touched += touch(arr, view, pk.at(p + 1), nb * blockBytes);
             for (int t = 0; t < a.tokens; t++) {
                 java.util.Arrays.fill(acc, 0, P, 0f);
                 int o = pk.at(p);
@@ -382,26 +378,6 @@ final class Panels {
                 store(acc, 0, y, t * out, p * P, out, bias);
             }
         }
-        if (touched == Long.MIN_VALUE) touchSink = touched;  // uses the loaded bytes, so that C2 keeps the loads
-    }
-
-    /** Whether {@link #int8Blocks} reads each next panel ahead ({@link CpuInfo#touchAhead}); tests and benchmarks switch it. */
-    static volatile boolean touchAhead = CpuInfo.touchAhead();
-
-    /** Never read: where {@link #int8Blocks} would put the touched bytes' sum, so that the loads stay. */
-    static volatile long touchSink;
-
-    /**
-     * One byte of each 64-byte cache line of {@code [o, o + n)} of the panels (heap array or native
-     * view), in a loop of nothing else: with one load per line, the reads the core keeps in flight
-     * are the stream's, not a kernel's arithmetic (see {@link CpuInfo#touchAhead}). Java has no
-     * prefetch instruction; these are plain loads, and their sum is returned for the caller to use.
-     */
-    private static long touch(byte[] arr, MemorySegment view, int o, int n) {
-        long s = 0;
-        if (arr != null) for (int i = o, end = o + n; i < end; i += 64) s += arr[i];
-        else for (long i = o, end = (long) o + n; i < end; i += 64) s += view.get(java.lang.foreign.ValueLayout.JAVA_BYTE, i);
-        return s;
     }
 
     /**

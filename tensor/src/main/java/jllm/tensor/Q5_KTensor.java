@@ -103,9 +103,13 @@ public final class Q5_KTensor extends QuantTensor {
      * per process (AMD EPYC Zen 5, [8192, 2048] from memory, two threads): at 512 bits a median of
      * 49.8 against 35.7 Gw/s, at 256 bits 29-37 against 25-31; in cache, one thread, 0.9-1.0x at 512
      * bits and 0.87x at 256. At 128 bits, a panel of 8 rows per broadcast, four panels won (0.8-0.93x
-     * the other way). docs/quantization-and-speed.md, twenty-sixth round.
+     * the other way). docs/quantization-and-speed.md, twenty-sixth round. Where a core reads and
+     * computes in series ({@link CpuInfo#serialReads}: the Intel Xeon) four panels won at 512 and 256
+     * bits: [8192, 2048] from memory, in-JVM alternation against one panel with its read-ahead, two
+     * threads 19.4-20.4 against 16.7 Gw/s at 512 bits and 19.4 against 13.5 at 256, one thread 11.0
+     * against 9.3 and 10.5 against 6.9 (twenty-ninth round).
      */
-    static final boolean ONE_PANEL = S.length() >= 16;
+    static final boolean ONE_PANEL = S.length() >= 16 && !CpuInfo.serialReads();
 
     @Override
     void int8Rows(Panels.Store pk, Int8Activations a, float[] y, int p0, int p1, float[] bias) {

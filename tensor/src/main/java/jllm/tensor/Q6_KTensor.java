@@ -46,9 +46,14 @@ public final class Q6_KTensor extends QuantTensor {
     /**
      * Which panel layout: the six-bit layout (below) with 512-bit vectors (native panels, {@link
      * #int8Block}), the lane layout otherwise (heap panels, {@link #fours}). Both hold six bits per
-     * code, the file's 6.56 bits a weight; the byte layout the lane layout replaced held 8.56.
+     * code, the file's 6.56 bits a weight; the byte layout the lane layout replaced held 8.56. Where a
+     * core reads and computes in series ({@link CpuInfo#serialReads}: the Intel Xeon) the lane
+     * layout's four panels won at 512 bits too: [8192, 2048] from memory, one JVM per layout,
+     * alternating, two threads 20.2-23.6 against 15.5-19.8 Gw/s (four pairs of five), one thread 11.8
+     * against 8.0, the six-bit kernel with a read-ahead of each next panel that gained it 14-20%
+     * (twenty-ninth round; dropped with it).
      */
-    static final boolean SIX_BITS = S.length() >= 32;
+    static final boolean SIX_BITS = S.length() >= 32 && !CpuInfo.serialReads();
 
     // ---- Panels layouts, per panel and block (210 P bytes, the file's size).
     // Six-bit (512 bits): 8 chunks of 26 P bytes, one per 32 columns: 4 runs of 8 columns, each three

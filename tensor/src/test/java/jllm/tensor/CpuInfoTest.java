@@ -40,11 +40,11 @@ class CpuInfoTest {
     }
 
     @Test
-    void panelsAreReadAheadOnIntelUnlessOverridden() {
-        assertTrue(CpuInfo.touchAhead("", "GenuineIntel"));
-        assertFalse(CpuInfo.touchAhead("", "AuthenticAMD"));
-        assertFalse(CpuInfo.touchAhead("off", "GenuineIntel"));
-        assertTrue(CpuInfo.touchAhead("on", "AuthenticAMD"));
+    void readsAreSerialOnIntelUnlessOverridden() {
+        assertTrue(CpuInfo.serialReads("", "GenuineIntel"));
+        assertFalse(CpuInfo.serialReads("", "AuthenticAMD"));
+        assertFalse(CpuInfo.serialReads("off", "GenuineIntel"));
+        assertTrue(CpuInfo.serialReads("on", "AuthenticAMD"));
     }
 
     @Test
