@@ -104,6 +104,10 @@ final class BenchKernelsCommand implements Callable<Integer> {
                     name, decode, gbs, 100 * gbs / bw, prefill, 100 * prefill / peak);
         }
         backward(par, firsts, x, rnd, peak);
+        Roofline.Overlap o = Roofline.overlap(par, streamMib << 20, seconds, clock);
+        System.out.printf(Locale.ROOT, "stream and arithmetic: read %.1f GB/s alone, its arithmetic %.1f in cache, both %.1f: overlap %.2f "
+                + "(1 hides the faster, 0 adds the times); Q5_K/Q6_K decode kernels for serial reads: %s (-Djllm.serialreads=on|off)%n",
+                o.stream(), o.arithmetic(), o.together(), o.share(), jllm.tensor.CpuInfo.serialReads() ? "yes" : "no");
         System.out.printf(Locale.ROOT, "read_gb_s=%.2f fma_gmac_s=%.2f%n", bw, peak);
         return 0;
     }

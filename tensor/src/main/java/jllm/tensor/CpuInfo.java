@@ -61,15 +61,17 @@ public final class CpuInfo {
      */
     public static boolean slowSubnormals() { return SLOW_SUBNORMALS; }
 
-    private static final boolean SLOW_SUBNORMALS = slowSubnormals(System.getProperty("jllm.subnormals", ""),
-            read(Path.of("/proc/cpuinfo")).getOrDefault("vendor_id", ""));
+    private static final String VENDOR = read(Path.of("/proc/cpuinfo")).getOrDefault("vendor_id", "");
 
-    static boolean slowSubnormals(String override, String vendor) {
-        return switch (override) {
-            case "slow" -> true;
-            case "fast" -> false;
-            default -> vendor.strip().equals("GenuineIntel");
-        };
+    private static final boolean SLOW_SUBNORMALS = slowSubnormals(System.getProperty("jllm.subnormals", ""), VENDOR);
+
+    static boolean slowSubnormals(String override, String vendor) { return intelUnless(override, "slow", "fast", vendor); }
+
+    /** {@code override} where it is {@code yes} or {@code no}, else whether {@code vendor} is Intel. */
+    private static boolean intelUnless(String override, String yes, String no, String vendor) {
+        if (override.equals(yes)) return true;
+        if (override.equals(no)) return false;
+        return vendor.strip().equals("GenuineIntel");
     }
 
     /**
@@ -87,16 +89,9 @@ public final class CpuInfo {
      */
     public static boolean serialReads() { return SERIAL_READS; }
 
-    private static final boolean SERIAL_READS = serialReads(System.getProperty("jllm.serialreads", ""),
-            read(Path.of("/proc/cpuinfo")).getOrDefault("vendor_id", ""));
+    private static final boolean SERIAL_READS = serialReads(System.getProperty("jllm.serialreads", ""), VENDOR);
 
-    static boolean serialReads(String override, String vendor) {
-        return switch (override) {
-            case "on" -> true;
-            case "off" -> false;
-            default -> vendor.strip().equals("GenuineIntel");
-        };
-    }
+    static boolean serialReads(String override, String vendor) { return intelUnless(override, "on", "off", vendor); }
 
     /** The first processor's {@code key : value} lines; empty where the file is missing or unreadable. */
     static Map<String, String> read(Path cpuinfo) {

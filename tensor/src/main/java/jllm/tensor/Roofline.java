@@ -75,6 +75,62 @@ public final class Roofline {
         return best;
     }
 
+    /**
+     * How far a core's stream reads and its independent arithmetic overlap ({@link CpuInfo#serialReads}):
+     * GB/s of a stream read alone ({@code stream}), of a loop with one load per cache line and 32 FMAs
+     * per 128 bytes (eight register chains, about as fast as a core's share of the stream, independent of the loaded data) over a 64 KiB buffer per thread that
+     * stays in cache ({@code arithmetic}), and of that loop over the {@code bytes} buffer ({@code
+     * together}). {@code share} is the time the overlap saved, {@code (t_stream + t_arithmetic -
+     * t_together) / min(t_stream, t_arithmetic)}, clamped to [0, 1]: 1 where the slower of the two
+     * hides the other, 0 where they take the sum of their times.
+     */
+    public record Overlap(double stream, double arithmetic, double together, double share) { }
+
+    /** As {@link Overlap}: all of {@code par}'s threads, timed by {@code clock}. */
+    public static Overlap overlap(Parallel par, long bytes, double seconds, java.util.function.LongSupplier clock) {
+        long n = Math.max(1L << 20, bytes / 4096 * 4096);
+        int chunks = par.threads();
+        long small = 64 << 10;
+        try (Arena arena = Arena.ofShared()) {
+            MemorySegment m = arena.allocate(n, 4096), c = arena.allocate(small * chunks, 4096);
+            m.fill((byte) 1);
+            c.fill((byte) 1);
+            long per = n / chunks / 256 * 256, reps = Math.max(1, per / small);
+            float[] sink = new float[chunks];
+            Runnable read = () -> par.forRange(chunks, 1, (a, b) -> { for (int k = a; k < b; k++) sink[k] += sum(m, k * per, k * per + per); });
+            Runnable both = () -> par.forRange(chunks, 1, (a, b) -> { for (int k = a; k < b; k++) sink[k] += sumWithFmas(m, k * per, k * per + per); });
+            Runnable fmas = () -> par.forRange(chunks, 1, (a, b) -> {
+                for (int k = a; k < b; k++) for (long r = 0; r < reps; r++) sink[k] += sumWithFmas(c, k * small, k * small + small);
+            });
+            for (int w = 0; w < 20; w++) fmas.run();
+            double tRead = bestPass(read, seconds, clock), tBoth = bestPass(both, seconds, clock);
+            double tFmas = bestPass(fmas, seconds, clock) * ((double) per / (reps * small));
+            double total = (double) per * chunks;
+            double share = Math.max(0, Math.min(1, (tRead + tFmas - tBoth) / Math.min(tRead, tFmas)));
+            return new Overlap(total / tRead, total / tFmas, total / tBoth, share);
+        }
+    }
+
+    /** {@link #sum}'s stream, one load per cache line, with 32 FMAs of eight register chains per 128 bytes, independent of the data. */
+    private static float sumWithFmas(MemorySegment m, long from, long to) {
+        LongVector a = LongVector.zero(LV), b = a;
+        FloatVector k = FloatVector.broadcast(F, 0.999999f), e = FloatVector.broadcast(F, 1e-7f);
+        FloatVector f0 = k, f1 = k, f2 = k, f3 = k, f4 = k, f5 = k, f6 = k, f7 = k;
+        for (long o = from; o + 128 <= to; o += 128) {
+            a = a.add(LongVector.fromMemorySegment(LV, m, o, ByteOrder.LITTLE_ENDIAN));
+            b = b.add(LongVector.fromMemorySegment(LV, m, o + 64, ByteOrder.LITTLE_ENDIAN));
+            f0 = k.fma(e, f0); f1 = k.fma(e, f1); f2 = k.fma(e, f2); f3 = k.fma(e, f3);
+            f4 = k.fma(e, f4); f5 = k.fma(e, f5); f6 = k.fma(e, f6); f7 = k.fma(e, f7);
+            f0 = k.fma(e, f0); f1 = k.fma(e, f1); f2 = k.fma(e, f2); f3 = k.fma(e, f3);
+            f4 = k.fma(e, f4); f5 = k.fma(e, f5); f6 = k.fma(e, f6); f7 = k.fma(e, f7);
+            f0 = k.fma(e, f0); f1 = k.fma(e, f1); f2 = k.fma(e, f2); f3 = k.fma(e, f3);
+            f4 = k.fma(e, f4); f5 = k.fma(e, f5); f6 = k.fma(e, f6); f7 = k.fma(e, f7);
+            f0 = k.fma(e, f0); f1 = k.fma(e, f1); f2 = k.fma(e, f2); f3 = k.fma(e, f3);
+            f4 = k.fma(e, f4); f5 = k.fma(e, f5); f6 = k.fma(e, f6); f7 = k.fma(e, f7);
+        }
+        return a.add(b).reduceLanes(VectorOperators.ADD) + f0.add(f1).add(f2).add(f3).add(f4).add(f5).add(f6).add(f7).reduceLanes(VectorOperators.ADD);
+    }
+
     private static long sum(MemorySegment m, long from, long to) {
         LongVector a = LongVector.zero(LV), b = a, c = a, d = a;
         int step = LV.vectorByteSize();
