@@ -31,20 +31,19 @@ class CpuInfoTest {
     }
 
     @Test
-    void subnormalsAreSlowOnIntelUnlessOverridden() {
-        assertTrue(CpuInfo.slowSubnormals("", "GenuineIntel"));
-        assertFalse(CpuInfo.slowSubnormals("", "AuthenticAMD"));
-        assertFalse(CpuInfo.slowSubnormals("", ""));
-        assertFalse(CpuInfo.slowSubnormals("fast", "GenuineIntel"));
-        assertTrue(CpuInfo.slowSubnormals("slow", "AuthenticAMD"));
-    }
-
-    @Test
-    void readsAreSerialOnIntelUnlessOverridden() {
-        assertTrue(CpuInfo.serialReads("", "GenuineIntel"));
-        assertFalse(CpuInfo.serialReads("", "AuthenticAMD"));
-        assertFalse(CpuInfo.serialReads("off", "GenuineIntel"));
-        assertTrue(CpuInfo.serialReads("on", "AuthenticAMD"));
+    void intelDefaultsFollowTheVendorUnlessOverridden() {
+        // slow subnormal operands (F16 decode) and serial reads (Q5_K/Q6_K kernels): Intel by default
+        java.util.function.BiPredicate<String, String> subnormals = CpuInfo::slowSubnormals, serial = CpuInfo::serialReads;
+        String[][] overrides = {{"slow", "fast"}, {"on", "off"}};
+        java.util.List<java.util.function.BiPredicate<String, String>> flags = java.util.List.of(subnormals, serial);
+        for (int i = 0; i < 2; i++) {
+            var flag = flags.get(i);
+            assertTrue(flag.test("", "GenuineIntel"));
+            assertFalse(flag.test("", "AuthenticAMD"));
+            assertFalse(flag.test("", ""));
+            assertFalse(flag.test(overrides[i][1], "GenuineIntel"));
+            assertTrue(flag.test(overrides[i][0], "AuthenticAMD"));
+        }
     }
 
     @Test
