@@ -243,21 +243,38 @@ public final class Q6_KTensor extends QuantTensor {
     @Override
     void expand(Panels.Store st, int p, int k0, int kn, float[] wk) {
         float[] sc = Panels.scratch().f(32 * H);
-        MemorySegment pk = SIX_BITS ? st.view(p) : MemorySegment.ofArray(st.of(p));
+        byte[] arr = SIX_BITS ? null : st.of(p);
+        MemorySegment pk = SIX_BITS ? st.view(p) : null;
         long o = st.at(p) + (long) k0 / 256 * SBB * P;
         for (int b = 0; b < kn / 256; b++, o += (long) SBB * P) {
-            expandScales(pk, o, sc);
-            for (int j = 0; j < 16; j++) expandSub(pk, o + codes(j), sc, j, wk, 256 * b + 16 * j);
+            expandScales(arr, pk, o, sc);
+            for (int j = 0; j < 16; j++) expandSub(arr, pk, o + codes(j), sc, j, wk, 256 * b + 16 * j);
         }
     }
 
+    /**
+     * A group of P 16-bit lanes at byte {@code off} of the panels: the heap array where the layout
+     * keeps one (the lane layout), else the native view. Never a heap segment over the array
+     * ({@code MemorySegment.ofArray}): the JDK's segment loads are one piece of code for every caller,
+     * and once it had seen both segment classes, F16 decode in the same process ran at half speed
+     * (`bench kernels` f16 37-41% after q6_k's prefill, 78-90% without; Intel Xeon, twenty-ninth round).
+     */
+    private static ShortVector lanes(byte[] arr, MemorySegment seg, long off) {
+        return arr != null ? ByteVector.fromArray(Panels.B, arr, (int) off).reinterpretAsShorts() : ShortVector.fromMemorySegment(S, seg, off, LE);
+    }
+
+    /** As {@link #lanes}, as 32-bit lanes. */
+    private static IntVector ints(byte[] arr, MemorySegment seg, long off) {
+        return arr != null ? ByteVector.fromArray(Panels.B, arr, (int) off).reinterpretAsInts() : IntVector.fromMemorySegment(I, seg, off, LE);
+    }
+
     /** Per sub-block j: {@code d sc_j}, rows [0, P/2) at {@code sc[2 j H ..]}, rows [P/2, P) after them. */
-    private static void expandScales(MemorySegment pk, long o, float[] sc) {
-        IntVector d = IntVector.fromMemorySegment(I, pk, o + D, LE);
+    private static void expandScales(byte[] arr, MemorySegment pk, long o, float[] sc) {
+        IntVector d = ints(arr, pk, o + D);
         FloatVector dLo = d.lanewise(LSHL, 16).lanewise(ASHR, 3).and(0x8fffffff).reinterpretAsFloats().mul(Panels.REBIAS);
         FloatVector dHi = d.and(0xffff0000).lanewise(ASHR, 3).and(0x8fffffff).reinterpretAsFloats().mul(Panels.REBIAS);
         for (int i = 0; i < 8; i++) {
-            IntVector v = IntVector.fromMemorySegment(I, pk, o + scalesAt(i), LE);
+            IntVector v = ints(arr, pk, o + scalesAt(i));
             dLo.mul((FloatVector) v.lanewise(LSHL, 24).lanewise(ASHR, 24).convert(I2F, 0)).intoArray(sc, 4 * i * H);
             dHi.mul((FloatVector) v.lanewise(LSHL, 8).lanewise(ASHR, 24).convert(I2F, 0)).intoArray(sc, (4 * i + 1) * H);
             dLo.mul((FloatVector) v.lanewise(LSHL, 16).lanewise(ASHR, 24).convert(I2F, 0)).intoArray(sc, (4 * i + 2) * H);
@@ -270,13 +287,11 @@ public final class Q6_KTensor extends QuantTensor {
      * unpacked into a short scratch (whole vectors stored and loaded back: a helper taking a vector
      * would box it), then widened, scaled and stored column by column.
      */
-    private static void expandSub(MemorySegment pk, long g, float[] sc, int j, float[] wk, int k) {
+    private static void expandSub(byte[] arr, MemorySegment pk, long g, float[] sc, int j, float[] wk, int k) {
         FloatVector dLo = FloatVector.fromArray(F, sc, 2 * j * H), dHi = FloatVector.fromArray(F, sc, (2 * j + 1) * H);
         short[] t = Panels.scratch().sums(8 * P);
         for (int r = 0; r < 2; r++, g += RUN, k += 8) {
-            ShortVector a = ShortVector.fromMemorySegment(S, pk, g, LE);
-            ShortVector b = ShortVector.fromMemorySegment(S, pk, g + 2L * P, LE);
-            ShortVector c = ShortVector.fromMemorySegment(S, pk, g + 4L * P, LE);
+            ShortVector a = lanes(arr, pk, g), b = lanes(arr, pk, g + 2L * P), c = lanes(arr, pk, g + 4L * P);
             a.and((short) 63).intoArray(t, 0);
             a.lanewise(LSHR, 6).and((short) 63).intoArray(t, P);
             b.and((short) 63).intoArray(t, 3 * P);
