@@ -263,18 +263,13 @@ public final class Q6_KTensor extends QuantTensor {
         return arr != null ? ByteVector.fromArray(Panels.B, arr, (int) off).reinterpretAsShorts() : ShortVector.fromMemorySegment(S, seg, off, LE);
     }
 
-    /** As {@link #lanes}, as 32-bit lanes. */
-    private static IntVector ints(byte[] arr, MemorySegment seg, long off) {
-        return arr != null ? ByteVector.fromArray(Panels.B, arr, (int) off).reinterpretAsInts() : IntVector.fromMemorySegment(I, seg, off, LE);
-    }
-
     /** Per sub-block j: {@code d sc_j}, rows [0, P/2) at {@code sc[2 j H ..]}, rows [P/2, P) after them. */
     private static void expandScales(byte[] arr, MemorySegment pk, long o, float[] sc) {
-        IntVector d = ints(arr, pk, o + D);
+        IntVector d = lanes(arr, pk, o + D).reinterpretAsInts();
         FloatVector dLo = d.lanewise(LSHL, 16).lanewise(ASHR, 3).and(0x8fffffff).reinterpretAsFloats().mul(Panels.REBIAS);
         FloatVector dHi = d.and(0xffff0000).lanewise(ASHR, 3).and(0x8fffffff).reinterpretAsFloats().mul(Panels.REBIAS);
         for (int i = 0; i < 8; i++) {
-            IntVector v = ints(arr, pk, o + scalesAt(i));
+            IntVector v = lanes(arr, pk, o + scalesAt(i)).reinterpretAsInts();
             dLo.mul((FloatVector) v.lanewise(LSHL, 24).lanewise(ASHR, 24).convert(I2F, 0)).intoArray(sc, 4 * i * H);
             dHi.mul((FloatVector) v.lanewise(LSHL, 8).lanewise(ASHR, 24).convert(I2F, 0)).intoArray(sc, (4 * i + 1) * H);
             dLo.mul((FloatVector) v.lanewise(LSHL, 16).lanewise(ASHR, 24).convert(I2F, 0)).intoArray(sc, (4 * i + 2) * H);
