@@ -268,9 +268,10 @@ public final class F16Tensor extends SegmentTensor {
         int in = dim(1), out = dim(0), q = (r1 - r0) / STREAMS, wpr = chunkWords(in);
         if (q == 0 || in % (2 * F.length()) != 0) return r0;
         long rb = in * 2L;
+        float[] exact = EXACT.get();
         for (int i = 0; i < q; i++)
             for (int t = 0; t < tokens; t++)
-                guardedStreams(g, (r0 + i) * rb, q * rb, sub, (r0 + i) * wpr, q * wpr, xs, x, t * in, in, y, t * out + r0 + i, q, bias, r0 + i);
+                guardedStreams(g, (r0 + i) * rb, q * rb, sub, (r0 + i) * wpr, q * wpr, xs, x, t * in, in, y, t * out + r0 + i, q, bias, r0 + i, exact);
         return r0 + STREAMS * q;
     }
 
@@ -282,8 +283,16 @@ public final class F16Tensor extends SegmentTensor {
      * other steps are streamRows' three-operation widening, written out again (a shared helper
      * returning vectors would be boxed, and a flag test in the shared loop would cost the BF16 and
      * non-Intel paths).
+     *
+     * <p>The exact widening of a subnormal step is a method of its own ({@link #exactStep}, through
+     * {@code exact}, a scratch of eight vectors): written out here as well, it made this method large
+     * enough that C2 sometimes left its last FMAs as calls to the Vector API's Java fallbacks (the
+     * late inlining of {@code VectorSupport.ternaryOp} failed for the subnormal branch's FMAs; which
+     * ones depended on the compile), and the whole decode then ran at 5-20% of its speed for the rest
+     * of the process: `bench kernels --types f16,q8_0` f16 at 9-24% in 4 of 9 runs at 256 bits and 1 of
+     * 3 at 512 (Intel Xeon, thirtieth round).
      */
-    private static void guardedStreams(MemorySegment g, long base, long stride, long[] sub, int w0, int wq, float[] xs, float[] x, int xOff, int n, float[] y, int yo, int q, float[] bias, int r) {
+    private static void guardedStreams(MemorySegment g, long base, long stride, long[] sub, int w0, int wq, float[] xs, float[] x, int xOff, int n, float[] y, int yo, int q, float[] bias, int r, float[] exact) {
         int step = F.length();
         long o = base, s2 = 2 * stride, s3 = 3 * stride, half = step * 2L;
         FloatVector a0 = FloatVector.zero(F), a1 = a0, b0 = a0, b1 = a0, c0 = a0, c1 = a0, d0 = a0, d1 = a0;
@@ -301,34 +310,16 @@ public final class F16Tensor extends SegmentTensor {
                     d0 = ((IntVector) ShortVector.fromMemorySegment(S, g, o + s3, LE).convertShape(VectorOperators.S2I, I, 0)).lanewise(VectorOperators.LSHL, 13).and(0x8fffffff).reinterpretAsFloats().fma(x0, d0);
                     d1 = ((IntVector) ShortVector.fromMemorySegment(S, g, o + s3 + half, LE).convertShape(VectorOperators.S2I, I, 0)).lanewise(VectorOperators.LSHL, 13).and(0x8fffffff).reinterpretAsFloats().fma(x1, d1);
                 } else {
-                    // Exact values, no subnormal operand: normal halves rebiased by an integer add; for exponent
-                    // 0 that add gives +-2^-15 (1 + m / 1024), and twice its distance from +-2^-15 is m 2^-24.
-                    FloatVector x0 = FloatVector.fromArray(F, x, xOff + i), x1 = FloatVector.fromArray(F, x, xOff + i + step), v;
-                    IntVector s;
-                    s = ((IntVector) ShortVector.fromMemorySegment(S, g, o, LE).convertShape(VectorOperators.S2I, I, 0)).lanewise(VectorOperators.LSHL, 13).and(0x8fffffff);
-                    v = s.add(0x38000000).reinterpretAsFloats();
-                    a0 = v.blend(v.sub(s.and(0x80000000).or(0x38000000).reinterpretAsFloats()).mul(2f), s.and(0x0f800000).compare(VectorOperators.EQ, 0).cast(F)).fma(x0, a0);
-                    s = ((IntVector) ShortVector.fromMemorySegment(S, g, o + half, LE).convertShape(VectorOperators.S2I, I, 0)).lanewise(VectorOperators.LSHL, 13).and(0x8fffffff);
-                    v = s.add(0x38000000).reinterpretAsFloats();
-                    a1 = v.blend(v.sub(s.and(0x80000000).or(0x38000000).reinterpretAsFloats()).mul(2f), s.and(0x0f800000).compare(VectorOperators.EQ, 0).cast(F)).fma(x1, a1);
-                    s = ((IntVector) ShortVector.fromMemorySegment(S, g, o + stride, LE).convertShape(VectorOperators.S2I, I, 0)).lanewise(VectorOperators.LSHL, 13).and(0x8fffffff);
-                    v = s.add(0x38000000).reinterpretAsFloats();
-                    b0 = v.blend(v.sub(s.and(0x80000000).or(0x38000000).reinterpretAsFloats()).mul(2f), s.and(0x0f800000).compare(VectorOperators.EQ, 0).cast(F)).fma(x0, b0);
-                    s = ((IntVector) ShortVector.fromMemorySegment(S, g, o + stride + half, LE).convertShape(VectorOperators.S2I, I, 0)).lanewise(VectorOperators.LSHL, 13).and(0x8fffffff);
-                    v = s.add(0x38000000).reinterpretAsFloats();
-                    b1 = v.blend(v.sub(s.and(0x80000000).or(0x38000000).reinterpretAsFloats()).mul(2f), s.and(0x0f800000).compare(VectorOperators.EQ, 0).cast(F)).fma(x1, b1);
-                    s = ((IntVector) ShortVector.fromMemorySegment(S, g, o + s2, LE).convertShape(VectorOperators.S2I, I, 0)).lanewise(VectorOperators.LSHL, 13).and(0x8fffffff);
-                    v = s.add(0x38000000).reinterpretAsFloats();
-                    c0 = v.blend(v.sub(s.and(0x80000000).or(0x38000000).reinterpretAsFloats()).mul(2f), s.and(0x0f800000).compare(VectorOperators.EQ, 0).cast(F)).fma(x0, c0);
-                    s = ((IntVector) ShortVector.fromMemorySegment(S, g, o + s2 + half, LE).convertShape(VectorOperators.S2I, I, 0)).lanewise(VectorOperators.LSHL, 13).and(0x8fffffff);
-                    v = s.add(0x38000000).reinterpretAsFloats();
-                    c1 = v.blend(v.sub(s.and(0x80000000).or(0x38000000).reinterpretAsFloats()).mul(2f), s.and(0x0f800000).compare(VectorOperators.EQ, 0).cast(F)).fma(x1, c1);
-                    s = ((IntVector) ShortVector.fromMemorySegment(S, g, o + s3, LE).convertShape(VectorOperators.S2I, I, 0)).lanewise(VectorOperators.LSHL, 13).and(0x8fffffff);
-                    v = s.add(0x38000000).reinterpretAsFloats();
-                    d0 = v.blend(v.sub(s.and(0x80000000).or(0x38000000).reinterpretAsFloats()).mul(2f), s.and(0x0f800000).compare(VectorOperators.EQ, 0).cast(F)).fma(x0, d0);
-                    s = ((IntVector) ShortVector.fromMemorySegment(S, g, o + s3 + half, LE).convertShape(VectorOperators.S2I, I, 0)).lanewise(VectorOperators.LSHL, 13).and(0x8fffffff);
-                    v = s.add(0x38000000).reinterpretAsFloats();
-                    d1 = v.blend(v.sub(s.and(0x80000000).or(0x38000000).reinterpretAsFloats()).mul(2f), s.and(0x0f800000).compare(VectorOperators.EQ, 0).cast(F)).fma(x1, d1);
+                    exactStep(g, o, stride, half, exact);
+                    FloatVector x0 = FloatVector.fromArray(F, x, xOff + i), x1 = FloatVector.fromArray(F, x, xOff + i + step);
+                    a0 = FloatVector.fromArray(F, exact, 0).fma(x0, a0);
+                    a1 = FloatVector.fromArray(F, exact, step).fma(x1, a1);
+                    b0 = FloatVector.fromArray(F, exact, 2 * step).fma(x0, b0);
+                    b1 = FloatVector.fromArray(F, exact, 3 * step).fma(x1, b1);
+                    c0 = FloatVector.fromArray(F, exact, 4 * step).fma(x0, c0);
+                    c1 = FloatVector.fromArray(F, exact, 5 * step).fma(x1, c1);
+                    d0 = FloatVector.fromArray(F, exact, 6 * step).fma(x0, d0);
+                    d1 = FloatVector.fromArray(F, exact, 7 * step).fma(x1, d1);
                 }
             }
         }
@@ -336,6 +327,25 @@ public final class F16Tensor extends SegmentTensor {
         y[yo + q] = b0.add(b1).reduceLanes(VectorOperators.ADD) + (bias == null ? 0f : bias[r + q]);
         y[yo + 2 * q] = c0.add(c1).reduceLanes(VectorOperators.ADD) + (bias == null ? 0f : bias[r + 2 * q]);
         y[yo + 3 * q] = d0.add(d1).reduceLanes(VectorOperators.ADD) + (bias == null ? 0f : bias[r + 3 * q]);
+    }
+
+    private static final ThreadLocal<float[]> EXACT = ThreadLocal.withInitial(() -> new float[8 * F.length()]);
+
+    /**
+     * The exact values of one step of {@link #guardedStreams} (the four rows at {@code o}, {@code o +
+     * stride}, ..., two vectors each) into {@code out}, row by row: normal halves rebiased by an
+     * integer add; for exponent 0 that add gives {@code +-2^-15 (1 + m / 1024)}, below 2^-14 in
+     * magnitude as no normal half is, and twice its distance from {@code +-2^-15} is {@code m 2^-24}.
+     */
+    private static void exactStep(MemorySegment g, long o, long stride, long half, float[] out) {
+        int step = F.length();
+        for (int k = 0; k < 8; k++) {
+            IntVector s = ((IntVector) ShortVector.fromMemorySegment(S, g, o + (k >> 1) * stride + (k & 1) * half, LE)
+                    .convertShape(VectorOperators.S2I, I, 0)).lanewise(VectorOperators.LSHL, 13).and(0x8fffffff);
+            FloatVector v = s.add(0x38000000).reinterpretAsFloats();
+            v.blend(v.sub(s.and(0x80000000).or(0x38000000).reinterpretAsFloats()).mul(2f), v.abs().compare(VectorOperators.LT, 0x1p-14f))
+                    .intoArray(out, k * step);
+        }
     }
 
     private static final ThreadLocal<float[][]> SCALED = ThreadLocal.withInitial(() -> new float[][] {new float[0]});

@@ -2,6 +2,7 @@ package jllm.tensor;
 
 import java.lang.foreign.MemorySegment;
 import java.nio.ByteOrder;
+import jdk.incubator.vector.ByteVector;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.IntVector;
 import jdk.incubator.vector.ShortVector;
@@ -394,6 +395,20 @@ final class Panels {
             return;
         }
         for (int i = 0; i < P && row0 + i < out; i++) y[yo + row0 + i] = acc[ao + i] + (bias == null ? 0f : bias[row0 + i]);
+    }
+
+    /**
+     * The fp16 block scales of four panels (P lanes each at {@code a, b, c, d}) times {@code dx}, into
+     * {@code sc[8 H]}: panel k's rows [0, P/2) at {@code 2k H}, rows [P/2, P) at {@code (2k + 1) H}. A
+     * method of its own, so that the kernel that calls it stays small enough for C2 to intrinsify
+     * every Vector API operation in it (tools/c2-vector-fallbacks.py).
+     */
+    static void scales4(byte[] pk, int a, int b, int c, int d, float dx, float[] sc) {
+        for (int k = 0; k < 4; k++) {
+            IntVector h = ByteVector.fromArray(B, pk, k == 0 ? a : k == 1 ? b : k == 2 ? c : d).reinterpretAsInts();
+            h.lanewise(VectorOperators.LSHL, 16).lanewise(VectorOperators.ASHR, 3).and(0x8fffffff).reinterpretAsFloats().mul(REBIAS).mul(dx).intoArray(sc, 2 * k * H);
+            h.and(0xffff0000).lanewise(VectorOperators.ASHR, 3).and(0x8fffffff).reinterpretAsFloats().mul(REBIAS).mul(dx).intoArray(sc, (2 * k + 1) * H);
+        }
     }
 
     /** Per-thread buffers of the kernels that hand 16-bit sums or scales from one helper method to the next. */

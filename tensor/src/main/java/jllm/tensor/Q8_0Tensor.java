@@ -78,11 +78,10 @@ public final class Q8_0Tensor extends QuantTensor {
     private static void int8Panels(byte[] pk, int o0, int o1, int o2, int o3, Int8Activations a, int t, float[] acc) {
         int nb = a.blocks;
         int[] v = a.q80;
+        float[] sc = Panels.scratch().f(8 * H);
         FloatVector lo0 = FloatVector.zero(F), hi0 = lo0, lo1 = lo0, hi1 = lo0, lo2 = lo0, hi2 = lo0, lo3 = lo0, hi3 = lo0;
         for (int b = 0, x = 33 * t * nb; b < nb; b++, x += 33) {
             int step = b * BB * P;
-            IntVector d0 = ByteVector.fromArray(B, pk, o0 + step).reinterpretAsInts(), d1 = ByteVector.fromArray(B, pk, o1 + step).reinterpretAsInts();
-            IntVector d2 = ByteVector.fromArray(B, pk, o2 + step).reinterpretAsInts(), d3 = ByteVector.fromArray(B, pk, o3 + step).reinterpretAsInts();
             IntVector z = IntVector.zero(I), l0 = z, u0 = z, l1 = z, u1 = z, l2 = z, u2 = z, l3 = z, u3 = z;
             for (int i = 0; i < 16; i++) {
                 int g = step + 2 * P + i * 2 * P;
@@ -106,15 +105,18 @@ public final class Q8_0Tensor extends QuantTensor {
                 l3 = l3.add(s3.lanewise(LSHL, 16).lanewise(ASHR, 16));
                 u3 = u3.add(s3.lanewise(ASHR, 16));
             }
-            float dx = Float.intBitsToFloat(v[x + 32]);
-            lo0 = ((FloatVector) l0.convert(I2F, 0)).fma(d0.lanewise(LSHL, 16).lanewise(ASHR, 3).and(0x8fffffff).reinterpretAsFloats().mul(Panels.REBIAS).mul(dx), lo0);
-            hi0 = ((FloatVector) u0.convert(I2F, 0)).fma(d0.and(0xffff0000).lanewise(ASHR, 3).and(0x8fffffff).reinterpretAsFloats().mul(Panels.REBIAS).mul(dx), hi0);
-            lo1 = ((FloatVector) l1.convert(I2F, 0)).fma(d1.lanewise(LSHL, 16).lanewise(ASHR, 3).and(0x8fffffff).reinterpretAsFloats().mul(Panels.REBIAS).mul(dx), lo1);
-            hi1 = ((FloatVector) u1.convert(I2F, 0)).fma(d1.and(0xffff0000).lanewise(ASHR, 3).and(0x8fffffff).reinterpretAsFloats().mul(Panels.REBIAS).mul(dx), hi1);
-            lo2 = ((FloatVector) l2.convert(I2F, 0)).fma(d2.lanewise(LSHL, 16).lanewise(ASHR, 3).and(0x8fffffff).reinterpretAsFloats().mul(Panels.REBIAS).mul(dx), lo2);
-            hi2 = ((FloatVector) u2.convert(I2F, 0)).fma(d2.and(0xffff0000).lanewise(ASHR, 3).and(0x8fffffff).reinterpretAsFloats().mul(Panels.REBIAS).mul(dx), hi2);
-            lo3 = ((FloatVector) l3.convert(I2F, 0)).fma(d3.lanewise(LSHL, 16).lanewise(ASHR, 3).and(0x8fffffff).reinterpretAsFloats().mul(Panels.REBIAS).mul(dx), lo3);
-            hi3 = ((FloatVector) u3.convert(I2F, 0)).fma(d3.and(0xffff0000).lanewise(ASHR, 3).and(0x8fffffff).reinterpretAsFloats().mul(Panels.REBIAS).mul(dx), hi3);
+            // the scales through a helper and a scratch: written out here they made this method large
+            // enough that C2 sometimes left its last operations as calls to the Vector API's Java
+            // fallbacks (tools/c2-vector-fallbacks.py; see F16Tensor.guardedStreams)
+            Panels.scales4(pk, o0 + step, o1 + step, o2 + step, o3 + step, Float.intBitsToFloat(v[x + 32]), sc);
+            lo0 = ((FloatVector) l0.convert(I2F, 0)).fma(FloatVector.fromArray(F, sc, 0), lo0);
+            hi0 = ((FloatVector) u0.convert(I2F, 0)).fma(FloatVector.fromArray(F, sc, H), hi0);
+            lo1 = ((FloatVector) l1.convert(I2F, 0)).fma(FloatVector.fromArray(F, sc, 2 * H), lo1);
+            hi1 = ((FloatVector) u1.convert(I2F, 0)).fma(FloatVector.fromArray(F, sc, 3 * H), hi1);
+            lo2 = ((FloatVector) l2.convert(I2F, 0)).fma(FloatVector.fromArray(F, sc, 4 * H), lo2);
+            hi2 = ((FloatVector) u2.convert(I2F, 0)).fma(FloatVector.fromArray(F, sc, 5 * H), hi2);
+            lo3 = ((FloatVector) l3.convert(I2F, 0)).fma(FloatVector.fromArray(F, sc, 6 * H), lo3);
+            hi3 = ((FloatVector) u3.convert(I2F, 0)).fma(FloatVector.fromArray(F, sc, 7 * H), hi3);
         }
         lo0.intoArray(acc, 0); hi0.intoArray(acc, H);
         lo1.intoArray(acc, P); hi1.intoArray(acc, P + H);

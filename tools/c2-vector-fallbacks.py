@@ -1,0 +1,54 @@
+#!/usr/bin/env python3
+"""Which C2 compiles left Vector API operations as calls to their Java fallbacks.
+
+Run a command with
+  JLLM_JAVA_OPTS="-XX:+UnlockDiagnosticVMOptions -XX:+LogCompilation -XX:LogFile=c2.log"
+then `tools/c2-vector-fallbacks.py c2.log [method-substring]`. For every C2 compile of a matching
+method (default: jllm.tensor) it prints the Vector API intrinsics C2 applied and the VectorSupport
+calls whose late inlining failed: each of those runs the Java fallback (a loop over lanes that
+allocates) wherever that code is reached. A kernel with any such call can run 5-20x slower for the
+whole process, and whether it happens can depend on the compile (docs/quantization-and-speed.md,
+thirtieth round: F16's guarded decode).
+"""
+import re
+import sys
+from collections import Counter
+
+
+def main(path, pattern):
+    s = open(path, errors='replace').read()
+    bad = 0
+    for m in re.finditer(r"<task compile_id='(\d+)'([^>]*)>", s):
+        head = m.group(2)
+        if "level='" in head:  # C1 compiles carry a level; C2's (level 4) do not
+            continue
+        method = re.search(r"method='([^']+)'", head).group(1)
+        if pattern not in method.replace('/', '.'):
+            continue
+        end = s.find('</task>', m.end())
+        task = s[m.end():end]
+        klass = dict(re.findall(r"<klass id='(\d+)' name='([^']+)'", task))
+        names = {i: klass.get(h, '?').split('.')[-1] + '.' + n
+                 for i, h, n in re.findall(r"<method id='(\d+)' holder='(\d+)' name='([^']+)'", task)}
+        applied = Counter(re.findall(r"<intrinsic id='_Vector([A-Za-z]*)'", task))
+        # a call site (inline_id) may be retried; it failed if no attempt was followed by an intrinsic
+        tried, done = {}, set()
+        for lm in re.finditer(r"<late_inline method='(\d+)'\s+inline_id='(\d+)'[^>]*>.*?</late_inline>\s*(<[^>]+>)", task, re.S):
+            name = names.get(lm.group(1), '')
+            if name.startswith('VectorSupport.'):
+                tried[lm.group(2)] = name
+                if lm.group(3).startswith('<intrinsic'):
+                    done.add(lm.group(2))
+        failed = Counter(name for site, name in tried.items() if site not in done)
+        kind = 'osr' if "compile_kind='osr'" in head else 'std'
+        short = method.split(' (')[0].replace('/', '.')
+        print(f"{'FALLBACKS' if failed else 'ok       '} #{m.group(1)} {kind} {short}: "
+              f"{sum(applied.values())} intrinsics" + (f", failed: {dict(failed)}" if failed else ''))
+        bad += bool(failed)
+    return 1 if bad else 0
+
+
+if __name__ == '__main__':
+    if len(sys.argv) < 2:
+        sys.exit(__doc__)
+    sys.exit(main(sys.argv[1], sys.argv[2] if len(sys.argv) > 2 else 'jllm.tensor'))
