@@ -398,17 +398,25 @@ final class Panels {
     }
 
     /**
-     * The fp16 block scales of four panels (P lanes each at {@code a, b, c, d}) times {@code dx}, into
-     * {@code sc[8 H]}: panel k's rows [0, P/2) at {@code 2k H}, rows [P/2, P) at {@code (2k + 1) H}. A
-     * method of its own, so that the kernel that calls it stays small enough for C2 to intrinsify
-     * every Vector API operation in it (tools/c2-vector-fallbacks.py).
+     * The P fp16 lanes at {@code pk[o ..]} (a panel's block scales) as floats times {@code scale}, into
+     * {@code out}: rows [0, P/2) at {@code at}, rows [P/2, P) at {@code at + H}.
+     */
+    static void halves(byte[] pk, int o, float scale, float[] out, int at) {
+        IntVector h = ByteVector.fromArray(B, pk, o).reinterpretAsInts();
+        h.lanewise(VectorOperators.LSHL, 16).lanewise(VectorOperators.ASHR, 3).and(0x8fffffff).reinterpretAsFloats().mul(REBIAS).mul(scale).intoArray(out, at);
+        h.and(0xffff0000).lanewise(VectorOperators.ASHR, 3).and(0x8fffffff).reinterpretAsFloats().mul(REBIAS).mul(scale).intoArray(out, at + H);
+    }
+
+    /**
+     * {@link #halves} of four panels' block scales (at {@code a, b, c, d}) times {@code dx}, panel k's
+     * at {@code sc[2k H]}. A method of its own, so that the kernel that calls it stays small enough
+     * for C2 to intrinsify every Vector API operation in it (tools/c2-vector-fallbacks.py).
      */
     static void scales4(byte[] pk, int a, int b, int c, int d, float dx, float[] sc) {
-        for (int k = 0; k < 4; k++) {
-            IntVector h = ByteVector.fromArray(B, pk, k == 0 ? a : k == 1 ? b : k == 2 ? c : d).reinterpretAsInts();
-            h.lanewise(VectorOperators.LSHL, 16).lanewise(VectorOperators.ASHR, 3).and(0x8fffffff).reinterpretAsFloats().mul(REBIAS).mul(dx).intoArray(sc, 2 * k * H);
-            h.and(0xffff0000).lanewise(VectorOperators.ASHR, 3).and(0x8fffffff).reinterpretAsFloats().mul(REBIAS).mul(dx).intoArray(sc, (2 * k + 1) * H);
-        }
+        halves(pk, a, dx, sc, 0);
+        halves(pk, b, dx, sc, 2 * H);
+        halves(pk, c, dx, sc, 4 * H);
+        halves(pk, d, dx, sc, 6 * H);
     }
 
     /** Per-thread buffers of the kernels that hand 16-bit sums or scales from one helper method to the next. */

@@ -197,9 +197,7 @@ public final class Q4_0Tensor extends QuantTensor {
         byte[] pk = st.of(p);
         int o = st.at(p) + k0 / QK * BB * P;
         for (int b = 0; b < kn / QK; b++, o += BB * P) {
-            IntVector h = ByteVector.fromArray(B, pk, o).reinterpretAsInts();
-            h.lanewise(LSHL, 16).lanewise(ASHR, 3).and(0x8fffffff).reinterpretAsFloats().mul(Panels.REBIAS).intoArray(sc, so + b * ws);
-            h.and(0xffff0000).lanewise(ASHR, 3).and(0x8fffffff).reinterpretAsFloats().mul(Panels.REBIAS).intoArray(sc, so + b * ws + H);
+            Panels.halves(pk, o, 1f, sc, so + b * ws);
             FourNibbles.expand16(pk, o + 2 * P, wk, wo + b * QK * ws, ws);
         }
         return false;
@@ -211,9 +209,7 @@ public final class Q4_0Tensor extends QuantTensor {
         float[] d = Panels.scratch().f(P);
         int o = st.at(p) + k0 / QK * BB * P;
         for (int b = 0; b < kn / QK; b++, o += BB * P) {
-            IntVector h = ByteVector.fromArray(B, pk, o).reinterpretAsInts();
-            h.lanewise(LSHL, 16).lanewise(ASHR, 3).and(0x8fffffff).reinterpretAsFloats().mul(Panels.REBIAS).intoArray(d, 0);
-            h.and(0xffff0000).lanewise(ASHR, 3).and(0x8fffffff).reinterpretAsFloats().mul(Panels.REBIAS).intoArray(d, H);
+            Panels.halves(pk, o, 1f, d, 0);
             FourNibbles.expand(pk, o + 2 * P, 8, d, 0, FourNibbles.NO_MIN, 0, wk, b * QK);
         }
     }
