@@ -9,6 +9,11 @@ calls whose late inlining failed: each of those runs the Java fallback (a loop o
 allocates) wherever that code is reached. A kernel with any such call can run 5-20x slower for the
 whole process, and whether it happens can depend on the compile (docs/quantization-and-speed.md,
 thirtieth round: F16's guarded decode).
+
+On-stack-replacement (osr) compiles are listed but do not fail the check: such code runs only the
+rest of the call whose loop asked for it (later calls enter the standard compile). Their fallbacks
+are the more frequent kind at 128 and 256 bits (with -XX:+PrintIntrinsics on the method, C2 logs
+"unbox failed" for vectors carried into the loop from the interpreter's frame) and cost one call.
 """
 import re
 import sys
@@ -42,9 +47,10 @@ def main(path, pattern):
         failed = Counter(name for site, name in tried.items() if site not in done)
         kind = 'osr' if "compile_kind='osr'" in head else 'std'
         short = method.split(' (')[0].replace('/', '.')
-        print(f"{'FALLBACKS' if failed else 'ok       '} #{m.group(1)} {kind} {short}: "
+        label = 'ok       ' if not failed else 'osr-only ' if kind == 'osr' else 'FALLBACKS'
+        print(f"{label} #{m.group(1)} {kind} {short}: "
               f"{sum(applied.values())} intrinsics" + (f", failed: {dict(failed)}" if failed else ''))
-        bad += bool(failed)
+        bad += bool(failed) and kind == 'std'
     return 1 if bad else 0
 
 

@@ -23,6 +23,7 @@ public final class CpuBackend implements Backend {
     public CpuBackend(int threads, boolean exact) { this(threads, exact, false); }
 
     private CpuBackend(int threads, boolean exact, boolean reproducible) {
+        JitLimits.warnOnce();
         this.par = Parallel.shared(threads);
         this.exact = exact;
         this.reproducible = reproducible;
