@@ -39,8 +39,8 @@ public final class BF16Tensor extends SegmentTensor {
     }
 
     private FloatVector load(long byteOff) {
-        return ((IntVector) ShortVector.fromMemorySegment(S, seg, byteOff, LE).convertShape(VectorOperators.S2I, I, 0))
-                .lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
+        return ((FloatVector) ((IntVector) ShortVector.fromMemorySegment(S, seg, byteOff, LE).convertShape(VectorOperators.S2I, I, 0))
+                .lanewise(VectorOperators.LSHL, 16).reinterpretShape(Panels.F, 0));
     }
 
     /** Two accumulators, even and odd vectors of columns, as {@link #streamRows} sums each row. */

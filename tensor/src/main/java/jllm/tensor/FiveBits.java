@@ -50,26 +50,26 @@ final class FiveBits {
      */
     static void run(byte[] pk, int g0, int g1, int g2, int g3, int[] y5, int x, int centre, short[] sums, int at) {
         int n5 = FIVE[0];
-        ShortVector s0 = IntVector.broadcast(I, Panels.twice(centre)).reinterpretAsShorts(), s1 = s0, s2 = s0, s3 = s0;
+        ShortVector s0 = (ShortVector) IntVector.broadcast(I, Panels.twice(centre)).reinterpretShape(S, 0), s1 = s0, s2 = s0, s3 = s0;
         for (int k = 0; k < 5; k++) {
             int d = 2 * k * P, m = x + 3 * k;
-            ShortVector m0 = IntVector.broadcast(I, y5[m]).reinterpretAsShorts(), m1 = IntVector.broadcast(I, y5[m + 1]).reinterpretAsShorts();
-            ShortVector m2 = IntVector.broadcast(I, y5[m + 2]).reinterpretAsShorts(), m3 = IntVector.broadcast(I, y5[x + 16 + k]).reinterpretAsShorts();
-            ShortVector l = ByteVector.fromArray(B, pk, g0 + d).reinterpretAsShorts(), h = l.lanewise(LSHR, n5);
+            ShortVector m0 = (ShortVector) IntVector.broadcast(I, y5[m]).reinterpretShape(S, 0), m1 = (ShortVector) IntVector.broadcast(I, y5[m + 1]).reinterpretShape(S, 0);
+            ShortVector m2 = (ShortVector) IntVector.broadcast(I, y5[m + 2]).reinterpretShape(S, 0), m3 = (ShortVector) IntVector.broadcast(I, y5[x + 16 + k]).reinterpretShape(S, 0);
+            ShortVector l = (ShortVector) ByteVector.fromArray(B, pk, g0 + d).reinterpretShape(S, 0), h = l.lanewise(LSHR, n5);
             s0 = s0.add(l.mul(m0)).add(h.mul(m1));
             h = h.lanewise(LSHR, n5);
             s0 = s0.add(h.mul(m2)).add(h.lanewise(LSHR, n5).mul(m3));
-            l = ByteVector.fromArray(B, pk, g1 + d).reinterpretAsShorts();
+            l = (ShortVector) ByteVector.fromArray(B, pk, g1 + d).reinterpretShape(S, 0);
             h = l.lanewise(LSHR, n5);
             s1 = s1.add(l.mul(m0)).add(h.mul(m1));
             h = h.lanewise(LSHR, n5);
             s1 = s1.add(h.mul(m2)).add(h.lanewise(LSHR, n5).mul(m3));
-            l = ByteVector.fromArray(B, pk, g2 + d).reinterpretAsShorts();
+            l = (ShortVector) ByteVector.fromArray(B, pk, g2 + d).reinterpretShape(S, 0);
             h = l.lanewise(LSHR, n5);
             s2 = s2.add(l.mul(m0)).add(h.mul(m1));
             h = h.lanewise(LSHR, n5);
             s2 = s2.add(h.mul(m2)).add(h.lanewise(LSHR, n5).mul(m3));
-            l = ByteVector.fromArray(B, pk, g3 + d).reinterpretAsShorts();
+            l = (ShortVector) ByteVector.fromArray(B, pk, g3 + d).reinterpretShape(S, 0);
             h = l.lanewise(LSHR, n5);
             s3 = s3.add(l.mul(m0)).add(h.mul(m1));
             h = h.lanewise(LSHR, n5);
@@ -108,12 +108,12 @@ final class FiveBits {
         for (int j = 0; j < 5; j++) q15 = q15.or(lane(pk, g, j).lanewise(LSHR, 15).lanewise(LSHL, j));
         for (int i = 0; i < 16; i++) {
             ShortVector c = i < 15 ? lane(pk, g, i / 3).lanewise(LSHR, 5 * (i % 3)).and((short) 31) : q15;
-            IntVector q = c.sub((short) centre).reinterpretAsInts();
-            ((FloatVector) q.lanewise(LSHL, 16).lanewise(ASHR, 16).convert(I2F, 0)).mul(dLo).sub(mLo).intoArray(wk, (k + i) * P);
-            ((FloatVector) q.lanewise(ASHR, 16).convert(I2F, 0)).mul(dHi).sub(mHi).intoArray(wk, (k + i) * P + H);
+            IntVector q = (IntVector) c.sub((short) centre).reinterpretShape(I, 0);
+            ((FloatVector) q.lanewise(LSHL, 16).lanewise(ASHR, 16).convertShape(I2F, F, 0)).mul(dLo).sub(mLo).intoArray(wk, (k + i) * P);
+            ((FloatVector) q.lanewise(ASHR, 16).convertShape(I2F, F, 0)).mul(dHi).sub(mHi).intoArray(wk, (k + i) * P + H);
         }
     }
 
     /** Lane k of the run at {@code pk[g ..]}. */
-    private static ShortVector lane(byte[] pk, int g, int k) { return ByteVector.fromArray(B, pk, g + 2 * P * k).reinterpretAsShorts(); }
+    private static ShortVector lane(byte[] pk, int g, int k) { return ((ShortVector) ByteVector.fromArray(B, pk, g + 2 * P * k).reinterpretShape(S, 0)); }
 }

@@ -45,7 +45,7 @@ final class FourNibbles {
     static void expand16(byte[] pk, int g, short[] wk, int k, int ws) {
         int n4 = FOUR[0], n8 = 2 * n4, n12 = 3 * n4;
         for (int u = 0; u < 8; u++, g += 2 * P) {
-            ShortVector w = ByteVector.fromArray(B, pk, g).reinterpretAsShorts();
+            ShortVector w = (ShortVector) ByteVector.fromArray(B, pk, g).reinterpretShape(Panels.S, 0);
             w.and((short) 15).sub((short) 8).intoArray(wk, k + column(u, 0) * ws);
             w.lanewise(LSHR, n4).and((short) 15).sub((short) 8).intoArray(wk, k + column(u, 1) * ws);
             w.lanewise(LSHR, n8).and((short) 15).sub((short) 8).intoArray(wk, k + column(u, 2) * ws);
@@ -64,12 +64,12 @@ final class FourNibbles {
         FloatVector mLo = FloatVector.fromArray(F, m, mAt), mHi = FloatVector.fromArray(F, m, mAt + H);
         int n4 = FOUR[0];
         for (int u = 0; u < 8; u++, g += 2 * P) {
-            ShortVector w = ByteVector.fromArray(B, pk, g).reinterpretAsShorts();
+            ShortVector w = (ShortVector) ByteVector.fromArray(B, pk, g).reinterpretShape(Panels.S, 0);
             for (int i = 0; i < 4; i++) {
-                IntVector q = w.lanewise(LSHR, n4 * i).and((short) 15).sub((short) centre).reinterpretAsInts();
+                IntVector q = (IntVector) w.lanewise(LSHR, n4 * i).and((short) 15).sub((short) centre).reinterpretShape(Panels.I, 0);
                 int at = (k + column(u, i)) * P;
-                ((FloatVector) q.lanewise(LSHL, 16).lanewise(ASHR, 16).convert(I2F, 0)).mul(dLo).sub(mLo).intoArray(wk, at);
-                ((FloatVector) q.lanewise(ASHR, 16).convert(I2F, 0)).mul(dHi).sub(mHi).intoArray(wk, at + H);
+                ((FloatVector) q.lanewise(LSHL, 16).lanewise(ASHR, 16).convertShape(I2F, F, 0)).mul(dLo).sub(mLo).intoArray(wk, at);
+                ((FloatVector) q.lanewise(ASHR, 16).convertShape(I2F, F, 0)).mul(dHi).sub(mHi).intoArray(wk, at + H);
             }
         }
     }

@@ -137,28 +137,28 @@ final class KBlocks {
             int xb = t * a.blocks + 8 * b;
             for (int j = 0, x = 34 * xb; j < 8; j++, x += 34) {
                 int step = b * blockUnits() * P + code(j), g0 = o0 + step, g1 = o1 + step, g2 = o2 + step, g3 = o3 + step;
-                ShortVector s0 = IntVector.broadcast(I, v[x]).reinterpretAsShorts();
+                ShortVector s0 = (ShortVector) IntVector.broadcast(I, v[x]).reinterpretShape(Panels.S, 0);
                 ShortVector s1 = s0, s2 = s0, s3 = s0;
                 int n4 = FourNibbles.FOUR[0];
                 for (int k = 0; k < 8; k++) {
                     int d = 2 * k * P, m = x + 1 + 4 * k;
-                    ShortVector m0 = IntVector.broadcast(I, v[m]).reinterpretAsShorts(), m1 = IntVector.broadcast(I, v[m + 1]).reinterpretAsShorts();
-                    ShortVector m2 = IntVector.broadcast(I, v[m + 2]).reinterpretAsShorts(), m3 = IntVector.broadcast(I, v[m + 3]).reinterpretAsShorts();
-                    ShortVector w = ByteVector.fromArray(B, pk, g0 + d).reinterpretAsShorts(), h = w.lanewise(LSHR, n4);
+                    ShortVector m0 = (ShortVector) IntVector.broadcast(I, v[m]).reinterpretShape(Panels.S, 0), m1 = (ShortVector) IntVector.broadcast(I, v[m + 1]).reinterpretShape(Panels.S, 0);
+                    ShortVector m2 = (ShortVector) IntVector.broadcast(I, v[m + 2]).reinterpretShape(Panels.S, 0), m3 = (ShortVector) IntVector.broadcast(I, v[m + 3]).reinterpretShape(Panels.S, 0);
+                    ShortVector w = (ShortVector) ByteVector.fromArray(B, pk, g0 + d).reinterpretShape(Panels.S, 0), h = w.lanewise(LSHR, n4);
                     s0 = s0.add(w.mul(m0)).add(h.mul(m1));
                     h = h.lanewise(LSHR, n4);
                     s0 = s0.add(h.mul(m2)).add(h.lanewise(LSHR, n4).mul(m3));
-                    w = ByteVector.fromArray(B, pk, g1 + d).reinterpretAsShorts();
+                    w = (ShortVector) ByteVector.fromArray(B, pk, g1 + d).reinterpretShape(Panels.S, 0);
                     h = w.lanewise(LSHR, n4);
                     s1 = s1.add(w.mul(m0)).add(h.mul(m1));
                     h = h.lanewise(LSHR, n4);
                     s1 = s1.add(h.mul(m2)).add(h.lanewise(LSHR, n4).mul(m3));
-                    w = ByteVector.fromArray(B, pk, g2 + d).reinterpretAsShorts();
+                    w = (ShortVector) ByteVector.fromArray(B, pk, g2 + d).reinterpretShape(Panels.S, 0);
                     h = w.lanewise(LSHR, n4);
                     s2 = s2.add(w.mul(m0)).add(h.mul(m1));
                     h = h.lanewise(LSHR, n4);
                     s2 = s2.add(h.mul(m2)).add(h.lanewise(LSHR, n4).mul(m3));
-                    w = ByteVector.fromArray(B, pk, g3 + d).reinterpretAsShorts();
+                    w = (ShortVector) ByteVector.fromArray(B, pk, g3 + d).reinterpretShape(Panels.S, 0);
                     h = w.lanewise(LSHR, n4);
                     s3 = s3.add(w.mul(m0)).add(h.mul(m1));
                     h = h.lanewise(LSHR, n4);
@@ -167,20 +167,20 @@ final class KBlocks {
                 float dx = Float.intBitsToFloat(v[x + 33]);
                 int e8 = 8 * a.sum[xb + j];
                 int sc = 16 * P;
-                IntVector c0 = ByteVector.fromArray(B, pk, g0 + sc).reinterpretAsInts(), c1 = ByteVector.fromArray(B, pk, g1 + sc).reinterpretAsInts();
-                IntVector c2 = ByteVector.fromArray(B, pk, g2 + sc).reinterpretAsInts(), c3 = ByteVector.fromArray(B, pk, g3 + sc).reinterpretAsInts();
-                IntVector i0 = s0.reinterpretAsInts();
-                lo0 = ((FloatVector) i0.lanewise(LSHL, 16).lanewise(ASHR, 16).add(e8).convert(I2F, 0)).mul(dx).fma((FloatVector) c0.and(0xff).convert(I2F, 0), lo0);
-                hi0 = ((FloatVector) i0.lanewise(ASHR, 16).add(e8).convert(I2F, 0)).mul(dx).fma((FloatVector) c0.lanewise(LSHR, 16).and(0xff).convert(I2F, 0), hi0);
-                IntVector i1 = s1.reinterpretAsInts();
-                lo1 = ((FloatVector) i1.lanewise(LSHL, 16).lanewise(ASHR, 16).add(e8).convert(I2F, 0)).mul(dx).fma((FloatVector) c1.and(0xff).convert(I2F, 0), lo1);
-                hi1 = ((FloatVector) i1.lanewise(ASHR, 16).add(e8).convert(I2F, 0)).mul(dx).fma((FloatVector) c1.lanewise(LSHR, 16).and(0xff).convert(I2F, 0), hi1);
-                IntVector i2 = s2.reinterpretAsInts();
-                lo2 = ((FloatVector) i2.lanewise(LSHL, 16).lanewise(ASHR, 16).add(e8).convert(I2F, 0)).mul(dx).fma((FloatVector) c2.and(0xff).convert(I2F, 0), lo2);
-                hi2 = ((FloatVector) i2.lanewise(ASHR, 16).add(e8).convert(I2F, 0)).mul(dx).fma((FloatVector) c2.lanewise(LSHR, 16).and(0xff).convert(I2F, 0), hi2);
-                IntVector i3 = s3.reinterpretAsInts();
-                lo3 = ((FloatVector) i3.lanewise(LSHL, 16).lanewise(ASHR, 16).add(e8).convert(I2F, 0)).mul(dx).fma((FloatVector) c3.and(0xff).convert(I2F, 0), lo3);
-                hi3 = ((FloatVector) i3.lanewise(ASHR, 16).add(e8).convert(I2F, 0)).mul(dx).fma((FloatVector) c3.lanewise(LSHR, 16).and(0xff).convert(I2F, 0), hi3);
+                IntVector c0 = (IntVector) ByteVector.fromArray(B, pk, g0 + sc).reinterpretShape(I, 0), c1 = (IntVector) ByteVector.fromArray(B, pk, g1 + sc).reinterpretShape(I, 0);
+                IntVector c2 = (IntVector) ByteVector.fromArray(B, pk, g2 + sc).reinterpretShape(I, 0), c3 = (IntVector) ByteVector.fromArray(B, pk, g3 + sc).reinterpretShape(I, 0);
+                IntVector i0 = (IntVector) s0.reinterpretShape(I, 0);
+                lo0 = ((FloatVector) i0.lanewise(LSHL, 16).lanewise(ASHR, 16).add(e8).convertShape(I2F, F, 0)).mul(dx).fma((FloatVector) c0.and(0xff).convertShape(I2F, F, 0), lo0);
+                hi0 = ((FloatVector) i0.lanewise(ASHR, 16).add(e8).convertShape(I2F, F, 0)).mul(dx).fma((FloatVector) c0.lanewise(LSHR, 16).and(0xff).convertShape(I2F, F, 0), hi0);
+                IntVector i1 = (IntVector) s1.reinterpretShape(I, 0);
+                lo1 = ((FloatVector) i1.lanewise(LSHL, 16).lanewise(ASHR, 16).add(e8).convertShape(I2F, F, 0)).mul(dx).fma((FloatVector) c1.and(0xff).convertShape(I2F, F, 0), lo1);
+                hi1 = ((FloatVector) i1.lanewise(ASHR, 16).add(e8).convertShape(I2F, F, 0)).mul(dx).fma((FloatVector) c1.lanewise(LSHR, 16).and(0xff).convertShape(I2F, F, 0), hi1);
+                IntVector i2 = (IntVector) s2.reinterpretShape(I, 0);
+                lo2 = ((FloatVector) i2.lanewise(LSHL, 16).lanewise(ASHR, 16).add(e8).convertShape(I2F, F, 0)).mul(dx).fma((FloatVector) c2.and(0xff).convertShape(I2F, F, 0), lo2);
+                hi2 = ((FloatVector) i2.lanewise(ASHR, 16).add(e8).convertShape(I2F, F, 0)).mul(dx).fma((FloatVector) c2.lanewise(LSHR, 16).and(0xff).convertShape(I2F, F, 0), hi2);
+                IntVector i3 = (IntVector) s3.reinterpretShape(I, 0);
+                lo3 = ((FloatVector) i3.lanewise(LSHL, 16).lanewise(ASHR, 16).add(e8).convertShape(I2F, F, 0)).mul(dx).fma((FloatVector) c3.and(0xff).convertShape(I2F, F, 0), lo3);
+                hi3 = ((FloatVector) i3.lanewise(ASHR, 16).add(e8).convertShape(I2F, F, 0)).mul(dx).fma((FloatVector) c3.lanewise(LSHR, 16).and(0xff).convertShape(I2F, F, 0), hi3);
             }
             lo0.intoArray(u, 0); hi0.intoArray(u, H);
             lo1.intoArray(u, P); hi1.intoArray(u, P + H);
@@ -204,16 +204,16 @@ final class KBlocks {
     static void endBlock(Mins f, byte[] pk, int o, Int8Activations a, int xb, float[] acc, int ao, float[] u, int uo) {
         FloatVector vLo = FloatVector.zero(F), vHi = vLo;
         for (int j = 0; j < 8; j++) {
-            IntVector m = ByteVector.fromArray(B, pk, o + f.scale(j)).reinterpretAsInts();
+            IntVector m = (IntVector) ByteVector.fromArray(B, pk, o + f.scale(j)).reinterpretShape(I, 0);
             FloatVector xm = FloatVector.broadcast(F, a.d[xb + j] * a.sum[xb + j]);
-            vLo = ((FloatVector) m.lanewise(LSHR, 8).and(0xff).convert(I2F, 0)).fma(xm, vLo);
-            vHi = ((FloatVector) m.lanewise(LSHR, 24).convert(I2F, 0)).fma(xm, vHi);
+            vLo = ((FloatVector) m.lanewise(LSHR, 8).and(0xff).convertShape(I2F, F, 0)).fma(xm, vLo);
+            vHi = ((FloatVector) m.lanewise(LSHR, 24).convertShape(I2F, F, 0)).fma(xm, vHi);
         }
-        IntVector d = ByteVector.fromArray(B, pk, o + f.dAt()).reinterpretAsInts(), dm = ByteVector.fromArray(B, pk, o + f.dAt() + 2 * P).reinterpretAsInts();
-        FloatVector dLo = d.lanewise(LSHL, 16).lanewise(ASHR, 3).and(0x8fffffff).reinterpretAsFloats().mul(Panels.REBIAS);
-        FloatVector dHi = d.and(0xffff0000).lanewise(ASHR, 3).and(0x8fffffff).reinterpretAsFloats().mul(Panels.REBIAS);
-        FloatVector mLo = dm.lanewise(LSHL, 16).lanewise(ASHR, 3).and(0x8fffffff).reinterpretAsFloats().mul(Panels.REBIAS);
-        FloatVector mHi = dm.and(0xffff0000).lanewise(ASHR, 3).and(0x8fffffff).reinterpretAsFloats().mul(Panels.REBIAS);
+        IntVector d = (IntVector) ByteVector.fromArray(B, pk, o + f.dAt()).reinterpretShape(I, 0), dm = (IntVector) ByteVector.fromArray(B, pk, o + f.dAt() + 2 * P).reinterpretShape(I, 0);
+        FloatVector dLo = ((FloatVector) d.lanewise(LSHL, 16).lanewise(ASHR, 3).and(0x8fffffff).reinterpretShape(F, 0)).mul(Panels.REBIAS);
+        FloatVector dHi = ((FloatVector) d.and(0xffff0000).lanewise(ASHR, 3).and(0x8fffffff).reinterpretShape(F, 0)).mul(Panels.REBIAS);
+        FloatVector mLo = ((FloatVector) dm.lanewise(LSHL, 16).lanewise(ASHR, 3).and(0x8fffffff).reinterpretShape(F, 0)).mul(Panels.REBIAS);
+        FloatVector mHi = ((FloatVector) dm.and(0xffff0000).lanewise(ASHR, 3).and(0x8fffffff).reinterpretShape(F, 0)).mul(Panels.REBIAS);
         dLo.fma(FloatVector.fromArray(F, u, uo), FloatVector.fromArray(F, acc, ao)).sub(mLo.mul(vLo)).intoArray(acc, ao);
         dHi.fma(FloatVector.fromArray(F, u, uo + H), FloatVector.fromArray(F, acc, ao + H)).sub(mHi.mul(vHi)).intoArray(acc, ao + H);
     }
@@ -254,17 +254,17 @@ final class KBlocks {
 
     /** Per sub-block j: {@code d sc_j} then {@code dmin m_j}, rows [0, P/2) and [P/2, P), at {@code sc[4 j H ..]}. */
     static void expandScales(Mins f, byte[] pk, int o, float[] sc) {
-        IntVector d = ByteVector.fromArray(B, pk, o + f.dAt()).reinterpretAsInts(), dm = ByteVector.fromArray(B, pk, o + f.dAt() + 2 * P).reinterpretAsInts();
-        FloatVector dLo = d.lanewise(LSHL, 16).lanewise(ASHR, 3).and(0x8fffffff).reinterpretAsFloats().mul(Panels.REBIAS);
-        FloatVector dHi = d.and(0xffff0000).lanewise(ASHR, 3).and(0x8fffffff).reinterpretAsFloats().mul(Panels.REBIAS);
-        FloatVector mLo = dm.lanewise(LSHL, 16).lanewise(ASHR, 3).and(0x8fffffff).reinterpretAsFloats().mul(Panels.REBIAS);
-        FloatVector mHi = dm.and(0xffff0000).lanewise(ASHR, 3).and(0x8fffffff).reinterpretAsFloats().mul(Panels.REBIAS);
+        IntVector d = (IntVector) ByteVector.fromArray(B, pk, o + f.dAt()).reinterpretShape(I, 0), dm = (IntVector) ByteVector.fromArray(B, pk, o + f.dAt() + 2 * P).reinterpretShape(I, 0);
+        FloatVector dLo = ((FloatVector) d.lanewise(LSHL, 16).lanewise(ASHR, 3).and(0x8fffffff).reinterpretShape(F, 0)).mul(Panels.REBIAS);
+        FloatVector dHi = ((FloatVector) d.and(0xffff0000).lanewise(ASHR, 3).and(0x8fffffff).reinterpretShape(F, 0)).mul(Panels.REBIAS);
+        FloatVector mLo = ((FloatVector) dm.lanewise(LSHL, 16).lanewise(ASHR, 3).and(0x8fffffff).reinterpretShape(F, 0)).mul(Panels.REBIAS);
+        FloatVector mHi = ((FloatVector) dm.and(0xffff0000).lanewise(ASHR, 3).and(0x8fffffff).reinterpretShape(F, 0)).mul(Panels.REBIAS);
         for (int j = 0; j < 8; j++) {
-            IntVector m = ByteVector.fromArray(B, pk, o + f.scale(j)).reinterpretAsInts();
-            dLo.mul((FloatVector) m.and(0xff).convert(I2F, 0)).intoArray(sc, 4 * j * H);
-            dHi.mul((FloatVector) m.lanewise(LSHR, 16).and(0xff).convert(I2F, 0)).intoArray(sc, (4 * j + 1) * H);
-            mLo.mul((FloatVector) m.lanewise(LSHR, 8).and(0xff).convert(I2F, 0)).intoArray(sc, (4 * j + 2) * H);
-            mHi.mul((FloatVector) m.lanewise(LSHR, 24).convert(I2F, 0)).intoArray(sc, (4 * j + 3) * H);
+            IntVector m = (IntVector) ByteVector.fromArray(B, pk, o + f.scale(j)).reinterpretShape(I, 0);
+            dLo.mul((FloatVector) m.and(0xff).convertShape(I2F, F, 0)).intoArray(sc, 4 * j * H);
+            dHi.mul((FloatVector) m.lanewise(LSHR, 16).and(0xff).convertShape(I2F, F, 0)).intoArray(sc, (4 * j + 1) * H);
+            mLo.mul((FloatVector) m.lanewise(LSHR, 8).and(0xff).convertShape(I2F, F, 0)).intoArray(sc, (4 * j + 2) * H);
+            mHi.mul((FloatVector) m.lanewise(LSHR, 24).convertShape(I2F, F, 0)).intoArray(sc, (4 * j + 3) * H);
         }
     }
 }

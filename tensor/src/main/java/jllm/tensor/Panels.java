@@ -33,6 +33,21 @@ import jdk.incubator.vector.VectorSpecies;
  * 60% of its speed that way, depending on which methods C2 happened to inline into which. So inside
  * kernels vectors never cross a method of ours; kernels hand data to each other through per-thread
  * arrays ({@link Scratch}), which costs an L1 store and load per block.
+ *
+ * <p><b>Why {@code (ShortVector) v.reinterpretShape(S, 0)} and {@code v.convertShape(I2F, F, 0)},
+ * never {@code v.reinterpretAsShorts()} or {@code v.convert(I2F, 0)}.</b> While C2 parses a kernel,
+ * each vector is still typed by its declared class (ShortVector, not Short128Vector): the operations
+ * that made it are intrinsified later. {@code reinterpretAsX()} and {@code convert} are written once
+ * in {@code AbstractVector}, and the calls inside them on that not-yet-exact vector ({@code
+ * asVectorRaw}, {@code vspecies}, {@code convertShape}) are resolved with the type profile of that one
+ * JDK method, which every kernel of the process shares: Byte, Short, Int and Float vectors pass
+ * through it, so the profile is bi- or megamorphic, C2 makes a virtual call or a type switch, the
+ * species downstream is no longer a constant, and those operations and all that use their results
+ * stay Java fallbacks for the life of the process. Which kernels it hit depended on what ran before
+ * (`bench kernels` at 128 bits: f16, q8_0, q4_1 and q4_k at 8-13% of the bandwidth in one run).
+ * {@code reinterpretShape} and {@code convertShape} are implemented in each concrete vector class,
+ * so the call and its profile are the kernel's own, monomorphic, and the target species a constant
+ * (C2's log, {@code tools/c2-vector-fallbacks.py}; docs/quantization-and-speed.md, thirty-first round).
  */
 final class Panels {
     static final VectorSpecies<Short> S = ShortVector.SPECIES_PREFERRED;
@@ -154,7 +169,7 @@ final class Panels {
 
     /**
      * A 16-bit value in both halves of an int: x codes ({@link Int8Activations#q2}) and centring terms
-     * are broadcast to every 16-bit lane as {@code IntVector.broadcast(I, twice(v)).reinterpretAsShorts()},
+     * are broadcast to every 16-bit lane as {@code ((ShortVector) IntVector.broadcast(I, twice(v)).reinterpretShape(S, 0))},
      * one 32-bit broadcast load (a 16-bit broadcast costs a shuffle-port op on x86).
      */
     static int twice(int v) { return v & 0xffff | v << 16; }
@@ -402,9 +417,9 @@ final class Panels {
      * {@code out}: rows [0, P/2) at {@code at}, rows [P/2, P) at {@code at + H}.
      */
     static void halves(byte[] pk, int o, float scale, float[] out, int at) {
-        IntVector h = ByteVector.fromArray(B, pk, o).reinterpretAsInts();
-        h.lanewise(VectorOperators.LSHL, 16).lanewise(VectorOperators.ASHR, 3).and(0x8fffffff).reinterpretAsFloats().mul(REBIAS).mul(scale).intoArray(out, at);
-        h.and(0xffff0000).lanewise(VectorOperators.ASHR, 3).and(0x8fffffff).reinterpretAsFloats().mul(REBIAS).mul(scale).intoArray(out, at + H);
+        IntVector h = (IntVector) ByteVector.fromArray(B, pk, o).reinterpretShape(I, 0);
+        ((FloatVector) h.lanewise(VectorOperators.LSHL, 16).lanewise(VectorOperators.ASHR, 3).and(0x8fffffff).reinterpretShape(F, 0)).mul(REBIAS).mul(scale).intoArray(out, at);
+        ((FloatVector) h.and(0xffff0000).lanewise(VectorOperators.ASHR, 3).and(0x8fffffff).reinterpretShape(F, 0)).mul(REBIAS).mul(scale).intoArray(out, at + H);
     }
 
     /**

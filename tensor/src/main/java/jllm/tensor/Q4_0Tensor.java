@@ -110,78 +110,78 @@ public final class Q4_0Tensor extends QuantTensor {
         FloatVector lo0 = FloatVector.zero(F), hi0 = lo0, lo1 = lo0, hi1 = lo0, lo2 = lo0, hi2 = lo0, lo3 = lo0, hi3 = lo0;
         for (int b = 0, x = 34 * t * nb; b < nb; b++, x += 34) {
             int step = b * BB * P, g0 = o0 + step + 2 * P, g1 = o1 + step + 2 * P, g2 = o2 + step + 2 * P, g3 = o3 + step + 2 * P;
-            ShortVector s0 = IntVector.broadcast(I, v[x]).reinterpretAsShorts();
+            ShortVector s0 = (ShortVector) IntVector.broadcast(I, v[x]).reinterpretShape(Panels.S, 0);
             ShortVector s1 = s0, s2 = s0, s3 = s0;
             for (int u = 0; u < 8; u++) {
                 int d = 2 * u * P, m = x + 1 + 4 * u;
-                ShortVector m0 = IntVector.broadcast(I, v[m]).reinterpretAsShorts(), m1 = IntVector.broadcast(I, v[m + 1]).reinterpretAsShorts();
-                ShortVector m2 = IntVector.broadcast(I, v[m + 2]).reinterpretAsShorts(), m3 = IntVector.broadcast(I, v[m + 3]).reinterpretAsShorts();
-                ShortVector w = ByteVector.fromArray(B, pk, g0 + d).reinterpretAsShorts(), h = w.lanewise(LSHR, n4);
+                ShortVector m0 = (ShortVector) IntVector.broadcast(I, v[m]).reinterpretShape(Panels.S, 0), m1 = (ShortVector) IntVector.broadcast(I, v[m + 1]).reinterpretShape(Panels.S, 0);
+                ShortVector m2 = (ShortVector) IntVector.broadcast(I, v[m + 2]).reinterpretShape(Panels.S, 0), m3 = (ShortVector) IntVector.broadcast(I, v[m + 3]).reinterpretShape(Panels.S, 0);
+                ShortVector w = (ShortVector) ByteVector.fromArray(B, pk, g0 + d).reinterpretShape(Panels.S, 0), h = w.lanewise(LSHR, n4);
                 s0 = s0.add(w.mul(m0)).add(h.mul(m1));
                 h = h.lanewise(LSHR, n4);
                 s0 = s0.add(h.mul(m2)).add(h.lanewise(LSHR, n4).mul(m3));
-                w = ByteVector.fromArray(B, pk, g1 + d).reinterpretAsShorts();
+                w = (ShortVector) ByteVector.fromArray(B, pk, g1 + d).reinterpretShape(Panels.S, 0);
                 h = w.lanewise(LSHR, n4);
                 s1 = s1.add(w.mul(m0)).add(h.mul(m1));
                 h = h.lanewise(LSHR, n4);
                 s1 = s1.add(h.mul(m2)).add(h.lanewise(LSHR, n4).mul(m3));
-                w = ByteVector.fromArray(B, pk, g2 + d).reinterpretAsShorts();
+                w = (ShortVector) ByteVector.fromArray(B, pk, g2 + d).reinterpretShape(Panels.S, 0);
                 h = w.lanewise(LSHR, n4);
                 s2 = s2.add(w.mul(m0)).add(h.mul(m1));
                 h = h.lanewise(LSHR, n4);
                 s2 = s2.add(h.mul(m2)).add(h.lanewise(LSHR, n4).mul(m3));
-                w = ByteVector.fromArray(B, pk, g3 + d).reinterpretAsShorts();
+                w = (ShortVector) ByteVector.fromArray(B, pk, g3 + d).reinterpretShape(Panels.S, 0);
                 h = w.lanewise(LSHR, n4);
                 s3 = s3.add(w.mul(m0)).add(h.mul(m1));
                 h = h.lanewise(LSHR, n4);
                 s3 = s3.add(h.mul(m2)).add(h.lanewise(LSHR, n4).mul(m3));
             }
             float dx = Float.intBitsToFloat(v[x + 33]);
-            IntVector d0 = ByteVector.fromArray(B, pk, o0 + step).reinterpretAsInts(), d1 = ByteVector.fromArray(B, pk, o1 + step).reinterpretAsInts();
-            IntVector d2 = ByteVector.fromArray(B, pk, o2 + step).reinterpretAsInts(), d3 = ByteVector.fromArray(B, pk, o3 + step).reinterpretAsInts();
-            IntVector i0 = s0.reinterpretAsInts();
-            lo0 = ((FloatVector) i0.lanewise(LSHL, 16).lanewise(ASHR, 16).convert(I2F, 0))
-                    .fma(d0.lanewise(LSHL, 16).lanewise(ASHR, 3).and(0x8fffffff).reinterpretAsFloats().mul(Panels.REBIAS).mul(dx), lo0);
-            hi0 = ((FloatVector) i0.lanewise(ASHR, 16).convert(I2F, 0))
-                    .fma(d0.and(0xffff0000).lanewise(ASHR, 3).and(0x8fffffff).reinterpretAsFloats().mul(Panels.REBIAS).mul(dx), hi0);
-            IntVector i1 = s1.reinterpretAsInts();
-            lo1 = ((FloatVector) i1.lanewise(LSHL, 16).lanewise(ASHR, 16).convert(I2F, 0))
-                    .fma(d1.lanewise(LSHL, 16).lanewise(ASHR, 3).and(0x8fffffff).reinterpretAsFloats().mul(Panels.REBIAS).mul(dx), lo1);
-            hi1 = ((FloatVector) i1.lanewise(ASHR, 16).convert(I2F, 0))
-                    .fma(d1.and(0xffff0000).lanewise(ASHR, 3).and(0x8fffffff).reinterpretAsFloats().mul(Panels.REBIAS).mul(dx), hi1);
-            IntVector i2 = s2.reinterpretAsInts();
-            lo2 = ((FloatVector) i2.lanewise(LSHL, 16).lanewise(ASHR, 16).convert(I2F, 0))
-                    .fma(d2.lanewise(LSHL, 16).lanewise(ASHR, 3).and(0x8fffffff).reinterpretAsFloats().mul(Panels.REBIAS).mul(dx), lo2);
-            hi2 = ((FloatVector) i2.lanewise(ASHR, 16).convert(I2F, 0))
-                    .fma(d2.and(0xffff0000).lanewise(ASHR, 3).and(0x8fffffff).reinterpretAsFloats().mul(Panels.REBIAS).mul(dx), hi2);
-            IntVector i3 = s3.reinterpretAsInts();
-            lo3 = ((FloatVector) i3.lanewise(LSHL, 16).lanewise(ASHR, 16).convert(I2F, 0))
-                    .fma(d3.lanewise(LSHL, 16).lanewise(ASHR, 3).and(0x8fffffff).reinterpretAsFloats().mul(Panels.REBIAS).mul(dx), lo3);
-            hi3 = ((FloatVector) i3.lanewise(ASHR, 16).convert(I2F, 0))
-                    .fma(d3.and(0xffff0000).lanewise(ASHR, 3).and(0x8fffffff).reinterpretAsFloats().mul(Panels.REBIAS).mul(dx), hi3);
+            IntVector d0 = (IntVector) ByteVector.fromArray(B, pk, o0 + step).reinterpretShape(I, 0), d1 = (IntVector) ByteVector.fromArray(B, pk, o1 + step).reinterpretShape(I, 0);
+            IntVector d2 = (IntVector) ByteVector.fromArray(B, pk, o2 + step).reinterpretShape(I, 0), d3 = (IntVector) ByteVector.fromArray(B, pk, o3 + step).reinterpretShape(I, 0);
+            IntVector i0 = (IntVector) s0.reinterpretShape(I, 0);
+            lo0 = ((FloatVector) i0.lanewise(LSHL, 16).lanewise(ASHR, 16).convertShape(I2F, Panels.F, 0))
+                    .fma(((FloatVector) d0.lanewise(LSHL, 16).lanewise(ASHR, 3).and(0x8fffffff).reinterpretShape(Panels.F, 0)).mul(Panels.REBIAS).mul(dx), lo0);
+            hi0 = ((FloatVector) i0.lanewise(ASHR, 16).convertShape(I2F, Panels.F, 0))
+                    .fma(((FloatVector) d0.and(0xffff0000).lanewise(ASHR, 3).and(0x8fffffff).reinterpretShape(Panels.F, 0)).mul(Panels.REBIAS).mul(dx), hi0);
+            IntVector i1 = (IntVector) s1.reinterpretShape(I, 0);
+            lo1 = ((FloatVector) i1.lanewise(LSHL, 16).lanewise(ASHR, 16).convertShape(I2F, Panels.F, 0))
+                    .fma(((FloatVector) d1.lanewise(LSHL, 16).lanewise(ASHR, 3).and(0x8fffffff).reinterpretShape(Panels.F, 0)).mul(Panels.REBIAS).mul(dx), lo1);
+            hi1 = ((FloatVector) i1.lanewise(ASHR, 16).convertShape(I2F, Panels.F, 0))
+                    .fma(((FloatVector) d1.and(0xffff0000).lanewise(ASHR, 3).and(0x8fffffff).reinterpretShape(Panels.F, 0)).mul(Panels.REBIAS).mul(dx), hi1);
+            IntVector i2 = (IntVector) s2.reinterpretShape(I, 0);
+            lo2 = ((FloatVector) i2.lanewise(LSHL, 16).lanewise(ASHR, 16).convertShape(I2F, Panels.F, 0))
+                    .fma(((FloatVector) d2.lanewise(LSHL, 16).lanewise(ASHR, 3).and(0x8fffffff).reinterpretShape(Panels.F, 0)).mul(Panels.REBIAS).mul(dx), lo2);
+            hi2 = ((FloatVector) i2.lanewise(ASHR, 16).convertShape(I2F, Panels.F, 0))
+                    .fma(((FloatVector) d2.and(0xffff0000).lanewise(ASHR, 3).and(0x8fffffff).reinterpretShape(Panels.F, 0)).mul(Panels.REBIAS).mul(dx), hi2);
+            IntVector i3 = (IntVector) s3.reinterpretShape(I, 0);
+            lo3 = ((FloatVector) i3.lanewise(LSHL, 16).lanewise(ASHR, 16).convertShape(I2F, Panels.F, 0))
+                    .fma(((FloatVector) d3.lanewise(LSHL, 16).lanewise(ASHR, 3).and(0x8fffffff).reinterpretShape(Panels.F, 0)).mul(Panels.REBIAS).mul(dx), lo3);
+            hi3 = ((FloatVector) i3.lanewise(ASHR, 16).convertShape(I2F, Panels.F, 0))
+                    .fma(((FloatVector) d3.and(0xffff0000).lanewise(ASHR, 3).and(0x8fffffff).reinterpretShape(Panels.F, 0)).mul(Panels.REBIAS).mul(dx), hi3);
             if (mins >= 0) { // Q4_1: + (8 d + m) dx sum(x codes), as the sums count q - 8 and the values are q d + m
                 FloatVector xs = FloatVector.broadcast(F, dx * a.sum[t * nb + b]), x8 = xs.mul(8f);
                 int mb = mins + 2 * P * b;
-                IntVector m0 = ByteVector.fromArray(B, pk, o0 + mb).reinterpretAsInts();
-                lo0 = m0.lanewise(LSHL, 16).lanewise(ASHR, 3).and(0x8fffffff).reinterpretAsFloats().mul(Panels.REBIAS)
-                        .fma(xs, d0.lanewise(LSHL, 16).lanewise(ASHR, 3).and(0x8fffffff).reinterpretAsFloats().mul(Panels.REBIAS).fma(x8, lo0));
-                hi0 = m0.and(0xffff0000).lanewise(ASHR, 3).and(0x8fffffff).reinterpretAsFloats().mul(Panels.REBIAS)
-                        .fma(xs, d0.and(0xffff0000).lanewise(ASHR, 3).and(0x8fffffff).reinterpretAsFloats().mul(Panels.REBIAS).fma(x8, hi0));
-                IntVector m1 = ByteVector.fromArray(B, pk, o1 + mb).reinterpretAsInts();
-                lo1 = m1.lanewise(LSHL, 16).lanewise(ASHR, 3).and(0x8fffffff).reinterpretAsFloats().mul(Panels.REBIAS)
-                        .fma(xs, d1.lanewise(LSHL, 16).lanewise(ASHR, 3).and(0x8fffffff).reinterpretAsFloats().mul(Panels.REBIAS).fma(x8, lo1));
-                hi1 = m1.and(0xffff0000).lanewise(ASHR, 3).and(0x8fffffff).reinterpretAsFloats().mul(Panels.REBIAS)
-                        .fma(xs, d1.and(0xffff0000).lanewise(ASHR, 3).and(0x8fffffff).reinterpretAsFloats().mul(Panels.REBIAS).fma(x8, hi1));
-                IntVector m2 = ByteVector.fromArray(B, pk, o2 + mb).reinterpretAsInts();
-                lo2 = m2.lanewise(LSHL, 16).lanewise(ASHR, 3).and(0x8fffffff).reinterpretAsFloats().mul(Panels.REBIAS)
-                        .fma(xs, d2.lanewise(LSHL, 16).lanewise(ASHR, 3).and(0x8fffffff).reinterpretAsFloats().mul(Panels.REBIAS).fma(x8, lo2));
-                hi2 = m2.and(0xffff0000).lanewise(ASHR, 3).and(0x8fffffff).reinterpretAsFloats().mul(Panels.REBIAS)
-                        .fma(xs, d2.and(0xffff0000).lanewise(ASHR, 3).and(0x8fffffff).reinterpretAsFloats().mul(Panels.REBIAS).fma(x8, hi2));
-                IntVector m3 = ByteVector.fromArray(B, pk, o3 + mb).reinterpretAsInts();
-                lo3 = m3.lanewise(LSHL, 16).lanewise(ASHR, 3).and(0x8fffffff).reinterpretAsFloats().mul(Panels.REBIAS)
-                        .fma(xs, d3.lanewise(LSHL, 16).lanewise(ASHR, 3).and(0x8fffffff).reinterpretAsFloats().mul(Panels.REBIAS).fma(x8, lo3));
-                hi3 = m3.and(0xffff0000).lanewise(ASHR, 3).and(0x8fffffff).reinterpretAsFloats().mul(Panels.REBIAS)
-                        .fma(xs, d3.and(0xffff0000).lanewise(ASHR, 3).and(0x8fffffff).reinterpretAsFloats().mul(Panels.REBIAS).fma(x8, hi3));
+                IntVector m0 = (IntVector) ByteVector.fromArray(B, pk, o0 + mb).reinterpretShape(I, 0);
+                lo0 = ((FloatVector) m0.lanewise(LSHL, 16).lanewise(ASHR, 3).and(0x8fffffff).reinterpretShape(Panels.F, 0)).mul(Panels.REBIAS)
+                        .fma(xs, ((FloatVector) d0.lanewise(LSHL, 16).lanewise(ASHR, 3).and(0x8fffffff).reinterpretShape(Panels.F, 0)).mul(Panels.REBIAS).fma(x8, lo0));
+                hi0 = ((FloatVector) m0.and(0xffff0000).lanewise(ASHR, 3).and(0x8fffffff).reinterpretShape(Panels.F, 0)).mul(Panels.REBIAS)
+                        .fma(xs, ((FloatVector) d0.and(0xffff0000).lanewise(ASHR, 3).and(0x8fffffff).reinterpretShape(Panels.F, 0)).mul(Panels.REBIAS).fma(x8, hi0));
+                IntVector m1 = (IntVector) ByteVector.fromArray(B, pk, o1 + mb).reinterpretShape(I, 0);
+                lo1 = ((FloatVector) m1.lanewise(LSHL, 16).lanewise(ASHR, 3).and(0x8fffffff).reinterpretShape(Panels.F, 0)).mul(Panels.REBIAS)
+                        .fma(xs, ((FloatVector) d1.lanewise(LSHL, 16).lanewise(ASHR, 3).and(0x8fffffff).reinterpretShape(Panels.F, 0)).mul(Panels.REBIAS).fma(x8, lo1));
+                hi1 = ((FloatVector) m1.and(0xffff0000).lanewise(ASHR, 3).and(0x8fffffff).reinterpretShape(Panels.F, 0)).mul(Panels.REBIAS)
+                        .fma(xs, ((FloatVector) d1.and(0xffff0000).lanewise(ASHR, 3).and(0x8fffffff).reinterpretShape(Panels.F, 0)).mul(Panels.REBIAS).fma(x8, hi1));
+                IntVector m2 = (IntVector) ByteVector.fromArray(B, pk, o2 + mb).reinterpretShape(I, 0);
+                lo2 = ((FloatVector) m2.lanewise(LSHL, 16).lanewise(ASHR, 3).and(0x8fffffff).reinterpretShape(Panels.F, 0)).mul(Panels.REBIAS)
+                        .fma(xs, ((FloatVector) d2.lanewise(LSHL, 16).lanewise(ASHR, 3).and(0x8fffffff).reinterpretShape(Panels.F, 0)).mul(Panels.REBIAS).fma(x8, lo2));
+                hi2 = ((FloatVector) m2.and(0xffff0000).lanewise(ASHR, 3).and(0x8fffffff).reinterpretShape(Panels.F, 0)).mul(Panels.REBIAS)
+                        .fma(xs, ((FloatVector) d2.and(0xffff0000).lanewise(ASHR, 3).and(0x8fffffff).reinterpretShape(Panels.F, 0)).mul(Panels.REBIAS).fma(x8, hi2));
+                IntVector m3 = (IntVector) ByteVector.fromArray(B, pk, o3 + mb).reinterpretShape(I, 0);
+                lo3 = ((FloatVector) m3.lanewise(LSHL, 16).lanewise(ASHR, 3).and(0x8fffffff).reinterpretShape(Panels.F, 0)).mul(Panels.REBIAS)
+                        .fma(xs, ((FloatVector) d3.lanewise(LSHL, 16).lanewise(ASHR, 3).and(0x8fffffff).reinterpretShape(Panels.F, 0)).mul(Panels.REBIAS).fma(x8, lo3));
+                hi3 = ((FloatVector) m3.and(0xffff0000).lanewise(ASHR, 3).and(0x8fffffff).reinterpretShape(Panels.F, 0)).mul(Panels.REBIAS)
+                        .fma(xs, ((FloatVector) d3.and(0xffff0000).lanewise(ASHR, 3).and(0x8fffffff).reinterpretShape(Panels.F, 0)).mul(Panels.REBIAS).fma(x8, hi3));
             }
         }
         lo0.intoArray(acc, 0); hi0.intoArray(acc, H);

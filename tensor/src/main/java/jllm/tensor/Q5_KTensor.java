@@ -146,29 +146,29 @@ public final class Q5_KTensor extends QuantTensor {
         for (int j = 0; j < 8; j++) {
             int e = 4 * (xb + j), x = 2 * Int8Activations.Y5_RUN * (xb + j);
             int g = o + CHUNK * (j >> 1) + 2 * RUN * (j & 1);
-            ShortVector s = IntVector.broadcast(I, Panels.twice(-16 * (sum8[e] + sum8[e + 1]))).reinterpretAsShorts();
-            ShortVector r = IntVector.broadcast(I, Panels.twice(-16 * (sum8[e + 2] + sum8[e + 3]))).reinterpretAsShorts();
+            ShortVector s = (ShortVector) IntVector.broadcast(I, Panels.twice(-16 * (sum8[e] + sum8[e + 1]))).reinterpretShape(S, 0);
+            ShortVector r = (ShortVector) IntVector.broadcast(I, Panels.twice(-16 * (sum8[e + 2] + sum8[e + 3]))).reinterpretShape(S, 0);
             for (int lane = 0; lane < 5; lane++) {
                 int k = LANES[lane];
                 int d = g + 2 * k * P, m = x + 3 * k, n = m + Int8Activations.Y5_RUN;
-                ShortVector l = ByteVector.fromArray(B, pk, d).reinterpretAsShorts(), h = l.lanewise(LSHR, n5);
-                s = s.add(l.mul(IntVector.broadcast(I, y5[m]).reinterpretAsShorts())).add(h.mul(IntVector.broadcast(I, y5[m + 1]).reinterpretAsShorts()));
+                ShortVector l = (ShortVector) ByteVector.fromArray(B, pk, d).reinterpretShape(S, 0), h = l.lanewise(LSHR, n5);
+                s = s.add(l.mul((ShortVector) IntVector.broadcast(I, y5[m]).reinterpretShape(S, 0))).add(h.mul((ShortVector) IntVector.broadcast(I, y5[m + 1]).reinterpretShape(S, 0)));
                 h = h.lanewise(LSHR, n5);
-                s = s.add(h.mul(IntVector.broadcast(I, y5[m + 2]).reinterpretAsShorts())).add(h.lanewise(LSHR, n5).mul(IntVector.broadcast(I, y5[x + 16 + k]).reinterpretAsShorts()));
-                l = ByteVector.fromArray(B, pk, d + RUN).reinterpretAsShorts();
+                s = s.add(h.mul((ShortVector) IntVector.broadcast(I, y5[m + 2]).reinterpretShape(S, 0))).add(h.lanewise(LSHR, n5).mul((ShortVector) IntVector.broadcast(I, y5[x + 16 + k]).reinterpretShape(S, 0)));
+                l = (ShortVector) ByteVector.fromArray(B, pk, d + RUN).reinterpretShape(S, 0);
                 h = l.lanewise(LSHR, n5);
-                r = r.add(l.mul(IntVector.broadcast(I, y5[n]).reinterpretAsShorts())).add(h.mul(IntVector.broadcast(I, y5[n + 1]).reinterpretAsShorts()));
+                r = r.add(l.mul((ShortVector) IntVector.broadcast(I, y5[n]).reinterpretShape(S, 0))).add(h.mul((ShortVector) IntVector.broadcast(I, y5[n + 1]).reinterpretShape(S, 0)));
                 h = h.lanewise(LSHR, n5);
-                r = r.add(h.mul(IntVector.broadcast(I, y5[n + 2]).reinterpretAsShorts())).add(h.lanewise(LSHR, n5).mul(IntVector.broadcast(I, y5[x + Int8Activations.Y5_RUN + 16 + k]).reinterpretAsShorts()));
+                r = r.add(h.mul((ShortVector) IntVector.broadcast(I, y5[n + 2]).reinterpretShape(S, 0))).add(h.lanewise(LSHR, n5).mul((ShortVector) IntVector.broadcast(I, y5[x + Int8Activations.Y5_RUN + 16 + k]).reinterpretShape(S, 0)));
             }
             int sx = 16 * a.sum[xb + j];
             float dx = a.d[xb + j];
-            IntVector i = s.reinterpretAsInts(), q = r.reinterpretAsInts();
-            IntVector v = ByteVector.fromArray(B, pk, o + MINS.scale(j)).reinterpretAsInts();
-            uLo = ((FloatVector) i.lanewise(LSHL, 16).lanewise(ASHR, 16).add(q.lanewise(LSHL, 16).lanewise(ASHR, 16)).add(sx).convert(I2F, 0)).mul(dx)
-                    .fma((FloatVector) v.and(0xff).convert(I2F, 0), uLo);
-            uHi = ((FloatVector) i.lanewise(ASHR, 16).add(q.lanewise(ASHR, 16)).add(sx).convert(I2F, 0)).mul(dx)
-                    .fma((FloatVector) v.lanewise(LSHR, 16).and(0xff).convert(I2F, 0), uHi);
+            IntVector i = (IntVector) s.reinterpretShape(I, 0), q = (IntVector) r.reinterpretShape(I, 0);
+            IntVector v = (IntVector) ByteVector.fromArray(B, pk, o + MINS.scale(j)).reinterpretShape(I, 0);
+            uLo = ((FloatVector) i.lanewise(LSHL, 16).lanewise(ASHR, 16).add(q.lanewise(LSHL, 16).lanewise(ASHR, 16)).add(sx).convertShape(I2F, F, 0)).mul(dx)
+                    .fma((FloatVector) v.and(0xff).convertShape(I2F, F, 0), uLo);
+            uHi = ((FloatVector) i.lanewise(ASHR, 16).add(q.lanewise(ASHR, 16)).add(sx).convertShape(I2F, F, 0)).mul(dx)
+                    .fma((FloatVector) v.lanewise(LSHR, 16).and(0xff).convertShape(I2F, F, 0), uHi);
         }
         uLo.intoArray(acc, P);
         uHi.intoArray(acc, P + H);
@@ -212,12 +212,12 @@ public final class Q5_KTensor extends QuantTensor {
                 FloatVector zero = FloatVector.zero(F); // sub-block 0 writes u: zeroing it first with Arrays.fill cost 4-5%
                 for (int p = 0; p < 4; p++) {
                     int op = p == 0 ? o0 : p == 1 ? o1 : p == 2 ? o2 : o3;
-                    IntVector i = ShortVector.fromArray(S, sums, p * P).reinterpretAsInts(), k = ShortVector.fromArray(S, sums, 4 * P + p * P).reinterpretAsInts();
-                    IntVector v = ByteVector.fromArray(B, pk, op + sc).reinterpretAsInts();
-                    ((FloatVector) i.lanewise(LSHL, 16).lanewise(ASHR, 16).add(k.lanewise(LSHL, 16).lanewise(ASHR, 16)).add(sx).convert(I2F, 0)).mul(dx)
-                            .fma((FloatVector) v.and(0xff).convert(I2F, 0), j == 0 ? zero : FloatVector.fromArray(F, u, p * P)).intoArray(u, p * P);
-                    ((FloatVector) i.lanewise(ASHR, 16).add(k.lanewise(ASHR, 16)).add(sx).convert(I2F, 0)).mul(dx)
-                            .fma((FloatVector) v.lanewise(LSHR, 16).and(0xff).convert(I2F, 0), j == 0 ? zero : FloatVector.fromArray(F, u, p * P + H)).intoArray(u, p * P + H);
+                    IntVector i = (IntVector) ShortVector.fromArray(S, sums, p * P).reinterpretShape(I, 0), k = (IntVector) ShortVector.fromArray(S, sums, 4 * P + p * P).reinterpretShape(I, 0);
+                    IntVector v = (IntVector) ByteVector.fromArray(B, pk, op + sc).reinterpretShape(I, 0);
+                    ((FloatVector) i.lanewise(LSHL, 16).lanewise(ASHR, 16).add(k.lanewise(LSHL, 16).lanewise(ASHR, 16)).add(sx).convertShape(I2F, F, 0)).mul(dx)
+                            .fma((FloatVector) v.and(0xff).convertShape(I2F, F, 0), j == 0 ? zero : FloatVector.fromArray(F, u, p * P)).intoArray(u, p * P);
+                    ((FloatVector) i.lanewise(ASHR, 16).add(k.lanewise(ASHR, 16)).add(sx).convertShape(I2F, F, 0)).mul(dx)
+                            .fma((FloatVector) v.lanewise(LSHR, 16).and(0xff).convertShape(I2F, F, 0), j == 0 ? zero : FloatVector.fromArray(F, u, p * P + H)).intoArray(u, p * P + H);
                 }
             }
             KBlocks.endBlock(MINS, pk, o0 + ob, a, xb, acc, 0, u, 0);

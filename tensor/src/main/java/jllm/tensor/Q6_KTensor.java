@@ -193,32 +193,32 @@ public final class Q6_KTensor extends QuantTensor {
                 ShortVector A = ShortVector.fromMemorySegment(S, pk, g, LE);
                 ShortVector B = ShortVector.fromMemorySegment(S, pk, g + 2L * P, LE);
                 ShortVector C = ShortVector.fromMemorySegment(S, pk, g + 4L * P, LE);
-                ShortVector pa = A.mul(IntVector.broadcast(I, y6[w]).reinterpretAsShorts())
-                        .add(A.lanewise(LSHR, 6).mul(IntVector.broadcast(I, y6[w + 1]).reinterpretAsShorts()))
-                        .add(A.lanewise(LSHR, 12).mul(IntVector.broadcast(I, y6[w + 2]).reinterpretAsShorts()));
-                ShortVector pb = B.mul(IntVector.broadcast(I, y6[w + 3]).reinterpretAsShorts())
-                        .add(B.lanewise(LSHR, 6).mul(IntVector.broadcast(I, y6[w + 4]).reinterpretAsShorts()))
-                        .add(B.lanewise(LSHR, 12).mul(IntVector.broadcast(I, y6[w + 5]).reinterpretAsShorts()));
-                ShortVector pc = C.mul(IntVector.broadcast(I, y6[w + 6]).reinterpretAsShorts())
-                        .add(C.lanewise(LSHR, 6).mul(IntVector.broadcast(I, y6[w + 7]).reinterpretAsShorts()))
-                        .add(C.lanewise(LSHR, 12).mul(IntVector.broadcast(I, y6[w + 16]).reinterpretAsShorts()))
-                        .add(C.lanewise(LSHR, 14).mul(IntVector.broadcast(I, y6[w + 17]).reinterpretAsShorts()));
-                ShortVector r1 = IntVector.broadcast(I, y6[w + 20]).reinterpretAsShorts().add(pa).add(pb.add(pc));
+                ShortVector pa = A.mul((ShortVector) IntVector.broadcast(I, y6[w]).reinterpretShape(S, 0))
+                        .add(A.lanewise(LSHR, 6).mul((ShortVector) IntVector.broadcast(I, y6[w + 1]).reinterpretShape(S, 0)))
+                        .add(A.lanewise(LSHR, 12).mul((ShortVector) IntVector.broadcast(I, y6[w + 2]).reinterpretShape(S, 0)));
+                ShortVector pb = B.mul((ShortVector) IntVector.broadcast(I, y6[w + 3]).reinterpretShape(S, 0))
+                        .add(B.lanewise(LSHR, 6).mul((ShortVector) IntVector.broadcast(I, y6[w + 4]).reinterpretShape(S, 0)))
+                        .add(B.lanewise(LSHR, 12).mul((ShortVector) IntVector.broadcast(I, y6[w + 5]).reinterpretShape(S, 0)));
+                ShortVector pc = C.mul((ShortVector) IntVector.broadcast(I, y6[w + 6]).reinterpretShape(S, 0))
+                        .add(C.lanewise(LSHR, 6).mul((ShortVector) IntVector.broadcast(I, y6[w + 7]).reinterpretShape(S, 0)))
+                        .add(C.lanewise(LSHR, 12).mul((ShortVector) IntVector.broadcast(I, y6[w + 16]).reinterpretShape(S, 0)))
+                        .add(C.lanewise(LSHR, 14).mul((ShortVector) IntVector.broadcast(I, y6[w + 17]).reinterpretShape(S, 0)));
+                ShortVector r1 = ((ShortVector) IntVector.broadcast(I, y6[w + 20]).reinterpretShape(S, 0)).add(pa).add(pb.add(pc));
                 ShortVector A2 = ShortVector.fromMemorySegment(S, pk, g + 6L * P, LE);
                 ShortVector B2 = ShortVector.fromMemorySegment(S, pk, g + 8L * P, LE);
                 ShortVector C2 = ShortVector.fromMemorySegment(S, pk, g + 10L * P, LE);
-                ShortVector qa = A2.mul(IntVector.broadcast(I, y6[w + 8]).reinterpretAsShorts())
-                        .add(A2.lanewise(LSHR, 6).mul(IntVector.broadcast(I, y6[w + 9]).reinterpretAsShorts()))
-                        .add(A2.lanewise(LSHR, 12).mul(IntVector.broadcast(I, y6[w + 10]).reinterpretAsShorts()));
-                ShortVector qb = B2.mul(IntVector.broadcast(I, y6[w + 11]).reinterpretAsShorts())
-                        .add(B2.lanewise(LSHR, 6).mul(IntVector.broadcast(I, y6[w + 12]).reinterpretAsShorts()))
-                        .add(B2.lanewise(LSHR, 12).mul(IntVector.broadcast(I, y6[w + 13]).reinterpretAsShorts()));
-                ShortVector qc = C2.mul(IntVector.broadcast(I, y6[w + 14]).reinterpretAsShorts())
-                        .add(C2.lanewise(LSHR, 6).mul(IntVector.broadcast(I, y6[w + 15]).reinterpretAsShorts()))
-                        .add(C2.lanewise(LSHR, 12).mul(IntVector.broadcast(I, y6[w + 18]).reinterpretAsShorts()))
-                        .add(C2.lanewise(LSHR, 14).mul(IntVector.broadcast(I, y6[w + 19]).reinterpretAsShorts()));
-                ShortVector r2 = IntVector.broadcast(I, y6[w + 21]).reinterpretAsShorts().add(qa).add(qb.add(qc));
-                IntVector i1 = r1.reinterpretAsInts(), i2 = r2.reinterpretAsInts();
+                ShortVector qa = A2.mul((ShortVector) IntVector.broadcast(I, y6[w + 8]).reinterpretShape(S, 0))
+                        .add(A2.lanewise(LSHR, 6).mul((ShortVector) IntVector.broadcast(I, y6[w + 9]).reinterpretShape(S, 0)))
+                        .add(A2.lanewise(LSHR, 12).mul((ShortVector) IntVector.broadcast(I, y6[w + 10]).reinterpretShape(S, 0)));
+                ShortVector qb = B2.mul((ShortVector) IntVector.broadcast(I, y6[w + 11]).reinterpretShape(S, 0))
+                        .add(B2.lanewise(LSHR, 6).mul((ShortVector) IntVector.broadcast(I, y6[w + 12]).reinterpretShape(S, 0)))
+                        .add(B2.lanewise(LSHR, 12).mul((ShortVector) IntVector.broadcast(I, y6[w + 13]).reinterpretShape(S, 0)));
+                ShortVector qc = C2.mul((ShortVector) IntVector.broadcast(I, y6[w + 14]).reinterpretShape(S, 0))
+                        .add(C2.lanewise(LSHR, 6).mul((ShortVector) IntVector.broadcast(I, y6[w + 15]).reinterpretShape(S, 0)))
+                        .add(C2.lanewise(LSHR, 12).mul((ShortVector) IntVector.broadcast(I, y6[w + 18]).reinterpretShape(S, 0)))
+                        .add(C2.lanewise(LSHR, 14).mul((ShortVector) IntVector.broadcast(I, y6[w + 19]).reinterpretShape(S, 0)));
+                ShortVector r2 = ((ShortVector) IntVector.broadcast(I, y6[w + 21]).reinterpretShape(S, 0)).add(qa).add(qb.add(qc));
+                IntVector i1 = (IntVector) r1.reinterpretShape(I, 0), i2 = (IntVector) r2.reinterpretShape(I, 0);
                 loA = loB;
                 hiA = hiB;
                 loB = i1.lanewise(LSHL, 16).lanewise(ASHR, 16).add(i2.lanewise(LSHL, 16).lanewise(ASHR, 16));
@@ -228,14 +228,14 @@ public final class Q6_KTensor extends QuantTensor {
             // sub-blocks 2c (A) and 2c + 1 (B); their scales follow the chunk's codes, at g now
             float dx = Float.intBitsToFloat(y6[blk + 44]);
             IntVector v = IntVector.fromMemorySegment(I, pk, g, LE);
-            uLo = ((FloatVector) loA.convert(I2F, 0)).mul(dx).fma((FloatVector) v.lanewise(LSHL, 24).lanewise(ASHR, 24).convert(I2F, 0), uLo);
-            uHi = ((FloatVector) hiA.convert(I2F, 0)).mul(dx).fma((FloatVector) v.lanewise(LSHL, 8).lanewise(ASHR, 24).convert(I2F, 0), uHi);
-            uLo = ((FloatVector) loB.convert(I2F, 0)).mul(dx).fma((FloatVector) v.lanewise(LSHL, 16).lanewise(ASHR, 24).convert(I2F, 0), uLo);
-            uHi = ((FloatVector) hiB.convert(I2F, 0)).mul(dx).fma((FloatVector) v.lanewise(ASHR, 24).convert(I2F, 0), uHi);
+            uLo = ((FloatVector) loA.convertShape(I2F, Panels.F, 0)).mul(dx).fma((FloatVector) v.lanewise(LSHL, 24).lanewise(ASHR, 24).convertShape(I2F, Panels.F, 0), uLo);
+            uHi = ((FloatVector) hiA.convertShape(I2F, Panels.F, 0)).mul(dx).fma((FloatVector) v.lanewise(LSHL, 8).lanewise(ASHR, 24).convertShape(I2F, Panels.F, 0), uHi);
+            uLo = ((FloatVector) loB.convertShape(I2F, Panels.F, 0)).mul(dx).fma((FloatVector) v.lanewise(LSHL, 16).lanewise(ASHR, 24).convertShape(I2F, Panels.F, 0), uLo);
+            uHi = ((FloatVector) hiB.convertShape(I2F, Panels.F, 0)).mul(dx).fma((FloatVector) v.lanewise(ASHR, 24).convertShape(I2F, Panels.F, 0), uHi);
         }
         IntVector d = IntVector.fromMemorySegment(I, pk, o + D, LE);
-        FloatVector dLo = d.lanewise(LSHL, 16).lanewise(ASHR, 3).and(0x8fffffff).reinterpretAsFloats().mul(Panels.REBIAS);
-        FloatVector dHi = d.and(0xffff0000).lanewise(ASHR, 3).and(0x8fffffff).reinterpretAsFloats().mul(Panels.REBIAS);
+        FloatVector dLo = ((FloatVector) d.lanewise(LSHL, 16).lanewise(ASHR, 3).and(0x8fffffff).reinterpretShape(Panels.F, 0)).mul(Panels.REBIAS);
+        FloatVector dHi = ((FloatVector) d.and(0xffff0000).lanewise(ASHR, 3).and(0x8fffffff).reinterpretShape(Panels.F, 0)).mul(Panels.REBIAS);
         dLo.fma(uLo, FloatVector.fromArray(F, acc, 0)).intoArray(acc, 0);
         dHi.fma(uHi, FloatVector.fromArray(F, acc, H)).intoArray(acc, H);
     }
@@ -260,20 +260,20 @@ public final class Q6_KTensor extends QuantTensor {
      * (`bench kernels` f16 37-41% after q6_k's prefill, 78-90% without; Intel Xeon, twenty-ninth round).
      */
     private static ShortVector lanes(byte[] arr, MemorySegment seg, long off) {
-        return arr != null ? ByteVector.fromArray(Panels.B, arr, (int) off).reinterpretAsShorts() : ShortVector.fromMemorySegment(S, seg, off, LE);
+        return arr != null ? ((ShortVector) ByteVector.fromArray(Panels.B, arr, (int) off).reinterpretShape(S, 0)) : ShortVector.fromMemorySegment(S, seg, off, LE);
     }
 
     /** Per sub-block j: {@code d sc_j}, rows [0, P/2) at {@code sc[2 j H ..]}, rows [P/2, P) after them. */
     private static void expandScales(byte[] arr, MemorySegment pk, long o, float[] sc) {
-        IntVector d = lanes(arr, pk, o + D).reinterpretAsInts();
-        FloatVector dLo = d.lanewise(LSHL, 16).lanewise(ASHR, 3).and(0x8fffffff).reinterpretAsFloats().mul(Panels.REBIAS);
-        FloatVector dHi = d.and(0xffff0000).lanewise(ASHR, 3).and(0x8fffffff).reinterpretAsFloats().mul(Panels.REBIAS);
+        IntVector d = (IntVector) lanes(arr, pk, o + D).reinterpretShape(I, 0);
+        FloatVector dLo = ((FloatVector) d.lanewise(LSHL, 16).lanewise(ASHR, 3).and(0x8fffffff).reinterpretShape(Panels.F, 0)).mul(Panels.REBIAS);
+        FloatVector dHi = ((FloatVector) d.and(0xffff0000).lanewise(ASHR, 3).and(0x8fffffff).reinterpretShape(Panels.F, 0)).mul(Panels.REBIAS);
         for (int i = 0; i < 8; i++) {
-            IntVector v = lanes(arr, pk, o + scalesAt(i)).reinterpretAsInts();
-            dLo.mul((FloatVector) v.lanewise(LSHL, 24).lanewise(ASHR, 24).convert(I2F, 0)).intoArray(sc, 4 * i * H);
-            dHi.mul((FloatVector) v.lanewise(LSHL, 8).lanewise(ASHR, 24).convert(I2F, 0)).intoArray(sc, (4 * i + 1) * H);
-            dLo.mul((FloatVector) v.lanewise(LSHL, 16).lanewise(ASHR, 24).convert(I2F, 0)).intoArray(sc, (4 * i + 2) * H);
-            dHi.mul((FloatVector) v.lanewise(ASHR, 24).convert(I2F, 0)).intoArray(sc, (4 * i + 3) * H);
+            IntVector v = (IntVector) lanes(arr, pk, o + scalesAt(i)).reinterpretShape(I, 0);
+            dLo.mul((FloatVector) v.lanewise(LSHL, 24).lanewise(ASHR, 24).convertShape(I2F, Panels.F, 0)).intoArray(sc, 4 * i * H);
+            dHi.mul((FloatVector) v.lanewise(LSHL, 8).lanewise(ASHR, 24).convertShape(I2F, Panels.F, 0)).intoArray(sc, (4 * i + 1) * H);
+            dLo.mul((FloatVector) v.lanewise(LSHL, 16).lanewise(ASHR, 24).convertShape(I2F, Panels.F, 0)).intoArray(sc, (4 * i + 2) * H);
+            dHi.mul((FloatVector) v.lanewise(ASHR, 24).convertShape(I2F, Panels.F, 0)).intoArray(sc, (4 * i + 3) * H);
         }
     }
 
@@ -296,9 +296,9 @@ public final class Q6_KTensor extends QuantTensor {
             a.lanewise(LSHR, 12).or(c.lanewise(LSHR, 12).and((short) 3).lanewise(LSHL, 4)).intoArray(t, 2 * P);
             b.lanewise(LSHR, 12).or(c.lanewise(LSHR, 14).lanewise(LSHL, 4)).intoArray(t, 5 * P);
             for (int i = 0; i < 8; i++) {
-                IntVector q = ShortVector.fromArray(S, t, i * P).sub((short) 32).reinterpretAsInts();
-                dLo.mul((FloatVector) q.lanewise(LSHL, 16).lanewise(ASHR, 16).convert(I2F, 0)).intoArray(wk, (k + i) * P);
-                dHi.mul((FloatVector) q.lanewise(ASHR, 16).convert(I2F, 0)).intoArray(wk, (k + i) * P + H);
+                IntVector q = (IntVector) ShortVector.fromArray(S, t, i * P).sub((short) 32).reinterpretShape(I, 0);
+                dLo.mul((FloatVector) q.lanewise(LSHL, 16).lanewise(ASHR, 16).convertShape(I2F, Panels.F, 0)).intoArray(wk, (k + i) * P);
+                dHi.mul((FloatVector) q.lanewise(ASHR, 16).convertShape(I2F, Panels.F, 0)).intoArray(wk, (k + i) * P + H);
             }
         }
     }
@@ -328,78 +328,78 @@ public final class Q6_KTensor extends QuantTensor {
             int xb = t * a.blocks + 8 * b, blk = b * SBB * P;
             for (int k = 0; k < 4; k++) {
                 int ok = (k == 0 ? o0 : k == 1 ? o1 : k == 2 ? o2 : o3) + blk;
-                IntVector d = ByteVector.fromArray(Panels.B, pk, ok + D).reinterpretAsInts();
-                FloatVector dLo = d.lanewise(LSHL, 16).lanewise(ASHR, 3).and(0x8fffffff).reinterpretAsFloats().mul(Panels.REBIAS);
-                FloatVector dHi = d.and(0xffff0000).lanewise(ASHR, 3).and(0x8fffffff).reinterpretAsFloats().mul(Panels.REBIAS);
+                IntVector d = (IntVector) ByteVector.fromArray(Panels.B, pk, ok + D).reinterpretShape(I, 0);
+                FloatVector dLo = ((FloatVector) d.lanewise(LSHL, 16).lanewise(ASHR, 3).and(0x8fffffff).reinterpretShape(Panels.F, 0)).mul(Panels.REBIAS);
+                FloatVector dHi = ((FloatVector) d.and(0xffff0000).lanewise(ASHR, 3).and(0x8fffffff).reinterpretShape(Panels.F, 0)).mul(Panels.REBIAS);
                 for (int c = 0; c < 8; c++) {
                     float dx = Float.intBitsToFloat(v[Int8Activations.LANES6_BLOCK * (xb + c) + 4 * Int8Activations.LANES6_RUN]);
-                    IntVector m = ByteVector.fromArray(Panels.B, pk, ok + scalesAt(c)).reinterpretAsInts();
+                    IntVector m = (IntVector) ByteVector.fromArray(Panels.B, pk, ok + scalesAt(c)).reinterpretShape(I, 0);
                     int so = (16 * k + 2 * c) * P;
-                    ((FloatVector) m.lanewise(LSHL, 24).lanewise(ASHR, 24).convert(I2F, 0)).mul(dx).mul(dLo).intoArray(sc, so);
-                    ((FloatVector) m.lanewise(LSHL, 8).lanewise(ASHR, 24).convert(I2F, 0)).mul(dx).mul(dHi).intoArray(sc, so + H);
-                    ((FloatVector) m.lanewise(LSHL, 16).lanewise(ASHR, 24).convert(I2F, 0)).mul(dx).mul(dLo).intoArray(sc, so + P);
-                    ((FloatVector) m.lanewise(ASHR, 24).convert(I2F, 0)).mul(dx).mul(dHi).intoArray(sc, so + P + H);
+                    ((FloatVector) m.lanewise(LSHL, 24).lanewise(ASHR, 24).convertShape(I2F, Panels.F, 0)).mul(dx).mul(dLo).intoArray(sc, so);
+                    ((FloatVector) m.lanewise(LSHL, 8).lanewise(ASHR, 24).convertShape(I2F, Panels.F, 0)).mul(dx).mul(dHi).intoArray(sc, so + H);
+                    ((FloatVector) m.lanewise(LSHL, 16).lanewise(ASHR, 24).convertShape(I2F, Panels.F, 0)).mul(dx).mul(dLo).intoArray(sc, so + P);
+                    ((FloatVector) m.lanewise(ASHR, 24).convertShape(I2F, Panels.F, 0)).mul(dx).mul(dHi).intoArray(sc, so + P + H);
                 }
             }
             for (int r = 0; r < 32; r++) {
                 // run r: columns 8r .. 8r + 7 of the block, sub-block r / 2, x block r / 4
                 int h = Int8Activations.LANES6_BLOCK * (xb + (r >> 2)) + Int8Activations.LANES6_RUN * (r & 3), g = blk + CODES + RUN * r;
                 int n6 = RUN_CONSTANTS[0], n2 = RUN_CONSTANTS[1], lanes = RUN_CONSTANTS[2];
-                ShortVector s0 = IntVector.broadcast(I, v[h + 10]).reinterpretAsShorts();
+                ShortVector s0 = (ShortVector) IntVector.broadcast(I, v[h + 10]).reinterpretShape(S, 0);
                 ShortVector s1 = s0, s2 = s0, s3 = s0;
                 for (int q = 0; q < lanes; q++) {  // lanes A and B: the lane and its shifts by 6 and 12
                     int d = g + 2 * P * q, m = h + 3 * q;
-                    ShortVector m0 = IntVector.broadcast(I, v[m]).reinterpretAsShorts(), m1 = IntVector.broadcast(I, v[m + 1]).reinterpretAsShorts();
-                    ShortVector m2 = IntVector.broadcast(I, v[m + 2]).reinterpretAsShorts();
-                    ShortVector w = ByteVector.fromArray(Panels.B, pk, o0 + d).reinterpretAsShorts(), u = w.lanewise(LSHR, n6);
+                    ShortVector m0 = (ShortVector) IntVector.broadcast(I, v[m]).reinterpretShape(S, 0), m1 = (ShortVector) IntVector.broadcast(I, v[m + 1]).reinterpretShape(S, 0);
+                    ShortVector m2 = (ShortVector) IntVector.broadcast(I, v[m + 2]).reinterpretShape(S, 0);
+                    ShortVector w = (ShortVector) ByteVector.fromArray(Panels.B, pk, o0 + d).reinterpretShape(S, 0), u = w.lanewise(LSHR, n6);
                     s0 = s0.add(w.mul(m0)).add(u.mul(m1)).add(u.lanewise(LSHR, n6).mul(m2));
-                    w = ByteVector.fromArray(Panels.B, pk, o1 + d).reinterpretAsShorts();
+                    w = (ShortVector) ByteVector.fromArray(Panels.B, pk, o1 + d).reinterpretShape(S, 0);
                     u = w.lanewise(LSHR, n6);
                     s1 = s1.add(w.mul(m0)).add(u.mul(m1)).add(u.lanewise(LSHR, n6).mul(m2));
-                    w = ByteVector.fromArray(Panels.B, pk, o2 + d).reinterpretAsShorts();
+                    w = (ShortVector) ByteVector.fromArray(Panels.B, pk, o2 + d).reinterpretShape(S, 0);
                     u = w.lanewise(LSHR, n6);
                     s2 = s2.add(w.mul(m0)).add(u.mul(m1)).add(u.lanewise(LSHR, n6).mul(m2));
-                    w = ByteVector.fromArray(Panels.B, pk, o3 + d).reinterpretAsShorts();
+                    w = (ShortVector) ByteVector.fromArray(Panels.B, pk, o3 + d).reinterpretShape(S, 0);
                     u = w.lanewise(LSHR, n6);
                     s3 = s3.add(w.mul(m0)).add(u.mul(m1)).add(u.lanewise(LSHR, n6).mul(m2));
                 }
                 {  // lane C: the lane and its shifts by 6, 12 and 14
                     int d = g + 4 * P, m = h + 6;
-                    ShortVector m0 = IntVector.broadcast(I, v[m]).reinterpretAsShorts(), m1 = IntVector.broadcast(I, v[m + 1]).reinterpretAsShorts();
-                    ShortVector m2 = IntVector.broadcast(I, v[m + 2]).reinterpretAsShorts(), m3 = IntVector.broadcast(I, v[m + 3]).reinterpretAsShorts();
-                    ShortVector w = ByteVector.fromArray(Panels.B, pk, o0 + d).reinterpretAsShorts(), u = w.lanewise(LSHR, n6);
+                    ShortVector m0 = (ShortVector) IntVector.broadcast(I, v[m]).reinterpretShape(S, 0), m1 = (ShortVector) IntVector.broadcast(I, v[m + 1]).reinterpretShape(S, 0);
+                    ShortVector m2 = (ShortVector) IntVector.broadcast(I, v[m + 2]).reinterpretShape(S, 0), m3 = (ShortVector) IntVector.broadcast(I, v[m + 3]).reinterpretShape(S, 0);
+                    ShortVector w = (ShortVector) ByteVector.fromArray(Panels.B, pk, o0 + d).reinterpretShape(S, 0), u = w.lanewise(LSHR, n6);
                     s0 = s0.add(w.mul(m0)).add(u.mul(m1));
                     u = u.lanewise(LSHR, n6);
                     s0 = s0.add(u.mul(m2)).add(u.lanewise(LSHR, n2).mul(m3));
-                    w = ByteVector.fromArray(Panels.B, pk, o1 + d).reinterpretAsShorts();
+                    w = (ShortVector) ByteVector.fromArray(Panels.B, pk, o1 + d).reinterpretShape(S, 0);
                     u = w.lanewise(LSHR, n6);
                     s1 = s1.add(w.mul(m0)).add(u.mul(m1));
                     u = u.lanewise(LSHR, n6);
                     s1 = s1.add(u.mul(m2)).add(u.lanewise(LSHR, n2).mul(m3));
-                    w = ByteVector.fromArray(Panels.B, pk, o2 + d).reinterpretAsShorts();
+                    w = (ShortVector) ByteVector.fromArray(Panels.B, pk, o2 + d).reinterpretShape(S, 0);
                     u = w.lanewise(LSHR, n6);
                     s2 = s2.add(w.mul(m0)).add(u.mul(m1));
                     u = u.lanewise(LSHR, n6);
                     s2 = s2.add(u.mul(m2)).add(u.lanewise(LSHR, n2).mul(m3));
-                    w = ByteVector.fromArray(Panels.B, pk, o3 + d).reinterpretAsShorts();
+                    w = (ShortVector) ByteVector.fromArray(Panels.B, pk, o3 + d).reinterpretShape(S, 0);
                     u = w.lanewise(LSHR, n6);
                     s3 = s3.add(w.mul(m0)).add(u.mul(m1));
                     u = u.lanewise(LSHR, n6);
                     s3 = s3.add(u.mul(m2)).add(u.lanewise(LSHR, n2).mul(m3));
                 }
                 int so = (r >> 1) * P;
-                IntVector i0 = s0.reinterpretAsInts();
-                lo0 = ((FloatVector) i0.lanewise(LSHL, 16).lanewise(ASHR, 16).convert(I2F, 0)).fma(FloatVector.fromArray(F, sc, so), lo0);
-                hi0 = ((FloatVector) i0.lanewise(ASHR, 16).convert(I2F, 0)).fma(FloatVector.fromArray(F, sc, so + H), hi0);
-                IntVector i1 = s1.reinterpretAsInts();
-                lo1 = ((FloatVector) i1.lanewise(LSHL, 16).lanewise(ASHR, 16).convert(I2F, 0)).fma(FloatVector.fromArray(F, sc, so + 16 * P), lo1);
-                hi1 = ((FloatVector) i1.lanewise(ASHR, 16).convert(I2F, 0)).fma(FloatVector.fromArray(F, sc, so + 16 * P + H), hi1);
-                IntVector i2 = s2.reinterpretAsInts();
-                lo2 = ((FloatVector) i2.lanewise(LSHL, 16).lanewise(ASHR, 16).convert(I2F, 0)).fma(FloatVector.fromArray(F, sc, so + 32 * P), lo2);
-                hi2 = ((FloatVector) i2.lanewise(ASHR, 16).convert(I2F, 0)).fma(FloatVector.fromArray(F, sc, so + 32 * P + H), hi2);
-                IntVector i3 = s3.reinterpretAsInts();
-                lo3 = ((FloatVector) i3.lanewise(LSHL, 16).lanewise(ASHR, 16).convert(I2F, 0)).fma(FloatVector.fromArray(F, sc, so + 48 * P), lo3);
-                hi3 = ((FloatVector) i3.lanewise(ASHR, 16).convert(I2F, 0)).fma(FloatVector.fromArray(F, sc, so + 48 * P + H), hi3);
+                IntVector i0 = (IntVector) s0.reinterpretShape(I, 0);
+                lo0 = ((FloatVector) i0.lanewise(LSHL, 16).lanewise(ASHR, 16).convertShape(I2F, Panels.F, 0)).fma(FloatVector.fromArray(F, sc, so), lo0);
+                hi0 = ((FloatVector) i0.lanewise(ASHR, 16).convertShape(I2F, Panels.F, 0)).fma(FloatVector.fromArray(F, sc, so + H), hi0);
+                IntVector i1 = (IntVector) s1.reinterpretShape(I, 0);
+                lo1 = ((FloatVector) i1.lanewise(LSHL, 16).lanewise(ASHR, 16).convertShape(I2F, Panels.F, 0)).fma(FloatVector.fromArray(F, sc, so + 16 * P), lo1);
+                hi1 = ((FloatVector) i1.lanewise(ASHR, 16).convertShape(I2F, Panels.F, 0)).fma(FloatVector.fromArray(F, sc, so + 16 * P + H), hi1);
+                IntVector i2 = (IntVector) s2.reinterpretShape(I, 0);
+                lo2 = ((FloatVector) i2.lanewise(LSHL, 16).lanewise(ASHR, 16).convertShape(I2F, Panels.F, 0)).fma(FloatVector.fromArray(F, sc, so + 32 * P), lo2);
+                hi2 = ((FloatVector) i2.lanewise(ASHR, 16).convertShape(I2F, Panels.F, 0)).fma(FloatVector.fromArray(F, sc, so + 32 * P + H), hi2);
+                IntVector i3 = (IntVector) s3.reinterpretShape(I, 0);
+                lo3 = ((FloatVector) i3.lanewise(LSHL, 16).lanewise(ASHR, 16).convertShape(I2F, Panels.F, 0)).fma(FloatVector.fromArray(F, sc, so + 48 * P), lo3);
+                hi3 = ((FloatVector) i3.lanewise(ASHR, 16).convertShape(I2F, Panels.F, 0)).fma(FloatVector.fromArray(F, sc, so + 48 * P + H), hi3);
             }
         }
         lo0.intoArray(acc, 0); hi0.intoArray(acc, H);

@@ -85,23 +85,23 @@ public final class Q8_0Tensor extends QuantTensor {
             IntVector z = IntVector.zero(I), l0 = z, u0 = z, l1 = z, u1 = z, l2 = z, u2 = z, l3 = z, u3 = z;
             for (int i = 0; i < 16; i++) {
                 int g = step + 2 * P + i * 2 * P;
-                ShortVector xe = IntVector.broadcast(I, v[x + 2 * i]).reinterpretAsShorts(), xo = IntVector.broadcast(I, v[x + 2 * i + 1]).reinterpretAsShorts();
+                ShortVector xe = (ShortVector) IntVector.broadcast(I, v[x + 2 * i]).reinterpretShape(Panels.S, 0), xo = (ShortVector) IntVector.broadcast(I, v[x + 2 * i + 1]).reinterpretShape(Panels.S, 0);
                 // written out per panel: C2 boxes vectors handed to a helper, and a loop over the panels
                 // through arrays cost ~6% (Q4_0, in L2)
-                ShortVector w0 = ByteVector.fromArray(B, pk, o0 + g).reinterpretAsShorts();
-                IntVector s0 = w0.lanewise(LSHL, 8).lanewise(ASHR, 8).mul(xe).add(w0.lanewise(ASHR, 8).mul(xo)).reinterpretAsInts();
+                ShortVector w0 = (ShortVector) ByteVector.fromArray(B, pk, o0 + g).reinterpretShape(Panels.S, 0);
+                IntVector s0 = (IntVector) w0.lanewise(LSHL, 8).lanewise(ASHR, 8).mul(xe).add(w0.lanewise(ASHR, 8).mul(xo)).reinterpretShape(I, 0);
                 l0 = l0.add(s0.lanewise(LSHL, 16).lanewise(ASHR, 16));
                 u0 = u0.add(s0.lanewise(ASHR, 16));
-                ShortVector w1 = ByteVector.fromArray(B, pk, o1 + g).reinterpretAsShorts();
-                IntVector s1 = w1.lanewise(LSHL, 8).lanewise(ASHR, 8).mul(xe).add(w1.lanewise(ASHR, 8).mul(xo)).reinterpretAsInts();
+                ShortVector w1 = (ShortVector) ByteVector.fromArray(B, pk, o1 + g).reinterpretShape(Panels.S, 0);
+                IntVector s1 = (IntVector) w1.lanewise(LSHL, 8).lanewise(ASHR, 8).mul(xe).add(w1.lanewise(ASHR, 8).mul(xo)).reinterpretShape(I, 0);
                 l1 = l1.add(s1.lanewise(LSHL, 16).lanewise(ASHR, 16));
                 u1 = u1.add(s1.lanewise(ASHR, 16));
-                ShortVector w2 = ByteVector.fromArray(B, pk, o2 + g).reinterpretAsShorts();
-                IntVector s2 = w2.lanewise(LSHL, 8).lanewise(ASHR, 8).mul(xe).add(w2.lanewise(ASHR, 8).mul(xo)).reinterpretAsInts();
+                ShortVector w2 = (ShortVector) ByteVector.fromArray(B, pk, o2 + g).reinterpretShape(Panels.S, 0);
+                IntVector s2 = (IntVector) w2.lanewise(LSHL, 8).lanewise(ASHR, 8).mul(xe).add(w2.lanewise(ASHR, 8).mul(xo)).reinterpretShape(I, 0);
                 l2 = l2.add(s2.lanewise(LSHL, 16).lanewise(ASHR, 16));
                 u2 = u2.add(s2.lanewise(ASHR, 16));
-                ShortVector w3 = ByteVector.fromArray(B, pk, o3 + g).reinterpretAsShorts();
-                IntVector s3 = w3.lanewise(LSHL, 8).lanewise(ASHR, 8).mul(xe).add(w3.lanewise(ASHR, 8).mul(xo)).reinterpretAsInts();
+                ShortVector w3 = (ShortVector) ByteVector.fromArray(B, pk, o3 + g).reinterpretShape(Panels.S, 0);
+                IntVector s3 = (IntVector) w3.lanewise(LSHL, 8).lanewise(ASHR, 8).mul(xe).add(w3.lanewise(ASHR, 8).mul(xo)).reinterpretShape(I, 0);
                 l3 = l3.add(s3.lanewise(LSHL, 16).lanewise(ASHR, 16));
                 u3 = u3.add(s3.lanewise(ASHR, 16));
             }
@@ -109,14 +109,14 @@ public final class Q8_0Tensor extends QuantTensor {
             // enough that C2 sometimes left its last operations as calls to the Vector API's Java
             // fallbacks (tools/c2-vector-fallbacks.py; see F16Tensor.guardedStreams)
             Panels.scales4(pk, o0 + step, o1 + step, o2 + step, o3 + step, Float.intBitsToFloat(v[x + 32]), sc);
-            lo0 = ((FloatVector) l0.convert(I2F, 0)).fma(FloatVector.fromArray(F, sc, 0), lo0);
-            hi0 = ((FloatVector) u0.convert(I2F, 0)).fma(FloatVector.fromArray(F, sc, H), hi0);
-            lo1 = ((FloatVector) l1.convert(I2F, 0)).fma(FloatVector.fromArray(F, sc, 2 * H), lo1);
-            hi1 = ((FloatVector) u1.convert(I2F, 0)).fma(FloatVector.fromArray(F, sc, 3 * H), hi1);
-            lo2 = ((FloatVector) l2.convert(I2F, 0)).fma(FloatVector.fromArray(F, sc, 4 * H), lo2);
-            hi2 = ((FloatVector) u2.convert(I2F, 0)).fma(FloatVector.fromArray(F, sc, 5 * H), hi2);
-            lo3 = ((FloatVector) l3.convert(I2F, 0)).fma(FloatVector.fromArray(F, sc, 6 * H), lo3);
-            hi3 = ((FloatVector) u3.convert(I2F, 0)).fma(FloatVector.fromArray(F, sc, 7 * H), hi3);
+            lo0 = ((FloatVector) l0.convertShape(I2F, Panels.F, 0)).fma(FloatVector.fromArray(F, sc, 0), lo0);
+            hi0 = ((FloatVector) u0.convertShape(I2F, Panels.F, 0)).fma(FloatVector.fromArray(F, sc, H), hi0);
+            lo1 = ((FloatVector) l1.convertShape(I2F, Panels.F, 0)).fma(FloatVector.fromArray(F, sc, 2 * H), lo1);
+            hi1 = ((FloatVector) u1.convertShape(I2F, Panels.F, 0)).fma(FloatVector.fromArray(F, sc, 3 * H), hi1);
+            lo2 = ((FloatVector) l2.convertShape(I2F, Panels.F, 0)).fma(FloatVector.fromArray(F, sc, 4 * H), lo2);
+            hi2 = ((FloatVector) u2.convertShape(I2F, Panels.F, 0)).fma(FloatVector.fromArray(F, sc, 5 * H), hi2);
+            lo3 = ((FloatVector) l3.convertShape(I2F, Panels.F, 0)).fma(FloatVector.fromArray(F, sc, 6 * H), lo3);
+            hi3 = ((FloatVector) u3.convertShape(I2F, Panels.F, 0)).fma(FloatVector.fromArray(F, sc, 7 * H), hi3);
         }
         lo0.intoArray(acc, 0); hi0.intoArray(acc, H);
         lo1.intoArray(acc, P); hi1.intoArray(acc, P + H);
@@ -130,17 +130,17 @@ public final class Q8_0Tensor extends QuantTensor {
         int o = st.at(p);
         o += k0 / QK * BB * P;
         for (int b = 0; b < kn / QK; b++, o += BB * P) {
-            IntVector h = ByteVector.fromArray(B, pk, o).reinterpretAsInts();
-            FloatVector dl = h.lanewise(LSHL, 16).lanewise(ASHR, 3).and(0x8fffffff).reinterpretAsFloats().mul(Panels.REBIAS);
-            FloatVector dh = h.and(0xffff0000).lanewise(ASHR, 3).and(0x8fffffff).reinterpretAsFloats().mul(Panels.REBIAS);
+            IntVector h = (IntVector) ByteVector.fromArray(B, pk, o).reinterpretShape(I, 0);
+            FloatVector dl = ((FloatVector) h.lanewise(LSHL, 16).lanewise(ASHR, 3).and(0x8fffffff).reinterpretShape(Panels.F, 0)).mul(Panels.REBIAS);
+            FloatVector dh = ((FloatVector) h.and(0xffff0000).lanewise(ASHR, 3).and(0x8fffffff).reinterpretShape(Panels.F, 0)).mul(Panels.REBIAS);
             int g = o + 2 * P;
             for (int i = 0, k = b * QK; i < 16; i++, g += 2 * P) {
-                ShortVector w = ByteVector.fromArray(B, pk, g).reinterpretAsShorts();
-                IntVector q0 = w.lanewise(LSHL, 8).lanewise(ASHR, 8).reinterpretAsInts(), q1 = w.lanewise(ASHR, 8).reinterpretAsInts();
-                ((FloatVector) q0.lanewise(LSHL, 16).lanewise(ASHR, 16).convert(I2F, 0)).mul(dl).intoArray(wk, (k + 2 * i) * P);
-                ((FloatVector) q0.lanewise(ASHR, 16).convert(I2F, 0)).mul(dh).intoArray(wk, (k + 2 * i) * P + H);
-                ((FloatVector) q1.lanewise(LSHL, 16).lanewise(ASHR, 16).convert(I2F, 0)).mul(dl).intoArray(wk, (k + 2 * i + 1) * P);
-                ((FloatVector) q1.lanewise(ASHR, 16).convert(I2F, 0)).mul(dh).intoArray(wk, (k + 2 * i + 1) * P + H);
+                ShortVector w = (ShortVector) ByteVector.fromArray(B, pk, g).reinterpretShape(Panels.S, 0);
+                IntVector q0 = (IntVector) w.lanewise(LSHL, 8).lanewise(ASHR, 8).reinterpretShape(I, 0), q1 = (IntVector) w.lanewise(ASHR, 8).reinterpretShape(I, 0);
+                ((FloatVector) q0.lanewise(LSHL, 16).lanewise(ASHR, 16).convertShape(I2F, Panels.F, 0)).mul(dl).intoArray(wk, (k + 2 * i) * P);
+                ((FloatVector) q0.lanewise(ASHR, 16).convertShape(I2F, Panels.F, 0)).mul(dh).intoArray(wk, (k + 2 * i) * P + H);
+                ((FloatVector) q1.lanewise(LSHL, 16).lanewise(ASHR, 16).convertShape(I2F, Panels.F, 0)).mul(dl).intoArray(wk, (k + 2 * i + 1) * P);
+                ((FloatVector) q1.lanewise(ASHR, 16).convertShape(I2F, Panels.F, 0)).mul(dh).intoArray(wk, (k + 2 * i + 1) * P + H);
             }
         }
     }

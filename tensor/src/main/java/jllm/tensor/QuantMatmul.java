@@ -241,14 +241,14 @@ final class QuantMatmul {
         ShortVector a0 = z, b0 = z, a1 = z, b1 = z, a2 = z, b2 = z, a3 = z, b3 = z, a4 = z, b4 = z, a5 = z, b5 = z, a6 = z, b6 = z, a7 = z, b7 = z;
         for (int k = 0, o = wo, j = xo; k < 32; k++, o += 2 * P, j += TILE16) {
             ShortVector lo = ShortVector.fromArray(Panels.S, wk, o), hi = ShortVector.fromArray(Panels.S, wk, o + P), v;
-            v = IntVector.broadcast(Panels.I, xq[j]).reinterpretAsShorts(); a0 = a0.add(lo.mul(v)); b0 = b0.add(hi.mul(v));
-            v = IntVector.broadcast(Panels.I, xq[j + 1]).reinterpretAsShorts(); a1 = a1.add(lo.mul(v)); b1 = b1.add(hi.mul(v));
-            v = IntVector.broadcast(Panels.I, xq[j + 2]).reinterpretAsShorts(); a2 = a2.add(lo.mul(v)); b2 = b2.add(hi.mul(v));
-            v = IntVector.broadcast(Panels.I, xq[j + 3]).reinterpretAsShorts(); a3 = a3.add(lo.mul(v)); b3 = b3.add(hi.mul(v));
-            v = IntVector.broadcast(Panels.I, xq[j + 4]).reinterpretAsShorts(); a4 = a4.add(lo.mul(v)); b4 = b4.add(hi.mul(v));
-            v = IntVector.broadcast(Panels.I, xq[j + 5]).reinterpretAsShorts(); a5 = a5.add(lo.mul(v)); b5 = b5.add(hi.mul(v));
-            v = IntVector.broadcast(Panels.I, xq[j + 6]).reinterpretAsShorts(); a6 = a6.add(lo.mul(v)); b6 = b6.add(hi.mul(v));
-            v = IntVector.broadcast(Panels.I, xq[j + 7]).reinterpretAsShorts(); a7 = a7.add(lo.mul(v)); b7 = b7.add(hi.mul(v));
+            v = (ShortVector) IntVector.broadcast(Panels.I, xq[j]).reinterpretShape(Panels.S, 0); a0 = a0.add(lo.mul(v)); b0 = b0.add(hi.mul(v));
+            v = (ShortVector) IntVector.broadcast(Panels.I, xq[j + 1]).reinterpretShape(Panels.S, 0); a1 = a1.add(lo.mul(v)); b1 = b1.add(hi.mul(v));
+            v = (ShortVector) IntVector.broadcast(Panels.I, xq[j + 2]).reinterpretShape(Panels.S, 0); a2 = a2.add(lo.mul(v)); b2 = b2.add(hi.mul(v));
+            v = (ShortVector) IntVector.broadcast(Panels.I, xq[j + 3]).reinterpretShape(Panels.S, 0); a3 = a3.add(lo.mul(v)); b3 = b3.add(hi.mul(v));
+            v = (ShortVector) IntVector.broadcast(Panels.I, xq[j + 4]).reinterpretShape(Panels.S, 0); a4 = a4.add(lo.mul(v)); b4 = b4.add(hi.mul(v));
+            v = (ShortVector) IntVector.broadcast(Panels.I, xq[j + 5]).reinterpretShape(Panels.S, 0); a5 = a5.add(lo.mul(v)); b5 = b5.add(hi.mul(v));
+            v = (ShortVector) IntVector.broadcast(Panels.I, xq[j + 6]).reinterpretShape(Panels.S, 0); a6 = a6.add(lo.mul(v)); b6 = b6.add(hi.mul(v));
+            v = (ShortVector) IntVector.broadcast(Panels.I, xq[j + 7]).reinterpretShape(Panels.S, 0); a7 = a7.add(lo.mul(v)); b7 = b7.add(hi.mul(v));
         }
         a0.intoArray(sums, 0); b0.intoArray(sums, P); a1.intoArray(sums, 2 * P); b1.intoArray(sums, 3 * P);
         a2.intoArray(sums, 4 * P); b2.intoArray(sums, 5 * P); a3.intoArray(sums, 6 * P); b3.intoArray(sums, 7 * P);
@@ -270,48 +270,48 @@ final class QuantMatmul {
         ShortVector a0 = z, b0 = z, a1 = z, b1 = z, a2 = z, b2 = z, a3 = z, b3 = z;
         for (int k = 0, o = wo, j = xo; k < 32; k++, o += 2 * P, j += 4) {
             ShortVector lo = ShortVector.fromArray(Panels.S, wk, o), hi = ShortVector.fromArray(Panels.S, wk, o + P), v;
-            v = IntVector.broadcast(Panels.I, xq[j]).reinterpretAsShorts(); a0 = a0.add(lo.mul(v)); b0 = b0.add(hi.mul(v));
-            v = IntVector.broadcast(Panels.I, xq[j + 1]).reinterpretAsShorts(); a1 = a1.add(lo.mul(v)); b1 = b1.add(hi.mul(v));
-            v = IntVector.broadcast(Panels.I, xq[j + 2]).reinterpretAsShorts(); a2 = a2.add(lo.mul(v)); b2 = b2.add(hi.mul(v));
-            v = IntVector.broadcast(Panels.I, xq[j + 3]).reinterpretAsShorts(); a3 = a3.add(lo.mul(v)); b3 = b3.add(hi.mul(v));
+            v = (ShortVector) IntVector.broadcast(Panels.I, xq[j]).reinterpretShape(Panels.S, 0); a0 = a0.add(lo.mul(v)); b0 = b0.add(hi.mul(v));
+            v = (ShortVector) IntVector.broadcast(Panels.I, xq[j + 1]).reinterpretShape(Panels.S, 0); a1 = a1.add(lo.mul(v)); b1 = b1.add(hi.mul(v));
+            v = (ShortVector) IntVector.broadcast(Panels.I, xq[j + 2]).reinterpretShape(Panels.S, 0); a2 = a2.add(lo.mul(v)); b2 = b2.add(hi.mul(v));
+            v = (ShortVector) IntVector.broadcast(Panels.I, xq[j + 3]).reinterpretShape(Panels.S, 0); a3 = a3.add(lo.mul(v)); b3 = b3.add(hi.mul(v));
         }
         FloatVector s0 = FloatVector.fromArray(Panels.F, sc, so), s1 = FloatVector.fromArray(Panels.F, sc, so + H);
         FloatVector s2 = FloatVector.fromArray(Panels.F, sc, so + P), s3 = FloatVector.fromArray(Panels.F, sc, so + P + H);
         {
             FloatVector dx = FloatVector.broadcast(Panels.F, d[xb + 0]);
-            IntVector u = a0.reinterpretAsInts(), v = b0.reinterpretAsInts();
+            IntVector u = (IntVector) a0.reinterpretShape(Panels.I, 0), v = (IntVector) b0.reinterpretShape(Panels.I, 0);
             int o = po;
-            ((FloatVector) u.lanewise(VectorOperators.LSHL, 16).lanewise(VectorOperators.ASHR, 16).convert(VectorOperators.I2F, 0)).mul(s0).fma(dx, FloatVector.fromArray(Panels.F, part, o)).intoArray(part, o);
-            ((FloatVector) u.lanewise(VectorOperators.ASHR, 16).convert(VectorOperators.I2F, 0)).mul(s1).fma(dx, FloatVector.fromArray(Panels.F, part, o + H)).intoArray(part, o + H);
-            ((FloatVector) v.lanewise(VectorOperators.LSHL, 16).lanewise(VectorOperators.ASHR, 16).convert(VectorOperators.I2F, 0)).mul(s2).fma(dx, FloatVector.fromArray(Panels.F, part, o + P)).intoArray(part, o + P);
-            ((FloatVector) v.lanewise(VectorOperators.ASHR, 16).convert(VectorOperators.I2F, 0)).mul(s3).fma(dx, FloatVector.fromArray(Panels.F, part, o + P + H)).intoArray(part, o + P + H);
+            ((FloatVector) u.lanewise(VectorOperators.LSHL, 16).lanewise(VectorOperators.ASHR, 16).convertShape(VectorOperators.I2F, Panels.F, 0)).mul(s0).fma(dx, FloatVector.fromArray(Panels.F, part, o)).intoArray(part, o);
+            ((FloatVector) u.lanewise(VectorOperators.ASHR, 16).convertShape(VectorOperators.I2F, Panels.F, 0)).mul(s1).fma(dx, FloatVector.fromArray(Panels.F, part, o + H)).intoArray(part, o + H);
+            ((FloatVector) v.lanewise(VectorOperators.LSHL, 16).lanewise(VectorOperators.ASHR, 16).convertShape(VectorOperators.I2F, Panels.F, 0)).mul(s2).fma(dx, FloatVector.fromArray(Panels.F, part, o + P)).intoArray(part, o + P);
+            ((FloatVector) v.lanewise(VectorOperators.ASHR, 16).convertShape(VectorOperators.I2F, Panels.F, 0)).mul(s3).fma(dx, FloatVector.fromArray(Panels.F, part, o + P + H)).intoArray(part, o + P + H);
         }
         {
             FloatVector dx = FloatVector.broadcast(Panels.F, d[xb + 1]);
-            IntVector u = a1.reinterpretAsInts(), v = b1.reinterpretAsInts();
+            IntVector u = (IntVector) a1.reinterpretShape(Panels.I, 0), v = (IntVector) b1.reinterpretShape(Panels.I, 0);
             int o = po + 2 * P;
-            ((FloatVector) u.lanewise(VectorOperators.LSHL, 16).lanewise(VectorOperators.ASHR, 16).convert(VectorOperators.I2F, 0)).mul(s0).fma(dx, FloatVector.fromArray(Panels.F, part, o)).intoArray(part, o);
-            ((FloatVector) u.lanewise(VectorOperators.ASHR, 16).convert(VectorOperators.I2F, 0)).mul(s1).fma(dx, FloatVector.fromArray(Panels.F, part, o + H)).intoArray(part, o + H);
-            ((FloatVector) v.lanewise(VectorOperators.LSHL, 16).lanewise(VectorOperators.ASHR, 16).convert(VectorOperators.I2F, 0)).mul(s2).fma(dx, FloatVector.fromArray(Panels.F, part, o + P)).intoArray(part, o + P);
-            ((FloatVector) v.lanewise(VectorOperators.ASHR, 16).convert(VectorOperators.I2F, 0)).mul(s3).fma(dx, FloatVector.fromArray(Panels.F, part, o + P + H)).intoArray(part, o + P + H);
+            ((FloatVector) u.lanewise(VectorOperators.LSHL, 16).lanewise(VectorOperators.ASHR, 16).convertShape(VectorOperators.I2F, Panels.F, 0)).mul(s0).fma(dx, FloatVector.fromArray(Panels.F, part, o)).intoArray(part, o);
+            ((FloatVector) u.lanewise(VectorOperators.ASHR, 16).convertShape(VectorOperators.I2F, Panels.F, 0)).mul(s1).fma(dx, FloatVector.fromArray(Panels.F, part, o + H)).intoArray(part, o + H);
+            ((FloatVector) v.lanewise(VectorOperators.LSHL, 16).lanewise(VectorOperators.ASHR, 16).convertShape(VectorOperators.I2F, Panels.F, 0)).mul(s2).fma(dx, FloatVector.fromArray(Panels.F, part, o + P)).intoArray(part, o + P);
+            ((FloatVector) v.lanewise(VectorOperators.ASHR, 16).convertShape(VectorOperators.I2F, Panels.F, 0)).mul(s3).fma(dx, FloatVector.fromArray(Panels.F, part, o + P + H)).intoArray(part, o + P + H);
         }
         {
             FloatVector dx = FloatVector.broadcast(Panels.F, d[xb + 2]);
-            IntVector u = a2.reinterpretAsInts(), v = b2.reinterpretAsInts();
+            IntVector u = (IntVector) a2.reinterpretShape(Panels.I, 0), v = (IntVector) b2.reinterpretShape(Panels.I, 0);
             int o = po + 4 * P;
-            ((FloatVector) u.lanewise(VectorOperators.LSHL, 16).lanewise(VectorOperators.ASHR, 16).convert(VectorOperators.I2F, 0)).mul(s0).fma(dx, FloatVector.fromArray(Panels.F, part, o)).intoArray(part, o);
-            ((FloatVector) u.lanewise(VectorOperators.ASHR, 16).convert(VectorOperators.I2F, 0)).mul(s1).fma(dx, FloatVector.fromArray(Panels.F, part, o + H)).intoArray(part, o + H);
-            ((FloatVector) v.lanewise(VectorOperators.LSHL, 16).lanewise(VectorOperators.ASHR, 16).convert(VectorOperators.I2F, 0)).mul(s2).fma(dx, FloatVector.fromArray(Panels.F, part, o + P)).intoArray(part, o + P);
-            ((FloatVector) v.lanewise(VectorOperators.ASHR, 16).convert(VectorOperators.I2F, 0)).mul(s3).fma(dx, FloatVector.fromArray(Panels.F, part, o + P + H)).intoArray(part, o + P + H);
+            ((FloatVector) u.lanewise(VectorOperators.LSHL, 16).lanewise(VectorOperators.ASHR, 16).convertShape(VectorOperators.I2F, Panels.F, 0)).mul(s0).fma(dx, FloatVector.fromArray(Panels.F, part, o)).intoArray(part, o);
+            ((FloatVector) u.lanewise(VectorOperators.ASHR, 16).convertShape(VectorOperators.I2F, Panels.F, 0)).mul(s1).fma(dx, FloatVector.fromArray(Panels.F, part, o + H)).intoArray(part, o + H);
+            ((FloatVector) v.lanewise(VectorOperators.LSHL, 16).lanewise(VectorOperators.ASHR, 16).convertShape(VectorOperators.I2F, Panels.F, 0)).mul(s2).fma(dx, FloatVector.fromArray(Panels.F, part, o + P)).intoArray(part, o + P);
+            ((FloatVector) v.lanewise(VectorOperators.ASHR, 16).convertShape(VectorOperators.I2F, Panels.F, 0)).mul(s3).fma(dx, FloatVector.fromArray(Panels.F, part, o + P + H)).intoArray(part, o + P + H);
         }
         {
             FloatVector dx = FloatVector.broadcast(Panels.F, d[xb + 3]);
-            IntVector u = a3.reinterpretAsInts(), v = b3.reinterpretAsInts();
+            IntVector u = (IntVector) a3.reinterpretShape(Panels.I, 0), v = (IntVector) b3.reinterpretShape(Panels.I, 0);
             int o = po + 6 * P;
-            ((FloatVector) u.lanewise(VectorOperators.LSHL, 16).lanewise(VectorOperators.ASHR, 16).convert(VectorOperators.I2F, 0)).mul(s0).fma(dx, FloatVector.fromArray(Panels.F, part, o)).intoArray(part, o);
-            ((FloatVector) u.lanewise(VectorOperators.ASHR, 16).convert(VectorOperators.I2F, 0)).mul(s1).fma(dx, FloatVector.fromArray(Panels.F, part, o + H)).intoArray(part, o + H);
-            ((FloatVector) v.lanewise(VectorOperators.LSHL, 16).lanewise(VectorOperators.ASHR, 16).convert(VectorOperators.I2F, 0)).mul(s2).fma(dx, FloatVector.fromArray(Panels.F, part, o + P)).intoArray(part, o + P);
-            ((FloatVector) v.lanewise(VectorOperators.ASHR, 16).convert(VectorOperators.I2F, 0)).mul(s3).fma(dx, FloatVector.fromArray(Panels.F, part, o + P + H)).intoArray(part, o + P + H);
+            ((FloatVector) u.lanewise(VectorOperators.LSHL, 16).lanewise(VectorOperators.ASHR, 16).convertShape(VectorOperators.I2F, Panels.F, 0)).mul(s0).fma(dx, FloatVector.fromArray(Panels.F, part, o)).intoArray(part, o);
+            ((FloatVector) u.lanewise(VectorOperators.ASHR, 16).convertShape(VectorOperators.I2F, Panels.F, 0)).mul(s1).fma(dx, FloatVector.fromArray(Panels.F, part, o + H)).intoArray(part, o + H);
+            ((FloatVector) v.lanewise(VectorOperators.LSHL, 16).lanewise(VectorOperators.ASHR, 16).convertShape(VectorOperators.I2F, Panels.F, 0)).mul(s2).fma(dx, FloatVector.fromArray(Panels.F, part, o + P)).intoArray(part, o + P);
+            ((FloatVector) v.lanewise(VectorOperators.ASHR, 16).convertShape(VectorOperators.I2F, Panels.F, 0)).mul(s3).fma(dx, FloatVector.fromArray(Panels.F, part, o + P + H)).intoArray(part, o + P + H);
         }
     }
 
@@ -352,15 +352,15 @@ final class QuantMatmul {
         FloatVector m2 = FloatVector.fromArray(Panels.F, mn, so + P), m3 = FloatVector.fromArray(Panels.F, mn, so + P + H);
         for (int i = 0, o = po; i < TILE16; i++, o += 2 * P) {
             FloatVector dx = FloatVector.broadcast(Panels.F, d[xb + i]), ds = FloatVector.broadcast(Panels.F, mins ? dsum[xb + i] : 0f);
-            IntVector u = ShortVector.fromArray(Panels.S, sums, 2 * i * P).reinterpretAsInts();
-            IntVector v = ShortVector.fromArray(Panels.S, sums, (2 * i + 1) * P).reinterpretAsInts();
+            IntVector u = (IntVector) ShortVector.fromArray(Panels.S, sums, 2 * i * P).reinterpretShape(Panels.I, 0);
+            IntVector v = (IntVector) ShortVector.fromArray(Panels.S, sums, (2 * i + 1) * P).reinterpretShape(Panels.I, 0);
             FloatVector r0 = FloatVector.fromArray(Panels.F, part, o), r1 = FloatVector.fromArray(Panels.F, part, o + H);
             FloatVector r2 = FloatVector.fromArray(Panels.F, part, o + P), r3 = FloatVector.fromArray(Panels.F, part, o + P + H);
             if (mins) { r0 = m0.fma(ds, r0); r1 = m1.fma(ds, r1); r2 = m2.fma(ds, r2); r3 = m3.fma(ds, r3); }
-            ((FloatVector) u.lanewise(VectorOperators.LSHL, 16).lanewise(VectorOperators.ASHR, 16).convert(VectorOperators.I2F, 0)).mul(s0).fma(dx, r0).intoArray(part, o);
-            ((FloatVector) u.lanewise(VectorOperators.ASHR, 16).convert(VectorOperators.I2F, 0)).mul(s1).fma(dx, r1).intoArray(part, o + H);
-            ((FloatVector) v.lanewise(VectorOperators.LSHL, 16).lanewise(VectorOperators.ASHR, 16).convert(VectorOperators.I2F, 0)).mul(s2).fma(dx, r2).intoArray(part, o + P);
-            ((FloatVector) v.lanewise(VectorOperators.ASHR, 16).convert(VectorOperators.I2F, 0)).mul(s3).fma(dx, r3).intoArray(part, o + P + H);
+            ((FloatVector) u.lanewise(VectorOperators.LSHL, 16).lanewise(VectorOperators.ASHR, 16).convertShape(VectorOperators.I2F, Panels.F, 0)).mul(s0).fma(dx, r0).intoArray(part, o);
+            ((FloatVector) u.lanewise(VectorOperators.ASHR, 16).convertShape(VectorOperators.I2F, Panels.F, 0)).mul(s1).fma(dx, r1).intoArray(part, o + H);
+            ((FloatVector) v.lanewise(VectorOperators.LSHL, 16).lanewise(VectorOperators.ASHR, 16).convertShape(VectorOperators.I2F, Panels.F, 0)).mul(s2).fma(dx, r2).intoArray(part, o + P);
+            ((FloatVector) v.lanewise(VectorOperators.ASHR, 16).convertShape(VectorOperators.I2F, Panels.F, 0)).mul(s3).fma(dx, r3).intoArray(part, o + P + H);
         }
     }
 

@@ -95,16 +95,16 @@ final class SmallBlocks {
             FloatVector xs = FloatVector.broadcast(F, dx * a.sum[xb]);
             for (int p = 0; p < 4; p++) {
                 int ob = (p == 0 ? o0 : p == 1 ? o1 : p == 2 ? o2 : o3) + b * bb;
-                IntVector i = ShortVector.fromArray(S, sums, p * P).reinterpretAsInts(), k = ShortVector.fromArray(S, sums, 4 * P + p * P).reinterpretAsInts();
-                IntVector d = ByteVector.fromArray(B, pk, ob).reinterpretAsInts();
-                FloatVector lo = ((FloatVector) i.lanewise(LSHL, 16).lanewise(ASHR, 16).add(k.lanewise(LSHL, 16).lanewise(ASHR, 16)).add(back).convert(I2F, 0))
-                        .fma(d.lanewise(LSHL, 16).lanewise(ASHR, 3).and(0x8fffffff).reinterpretAsFloats().mul(Panels.REBIAS).mul(dx), FloatVector.fromArray(F, acc, p * P));
-                FloatVector hi = ((FloatVector) i.lanewise(ASHR, 16).add(k.lanewise(ASHR, 16)).add(back).convert(I2F, 0))
-                        .fma(d.and(0xffff0000).lanewise(ASHR, 3).and(0x8fffffff).reinterpretAsFloats().mul(Panels.REBIAS).mul(dx), FloatVector.fromArray(F, acc, p * P + H));
+                IntVector i = (IntVector) ShortVector.fromArray(S, sums, p * P).reinterpretShape(Panels.I, 0), k = (IntVector) ShortVector.fromArray(S, sums, 4 * P + p * P).reinterpretShape(Panels.I, 0);
+                IntVector d = (IntVector) ByteVector.fromArray(B, pk, ob).reinterpretShape(Panels.I, 0);
+                FloatVector lo = ((FloatVector) i.lanewise(LSHL, 16).lanewise(ASHR, 16).add(k.lanewise(LSHL, 16).lanewise(ASHR, 16)).add(back).convertShape(I2F, F, 0))
+                        .fma(((FloatVector) d.lanewise(LSHL, 16).lanewise(ASHR, 3).and(0x8fffffff).reinterpretShape(F, 0)).mul(Panels.REBIAS).mul(dx), FloatVector.fromArray(F, acc, p * P));
+                FloatVector hi = ((FloatVector) i.lanewise(ASHR, 16).add(k.lanewise(ASHR, 16)).add(back).convertShape(I2F, F, 0))
+                        .fma(((FloatVector) d.and(0xffff0000).lanewise(ASHR, 3).and(0x8fffffff).reinterpretShape(F, 0)).mul(Panels.REBIAS).mul(dx), FloatVector.fromArray(F, acc, p * P + H));
                 if (min) {
-                    IntVector m = ByteVector.fromArray(B, pk, ob + 2 * P).reinterpretAsInts();
-                    lo = m.lanewise(LSHL, 16).lanewise(ASHR, 3).and(0x8fffffff).reinterpretAsFloats().mul(Panels.REBIAS).fma(xs, lo);
-                    hi = m.and(0xffff0000).lanewise(ASHR, 3).and(0x8fffffff).reinterpretAsFloats().mul(Panels.REBIAS).fma(xs, hi);
+                    IntVector m = (IntVector) ByteVector.fromArray(B, pk, ob + 2 * P).reinterpretShape(Panels.I, 0);
+                    lo = ((FloatVector) m.lanewise(LSHL, 16).lanewise(ASHR, 3).and(0x8fffffff).reinterpretShape(F, 0)).mul(Panels.REBIAS).fma(xs, lo);
+                    hi = ((FloatVector) m.and(0xffff0000).lanewise(ASHR, 3).and(0x8fffffff).reinterpretShape(F, 0)).mul(Panels.REBIAS).fma(xs, hi);
                 }
                 lo.intoArray(acc, p * P);
                 hi.intoArray(acc, p * P + H);
