@@ -44,7 +44,7 @@ import jdk.incubator.vector.VectorSpecies;
  * through it, so the profile is bi- or megamorphic, C2 makes a virtual call or a type switch, the
  * species downstream is no longer a constant, and those operations and all that use their results
  * stay Java fallbacks for the life of the process. Which kernels it hit depended on what ran before
- * (`bench kernels` at 128 bits: f16, q8_0, q4_1 and q4_k at 8-13% of the bandwidth in one run).
+ * ({@code bench kernels} at 128 bits: f16, q8_0, q4_1 and q4_k at 8-13% of the bandwidth in one run).
  * {@code reinterpretShape} and {@code convertShape} are implemented in each concrete vector class,
  * so the call and its profile are the kernel's own, monomorphic, and the target species a constant
  * (C2's log, {@code tools/c2-vector-fallbacks.py}; docs/quantization-and-speed.md, thirty-first round).
