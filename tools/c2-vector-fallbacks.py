@@ -10,6 +10,12 @@ allocates) wherever that code is reached. A kernel with any such call can run 5-
 whole process, and whether it happens can depend on the compile (docs/quantization-and-speed.md,
 thirtieth round: F16's guarded decode).
 
+Each compile also lists its Vector API calls that C2 resolved through a type profile with two or
+more receivers ("polymorphic Vector API calls"): a profile that kernels of other shapes or lane types
+share (AbstractVector.reinterpretAsX's asVectorRaw, ShortVector.intoArray's vspecies), the cause of
+most fallbacks seen so far (docs/quantization-and-speed.md, thirty-first round). Such calls without
+fallbacks are harmless; their count tells where the next compile may go wrong.
+
 On-stack-replacement (osr) compiles are listed but do not fail the check: such code runs only the
 rest of the call whose loop asked for it (later calls enter the standard compile). Their fallbacks
 are the more frequent kind at 128 and 256 bits (with -XX:+PrintIntrinsics on the method, C2 logs
@@ -45,11 +51,23 @@ def main(path, pattern):
                 if lm.group(3).startswith('<intrinsic'):
                     done.add(lm.group(2))
         failed = Counter(name for site, name in tried.items() if site not in done)
+        # Vector API calls C2 resolved by a type profile with two receivers, or not at all: the sign of
+        # a profile shared across shapes or lane types (thirty-first round), which leaves the species
+        # downstream no longer a constant
+        poly = Counter()
+        holder = dict(re.findall(r"<method id='(\d+)' holder='(\d+)'", task))
+        for cm in re.finditer(r"<call method='(\d+)'([^>]*)>\s*(<[^>]*>)", task):
+            attrs = cm.group(2)
+            if "virtual='1'" not in attrs or 'jdk.incubator.vector' not in klass.get(holder.get(cm.group(1)), ''):
+                continue
+            if "receiver2='" in attrs or "reason='virtual call'" in cm.group(3):
+                poly[names.get(cm.group(1), '?')] += 1
         kind = 'osr' if "compile_kind='osr'" in head else 'std'
         short = method.split(' (')[0].replace('/', '.')
         label = 'ok       ' if not failed else 'osr-only ' if kind == 'osr' else 'FALLBACKS'
         print(f"{label} #{m.group(1)} {kind} {short}: "
-              f"{sum(applied.values())} intrinsics" + (f", failed: {dict(failed)}" if failed else ''))
+              f"{sum(applied.values())} intrinsics" + (f", failed: {dict(failed)}" if failed else '')
+              + (f", polymorphic Vector API calls: {dict(poly)}" if poly else ''))
         bad += bool(failed) and kind == 'std'
     return 1 if bad else 0
 
