@@ -40,7 +40,7 @@ public final class BF16Tensor extends SegmentTensor {
 
     private FloatVector load(long byteOff) {
         return ((FloatVector) ((IntVector) ShortVector.fromMemorySegment(S, seg, byteOff, LE).convertShape(VectorOperators.S2I, I, 0))
-                .lanewise(VectorOperators.LSHL, 16).reinterpretShape(Panels.F, 0));
+                .lanewise(VectorOperators.LSHL, 16).reinterpretShape(F, 0));
     }
 
     /** Two accumulators, even and odd vectors of columns, as {@link #streamRows} sums each row. */

@@ -40,10 +40,10 @@ public final class F16Tensor extends SegmentTensor {
     private static FloatVector load(MemorySegment seg, long byteOff) {
         IntVector h = (IntVector) ShortVector.fromMemorySegment(S, seg, byteOff, LE).convertShape(VectorOperators.S2I, I, 0);
         IntVector mag = h.and(0x7fff), shifted = mag.lanewise(VectorOperators.LSHL, 13);
-        FloatVector v = ((FloatVector) shifted.add(0x38000000).reinterpretShape(Panels.F, 0))
-                .blend(((FloatVector) mag.convertShape(VectorOperators.I2F, Panels.F, 0)).mul(0x1p-24f), mag.compare(VectorOperators.LT, 0x400).cast(F));
-        IntVector bits = ((IntVector) v.reinterpretShape(Panels.I, 0)).blend(shifted.or(0x7f800000), mag.compare(VectorOperators.GE, 0x7c00));
-        return ((FloatVector) bits.or(h.and(0x80000000)).reinterpretShape(Panels.F, 0));
+        FloatVector v = ((FloatVector) shifted.add(0x38000000).reinterpretShape(F, 0))
+                .blend(((FloatVector) mag.convertShape(VectorOperators.I2F, F, 0)).mul(0x1p-24f), mag.compare(VectorOperators.LT, 0x400).cast(F));
+        IntVector bits = ((IntVector) v.reinterpretShape(I, 0)).blend(shifted.or(0x7f800000), mag.compare(VectorOperators.GE, 0x7c00));
+        return ((FloatVector) bits.or(h.and(0x80000000)).reinterpretShape(F, 0));
     }
 
     @Override
@@ -301,14 +301,14 @@ public final class F16Tensor extends SegmentTensor {
             for (int end = Math.min(n, i + 2048); i < end; i += 2 * step, o += 2 * half) {
                 if ((m >>> (i >>> 5) & 1) == 0) {
                     FloatVector x0 = FloatVector.fromArray(F, xs, xOff + i), x1 = FloatVector.fromArray(F, xs, xOff + i + step);
-                    a0 = ((FloatVector) ((IntVector) ShortVector.fromMemorySegment(S, g, o, LE).convertShape(VectorOperators.S2I, I, 0)).lanewise(VectorOperators.LSHL, 13).and(0x8fffffff).reinterpretShape(Panels.F, 0)).fma(x0, a0);
-                    a1 = ((FloatVector) ((IntVector) ShortVector.fromMemorySegment(S, g, o + half, LE).convertShape(VectorOperators.S2I, I, 0)).lanewise(VectorOperators.LSHL, 13).and(0x8fffffff).reinterpretShape(Panels.F, 0)).fma(x1, a1);
-                    b0 = ((FloatVector) ((IntVector) ShortVector.fromMemorySegment(S, g, o + stride, LE).convertShape(VectorOperators.S2I, I, 0)).lanewise(VectorOperators.LSHL, 13).and(0x8fffffff).reinterpretShape(Panels.F, 0)).fma(x0, b0);
-                    b1 = ((FloatVector) ((IntVector) ShortVector.fromMemorySegment(S, g, o + stride + half, LE).convertShape(VectorOperators.S2I, I, 0)).lanewise(VectorOperators.LSHL, 13).and(0x8fffffff).reinterpretShape(Panels.F, 0)).fma(x1, b1);
-                    c0 = ((FloatVector) ((IntVector) ShortVector.fromMemorySegment(S, g, o + s2, LE).convertShape(VectorOperators.S2I, I, 0)).lanewise(VectorOperators.LSHL, 13).and(0x8fffffff).reinterpretShape(Panels.F, 0)).fma(x0, c0);
-                    c1 = ((FloatVector) ((IntVector) ShortVector.fromMemorySegment(S, g, o + s2 + half, LE).convertShape(VectorOperators.S2I, I, 0)).lanewise(VectorOperators.LSHL, 13).and(0x8fffffff).reinterpretShape(Panels.F, 0)).fma(x1, c1);
-                    d0 = ((FloatVector) ((IntVector) ShortVector.fromMemorySegment(S, g, o + s3, LE).convertShape(VectorOperators.S2I, I, 0)).lanewise(VectorOperators.LSHL, 13).and(0x8fffffff).reinterpretShape(Panels.F, 0)).fma(x0, d0);
-                    d1 = ((FloatVector) ((IntVector) ShortVector.fromMemorySegment(S, g, o + s3 + half, LE).convertShape(VectorOperators.S2I, I, 0)).lanewise(VectorOperators.LSHL, 13).and(0x8fffffff).reinterpretShape(Panels.F, 0)).fma(x1, d1);
+                    a0 = ((FloatVector) ((IntVector) ShortVector.fromMemorySegment(S, g, o, LE).convertShape(VectorOperators.S2I, I, 0)).lanewise(VectorOperators.LSHL, 13).and(0x8fffffff).reinterpretShape(F, 0)).fma(x0, a0);
+                    a1 = ((FloatVector) ((IntVector) ShortVector.fromMemorySegment(S, g, o + half, LE).convertShape(VectorOperators.S2I, I, 0)).lanewise(VectorOperators.LSHL, 13).and(0x8fffffff).reinterpretShape(F, 0)).fma(x1, a1);
+                    b0 = ((FloatVector) ((IntVector) ShortVector.fromMemorySegment(S, g, o + stride, LE).convertShape(VectorOperators.S2I, I, 0)).lanewise(VectorOperators.LSHL, 13).and(0x8fffffff).reinterpretShape(F, 0)).fma(x0, b0);
+                    b1 = ((FloatVector) ((IntVector) ShortVector.fromMemorySegment(S, g, o + stride + half, LE).convertShape(VectorOperators.S2I, I, 0)).lanewise(VectorOperators.LSHL, 13).and(0x8fffffff).reinterpretShape(F, 0)).fma(x1, b1);
+                    c0 = ((FloatVector) ((IntVector) ShortVector.fromMemorySegment(S, g, o + s2, LE).convertShape(VectorOperators.S2I, I, 0)).lanewise(VectorOperators.LSHL, 13).and(0x8fffffff).reinterpretShape(F, 0)).fma(x0, c0);
+                    c1 = ((FloatVector) ((IntVector) ShortVector.fromMemorySegment(S, g, o + s2 + half, LE).convertShape(VectorOperators.S2I, I, 0)).lanewise(VectorOperators.LSHL, 13).and(0x8fffffff).reinterpretShape(F, 0)).fma(x1, c1);
+                    d0 = ((FloatVector) ((IntVector) ShortVector.fromMemorySegment(S, g, o + s3, LE).convertShape(VectorOperators.S2I, I, 0)).lanewise(VectorOperators.LSHL, 13).and(0x8fffffff).reinterpretShape(F, 0)).fma(x0, d0);
+                    d1 = ((FloatVector) ((IntVector) ShortVector.fromMemorySegment(S, g, o + s3 + half, LE).convertShape(VectorOperators.S2I, I, 0)).lanewise(VectorOperators.LSHL, 13).and(0x8fffffff).reinterpretShape(F, 0)).fma(x1, d1);
                 } else {
                     exactStep(g, o, stride, half, exact);
                     FloatVector x0 = FloatVector.fromArray(F, x, xOff + i), x1 = FloatVector.fromArray(F, x, xOff + i + step);
@@ -342,8 +342,8 @@ public final class F16Tensor extends SegmentTensor {
         for (int k = 0; k < 8; k++) {
             IntVector s = ((IntVector) ShortVector.fromMemorySegment(S, g, o + (k >> 1) * stride + (k & 1) * half, LE)
                     .convertShape(VectorOperators.S2I, I, 0)).lanewise(VectorOperators.LSHL, 13).and(0x8fffffff);
-            FloatVector v = (FloatVector) s.add(0x38000000).reinterpretShape(Panels.F, 0);
-            v.blend(v.sub((FloatVector) s.and(0x80000000).or(0x38000000).reinterpretShape(Panels.F, 0)).mul(2f), v.abs().compare(VectorOperators.LT, 0x1p-14f))
+            FloatVector v = (FloatVector) s.add(0x38000000).reinterpretShape(F, 0);
+            v.blend(v.sub((FloatVector) s.and(0x80000000).or(0x38000000).reinterpretShape(F, 0)).mul(2f), v.abs().compare(VectorOperators.LT, 0x1p-14f))
                     .intoArray(out, k * step);
         }
     }
@@ -392,14 +392,14 @@ public final class F16Tensor extends SegmentTensor {
         for (int upper = n - 2 * step; i <= upper; i += 2 * step) {
             IntVector h0 = (IntVector) ShortVector.fromMemorySegment(S, seg, base + i * 2L, LE).convertShape(VectorOperators.S2I, I, 0);
             IntVector h1 = (IntVector) ShortVector.fromMemorySegment(S, seg, base + (i + step) * 2L, LE).convertShape(VectorOperators.S2I, I, 0);
-            FloatVector w0 = (FloatVector) h0.lanewise(VectorOperators.LSHL, 13).and(0x8fffffff).reinterpretShape(Panels.F, 0);
-            FloatVector w1 = (FloatVector) h1.lanewise(VectorOperators.LSHL, 13).and(0x8fffffff).reinterpretShape(Panels.F, 0);
+            FloatVector w0 = (FloatVector) h0.lanewise(VectorOperators.LSHL, 13).and(0x8fffffff).reinterpretShape(F, 0);
+            FloatVector w1 = (FloatVector) h1.lanewise(VectorOperators.LSHL, 13).and(0x8fffffff).reinterpretShape(F, 0);
             a0 = w0.fma(FloatVector.fromArray(F, xs, xOff + i), a0);
             a1 = w1.fma(FloatVector.fromArray(F, xs, xOff + i + step), a1);
         }
         for (int upper = n - step; i <= upper; i += step) {
             IntVector h0 = (IntVector) ShortVector.fromMemorySegment(S, seg, base + i * 2L, LE).convertShape(VectorOperators.S2I, I, 0);
-            a0 = ((FloatVector) h0.lanewise(VectorOperators.LSHL, 13).and(0x8fffffff).reinterpretShape(Panels.F, 0)).fma(FloatVector.fromArray(F, xs, xOff + i), a0);
+            a0 = ((FloatVector) h0.lanewise(VectorOperators.LSHL, 13).and(0x8fffffff).reinterpretShape(F, 0)).fma(FloatVector.fromArray(F, xs, xOff + i), a0);
         }
         float r = a0.add(a1).reduceLanes(VectorOperators.ADD);
         for (; i < n; i++) r += Float.float16ToFloat(seg.get(LES, base + i * 2L)) * x[xOff + i];

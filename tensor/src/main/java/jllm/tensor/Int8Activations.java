@@ -193,8 +193,8 @@ final class Int8Activations {
             for (int j = 0; j < BLOCK; j += L) {
                 FloatVector v = FloatVector.fromArray(F, x, o + j).mul(inv);
                 // round half away from zero: add 0.5 with v's sign, then truncate (F2I)
-                FloatVector half = (FloatVector) ((IntVector) v.reinterpretShape(Panels.I, 0)).and(0x80000000).or(0x3f000000).reinterpretShape(Panels.F, 0);
-                IntVector q = (IntVector) v.add(half).convertShape(VectorOperators.F2I, Panels.I, 0);
+                FloatVector half = (FloatVector) ((IntVector) v.reinterpretShape(I, 0)).and(0x80000000).or(0x3f000000).reinterpretShape(F, 0);
+                IntVector q = (IntVector) v.add(half).convertShape(VectorOperators.F2I, I, 0);
                 IntVector twice = q.and(0xffff).or(q.lanewise(VectorOperators.LSHL, 16));
                 twice.intoArray(q2, o + j);
                 if (withQ80) twice.intoArray(q80, 33 * b + j);

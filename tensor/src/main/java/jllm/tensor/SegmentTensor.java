@@ -102,14 +102,14 @@ abstract sealed class SegmentTensor extends Tensor permits F32Tensor, F16Tensor,
         FloatVector a0 = FloatVector.zero(F), a1 = a0, b0 = a0, b1 = a0, c0 = a0, c1 = a0, d0 = a0, d1 = a0;
         for (int i = 0; i < n; i += 2 * step, o += 2 * half) {
             FloatVector x0 = FloatVector.fromArray(F, x, xOff + i), x1 = FloatVector.fromArray(F, x, xOff + i + step);
-            a0 = ((FloatVector) ((IntVector) ShortVector.fromMemorySegment(S, g, o, LE).convertShape(VectorOperators.S2I, I, 0)).lanewise(VectorOperators.LSHL, shift).and(mask).reinterpretShape(Panels.F, 0)).fma(x0, a0);
-            a1 = ((FloatVector) ((IntVector) ShortVector.fromMemorySegment(S, g, o + half, LE).convertShape(VectorOperators.S2I, I, 0)).lanewise(VectorOperators.LSHL, shift).and(mask).reinterpretShape(Panels.F, 0)).fma(x1, a1);
-            b0 = ((FloatVector) ((IntVector) ShortVector.fromMemorySegment(S, g, o + stride, LE).convertShape(VectorOperators.S2I, I, 0)).lanewise(VectorOperators.LSHL, shift).and(mask).reinterpretShape(Panels.F, 0)).fma(x0, b0);
-            b1 = ((FloatVector) ((IntVector) ShortVector.fromMemorySegment(S, g, o + stride + half, LE).convertShape(VectorOperators.S2I, I, 0)).lanewise(VectorOperators.LSHL, shift).and(mask).reinterpretShape(Panels.F, 0)).fma(x1, b1);
-            c0 = ((FloatVector) ((IntVector) ShortVector.fromMemorySegment(S, g, o + s2, LE).convertShape(VectorOperators.S2I, I, 0)).lanewise(VectorOperators.LSHL, shift).and(mask).reinterpretShape(Panels.F, 0)).fma(x0, c0);
-            c1 = ((FloatVector) ((IntVector) ShortVector.fromMemorySegment(S, g, o + s2 + half, LE).convertShape(VectorOperators.S2I, I, 0)).lanewise(VectorOperators.LSHL, shift).and(mask).reinterpretShape(Panels.F, 0)).fma(x1, c1);
-            d0 = ((FloatVector) ((IntVector) ShortVector.fromMemorySegment(S, g, o + s3, LE).convertShape(VectorOperators.S2I, I, 0)).lanewise(VectorOperators.LSHL, shift).and(mask).reinterpretShape(Panels.F, 0)).fma(x0, d0);
-            d1 = ((FloatVector) ((IntVector) ShortVector.fromMemorySegment(S, g, o + s3 + half, LE).convertShape(VectorOperators.S2I, I, 0)).lanewise(VectorOperators.LSHL, shift).and(mask).reinterpretShape(Panels.F, 0)).fma(x1, d1);
+            a0 = ((FloatVector) ((IntVector) ShortVector.fromMemorySegment(S, g, o, LE).convertShape(VectorOperators.S2I, I, 0)).lanewise(VectorOperators.LSHL, shift).and(mask).reinterpretShape(F, 0)).fma(x0, a0);
+            a1 = ((FloatVector) ((IntVector) ShortVector.fromMemorySegment(S, g, o + half, LE).convertShape(VectorOperators.S2I, I, 0)).lanewise(VectorOperators.LSHL, shift).and(mask).reinterpretShape(F, 0)).fma(x1, a1);
+            b0 = ((FloatVector) ((IntVector) ShortVector.fromMemorySegment(S, g, o + stride, LE).convertShape(VectorOperators.S2I, I, 0)).lanewise(VectorOperators.LSHL, shift).and(mask).reinterpretShape(F, 0)).fma(x0, b0);
+            b1 = ((FloatVector) ((IntVector) ShortVector.fromMemorySegment(S, g, o + stride + half, LE).convertShape(VectorOperators.S2I, I, 0)).lanewise(VectorOperators.LSHL, shift).and(mask).reinterpretShape(F, 0)).fma(x1, b1);
+            c0 = ((FloatVector) ((IntVector) ShortVector.fromMemorySegment(S, g, o + s2, LE).convertShape(VectorOperators.S2I, I, 0)).lanewise(VectorOperators.LSHL, shift).and(mask).reinterpretShape(F, 0)).fma(x0, c0);
+            c1 = ((FloatVector) ((IntVector) ShortVector.fromMemorySegment(S, g, o + s2 + half, LE).convertShape(VectorOperators.S2I, I, 0)).lanewise(VectorOperators.LSHL, shift).and(mask).reinterpretShape(F, 0)).fma(x1, c1);
+            d0 = ((FloatVector) ((IntVector) ShortVector.fromMemorySegment(S, g, o + s3, LE).convertShape(VectorOperators.S2I, I, 0)).lanewise(VectorOperators.LSHL, shift).and(mask).reinterpretShape(F, 0)).fma(x0, d0);
+            d1 = ((FloatVector) ((IntVector) ShortVector.fromMemorySegment(S, g, o + s3 + half, LE).convertShape(VectorOperators.S2I, I, 0)).lanewise(VectorOperators.LSHL, shift).and(mask).reinterpretShape(F, 0)).fma(x1, d1);
         }
         y[yo] = a0.add(a1).reduceLanes(VectorOperators.ADD) + (bias == null ? 0f : bias[r]);
         y[yo + q] = b0.add(b1).reduceLanes(VectorOperators.ADD) + (bias == null ? 0f : bias[r + q]);
@@ -133,10 +133,10 @@ abstract sealed class SegmentTensor extends Tensor permits F32Tensor, F16Tensor,
         for (int r = row0; r < row0 + rows; r += 4) {
             long o = (long) r * rb;
             for (int k = 0; k < in; k += step, d += 4 * step, o += step * 2L) {
-                FloatVector w0 = ((FloatVector) ((IntVector) ShortVector.fromMemorySegment(S, g, o, LE).convertShape(VectorOperators.S2I, I, 0)).lanewise(VectorOperators.LSHL, shift).and(mask).reinterpretShape(Panels.F, 0)).mul(scale);
-                FloatVector w1 = ((FloatVector) ((IntVector) ShortVector.fromMemorySegment(S, g, o + rb, LE).convertShape(VectorOperators.S2I, I, 0)).lanewise(VectorOperators.LSHL, shift).and(mask).reinterpretShape(Panels.F, 0)).mul(scale);
-                FloatVector w2 = ((FloatVector) ((IntVector) ShortVector.fromMemorySegment(S, g, o + 2 * rb, LE).convertShape(VectorOperators.S2I, I, 0)).lanewise(VectorOperators.LSHL, shift).and(mask).reinterpretShape(Panels.F, 0)).mul(scale);
-                FloatVector w3 = ((FloatVector) ((IntVector) ShortVector.fromMemorySegment(S, g, o + 3 * rb, LE).convertShape(VectorOperators.S2I, I, 0)).lanewise(VectorOperators.LSHL, shift).and(mask).reinterpretShape(Panels.F, 0)).mul(scale);
+                FloatVector w0 = ((FloatVector) ((IntVector) ShortVector.fromMemorySegment(S, g, o, LE).convertShape(VectorOperators.S2I, I, 0)).lanewise(VectorOperators.LSHL, shift).and(mask).reinterpretShape(F, 0)).mul(scale);
+                FloatVector w1 = ((FloatVector) ((IntVector) ShortVector.fromMemorySegment(S, g, o + rb, LE).convertShape(VectorOperators.S2I, I, 0)).lanewise(VectorOperators.LSHL, shift).and(mask).reinterpretShape(F, 0)).mul(scale);
+                FloatVector w2 = ((FloatVector) ((IntVector) ShortVector.fromMemorySegment(S, g, o + 2 * rb, LE).convertShape(VectorOperators.S2I, I, 0)).lanewise(VectorOperators.LSHL, shift).and(mask).reinterpretShape(F, 0)).mul(scale);
+                FloatVector w3 = ((FloatVector) ((IntVector) ShortVector.fromMemorySegment(S, g, o + 3 * rb, LE).convertShape(VectorOperators.S2I, I, 0)).lanewise(VectorOperators.LSHL, shift).and(mask).reinterpretShape(F, 0)).mul(scale);
                 PanelMatmul.storeQuads(w0, w1, w2, w3, wt, d);
             }
         }

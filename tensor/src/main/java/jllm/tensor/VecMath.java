@@ -60,7 +60,7 @@ final class VecMath {
         p = p.fma(r, FloatVector.broadcast(F, 1f));
         p = p.fma(r, FloatVector.broadcast(F, 1f));
         IntVector bits = ((IntVector) t.reinterpretShape(Panels.I, 0)).sub(ROUNDER_BITS).add(127).lanewise(VectorOperators.LSHL, 23);
-        return p.mul((FloatVector) bits.reinterpretShape(Panels.F, 0)).blend(0f, tiny);
+        return p.mul((FloatVector) bits.reinterpretShape(F, 0)).blend(0f, tiny);
     }
 
     /** The scalar twin of {@link #exp} (same steps, so a tail element matches its vector neighbours). */
