@@ -39,8 +39,9 @@ def main(path, pattern):
         end = s.find('</task>', m.end())
         task = s[m.end():end]
         klass = dict(re.findall(r"<klass id='(\d+)' name='([^']+)'", task))
-        names = {i: klass.get(h, '?').split('.')[-1] + '.' + n
-                 for i, h, n in re.findall(r"<method id='(\d+)' holder='(\d+)' name='([^']+)'", task)}
+        methods = re.findall(r"<method id='(\d+)' holder='(\d+)' name='([^']+)'", task)
+        names = {i: klass.get(h, '?').split('.')[-1] + '.' + n for i, h, n in methods}
+        holder = {i: h for i, h, _ in methods}
         applied = Counter(re.findall(r"<intrinsic id='_Vector([A-Za-z]*)'", task))
         # a call site (inline_id) may be retried; it failed if no attempt was followed by an intrinsic
         tried, done = {}, set()
@@ -55,7 +56,6 @@ def main(path, pattern):
         # a profile shared across shapes or lane types (thirty-first round), which leaves the species
         # downstream no longer a constant
         poly = Counter()
-        holder = dict(re.findall(r"<method id='(\d+)' holder='(\d+)'", task))
         for cm in re.finditer(r"<call method='(\d+)'([^>]*)>\s*(<[^>]*>)", task):
             attrs = cm.group(2)
             if "virtual='1'" not in attrs or 'jdk.incubator.vector' not in klass.get(holder.get(cm.group(1)), ''):
