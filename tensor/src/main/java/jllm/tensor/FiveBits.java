@@ -41,14 +41,15 @@ final class FiveBits {
 
     /**
      * One run of 16 columns of four panels (at {@code g0 .. g3}) into {@code sums[at ..]}, panel after
-     * panel: {@code sum((q - 16) x)} in 16 bits (at most 16 * 16 * 127 = 32512), started at {@code
+     * panel ({@code H} ints each, the 16-bit lanes in pairs as {@link ShortVector#reinterpretShape}
+     * lays them): {@code sum((q - 16) x)} in 16 bits (at most 16 * 16 * 127 = 32512), started at {@code
      * centre = -16 sum(x codes)}. Each lane is multiplied whole, then shifted right past each code and
      * multiplied by the next code of x less what the previous products already counted ({@link
      * Int8Activations#y5}, the run's at {@code y5[x ..]}): {@code L x0 + (L >>> 5)(x1 - 32 x0) + (L >>>
      * 10)(x2 - 32 x1) + (L >>> 15)(2^k x15 - 32 x2) = q0 x0 + q1 x1 + q2 x2 + (bit k of q15) 2^k x15}.
      * The 16-bit products wrap; the run's sum is exact.
      */
-    static void run(byte[] pk, int g0, int g1, int g2, int g3, int[] y5, int x, int centre, short[] sums, int at) {
+    static void run(byte[] pk, int g0, int g1, int g2, int g3, int[] y5, int x, int centre, int[] sums, int at) {
         int n5 = FIVE[0];
         ShortVector s0 = (ShortVector) IntVector.broadcast(I, Panels.twice(centre)).reinterpretShape(S, 0), s1 = s0, s2 = s0, s3 = s0;
         for (int k = 0; k < 5; k++) {
@@ -75,10 +76,13 @@ final class FiveBits {
             h = h.lanewise(LSHR, n5);
             s3 = s3.add(h.mul(m2)).add(h.lanewise(LSHR, n5).mul(m3));
         }
-        s0.intoArray(sums, at);
-        s1.intoArray(sums, at + P);
-        s2.intoArray(sums, at + 2 * P);
-        s3.intoArray(sums, at + 3 * P);
+        // stored as ints: ShortVector.intoArray resolves its receiver through a type profile the whole
+        // process shares, and 16-bit vectors of another width elsewhere made it bimorphic, which left
+        // these stores as Java fallbacks (docs/quantization-and-speed.md, thirty-second round)
+        ((IntVector) s0.reinterpretShape(I, 0)).intoArray(sums, at);
+        ((IntVector) s1.reinterpretShape(I, 0)).intoArray(sums, at + H);
+        ((IntVector) s2.reinterpretShape(I, 0)).intoArray(sums, at + 2 * H);
+        ((IntVector) s3.reinterpretShape(I, 0)).intoArray(sums, at + 3 * H);
     }
 
     /** A run's 16 codes (one per byte of {@code a}, then of {@code b}) as its five lanes, the row's lane at {@code dst[g ..]}. */

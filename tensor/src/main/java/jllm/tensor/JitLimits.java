@@ -13,38 +13,60 @@ import java.util.Optional;
  * of that format, in some JVMs and not others (docs/quantization-and-speed.md, thirtieth round). The
  * {@code ./jllm} launcher raises the limit; an application that embeds jllm has to pass the same flags
  * itself, and this says so once, at the first backend, instead of leaving a slow run unexplained.
- * The flag cannot be set from inside a running JVM (it is not a manageable flag).
+ *
+ * <p>The trap limits: C2 resolves most Vector API calls through a type profile guarded by a class
+ * check, and lets a failed check trap unless the compile has had too many traps or recompilations,
+ * counted by summing the counters of every inlined method once per inlined copy. A kernel inlines
+ * hundreds of copies of the same Vector API methods, whose counters the other kernels'
+ * deoptimizations raise, so past the default limits (100 traps, 400 / 2 recompilations) each check
+ * got a virtual call instead, the species after it was no longer a constant, and the operations went
+ * to their Java fallbacks in some kernels of some processes (thirty-second round). The per-site limits
+ * ({@code PerBytecodeTrapLimit}, {@code PerBytecodeRecompilationCutoff}) stay as they are.
+ *
+ * <p>None of these flags can be set from inside a running JVM (they are not manageable flags).
  */
 public final class JitLimits {
     private JitLimits() { }
 
     /** The flags the launcher passes, for messages and for whoever starts a JVM that runs the kernels. */
-    public static final String FLAGS = "-XX:LiveNodeCountInliningCutoff=160000 -XX:MaxNodeLimit=320000 -XX:NodeLimitFudgeFactor=16000";
+    public static final String FLAGS = "-XX:LiveNodeCountInliningCutoff=160000 -XX:MaxNodeLimit=320000 -XX:NodeLimitFudgeFactor=16000"
+            + " -XX:PerMethodTrapLimit=1000000000 -XX:PerMethodRecompilationCutoff=1000000000";
 
-    static final long NEEDED_CUTOFF = 160_000;
+    /** The flags checked, each with the least value that does (-1 for "unlimited" counts as enough). */
+    static final String[] CHECKED = {"LiveNodeCountInliningCutoff", "PerMethodTrapLimit", "PerMethodRecompilationCutoff"};
+    static final long[] NEEDED = {160_000, 1_000_000_000L, 1_000_000_000L};
 
     private static volatile boolean warned;
 
-    /** A warning when C2 is in use with a cutoff below what the kernels need, else empty. */
+    /** A warning when C2 is in use with limits below what the kernels need, else empty. */
     public static Optional<String> warning() {
         try {
             HotSpotDiagnosticMXBean hs = ManagementFactory.getPlatformMXBean(HotSpotDiagnosticMXBean.class);
             if (hs == null) return Optional.empty();
-            return warning(hs.getVMOption("LiveNodeCountInliningCutoff").getValue(), hs.getVMOption("TieredStopAtLevel").getValue());
-        } catch (RuntimeException | LinkageError e) {  // not HotSpot, or the flag is gone in a later JDK: nothing to say
+            String[] values = new String[CHECKED.length];
+            for (int i = 0; i < values.length; i++) values[i] = hs.getVMOption(CHECKED[i]).getValue();
+            return warning(values, hs.getVMOption("TieredStopAtLevel").getValue());
+        } catch (RuntimeException | LinkageError e) {  // not HotSpot, or a flag is gone in a later JDK: nothing to say
             return Optional.empty();
         }
     }
 
-    static Optional<String> warning(String cutoff, String tieredStopAtLevel) {
-        long c;
-        try {
-            c = Long.parseLong(cutoff.strip());
-        } catch (NumberFormatException e) {
-            return Optional.empty();
+    /** {@code values[i]}: the JVM's value of {@code CHECKED[i]}. */
+    static Optional<String> warning(String[] values, String tieredStopAtLevel) {
+        if (!tieredStopAtLevel.strip().equals("4")) return Optional.empty();  // C1 only: no C2 to limit
+        StringBuilder low = new StringBuilder();
+        for (int i = 0; i < CHECKED.length; i++) {
+            long v;
+            try {
+                v = Long.parseLong(values[i].strip());
+            } catch (NumberFormatException e) {
+                continue;
+            }
+            if (v >= NEEDED[i] || v == -1 && !CHECKED[i].equals("LiveNodeCountInliningCutoff")) continue;
+            low.append(low.isEmpty() ? "" : " ").append("-XX:").append(CHECKED[i]).append('=').append(v);
         }
-        if (c >= NEEDED_CUTOFF || !tieredStopAtLevel.strip().equals("4")) return Optional.empty();  // C1 only: no C2 to limit
-        return Optional.of("jllm: this JVM runs with -XX:LiveNodeCountInliningCutoff=" + c + "; C2 may then leave parts of the quantized "
+        if (low.isEmpty()) return Optional.empty();
+        return Optional.of("jllm: this JVM runs with " + low + "; C2 may then leave parts of the quantized "
                 + "decode kernels as slow Java fallbacks. Start java with " + FLAGS + " (the ./jllm launcher does).");
     }
 

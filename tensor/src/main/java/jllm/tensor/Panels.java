@@ -437,10 +437,13 @@ final class Panels {
     /** Per-thread buffers of the kernels that hand 16-bit sums or scales from one helper method to the next. */
     static final class Scratch {
         short[] sums = new short[0];
+        int[] ints = new int[0];
         float[] f = new float[0];
         float[] acc = new float[0];
 
         short[] sums(int n) { if (sums.length < n) sums = new short[n]; return sums; }
+
+        int[] ints(int n) { if (ints.length < n) ints = new int[n]; return ints; }
 
         float[] f(int n) { if (f.length < n) f = new float[n]; return f; }
 

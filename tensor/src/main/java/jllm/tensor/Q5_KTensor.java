@@ -196,7 +196,7 @@ public final class Q5_KTensor extends QuantTensor {
         int nb = a.blocks / 8;
         int[] y5 = a.y5, sum8 = a.sum8;
         float[] u = Panels.scratch().f(8 * H);
-        short[] sums = Panels.scratch().sums(8 * P);
+        int[] sums = Panels.scratch().ints(4 * P);
         java.util.Arrays.fill(acc, 0, 4 * P, 0f);
         for (int b = 0; b < nb; b++) {
             int xb = t * a.blocks + 8 * b, ob = b * SBB * P;
@@ -204,7 +204,7 @@ public final class Q5_KTensor extends QuantTensor {
                 int e = 4 * (xb + j), x = 2 * Int8Activations.Y5_RUN * (xb + j);
                 int c = ob + CHUNK * (j >> 1) + 2 * RUN * (j & 1);
                 FiveBits.run(pk, o0 + c, o1 + c, o2 + c, o3 + c, y5, x, -16 * (sum8[e] + sum8[e + 1]), sums, 0);
-                FiveBits.run(pk, o0 + c + RUN, o1 + c + RUN, o2 + c + RUN, o3 + c + RUN, y5, x + Int8Activations.Y5_RUN, -16 * (sum8[e + 2] + sum8[e + 3]), sums, 4 * P);
+                FiveBits.run(pk, o0 + c + RUN, o1 + c + RUN, o2 + c + RUN, o3 + c + RUN, y5, x + Int8Activations.Y5_RUN, -16 * (sum8[e + 2] + sum8[e + 3]), sums, 2 * P);
                 // the sub-block's two runs, its x sum added back, times dx_j and the rows' sc_j (each
                 // panel's scale lanes at MINS.scale(j)) into u
                 int sx = 16 * a.sum[xb + j], sc = ob + MINS.scale(j);
@@ -212,7 +212,7 @@ public final class Q5_KTensor extends QuantTensor {
                 FloatVector zero = FloatVector.zero(F); // sub-block 0 writes u: zeroing it first with Arrays.fill cost 4-5%
                 for (int p = 0; p < 4; p++) {
                     int op = p == 0 ? o0 : p == 1 ? o1 : p == 2 ? o2 : o3;
-                    IntVector i = (IntVector) ShortVector.fromArray(S, sums, p * P).reinterpretShape(I, 0), k = (IntVector) ShortVector.fromArray(S, sums, 4 * P + p * P).reinterpretShape(I, 0);
+                    IntVector i = IntVector.fromArray(I, sums, p * H), k = IntVector.fromArray(I, sums, 2 * P + p * H);
                     IntVector v = (IntVector) ByteVector.fromArray(B, pk, op + sc).reinterpretShape(I, 0);
                     ((FloatVector) i.lanewise(LSHL, 16).lanewise(ASHR, 16).add(k.lanewise(LSHL, 16).lanewise(ASHR, 16)).add(sx).convertShape(I2F, F, 0)).mul(dx)
                             .fma((FloatVector) v.and(0xff).convertShape(I2F, F, 0), j == 0 ? zero : FloatVector.fromArray(F, u, p * P)).intoArray(u, p * P);

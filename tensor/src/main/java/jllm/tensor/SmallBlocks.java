@@ -83,19 +83,19 @@ final class SmallBlocks {
         int nb = a.blocks, bb = f.panelBlock(), codes = f.codes();
         boolean min = f.min >= 0;
         int[] y5 = a.y5, sum8 = a.sum8;
-        short[] sums = Panels.scratch().sums(8 * P);
+        int[] sums = Panels.scratch().ints(4 * P);
         java.util.Arrays.fill(acc, 0, 4 * P, 0f);
         for (int b = 0; b < nb; b++) {
             int xb = t * nb + b, e = 4 * xb, x = 2 * Int8Activations.Y5_RUN * xb, c = b * bb + codes;
             FiveBits.run(pk, o0 + c, o1 + c, o2 + c, o3 + c, y5, x, -16 * (sum8[e] + sum8[e + 1]), sums, 0);
             c += FiveBits.RUN;
-            FiveBits.run(pk, o0 + c, o1 + c, o2 + c, o3 + c, y5, x + Int8Activations.Y5_RUN, -16 * (sum8[e + 2] + sum8[e + 3]), sums, 4 * P);
+            FiveBits.run(pk, o0 + c, o1 + c, o2 + c, o3 + c, y5, x + Int8Activations.Y5_RUN, -16 * (sum8[e + 2] + sum8[e + 3]), sums, 2 * P);
             float dx = a.d[xb];
             int back = min ? 16 * a.sum[xb] : 0;
             FloatVector xs = FloatVector.broadcast(F, dx * a.sum[xb]);
             for (int p = 0; p < 4; p++) {
                 int ob = (p == 0 ? o0 : p == 1 ? o1 : p == 2 ? o2 : o3) + b * bb;
-                IntVector i = (IntVector) ShortVector.fromArray(S, sums, p * P).reinterpretShape(Panels.I, 0), k = (IntVector) ShortVector.fromArray(S, sums, 4 * P + p * P).reinterpretShape(Panels.I, 0);
+                IntVector i = IntVector.fromArray(Panels.I, sums, p * H), k = IntVector.fromArray(Panels.I, sums, 2 * P + p * H);
                 IntVector d = (IntVector) ByteVector.fromArray(B, pk, ob).reinterpretShape(Panels.I, 0);
                 FloatVector lo = ((FloatVector) i.lanewise(LSHL, 16).lanewise(ASHR, 16).add(k.lanewise(LSHL, 16).lanewise(ASHR, 16)).add(back).convertShape(I2F, F, 0))
                         .fma(((FloatVector) d.lanewise(LSHL, 16).lanewise(ASHR, 3).and(0x8fffffff).reinterpretShape(F, 0)).mul(Panels.REBIAS).mul(dx), FloatVector.fromArray(F, acc, p * P));
