@@ -14,7 +14,10 @@ Each compile also lists its Vector API calls that C2 resolved through a type pro
 more receivers ("polymorphic Vector API calls"): a profile that kernels of other shapes or lane types
 share (AbstractVector.reinterpretAsX's asVectorRaw, ShortVector.intoArray's vspecies), the cause of
 most fallbacks seen so far (docs/quantization-and-speed.md, thirty-first round). Such calls without
-fallbacks are harmless; their count tells where the next compile may go wrong.
+fallbacks are harmless; their count tells where the next compile may go wrong. It also counts the
+type guards whose miss path C2 made a virtual call instead of a trap, because the compile's summed
+trap or recompilation counts passed PerMethodTrapLimit or PerMethodRecompilationCutoff / 2 (the
+launcher raises both; thirty-second round): past such a guard the species is no longer a constant.
 
 On-stack-replacement (osr) compiles are listed but do not fail the check: such code runs only the
 rest of the call whose loop asked for it (later calls enter the standard compile). Their fallbacks
@@ -62,12 +65,18 @@ def main(path, pattern):
                 continue
             if "receiver2='" in attrs or "reason='virtual call'" in cm.group(3):
                 poly[names.get(cm.group(1), '?')] += 1
+        # type guards whose miss path is a virtual call rather than a trap, because the compile's trap or
+        # recompilation counts (summed over every inlined copy of a method) passed PerMethodTrapLimit or
+        # PerMethodRecompilationCutoff / 2: the species after such a guard is no longer a constant
+        # (thirty-second round; the launcher raises both limits)
+        untrapped = len(re.findall(r"<observe trap='class_check' count='0'[^>]*>\s*<predicted_call[^>]*>\s*<virtual_call", task))
         kind = 'osr' if "compile_kind='osr'" in head else 'std'
         short = method.split(' (')[0].replace('/', '.')
         label = 'ok       ' if not failed else 'osr-only ' if kind == 'osr' else 'FALLBACKS'
         print(f"{label} #{m.group(1)} {kind} {short}: "
               f"{sum(applied.values())} intrinsics" + (f", failed: {dict(failed)}" if failed else '')
-              + (f", polymorphic Vector API calls: {dict(poly)}" if poly else ''))
+              + (f", polymorphic Vector API calls: {dict(poly)}" if poly else '')
+              + (f", type guards without a trap (trap limits): {untrapped}" if untrapped else ''))
         bad += bool(failed) and kind == 'std'
     return 1 if bad else 0
 

@@ -48,6 +48,10 @@ import jdk.incubator.vector.VectorSpecies;
  * {@code reinterpretShape} and {@code convertShape} are implemented in each concrete vector class,
  * so the call and its profile are the kernel's own, monomorphic, and the target species a constant
  * (C2's log, {@code tools/c2-vector-fallbacks.py}; docs/quantization-and-speed.md, thirty-first round).
+ * For the same reason a vector carried round a loop is not stored with {@code ShortVector.intoArray}
+ * where 16-bit vectors of two widths exist ({@link FiveBits#run} stores its sums as ints). Even a
+ * monomorphic profile only holds because the launcher raises C2's trap limits ({@link JitLimits}):
+ * at the defaults every guard of a kernel could get a virtual call instead of a trap.
  */
 final class Panels {
     static final VectorSpecies<Short> S = ShortVector.SPECIES_PREFERRED;
