@@ -201,7 +201,7 @@ final class QuantMatmul {
         int in = w.dim(1), out = w.dim(0), nb = in / Int8Activations.BLOCK, tokens = xt.tokens;
         short[] wk = CODES16.get();
         float[] sc = scratch(0, CHUNK16 / 32 * 2 * P), mn = scratch(1, CHUNK16 / 32 * 2 * P), part = scratch(3, xt.tiles * TILE16 * 2 * P);
-        short[] sums = Panels.scratch().sums(TILE16 * 2 * P);
+        int[] sums = Panels.scratch().ints(TILE16 * P);
         for (int p = p0; p < p1; p += 2) {
             int q = Math.min(p + 1, p1 - 1);
             java.util.Arrays.fill(part, 0, xt.tiles * TILE16 * 2 * P, 0f);
@@ -236,7 +236,7 @@ final class QuantMatmul {
      * fp32 FMA rate on Zen 4 (93 against 54 GMAC/s on one core, microbenchmark in L1); the block's sums
      * stay within 16 bits by the codes' bound ({@link QuantTensor#expand16}).
      */
-    private static void tile16(short[] wk, int wo, int[] xq, int xo, short[] sums) {
+    private static void tile16(short[] wk, int wo, int[] xq, int xo, int[] sums) {
         ShortVector z = ShortVector.zero(Panels.S);
         ShortVector a0 = z, b0 = z, a1 = z, b1 = z, a2 = z, b2 = z, a3 = z, b3 = z, a4 = z, b4 = z, a5 = z, b5 = z, a6 = z, b6 = z, a7 = z, b7 = z;
         for (int k = 0, o = wo, j = xo; k < 32; k++, o += 2 * P, j += TILE16) {
@@ -250,10 +250,16 @@ final class QuantMatmul {
             v = (ShortVector) IntVector.broadcast(Panels.I, xq[j + 6]).reinterpretShape(Panels.S, 0); a6 = a6.add(lo.mul(v)); b6 = b6.add(hi.mul(v));
             v = (ShortVector) IntVector.broadcast(Panels.I, xq[j + 7]).reinterpretShape(Panels.S, 0); a7 = a7.add(lo.mul(v)); b7 = b7.add(hi.mul(v));
         }
-        a0.intoArray(sums, 0); b0.intoArray(sums, P); a1.intoArray(sums, 2 * P); b1.intoArray(sums, 3 * P);
-        a2.intoArray(sums, 4 * P); b2.intoArray(sums, 5 * P); a3.intoArray(sums, 6 * P); b3.intoArray(sums, 7 * P);
-        a4.intoArray(sums, 8 * P); b4.intoArray(sums, 9 * P); a5.intoArray(sums, 10 * P); b5.intoArray(sums, 11 * P);
-        a6.intoArray(sums, 12 * P); b6.intoArray(sums, 13 * P); a7.intoArray(sums, 14 * P); b7.intoArray(sums, 15 * P);
+        // stored as ints: ShortVector.intoArray on a vector out of a loop resolves its species through a
+        // type profile the whole process shares, which 16-bit vectors of two widths make bimorphic (FiveBits.run)
+        ((IntVector) a0.reinterpretShape(Panels.I, 0)).intoArray(sums, 0); ((IntVector) b0.reinterpretShape(Panels.I, 0)).intoArray(sums, H);
+        ((IntVector) a1.reinterpretShape(Panels.I, 0)).intoArray(sums, 2 * H); ((IntVector) b1.reinterpretShape(Panels.I, 0)).intoArray(sums, 3 * H);
+        ((IntVector) a2.reinterpretShape(Panels.I, 0)).intoArray(sums, 4 * H); ((IntVector) b2.reinterpretShape(Panels.I, 0)).intoArray(sums, 5 * H);
+        ((IntVector) a3.reinterpretShape(Panels.I, 0)).intoArray(sums, 6 * H); ((IntVector) b3.reinterpretShape(Panels.I, 0)).intoArray(sums, 7 * H);
+        ((IntVector) a4.reinterpretShape(Panels.I, 0)).intoArray(sums, 8 * H); ((IntVector) b4.reinterpretShape(Panels.I, 0)).intoArray(sums, 9 * H);
+        ((IntVector) a5.reinterpretShape(Panels.I, 0)).intoArray(sums, 10 * H); ((IntVector) b5.reinterpretShape(Panels.I, 0)).intoArray(sums, 11 * H);
+        ((IntVector) a6.reinterpretShape(Panels.I, 0)).intoArray(sums, 12 * H); ((IntVector) b6.reinterpretShape(Panels.I, 0)).intoArray(sums, 13 * H);
+        ((IntVector) a7.reinterpretShape(Panels.I, 0)).intoArray(sums, 14 * H); ((IntVector) b7.reinterpretShape(Panels.I, 0)).intoArray(sums, 15 * H);
     }
 
     /**
@@ -340,10 +346,10 @@ final class QuantMatmul {
     }
 
     /**
-     * A block's 16-bit sums ({@code sums[(2 i + h) P ..]}, token i, panel h, lane order) into the fp32
+     * A block's 16-bit sums ({@code sums[(2 i + h) H ..]} as pairs in ints, token i, panel h, lane order) into the fp32
      * outputs: {@code part[po + i 2P + h P + r] += dx_i (sc_r sum + mn_r sum(x codes))}.
      */
-    private static void scale16(short[] sums, float[] sc, float[] mn, int so, float[] d, float[] dsum, int xb, float[] part, int po) {
+    private static void scale16(int[] sums, float[] sc, float[] mn, int so, float[] d, float[] dsum, int xb, float[] part, int po) {
         boolean mins = mn != null;
         if (!mins) mn = sc;
         FloatVector s0 = FloatVector.fromArray(Panels.F, sc, so), s1 = FloatVector.fromArray(Panels.F, sc, so + H);
@@ -352,8 +358,8 @@ final class QuantMatmul {
         FloatVector m2 = FloatVector.fromArray(Panels.F, mn, so + P), m3 = FloatVector.fromArray(Panels.F, mn, so + P + H);
         for (int i = 0, o = po; i < TILE16; i++, o += 2 * P) {
             FloatVector dx = FloatVector.broadcast(Panels.F, d[xb + i]), ds = FloatVector.broadcast(Panels.F, mins ? dsum[xb + i] : 0f);
-            IntVector u = (IntVector) ShortVector.fromArray(Panels.S, sums, 2 * i * P).reinterpretShape(Panels.I, 0);
-            IntVector v = (IntVector) ShortVector.fromArray(Panels.S, sums, (2 * i + 1) * P).reinterpretShape(Panels.I, 0);
+            IntVector u = IntVector.fromArray(Panels.I, sums, i * P);
+            IntVector v = IntVector.fromArray(Panels.I, sums, i * P + H);
             FloatVector r0 = FloatVector.fromArray(Panels.F, part, o), r1 = FloatVector.fromArray(Panels.F, part, o + H);
             FloatVector r2 = FloatVector.fromArray(Panels.F, part, o + P), r3 = FloatVector.fromArray(Panels.F, part, o + P + H);
             if (mins) { r0 = m0.fma(ds, r0); r1 = m1.fma(ds, r1); r2 = m2.fma(ds, r2); r3 = m3.fma(ds, r3); }
