@@ -7,12 +7,10 @@ import static jllm.tensor.Panels.B;
 import static jllm.tensor.Panels.F;
 import static jllm.tensor.Panels.H;
 import static jllm.tensor.Panels.P;
-import static jllm.tensor.Panels.S;
 
 import jdk.incubator.vector.ByteVector;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.IntVector;
-import jdk.incubator.vector.ShortVector;
 
 /**
  * The {@link Panels} kernels of the 32-value five-bit formats: Q5_0 ({@code (q - 16) d}) and Q5_1
