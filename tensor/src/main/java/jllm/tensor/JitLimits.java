@@ -32,9 +32,15 @@ public final class JitLimits {
     public static final String FLAGS = "-XX:LiveNodeCountInliningCutoff=160000 -XX:MaxNodeLimit=320000 -XX:NodeLimitFudgeFactor=16000"
             + " -XX:PerMethodTrapLimit=1000000000 -XX:PerMethodRecompilationCutoff=1000000000";
 
-    /** The flags checked, each with the least value that does (-1 for "unlimited" counts as enough). */
+    /** The flags checked; each needs at least its value in {@link #FLAGS}. */
     static final String[] CHECKED = {"LiveNodeCountInliningCutoff", "PerMethodTrapLimit", "PerMethodRecompilationCutoff"};
-    static final long[] NEEDED = {160_000, 1_000_000_000L, 1_000_000_000L};
+
+    /** {@code flag}'s value in {@link #FLAGS}. */
+    static long needed(String flag) {
+        String key = "-XX:" + flag + "=";
+        int at = FLAGS.indexOf(key) + key.length(), end = FLAGS.indexOf(' ', at);
+        return Long.parseLong(FLAGS.substring(at, end < 0 ? FLAGS.length() : end));
+    }
 
     private static volatile boolean warned;
 
@@ -62,7 +68,8 @@ public final class JitLimits {
             } catch (NumberFormatException e) {
                 continue;
             }
-            if (v >= NEEDED[i] || v == -1 && !CHECKED[i].equals("LiveNodeCountInliningCutoff")) continue;
+            // -1 is PerMethodRecompilationCutoff's "unlimited"
+            if (v >= needed(CHECKED[i]) || v == -1 && CHECKED[i].equals("PerMethodRecompilationCutoff")) continue;
             low.append(low.isEmpty() ? "" : " ").append("-XX:").append(CHECKED[i]).append('=').append(v);
         }
         if (low.isEmpty()) return Optional.empty();
