@@ -21,7 +21,8 @@ import picocli.CommandLine.Option;
 /**
  * Kernel speed per weight format against the machine's own ceilings, all measured in one run: decode
  * (one token: a matrix-vector product over weights that do not fit in cache) as a share of the
- * measured read bandwidth, prefill (many tokens) as a share of the measured fp32 FMA peak.
+ * read bandwidth timed in alternation with it, prefill (many tokens) as a share of the measured fp32
+ * FMA peak.
  */
 @Command(name = "kernels", mixinStandardHelpOptions = true,
         description = {"Measure matmul kernels per weight type against the measured memory bandwidth and fp32 FMA peak.",
@@ -79,13 +80,21 @@ final class BenchKernelsCommand implements Callable<Integer> {
         Parallel par = Parallel.shared(n);
         CpuBackend be = new CpuBackend(n, exact);
         if (cpuTime) clock = Roofline.CPU;
-        double bw = Roofline.readGBs(par, streamMib << 20, seconds, clock), peak = Roofline.fmaGmacs(par, seconds, clock);
+        try (Roofline.ReadProbe probe = new Roofline.ReadProbe(par, streamMib << 20)) {
+            return measure(par, be, kinds, probe);
+        }
+    }
+
+    private int measure(Parallel par, CpuBackend be, List<GgmlType> kinds, Roofline.ReadProbe probe) {
+        int n = par.threads();
+        double bw = probe.gbs(seconds, clock), peak = Roofline.fmaGmacs(par, seconds, clock);
         System.out.println("cpu " + jllm.tensor.CpuInfo.describe());
-        System.out.printf(Locale.ROOT, "%d threads: read bandwidth %.1f GB/s, fp32 FMA peak %.1f GMAC/s%s%n", n, bw, peak,
+        System.out.printf(Locale.ROOT, "%d threads: read bandwidth %.1f GB/s at the start, fp32 FMA peak %.1f GMAC/s%s%n", n, bw, peak,
                 cpuTime ? " (per CPU-second: all rates below are per CPU-second of jllm's threads)" : "");
         System.out.printf(Locale.ROOT, "matrix [%d, %d]; decode over >= %d MiB of weights, prefill with %d tokens%n",
                 rows, cols, streamMib, tokens);
-        System.out.printf(Locale.ROOT, "%-6s %12s %10s %14s %14s %12s%n", "type", "decode Gw/s", "GB/s", "% of bandwidth", "prefill GMAC/s", "% of peak");
+        System.out.println("decode's share: of the read bandwidth timed in alternation with it (\"read GB/s\", the same minutes)");
+        System.out.printf(Locale.ROOT, "%-6s %12s %10s %10s %14s %14s %12s%n", "type", "decode Gw/s", "GB/s", "read GB/s", "% of bandwidth", "prefill GMAC/s", "% of peak");
         Random rnd = new Random(1);
         float[] x = new float[tokens * cols];
         for (int i = 0; i < x.length; i++) x[i] = (float) rnd.nextGaussian();
@@ -97,11 +106,12 @@ final class BenchKernelsCommand implements Callable<Integer> {
             List<Tensor> copies = copies(type, rnd);
             firsts.add(copies.get(0));
             float[] y = new float[tokens * rows];
-            double decode = rate(() -> { for (Tensor w : copies) be.matmul(w, x, y, 1, null); }, (double) rows * cols * copies.size());
-            double prefill = rate(() -> be.matmul(copies.get(0), x, y, tokens, null), (double) rows * cols * tokens);
+            double[] read = {0};
+            double decode = rate(() -> { for (Tensor w : copies) be.matmul(w, x, y, 1, null); }, (double) rows * cols * copies.size(), probe, read);
+            double prefill = rate(() -> be.matmul(copies.get(0), x, y, tokens, null), (double) rows * cols * tokens, null, null);
             double gbs = decode * type.bytes(new long[] {rows, cols}) / ((double) rows * cols);
-            System.out.printf(Locale.ROOT, "%-6s %12.2f %10.1f %13.0f%% %14.1f %11.0f%%%n",
-                    name, decode, gbs, 100 * gbs / bw, prefill, 100 * prefill / peak);
+            System.out.printf(Locale.ROOT, "%-6s %12.2f %10.1f %10.1f %13.0f%% %14.1f %11.0f%%%n",
+                    name, decode, gbs, read[0], 100 * gbs / read[0], prefill, 100 * prefill / peak);
         }
         backward(par, firsts, x, rnd, peak);
         Roofline.Overlap o = Roofline.overlap(par, streamMib << 20, seconds, clock);
@@ -122,11 +132,11 @@ final class BenchKernelsCommand implements Callable<Integer> {
         System.out.printf(Locale.ROOT, "backward with %d tokens:%n%-6s %14s %12s%n", tokens, "type", "dX=dY·W GMAC/s", "% of peak");
         double macs = (double) rows * cols * tokens;
         for (Tensor w : weights) {
-            double g = rate(() -> Gemm.dyW(par, w, dy, tokens, dx, false), macs);
+            double g = rate(() -> Gemm.dyW(par, w, dy, tokens, dx, false), macs, null, null);
             System.out.printf(Locale.ROOT, "%-6s %14.1f %11.0f%%%n", w.dtype().name().toLowerCase(Locale.ROOT), g, 100 * g / peak);
         }
         float[] dw = new float[rows * cols];
-        double g = rate(() -> Gemm.dyTx(par, dy, x, tokens, rows, cols, dw, false), macs);
+        double g = rate(() -> Gemm.dyTx(par, dy, x, tokens, rows, cols, dw, false), macs, null, null);
         System.out.printf(Locale.ROOT, "%-6s %14.1f %11.0f%%  (dW=dY^T·X, fp32)%n", "f32", g, 100 * g / peak);
     }
 
@@ -173,9 +183,13 @@ final class BenchKernelsCommand implements Callable<Integer> {
 
     /**
      * Units per second (G) of the fastest run ({@link Roofline#bestPass}): warms up, then repeats
-     * {@code body} in windows of the configured time.
+     * {@code body} in windows of the configured time. With a {@code probe}, each window follows one of
+     * half its length on the read probe, and {@code read[0]} gets the probe's best GB/s over them: the
+     * decode and the bandwidth it is a share of are then timed in the same minutes. Measured once at the
+     * start instead, the shares of one run moved with the host (Intel Xeon, thirty-second round: the
+     * probe read 25.9 GB/s in one run and 18.0 in the next, and the same kernels 68-80% against 80-97%).
      */
-    private double rate(Runnable body, double unitsPerRun) {
+    private double rate(Runnable body, double unitsPerRun, Roofline.ReadProbe probe, double[] read) {
         long w0 = System.nanoTime();
         do body.run(); while (System.nanoTime() - w0 < seconds * 0.5e9);
         // Windows of `seconds` until one no longer beats the best before it by 5% (at most 10): a
@@ -184,6 +198,7 @@ final class BenchKernelsCommand implements Callable<Integer> {
         // Java fallbacks (q4_0 at 1.7 Gw/s against 26 in the next run; AMD EPYC).
         long best = Long.MAX_VALUE;
         for (int window = 0; window < 10; window++) {
+            if (probe != null) read[0] = Math.max(read[0], probe.gbs(seconds / 2, clock));
             long inWindow = Roofline.bestPass(body, seconds, clock);
             boolean better = inWindow < 0.95 * best;
             best = Math.min(best, inWindow);

@@ -46,19 +46,40 @@ public final class Roofline {
      * with vector loads, timed by {@code clock} ({@link #CPU}: bytes per CPU-second, per core).
      */
     public static double readGBs(Parallel par, long bytes, double seconds, java.util.function.LongSupplier clock) {
-        long n = Math.max(1L << 20, bytes / 4096 * 4096);
-        try (Arena arena = Arena.ofShared()) {
+        try (ReadProbe probe = new ReadProbe(par, bytes)) {
+            return probe.gbs(seconds, clock);
+        }
+    }
+
+    /**
+     * {@link #readGBs}'s stream over a buffer it keeps, so that it can be timed again and again between
+     * other measurements: on a shared machine the read bandwidth moves by 2x from one minute to the next
+     * (12.5-31 GB/s at two threads on the Intel Xeon of the thirty-second round), and a kernel's share
+     * of it only means something against the stream timed in the same minutes.
+     */
+    public static final class ReadProbe implements AutoCloseable {
+        private final Arena arena = Arena.ofShared();
+        private final Runnable pass;
+        private final long bytes;
+
+        public ReadProbe(Parallel par, long bytes) {
+            long n = Math.max(1L << 20, bytes / 4096 * 4096);
             MemorySegment m = arena.allocate(n, 4096);
             m.fill((byte) 1);
             int chunks = par.threads();
             long per = n / chunks / 256 * 256;
             long[] sink = new long[chunks];
-            Runnable pass = () -> par.forRange(chunks, 1, (a, b) -> {
+            pass = () -> par.forRange(chunks, 1, (a, b) -> {
                 for (int c = a; c < b; c++) sink[c] += sum(m, c * per, c * per + per);
             });
+            this.bytes = per * chunks;
             pass.run();
-            return (double) per * chunks / bestPass(pass, seconds, clock);
         }
+
+        /** GB/s of the fastest pass in {@code seconds} ({@link #bestPass}). */
+        public double gbs(double seconds, java.util.function.LongSupplier clock) { return (double) bytes / bestPass(pass, seconds, clock); }
+
+        @Override public void close() { arena.close(); }
     }
 
     /**
