@@ -35,25 +35,13 @@ public final class Roofline {
         return sum;
     };
 
-    /** As {@link #readGBs(Parallel, long, double, java.util.function.LongSupplier)} on the wall clock. */
-    public static double readGBs(Parallel par, long bytes, double seconds) { return readGBs(par, bytes, seconds, WALL); }
-
     /** As {@link #fmaGmacs(Parallel, double, java.util.function.LongSupplier)} on the wall clock. */
     public static double fmaGmacs(Parallel par, double seconds) { return fmaGmacs(par, seconds, WALL); }
 
     /**
-     * Read bandwidth in GB/s: {@code threads} workers summing disjoint parts of a {@code bytes} buffer
-     * with vector loads, timed by {@code clock} ({@link #CPU}: bytes per CPU-second, per core).
-     */
-    public static double readGBs(Parallel par, long bytes, double seconds, java.util.function.LongSupplier clock) {
-        try (ReadProbe probe = new ReadProbe(par, bytes)) {
-            return probe.gbs(seconds, clock);
-        }
-    }
-
-    /**
-     * {@link #readGBs}'s stream over a buffer it keeps, so that it can be timed again and again between
-     * other measurements: on a shared machine the read bandwidth moves by 2x from one minute to the next
+     * Read bandwidth in GB/s: {@code par}'s workers summing disjoint parts of a buffer with vector
+     * loads. The probe keeps its buffer, so that it can be timed again and again between other
+     * measurements: on a shared machine the read bandwidth moves by 2x from one minute to the next
      * (12.5-31 GB/s at two threads on the Intel Xeon of the thirty-second round), and a kernel's share
      * of it only means something against the stream timed in the same minutes.
      */
@@ -62,9 +50,16 @@ public final class Roofline {
         private final Runnable pass;
         private final long bytes;
 
+        /** A probe over about {@code bytes} (at least 1 MiB) of native memory, read once here. */
         public ReadProbe(Parallel par, long bytes) {
             long n = Math.max(1L << 20, bytes / 4096 * 4096);
-            MemorySegment m = arena.allocate(n, 4096);
+            MemorySegment m;
+            try {
+                m = arena.allocate(n, 4096);
+            } catch (RuntimeException | OutOfMemoryError e) {
+                arena.close();
+                throw e;
+            }
             m.fill((byte) 1);
             int chunks = par.threads();
             long per = n / chunks / 256 * 256;
@@ -76,7 +71,7 @@ public final class Roofline {
             pass.run();
         }
 
-        /** GB/s of the fastest pass in {@code seconds} ({@link #bestPass}). */
+        /** GB/s of the fastest pass in {@code seconds} of wall clock, timed by {@code clock} ({@link #CPU}: bytes per CPU-second, per core; {@link #bestPass}). */
         public double gbs(double seconds, java.util.function.LongSupplier clock) { return (double) bytes / bestPass(pass, seconds, clock); }
 
         @Override public void close() { arena.close(); }
