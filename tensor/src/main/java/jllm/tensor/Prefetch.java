@@ -1,0 +1,128 @@
+package jllm.tensor;
+
+import java.lang.foreign.Arena;
+import java.lang.foreign.FunctionDescriptor;
+import java.lang.foreign.Linker;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.lang.invoke.MethodHandle;
+
+/**
+ * Software prefetch of panel bytes a block ahead of a decode kernel, for cores whose hardware
+ * prefetchers run too short a way ahead of a stream that is also computed on ({@link
+ * CpuInfo#serialReads}). Java has no prefetch instruction (Unsafe's went in JDK 9), and plain loads
+ * ahead do not serve: a load that misses holds its place in the out-of-order window until its line
+ * arrives, a prefetch retires at once. So this is the one piece of jllm that is machine code: 21 bytes
+ * of x86-64, {@code prefetcht0} over a run of cache lines, written into an executable page at class
+ * load and called as a critical downcall (no thread-state change; heap arrays are passed pinned).
+ * On any other platform, or where the page cannot be made executable, {@link #ON} is false and the
+ * kernels run as before.
+ *
+ * <p>Why it pays, measured in C first (tools/c-reference/q5k-kernel.c, Q5_K's one-panel kernel,
+ * [8192, 2048] x 40 from memory, two threads, Intel Xeon family 6 model 207): 16.5-20.7 Gw/s without
+ * prefetch, 27.4-32.8 with 12 lines per sub-block 2 KiB ahead, 25.4-31.5 with a whole block (90 lines)
+ * one or two blocks ahead: the same kernel, in cache 43 Gw/s per core, is held to jllm's own figure
+ * from memory by the reads alone. docs/quantization-and-speed.md, thirty-third round.
+ */
+final class Prefetch {
+    private Prefetch() { }
+
+    /** Cache line bytes assumed by the callers' line counts. */
+    static final int LINE = 64;
+
+    /**
+     * {@code void f(void* p, long offset, long lines)}: {@code prefetcht0} at {@code p + offset}, then
+     * every 64 bytes, {@code lines} times (none if {@code lines <= 0}).
+     */
+    private static final byte[] CODE = {
+        0x48, 0x01, (byte) 0xF7,                   // add rdi, rsi
+        0x48, (byte) 0x85, (byte) 0xD2,            // test rdx, rdx
+        0x7E, 0x0C,                                // jle end
+        0x0F, 0x18, 0x0F,                          // loop: prefetcht0 [rdi]
+        0x48, (byte) 0x83, (byte) 0xC7, 0x40,      // add rdi, 64
+        0x48, (byte) 0xFF, (byte) 0xCA,            // dec rdx
+        0x75, (byte) 0xF4,                         // jnz loop
+        (byte) 0xC3                                // end: ret
+    };
+
+    private static final MethodHandle LINES;
+
+    /** Whether {@link #lines} issues prefetches ({@code -Djllm.prefetch=on|off}, default on where available). */
+    static final boolean ON;
+
+    static {
+        MethodHandle h = null;
+        String arch = System.getProperty("os.arch", ""), os = System.getProperty("os.name", "");
+        if (!"off".equals(System.getProperty("jllm.prefetch", "on")) && os.startsWith("Linux") && (arch.equals("amd64") || arch.equals("x86_64"))) {
+            try {
+                h = build();
+            } catch (Throwable t) {
+                h = null; // no native access or no executable page: no prefetch
+            }
+        }
+        LINES = h;
+        ON = h != null;
+    }
+
+    private static MethodHandle build() throws Throwable {
+        Linker l = Linker.nativeLinker();
+        var lib = l.defaultLookup();
+        var A = ValueLayout.ADDRESS;
+        var J = ValueLayout.JAVA_LONG;
+        var N = ValueLayout.JAVA_INT;
+        MethodHandle mmap = l.downcallHandle(lib.find("mmap").orElseThrow(), FunctionDescriptor.of(A, A, J, N, N, N, J));
+        MethodHandle mprotect = l.downcallHandle(lib.find("mprotect").orElseThrow(), FunctionDescriptor.of(N, A, J, N));
+        final int protRead = 1, protWrite = 2, protExec = 4, mapPrivate = 2, mapAnonymous = 0x20;
+        long page = 4096;
+        MemorySegment at = (MemorySegment) mmap.invokeExact(MemorySegment.NULL, page, protRead | protWrite, mapPrivate | mapAnonymous, -1, 0L);
+        if (at.address() == -1L || at.address() == 0L) throw new IllegalStateException("mmap failed");
+        // written while writable, then read-only and executable (never both writable and executable)
+        MemorySegment code = at.reinterpret(page, Arena.global(), null);
+        MemorySegment.copy(CODE, 0, code, ValueLayout.JAVA_BYTE, 0, CODE.length);
+        if ((int) mprotect.invokeExact(code, page, protRead | protExec) != 0) throw new IllegalStateException("mprotect failed");
+        MethodHandle f = l.downcallHandle(code, FunctionDescriptor.ofVoid(A, J, J), Linker.Option.critical(true));
+        // a first call on a native buffer and on a heap array: a broken page fails here, at class load
+        try (Arena a = Arena.ofConfined()) {
+            f.invokeExact(a.allocate(256), 0L, 4L);
+        }
+        f.invokeExact(MemorySegment.ofArray(new byte[256]), 64L, 2L);
+        return f;
+    }
+
+    /**
+     * How far ahead of a kernel's reads: Q5_K's four-panel kernel, [8192, 2048] from memory, two
+     * threads, share of the read bandwidth of the same minutes, two runs each: none 49, 49%; 720 bytes
+     * ahead per panel 65, 71%; 1440 bytes 65, 68, 65, 67%; 2880 bytes 62, 65%; 5760 (a block) 59, 63%;
+     * 11520 bytes 55, 58% (Intel Xeon, thirty-third round).
+     */
+    static final int AHEAD = 1536;
+
+    /**
+     * For a four-panel kernel about to read {@code bytes} bytes from position {@code pos} of each of
+     * its panels (at {@code o0 .. o3} in {@code base}, each {@code end} bytes long): prefetches the
+     * bytes {@link #AHEAD} further on in each, where they are still inside the panel.
+     */
+    static void fourAhead(MemorySegment base, int o0, int o1, int o2, int o3, int pos, int bytes, int end) {
+        int at = pos + AHEAD, n = Math.min(bytes, end - at);
+        if (n <= 0) return;
+        int lines = (n + LINE - 1) / LINE;
+        lines(base, o0 + at, lines);
+        lines(base, o1 + at, lines);
+        lines(base, o2 + at, lines);
+        lines(base, o3 + at, lines);
+    }
+
+    /**
+     * Prefetches {@code lines} cache lines from byte {@code offset} of {@code base} (a heap array's
+     * segment or native memory). The caller keeps the range inside {@code base}: a prefetch of an
+     * address that is not mapped does not fault, but it must not be asked to run far past the data.
+     */
+    static void lines(MemorySegment base, long offset, int lines) {
+        if (!ON) return;
+        try {
+            LINES.invokeExact(base, offset, (long) lines);
+        } catch (Throwable t) {
+            throw new AssertionError(t); // the handle takes no exceptions from native code
+        }
+    }
+}

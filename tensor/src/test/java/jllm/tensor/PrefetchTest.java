@@ -1,0 +1,35 @@
+package jllm.tensor;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import org.junit.jupiter.api.Test;
+
+/** The prefetch stub: present where it is meant to be, harmless on any range a kernel may hand it, and silent on the data. */
+class PrefetchTest {
+    @Test
+    void isOnWhereTheStubIsWritten() {
+        String arch = System.getProperty("os.arch", ""), os = System.getProperty("os.name", "");
+        if (os.startsWith("Linux") && (arch.equals("amd64") || arch.equals("x86_64")) && !"off".equals(System.getProperty("jllm.prefetch")))
+            assertTrue(Prefetch.ON, "Linux x86-64: the prefetch stub should have been built");
+    }
+
+    @Test
+    void prefetchesHeapAndNativeRangesWithoutChangingThem() {
+        byte[] a = new byte[8192];
+        for (int i = 0; i < a.length; i++) a[i] = (byte) (i * 31);
+        byte[] copy = a.clone();
+        MemorySegment heap = MemorySegment.ofArray(a);
+        for (int lines : new int[] {-3, 0, 1, 7, 128}) Prefetch.lines(heap, 0, lines);
+        Prefetch.fourAhead(heap, 0, 1024, 2048, 4096, 0, 700, 4096);     // inside every panel
+        Prefetch.fourAhead(heap, 0, 1024, 2048, 4096, 4000, 700, 4096);  // past the end: nothing
+        assertArrayEquals(copy, a);
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment n = arena.allocate(1 << 16, 64);
+            Prefetch.lines(n, 4096, 64);
+            Prefetch.lines(n, (1 << 16) - 64, 1);
+        }
+    }
+}
