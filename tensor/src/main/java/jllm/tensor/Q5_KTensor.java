@@ -196,9 +196,7 @@ public final class Q5_KTensor extends QuantTensor {
      * prefetches its share of the four panels {@link Prefetch#AHEAD} bytes on: Intel Xeon, [8192,
      * 2048] from memory, two threads, three alternating pairs, 19.8-26.9 against 16.9-20.4 Gw/s (59-61%
      * against 49-52% of the read bandwidth of the same minutes); in L2 at one thread 15.0-17.4 against
-     * 17.6-18.0. The same per-sub-block prefetch in Q4_K's and Q6_K's kernels, whose accumulators
-     * live across the calls, cost them 10-30% in L2 and gained nothing clear from memory (thirty-third
-     * round): not there.
+     * 17.6-18.0 (one call per panel then; one call for the four since, as Q4_K's kernel).
      */
     private static void fours(byte[] pk, int o0, int o1, int o2, int o3, Int8Activations a, int t, float[] acc) {
         int nb = a.blocks / 8;

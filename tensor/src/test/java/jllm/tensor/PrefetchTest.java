@@ -25,6 +25,7 @@ class PrefetchTest {
         for (int lines : new int[] {-3, 0, 1, 7, 128}) Prefetch.lines(heap, 0, lines);
         Prefetch.fourAhead(heap, 0, 1024, 2048, 4096, 0, 700, 4096);     // inside every panel
         Prefetch.fourAhead(heap, 0, 1024, 2048, 4096, 4000, 700, 4096);  // past the end: nothing
+        Prefetch.fourAhead(heap, 0, 1024, 2048, 4096, 2000, 700, 4096);  // clipped at the end
         assertArrayEquals(copy, a);
         try (Arena arena = Arena.ofConfined()) {
             MemorySegment n = arena.allocate(1 << 16, 64);
