@@ -8,13 +8,14 @@ import java.lang.foreign.ValueLayout;
 import java.lang.invoke.MethodHandle;
 
 /**
- * Software prefetch of panel bytes a block ahead of a decode kernel, for cores whose hardware
+ * Software prefetch of panel bytes {@link #AHEAD} bytes ahead of a decode kernel, for cores whose hardware
  * prefetchers run too short a way ahead of a stream that is also computed on ({@link
  * CpuInfo#serialReads}). Java has no prefetch instruction (Unsafe's went in JDK 9), and plain loads
  * ahead do not serve: a load that misses holds its place in the out-of-order window until its line
- * arrives, a prefetch retires at once. So this is the one piece of jllm that is machine code: 21 bytes
- * of x86-64, {@code prefetcht0} over a run of cache lines, written into an executable page at class
- * load and called as a critical downcall (no thread-state change; heap arrays are passed pinned).
+ * arrives, a prefetch retires at once. So this is the one piece of jllm that is machine code: two
+ * x86-64 functions of 21 and 56 bytes, {@code prefetcht0} over a run of cache lines in one stream or
+ * in four, written into a page at class load that is then made read-only and executable, and called
+ * as critical downcalls (no thread-state change; heap arrays are passed pinned).
  * On any other platform, or where the page cannot be made executable, {@link #ON} is false and the
  * kernels run as before.
  *
