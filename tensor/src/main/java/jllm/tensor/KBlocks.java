@@ -145,7 +145,7 @@ final class KBlocks {
             FloatVector lo0 = FloatVector.zero(F), hi0 = lo0, lo1 = lo0, hi1 = lo0, lo2 = lo0, hi2 = lo0, lo3 = lo0, hi3 = lo0;
             int xb = t * a.blocks + 8 * b;
             for (int j = 0, x = 34 * xb; j < 8; j++, x += 34) {
-                int step = b * blockUnits() * P + code(j), g0 = o0 + step, g1 = o1 + step, g2 = o2 + step, g3 = o3 + step;
+                int step = b * bb + code(j), g0 = o0 + step, g1 = o1 + step, g2 = o2 + step, g3 = o3 + step;
                 if (ahead != null) Prefetch.fourAhead(ahead, o0, o1, o2, o3, b * bb + j * (bb / 8), bb / 8, nb * bb);
                 ShortVector s0 = (ShortVector) IntVector.broadcast(I, v[x]).reinterpretShape(Panels.S, 0);
                 ShortVector s1 = s0, s2 = s0, s3 = s0;
@@ -196,7 +196,7 @@ final class KBlocks {
             lo1.intoArray(u, P); hi1.intoArray(u, P + H);
             lo2.intoArray(u, 2 * P); hi2.intoArray(u, 2 * P + H);
             lo3.intoArray(u, 3 * P); hi3.intoArray(u, 3 * P + H);
-            int ob = b * blockUnits() * P;
+            int ob = b * bb;
             endBlock(Q4K, pk, o0 + ob, a, xb, acc, 0, u, 0);
             endBlock(Q4K, pk, o1 + ob, a, xb, acc, P, u, P);
             endBlock(Q4K, pk, o2 + ob, a, xb, acc, 2 * P, u, 2 * P);

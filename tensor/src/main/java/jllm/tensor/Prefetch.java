@@ -12,10 +12,11 @@ import java.lang.invoke.MethodHandle;
  * prefetchers run too short a way ahead of a stream that is also computed on ({@link
  * CpuInfo#serialReads}). Java has no prefetch instruction (Unsafe's went in JDK 9), and plain loads
  * ahead do not serve: a load that misses holds its place in the out-of-order window until its line
- * arrives, a prefetch retires at once. So this is the one piece of jllm that is machine code: two
- * x86-64 functions of 21 and 56 bytes, {@code prefetcht0} over a run of cache lines in one stream or
- * in four, written into a page at class load that is then made read-only and executable, and called
- * as critical downcalls (no thread-state change; heap arrays are passed pinned).
+ * arrives, a prefetch retires at once. So this is the one piece of jllm that is machine code: 56
+ * bytes of x86-64, {@code prefetcht0} over a run of cache lines in four streams, written into a page
+ * at class load that is then made read-only and executable, and called as a critical downcall (no
+ * thread-state change; heap arrays are passed pinned; a prefetch of an unmapped address does not
+ * fault).
  * On any other platform, or where the page cannot be made executable, {@link #ON} is false and the
  * kernels run as before.
  *
@@ -30,21 +31,6 @@ final class Prefetch {
 
     /** Cache line bytes assumed by the callers' line counts. */
     static final int LINE = 64;
-
-    /**
-     * {@code void f(void* p, long offset, long lines)}: {@code prefetcht0} at {@code p + offset}, then
-     * every 64 bytes, {@code lines} times (none if {@code lines <= 0}).
-     */
-    private static final byte[] CODE = {
-        0x48, 0x01, (byte) 0xF7,                   // add rdi, rsi
-        0x48, (byte) 0x85, (byte) 0xD2,            // test rdx, rdx
-        0x7E, 0x0C,                                // jle end
-        0x0F, 0x18, 0x0F,                          // loop: prefetcht0 [rdi]
-        0x48, (byte) 0x83, (byte) 0xC7, 0x40,      // add rdi, 64
-        0x48, (byte) 0xFF, (byte) 0xCA,            // dec rdx
-        0x75, (byte) 0xF4,                         // jnz loop
-        (byte) 0xC3                                // end: ret
-    };
 
     /**
      * {@code void f(void* p, long o0, long o1, long o2, long o3, long lines)}: {@code prefetcht0} at
@@ -71,13 +57,13 @@ final class Prefetch {
         (byte) 0xC3                                // end: ret
     };
 
-    private static final MethodHandle LINES, LINES4;
+    private static final MethodHandle LINES4;
 
-    /** Whether {@link #lines} issues prefetches ({@code -Djllm.prefetch=on|off}, default on where available). */
+    /** Whether {@link #fourAhead} issues prefetches ({@code -Djllm.prefetch=on|off}, default on where available). */
     static final boolean ON;
 
     static {
-        MethodHandle[] h = null;
+        MethodHandle h = null;
         String arch = System.getProperty("os.arch", ""), os = System.getProperty("os.name", "");
         if (!"off".equals(System.getProperty("jllm.prefetch", "on")) && os.startsWith("Linux") && (arch.equals("amd64") || arch.equals("x86_64"))) {
             try {
@@ -86,12 +72,11 @@ final class Prefetch {
                 h = null; // no native access or no executable page: no prefetch
             }
         }
-        LINES = h == null ? null : h[0];
-        LINES4 = h == null ? null : h[1];
+        LINES4 = h;
         ON = h != null;
     }
 
-    private static MethodHandle[] build() throws Throwable {
+    private static MethodHandle build() throws Throwable {
         Linker l = Linker.nativeLinker();
         var lib = l.defaultLookup();
         var A = ValueLayout.ADDRESS;
@@ -105,19 +90,15 @@ final class Prefetch {
         if (at.address() == -1L || at.address() == 0L) throw new IllegalStateException("mmap failed");
         // written while writable, then read-only and executable (never both writable and executable)
         MemorySegment code = at.reinterpret(page, Arena.global(), null);
-        MemorySegment.copy(CODE, 0, code, ValueLayout.JAVA_BYTE, 0, CODE.length);
-        MemorySegment.copy(CODE4, 0, code, ValueLayout.JAVA_BYTE, 64, CODE4.length);
+        MemorySegment.copy(CODE4, 0, code, ValueLayout.JAVA_BYTE, 0, CODE4.length);
         if ((int) mprotect.invokeExact(code, page, protRead | protExec) != 0) throw new IllegalStateException("mprotect failed");
-        MethodHandle f = l.downcallHandle(code, FunctionDescriptor.ofVoid(A, J, J), Linker.Option.critical(true));
-        MethodHandle f4 = l.downcallHandle(code.asSlice(64), FunctionDescriptor.ofVoid(A, J, J, J, J, J), Linker.Option.critical(true));
+        MethodHandle f4 = l.downcallHandle(code, FunctionDescriptor.ofVoid(A, J, J, J, J, J), Linker.Option.critical(true));
         // first calls on a native buffer and on a heap array: a broken page fails here, at class load
         try (Arena a = Arena.ofConfined()) {
-            f.invokeExact(a.allocate(256), 0L, 4L);
             f4.invokeExact(a.allocate(1024), 0L, 256L, 512L, 768L, 4L);
         }
-        f.invokeExact(MemorySegment.ofArray(new byte[256]), 64L, 2L);
         f4.invokeExact(MemorySegment.ofArray(new byte[1024]), 0L, 256L, 512L, 768L, 4L);
-        return new MethodHandle[] {f, f4};
+        return f4;
     }
 
     /**
@@ -132,7 +113,7 @@ final class Prefetch {
      * For a four-panel kernel about to read {@code bytes} bytes from position {@code pos} of each of
      * its panels (at {@code o0 .. o3} in {@code base}, each {@code end} bytes long): prefetches the
      * bytes {@link #AHEAD} further on in each, where they are still inside the panel. One downcall for
-     * the four: with one per panel, Q4_K's kernel lost 10-30% in L2 (its eight accumulators spilled
+     * the four: with one per panel (a one-stream stub, dropped), Q4_K's kernel lost 10-30% in L2 (its eight accumulators spilled
      * around each call) and gained nothing clear from memory; with one, 78-79% of the bandwidth
      * against 59-72% (thirty-third round).
      */
@@ -142,20 +123,6 @@ final class Prefetch {
         if (n <= 0) return;
         try {
             LINES4.invokeExact(base, (long) o0 + at, (long) o1 + at, (long) o2 + at, (long) o3 + at, (long) ((n + LINE - 1) / LINE));
-        } catch (Throwable t) {
-            throw new AssertionError(t); // the handle takes no exceptions from native code
-        }
-    }
-
-    /**
-     * Prefetches {@code lines} cache lines from byte {@code offset} of {@code base} (a heap array's
-     * segment or native memory). The caller keeps the range inside {@code base}: a prefetch of an
-     * address that is not mapped does not fault, but it must not be asked to run far past the data.
-     */
-    static void lines(MemorySegment base, long offset, int lines) {
-        if (!ON) return;
-        try {
-            LINES.invokeExact(base, offset, (long) lines);
         } catch (Throwable t) {
             throw new AssertionError(t); // the handle takes no exceptions from native code
         }

@@ -22,15 +22,15 @@ class PrefetchTest {
         for (int i = 0; i < a.length; i++) a[i] = (byte) (i * 31);
         byte[] copy = a.clone();
         MemorySegment heap = MemorySegment.ofArray(a);
-        for (int lines : new int[] {-3, 0, 1, 7, 128}) Prefetch.lines(heap, 0, lines);
+        for (int bytes : new int[] {-3, 0, 1, 7 * 64, 512}) Prefetch.fourAhead(heap, 0, 1024, 2048, 4096, 0, bytes, 4096);
         Prefetch.fourAhead(heap, 0, 1024, 2048, 4096, 0, 700, 4096);     // inside every panel
         Prefetch.fourAhead(heap, 0, 1024, 2048, 4096, 4000, 700, 4096);  // past the end: nothing
         Prefetch.fourAhead(heap, 0, 1024, 2048, 4096, 2000, 700, 4096);  // clipped at the end
         assertArrayEquals(copy, a);
         try (Arena arena = Arena.ofConfined()) {
             MemorySegment n = arena.allocate(1 << 16, 64);
-            Prefetch.lines(n, 4096, 64);
-            Prefetch.lines(n, (1 << 16) - 64, 1);
+            Prefetch.fourAhead(n, 0, 4096, 8192, 12288, 0, 4096, 4096);
+            Prefetch.fourAhead(n, 0, 16384, 32768, 49152, 16384 - 64 - Prefetch.AHEAD, 64, 16384);
         }
     }
 }
