@@ -121,10 +121,30 @@ final class Prefetch {
         if (!ON) return;
         int at = pos + AHEAD, n = Math.min(bytes, end - at);
         if (n <= 0) return;
+        four(base, (long) o0 + at, (long) o1 + at, (long) o2 + at, (long) o3 + at, (n + LINE - 1) / LINE);
+    }
+
+    /**
+     * {@code lines} cache lines from each of {@code base + o0 .. base + o3}. The offsets need not lie
+     * inside {@code base}: a prefetch past a mapping's end does not fault, and the kernels that run past
+     * a row's end (F16's) prefetch the start of the row they read next.
+     */
+    static void four(MemorySegment base, long o0, long o1, long o2, long o3, long lines) {
+        if (!ON) return;
         try {
-            LINES4.invokeExact(base, (long) o0 + at, (long) o1 + at, (long) o2 + at, (long) o3 + at, (long) ((n + LINE - 1) / LINE));
+            LINES4.invokeExact(base, o0, o1, o2, o3, lines);
         } catch (Throwable t) {
             throw new AssertionError(t); // the handle takes no exceptions from native code
         }
     }
+
+    /**
+     * For the 16-bit formats' four-row decode streams (F16Tensor, SegmentTensor): every {@link
+     * #ROW_EVERY} columns each row prefetches its next {@code 2 ROW_EVERY} bytes {@link #ROW_AHEAD}
+     * bytes on. F16 [8192, 2048] from memory, two threads, share of the read bandwidth of the same
+     * minutes, three runs each: none 50, 69, 73%; 1536 bytes ahead every 256 columns 79, 83, 84%; 3072
+     * every 256 78, 81, 82%; 1536 every 128 79, 80, 89%; 3072 every 128 82, 84, 85% (Intel Xeon,
+     * thirty-fourth round).
+     */
+    static final int ROW_AHEAD = 3072, ROW_EVERY = 128;
 }
