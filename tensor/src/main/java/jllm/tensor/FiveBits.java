@@ -28,6 +28,9 @@ import jdk.incubator.vector.ShortVector;
  * the kernel and the expansion here work per run.
  */
 final class FiveBits {
+    /** {@link Panels#VECTOR_COUNTS}, written out at each shift. */
+    private static final boolean VC = Panels.VECTOR_COUNTS;
+
     private FiveBits() { }
 
     /**
@@ -51,30 +54,31 @@ final class FiveBits {
      */
     static void run(byte[] pk, int g0, int g1, int g2, int g3, int[] y5, int x, int centre, int[] sums, int at) {
         int n5 = FIVE[0];
+        ShortVector c5 = ShortVector.broadcast(Panels.S, (short) n5);
         ShortVector s0 = (ShortVector) IntVector.broadcast(I, Panels.twice(centre)).reinterpretShape(S, 0), s1 = s0, s2 = s0, s3 = s0;
         for (int k = 0; k < 5; k++) {
             int d = 2 * k * P, m = x + 3 * k;
             ShortVector m0 = (ShortVector) IntVector.broadcast(I, y5[m]).reinterpretShape(S, 0), m1 = (ShortVector) IntVector.broadcast(I, y5[m + 1]).reinterpretShape(S, 0);
             ShortVector m2 = (ShortVector) IntVector.broadcast(I, y5[m + 2]).reinterpretShape(S, 0), m3 = (ShortVector) IntVector.broadcast(I, y5[x + 16 + k]).reinterpretShape(S, 0);
-            ShortVector l = (ShortVector) ByteVector.fromArray(B, pk, g0 + d).reinterpretShape(S, 0), h = l.lanewise(LSHR, n5);
+            ShortVector l = (ShortVector) ByteVector.fromArray(B, pk, g0 + d).reinterpretShape(S, 0), h = (VC ? l.lanewise(LSHR, c5) : l.lanewise(LSHR, n5));
             s0 = s0.add(l.mul(m0)).add(h.mul(m1));
-            h = h.lanewise(LSHR, n5);
-            s0 = s0.add(h.mul(m2)).add(h.lanewise(LSHR, n5).mul(m3));
+            h = (VC ? h.lanewise(LSHR, c5) : h.lanewise(LSHR, n5));
+            s0 = s0.add(h.mul(m2)).add((VC ? h.lanewise(LSHR, c5) : h.lanewise(LSHR, n5)).mul(m3));
             l = (ShortVector) ByteVector.fromArray(B, pk, g1 + d).reinterpretShape(S, 0);
-            h = l.lanewise(LSHR, n5);
+            h = (VC ? l.lanewise(LSHR, c5) : l.lanewise(LSHR, n5));
             s1 = s1.add(l.mul(m0)).add(h.mul(m1));
-            h = h.lanewise(LSHR, n5);
-            s1 = s1.add(h.mul(m2)).add(h.lanewise(LSHR, n5).mul(m3));
+            h = (VC ? h.lanewise(LSHR, c5) : h.lanewise(LSHR, n5));
+            s1 = s1.add(h.mul(m2)).add((VC ? h.lanewise(LSHR, c5) : h.lanewise(LSHR, n5)).mul(m3));
             l = (ShortVector) ByteVector.fromArray(B, pk, g2 + d).reinterpretShape(S, 0);
-            h = l.lanewise(LSHR, n5);
+            h = (VC ? l.lanewise(LSHR, c5) : l.lanewise(LSHR, n5));
             s2 = s2.add(l.mul(m0)).add(h.mul(m1));
-            h = h.lanewise(LSHR, n5);
-            s2 = s2.add(h.mul(m2)).add(h.lanewise(LSHR, n5).mul(m3));
+            h = (VC ? h.lanewise(LSHR, c5) : h.lanewise(LSHR, n5));
+            s2 = s2.add(h.mul(m2)).add((VC ? h.lanewise(LSHR, c5) : h.lanewise(LSHR, n5)).mul(m3));
             l = (ShortVector) ByteVector.fromArray(B, pk, g3 + d).reinterpretShape(S, 0);
-            h = l.lanewise(LSHR, n5);
+            h = (VC ? l.lanewise(LSHR, c5) : l.lanewise(LSHR, n5));
             s3 = s3.add(l.mul(m0)).add(h.mul(m1));
-            h = h.lanewise(LSHR, n5);
-            s3 = s3.add(h.mul(m2)).add(h.lanewise(LSHR, n5).mul(m3));
+            h = (VC ? h.lanewise(LSHR, c5) : h.lanewise(LSHR, n5));
+            s3 = s3.add(h.mul(m2)).add((VC ? h.lanewise(LSHR, c5) : h.lanewise(LSHR, n5)).mul(m3));
         }
         // stored as ints: ShortVector.intoArray resolves its receiver through a type profile the whole
         // process shares, and 16-bit vectors of another width elsewhere made it bimorphic, which left

@@ -37,6 +37,9 @@ import jdk.incubator.vector.ShortVector;
  * <p>int8 ({@link #fours}): four panels at a time, each sub-block as Q4_0's kernel sums a block.
  */
 final class KBlocks {
+    /** {@link Panels#VECTOR_COUNTS}, written out at each shift. */
+    private static final boolean VC = Panels.VECTOR_COUNTS;
+
     private KBlocks() { }
 
     /**
@@ -150,29 +153,30 @@ final class KBlocks {
                 ShortVector s0 = (ShortVector) IntVector.broadcast(I, v[x]).reinterpretShape(Panels.S, 0);
                 ShortVector s1 = s0, s2 = s0, s3 = s0;
                 int n4 = FourNibbles.FOUR[0];
+                ShortVector c4 = ShortVector.broadcast(Panels.S, (short) n4);
                 for (int k = 0; k < 8; k++) {
                     int d = 2 * k * P, m = x + 1 + 4 * k;
                     ShortVector m0 = (ShortVector) IntVector.broadcast(I, v[m]).reinterpretShape(Panels.S, 0), m1 = (ShortVector) IntVector.broadcast(I, v[m + 1]).reinterpretShape(Panels.S, 0);
                     ShortVector m2 = (ShortVector) IntVector.broadcast(I, v[m + 2]).reinterpretShape(Panels.S, 0), m3 = (ShortVector) IntVector.broadcast(I, v[m + 3]).reinterpretShape(Panels.S, 0);
-                    ShortVector w = (ShortVector) ByteVector.fromArray(B, pk, g0 + d).reinterpretShape(Panels.S, 0), h = w.lanewise(LSHR, n4);
+                    ShortVector w = (ShortVector) ByteVector.fromArray(B, pk, g0 + d).reinterpretShape(Panels.S, 0), h = (VC ? w.lanewise(LSHR, c4) : w.lanewise(LSHR, n4));
                     s0 = s0.add(w.mul(m0)).add(h.mul(m1));
-                    h = h.lanewise(LSHR, n4);
-                    s0 = s0.add(h.mul(m2)).add(h.lanewise(LSHR, n4).mul(m3));
+                    h = (VC ? h.lanewise(LSHR, c4) : h.lanewise(LSHR, n4));
+                    s0 = s0.add(h.mul(m2)).add((VC ? h.lanewise(LSHR, c4) : h.lanewise(LSHR, n4)).mul(m3));
                     w = (ShortVector) ByteVector.fromArray(B, pk, g1 + d).reinterpretShape(Panels.S, 0);
-                    h = w.lanewise(LSHR, n4);
+                    h = (VC ? w.lanewise(LSHR, c4) : w.lanewise(LSHR, n4));
                     s1 = s1.add(w.mul(m0)).add(h.mul(m1));
-                    h = h.lanewise(LSHR, n4);
-                    s1 = s1.add(h.mul(m2)).add(h.lanewise(LSHR, n4).mul(m3));
+                    h = (VC ? h.lanewise(LSHR, c4) : h.lanewise(LSHR, n4));
+                    s1 = s1.add(h.mul(m2)).add((VC ? h.lanewise(LSHR, c4) : h.lanewise(LSHR, n4)).mul(m3));
                     w = (ShortVector) ByteVector.fromArray(B, pk, g2 + d).reinterpretShape(Panels.S, 0);
-                    h = w.lanewise(LSHR, n4);
+                    h = (VC ? w.lanewise(LSHR, c4) : w.lanewise(LSHR, n4));
                     s2 = s2.add(w.mul(m0)).add(h.mul(m1));
-                    h = h.lanewise(LSHR, n4);
-                    s2 = s2.add(h.mul(m2)).add(h.lanewise(LSHR, n4).mul(m3));
+                    h = (VC ? h.lanewise(LSHR, c4) : h.lanewise(LSHR, n4));
+                    s2 = s2.add(h.mul(m2)).add((VC ? h.lanewise(LSHR, c4) : h.lanewise(LSHR, n4)).mul(m3));
                     w = (ShortVector) ByteVector.fromArray(B, pk, g3 + d).reinterpretShape(Panels.S, 0);
-                    h = w.lanewise(LSHR, n4);
+                    h = (VC ? w.lanewise(LSHR, c4) : w.lanewise(LSHR, n4));
                     s3 = s3.add(w.mul(m0)).add(h.mul(m1));
-                    h = h.lanewise(LSHR, n4);
-                    s3 = s3.add(h.mul(m2)).add(h.lanewise(LSHR, n4).mul(m3));
+                    h = (VC ? h.lanewise(LSHR, c4) : h.lanewise(LSHR, n4));
+                    s3 = s3.add(h.mul(m2)).add((VC ? h.lanewise(LSHR, c4) : h.lanewise(LSHR, n4)).mul(m3));
                 }
                 float dx = Float.intBitsToFloat(v[x + 33]);
                 int e8 = 8 * a.sum[xb + j];

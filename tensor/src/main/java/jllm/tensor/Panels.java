@@ -179,6 +179,22 @@ final class Panels {
     static int twice(int v) { return v & 0xffff | v << 16; }
 
     /**
+     * Whether the kernels shift 16-bit lanes by a vector of counts ({@code vpsrlvw}, one op) rather than
+     * by a scalar: C2 has no immediate form for 16-bit lane shifts, and its count-in-a-register form
+     * ({@code vpsrlw zmm, zmm, xmm}) is two ops on Intel cores, one on the shuffle port the
+     * broadcasts need. Only with 512-bit vectors (which C2 gives 16-bit lanes only with AVX512BW: an
+     * AVX2 core has no 16-bit variable shift, and C2 widens it to 32 bits) and where reads are serial
+     * (Intel: measured there only). The decode kernels in cache ([1024, 2048], one thread, five
+     * alternating runs, median and range, Intel Xeon family 6 model 207, thirty-fourth round): Q4_0
+     * 43.0 (32.2-44.6) against 36.6 (33.6-39.2) Gw/s, Q4_K 34.3 (32.3-35.7) against 29.6 (20.6-31.6),
+     * Q5_K 18.1 (17.8-19.3) against 17.6 (16.6-18.7), Q6_K 17.9 (17.6-18.3) against 17.7 (17.3-18.1);
+     * Q6_K alone, five more pairs, 18.4 (17.8-19.0) against 17.1 (16.9-17.4). Each shift is written
+     * as {@code VC ? v.lanewise(LSHR, counts) : v.lanewise(LSHR, n)}: a helper method for it was not
+     * inlined into Q6_K's kernel (boxed vectors, 1.5-1.8 Gw/s).
+     */
+    static final boolean VECTOR_COUNTS = S.length() >= 32 && CpuInfo.serialReads();
+
+    /**
      * 2^112: rebiases an fp16 exponent (bias 15) placed in an fp32 exponent field (bias 127). Kernels
      * widen a pair of fp16 scales held in one 32-bit lane (rows i and P/2 + i) as
      * {@code (h << 16) >>> 3 & 0x8fffffff} (low half) or {@code (h & 0xffff0000) >> 3 & 0x8fffffff}

@@ -23,6 +23,9 @@ import jdk.incubator.vector.ShortVector;
  * codes of columns 2u, 2u + 16, 2u + 1 and 2u + 17 from its lowest nibble up.
  */
 public final class Q4_0Tensor extends QuantTensor {
+    /** {@link Panels#VECTOR_COUNTS}, written out at each shift. */
+    private static final boolean VC = Panels.VECTOR_COUNTS;
+
     static final int QK = 32, BB = 18;
 
     public Q4_0Tensor(MemorySegment seg, long... shape) { super(GgmlType.Q4_0, seg, shape); }
@@ -107,6 +110,7 @@ public final class Q4_0Tensor extends QuantTensor {
         int nb = a.blocks;
         int[] v = a.nib4;
         int n4 = FourNibbles.FOUR[0];
+        ShortVector c4 = ShortVector.broadcast(Panels.S, (short) n4);
         FloatVector lo0 = FloatVector.zero(F), hi0 = lo0, lo1 = lo0, hi1 = lo0, lo2 = lo0, hi2 = lo0, lo3 = lo0, hi3 = lo0;
         for (int b = 0, x = 34 * t * nb; b < nb; b++, x += 34) {
             int step = b * BB * P, g0 = o0 + step + 2 * P, g1 = o1 + step + 2 * P, g2 = o2 + step + 2 * P, g3 = o3 + step + 2 * P;
@@ -116,25 +120,25 @@ public final class Q4_0Tensor extends QuantTensor {
                 int d = 2 * u * P, m = x + 1 + 4 * u;
                 ShortVector m0 = (ShortVector) IntVector.broadcast(I, v[m]).reinterpretShape(Panels.S, 0), m1 = (ShortVector) IntVector.broadcast(I, v[m + 1]).reinterpretShape(Panels.S, 0);
                 ShortVector m2 = (ShortVector) IntVector.broadcast(I, v[m + 2]).reinterpretShape(Panels.S, 0), m3 = (ShortVector) IntVector.broadcast(I, v[m + 3]).reinterpretShape(Panels.S, 0);
-                ShortVector w = (ShortVector) ByteVector.fromArray(B, pk, g0 + d).reinterpretShape(Panels.S, 0), h = w.lanewise(LSHR, n4);
+                ShortVector w = (ShortVector) ByteVector.fromArray(B, pk, g0 + d).reinterpretShape(Panels.S, 0), h = (VC ? w.lanewise(LSHR, c4) : w.lanewise(LSHR, n4));
                 s0 = s0.add(w.mul(m0)).add(h.mul(m1));
-                h = h.lanewise(LSHR, n4);
-                s0 = s0.add(h.mul(m2)).add(h.lanewise(LSHR, n4).mul(m3));
+                h = (VC ? h.lanewise(LSHR, c4) : h.lanewise(LSHR, n4));
+                s0 = s0.add(h.mul(m2)).add((VC ? h.lanewise(LSHR, c4) : h.lanewise(LSHR, n4)).mul(m3));
                 w = (ShortVector) ByteVector.fromArray(B, pk, g1 + d).reinterpretShape(Panels.S, 0);
-                h = w.lanewise(LSHR, n4);
+                h = (VC ? w.lanewise(LSHR, c4) : w.lanewise(LSHR, n4));
                 s1 = s1.add(w.mul(m0)).add(h.mul(m1));
-                h = h.lanewise(LSHR, n4);
-                s1 = s1.add(h.mul(m2)).add(h.lanewise(LSHR, n4).mul(m3));
+                h = (VC ? h.lanewise(LSHR, c4) : h.lanewise(LSHR, n4));
+                s1 = s1.add(h.mul(m2)).add((VC ? h.lanewise(LSHR, c4) : h.lanewise(LSHR, n4)).mul(m3));
                 w = (ShortVector) ByteVector.fromArray(B, pk, g2 + d).reinterpretShape(Panels.S, 0);
-                h = w.lanewise(LSHR, n4);
+                h = (VC ? w.lanewise(LSHR, c4) : w.lanewise(LSHR, n4));
                 s2 = s2.add(w.mul(m0)).add(h.mul(m1));
-                h = h.lanewise(LSHR, n4);
-                s2 = s2.add(h.mul(m2)).add(h.lanewise(LSHR, n4).mul(m3));
+                h = (VC ? h.lanewise(LSHR, c4) : h.lanewise(LSHR, n4));
+                s2 = s2.add(h.mul(m2)).add((VC ? h.lanewise(LSHR, c4) : h.lanewise(LSHR, n4)).mul(m3));
                 w = (ShortVector) ByteVector.fromArray(B, pk, g3 + d).reinterpretShape(Panels.S, 0);
-                h = w.lanewise(LSHR, n4);
+                h = (VC ? w.lanewise(LSHR, c4) : w.lanewise(LSHR, n4));
                 s3 = s3.add(w.mul(m0)).add(h.mul(m1));
-                h = h.lanewise(LSHR, n4);
-                s3 = s3.add(h.mul(m2)).add(h.lanewise(LSHR, n4).mul(m3));
+                h = (VC ? h.lanewise(LSHR, c4) : h.lanewise(LSHR, n4));
+                s3 = s3.add(h.mul(m2)).add((VC ? h.lanewise(LSHR, c4) : h.lanewise(LSHR, n4)).mul(m3));
             }
             float dx = Float.intBitsToFloat(v[x + 33]);
             IntVector d0 = (IntVector) ByteVector.fromArray(B, pk, o0 + step).reinterpretShape(I, 0), d1 = (IntVector) ByteVector.fromArray(B, pk, o1 + step).reinterpretShape(I, 0);

@@ -310,6 +310,8 @@ public final class Q6_KTensor extends QuantTensor {
      * spilled (0.65x in L2).
      */
     private static final int[] RUN_CONSTANTS = {6, 2, 2};
+    /** {@link Panels#VECTOR_COUNTS}, written out at each shift. */
+    private static final boolean VC = Panels.VECTOR_COUNTS;
 
     /**
      * Four panels of the lane layout against token {@code t} into {@code acc[4 P]}. Per block, first
@@ -323,6 +325,7 @@ public final class Q6_KTensor extends QuantTensor {
         int nb = a.blocks / 8;
         int[] v = a.lanes6;
         float[] sc = Panels.scratch().f(64 * P);
+        ShortVector c6 = ShortVector.broadcast(S, (short) RUN_CONSTANTS[0]), c2 = ShortVector.broadcast(S, (short) RUN_CONSTANTS[1]);
         FloatVector lo0 = FloatVector.zero(F), hi0 = lo0, lo1 = lo0, hi1 = lo0, lo2 = lo0, hi2 = lo0, lo3 = lo0, hi3 = lo0;
         for (int b = 0; b < nb; b++) {
             int xb = t * a.blocks + 8 * b, blk = b * SBB * P;
@@ -351,41 +354,41 @@ public final class Q6_KTensor extends QuantTensor {
                     int d = g + 2 * P * q, m = h + 3 * q;
                     ShortVector m0 = (ShortVector) IntVector.broadcast(I, v[m]).reinterpretShape(S, 0), m1 = (ShortVector) IntVector.broadcast(I, v[m + 1]).reinterpretShape(S, 0);
                     ShortVector m2 = (ShortVector) IntVector.broadcast(I, v[m + 2]).reinterpretShape(S, 0);
-                    ShortVector w = (ShortVector) ByteVector.fromArray(Panels.B, pk, o0 + d).reinterpretShape(S, 0), u = w.lanewise(LSHR, n6);
-                    s0 = s0.add(w.mul(m0)).add(u.mul(m1)).add(u.lanewise(LSHR, n6).mul(m2));
+                    ShortVector w = (ShortVector) ByteVector.fromArray(Panels.B, pk, o0 + d).reinterpretShape(S, 0), u = (VC ? w.lanewise(LSHR, c6) : w.lanewise(LSHR, n6));
+                    s0 = s0.add(w.mul(m0)).add(u.mul(m1)).add((VC ? u.lanewise(LSHR, c6) : u.lanewise(LSHR, n6)).mul(m2));
                     w = (ShortVector) ByteVector.fromArray(Panels.B, pk, o1 + d).reinterpretShape(S, 0);
-                    u = w.lanewise(LSHR, n6);
-                    s1 = s1.add(w.mul(m0)).add(u.mul(m1)).add(u.lanewise(LSHR, n6).mul(m2));
+                    u = (VC ? w.lanewise(LSHR, c6) : w.lanewise(LSHR, n6));
+                    s1 = s1.add(w.mul(m0)).add(u.mul(m1)).add((VC ? u.lanewise(LSHR, c6) : u.lanewise(LSHR, n6)).mul(m2));
                     w = (ShortVector) ByteVector.fromArray(Panels.B, pk, o2 + d).reinterpretShape(S, 0);
-                    u = w.lanewise(LSHR, n6);
-                    s2 = s2.add(w.mul(m0)).add(u.mul(m1)).add(u.lanewise(LSHR, n6).mul(m2));
+                    u = (VC ? w.lanewise(LSHR, c6) : w.lanewise(LSHR, n6));
+                    s2 = s2.add(w.mul(m0)).add(u.mul(m1)).add((VC ? u.lanewise(LSHR, c6) : u.lanewise(LSHR, n6)).mul(m2));
                     w = (ShortVector) ByteVector.fromArray(Panels.B, pk, o3 + d).reinterpretShape(S, 0);
-                    u = w.lanewise(LSHR, n6);
-                    s3 = s3.add(w.mul(m0)).add(u.mul(m1)).add(u.lanewise(LSHR, n6).mul(m2));
+                    u = (VC ? w.lanewise(LSHR, c6) : w.lanewise(LSHR, n6));
+                    s3 = s3.add(w.mul(m0)).add(u.mul(m1)).add((VC ? u.lanewise(LSHR, c6) : u.lanewise(LSHR, n6)).mul(m2));
                 }
                 {  // lane C: the lane and its shifts by 6, 12 and 14
                     int d = g + 4 * P, m = h + 6;
                     ShortVector m0 = (ShortVector) IntVector.broadcast(I, v[m]).reinterpretShape(S, 0), m1 = (ShortVector) IntVector.broadcast(I, v[m + 1]).reinterpretShape(S, 0);
                     ShortVector m2 = (ShortVector) IntVector.broadcast(I, v[m + 2]).reinterpretShape(S, 0), m3 = (ShortVector) IntVector.broadcast(I, v[m + 3]).reinterpretShape(S, 0);
-                    ShortVector w = (ShortVector) ByteVector.fromArray(Panels.B, pk, o0 + d).reinterpretShape(S, 0), u = w.lanewise(LSHR, n6);
+                    ShortVector w = (ShortVector) ByteVector.fromArray(Panels.B, pk, o0 + d).reinterpretShape(S, 0), u = (VC ? w.lanewise(LSHR, c6) : w.lanewise(LSHR, n6));
                     s0 = s0.add(w.mul(m0)).add(u.mul(m1));
-                    u = u.lanewise(LSHR, n6);
-                    s0 = s0.add(u.mul(m2)).add(u.lanewise(LSHR, n2).mul(m3));
+                    u = (VC ? u.lanewise(LSHR, c6) : u.lanewise(LSHR, n6));
+                    s0 = s0.add(u.mul(m2)).add((VC ? u.lanewise(LSHR, c2) : u.lanewise(LSHR, n2)).mul(m3));
                     w = (ShortVector) ByteVector.fromArray(Panels.B, pk, o1 + d).reinterpretShape(S, 0);
-                    u = w.lanewise(LSHR, n6);
+                    u = (VC ? w.lanewise(LSHR, c6) : w.lanewise(LSHR, n6));
                     s1 = s1.add(w.mul(m0)).add(u.mul(m1));
-                    u = u.lanewise(LSHR, n6);
-                    s1 = s1.add(u.mul(m2)).add(u.lanewise(LSHR, n2).mul(m3));
+                    u = (VC ? u.lanewise(LSHR, c6) : u.lanewise(LSHR, n6));
+                    s1 = s1.add(u.mul(m2)).add((VC ? u.lanewise(LSHR, c2) : u.lanewise(LSHR, n2)).mul(m3));
                     w = (ShortVector) ByteVector.fromArray(Panels.B, pk, o2 + d).reinterpretShape(S, 0);
-                    u = w.lanewise(LSHR, n6);
+                    u = (VC ? w.lanewise(LSHR, c6) : w.lanewise(LSHR, n6));
                     s2 = s2.add(w.mul(m0)).add(u.mul(m1));
-                    u = u.lanewise(LSHR, n6);
-                    s2 = s2.add(u.mul(m2)).add(u.lanewise(LSHR, n2).mul(m3));
+                    u = (VC ? u.lanewise(LSHR, c6) : u.lanewise(LSHR, n6));
+                    s2 = s2.add(u.mul(m2)).add((VC ? u.lanewise(LSHR, c2) : u.lanewise(LSHR, n2)).mul(m3));
                     w = (ShortVector) ByteVector.fromArray(Panels.B, pk, o3 + d).reinterpretShape(S, 0);
-                    u = w.lanewise(LSHR, n6);
+                    u = (VC ? w.lanewise(LSHR, c6) : w.lanewise(LSHR, n6));
                     s3 = s3.add(w.mul(m0)).add(u.mul(m1));
-                    u = u.lanewise(LSHR, n6);
-                    s3 = s3.add(u.mul(m2)).add(u.lanewise(LSHR, n2).mul(m3));
+                    u = (VC ? u.lanewise(LSHR, c6) : u.lanewise(LSHR, n6));
+                    s3 = s3.add(u.mul(m2)).add((VC ? u.lanewise(LSHR, c2) : u.lanewise(LSHR, n2)).mul(m3));
                 }
                 int so = (r >> 1) * P;
                 IntVector i0 = (IntVector) s0.reinterpretShape(I, 0);
