@@ -60,24 +60,24 @@ final class FiveBits {
             int d = 2 * k * P, m = x + 3 * k;
             ShortVector m0 = (ShortVector) IntVector.broadcast(I, y5[m]).reinterpretShape(S, 0), m1 = (ShortVector) IntVector.broadcast(I, y5[m + 1]).reinterpretShape(S, 0);
             ShortVector m2 = (ShortVector) IntVector.broadcast(I, y5[m + 2]).reinterpretShape(S, 0), m3 = (ShortVector) IntVector.broadcast(I, y5[x + 16 + k]).reinterpretShape(S, 0);
-            ShortVector l = (ShortVector) ByteVector.fromArray(B, pk, g0 + d).reinterpretShape(S, 0), h = (VC ? l.lanewise(LSHR, c5) : l.lanewise(LSHR, n5));
+            ShortVector l = (ShortVector) ByteVector.fromArray(B, pk, g0 + d).reinterpretShape(S, 0), h = VC ? l.lanewise(LSHR, c5) : l.lanewise(LSHR, n5);
             s0 = s0.add(l.mul(m0)).add(h.mul(m1));
-            h = (VC ? h.lanewise(LSHR, c5) : h.lanewise(LSHR, n5));
+            h = VC ? h.lanewise(LSHR, c5) : h.lanewise(LSHR, n5);
             s0 = s0.add(h.mul(m2)).add((VC ? h.lanewise(LSHR, c5) : h.lanewise(LSHR, n5)).mul(m3));
             l = (ShortVector) ByteVector.fromArray(B, pk, g1 + d).reinterpretShape(S, 0);
-            h = (VC ? l.lanewise(LSHR, c5) : l.lanewise(LSHR, n5));
+            h = VC ? l.lanewise(LSHR, c5) : l.lanewise(LSHR, n5);
             s1 = s1.add(l.mul(m0)).add(h.mul(m1));
-            h = (VC ? h.lanewise(LSHR, c5) : h.lanewise(LSHR, n5));
+            h = VC ? h.lanewise(LSHR, c5) : h.lanewise(LSHR, n5);
             s1 = s1.add(h.mul(m2)).add((VC ? h.lanewise(LSHR, c5) : h.lanewise(LSHR, n5)).mul(m3));
             l = (ShortVector) ByteVector.fromArray(B, pk, g2 + d).reinterpretShape(S, 0);
-            h = (VC ? l.lanewise(LSHR, c5) : l.lanewise(LSHR, n5));
+            h = VC ? l.lanewise(LSHR, c5) : l.lanewise(LSHR, n5);
             s2 = s2.add(l.mul(m0)).add(h.mul(m1));
-            h = (VC ? h.lanewise(LSHR, c5) : h.lanewise(LSHR, n5));
+            h = VC ? h.lanewise(LSHR, c5) : h.lanewise(LSHR, n5);
             s2 = s2.add(h.mul(m2)).add((VC ? h.lanewise(LSHR, c5) : h.lanewise(LSHR, n5)).mul(m3));
             l = (ShortVector) ByteVector.fromArray(B, pk, g3 + d).reinterpretShape(S, 0);
-            h = (VC ? l.lanewise(LSHR, c5) : l.lanewise(LSHR, n5));
+            h = VC ? l.lanewise(LSHR, c5) : l.lanewise(LSHR, n5);
             s3 = s3.add(l.mul(m0)).add(h.mul(m1));
-            h = (VC ? h.lanewise(LSHR, c5) : h.lanewise(LSHR, n5));
+            h = VC ? h.lanewise(LSHR, c5) : h.lanewise(LSHR, n5);
             s3 = s3.add(h.mul(m2)).add((VC ? h.lanewise(LSHR, c5) : h.lanewise(LSHR, n5)).mul(m3));
         }
         // stored as ints: ShortVector.intoArray resolves its receiver through a type profile the whole
