@@ -8,7 +8,8 @@ import java.lang.foreign.ValueLayout;
 import java.lang.invoke.MethodHandle;
 
 /**
- * Software prefetch of panel bytes {@link #AHEAD} bytes ahead of a decode kernel, for cores whose hardware
+ * Software prefetch of panel bytes {@link #AHEAD} bytes ahead of a decode kernel (and of F16/BF16 rows,
+ * {@link #ROW_AHEAD}), for cores whose hardware
  * prefetchers run too short a way ahead of a stream that is also computed on ({@link
  * CpuInfo#serialReads}). Java has no prefetch instruction (Unsafe's went in JDK 9), and plain loads
  * ahead do not serve: a load that misses holds its place in the out-of-order window until its line
