@@ -300,10 +300,7 @@ public final class F16Tensor extends SegmentTensor {
         for (int i = 0, w = w0; i < n; w++) {
             long m = sub[w] | sub[w + wq] | sub[w + 2 * wq] | sub[w + 3 * wq];
             for (int end = Math.min(n, i + 2048); i < end; i += 2 * step, o += 2 * half) {
-                if (PREFETCH && (i & (Prefetch.ROW_EVERY - 1)) == 0) {
-                    long at = o + Prefetch.ROW_AHEAD;
-                    Prefetch.four(g, at, at + stride, at + s2, at + s3, Prefetch.ROW_EVERY * 2 / Prefetch.LINE);
-                }
+                if (Prefetch.KERNELS && (i & (Prefetch.ROW_EVERY - 1)) == 0) Prefetch.rowsAhead(g, o, stride);
                 if ((m >>> (i >>> 5) & 1) == 0) {
                     FloatVector x0 = FloatVector.fromArray(F, xs, xOff + i), x1 = FloatVector.fromArray(F, xs, xOff + i + step);
                     a0 = ((FloatVector) ((IntVector) ShortVector.fromMemorySegment(S, g, o, LE).convertShape(VectorOperators.S2I, I, 0)).lanewise(VectorOperators.LSHL, 13).and(0x8fffffff).reinterpretShape(F, 0)).fma(x0, a0);

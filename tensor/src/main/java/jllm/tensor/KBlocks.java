@@ -142,7 +142,7 @@ final class KBlocks {
         int[] v = a.nib4;
         float[] u = Panels.scratch().f(8 * H);
         java.util.Arrays.fill(acc, 0, 4 * P, 0f);
-        MemorySegment ahead = Prefetch.ON && CpuInfo.serialReads() ? MemorySegment.ofArray(pk) : null;
+        MemorySegment ahead = Prefetch.KERNELS ? MemorySegment.ofArray(pk) : null;
         int bb = blockUnits() * P;
         for (int b = 0; b < nb; b++) {
             FloatVector lo0 = FloatVector.zero(F), hi0 = lo0, lo1 = lo0, hi1 = lo0, lo2 = lo0, hi2 = lo0, lo3 = lo0, hi3 = lo0;

@@ -75,7 +75,14 @@ final class Prefetch {
         }
         LINES4 = h;
         ON = h != null;
+        KERNELS = ON && CpuInfo.serialReads();
     }
+
+    /**
+     * Whether the decode kernels prefetch: where the stub is built and a core reads and computes in
+     * series ({@link CpuInfo#serialReads}). One flag for every kernel that calls this class.
+     */
+    static final boolean KERNELS;
 
     private static MethodHandle build() throws Throwable {
         Linker l = Linker.nativeLinker();
@@ -148,4 +155,13 @@ final class Prefetch {
      * thirty-fourth round).
      */
     static final int ROW_AHEAD = 3072, ROW_EVERY = 128;
+
+    /**
+     * For a four-row stream at {@code o}, {@code o + stride}, ... of {@code base}: the next {@code 2
+     * ROW_EVERY} bytes of each row, {@link #ROW_AHEAD} bytes on.
+     */
+    static void rowsAhead(MemorySegment base, long o, long stride) {
+        long at = o + ROW_AHEAD;
+        four(base, at, at + stride, at + 2 * stride, at + 3 * stride, ROW_EVERY * 2 / LINE);
+    }
 }

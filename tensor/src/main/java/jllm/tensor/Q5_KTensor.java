@@ -204,7 +204,7 @@ public final class Q5_KTensor extends QuantTensor {
         float[] u = Panels.scratch().f(8 * H);
         int[] sums = Panels.scratch().ints(4 * P);
         java.util.Arrays.fill(acc, 0, 4 * P, 0f);
-        MemorySegment ahead = Prefetch.ON && CpuInfo.serialReads() ? MemorySegment.ofArray(pk) : null;
+        MemorySegment ahead = Prefetch.KERNELS ? MemorySegment.ofArray(pk) : null;
         for (int b = 0; b < nb; b++) {
             int xb = t * a.blocks + 8 * b, ob = b * SBB * P;
             for (int j = 0; j < 8; j++) {

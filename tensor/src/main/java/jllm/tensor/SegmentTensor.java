@@ -63,12 +63,6 @@ abstract sealed class SegmentTensor extends Tensor permits F32Tensor, F16Tensor,
         return make(seg, newShape);
     }
 
-    /**
-     * Whether the 16-bit decode streams prefetch ({@link Prefetch#ROW_AHEAD}): where a core reads and
-     * computes in series ({@link CpuInfo#serialReads}).
-     */
-    static final boolean PREFETCH = Prefetch.ON && CpuInfo.serialReads();
-
     /** Rows a decode pass reads side by side ({@link #streams}). */
     static final int STREAMS = 4;
 
@@ -107,10 +101,7 @@ abstract sealed class SegmentTensor extends Tensor permits F32Tensor, F16Tensor,
         long o = base, s2 = 2 * stride, s3 = 3 * stride, half = step * 2L;
         FloatVector a0 = FloatVector.zero(F), a1 = a0, b0 = a0, b1 = a0, c0 = a0, c1 = a0, d0 = a0, d1 = a0;
         for (int i = 0; i < n; i += 2 * step, o += 2 * half) {
-            if (PREFETCH && (i & (Prefetch.ROW_EVERY - 1)) == 0) {
-                long at = o + Prefetch.ROW_AHEAD;
-                Prefetch.four(g, at, at + stride, at + s2, at + s3, Prefetch.ROW_EVERY * 2 / Prefetch.LINE);
-            }
+            if (Prefetch.KERNELS && (i & (Prefetch.ROW_EVERY - 1)) == 0) Prefetch.rowsAhead(g, o, stride);
             FloatVector x0 = FloatVector.fromArray(F, x, xOff + i), x1 = FloatVector.fromArray(F, x, xOff + i + step);
             a0 = ((FloatVector) ((IntVector) ShortVector.fromMemorySegment(S, g, o, LE).convertShape(VectorOperators.S2I, I, 0)).lanewise(VectorOperators.LSHL, shift).and(mask).reinterpretShape(F, 0)).fma(x0, a0);
             a1 = ((FloatVector) ((IntVector) ShortVector.fromMemorySegment(S, g, o + half, LE).convertShape(VectorOperators.S2I, I, 0)).lanewise(VectorOperators.LSHL, shift).and(mask).reinterpretShape(F, 0)).fma(x1, a1);

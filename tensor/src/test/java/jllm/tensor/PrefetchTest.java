@@ -31,9 +31,8 @@ class PrefetchTest {
             MemorySegment n = arena.allocate(1 << 16, 64);
             Prefetch.fourAhead(n, 0, 4096, 8192, 12288, 0, 4096, 4096);
             Prefetch.fourAhead(n, 0, 16384, 32768, 49152, 16384 - 64 - Prefetch.AHEAD, 64, 16384);
-            // the row streams' call: long offsets, the last stream running past the segment's end
-            long at = (1 << 16) - 1024;
-            Prefetch.four(n, at - 3 * 4096, at - 2 * 4096, at - 4096, at + Prefetch.ROW_AHEAD, Prefetch.ROW_EVERY * 2 / Prefetch.LINE);
+            // the row streams' call: four rows 4 KiB apart, the last one's prefetch past the segment's end
+            Prefetch.rowsAhead(n, (1 << 16) - 3 * 4096 - 1024, 4096);
         }
         Prefetch.four(heap, 8192 - 256, 8192 - 128, 8192, 8192 + Prefetch.ROW_AHEAD, 4);
         assertArrayEquals(copy, a);
