@@ -77,7 +77,9 @@ public final class Q8_0Tensor extends QuantTensor {
      * Four panels against token {@code t} into {@code acc[4 P]}, sharing the broadcasts of x as
      * {@link Q4_0Tensor}'s kernel does (paired against one panel at a time: 2 threads from memory
      * 1.03-1.37x, 1 thread 1.14x, in L2 1.05x, AMD EPYC). Per group a lane holds a row's codes for
-     * columns 2i and 2i + 1: their two products summed in 16 bits, widened into two 32-bit sums. The
+     * columns 2i and 2i + 1 (two widening loads): their two products summed in 16 bits, widened into
+     * two 32-bit sums. Two calls of a two-panel kernel instead read slower from memory on the Intel
+     * Xeon (69-77% of the read bandwidth against 74-87%, thirty-fifth round). The
      * codes and scales come from one array ({@link Int8Activations#q80}): at AVX2 1.09x from memory
      * (paired, both orders), the same at 512 bits.
      */
