@@ -30,5 +30,14 @@ int main(){
   T("fma chain x1 (latency)", "vfmadd231ps %%zmm9,%%zmm8,%%zmm0;vfmadd231ps %%zmm9,%%zmm8,%%zmm0;vfmadd231ps %%zmm9,%%zmm8,%%zmm0;vfmadd231ps %%zmm9,%%zmm8,%%zmm0;vfmadd231ps %%zmm9,%%zmm8,%%zmm0;vfmadd231ps %%zmm9,%%zmm8,%%zmm0;vfmadd231ps %%zmm9,%%zmm8,%%zmm0;vfmadd231ps %%zmm9,%%zmm8,%%zmm0");
   T("add chain ymm (latency)", "vpaddw %%ymm9,%%ymm0,%%ymm0;vpaddw %%ymm9,%%ymm0,%%ymm0;vpaddw %%ymm9,%%ymm0,%%ymm0;vpaddw %%ymm9,%%ymm0,%%ymm0;vpaddw %%ymm9,%%ymm0,%%ymm0;vpaddw %%ymm9,%%ymm0,%%ymm0;vpaddw %%ymm9,%%ymm0,%%ymm0;vpaddw %%ymm9,%%ymm0,%%ymm0");
   T("scalar add chain (latency)", "add %%rax,%%rax;add %%rax,%%rax;add %%rax,%%rax;add %%rax,%%rax;add %%rax,%%rax;add %%rax,%%rax;add %%rax,%%rax;add %%rax,%%rax");
+
+  // thirty-sixth round (Intel Xeon, family 6 model 207): which port each runs on at 512 bits
+  T("vpsrlvw zmm x8", "vpsrlvw %%zmm9,%%zmm8,%%zmm0;vpsrlvw %%zmm9,%%zmm8,%%zmm1;vpsrlvw %%zmm9,%%zmm8,%%zmm2;vpsrlvw %%zmm9,%%zmm8,%%zmm3;vpsrlvw %%zmm9,%%zmm8,%%zmm4;vpsrlvw %%zmm9,%%zmm8,%%zmm5;vpsrlvw %%zmm9,%%zmm8,%%zmm6;vpsrlvw %%zmm9,%%zmm8,%%zmm7");
+  T("vpsrad zmm,imm x8", "vpsrad $3,%%zmm9,%%zmm0;vpsrad $3,%%zmm9,%%zmm1;vpsrad $3,%%zmm9,%%zmm2;vpsrad $3,%%zmm9,%%zmm3;vpsrad $3,%%zmm9,%%zmm4;vpsrad $3,%%zmm9,%%zmm5;vpsrad $3,%%zmm9,%%zmm6;vpsrad $3,%%zmm9,%%zmm7");
+  T("vpmovsxbd zmm,m128 x8", "vpmovsxbd (%0),%%zmm0;vpmovsxbd (%0),%%zmm1;vpmovsxbd (%0),%%zmm2;vpmovsxbd (%0),%%zmm3;vpmovsxbd (%0),%%zmm4;vpmovsxbd (%0),%%zmm5;vpmovsxbd (%0),%%zmm6;vpmovsxbd (%0),%%zmm7");
+  T("vcvtdq2ps zmm x8", "vcvtdq2ps %%zmm9,%%zmm0;vcvtdq2ps %%zmm9,%%zmm1;vcvtdq2ps %%zmm9,%%zmm2;vcvtdq2ps %%zmm9,%%zmm3;vcvtdq2ps %%zmm9,%%zmm4;vcvtdq2ps %%zmm9,%%zmm5;vcvtdq2ps %%zmm9,%%zmm6;vcvtdq2ps %%zmm9,%%zmm7");
+  T("srlvw4 cvt4 (p0 + p05)", "vpsrlvw %%zmm9,%%zmm8,%%zmm0;vcvtdq2ps %%zmm9,%%zmm1;vpsrlvw %%zmm9,%%zmm8,%%zmm2;vcvtdq2ps %%zmm9,%%zmm3;vpsrlvw %%zmm9,%%zmm8,%%zmm4;vcvtdq2ps %%zmm9,%%zmm5;vpsrlvw %%zmm9,%%zmm8,%%zmm6;vcvtdq2ps %%zmm9,%%zmm7");
+  T("srlvw4 srad4 (both p0?)", "vpsrlvw %%zmm9,%%zmm8,%%zmm0;vpsrad $3,%%zmm9,%%zmm1;vpsrlvw %%zmm9,%%zmm8,%%zmm2;vpsrad $3,%%zmm9,%%zmm3;vpsrlvw %%zmm9,%%zmm8,%%zmm4;vpsrad $3,%%zmm9,%%zmm5;vpsrlvw %%zmm9,%%zmm8,%%zmm6;vpsrad $3,%%zmm9,%%zmm7");
+  T("srlvw4 sxbd4 (p0 + p5?)", "vpsrlvw %%zmm9,%%zmm8,%%zmm0;vpmovsxbd (%0),%%zmm1;vpsrlvw %%zmm9,%%zmm8,%%zmm2;vpmovsxbd (%0),%%zmm3;vpsrlvw %%zmm9,%%zmm8,%%zmm4;vpmovsxbd (%0),%%zmm5;vpsrlvw %%zmm9,%%zmm8,%%zmm6;vpmovsxbd (%0),%%zmm7");
   return 0;
 }
