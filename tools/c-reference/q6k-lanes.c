@@ -1,8 +1,9 @@
 // Q6_KTensor.fours (the lane layout's int8 decode kernel, four panels of 32 rows) written in C with
 // AVX-512 intrinsics, instruction for instruction as C2 compiles it (same loads, shifts by a vector of
 // counts, 16-bit multiplies and adds, the per-block scratch of d sc_j dx), to tell how much of the Java
-// kernel's time is its algorithm and how much C2's code. The weights are filler (their values do not
-// change the instruction stream). docs/quantization-and-speed.md, thirty-sixth round.
+// kernel's time is its algorithm and how much C2's code. The weights are random bytes: their values do
+// not change the instruction stream, but pages of one repeated value may be merged by the host and
+// then read from L1. docs/quantization-and-speed.md, thirty-sixth round.
 //   gcc -O2 -march=sapphirerapids -pthread -o /tmp/q6k-lanes q6k-lanes.c
 //   /tmp/q6k-lanes cache [scratch 0|1]    one thread, 32 panels x 2048 columns (1.7 MB, in L2), Gw/s
 //   /tmp/q6k-lanes memory [scratch 0|1]   two threads, 65536 x 2048 (440 MB), GB/s against a read probe
