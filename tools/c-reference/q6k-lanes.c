@@ -62,7 +62,7 @@ __attribute__((noinline)) void fours(const uint8_t* pk, long o0,long o1,long o2,
 static uint8_t* pk; static int* v; static int nb=8, panels; static long pb; static volatile double sink;
 static int mode; // 0 kernel, 1 read probe, 2 kernel on the first 32 panels only (in cache)
 void* work(void* arg){ long id=(long)arg; int half=panels/2; int p0=id*half, p1=p0+half;
-  float* sc=aligned_alloc(64,64*P*4); float acc[4*P];
+  float* sc=aligned_alloc(64,64*P*4); float acc[4*P]={0};
   if(mode==2) for(int rep=0;rep<200;rep++) for(int p=0;p<32;p+=4) fours(pk,p*pb,(p+1)*pb,(p+2)*pb,(p+3)*pb,v,nb,sc,acc);
   else if(mode==0) for(int p=p0;p<p1;p+=4) fours(pk,p*pb,(p+1)*pb,(p+2)*pb,(p+3)*pb,v,nb,sc,acc);
   else { __m512i s=_mm512_setzero_si512(); const uint8_t* a=pk+(long)p0*pb; long n=(long)half*pb; for(long i=0;i<n;i+=256){ s=_mm512_add_epi32(s,_mm512_loadu_si512(a+i)); s=_mm512_add_epi32(s,_mm512_loadu_si512(a+i+64)); s=_mm512_add_epi32(s,_mm512_loadu_si512(a+i+128)); s=_mm512_add_epi32(s,_mm512_loadu_si512(a+i+192)); } acc[0]=_mm512_reduce_add_epi32(s); }
