@@ -1,12 +1,11 @@
 // Q6_KTensor.fours (the lane layout's int8 decode kernel, four panels of 32 rows) written in C with
 // AVX-512 intrinsics, instruction for instruction as C2 compiles it (same loads, shifts by a vector of
 // counts, 16-bit multiplies and adds, the per-block scratch of d sc_j dx), to tell how much of the Java
-// kernel's time is its algorithm and how much C2's code. The weights are random bytes: their values do
-// not change the instruction stream, but pages of one repeated value may be merged by the host and
-// then read from L1. docs/quantization-and-speed.md, thirty-sixth round.
+// kernel's time is its algorithm and how much C2's code. The weights are random bytes (their values do
+// not change the instruction stream). docs/quantization-and-speed.md, thirty-sixth round.
 //   gcc -O2 -march=sapphirerapids -pthread -o /tmp/q6k-lanes q6k-lanes.c
 //   /tmp/q6k-lanes cache [scratch 0|1]    one thread, 32 panels x 2048 columns (1.7 MB, in L2), Gw/s
-//   /tmp/q6k-lanes memory [scratch 0|1]   two threads, 65536 x 2048 (440 MB), GB/s against a read probe
+//   /tmp/q6k-lanes memory [scratch 0|1]   two threads, 327680 x 2048 (550 MB), GB/s against a read probe
 // scratch 0 skips the per-block scratch (the output is then wrong; a timing of the rest).
 #include <stdio.h>
 #include <stdlib.h>
@@ -70,9 +69,8 @@ void* work(void* arg){ long id=(long)arg; int half=panels/2; int p0=id*half, p1=
 double run(int m){ mode=m; pthread_t t[2]; double t0=now(); for(long i=0;i<2;i++) pthread_create(&t[i],0,work,(void*)i); for(int i=0;i<2;i++) pthread_join(t[i],0); return now()-t0; }
 int main(int argc,char**argv){
   int cache=argc>1 && argv[1][0]=='c'; SCR=argc>2?atoi(argv[2]):1;
-  pb=(long)nb*210*P; panels=2048; long bytes=pb*panels;
+  pb=(long)nb*210*P; panels=10240; long bytes=pb*panels;  // 550 MB: more than the L3 (300 MB on the Xeon of the thirty-sixth round)
   pk=aligned_alloc(64,bytes+256); v=calloc(45*nb*8+64,4);
-  // random bytes: pages of one repeated value may be merged by the host (one physical page, always in cache)
   uint64_t x=88172645463325252ULL; for(long i=0;i<bytes+256;i+=8){ x^=x<<13; x^=x>>7; x^=x<<17; memcpy(pk+i,&x,8); }
   for(int it=0;it<12;it++){
     if(cache){ mode=2; double t0=now(); work(0); double t=now()-t0; printf("scratch %d in cache, one thread: %.1f Gw/s\n", SCR, 200.0*32*P*256*nb/t/1e9); }
