@@ -131,7 +131,10 @@ public final class Q8_0Tensor extends QuantTensor {
     /**
      * P codes from {@code pk[o]}, sign-extended to 16-bit lanes (a widening load, {@code vpmovsxbw}).
      * Unlike a helper that takes vectors, this one is small enough (22 bytecodes) that C2 inlines it
-     * at every call (-XX:+PrintInlining: "inline (hot)"), so the vector it returns is never boxed.
+     * at every call (-XX:+PrintInlining: "inline (hot)"), so the vector it returns is never boxed;
+     * that holds only while the kernel stays under C2's node-count cutoff: in a larger kernel (Q6_K's
+     * lane kernel with its scales widened in place, thirty-sixth round) a helper of the same size
+     * stayed a call ("NodeCountInliningCutoff") and boxed its vector.
      */
     private static ShortVector widen(byte[] pk, int o) {
         return (ShortVector) ByteVector.fromArray(Panels.BP, pk, o).convertShape(B2S, Panels.S, 0);
