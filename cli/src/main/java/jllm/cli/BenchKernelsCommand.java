@@ -50,6 +50,12 @@ final class BenchKernelsCommand implements Callable<Integer> {
     @Option(names = "--exact", description = Models.EXACT)
     boolean exact;
 
+    @Option(names = "--rounds", defaultValue = "1",
+            description = "Decode measured this many times per type, the types taking turns; each round's share is of the probe timed "
+                    + "beside it, and the table shows the median round and the range of the shares (default ${DEFAULT-VALUE}; "
+                    + "on a shared machine one round's share can move by ten points)")
+    int rounds;
+
     @Option(names = "--stream-mib", defaultValue = "512",
             description = "MiB streamed per decode pass and by the bandwidth probe: well above the caches (default ${DEFAULT-VALUE})")
     long streamMib;
@@ -62,8 +68,9 @@ final class BenchKernelsCommand implements Callable<Integer> {
 
     @Override
     public Integer call() {
-        if (rows < 1 || cols < 256 || cols % 256 != 0 || tokens < 1 || !(seconds > 0 && seconds <= 600) || streamMib < 1 || streamMib > 1 << 16)
-            throw new IllegalArgumentException("--rows >= 1, --cols a positive multiple of 256, --tokens >= 1, --seconds in (0, 600], --stream-mib 1..65536");
+        if (rows < 1 || cols < 256 || cols % 256 != 0 || tokens < 1 || !(seconds > 0 && seconds <= 600) || streamMib < 1 || streamMib > 1 << 16
+                || rounds < 1 || rounds > 100)
+            throw new IllegalArgumentException("--rows >= 1, --cols a positive multiple of 256, --tokens >= 1, --seconds in (0, 600], --stream-mib 1..65536, --rounds 1..100");
         // fp32 copies of the matrix and of the activations are Java arrays: keep them well inside an array's reach
         long limit = 1L << 28;
         if ((long) rows * cols > limit || (long) tokens * cols > limit || (long) tokens * rows > limit)
@@ -100,19 +107,21 @@ final class BenchKernelsCommand implements Callable<Integer> {
         for (int i = 0; i < x.length; i++) x[i] = (float) rnd.nextGaussian();
         warmUp(be, kinds, x, rnd);
         List<Tensor> firsts = new ArrayList<>();
-        for (int k = 0; k < kinds.size(); k++) {
-            GgmlType type = kinds.get(k);
-            String name = types.get(k);
-            List<Tensor> copies = copies(type, rnd);
-            firsts.add(copies.get(0));
-            float[] y = new float[tokens * rows];
-            double[] read = {0};
-            double decode = rate(() -> { for (Tensor w : copies) be.matmul(w, x, y, 1, null); }, (double) rows * cols * copies.size(), probe, read);
-            double prefill = rate(() -> be.matmul(copies.get(0), x, y, tokens, null), (double) rows * cols * tokens, null, null);
-            double gbs = decode * type.bytes(new long[] {rows, cols}) / ((double) rows * cols);
-            System.out.printf(Locale.ROOT, "%-6s %12.2f %10.1f %10.1f %13.0f%% %14.1f %11.0f%%%n",
-                    name, decode, gbs, read[0], 100 * gbs / read[0], prefill, 100 * prefill / peak);
-        }
+        for (GgmlType type : kinds) firsts.add(Quantizer.quantize(type, weights(rows, rnd), rows, cols));
+        float[] y = new float[tokens * rows];
+        // [type][round]: decode Gw/s and the probe's GB/s beside it; the types take turns, so each
+        // type's rounds fall in different minutes of the host, and every type's in the same ones
+        double[][] decode = new double[kinds.size()][rounds], read = new double[kinds.size()][rounds];
+        double[] prefill = new double[kinds.size()];
+        for (int round = 0; round < rounds; round++)
+            for (int k = 0; k < kinds.size(); k++) {
+                List<Tensor> copies = copies(kinds.get(k), firsts.get(k));
+                double[] r = {0};
+                decode[k][round] = rate(() -> { for (Tensor w : copies) be.matmul(w, x, y, 1, null); }, (double) rows * cols * copies.size(), probe, r);
+                read[k][round] = r[0];
+                if (round == 0) prefill[k] = rate(() -> be.matmul(copies.get(0), x, y, tokens, null), (double) rows * cols * tokens, null, null);
+                if (round == rounds - 1) printRow(k, kinds.get(k), decode[k], read[k], prefill[k], peak);
+            }
         backward(par, firsts, x, rnd, peak);
         Roofline.Overlap o = Roofline.overlap(par, streamMib << 20, seconds, clock);
         System.out.printf(Locale.ROOT, "stream and arithmetic: read %.1f GB/s alone, its arithmetic %.1f in cache, both %.1f: overlap %.2f "
@@ -120,6 +129,23 @@ final class BenchKernelsCommand implements Callable<Integer> {
                 o.stream(), o.arithmetic(), o.together(), o.share(), jllm.tensor.CpuInfo.serialReads() ? "yes" : "no");
         System.out.printf(Locale.ROOT, "read_gb_s=%.2f fma_gmac_s=%.2f%n", bw, peak);
         return 0;
+    }
+
+    /**
+     * One type's line: with one round its decode, the probe beside it and the share; with several the
+     * round of the median share, and the range of the shares after the prefill columns.
+     */
+    private void printRow(int k, GgmlType type, double[] decode, double[] read, double prefill, double peak) {
+        double perWeight = type.bytes(new long[] {rows, cols}) / ((double) rows * cols);
+        Integer[] order = new Integer[decode.length];
+        for (int i = 0; i < order.length; i++) order[i] = i;
+        java.util.Arrays.sort(order, java.util.Comparator.comparingDouble(i -> decode[i] * perWeight / read[i]));
+        int mid = order[(order.length - 1) / 2];
+        double gbs = decode[mid] * perWeight;
+        String range = decode.length == 1 ? "" : String.format(Locale.ROOT, "   shares %.0f-%.0f%% over %d rounds",
+                100 * decode[order[0]] * perWeight / read[order[0]], 100 * decode[order[order.length - 1]] * perWeight / read[order[order.length - 1]], decode.length);
+        System.out.printf(Locale.ROOT, "%-6s %12.2f %10.1f %10.1f %13.0f%% %14.1f %11.0f%%%s%n",
+                types.get(k), decode[mid], gbs, read[mid], 100 * gbs / read[mid], prefill, 100 * prefill / peak, range);
     }
 
     /**
@@ -167,9 +193,8 @@ final class BenchKernelsCommand implements Callable<Integer> {
         return w;
     }
 
-    /** Enough copies of one quantized random matrix to exceed every cache (copied bytes, quantized once). */
-    private List<Tensor> copies(GgmlType type, Random rnd) {
-        Tensor first = Quantizer.quantize(type, weights(rows, rnd), rows, cols);
+    /** Enough copies of one quantized random matrix to exceed every cache (copied bytes, quantized once; made again per round, so that only one type's stay alive). */
+    private List<Tensor> copies(GgmlType type, Tensor first) {
         long bytes = first.segment().byteSize();
         List<Tensor> out = new ArrayList<>();
         out.add(first);

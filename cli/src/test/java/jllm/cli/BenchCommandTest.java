@@ -61,5 +61,13 @@ class BenchCommandTest {
         for (String t : new String[] {"f16", "q8_0", "q4_k"})
             assertTrue(java.util.regex.Pattern.compile("\n" + t + " +[0-9.]+ +[0-9.]+ +[0-9.]+ +[0-9]+% +[0-9.]+ +[0-9]+%\n").matcher(r.out()).find(), r.out());
         assertTrue(CliTest.run("bench", "kernels", "--cols", "100").err().contains("multiple of 256"));
+        // several rounds: the median round's columns, then the range of the rounds' shares
+        CliTest.Run rr = CliTest.run("bench", "kernels", "--threads", "1", "--rows", "64", "--cols", "256", "--tokens", "4",
+                "--seconds", "0.01", "--stream-mib", "4", "--types", "q8_0,q4_0", "--rounds", "3");
+        assertEquals(0, rr.code(), rr.err());
+        for (String t : new String[] {"q8_0", "q4_0"})
+            assertTrue(java.util.regex.Pattern.compile("\n" + t + " +[0-9.]+ +[0-9.]+ +[0-9.]+ +[0-9]+% +[0-9.]+ +[0-9]+% +shares [0-9]+-[0-9]+% over 3 rounds\n")
+                    .matcher(rr.out()).find(), rr.out());
+        assertTrue(CliTest.run("bench", "kernels", "--rounds", "0").err().contains("--rounds 1..100"));
     }
 }
