@@ -51,9 +51,9 @@ final class BenchKernelsCommand implements Callable<Integer> {
     boolean exact;
 
     @Option(names = "--rounds", defaultValue = "1",
-            description = "Decode measured this many times per type, the types taking turns; each round's share is of the probe timed "
-                    + "beside it, and the table shows the median round and the range of the shares (default ${DEFAULT-VALUE}; "
-                    + "on a shared machine one round's share can move by ten points)")
+            description = "Decode measured this many times per type, each round's share of the probe timed beside it; the table "
+                    + "shows the median round and the range of the shares (default ${DEFAULT-VALUE}; on a shared machine one "
+                    + "round's share can move by ten points)")
     int rounds;
 
     @Option(names = "--stream-mib", defaultValue = "512",
@@ -109,19 +109,23 @@ final class BenchKernelsCommand implements Callable<Integer> {
         List<Tensor> firsts = new ArrayList<>();
         for (GgmlType type : kinds) firsts.add(Quantizer.quantize(type, weights(rows, rnd), rows, cols));
         float[] y = new float[tokens * rows];
-        // [type][round]: decode Gw/s and the probe's GB/s beside it; the types take turns, so each
-        // type's rounds fall in different minutes of the host, and every type's in the same ones
-        double[][] decode = new double[kinds.size()][rounds], read = new double[kinds.size()][rounds];
-        double[] prefill = new double[kinds.size()];
-        for (int round = 0; round < rounds; round++)
-            for (int k = 0; k < kinds.size(); k++) {
-                List<Tensor> copies = copies(kinds.get(k), firsts.get(k));
-                double[] r = {0};
-                decode[k][round] = rate(() -> { for (Tensor w : copies) be.matmul(w, x, y, 1, null); }, (double) rows * cols * copies.size(), probe, r);
-                read[k][round] = r[0];
-                if (round == 0) prefill[k] = rate(() -> be.matmul(copies.get(0), x, y, tokens, null), (double) rows * cols * tokens, null, null);
-                if (round == rounds - 1) printRow(k, kinds.get(k), decode[k], read[k], prefill[k], peak);
+        for (int k = 0; k < kinds.size(); k++) {
+            double[] decode = new double[rounds], read = new double[rounds];
+            double prefill;
+            // One type's copies at a time, freed when it is done rather than left to the collector:
+            // native copies do not prompt a collection, and copies made afresh per type and round
+            // piled up past a 24 GiB machine's memory (nine types, five rounds).
+            try (Arena arena = Arena.ofShared()) {
+                List<Tensor> copies = copies(kinds.get(k), firsts.get(k), arena);
+                for (int round = 0; round < rounds; round++) {
+                    double[] r = {0};
+                    decode[round] = rate(() -> { for (Tensor w : copies) be.matmul(w, x, y, 1, null); }, (double) rows * cols * copies.size(), probe, r);
+                    read[round] = r[0];
+                }
+                prefill = rate(() -> be.matmul(copies.get(0), x, y, tokens, null), (double) rows * cols * tokens, null, null);
             }
+            printRow(k, kinds.get(k), decode, read, prefill, peak);
+        }
         backward(par, firsts, x, rnd, peak);
         Roofline.Overlap o = Roofline.overlap(par, streamMib << 20, seconds, clock);
         System.out.printf(Locale.ROOT, "stream and arithmetic: read %.1f GB/s alone, its arithmetic %.1f in cache, both %.1f: overlap %.2f "
@@ -193,13 +197,13 @@ final class BenchKernelsCommand implements Callable<Integer> {
         return w;
     }
 
-    /** Enough copies of one quantized random matrix to exceed every cache (copied bytes, quantized once; made again per round, so that only one type's stay alive). */
-    private List<Tensor> copies(GgmlType type, Tensor first) {
+    /** {@code first} and enough copies of it in {@code arena} to exceed every cache (copied bytes, quantized once). */
+    private List<Tensor> copies(GgmlType type, Tensor first, Arena arena) {
         long bytes = first.segment().byteSize();
         List<Tensor> out = new ArrayList<>();
         out.add(first);
         for (long total = bytes; total < streamMib << 20; total += bytes) {
-            MemorySegment s = Arena.ofAuto().allocate(bytes, 64);
+            MemorySegment s = arena.allocate(bytes, 64);
             s.copyFrom(first.segment());
             out.add(Tensors.of(type, s, rows, cols));
         }
