@@ -140,15 +140,18 @@ final class BenchKernelsCommand implements Callable<Integer> {
      */
     private void printRow(int k, GgmlType type, double[] decode, double[] read, double prefill, double peak) {
         double perWeight = type.bytes(new long[] {rows, cols}) / ((double) rows * cols);
-        Integer[] order = new Integer[decode.length];
-        for (int i = 0; i < order.length; i++) order[i] = i;
-        java.util.Arrays.sort(order, java.util.Comparator.comparingDouble(i -> decode[i] * perWeight / read[i]));
-        int mid = order[(order.length - 1) / 2];
-        double gbs = decode[mid] * perWeight;
-        String range = decode.length == 1 ? "" : String.format(Locale.ROOT, "   shares %.0f-%.0f%% over %d rounds",
-                100 * decode[order[0]] * perWeight / read[order[0]], 100 * decode[order[order.length - 1]] * perWeight / read[order[order.length - 1]], decode.length);
+        int n = decode.length;
+        double[] share = new double[n];
+        Integer[] order = new Integer[n];
+        for (int i = 0; i < n; i++) {
+            share[i] = decode[i] * perWeight / read[i];
+            order[i] = i;
+        }
+        java.util.Arrays.sort(order, java.util.Comparator.comparingDouble(i -> share[i]));
+        int mid = order[(n - 1) / 2];
+        String range = n == 1 ? "" : String.format(Locale.ROOT, "   shares %.0f-%.0f%% over %d rounds", 100 * share[order[0]], 100 * share[order[n - 1]], n);
         System.out.printf(Locale.ROOT, "%-6s %12.2f %10.1f %10.1f %13.0f%% %14.1f %11.0f%%%s%n",
-                types.get(k), decode[mid], gbs, read[mid], 100 * gbs / read[mid], prefill, 100 * prefill / peak, range);
+                types.get(k), decode[mid], decode[mid] * perWeight, read[mid], 100 * share[mid], prefill, 100 * prefill / peak, range);
     }
 
     /**
