@@ -107,44 +107,21 @@ public final class F16Tensor extends SegmentTensor {
     /**
      * For prefill: {@link #interleaveHalves} with {@link #dotFinite}'s widening, times 2^112, for
      * tensors without inf/NaN. Its multiply does see the subnormal halves, slow on Intel ({@link
-     * CpuInfo#slowSubnormals}), but once per weight for all the tokens: steering them around it as
-     * decode does ({@link #guardedStreams}) measured slower (46.8 against 50.5 GMAC/s, [2048, 2048] x
-     * 128 tokens of N(0, 0.02^2) weights, one thread, Intel Xeon family 6 model 207).
+     * CpuInfo#slowSubnormals}), but once per weight for all the tokens: steering them around it, as
+     * decode did until the thirty-eighth round, measured slower (46.8 against 50.5 GMAC/s, [2048, 2048]
+     * x 128 tokens of N(0, 0.02^2) weights, one thread, Intel Xeon family 6 model 207).
      */
     @Override
     boolean readInterleaved(int row0, int rows, float[] wt) {
         return allFinite() && interleaveHalves(data(), row0, rows, 13, 0x8fffffff, REBIAS, wt);
     }
 
-    /** Whether the kernels steer subnormal halves away from their multiplies ({@link CpuInfo#slowSubnormals}); tests switch it. */
-    static volatile boolean guardSubnormals = CpuInfo.slowSubnormals();
-    private static final long[] NONE = new long[0];
-    /** {@link #subnormalChunks}; null until scanned. */
-    private volatile long[] subnormals;
-
-    /** Words of {@link #subnormalChunks} per row of {@code in} columns. */
-    private static int chunkWords(int in) { return (in + 2047) >>> 11; }
-
     /**
-     * Where CPUs with slow subnormals ({@link #guardSubnormals}) have work to do: per row {@link #chunkWords}
-     * words, bit {@code c % 64} of word {@code c / 64} set where columns {@code [32 c, 32 c + 32)} hold
-     * a subnormal half (zero is not one); {@link #NONE} where no half is subnormal or the CPU is not
-     * slow with them. Found by the inf/NaN scan ({@link #scan}), before the first matmul. A 32-column chunk is one cache line of halves
-     * and one step of the 512-bit decode kernel ({@link #guardedStreams}); a real model has subnormal halves in a few percent of
-     * its chunks (N(0, 0.02) weights: 7.4%), so a flag per row or per tensor would send nearly
-     * everything down the slow path.
+     * Whether decode widens the rows with the CPU's conversion instruction ({@link #widenedRows}):
+     * where subnormal operands are slow ({@link CpuInfo#slowSubnormals}), unless {@code
+     * -Djllm.f16.widen=off}; tests switch it.
      */
-    long[] subnormalChunks() {
-        if (!guardSubnormals) return NONE;
-        long[] s = subnormals;
-        if (s == null) {
-            synchronized (this) {
-                if (subnormals == null) scan();
-                s = subnormals;
-            }
-        }
-        return s;
-    }
+    static volatile boolean widenRows = CpuInfo.slowSubnormals() && !"off".equals(System.getProperty("jllm.f16.widen"));
 
     /**
      * Off by default: on the development VMs filling huge pages cost 0.2-2.7 s per GiB at the first
@@ -172,82 +149,40 @@ public final class F16Tensor extends SegmentTensor {
         return s == 1;
     }
 
-    /**
-     * One pass over the weights for the inf/NaN count ({@link #finiteState}) and, where {@link
-     * #guardSubnormals}, the subnormal chunks ({@link #subnormals}): two passes cost the 1B F16 model
-     * 0.3-0.5 s more before its first token on the Intel Xeon. Returns the count; the caller holds the lock.
-     */
+    /** The inf/NaN count, kept as {@link #finiteState}; the caller holds the lock. */
     private long scan() {
-        if (!guardSubnormals) {
-            long bad = countExponentAllOnes(0x7c00);
-            finiteState = bad == 0 ? 1 : 2;
-            return bad;
-        }
-        MemorySegment d = data();
-        int in = Math.toIntExact(rowSize()), wpr = chunkWords(in);
-        long rows = numel / Math.max(1, in), bad = 0;
-        long[] bits = new long[Math.toIntExact(rows * wpr)];
-        VectorSpecies<Short> sp = ShortVector.SPECIES_PREFERRED;
-        boolean any = false;
-        for (long r = 0; r < rows; r++) {
-            long base = r * in * 2;
-            int w = (int) (r * wpr), c = 0;
-            for (; c + sp.length() <= in; c += sp.length()) {
-                ShortVector m = ShortVector.fromMemorySegment(sp, d, base + c * 2L, LE).and((short) 0x7fff);
-                bad += m.compare(VectorOperators.GE, (short) 0x7c00).trueCount();
-                // m - 1 below 0x3ff, unsigned: exponent 0 and a nonzero mantissa
-                if (m.sub((short) 1).compare(VectorOperators.ULT, (short) 0x3ff).anyTrue()) {
-                    bits[w + (c >>> 11)] |= 1L << (c >>> 5);
-                    any = true;
-                }
-            }
-            for (; c < in; c++) {
-                int m = d.get(LES, base + c * 2L) & 0x7fff;
-                if (m >= 0x7c00) bad++;
-                if (m != 0 && m < 0x400) {
-                    bits[w + (c >>> 11)] |= 1L << (c >>> 5);
-                    any = true;
-                }
-            }
-        }
-        subnormals = any ? bits : NONE;
+        long bad = countExponentAllOnes(0x7c00);
         finiteState = bad == 0 ? 1 : 2;
         return bad;
     }
 
     /**
-     * Decode (1-3 tokens). Tensors without inf/NaN (every real model; the loader scans and warns
+     * Decode (1-3 tokens). Where subnormal operands are slow ({@link #widenRows}, Intel) the rows are
+     * widened by the CPU's own conversion instruction, a chunk of four rows at a time ({@link
+     * #widenedRows}). Elsewhere tensors without inf/NaN (every real model; the loader scans and warns
      * otherwise) widen in registers with three vector operations per 16 weights ({@link #dotFinite}),
      * reading the weights straight from the mapping, four rows a quarter of the range apart at a time
-     * ({@link #streamRows}): the stream then runs at the memory bandwidth. On CPUs where subnormal
-     * operands are slow ({@link CpuInfo#slowSubnormals}) the steps that would multiply one go another
-     * way ({@link #guardedStreams}): Intel Xeon, one thread, [512, 2048] of N(0, 0.02^2) weights in L2,
-     * 8.7-9.8 Gw/s against 5.3-5.4 (11-12.5 either way for weights without subnormal halves), the
-     * same bits. There, too, the rows prefetch ahead of their reads ({@link Prefetch#ROW_AHEAD}): the
-     * 1B F16 model's decode beside llama.cpp's went from 0.98x to 1.22x (thirty-fourth round).
-     * Otherwise each row is widened to fp32 into an L1-resident array first, then dotted with every
-     * token: the plain loop over {@link Float#float16ToFloat} compiles to the CPU's own conversion
-     * instruction (vcvtph2ps), but copying, widening and dotting in three passes made decode
-     * compute-bound at 70-80% of the bandwidth on the AMD EPYC; that path also serves activations
-     * that {@link #prescaled} cannot scale exactly. Both give the same values in the same summation
-     * order as {@link #dot}.
+     * ({@link #streamRows}): the stream then runs at the memory bandwidth. What is left (and
+     * activations that {@link #prescaled} cannot scale exactly) is widened a row at a time into an
+     * L1-resident array with the plain loop over {@link Float#float16ToFloat} (vcvtph2ps), then dotted
+     * with every token: copying, widening and dotting in three passes made decode compute-bound at
+     * 70-80% of the bandwidth on the AMD EPYC. All give the same values in the same summation order as
+     * {@link #dot}.
      */
     private void fewTokens(float[] x, int tokens, float[] y, int r0, int r1, float[] bias) {
         int in = dim(1), out = dim(0);
         MemorySegment d = data();
         float[] xs;
         int r = r0;
-        if (allFinite() && (xs = prescaled(x, tokens * in)) != null) {
-            long[] sub = subnormalChunks();
-            if (sub.length == 0) {
-                r = streamRows(d, 13, 0x8fffffff, xs, tokens, y, r0, r1, bias);
-                for (; r < r1; r++) {
-                    float b = bias == null ? 0f : bias[r];
-                    for (int t = 0; t < tokens; t++) y[t * out + r] = dotFinite(d, (long) r * in * 2, xs, x, t * in, in) + b;
-                }
-                return;
+        if (widenRows) {
+            r = widenedRows(d, x, tokens, y, r0, r1, bias);
+        } else if (allFinite() && (xs = prescaled(x, tokens * in)) != null) {
+            r = streamRows(d, 13, 0x8fffffff, xs, tokens, y, r0, r1, bias);
+            for (; r < r1; r++) {
+                float b = bias == null ? 0f : bias[r];
+                for (int t = 0; t < tokens; t++) y[t * out + r] = dotFinite(d, (long) r * in * 2, xs, x, t * in, in) + b;
             }
-            r = guardedRows(d, sub, xs, x, tokens, y, r0, r1, bias);
+            return;
         }
         Object[] buf = ROW.get();
         if (((short[]) buf[0]).length < in) { buf[0] = new short[in]; buf[1] = new float[in]; }
@@ -261,93 +196,87 @@ public final class F16Tensor extends SegmentTensor {
         }
     }
 
+    /** Columns of each of the four rows that {@link #widenedRows} widens at a time: 8 KiB of fp32 scratch, beside x in L1. */
+    private static final int WIDE = 512;
+
+    private static final ThreadLocal<float[][]> WIDENED = ThreadLocal.withInitial(() -> new float[][] {new float[STREAMS * WIDE], new float[0]});
+
     /**
-     * {@link #streamRows} for CPUs with slow subnormals, with {@link #subnormalChunks} {@code sub}: the
-     * same four streams and summation order; returns the first row left to the caller.
+     * The four-row decode stream ({@link #streamRows}' rows) for CPUs with slow subnormals: per {@link
+     * #WIDE} columns the four rows' halves are widened into an L1 scratch by {@link #widen}
+     * (vcvtph2ps, which takes subnormal halves at full speed and gives fp32 values the FMAs take at full
+     * speed too), then every token's FMAs read them, the rows prefetched {@link Prefetch#ROW_AHEAD}
+     * bytes ahead. The same summation order as {@link #dot}; each token's accumulators live in {@code
+     * acc} between chunks (an exact store and reload). It replaced a kernel that widened in registers
+     * and steered the 32-column steps holding a subnormal half (a quarter of the steps of four N(0,
+     * 0.02^2) rows) through an exact widening without a multiply: Intel Xeon (family 6 model 167), F16
+     * [8192, 2048] from memory, two threads, 13.0-13.8 Gw/s against 9.5-10.0 at 256 bits, 13.1-13.7
+     * against 12.1-13.5 at 512 and 10.2-10.4 against 6.5 at 128; the 1B F16 model's decode beside
+     * llama.cpp's 1.18x against 0.96x at AVX2 and 1.20x against 1.13x at AVX-512 (thirty-eighth
+     * round). Without the prefetch 11.4 Gw/s at 256 bits and 11.8 at 512. Returns the first row left
+     * to the caller.
      */
-    private int guardedRows(MemorySegment g, long[] sub, float[] xs, float[] x, int tokens, float[] y, int r0, int r1, float[] bias) {
-        int in = dim(1), out = dim(0), q = (r1 - r0) / STREAMS, wpr = chunkWords(in);
-        if (q == 0 || in % (2 * F.length()) != 0) return r0;
-        long rb = in * 2L;
-        float[] exact = EXACT.get();
-        for (int i = 0; i < q; i++)
+    private int widenedRows(MemorySegment g, float[] x, int tokens, float[] y, int r0, int r1, float[] bias) {
+        int in = dim(1), out = dim(0), q = (r1 - r0) / STREAMS, step = F.length(), per = 8 * step;
+        if (q == 0 || in % (2 * step) != 0) return r0;
+        long rb = in * 2L, stride = q * rb;
+        float[][] box = WIDENED.get();
+        if (box[1].length < tokens * per) box[1] = new float[tokens * per];
+        float[] w = box[0], acc = box[1];
+        for (int i = 0; i < q; i++) {
+            long base = (r0 + i) * rb;
+            java.util.Arrays.fill(acc, 0, tokens * per, 0f);
+            for (int c = 0; c < in; c += WIDE) {
+                int len = Math.min(WIDE, in - c);
+                long o = base + c * 2L;
+                if (Prefetch.KERNELS) Prefetch.four(g, o + Prefetch.ROW_AHEAD, o + stride + Prefetch.ROW_AHEAD, o + 2 * stride + Prefetch.ROW_AHEAD, o + 3 * stride + Prefetch.ROW_AHEAD, len * 2 / Prefetch.LINE);
+                widen(g, o, w, 0, len);
+                widen(g, o + stride, w, WIDE, len);
+                widen(g, o + 2 * stride, w, 2 * WIDE, len);
+                widen(g, o + 3 * stride, w, 3 * WIDE, len);
+                for (int t = 0; t < tokens; t++) fourRowsFma(w, len, x, t * in + c, acc, t * per);
+            }
             for (int t = 0; t < tokens; t++)
-                guardedStreams(g, (r0 + i) * rb, q * rb, sub, (r0 + i) * wpr, q * wpr, xs, x, t * in, in, y, t * out + r0 + i, q, bias, r0 + i, exact);
+                for (int k = 0; k < STREAMS; k++) {
+                    int a = t * per + 2 * k * step;
+                    y[t * out + r0 + i + k * q] = FloatVector.fromArray(F, acc, a).add(FloatVector.fromArray(F, acc, a + step)).reduceLanes(VectorOperators.ADD)
+                            + (bias == null ? 0f : bias[r0 + i + k * q]);
+                }
+        }
         return r0 + STREAMS * q;
     }
 
     /**
-     * SegmentTensor's four-row decode stream ({@link #STREAMS} rows) for F16, where a step whose 32-column chunk holds a
-     * subnormal half in any of the four rows (bit {@code i / 32} of the rows' OR-ed words {@code w, w +
-     * wq, ...}) widens to the exact values, without a multiply, and multiplies them by the unscaled {@code x}: the same
-     * real products as {@code (w 2^-112)(x 2^112)}, so the same bits, without a subnormal operand. The
-     * other steps are streamRows' three-operation widening, written out again (a shared helper
-     * returning vectors would be boxed, and a flag test in the shared loop would cost the BF16 and
-     * non-Intel paths).
-     *
-     * <p>The exact widening of a subnormal step is a method of its own ({@link #exactStep}, through
-     * {@code exact}, a scratch of eight vectors): written out here as well, it made this method large
-     * enough that C2 sometimes left its last FMAs as calls to the Vector API's Java fallbacks (the
-     * late inlining of {@code VectorSupport.ternaryOp} failed for the subnormal branch's FMAs; which
-     * ones depended on the compile), and the whole decode then ran at 5-20% of its speed for the rest
-     * of the process: `bench kernels --types f16,q8_0` f16 at 9-24% in 4 of 9 runs at 256 bits and 1 of
-     * 3 at 512 (Intel Xeon, thirtieth round).
+     * The plain loop C2's SuperWord turns into vcvtph2ps: the Vector API has no half-precision
+     * conversion. In cache, four rows of 2048 columns at 256 bits: 11-12 Gw/s, 1.1 with {@code
+     * -XX:-UseSuperWord}.
      */
-    private static void guardedStreams(MemorySegment g, long base, long stride, long[] sub, int w0, int wq, float[] xs, float[] x, int xOff, int n, float[] y, int yo, int q, float[] bias, int r, float[] exact) {
-        int step = F.length();
-        long o = base, s2 = 2 * stride, s3 = 3 * stride, half = step * 2L;
-        FloatVector a0 = FloatVector.zero(F), a1 = a0, b0 = a0, b1 = a0, c0 = a0, c1 = a0, d0 = a0, d1 = a0;
-        for (int i = 0, w = w0; i < n; w++) {
-            long m = sub[w] | sub[w + wq] | sub[w + 2 * wq] | sub[w + 3 * wq];
-            for (int end = Math.min(n, i + 2048); i < end; i += 2 * step, o += 2 * half) {
-                if (Prefetch.KERNELS && (i & (Prefetch.ROW_EVERY - 1)) == 0) Prefetch.rowsAhead(g, o, stride);
-                if ((m >>> (i >>> 5) & 1) == 0) {
-                    FloatVector x0 = FloatVector.fromArray(F, xs, xOff + i), x1 = FloatVector.fromArray(F, xs, xOff + i + step);
-                    a0 = ((FloatVector) ((IntVector) ShortVector.fromMemorySegment(S, g, o, LE).convertShape(VectorOperators.S2I, I, 0)).lanewise(VectorOperators.LSHL, 13).and(0x8fffffff).reinterpretShape(F, 0)).fma(x0, a0);
-                    a1 = ((FloatVector) ((IntVector) ShortVector.fromMemorySegment(S, g, o + half, LE).convertShape(VectorOperators.S2I, I, 0)).lanewise(VectorOperators.LSHL, 13).and(0x8fffffff).reinterpretShape(F, 0)).fma(x1, a1);
-                    b0 = ((FloatVector) ((IntVector) ShortVector.fromMemorySegment(S, g, o + stride, LE).convertShape(VectorOperators.S2I, I, 0)).lanewise(VectorOperators.LSHL, 13).and(0x8fffffff).reinterpretShape(F, 0)).fma(x0, b0);
-                    b1 = ((FloatVector) ((IntVector) ShortVector.fromMemorySegment(S, g, o + stride + half, LE).convertShape(VectorOperators.S2I, I, 0)).lanewise(VectorOperators.LSHL, 13).and(0x8fffffff).reinterpretShape(F, 0)).fma(x1, b1);
-                    c0 = ((FloatVector) ((IntVector) ShortVector.fromMemorySegment(S, g, o + s2, LE).convertShape(VectorOperators.S2I, I, 0)).lanewise(VectorOperators.LSHL, 13).and(0x8fffffff).reinterpretShape(F, 0)).fma(x0, c0);
-                    c1 = ((FloatVector) ((IntVector) ShortVector.fromMemorySegment(S, g, o + s2 + half, LE).convertShape(VectorOperators.S2I, I, 0)).lanewise(VectorOperators.LSHL, 13).and(0x8fffffff).reinterpretShape(F, 0)).fma(x1, c1);
-                    d0 = ((FloatVector) ((IntVector) ShortVector.fromMemorySegment(S, g, o + s3, LE).convertShape(VectorOperators.S2I, I, 0)).lanewise(VectorOperators.LSHL, 13).and(0x8fffffff).reinterpretShape(F, 0)).fma(x0, d0);
-                    d1 = ((FloatVector) ((IntVector) ShortVector.fromMemorySegment(S, g, o + s3 + half, LE).convertShape(VectorOperators.S2I, I, 0)).lanewise(VectorOperators.LSHL, 13).and(0x8fffffff).reinterpretShape(F, 0)).fma(x1, d1);
-                } else {
-                    exactStep(g, o, stride, half, exact);
-                    FloatVector x0 = FloatVector.fromArray(F, x, xOff + i), x1 = FloatVector.fromArray(F, x, xOff + i + step);
-                    a0 = FloatVector.fromArray(F, exact, 0).fma(x0, a0);
-                    a1 = FloatVector.fromArray(F, exact, step).fma(x1, a1);
-                    b0 = FloatVector.fromArray(F, exact, 2 * step).fma(x0, b0);
-                    b1 = FloatVector.fromArray(F, exact, 3 * step).fma(x1, b1);
-                    c0 = FloatVector.fromArray(F, exact, 4 * step).fma(x0, c0);
-                    c1 = FloatVector.fromArray(F, exact, 5 * step).fma(x1, c1);
-                    d0 = FloatVector.fromArray(F, exact, 6 * step).fma(x0, d0);
-                    d1 = FloatVector.fromArray(F, exact, 7 * step).fma(x1, d1);
-                }
-            }
-        }
-        y[yo] = a0.add(a1).reduceLanes(VectorOperators.ADD) + (bias == null ? 0f : bias[r]);
-        y[yo + q] = b0.add(b1).reduceLanes(VectorOperators.ADD) + (bias == null ? 0f : bias[r + q]);
-        y[yo + 2 * q] = c0.add(c1).reduceLanes(VectorOperators.ADD) + (bias == null ? 0f : bias[r + 2 * q]);
-        y[yo + 3 * q] = d0.add(d1).reduceLanes(VectorOperators.ADD) + (bias == null ? 0f : bias[r + 3 * q]);
+    private static void widen(MemorySegment g, long off, float[] w, int wo, int len) {
+        for (int j = 0; j < len; j++) w[wo + j] = Float.float16ToFloat(g.get(LES, off + 2L * j));
     }
 
-    private static final ThreadLocal<float[]> EXACT = ThreadLocal.withInitial(() -> new float[8 * F.length()]);
-
-    /**
-     * The exact values of one step of {@link #guardedStreams} (the four rows at {@code o}, {@code o +
-     * stride}, ..., two vectors each) into {@code out}, row by row: normal halves rebiased by an
-     * integer add; for exponent 0 that add gives {@code +-2^-15 (1 + m / 1024)}, below 2^-14 in
-     * magnitude as no normal half is, and twice its distance from {@code +-2^-15} is {@code m 2^-24}.
-     */
-    private static void exactStep(MemorySegment g, long o, long stride, long half, float[] out) {
+    /** {@code len} widened columns of four rows ({@link #WIDE} apart in {@code w}) times {@code x}, into the eight accumulators at {@code acc[a..]}. */
+    private static void fourRowsFma(float[] w, int len, float[] x, int xOff, float[] acc, int a) {
         int step = F.length();
-        for (int k = 0; k < 8; k++) {
-            IntVector s = ((IntVector) ShortVector.fromMemorySegment(S, g, o + (k >> 1) * stride + (k & 1) * half, LE)
-                    .convertShape(VectorOperators.S2I, I, 0)).lanewise(VectorOperators.LSHL, 13).and(0x8fffffff);
-            FloatVector v = (FloatVector) s.add(0x38000000).reinterpretShape(F, 0);
-            v.blend(v.sub((FloatVector) s.and(0x80000000).or(0x38000000).reinterpretShape(F, 0)).mul(2f), v.abs().compare(VectorOperators.LT, 0x1p-14f))
-                    .intoArray(out, k * step);
+        FloatVector a0 = FloatVector.fromArray(F, acc, a), a1 = FloatVector.fromArray(F, acc, a + step);
+        FloatVector b0 = FloatVector.fromArray(F, acc, a + 2 * step), b1 = FloatVector.fromArray(F, acc, a + 3 * step);
+        FloatVector c0 = FloatVector.fromArray(F, acc, a + 4 * step), c1 = FloatVector.fromArray(F, acc, a + 5 * step);
+        FloatVector d0 = FloatVector.fromArray(F, acc, a + 6 * step), d1 = FloatVector.fromArray(F, acc, a + 7 * step);
+        for (int j = 0; j < len; j += 2 * step) {
+            FloatVector x0 = FloatVector.fromArray(F, x, xOff + j), x1 = FloatVector.fromArray(F, x, xOff + j + step);
+            a0 = FloatVector.fromArray(F, w, j).fma(x0, a0);
+            a1 = FloatVector.fromArray(F, w, j + step).fma(x1, a1);
+            b0 = FloatVector.fromArray(F, w, WIDE + j).fma(x0, b0);
+            b1 = FloatVector.fromArray(F, w, WIDE + j + step).fma(x1, b1);
+            c0 = FloatVector.fromArray(F, w, 2 * WIDE + j).fma(x0, c0);
+            c1 = FloatVector.fromArray(F, w, 2 * WIDE + j + step).fma(x1, c1);
+            d0 = FloatVector.fromArray(F, w, 3 * WIDE + j).fma(x0, d0);
+            d1 = FloatVector.fromArray(F, w, 3 * WIDE + j + step).fma(x1, d1);
         }
+        a0.intoArray(acc, a); a1.intoArray(acc, a + step);
+        b0.intoArray(acc, a + 2 * step); b1.intoArray(acc, a + 3 * step);
+        c0.intoArray(acc, a + 4 * step); c1.intoArray(acc, a + 5 * step);
+        d0.intoArray(acc, a + 6 * step); d1.intoArray(acc, a + 7 * step);
     }
 
     private static final ThreadLocal<float[][]> SCALED = ThreadLocal.withInitial(() -> new float[][] {new float[0]});

@@ -111,7 +111,8 @@ public final class Q8_0Tensor extends QuantTensor {
             }
             // the scales through a helper and a scratch: written out here they made this method large
             // enough that C2 sometimes left its last operations as calls to the Vector API's Java
-            // fallbacks (tools/c2-vector-fallbacks.py; see F16Tensor.guardedStreams)
+            // fallbacks, and the whole decode then ran at 5-20% of its speed for the rest of the process
+            // (tools/c2-vector-fallbacks.py finds them; F16's subnormal-guarded kernel had the same trouble, thirtieth round)
             Panels.scales4(pk, o0 + step, o1 + step, o2 + step, o3 + step, Float.intBitsToFloat(v[x + 32]), sc);
             lo0 = ((FloatVector) l0.convertShape(I2F, Panels.F, 0)).fma(FloatVector.fromArray(F, sc, 0), lo0);
             hi0 = ((FloatVector) u0.convertShape(I2F, Panels.F, 0)).fma(FloatVector.fromArray(F, sc, H), hi0);
