@@ -69,5 +69,11 @@ class BenchCommandTest {
             assertTrue(java.util.regex.Pattern.compile("\n" + t + " +[0-9.]+ +[0-9.]+ +[0-9.]+ +[0-9]+% +[0-9.]+ +[0-9]+% +shares [0-9]+-[0-9]+% over 3 rounds\n")
                     .matcher(rr.out()).find(), rr.out());
         assertTrue(CliTest.run("bench", "kernels", "--rounds", "0").err().contains("--rounds 1..100"));
+        assertTrue(CliTest.run("bench", "kernels", "--stream-mib", "0").err().contains("--stream-mib 1..65536"));
+        // streams well above the largest cache by default
+        assertEquals(512, BenchKernelsCommand.defaultStreamMib(0));
+        assertEquals(512, BenchKernelsCommand.defaultStreamMib(32L << 20));
+        assertEquals(1920, BenchKernelsCommand.defaultStreamMib(480L << 20));
+        assertEquals(1 << 16, BenchKernelsCommand.defaultStreamMib(1L << 50));
     }
 }

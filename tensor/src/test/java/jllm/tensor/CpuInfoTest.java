@@ -54,4 +54,18 @@ class CpuInfoTest {
         assertEquals("x, 2 cores, avx2, 256-bit vectors", CpuInfo.describe(Map.of("model name", "x", "flags", "avx2 avx2"), 2, 256, "amd64"));
         assertTrue(CpuInfo.describe().contains("-bit vectors"));
     }
+
+    @Test
+    void largestCacheComesFromSysfsSizes(@TempDir Path dir) throws java.io.IOException {
+        assertEquals(0, CpuInfo.largestCacheBytes(dir.resolve("none")));
+        for (String[] e : new String[][] {{"index0", "48K\n"}, {"index2", "2048K\n"}, {"index3", "491520K\n"}, {"index4", "garbage"}}) {
+            java.nio.file.Files.createDirectories(dir.resolve(e[0]));
+            java.nio.file.Files.writeString(dir.resolve(e[0]).resolve("size"), e[1]);
+        }
+        assertEquals(491520L << 10, CpuInfo.largestCacheBytes(dir));
+        assertEquals(32L << 20, CpuInfo.cacheSize("32M"));
+        assertEquals(1L << 30, CpuInfo.cacheSize(" 1G "));
+        assertEquals(4096, CpuInfo.cacheSize("4096"));
+        for (String bad : new String[] {"", "K", "-1K", "1.5M", "99999999999999999K", "12 K"}) assertEquals(0, CpuInfo.cacheSize(bad), bad);
+    }
 }
