@@ -67,6 +67,22 @@ public final class CpuInfo {
 
     static boolean slowSubnormals(String override, String vendor) { return intelUnless(override, "slow", "fast", vendor); }
 
+    /**
+     * Whether 16-bit vector multiplies at 512 bits run at half the rate of fp32 FMAs here, so that
+     * prefill's 16-bit tile (QuantMatmul) loses to the fp32 one at that width. Intel's server cores
+     * issue 512-bit FMAs on two ports and 512-bit {@code vpmullw} on one: on the Intel Xeon (family 6
+     * model 167) {@code bench kernels} prefill, [8192, 2048] x 128 tokens, two threads, Q4_K 132-133
+     * GMAC/s with the 16-bit tile against 147-155 with fp32 activations, Q4_0 136-137 against
+     * 149-154; at 256 bits (three ports, two of them multiplying) the 16-bit tile wins, 103-105
+     * against 95-98 for Q4_K. On AMD's Zen 4 the 16-bit tile ran 1.3x the fp32 one. True for vendor
+     * GenuineIntel; {@code -Djllm.wideint16=slow|fast} overrides.
+     */
+    public static boolean halfRateWideInt16() { return HALF_RATE_WIDE_INT16; }
+
+    private static final boolean HALF_RATE_WIDE_INT16 = halfRateWideInt16(System.getProperty("jllm.wideint16", ""), VENDOR);
+
+    static boolean halfRateWideInt16(String override, String vendor) { return intelUnless(override, "slow", "fast", vendor); }
+
     /** {@code override} where it is {@code yes} or {@code no}, else whether {@code vendor} is Intel. */
     private static boolean intelUnless(String override, String yes, String no, String vendor) {
         if (override.equals(yes)) return true;

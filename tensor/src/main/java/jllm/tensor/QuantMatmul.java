@@ -12,7 +12,7 @@ import jdk.incubator.vector.VectorOperators;
  * <li><b>int8 activations</b> (decode and small batches, unless exact): x quantized per 32 values as
  *     llama.cpp does ({@link Int8Activations}), each format's panel kernel multiplying codes in
  *     16-bit lanes ({@link QuantTensor#int8Rows}).
- * <li><b>int8 activations, 16-bit tile</b> (prefill in fast mode of the formats whose centred codes
+ * <li><b>int8 activations, 16-bit tile</b> (prefill in fast mode, where it pays ({@link #int16Prefill}), of the formats whose centred codes
  *     times int8 activations sum over a block of 32 within 16 bits: Q4_0, Q4_1, Q4_K): two panels' codes
  *     expanded once per {@value #CHUNK16} columns to 16 bits, then {@link #TILE16} tokens at a time
  *     multiplied with 16-bit multiply-adds, one fp32 epilogue per block ({@link #tile16},
@@ -98,9 +98,16 @@ final class QuantMatmul {
         return true;
     }
 
+    /**
+     * Whether prefill in fast mode takes the 16-bit tile where a format has one; else the fp32 kernel,
+     * which is faster where 512-bit 16-bit multiplies run at half the FMA rate ({@link
+     * CpuInfo#halfRateWideInt16}). Tests switch it.
+     */
+    static volatile boolean int16Prefill = !(CpuInfo.halfRateWideInt16() && Panels.S.length() >= 32);
+
     /** Whether {@code tokens} rows of x are quantized to int8 for {@code w} (else they stay fp32). */
     static boolean int8Activations(Tensor w, int tokens, boolean exact) {
-        return !exact && (tokens < MIN_FP32_TOKENS || w instanceof QuantTensor q && q.hasInt16());
+        return !exact && (tokens < MIN_FP32_TOKENS || int16Prefill && w instanceof QuantTensor q && q.hasInt16());
     }
 
     private static float[] scratch(int which, int n) {

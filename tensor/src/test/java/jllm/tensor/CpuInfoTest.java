@@ -32,11 +32,12 @@ class CpuInfoTest {
 
     @Test
     void intelDefaultsFollowTheVendorUnlessOverridden() {
-        // slow subnormal operands (F16 decode) and serial reads (Q5_K/Q6_K kernels): Intel by default
-        java.util.function.BiPredicate<String, String> subnormals = CpuInfo::slowSubnormals, serial = CpuInfo::serialReads;
-        String[][] overrides = {{"slow", "fast"}, {"on", "off"}};
-        java.util.List<java.util.function.BiPredicate<String, String>> flags = java.util.List.of(subnormals, serial);
-        for (int i = 0; i < 2; i++) {
+        // slow subnormal operands (F16 decode), serial reads (Q5_K/Q6_K kernels) and half-rate 512-bit
+        // 16-bit multiplies (prefill's 16-bit tile): Intel by default
+        java.util.function.BiPredicate<String, String> subnormals = CpuInfo::slowSubnormals, serial = CpuInfo::serialReads, int16 = CpuInfo::halfRateWideInt16;
+        String[][] overrides = {{"slow", "fast"}, {"on", "off"}, {"slow", "fast"}};
+        java.util.List<java.util.function.BiPredicate<String, String>> flags = java.util.List.of(subnormals, serial, int16);
+        for (int i = 0; i < flags.size(); i++) {
             var flag = flags.get(i);
             assertTrue(flag.test("", "GenuineIntel"));
             assertFalse(flag.test("", "AuthenticAMD"));

@@ -7,6 +7,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import java.util.List;
 import java.util.Random;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 
 /**
  * The quantized-weight kernels over the {@link Panels} layout, against the reference decoder
@@ -31,8 +33,20 @@ class QuantMatmulTest {
         return out;
     }
 
-    @Test
-    void kernelsEqualTheReferenceDecoderInBothModes() {
+    /** Both prefill kernels of fast mode, whichever this CPU takes ({@link QuantMatmul#int16Prefill}). */
+    @ParameterizedTest(name = "16-bit prefill tile {0}")
+    @ValueSource(booleans = {true, false})
+    void kernelsEqualTheReferenceDecoderInBothModes(boolean int16) {
+        boolean was = QuantMatmul.int16Prefill;
+        QuantMatmul.int16Prefill = int16;
+        try {
+            kernelsEqualTheReferenceDecoderInBothModes();
+        } finally {
+            QuantMatmul.int16Prefill = was;
+        }
+    }
+
+    private void kernelsEqualTheReferenceDecoderInBothModes() {
         assertTrue(Panels.SUPPORTED, "vector shape " + Panels.S);
         System.out.println("QuantMatmulTest at " + Panels.S);
         Random r = new Random(11);
