@@ -127,13 +127,7 @@ class KernelTest {
     @ParameterizedTest(name = "widen rows {0}")
     @ValueSource(booleans = {false, true})
     void f16DecodeIsExactForEveryFiniteHalfAndKeepsNaNs(boolean widen) {
-        boolean was = F16Tensor.widenRows;
-        F16Tensor.widenRows = widen;
-        try {
-            f16DecodeIsExactForEveryFiniteHalfAndKeepsNaNs();
-        } finally {
-            F16Tensor.widenRows = was;
-        }
+        KernelSwitch.with(() -> F16Tensor.widenRows, v -> F16Tensor.widenRows = v, widen, KernelTest::f16DecodeIsExactForEveryFiniteHalfAndKeepsNaNs);
     }
 
     /**

@@ -37,13 +37,7 @@ class QuantMatmulTest {
     @ParameterizedTest(name = "16-bit prefill tile {0}")
     @ValueSource(booleans = {true, false})
     void kernelsEqualTheReferenceDecoderInBothModes(boolean int16) {
-        boolean was = QuantMatmul.int16Prefill;
-        QuantMatmul.int16Prefill = int16;
-        try {
-            kernelsEqualTheReferenceDecoderInBothModes();
-        } finally {
-            QuantMatmul.int16Prefill = was;
-        }
+        KernelSwitch.with(() -> QuantMatmul.int16Prefill, v -> QuantMatmul.int16Prefill = v, int16, this::kernelsEqualTheReferenceDecoderInBothModes);
     }
 
     private void kernelsEqualTheReferenceDecoderInBothModes() {
