@@ -64,7 +64,7 @@ public final class F16Tensor extends SegmentTensor {
 
     private static final int ROW_BLOCK = 32;
 
-    private static final ThreadLocal<Object[]> ROW = ThreadLocal.withInitial(() -> new Object[] {new short[0], new float[0]});
+    private static final ThreadLocal<float[][]> ROW = ThreadLocal.withInitial(() -> new float[][] {new float[0]});
 
     /** Where the kernels read the weights: {@link #seg}, or its copy on huge pages ({@link #prepare}). */
     private volatile MemorySegment data;
@@ -163,10 +163,10 @@ public final class F16Tensor extends SegmentTensor {
      * reading the weights straight from the mapping, four rows a quarter of the range apart at a time
      * ({@link #streamRows}): the stream then runs at the memory bandwidth. What is left (and
      * activations that {@link #prescaled} cannot scale exactly) is widened a row at a time into an
-     * L1-resident array with the plain loop over {@link Float#float16ToFloat} (vcvtph2ps), then dotted
-     * with every token: copying, widening and dotting in three passes made decode compute-bound at
-     * 70-80% of the bandwidth on the AMD EPYC. All give the same values in the same summation order as
-     * {@link #dot}.
+     * L1-resident array by {@link #widen} (vcvtph2ps), then dotted with every token: as the only
+     * path (then copying each row to a short array first, three passes) that made decode
+     * compute-bound at 70-80% of the bandwidth on the AMD EPYC. All give the same values in the same
+     * summation order as {@link #dot}.
      */
     private void fewTokens(float[] x, int tokens, float[] y, int r0, int r1, float[] bias) {
         int in = dim(1), out = dim(0);
@@ -183,13 +183,11 @@ public final class F16Tensor extends SegmentTensor {
             }
             return;
         }
-        Object[] buf = ROW.get();
-        if (((short[]) buf[0]).length < in) { buf[0] = new short[in]; buf[1] = new float[in]; }
-        short[] h = (short[]) buf[0];
-        float[] w = (float[]) buf[1];
+        float[][] buf = ROW.get();
+        if (buf[0].length < in) buf[0] = new float[in];
+        float[] w = buf[0];
         for (; r < r1; r++) {
-            MemorySegment.copy(d, LES, (long) r * in * 2, h, 0, in);
-            for (int i = 0; i < in; i++) w[i] = Float.float16ToFloat(h[i]);
+            widen(d, (long) r * in * 2, w, 0, in);
             float b = bias == null ? 0f : bias[r];
             for (int t = 0; t < tokens; t++) y[t * out + r] = dotWidened(w, x, t * in, in) + b;
         }
