@@ -66,9 +66,19 @@ final class BenchKernelsCommand implements Callable<Integer> {
     /**
      * 512 MiB, or four times the largest cache where that is more: a stream a little larger than a
      * cache is partly read from it (Intel Xeon with a 480 MiB L3, 512 MiB streams: F16 decode at
-     * 122-124% of the probe's "bandwidth", thirty-eighth round).
+     * 122-124% of the probe's "bandwidth", thirty-eighth round). At most an eighth of the memory: a run
+     * holds three streams at once (the read probe, one type's copies, the overlap probe).
      */
-    static long defaultStreamMib(long cacheBytes) { return Math.max(512, Math.min(1 << 16, 4 * ((cacheBytes + (1 << 20) - 1) >> 20))); }
+    static long defaultStreamMib(long cacheBytes, long memoryBytes) {
+        long mib = Math.max(512, Math.min(1 << 16, 4 * ((cacheBytes + (1 << 20) - 1) >> 20)));
+        return memoryBytes > 0 ? Math.max(1, Math.min(mib, (memoryBytes >> 20) / 8)) : mib;
+    }
+
+    /** Physical memory in bytes, or 0 where the JVM does not say. */
+    private static long memoryBytes() {
+        return java.lang.management.ManagementFactory.getOperatingSystemMXBean() instanceof com.sun.management.OperatingSystemMXBean os
+                ? os.getTotalMemorySize() : 0;
+    }
 
     @Option(names = "--cpu-time", description = "Rates per CPU-second of jllm's threads instead of per wall-clock second: on a machine "
             + "busy with other work the wall clock mostly shows how much of the cores jllm got (best with --threads 1)")
@@ -78,7 +88,11 @@ final class BenchKernelsCommand implements Callable<Integer> {
 
     @Override
     public Integer call() {
-        streamMib = streamMibOption != null ? streamMibOption : defaultStreamMib(jllm.tensor.CpuInfo.largestCacheBytes());
+        long memory = memoryBytes();
+        streamMib = streamMibOption != null ? streamMibOption : defaultStreamMib(jllm.tensor.CpuInfo.largestCacheBytes(), memory);
+        if (memory > 0 && 3 * (streamMib << 20) > memory * 3 / 4)
+            throw new IllegalArgumentException("--stream-mib " + streamMib + ": a run holds three streams at once, " + 3 * streamMib
+                    + " MiB, more than three quarters of this machine's " + (memory >> 20) + " MiB of memory");
         if (rows < 1 || cols < 256 || cols % 256 != 0 || tokens < 1 || !(seconds > 0 && seconds <= 600) || streamMib < 1 || streamMib > 1 << 16
                 || rounds < 1 || rounds > 100)
             throw new IllegalArgumentException("--rows >= 1, --cols a positive multiple of 256, --tokens >= 1, --seconds in (0, 600], --stream-mib 1..65536, --rounds 1..100");
@@ -135,6 +149,8 @@ final class BenchKernelsCommand implements Callable<Integer> {
             }
             double prefill = rate(() -> be.matmul(copies.get(0), x, y, tokens, null), (double) rows * cols * tokens, null, null);
             printRow(k, kinds.get(k), decode, read, prefill, peak);
+            copies.clear();
+            release();
         }
         backward(par, firsts, x, rnd, peak);
         Roofline.Overlap o = Roofline.overlap(par, streamMib << 20, seconds, clock);
@@ -208,6 +224,20 @@ final class BenchKernelsCommand implements Callable<Integer> {
         float[] w = new float[r * cols];
         for (int i = 0; i < w.length; i++) w[i] = (float) rnd.nextGaussian() * 0.02f;
         return w;
+    }
+
+    /**
+     * Frees the last type's copies before the next type's are made: their automatic arenas go only
+     * when the collector finds them unreachable, and native memory does not prompt it, so with streams
+     * of four times a 480 MiB L3 nine types' copies (17 GiB) ended in the OOM killer on a 24 GiB machine.
+     */
+    private static void release() {
+        System.gc();
+        try {
+            Thread.sleep(200); // the arenas' cleaner runs on its own thread once the collector has queued them
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
     }
 
     /** {@code first} and enough copies of it to exceed every cache (copied bytes, quantized once). */

@@ -70,10 +70,16 @@ class BenchCommandTest {
                     .matcher(rr.out()).find(), rr.out());
         assertTrue(CliTest.run("bench", "kernels", "--rounds", "0").err().contains("--rounds 1..100"));
         assertTrue(CliTest.run("bench", "kernels", "--stream-mib", "0").err().contains("--stream-mib 1..65536"));
+        // three streams of 64 GiB would not fit: refused before anything is allocated
+        if (Runtime.getRuntime().maxMemory() < 1L << 37)
+            assertTrue(CliTest.run("bench", "kernels", "--stream-mib", "65536").err().contains("of memory"));
         // streams well above the largest cache by default
-        assertEquals(512, BenchKernelsCommand.defaultStreamMib(0));
-        assertEquals(512, BenchKernelsCommand.defaultStreamMib(32L << 20));
-        assertEquals(1920, BenchKernelsCommand.defaultStreamMib(480L << 20));
-        assertEquals(1 << 16, BenchKernelsCommand.defaultStreamMib(1L << 50));
+        assertEquals(512, BenchKernelsCommand.defaultStreamMib(0, 0));
+        assertEquals(512, BenchKernelsCommand.defaultStreamMib(32L << 20, 24L << 30));
+        assertEquals(1920, BenchKernelsCommand.defaultStreamMib(480L << 20, 24L << 30));
+        assertEquals(1 << 16, BenchKernelsCommand.defaultStreamMib(1L << 50, 0));
+        // an eighth of the memory at most: a run holds three streams at once
+        assertEquals(1024, BenchKernelsCommand.defaultStreamMib(480L << 20, 8L << 30));
+        assertEquals(256, BenchKernelsCommand.defaultStreamMib(0, 2L << 30));
     }
 }
