@@ -205,7 +205,7 @@ public final class F16Tensor extends SegmentTensor {
      * (Intel Xeon family 6 model 167, 2 threads, at 256 and 512 bits); with the margins 9.5-10.0 in 11
      * of 11 at 256 bits (thirty-ninth round).
      */
-    static final int PAD = 32;
+    private static final int PAD = 32;
     private static final ThreadLocal<float[][]> WIDENED = ThreadLocal.withInitial(() -> new float[][] {new float[PAD + STREAMS * WIDE + PAD], new float[0]});
 
     /**
@@ -262,7 +262,7 @@ public final class F16Tensor extends SegmentTensor {
         for (int j = 0; j < len; j++) w[wo + j] = Float.float16ToFloat(g.get(LES, off + 2L * j));
     }
 
-    /** {@code len} widened columns of four rows ({@link #WIDE} apart in {@code w}) times {@code x}, into the eight accumulators at {@code acc[a..]}. */
+    /** {@code len} widened columns of four rows (from {@link #PAD}, {@link #WIDE} apart in {@code w}) times {@code x}, into the eight accumulators at {@code acc[a..]}. */
     private static void fourRowsFma(float[] w, int len, float[] x, int xOff, float[] acc, int a) {
         int step = F.length();
         FloatVector a0 = FloatVector.fromArray(F, acc, a), a1 = FloatVector.fromArray(F, acc, a + step);
