@@ -75,7 +75,7 @@ final class BenchKernelsCommand implements Callable<Integer> {
     }
 
     /** Physical memory in bytes, or 0 where the JVM does not say. */
-    private static long memoryBytes() {
+    static long memoryBytes() {
         return java.lang.management.ManagementFactory.getOperatingSystemMXBean() instanceof com.sun.management.OperatingSystemMXBean os
                 ? os.getTotalMemorySize() : 0;
     }

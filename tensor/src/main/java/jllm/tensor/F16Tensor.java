@@ -202,7 +202,7 @@ public final class F16Tensor extends SegmentTensor {
      * to each other, and the two threads' stores to {@code acc} and the widened rows (one line per
      * 512 columns) then took lines from each other's cores: the 1B F16 decode ran at 7.1-7.8 tok/s in
      * about a third of the processes and 9.3-10.1 in the rest, the same in every step of a process
-     * (Intel Xeon family 6 model 167, 2 threads, at 256 and 512 bits); with the margins 9.5-10.0 in 11
+     * (Intel Xeon family 6 model 167, 2 threads, at 256 and 512 bits); with the margins 9.5-10.1 in 11
      * of 11 at 256 bits (thirty-ninth round).
      */
     private static final int PAD = 32;
