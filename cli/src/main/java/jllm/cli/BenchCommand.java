@@ -48,7 +48,7 @@ final class BenchCommand implements Callable<Integer> {
             description = "Tokens of context already in the KV cache before the timed prompt and decode, as llama-bench's -d; several (0,1024,4096) run one after another on one growing context (default ${DEFAULT-VALUE})")
     int[] depths;
 
-    @Option(names = "--warmup", defaultValue = "1", description = "Untimed runs first, so the JIT has compiled the kernels (default ${DEFAULT-VALUE})")
+    @Option(names = "--warmup", defaultValue = "1", description = "Untimed runs of the whole test first (prefill and every decode step), so the JIT has compiled the code each context length takes (default ${DEFAULT-VALUE})")
     int warmup;
 
     @Option(names = "--reps", defaultValue = "3", description = "Timed repetitions; the table shows the best and the median (default ${DEFAULT-VALUE})")
@@ -126,7 +126,12 @@ final class BenchCommand implements Callable<Integer> {
                 System.out.printf(Locale.ROOT, "%-16s %8d %10.3f %12.2f %12s%n", "fill " + filled + ".." + depth, depth - filled,
                         (System.nanoTime() - f0) / 1e9, (depth - filled) / ((System.nanoTime() - f0) / 1e9), "");
             filled = depth;
-            for (int w = 0; w < warmup; w++) run(m, st, depth, ids, Math.min(gen, 4), null, null, null);
+            // The whole test, not a few steps: attention's code recompiles as the context grows (a
+            // branch first taken at a longer context traps), and those compiles block the calling
+            // thread for 5-45 ms each; after a 4-step warm-up they fell inside the timed steps (1B
+            // Q4_K_M, 64 steps: attention 1.4 ms a step on average against a median of 0.3; AMD EPYC
+            // Zen 4, docs/quantization-and-speed.md, fortieth round).
+            for (int w = 0; w < warmup; w++) run(m, st, depth, ids, gen, null, null, null);
             // Best of several runs: on a shared machine other processes only ever slow a run down.
             double[] ppS = new double[reps], tgS = new double[reps], phases = new double[PhaseTimer.Phase.values().length];
             double[] prePhases = new double[phases.length];
