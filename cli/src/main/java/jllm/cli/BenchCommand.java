@@ -126,9 +126,10 @@ final class BenchCommand implements Callable<Integer> {
                 System.out.printf(Locale.ROOT, "%-16s %8d %10.3f %12.2f %12s%n", "fill " + filled + ".." + depth, depth - filled,
                         (System.nanoTime() - f0) / 1e9, (depth - filled) / ((System.nanoTime() - f0) / 1e9), "");
             filled = depth;
-            // The whole test, not a few steps: attention's code recompiles as the context grows (a
-            // branch first taken at a longer context traps), and those compiles block the calling
-            // thread for 5-45 ms each; after a 4-step warm-up they fell inside the timed steps (1B
+            // The whole test, not a few steps: attention's code recompiles as the context grows (C2's
+            // speculations on a branch and on loop bounds trap at longer contexts: unstable_if,
+            // profile_predicate, loop_limit_check), and those compiles block the calling thread for
+            // 5-45 ms each; after a 4-step warm-up they fell inside the timed steps (1B
             // Q4_K_M, 64 steps: attention 1.4 ms a step on average against a median of 0.3; AMD EPYC
             // Zen 4, docs/quantization-and-speed.md, fortieth round).
             for (int w = 0; w < warmup; w++) run(m, st, depth, ids, gen, null, null, null);
